@@ -1,0 +1,78 @@
+/**
+ * The kinds Tessera understands, with the names kubectl users type for them. Adding a kind is one
+ * entry here plus its schema in `validation/`.
+ */
+
+export interface KindInfo {
+  kind: string;
+  /** group/version, or just version for the core group */
+  apiVersion: string;
+  /** other apiVersions accepted on input (normalised to `apiVersion` on store) */
+  acceptedApiVersions?: string[];
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  /** Created by Tessera itself (pods); users may read and delete but not apply them. */
+  systemOwned?: boolean;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false },
+  { kind: 'ServiceAccount', apiVersion: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true },
+  { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', shortNames: ['svc'], namespaced: true },
+  { kind: 'Pod', apiVersion: 'v1', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true, systemOwned: true },
+  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', shortNames: [], namespaced: true },
+  { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true },
+  {
+    kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'],
+    namespaced: true,
+  },
+  {
+    kind: 'MeshConfig', apiVersion: 'config.flomesh.io/v1alpha3',
+    acceptedApiVersions: ['config.flomesh.io/v1alpha1', 'config.flomesh.io/v1alpha2', 'config.openservicemesh.io/v1alpha3'],
+    plural: 'meshconfigs', singular: 'meshconfig', shortNames: ['meshconfig'], namespaced: true,
+  },
+  { kind: 'Plugin', apiVersion: 'plugin.flomesh.io/v1alpha1', plural: 'plugins', singular: 'plugin', shortNames: ['pi'], namespaced: false },
+  {
+    kind: 'PluginChain', apiVersion: 'plugin.flomesh.io/v1alpha1', plural: 'pluginchains', singular: 'pluginchain',
+    shortNames: ['pichn'], namespaced: true,
+  },
+  {
+    kind: 'PluginConfig', apiVersion: 'plugin.flomesh.io/v1alpha1', plural: 'pluginconfigs', singular: 'pluginconfig',
+    shortNames: ['picfg'], namespaced: true,
+  },
+];
+
+const byKind = new Map(KINDS.map((k) => [k.kind, k]));
+const byName = new Map<string, KindInfo>();
+for (const k of KINDS) {
+  for (const n of [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames]) byName.set(n, k);
+}
+
+/** Looks a kind up by its Kind (`PluginChain`). */
+export function kindInfo(kind: string): KindInfo | undefined {
+  return byKind.get(kind);
+}
+
+/**
+ * Resolves what a user typed on the command line (`pods`, `pod`, `po`, `deploy`, `pluginchain.plugin.flomesh.io`)
+ * to a kind.
+ */
+export function resolveKindName(name: string): KindInfo | undefined {
+  const lower = name.toLowerCase();
+  const direct = byName.get(lower);
+  if (direct) return direct;
+  // kubectl accepts resource.group (e.g. `plugins.plugin.flomesh.io`)
+  const dot = lower.indexOf('.');
+  if (dot > 0) {
+    const k = byName.get(lower.slice(0, dot));
+    if (k && k.apiVersion.startsWith(lower.slice(dot + 1))) return k;
+  }
+  return undefined;
+}
+
+/** True when `apiVersion` is accepted for `kind`. */
+export function apiVersionAccepted(info: KindInfo, apiVersion: string): boolean {
+  return info.apiVersion === apiVersion || (info.acceptedApiVersions ?? []).includes(apiVersion);
+}

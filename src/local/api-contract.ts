@@ -1,0 +1,94 @@
+/**
+ * The contract between the `tessera` CLI and a running local mesh (the API server inside
+ * `tessera up`). The CLI only ever talks to a mesh through `MeshApi`; `HttpMeshApi` implements it
+ * over HTTP on the mesh's loopback address.
+ */
+import type { Resource } from '../api/types.js';
+
+/** One manifest document as the CLI read it, with where it came from for error messages. */
+export interface ManifestDocument {
+  /** file path, `-` for stdin */
+  source: string;
+  /** 1-based document index within the source */
+  index: number;
+  /** 1-based line where the document starts */
+  line: number;
+  object: Record<string, unknown>;
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'patched';
+
+export interface ApplyResult {
+  kind: string;
+  name: string;
+  namespace?: string;
+  action: ApplyAction;
+}
+
+export interface ListQuery {
+  kind: string;
+  namespace?: string;
+  /** all namespaces (`-A`) */
+  allNamespaces?: boolean;
+  /** kubectl `-l` string */
+  labelSelector?: string;
+  name?: string;
+}
+
+export interface PodProcessInfo {
+  namespace: string;
+  name: string;
+  podIP: string;
+  /** the pod's private loopback address, where its app binds and its outbound proxy listens */
+  localIP: string;
+  /** http://ip:port of the sidecar's outbound proxy, or undefined when the pod has no sidecar */
+  proxyUrl?: string;
+  /** http://ip:port of the sidecar's admin server */
+  adminUrl?: string;
+  containers: string[];
+  env: Record<string, string>;
+}
+
+export interface ProxyStatus {
+  namespace: string;
+  pod: string;
+  uuid: string;
+  connected: boolean;
+  /** the version the control plane last sent */
+  sentVersion?: string;
+  /** the version the sidecar acknowledged as applied */
+  appliedVersion?: string;
+  /** the error of the last rejected version */
+  lastError?: string;
+}
+
+export interface MeshStatus {
+  meshName: string;
+  stateDir: string;
+  apiUrl: string;
+  pid: number;
+  controlPlane: { ready: boolean; url?: string; pod?: string };
+  proxies: ProxyStatus[];
+  workloads: { namespace: string; name: string; ready: string; status: string; restarts: number; podIP?: string }[];
+}
+
+export interface MeshApi {
+  apply(docs: ManifestDocument[], opts: { namespace?: string }): Promise<ApplyResult[]>;
+  /** Deletes what the documents name. Missing objects are an error unless ignoreNotFound. */
+  deleteDocuments(docs: ManifestDocument[], opts: { namespace?: string; ignoreNotFound?: boolean }): Promise<ApplyResult[]>;
+  delete(kind: string, name: string, namespace: string | undefined, opts?: { ignoreNotFound?: boolean }): Promise<ApplyResult>;
+  get(kind: string, name: string, namespace?: string): Promise<Resource>;
+  list(query: ListQuery): Promise<Resource[]>;
+  /** JSON merge patch (RFC 7386). */
+  patch(kind: string, name: string, namespace: string | undefined, patch: unknown): Promise<ApplyResult>;
+  /** Waits until every matching object satisfies the condition (e.g. `ready`), or the timeout passes. */
+  wait(query: ListQuery, condition: string, timeoutMs: number): Promise<Resource[]>;
+  podInfo(namespace: string, name: string): Promise<PodProcessInfo>;
+  /** Log text of one container (`sidecar` for the sidecar). */
+  logs(namespace: string, pod: string, container?: string): Promise<string>;
+  rolloutRestart(kind: string, name: string, namespace: string): Promise<ApplyResult>;
+  /** GET a path on a pod's sidecar admin server (config_dump, certs, stats, ready). */
+  proxyGet(namespace: string, pod: string, query: string): Promise<{ status: number; contentType: string; body: string }>;
+  status(): Promise<MeshStatus>;
+  shutdown(): Promise<void>;
+}

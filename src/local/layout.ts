@@ -1,0 +1,102 @@
+/**
+ * Where a local mesh puts things: addresses inside its own /16 of 127.0.0.0/8, ports, files in the
+ * state directory, and the environment each local process receives. Everything that the runner,
+ * the controller and the sidecars must agree on lives here.
+ *
+ *   127.B.0.1          API server (the `tessera up` daemon)          :15080
+ *   127.B.0.2          control plane (pod <mesh>-controller)         :6060
+ *   127.B.P.Q  P=1..63    pod IPs (status.podIP): the sidecar's inbound listeners, admin :15000
+ *   127.B.P+64.Q          the same pod's private "localhost": its apps bind here, outbound proxy :15001
+ *   127.B.128.0/17        Service cluster IPs (virtual: nothing listens there)
+ *
+ * B is leased per state directory (see `leaseMeshBlock`) so meshes never share addresses.
+ */
+import { join } from 'node:path';
+
+export const API_PORT = 15080;
+export const CONTROLLER_PORT = 6060;
+export const SIDECAR_ADMIN_PORT = 15000;
+export const SIDECAR_OUTBOUND_PORT = 15001;
+
+export function apiAddress(block: number): string {
+  return `127.${block}.0.1`;
+}
+export function controllerAddress(block: number): string {
+  return `127.${block}.0.2`;
+}
+
+/** Pod number n (0-based) → its pod IP. */
+export function podIPFor(block: number, n: number): string {
+  const p = 1 + Math.floor(n / 254);
+  const q = 1 + (n % 254);
+  if (p > 63) throw new Error('local mesh is out of pod addresses');
+  return `127.${block}.${p}.${q}`;
+}
+
+/** The private address paired with a pod IP. */
+export function localIPFor(podIP: string): string {
+  const [a, b, p, q] = podIP.split('.').map(Number) as [number, number, number, number];
+  return `${a}.${b}.${p + 64}.${q}`;
+}
+
+/** Service number n (0-based) → its cluster IP. */
+export function clusterIPFor(block: number, n: number): string {
+  const p = 128 + Math.floor(n / 254);
+  const q = 1 + (n % 254);
+  if (p > 255) throw new Error('local mesh is out of service addresses');
+  return `127.${block}.${p}.${q}`;
+}
+
+/** Files under the state directory. */
+export const stateFiles = {
+  mesh: (dir: string) => join(dir, 'mesh.json'),
+  store: (dir: string) => join(dir, 'store.json'),
+  secretKey: (dir: string) => join(dir, 'mesh.key'),
+  daemonLog: (dir: string) => join(dir, 'daemon.log'),
+  podDir: (dir: string, ns: string, pod: string) => join(dir, 'pods', ns, pod),
+  containerLog: (dir: string, ns: string, pod: string, container: string) => join(dir, 'pods', ns, pod, `${container}.log`),
+};
+
+/** mesh.json: written by `tessera up`, read by every CLI command to find the mesh. */
+export interface MeshFile {
+  meshName: string;
+  block: number;
+  apiUrl: string;
+  /** bearer token the CLI presents to the API server */
+  apiToken: string;
+  pid: number;
+  /** where `tessera up` ran; local commands of workloads run here */
+  workdir: string;
+  startedAt: string;
+}
+
+/** Environment names a sidecar process reads. */
+export const SIDECAR_ENV = {
+  podName: 'TESSERA_POD_NAME',
+  podNamespace: 'TESSERA_POD_NAMESPACE',
+  podUID: 'TESSERA_POD_UID',
+  podIP: 'TESSERA_POD_IP',
+  localIP: 'TESSERA_LOCAL_IP',
+  serviceAccount: 'TESSERA_SERVICE_ACCOUNT',
+  proxyUUID: 'TESSERA_PROXY_UUID',
+  /** HMAC of the proxy UUID under the mesh key: proves to the controller which proxy this is */
+  proxyToken: 'TESSERA_PROXY_TOKEN',
+  controllerUrl: 'TESSERA_CONTROLLER_URL',
+  /** directory where the sidecar keeps its last good snapshot */
+  dataDir: 'TESSERA_SIDECAR_DIR',
+  meshName: 'TESSERA_MESH_NAME',
+} as const;
+
+/** Environment names the control-plane process reads. */
+export const CONTROLLER_ENV = {
+  apiUrl: 'TESSERA_API_URL',
+  apiToken: 'TESSERA_API_TOKEN',
+  meshName: 'TESSERA_MESH_NAME',
+  listen: 'TESSERA_CONTROLLER_LISTEN',
+  /** hex key used to check proxy tokens */
+  meshKey: 'TESSERA_MESH_KEY',
+  stateDir: 'TESSERA_STATE_DIR',
+} as const;
+
+/** Label the runner puts on pods that get a sidecar (FSM's name). */
+export const PROXY_UUID_LABEL = 'fsm-proxy-uuid';
