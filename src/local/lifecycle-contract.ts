@@ -1,0 +1,11 @@
+/** Entry points of the local mesh lifecycle, used by the CLI's up/down commands. */
+
+export interface UpOptions {
+  stateDir: string;
+  meshName: string;
+  /** manifests (files, directories, `-`) applied once the mesh is ready */
+  files: string[];
+  detach: boolean;
+  /** writes progress lines (the CLI passes process.stderr) */
+  log: (line: string) => void;
+}
