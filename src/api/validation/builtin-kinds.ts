@@ -1,0 +1,5 @@
+/** Loads every kind family so each registers its validator; add a new family file here. */
+import './core.js';
+import './apps.js';
+import './mesh-config.js';
+import './plugin.js';

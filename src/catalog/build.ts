@@ -1,0 +1,111 @@
+/** Builds the catalog: indexes over one store revision, computed once and shared by every proxy's compile. */
+import type { Namespace, Plugin, PluginChain, PluginConfig, Pod, Service } from '../api/types.js';
+import { MONITORED_BY_LABEL } from '../api/types.js';
+import { findMeshConfig, resolveMeshConfig } from './mesh-config.js';
+import { PodIndex } from './pod-index.js';
+import { indexPluginConfigs } from './plugin-index.js';
+import { PROXY_UUID_LABEL, byString, isProxyPod, keyOf, podIP, podKey, podNamespace } from './pods.js';
+import { buildServiceInfo } from './services.js';
+import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
+
+function byKey(a: { metadata: { namespace?: string; name: string } }, b: { metadata: { namespace?: string; name: string } }): number {
+  return byString(keyOf(a.metadata.namespace ?? '', a.metadata.name), keyOf(b.metadata.namespace ?? '', b.metadata.name));
+}
+
+export function buildCatalog(input: CompileInput): Catalog {
+  const { meshName } = input;
+  const namespaceObjs: Namespace[] = [];
+  const podObjs: Pod[] = [];
+  const serviceObjs: Service[] = [];
+  const plugins = new Map<string, Plugin>();
+  const chains: PluginChain[] = [];
+  const configs: PluginConfig[] = [];
+  for (const r of input.resources) {
+    switch (r.kind) {
+      case 'Namespace':
+        namespaceObjs.push(r as Namespace);
+        break;
+      case 'Pod':
+        podObjs.push(r as Pod);
+        break;
+      case 'Service':
+        serviceObjs.push(r as Service);
+        break;
+      case 'Plugin':
+        plugins.set(r.metadata.name, r as Plugin);
+        break;
+      case 'PluginChain':
+        chains.push(r as PluginChain);
+        break;
+      case 'PluginConfig':
+        configs.push(r as PluginConfig);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const namespaces = new Map<string, NamespaceInfo>();
+  for (const ns of namespaceObjs) {
+    const labels = ns.metadata.labels ?? {};
+    namespaces.set(ns.metadata.name, {
+      name: ns.metadata.name,
+      labels,
+      annotations: ns.metadata.annotations ?? {},
+      meshed: labels[MONITORED_BY_LABEL] === meshName,
+    });
+  }
+
+  const pods = new Map<string, Pod>();
+  for (const pod of podObjs) pods.set(podKey(pod), pod);
+
+  const index = new PodIndex(pods.values());
+  const services: ServiceInfo[] = [];
+  const meshServicesByPod = new Map<string, ServiceInfo[]>();
+  for (const svc of [...serviceObjs].sort(byKey)) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const meshed = namespaces.get(ns)?.meshed ?? false;
+    const selected = index.select(ns, svc.spec?.selector);
+    const info = buildServiceInfo(svc, selected, meshed);
+    services.push(info);
+    if (!meshed) continue;
+    for (const key of info.selectedPods) {
+      let list = meshServicesByPod.get(key);
+      if (!list) meshServicesByPod.set(key, (list = []));
+      list.push(info);
+    }
+  }
+
+  const proxies: ProxyRef[] = [];
+  for (const pod of [...pods.values()].sort(byKey)) {
+    if (!isProxyPod(pod)) continue;
+    const ref: ProxyRef = {
+      namespace: podNamespace(pod),
+      name: pod.metadata.name,
+      uuid: pod.metadata.labels![PROXY_UUID_LABEL]!,
+    };
+    const ip = podIP(pod);
+    if (ip) ref.ip = ip;
+    proxies.push(ref);
+  }
+
+  return {
+    meshName,
+    meshConfig: resolveMeshConfig(findMeshConfig(input.resources, meshName)?.spec),
+    namespaces,
+    pods,
+    services,
+    meshServices: services.filter((s) => s.meshed),
+    meshServicesByPod,
+    plugins,
+    pluginChains: chains.sort(byKey),
+    pluginConfigByTarget: indexPluginConfigs(configs),
+    pluginSources: input.pluginSources,
+    proxies,
+  };
+}
+
+/** Every meshed pod (label `fsm-proxy-uuid`), sorted by namespace then name. */
+export function listProxies(catalog: Catalog): ProxyRef[] {
+  return catalog.proxies.map((p) => ({ ...p }));
+}

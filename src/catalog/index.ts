@@ -1,0 +1,14 @@
+/** The catalog: pure indexed views (services, endpoints, identities, plugin policy) over one store revision. */
+export { buildCatalog, listProxies } from './build.js';
+export { findMeshConfig, meshConfigName, resolveMeshConfig } from './mesh-config.js';
+export { detectProtocol, targetPortForPod } from './services.js';
+export {
+  APP_ADDRESS_ANNOTATION,
+  PROXY_UUID_LABEL,
+  isPodReady,
+  isProxyPod,
+  podIP,
+  serviceAccountOf,
+  serviceIdentityOf,
+} from './pods.js';
+export type * from './types.js';

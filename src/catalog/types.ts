@@ -1,0 +1,123 @@
+/** The catalog's shapes: pure indexed views over one store revision, from which per-proxy snapshots are compiled. */
+import type {
+  BuiltinChainEntry,
+  MeshConfigSpec,
+  MountPoint,
+  Plugin,
+  PluginChain,
+  Pod,
+  Resource,
+} from '../api/types.js';
+
+/** Compiled plugin code, produced outside the pure core (the control plane compiles `spec.script`). */
+export interface PluginSource {
+  kind: 'native' | 'pipy';
+  source: string;
+  /** sha256 of `source` */
+  hash: string;
+}
+
+export interface CompileInput {
+  /** e.g. 'fsm'; the MeshConfig is `${meshName}-mesh-config` in `${meshName}-system` */
+  meshName: string;
+  /** everything in the store */
+  resources: readonly Resource[];
+  /** compiled plugin code by plugin name */
+  pluginSources: ReadonlyMap<string, PluginSource>;
+}
+
+/** A meshed pod: one that carries the `fsm-proxy-uuid` label. */
+export interface ProxyRef {
+  namespace: string;
+  name: string;
+  uuid: string;
+  ip?: string;
+}
+
+export type AppProtocol = 'http' | 'tcp' | 'grpc';
+
+/** A ready backend of a service port. */
+export interface ServiceEndpoint {
+  podName: string;
+  ip: string;
+  /** the targetPort resolved against this pod (a named targetPort may differ per pod) */
+  port: number;
+}
+
+/** One port of one Service (FSM's MeshService). */
+export interface ServicePortInfo {
+  namespace: string;
+  name: string;
+  port: number;
+  /**
+   * The port number the backends listen on. A named targetPort resolves through the selected pods'
+   * containerPorts (the first pod by name that declares it); undefined when no selected pod declares it.
+   */
+  targetPort: number | undefined;
+  /** the targetPort's name when the Service gave a name, so each pod can resolve its own number */
+  targetPortName?: string;
+  protocol: AppProtocol;
+  /** ready endpoints, sorted by ip then port */
+  endpoints: ServiceEndpoint[];
+}
+
+export interface ServiceInfo {
+  namespace: string;
+  name: string;
+  /** `spec.clusterIP`, absent for headless (`None`) or unset */
+  clusterIP?: string;
+  /** true when the Service's namespace is in the mesh */
+  meshed: boolean;
+  /** TCP ports only (UDP and SCTP are skipped for now), in spec order */
+  ports: ServicePortInfo[];
+  /** keys (`ns/name`) of every pod the selector matches, ready or not, sorted */
+  selectedPods: string[];
+}
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** labelled `flomesh.io/monitored-by=<meshName>` */
+  meshed: boolean;
+}
+
+/** The MeshConfig merged over the chart defaults, with the values the compiler reads pulled out. */
+export interface ResolvedMeshConfig {
+  spec: MeshConfigSpec;
+  enablePluginPolicy: boolean;
+  enablePermissiveTrafficPolicyMode: boolean;
+  enableEgress: boolean;
+  http1PerRequestLoadBalancing: boolean;
+  http2PerRequestLoadBalancing: boolean;
+  enableSidecarActiveHealthChecks: boolean;
+  enableAutoDefaultRoute: boolean;
+  /** Tessera flag: PluginChains without namespaceSelector apply to every namespace, as in FSM */
+  enablePluginChainClusterScope: boolean;
+  sidecarLogLevel: string;
+  sidecarTimeout: number;
+  builtinChains: Record<MountPoint, BuiltinChainEntry[]>;
+}
+
+export interface Catalog {
+  meshName: string;
+  meshConfig: ResolvedMeshConfig;
+  namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** by `ns/name` */
+  pods: ReadonlyMap<string, Pod>;
+  /** every Service, sorted by namespace then name */
+  services: readonly ServiceInfo[];
+  /** services in mesh namespaces, sorted by namespace then name */
+  meshServices: readonly ServiceInfo[];
+  /** pod key → mesh services whose selector matches the pod (sorted) */
+  meshServicesByPod: ReadonlyMap<string, readonly ServiceInfo[]>;
+  /** Plugin objects by name */
+  plugins: ReadonlyMap<string, Plugin>;
+  /** sorted by namespace then name */
+  pluginChains: readonly PluginChain[];
+  /** `plugin|ns/svc` → PluginConfig.spec.config (first PluginConfig by namespace/name wins) */
+  pluginConfigByTarget: ReadonlyMap<string, unknown>;
+  pluginSources: ReadonlyMap<string, PluginSource>;
+  /** sorted by namespace then name */
+  proxies: readonly ProxyRef[];
+}

@@ -1,0 +1,23 @@
+/** `-o json` and `-o yaml` encodings, shaped like kubectl's (4-space JSON, block-style YAML, `List` wrapper). */
+import YAML from 'yaml';
+
+export interface ListObject {
+  apiVersion: 'v1';
+  items: unknown[];
+  kind: 'List';
+  metadata: { resourceVersion: string };
+}
+
+/** The object kubectl prints for several results; key order matches kubectl's output. */
+export function listObject(items: unknown[]): ListObject {
+  return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 4) + '\n';
+}
+
+/** Block sequences are not indented under their key, as with kubectl (`items:\n- apiVersion: v1`). */
+export function toYaml(value: unknown): string {
+  return YAML.stringify(value, { indentSeq: false, lineWidth: 0 });
+}

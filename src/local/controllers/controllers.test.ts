@@ -1,0 +1,232 @@
+/** Tests of the local controllers: pod naming, scaling, rollouts, injection, cascades, addresses. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Deployment, Pod, Service } from '../../api/types.js';
+import { openStore } from '../store/index.js';
+import { deploymentAvailable, isPodReady, startControllers, templateHash } from './index.js';
+import { deployment, fakeReadyWriter, namespace, pods, put, settle, tempStore } from './test-harness.js';
+
+const MESH = 'tessera';
+const BLOCK = 42;
+const A = '[bcdfghjklmnpqrstvwxz2456789]';
+
+test('a Deployment gets Kubernetes-style pods owned by it, each with its own pod IP', async (t) => {
+  const { store } = tempStore(t);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  put(store, namespace('demo'), deployment('httpbin', 'demo', 3));
+  await settle(store);
+  const d = store.get({ kind: 'Deployment', namespace: 'demo', name: 'httpbin' }) as Deployment;
+  const ps = pods(store, 'demo');
+  assert.equal(ps.length, 3);
+  const hash = templateHash(d.spec!.template);
+  for (const p of ps) {
+    assert.match(p.metadata.name, new RegExp(`^httpbin-${A}{10}-${A}{5}$`));
+    assert.ok(p.metadata.name.startsWith(`httpbin-${hash}-`));
+    assert.equal(p.metadata.labels?.['pod-template-hash'], hash);
+    assert.equal(p.metadata.labels?.app, 'httpbin');
+    assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'httpbin', uid: d.metadata.uid, controller: true }]);
+    assert.equal(p.status?.phase, 'Pending');
+    assert.equal(p.spec?.serviceAccountName, 'default');
+    assert.equal(p.metadata.annotations?.['local.tessera.dev/app-address'], p.status?.podIP, 'no sidecar: the app binds the pod IP');
+    assert.equal(p.spec?.containers.length, 1);
+  }
+  assert.deepEqual(ps.map((p) => p.status?.podIP).sort(), ['127.42.1.1', '127.42.1.2', '127.42.1.3']);
+  assert.deepEqual({ ...d.status, conditions: undefined }, {
+    observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 0, availableReplicas: 0, conditions: undefined,
+  });
+  assert.equal(deploymentAvailable(d), false);
+  assert.equal(store.get({ kind: 'Namespace', name: 'demo' })?.status && (store.get({ kind: 'Namespace', name: 'demo' })!.status as { phase: string }).phase, 'Active');
+  assert.ok(store.get({ kind: 'Namespace', name: 'default' }), 'the default namespace exists');
+});
+
+test('the template hash is stable and ignores key order', () => {
+  const a = deployment('x', 'n', 1).spec!.template;
+  const b = { spec: a.spec, metadata: { annotations: undefined, labels: { app: 'x' } } };
+  assert.equal(templateHash(a), templateHash(b));
+  assert.match(templateHash(a), new RegExp(`^${A}{10}$`));
+  assert.notEqual(templateHash(a), templateHash({ ...a, spec: { containers: [{ name: 'x', image: 'other' }] } }));
+});
+
+test('scaling up and down follows spec.replicas; status reports ready pods', async (t) => {
+  const { store } = tempStore(t);
+  const unwatch = fakeReadyWriter(store);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => { c.stop(); unwatch(); });
+  put(store, namespace('demo'), deployment('web', 'demo', 2));
+  await settle(store);
+  assert.equal(pods(store, 'demo').length, 2);
+  let d = store.get({ kind: 'Deployment', namespace: 'demo', name: 'web' }) as Deployment;
+  assert.equal(d.status?.readyReplicas, 2);
+  assert.equal(deploymentAvailable(d), true);
+
+  put(store, deployment('web', 'demo', 4));
+  await settle(store);
+  assert.equal(pods(store, 'demo').length, 4);
+  put(store, deployment('web', 'demo', 1));
+  await settle(store);
+  assert.equal(pods(store, 'demo').length, 1);
+  d = store.get({ kind: 'Deployment', namespace: 'demo', name: 'web' }) as Deployment;
+  assert.equal(d.status?.replicas, 1);
+  assert.equal(d.status?.observedGeneration, 3);
+});
+
+test('a rollout restart replaces pods one at a time without losing Ready capacity', async (t) => {
+  const { store } = tempStore(t);
+  const unwatch = fakeReadyWriter(store);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => { c.stop(); unwatch(); });
+  put(store, namespace('demo'), deployment('web', 'demo', 2));
+  await settle(store);
+  const before = pods(store, 'demo').map((p) => p.metadata.name);
+
+  let minReady = Infinity;
+  let maxPods = 0;
+  const stopCounting = store.watch(() => {
+    const ps = pods(store, 'demo');
+    minReady = Math.min(minReady, ps.filter(isPodReady).length);
+    maxPods = Math.max(maxPods, ps.length);
+  });
+  const d = store.get({ kind: 'Deployment', namespace: 'demo', name: 'web' }) as Deployment;
+  d.spec!.template.metadata!.annotations = { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
+  put(store, d);
+  await settle(store);
+  stopCounting();
+
+  const after = pods(store, 'demo');
+  assert.equal(after.length, 2);
+  assert.ok(after.every((p) => !before.includes(p.metadata.name)), 'every pod was replaced');
+  assert.ok(after.every((p) => p.metadata.labels?.['pod-template-hash'] === templateHash(d.spec!.template)));
+  assert.equal(minReady, 2, 'never fewer Ready pods than replicas');
+  assert.equal(maxPods, 3, 'at most one extra pod during the rollout');
+  assert.equal(deploymentAvailable(store.get({ kind: 'Deployment', namespace: 'demo', name: 'web' }) as Deployment), true);
+});
+
+test('a rollout waits while the new pod is not Ready', async (t) => {
+  const { store } = tempStore(t);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  put(store, namespace('demo'), deployment('web', 'demo', 1));
+  await settle(store);
+  const [old] = pods(store, 'demo');
+  store.updateStatus({ kind: 'Pod', namespace: 'demo', name: old!.metadata.name }, { ...old!.status, conditions: [{ type: 'Ready', status: 'True' }] });
+  put(store, deployment('web', 'demo', 1, { 'kubectl.kubernetes.io/restartedAt': 'now' }));
+  await settle(store);
+  const ps = pods(store, 'demo');
+  assert.equal(ps.length, 2);
+  assert.ok(ps.some((p) => p.metadata.name === old!.metadata.name), 'the old Ready pod stays until its replacement is Ready');
+});
+
+test('sidecar injection follows FSM rules', async (t) => {
+  const { store } = tempStore(t);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  const monitored = { 'flomesh.io/monitored-by': MESH };
+  const enabled = { 'flomesh.io/sidecar-injection': 'enabled' };
+  put(store,
+    namespace('meshed', monitored, enabled),
+    namespace('yes', monitored, { 'flomesh.io/sidecar-injection': 'Yes' }),
+    namespace('label-only', monitored),
+    namespace('other-mesh', { 'flomesh.io/monitored-by': 'other' }, enabled),
+    namespace('plain'),
+    namespace(`${MESH}-system`, monitored, enabled),
+    namespace('ignored', { ...monitored, 'flomesh.io/ignore': 'true' }, enabled));
+  put(store,
+    deployment('a', 'meshed', 1),
+    deployment('optout', 'meshed', 1, { 'flomesh.io/sidecar-injection': 'disabled' }),
+    deployment('b', 'yes', 1),
+    deployment('c', 'label-only', 1),
+    deployment('optin', 'label-only', 1, { 'flomesh.io/sidecar-injection': 'enabled' }),
+    deployment('d', 'other-mesh', 1),
+    deployment('e', 'plain', 1),
+    deployment('f', `${MESH}-system`, 1),
+    deployment('g', 'ignored', 1));
+  await settle(store);
+  const injected = (store.list('Pod') as Pod[])
+    .filter((p) => p.spec!.containers.some((x) => x.name === 'sidecar'))
+    .map((p) => p.metadata.labels!.app)
+    .sort();
+  assert.deepEqual(injected, ['a', 'b', 'optin']);
+  for (const p of store.list('Pod') as Pod[]) {
+    const sidecar = p.spec!.containers.find((x) => x.name === 'sidecar');
+    const uuid = p.metadata.labels?.['fsm-proxy-uuid'];
+    if (sidecar) {
+      assert.equal(sidecar.image, 'tessera/sidecar');
+      assert.equal(p.spec!.containers.at(-1)!.name, 'sidecar', 'appended after the app');
+      assert.match(uuid!, /^[0-9a-f-]{36}$/);
+      const [, b, row, q] = p.status!.podIP!.split('.').map(Number);
+      assert.equal(p.metadata.annotations?.['local.tessera.dev/app-address'], `127.${b}.${row! + 64}.${q}`);
+    } else {
+      assert.equal(uuid, undefined);
+    }
+  }
+});
+
+test('deleting a Deployment deletes its pods; deleting a Namespace deletes everything in it', async (t) => {
+  const { store } = tempStore(t);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  put(store, namespace('demo'), namespace('keep'), deployment('a', 'demo', 2), deployment('b', 'demo', 1), deployment('k', 'keep', 1));
+  put(store, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'demo' }, spec: { selector: { app: 'a' }, ports: [{ port: 80 }] } });
+  put(store, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'demo' }, data: {} });
+  await settle(store);
+  assert.equal(pods(store, 'demo').length, 3);
+
+  store.transact([{ op: 'delete', key: { kind: 'Deployment', namespace: 'demo', name: 'a' } }]);
+  await settle(store);
+  assert.deepEqual(pods(store, 'demo').map((p) => p.metadata.labels!.app), ['b']);
+
+  const deletedKinds: string[] = [];
+  store.watch((e) => { if (e.type === 'DELETED') deletedKinds.push(e.object.kind); });
+  store.transact([{ op: 'delete', key: { kind: 'Namespace', name: 'demo' } }]);
+  await settle(store);
+  for (const kind of ['Deployment', 'Service', 'ConfigMap', 'Pod']) assert.equal(store.list(kind, 'demo').length, 0, kind);
+  assert.equal(deletedKinds.at(-1), 'Pod', 'pods go last');
+  assert.equal(pods(store, 'keep').length, 1, 'other namespaces are untouched');
+});
+
+test('services get stable cluster IPs and type ClusterIP; headless services stay headless', async (t) => {
+  const { store } = tempStore(t);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  const svc = (name: string, clusterIP?: string): Service => ({
+    apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }], clusterIP },
+  });
+  put(store, svc('one'), svc('two'), svc('headless', 'None'));
+  await settle(store);
+  const ip = (n: string) => (store.get({ kind: 'Service', namespace: 'default', name: n }) as Service).spec;
+  assert.deepEqual(ip('one'), { ports: [{ port: 80 }], clusterIP: '127.42.128.1', type: 'ClusterIP' });
+  assert.equal(ip('two')!.clusterIP, '127.42.128.2');
+  assert.equal(ip('headless')!.clusterIP, 'None');
+  store.transact([{ op: 'delete', key: { kind: 'Service', namespace: 'default', name: 'one' } }]);
+  put(store, svc('three'));
+  await settle(store);
+  assert.equal(ip('three')!.clusterIP, '127.42.128.1', 'lowest free');
+  assert.equal(ip('two')!.clusterIP, '127.42.128.2', 'others keep theirs');
+});
+
+test('pod IPs survive a daemon restart and a status writer that drops podIP; freed IPs are reused lowest first', async (t) => {
+  const { store, dir } = tempStore(t);
+  let c = startControllers({ store, meshName: MESH, block: BLOCK });
+  put(store, namespace('demo'), deployment('web', 'demo', 3));
+  await settle(store);
+  c.stop();
+  const before = new Map(pods(store, 'demo').map((p) => [p.metadata.name, p.status!.podIP]));
+
+  const reopened = openStore(dir);
+  // A status writer that replaced the whole status and forgot podIP: the annotation still pins it.
+  const victim = pods(reopened, 'demo').find((p) => p.status!.podIP === '127.42.1.3')!;
+  reopened.updateStatus({ kind: 'Pod', namespace: 'demo', name: victim.metadata.name }, { phase: 'Running' });
+  c = startControllers({ store: reopened, meshName: MESH, block: BLOCK });
+  t.after(() => c.stop());
+  await settle(reopened);
+  assert.deepEqual(new Map(pods(reopened, 'demo').map((p) => [p.metadata.name, p.status!.podIP ?? before.get(p.metadata.name)])), before);
+
+  const first = pods(reopened, 'demo').find((p) => p.status!.podIP === '127.42.1.1')!;
+  reopened.transact([{ op: 'delete', key: { kind: 'Pod', namespace: 'demo', name: first.metadata.name } }]);
+  put(reopened, deployment('web', 'demo', 4));
+  await settle(reopened);
+  const ips = pods(reopened, 'demo').map((p) => p.status!.podIP).filter(Boolean).sort();
+  assert.deepEqual(ips, ['127.42.1.1', '127.42.1.2', '127.42.1.4'], 'the replacement took .1, the new one .4, .3 stays reserved');
+  assert.equal(pods(reopened, 'demo').length, 4);
+});

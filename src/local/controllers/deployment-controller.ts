@@ -1,0 +1,122 @@
+/**
+ * Deployments → pods: keeps spec.replicas pods of the current template, replacing pods of an older
+ * template one at a time (surge one new pod, wait until it is Ready, then delete an old one — no
+ * capacity is lost during a rollout), and reports status.
+ */
+import type { Deployment, DeploymentStatus, Namespace, Pod } from '../../api/types.js';
+import type { StoreWrite } from '../store/index.js';
+import { jsonEqual, kubeTimestamp } from '../store/index.js';
+import { podIPAllocator, type LowestFreeAllocator } from './address-allocation.js';
+import type { ControllerContext } from './context.js';
+import { ownedBy } from './ownership.js';
+import { buildPod } from './pod-factory.js';
+import { newPodName, templateHash } from './pod-naming.js';
+import { isPodReady } from './pod-readiness.js';
+import { POD_TEMPLATE_HASH_LABEL } from './well-known.js';
+
+interface DeploymentCondition {
+  type: 'Available' | 'Progressing';
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+}
+
+export type LocalDeploymentStatus = DeploymentStatus & { conditions?: DeploymentCondition[] };
+
+export function reconcileDeployments(ctx: ControllerContext): void {
+  const allPods = ctx.store.list('Pod') as Pod[];
+  // One allocator for the whole pass so two deployments never get the same address.
+  const addresses = podIPAllocator(allPods, ctx.block);
+  for (const d of ctx.store.list('Deployment') as Deployment[]) reconcileDeployment(ctx, d, addresses);
+}
+
+/** Orders pods so the ones to drop come first: not Ready before Ready, then newest first. */
+function dropOrder(a: Pod, b: Pod): number {
+  const ready = Number(isPodReady(a)) - Number(isPodReady(b));
+  if (ready !== 0) return ready;
+  return (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || b.metadata.name.localeCompare(a.metadata.name);
+}
+
+function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: LowestFreeAllocator): void {
+  const ns = d.metadata.namespace!;
+  const namespace = ctx.store.get({ kind: 'Namespace', name: ns }) as Namespace | undefined;
+  if (!namespace || !d.spec?.template) return; // the namespace controller is about to delete it
+  const desired = Math.max(0, d.spec.replicas ?? 1);
+  const hash = templateHash(d.spec.template);
+  const podsInNs = ctx.store.list('Pod', ns) as Pod[];
+  const owned = podsInNs.filter((p) => ownedBy(p, d));
+  const current = owned.filter((p) => p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash).sort(dropOrder);
+  const old = owned.filter((p) => p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] !== hash).sort(dropOrder);
+
+  const doomed: Pod[] = [];
+  // Scale down surplus pods of the current template.
+  doomed.push(...current.slice(0, Math.max(0, current.length - desired)));
+  const keptCurrent = current.length - Math.max(0, current.length - desired);
+  const readyCurrent = current.slice(current.length - keptCurrent).filter(isPodReady).length;
+  // Old pods that are not Ready serve nothing: drop them at once. Ready ones only while the Ready
+  // pods that remain still cover `desired`.
+  const oldUnready = old.filter((p) => !isPodReady(p));
+  const oldReady = old.filter(isPodReady);
+  doomed.push(...oldUnready);
+  const oldReadyToDrop = Math.min(oldReady.length, Math.max(0, readyCurrent + oldReady.length - desired));
+  doomed.push(...oldReady.slice(0, oldReadyToDrop));
+  const oldLeft = oldReady.length - oldReadyToDrop;
+
+  // One pod of surge while old pods remain; otherwise fill up to `desired`.
+  const surge = oldLeft > 0 ? 1 : 0;
+  const toCreate = Math.max(0, Math.min(desired - keptCurrent, desired + surge - (keptCurrent + oldLeft)));
+
+  const writes: StoreWrite[] = doomed.map((p) => ({ op: 'delete', key: { kind: 'Pod', namespace: ns, name: p.metadata.name } }));
+  const names = new Set(podsInNs.map((p) => p.metadata.name));
+  for (let i = 0; i < toCreate; i++) {
+    const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
+    names.add(name);
+    const pod = buildPod({ deployment: d, namespace, meshName: ctx.meshName, name, hash, podIP: addresses.take() });
+    writes.push({ op: 'put', object: pod });
+  }
+  if (writes.length > 0) ctx.store.transact(writes);
+  writeStatus(ctx, d, hash, desired);
+}
+
+function writeStatus(ctx: ControllerContext, d: Deployment, hash: string, desired: number): void {
+  const owned = (ctx.store.list('Pod', d.metadata.namespace) as Pod[]).filter((p) => ownedBy(p, d));
+  const ready = owned.filter(isPodReady).length;
+  const updated = owned.filter((p) => p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash).length;
+  const previous = (d.status ?? {}) as LocalDeploymentStatus;
+  const available = ready >= desired;
+  const complete = updated === desired && owned.length === desired && available;
+  const conditions: DeploymentCondition[] = [
+    condition(previous, 'Available', available, available ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+      available ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.'),
+    condition(previous, 'Progressing', true, complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+      complete ? `ReplicaSet "${d.metadata.name}-${hash}" has successfully progressed.` : `ReplicaSet "${d.metadata.name}-${hash}" is progressing.`),
+  ];
+  const status: LocalDeploymentStatus = {
+    observedGeneration: d.metadata.generation ?? 1,
+    replicas: owned.length,
+    updatedReplicas: updated,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    conditions,
+  };
+  if (!jsonEqual(status, previous)) ctx.store.updateStatus({ kind: 'Deployment', namespace: d.metadata.namespace, name: d.metadata.name }, status);
+}
+
+/** Keeps lastTransitionTime when the condition's status did not change, as Kubernetes does. */
+function condition(previous: LocalDeploymentStatus, type: DeploymentCondition['type'], ok: boolean, reason: string, message: string): DeploymentCondition {
+  const status = ok ? 'True' : 'False';
+  const before = previous.conditions?.find((c) => c.type === type);
+  const lastTransitionTime = before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : kubeTimestamp();
+  return { type, status, reason, message, lastTransitionTime };
+}
+
+/** True when a Deployment's rollout is complete and every desired replica is available. */
+export function deploymentAvailable(d: Deployment): boolean {
+  const status = (d.status ?? {}) as LocalDeploymentStatus;
+  const desired = d.spec?.replicas ?? 1;
+  return (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
+    && (status.availableReplicas ?? 0) >= desired
+    && (status.updatedReplicas ?? 0) >= desired
+    && status.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+}

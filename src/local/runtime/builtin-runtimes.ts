@@ -1,0 +1,164 @@
+/** The image runtimes Tessera ships: sidecar, control plane, annotated local commands, httpbin, curl. */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Container } from '../../api/types.js';
+import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
+import {
+  API_PORT, CONTROLLER_ENV, CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV,
+  apiAddress, controllerAddress, stateFiles, type MeshFile,
+} from '../layout.js';
+import { appEnv, firstContainerPort } from './app-env.js';
+import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
+
+export const SIDECAR_IMAGE = 'tessera/sidecar';
+export const CONTROLLER_IMAGE = 'tessera/controller';
+export const SIDECAR_CONTAINER = 'sidecar';
+
+/** Entry points resolve next to this compiled file, so dist and test builds each run their own copy. */
+const entry = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+
+/** `repo/name:tag@digest` → `repo/name`, so `tessera/sidecar:latest` still counts as the sidecar. */
+export function imageName(image: string): string {
+  const noDigest = image.split('@')[0] ?? image;
+  const lastSlash = noDigest.lastIndexOf('/');
+  const colon = noDigest.indexOf(':', lastSlash + 1);
+  return colon === -1 ? noDigest : noDigest.slice(0, colon);
+}
+
+/** The per-container annotation wins over the pod-wide one. */
+export function localCommandFor(pod: PodShape, container: Container): string | undefined {
+  const a = pod.metadata?.annotations ?? {};
+  return a[`${LOCAL_COMMAND_ANNOTATION}-${container.name}`] ?? a[LOCAL_COMMAND_ANNOTATION];
+}
+
+/** Honour a declared readinessProbe; otherwise TCP-connect to every declared port. */
+function appReadiness(ctx: ContainerContext, ports: number[]): ReadinessCheck {
+  const probe = ctx.container.readinessProbe;
+  const port = (p: number | string): number => (typeof p === 'number' ? p : portByName(ctx.container, p));
+  if (probe?.httpGet) {
+    const path = probe.httpGet.path ?? '/';
+    return { kind: 'http', url: `http://${ctx.appAddress}:${port(probe.httpGet.port)}${path.startsWith('/') ? path : `/${path}`}` };
+  }
+  if (probe?.tcpSocket) return { kind: 'tcp', host: ctx.appAddress, ports: [port(probe.tcpSocket.port)] };
+  return ports.length > 0 ? { kind: 'tcp', host: ctx.appAddress, ports } : { kind: 'started' };
+}
+
+function portByName(container: Container, name: string): number {
+  const found = container.ports?.find((p) => p.name === name)?.containerPort ?? Number(name);
+  return Number.isFinite(found) ? found : 0;
+}
+
+const declaredPorts = (c: Container): number[] => (c.ports ?? []).map((p) => p.containerPort);
+
+const sidecarRuntime: ImageRuntime = {
+  name: 'sidecar',
+  matches: (image) => imageName(image) === SIDECAR_IMAGE,
+  command(ctx) {
+    const { pod } = ctx;
+    const uuid = pod.metadata.labels?.[PROXY_UUID_LABEL] ?? '';
+    return {
+      command: process.execPath,
+      args: [entry('../../sidecar/main.js')],
+      env: {
+        [SIDECAR_ENV.podName]: pod.metadata.name,
+        [SIDECAR_ENV.podNamespace]: pod.metadata.namespace,
+        [SIDECAR_ENV.podUID]: pod.metadata.uid ?? '',
+        [SIDECAR_ENV.podIP]: ctx.podIP,
+        [SIDECAR_ENV.localIP]: ctx.appAddress,
+        [SIDECAR_ENV.serviceAccount]: pod.spec?.serviceAccountName ?? 'default',
+        [SIDECAR_ENV.proxyUUID]: uuid,
+        [SIDECAR_ENV.proxyToken]: createHmac('sha256', ctx.meshKey).update(uuid).digest('hex'),
+        [SIDECAR_ENV.controllerUrl]: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`,
+        [SIDECAR_ENV.dataDir]: stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
+        [SIDECAR_ENV.meshName]: ctx.meshName,
+      },
+      readiness: { kind: 'http', url: `http://${ctx.podIP}:${SIDECAR_ADMIN_PORT}/ready` },
+    };
+  },
+};
+
+const controllerRuntime: ImageRuntime = {
+  name: 'controller',
+  matches: (image) => imageName(image) === CONTROLLER_IMAGE,
+  command(ctx) {
+    // The API token is per daemon run and lives only in mesh.json, written before any pod starts.
+    const mesh = readMeshFile(ctx.stateDir);
+    const listen = `${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`;
+    return {
+      command: process.execPath,
+      args: [entry('../../control-plane/main.js')],
+      env: {
+        [CONTROLLER_ENV.apiUrl]: mesh?.apiUrl ?? `http://${apiAddress(ctx.block)}:${API_PORT}`,
+        [CONTROLLER_ENV.apiToken]: mesh?.apiToken ?? '',
+        [CONTROLLER_ENV.meshName]: ctx.meshName,
+        [CONTROLLER_ENV.listen]: listen,
+        [CONTROLLER_ENV.meshKey]: Buffer.from(ctx.meshKey).toString('hex'),
+        [CONTROLLER_ENV.stateDir]: ctx.stateDir,
+      },
+      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+    };
+  },
+};
+
+function readMeshFile(stateDir: string): Partial<MeshFile> | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFiles.mesh(stateDir), 'utf8')) as Partial<MeshFile>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Explicit beats implicit: an annotated command runs whatever the image says. */
+const localCommandRuntime: ImageRuntime = {
+  name: 'local-command',
+  matches: (_image, container, pod) => localCommandFor(pod, container) !== undefined,
+  command(ctx) {
+    const ports = declaredPorts(ctx.container);
+    return {
+      command: '/bin/sh',
+      args: ['-c', localCommandFor(ctx.pod, ctx.container) ?? ''],
+      env: appEnv(ctx, ports[0]),
+      cwd: ctx.workdir,
+      readiness: appReadiness(ctx, ports),
+    };
+  },
+};
+
+/** The port gunicorn's `-b HOST:PORT` / `--bind=HOST:PORT` names, if any. */
+export function gunicornBindPort(argv: string[]): number | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = a === '-b' || a === '--bind' ? argv[i + 1] : a.startsWith('--bind=') ? a.slice(7) : undefined;
+    const port = value === undefined ? NaN : Number(value.slice(value.lastIndexOf(':') + 1));
+    if (Number.isInteger(port) && port > 0) return port;
+  }
+  return undefined;
+}
+
+const httpbinRuntime: ImageRuntime = {
+  name: 'httpbin',
+  matches: (image) => imageName(image).includes('httpbin'),
+  command(ctx) {
+    const argv = [...(ctx.container.command ?? []), ...(ctx.container.args ?? [])];
+    const port = firstContainerPort(ctx.container, 80);
+    const bindPort = gunicornBindPort(argv) ?? port;
+    return {
+      command: process.execPath,
+      args: [entry('../../apps/httpbin/main.js'), ...argv],
+      env: appEnv(ctx, port),
+      readiness: appReadiness(ctx, [bindPort]),
+    };
+  },
+};
+
+/** curl images in the samples only `sleep`; `tessera exec` runs curl itself, so no process is needed. */
+const curlRuntime: ImageRuntime = {
+  name: 'curl',
+  matches: (image, container) =>
+    imageName(image).includes('curl') && (container.command === undefined || container.command.length === 0 || container.command[0] === 'sleep'),
+  command: () => ({ args: [], env: {}, readiness: { kind: 'started' } }),
+};
+
+/** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, controllerRuntime, localCommandRuntime, httpbinRuntime, curlRuntime];

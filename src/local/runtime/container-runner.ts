@@ -1,0 +1,165 @@
+/** Runs one container of one pod: spawn, readiness probing, crash restarts with backoff, stop. */
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { ContainerStatus } from '../../api/types.js';
+import { kubeTimestamp } from '../store/index.js';
+import { RestartBackoff } from './backoff.js';
+import { removePidFile, signalGroup, spawnContainer, stopGroup } from './processes.js';
+import { PROBE_UNTIL_READY_MS, PROBE_WHEN_READY_MS, probe } from './readiness.js';
+import type { ContainerCommand, ContainerContext, ImageRuntime } from './types.js';
+
+type State = NonNullable<ContainerStatus['state']>;
+
+export interface ContainerRunnerOptions {
+  ctx: ContainerContext;
+  /** undefined when no runtime can run the image: the container waits with a reason */
+  runtime: ImageRuntime | undefined;
+  log: (line: string) => void;
+  /** called whenever status() would return something different */
+  onChange: () => void;
+}
+
+export class ContainerRunner {
+  readonly name: string;
+  #opts: ContainerRunnerOptions;
+  #state: State = { waiting: { reason: 'ContainerCreating' } };
+  #ready = false;
+  #restartCount = 0;
+  #child: ChildProcess | undefined;
+  #startedAtMs = 0;
+  #backoff = new RestartBackoff();
+  #timer: NodeJS.Timeout | undefined;
+  /** bumps on every (re)start so a late probe of an old process cannot mark the new one ready */
+  #generation = 0;
+  #stopping = false;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(opts: ContainerRunnerOptions) {
+    this.#opts = opts;
+    this.name = opts.ctx.container.name;
+    if (!opts.runtime) {
+      this.#state = { waiting: { reason: 'ImageUnsupported', message: `no local runtime for image "${opts.ctx.container.image}"` } };
+    }
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  get started(): boolean {
+    return this.#state.running !== undefined;
+  }
+
+  /** Shown while the pod holds this container until its sidecar is ready. */
+  holdFor(reason: string, message: string): void {
+    if (this.#opts.runtime) this.#set({ waiting: { reason, message } }, false);
+  }
+
+  start(): void {
+    if (this.#stopping || !this.#opts.runtime) return;
+    const gen = ++this.#generation;
+    const { ctx, runtime } = this.#opts;
+    const meta = ctx.pod.metadata;
+    let cmd: ContainerCommand;
+    try {
+      cmd = runtime.command(ctx);
+    } catch (e) {
+      this.#set({ waiting: { reason: 'CreateContainerError', message: (e as Error).message } }, false);
+      return;
+    }
+    this.#startedAtMs = Date.now();
+    const running: State = { running: { startedAt: kubeTimestamp(new Date(this.#startedAtMs)) } };
+    if (cmd.command === undefined) {
+      // Nothing to run (a curl image that only sleeps): running from now on.
+      this.#set(running, false);
+      this.#probeLoop(gen, cmd);
+      return;
+    }
+    const child = spawnContainer({
+      stateDir: ctx.stateDir, namespace: meta.namespace, pod: meta.name, container: this.name,
+      command: cmd.command, args: cmd.args, env: cmd.env, ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
+    });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => {
+      let finished = false;
+      const onEnd = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+        if (finished) return;
+        finished = true;
+        this.#onExit(gen, child, code, signal, error);
+        resolve();
+      };
+      child.once('exit', (code, signal) => onEnd(code, signal));
+      // 'error' without a pid means the spawn itself failed (e.g. the entry file is missing).
+      child.once('error', (err) => {
+        if (child.pid === undefined) onEnd(127, null, err);
+      });
+    });
+    this.#set(running, false);
+    this.#opts.log(`pod ${meta.namespace}/${meta.name}: container ${this.name} started (pid ${child.pid ?? '?'})`);
+    this.#probeLoop(gen, cmd);
+  }
+
+  #probeLoop(gen: number, cmd: ContainerCommand): void {
+    const tick = async () => {
+      const ok = await probe(cmd.readiness);
+      if (gen !== this.#generation || this.#stopping || this.#state.running === undefined) return;
+      if (ok !== this.#ready) this.#set(this.#state, ok);
+      this.#timer = setTimeout(tick, ok ? PROBE_WHEN_READY_MS : PROBE_UNTIL_READY_MS);
+    };
+    // The first probe runs at once: "started" containers are ready immediately.
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(tick, cmd.readiness.kind === 'started' ? 0 : PROBE_UNTIL_READY_MS);
+  }
+
+  #onExit(gen: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+    const meta = this.#opts.ctx.pod.metadata;
+    // Whatever the leader left behind in its group (a shell's children) must not hold the ports.
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    if (this.#child === child) this.#child = undefined;
+    if (this.#stopping || gen !== this.#generation) return;
+    clearTimeout(this.#timer);
+    const exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
+    const ranFor = Date.now() - this.#startedAtMs;
+    const delay = this.#backoff.delayAfter(ranFor);
+    const why = error ? error.message : signal ? `signal ${signal}` : `exit code ${exitCode}`;
+    this.#opts.log(`pod ${meta.namespace}/${meta.name}: container ${this.name} exited (${why}); restarting in ${delay / 1000}s`);
+    this.#set({ waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container ${this.name} (${why})` } }, false);
+    this.#timer = setTimeout(() => {
+      this.#restartCount++;
+      this.start();
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    const child = this.#child;
+    if (child?.pid !== undefined) {
+      await stopGroup(child.pid);
+      await this.#exited;
+    }
+    const meta = this.#opts.ctx.pod.metadata;
+    removePidFile(this.#opts.ctx.stateDir, meta.namespace, meta.name, this.name);
+  }
+
+  status(): ContainerStatus {
+    return {
+      name: this.name,
+      image: this.#opts.ctx.container.image,
+      ready: this.#ready,
+      restartCount: this.#restartCount,
+      started: this.#state.running !== undefined,
+      state: this.#state,
+    };
+  }
+
+  #set(state: State, ready: boolean): void {
+    this.#state = state;
+    this.#ready = ready;
+    this.#opts.onChange();
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
+}

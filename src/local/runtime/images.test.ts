@@ -1,0 +1,152 @@
+/** Image mapping: which runtime runs which container, the commands and env they get, apply-time refusals. */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Container } from '../../api/types.js';
+import { isMeshError } from '../../lib/errors.js';
+import { SIDECAR_ENV, CONTROLLER_ENV } from '../layout.js';
+import { checkPodImages, imageName, registerImageRuntime, runtimeFor, type ContainerContext, type PodShape } from './index.js';
+import { gunicornBindPort } from './builtin-runtimes.js';
+
+const pod = (containers: Container[], annotations: Record<string, string> = {}, labels: Record<string, string> = {}) => ({
+  metadata: { name: 'web-abc', namespace: 'demo', uid: 'uid-1', annotations, labels },
+  spec: { containers, serviceAccountName: 'web' },
+});
+
+function ctx(p: ReturnType<typeof pod>, container: Container, hasSidecar = false): ContainerContext {
+  return {
+    pod: p, container, meshName: 'm', block: 77, meshKey: Buffer.from('k3y'), stateDir: '/tmp/state', workdir: '/tmp/work',
+    podIP: '127.77.1.5', appAddress: '127.77.65.5', hasSidecar,
+  };
+}
+
+function commandOf(p: ReturnType<typeof pod>, container: Container, hasSidecar = false) {
+  const runtime = runtimeFor(container, p);
+  assert.ok(runtime, `a runtime for ${container.image}`);
+  return { runtime: runtime.name, ...runtime.command(ctx(p, container, hasSidecar)) };
+}
+
+describe('image mapping', () => {
+  it('strips tags and digests from image names', () => {
+    assert.equal(imageName('tessera/sidecar:latest'), 'tessera/sidecar');
+    assert.equal(imageName('localhost:5000/flomesh/httpbin:ken'), 'localhost:5000/flomesh/httpbin');
+    assert.equal(imageName('curlimages/curl@sha256:abc'), 'curlimages/curl');
+  });
+
+  it('runs httpbin images as the bundled app with gunicorn args passed through', () => {
+    const c: Container = { name: 'httpbin', image: 'flomesh/httpbin:ken', command: ['gunicorn', '-b', '0.0.0.0:14001', 'httpbin:app'], ports: [{ containerPort: 14001 }] };
+    const cmd = commandOf(pod([c]), c);
+    assert.equal(cmd.runtime, 'httpbin');
+    assert.equal(cmd.command, process.execPath);
+    assert.match(cmd.args[0]!, /src\/apps\/httpbin\/main\.js$/);
+    assert.deepEqual(cmd.args.slice(1), ['gunicorn', '-b', '0.0.0.0:14001', 'httpbin:app']);
+    assert.equal(cmd.env.HOST, '127.77.65.5');
+    assert.equal(cmd.env.PORT, '14001');
+    assert.deepEqual(cmd.readiness, { kind: 'tcp', host: '127.77.65.5', ports: [14001] });
+  });
+
+  it('reads the gunicorn bind port in its spellings', () => {
+    assert.equal(gunicornBindPort(['-b', '0.0.0.0:8000']), 8000);
+    assert.equal(gunicornBindPort(['--bind=127.0.0.1:9000']), 9000);
+    assert.equal(gunicornBindPort(['httpbin:app']), undefined);
+  });
+
+  it('needs no process for a curl image that sleeps, and is ready when started', () => {
+    const c: Container = { name: 'curl', image: 'curlimages/curl', command: ['sleep', '365d'] };
+    const cmd = commandOf(pod([c]), c);
+    assert.equal(cmd.runtime, 'curl');
+    assert.equal(cmd.command, undefined);
+    assert.deepEqual(cmd.readiness, { kind: 'started' });
+  });
+
+  it('gives the sidecar its identity, a token under the mesh key and its controller', () => {
+    const c: Container = { name: 'sidecar', image: 'tessera/sidecar' };
+    const p = pod([{ name: 'app', image: 'x' }, c], {}, { 'fsm-proxy-uuid': 'u-1' });
+    const cmd = commandOf(p, c, true);
+    assert.equal(cmd.runtime, 'sidecar');
+    assert.match(cmd.args[0]!, /src\/sidecar\/main\.js$/);
+    assert.equal(cmd.env[SIDECAR_ENV.podIP], '127.77.1.5');
+    assert.equal(cmd.env[SIDECAR_ENV.localIP], '127.77.65.5');
+    assert.equal(cmd.env[SIDECAR_ENV.serviceAccount], 'web');
+    assert.equal(cmd.env[SIDECAR_ENV.proxyUUID], 'u-1');
+    assert.equal(cmd.env[SIDECAR_ENV.proxyToken], createHmac('sha256', Buffer.from('k3y')).update('u-1').digest('hex'));
+    assert.equal(cmd.env[SIDECAR_ENV.controllerUrl], 'http://127.77.0.2:6060');
+    assert.equal(cmd.env[SIDECAR_ENV.dataDir], '/tmp/state/pods/demo/web-abc');
+    assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.1.5:15000/ready' });
+  });
+
+  it('runs the control plane with its listen address and the mesh key in hex', () => {
+    const c: Container = { name: 'controller', image: 'tessera/controller:latest' };
+    const cmd = commandOf(pod([c]), c);
+    assert.match(cmd.args[0]!, /src\/control-plane\/main\.js$/);
+    assert.equal(cmd.env[CONTROLLER_ENV.listen], '127.77.0.2:6060');
+    assert.equal(cmd.env[CONTROLLER_ENV.meshKey], Buffer.from('k3y').toString('hex'));
+    assert.equal(cmd.env[CONTROLLER_ENV.stateDir], '/tmp/state');
+    assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.0.2:6060/healthz' });
+  });
+
+  it('runs an annotated command in the workdir with the app env, proxy and own env', () => {
+    const c: Container = { name: 'web', image: 'nginx', ports: [{ containerPort: 8080 }], env: [{ name: 'GREETING', value: 'hi' }] };
+    const cmd = commandOf(pod([c], { 'local.tessera.dev/command': 'python3 -m http.server $PORT' }), c, true);
+    assert.equal(cmd.runtime, 'local-command');
+    assert.deepEqual([cmd.command, ...cmd.args], ['/bin/sh', '-c', 'python3 -m http.server $PORT']);
+    assert.equal(cmd.cwd, '/tmp/work');
+    assert.equal(cmd.env.PORT, '8080');
+    assert.equal(cmd.env.POD_NAME, 'web-abc');
+    assert.equal(cmd.env.POD_NAMESPACE, 'demo');
+    assert.equal(cmd.env.POD_IP, '127.77.1.5');
+    assert.equal(cmd.env.GREETING, 'hi');
+    assert.equal(cmd.env.http_proxy, 'http://127.77.65.5:15001');
+    assert.equal(cmd.env.HTTP_PROXY, 'http://127.77.65.5:15001');
+    assert.equal(cmd.env.NO_PROXY, '');
+  });
+
+  it('prefers the per-container command annotation and never replaces the sidecar', () => {
+    const app: Container = { name: 'app', image: 'nginx' };
+    const sidecar: Container = { name: 'sidecar', image: 'tessera/sidecar' };
+    const p = pod([app, sidecar], { 'local.tessera.dev/command': 'pod-wide', 'local.tessera.dev/command-app': 'just-app' });
+    assert.equal(commandOf(p, app).args[1], 'just-app');
+    assert.equal(commandOf(p, sidecar, true).runtime, 'sidecar');
+  });
+
+  it('sets no proxy without a sidecar', () => {
+    const c: Container = { name: 'web', image: 'kennethreitz/httpbin' };
+    const cmd = commandOf(pod([c]), c);
+    assert.equal(cmd.env.http_proxy, undefined);
+    assert.equal(cmd.env.PORT, '80');
+  });
+});
+
+describe('checkPodImages', () => {
+  it('refuses an unknown image, naming the container, the image and the way out', () => {
+    const template = { spec: { containers: [{ name: 'x', image: 'nginx' }] } };
+    assert.throws(() => checkPodImages(template), (e: unknown) => {
+      assert.ok(isMeshError(e));
+      assert.equal(e.code, 'MESH_ERR_IMAGE_UNSUPPORTED');
+      assert.equal(e.message, 'container "x" image "nginx": no local runtime for this image; add annotation local.tessera.dev/command with the command to run');
+      return true;
+    });
+  });
+
+  it('refuses a curl image that runs something other than sleep', () => {
+    const template = { spec: { containers: [{ name: 'c', image: 'curlimages/curl', command: ['curl', 'http://x'] }] } };
+    assert.throws(() => checkPodImages(template), /container "c" image "curlimages\/curl"/);
+  });
+
+  it('accepts known images and annotated ones', () => {
+    checkPodImages({ spec: { containers: [{ name: 'h', image: 'flomesh/httpbin:ken' }, { name: 'c', image: 'curlimages/curl' }] } });
+    checkPodImages({ metadata: { annotations: { 'local.tessera.dev/command': 'nginx -g daemon off;' } }, spec: { containers: [{ name: 'x', image: 'nginx' }] } });
+    checkPodImages({ metadata: { annotations: { 'local.tessera.dev/command-x': 'run-x' } }, spec: { containers: [{ name: 'x', image: 'nginx' }] } });
+  });
+
+  it('lets later issues register runtimes', () => {
+    const p: PodShape = { spec: { containers: [{ name: 'pipy', image: 'flomesh/pipy:latest' }] } };
+    assert.throws(() => checkPodImages(p));
+    registerImageRuntime({
+      name: 'test-pipy',
+      matches: (image) => imageName(image) === 'flomesh/pipy',
+      command: () => ({ command: 'true', args: [], env: {}, readiness: { kind: 'started' } }),
+    });
+    checkPodImages(p);
+  });
+});

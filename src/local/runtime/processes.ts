@@ -1,0 +1,79 @@
+/** Starting and stopping container processes: own process group, log file, pid file, marker env. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stateFiles } from '../layout.js';
+
+/** Every process we start carries this, so a later daemon can prove a stale pid is ours. */
+export const STATE_DIR_ENV = 'TESSERA_STATE_DIR';
+
+/** Termination grace before SIGKILL. */
+export const STOP_GRACE_MS = 5_000;
+
+/** Parent variables a pod must not inherit: proxies of the user's shell, node:test plumbing. */
+const NOT_INHERITED = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY', 'all_proxy', 'ALL_PROXY', 'NODE_TEST_CONTEXT'];
+
+export interface ProcessSpec {
+  stateDir: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export function pidFile(stateDir: string, namespace: string, pod: string, container: string): string {
+  return join(stateFiles.podDir(stateDir, namespace, pod), `${container}.pid`);
+}
+
+/** Spawns detached (own process group) with stdout+stderr appended to the container log. */
+export function spawnContainer(spec: ProcessSpec): ChildProcess {
+  const logPath = stateFiles.containerLog(spec.stateDir, spec.namespace, spec.pod, spec.container);
+  mkdirSync(dirname(logPath), { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_INHERITED.includes(k)) env[k] = v;
+  Object.assign(env, spec.env, { [STATE_DIR_ENV]: spec.stateDir });
+  const fd = openSync(logPath, 'a');
+  try {
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+    // A detached child must not keep the daemon's event loop alive on its own.
+    child.unref();
+    if (child.pid !== undefined) writeFileSync(pidFile(spec.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function removePidFile(stateDir: string, namespace: string, pod: string, container: string): void {
+  rmSync(pidFile(stateDir, namespace, pod, container), { force: true });
+}
+
+/** Signals a whole process group; false when it no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM to the group, SIGKILL to whatever is left after the grace period. */
+export async function stopGroup(pgid: number, graceMs = STOP_GRACE_MS): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await sleep(50);
+    if (!groupAlive(pgid)) return;
+  }
+  signalGroup(pgid, 'SIGKILL');
+}

@@ -1,0 +1,57 @@
+/** Types shared by the local pod runtime: how an image becomes a process and how readiness is judged. */
+import type { Container, PodSpec } from '../../api/types.js';
+
+/** A pod as far as image mapping cares: a Pod resource or a Deployment's pod template both fit. */
+export interface PodShape {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: PodSpec;
+}
+
+/** Everything a runtime needs to turn one container of one running pod into a command. */
+export interface ContainerContext {
+  pod: PodShape & { metadata: { name: string; namespace: string } };
+  container: Container;
+  meshName: string;
+  block: number;
+  /** the mesh's secret key; proxy tokens are HMACs under it */
+  meshKey: Uint8Array;
+  /** absolute state directory */
+  stateDir: string;
+  /** where `tessera up` ran; local commands run here */
+  workdir: string;
+  podIP: string;
+  /** the pod's private loopback address: its apps bind here */
+  appAddress: string;
+  /** true when the pod has an injected `sidecar` container */
+  hasSidecar: boolean;
+}
+
+/** How to tell that a container is ready. */
+export type ReadinessCheck =
+  | { kind: 'started' }
+  | { kind: 'tcp'; host: string; ports: number[] }
+  | { kind: 'http'; url: string };
+
+/** What to run for one container. `command` undefined means "no process" (e.g. a curl image). */
+export interface ContainerCommand {
+  command?: string;
+  args: string[];
+  /** variables added on top of the runtime's base environment */
+  env: Record<string, string>;
+  cwd?: string;
+  readiness: ReadinessCheck;
+}
+
+export interface ImageRuntime {
+  /** short name for logs and error messages */
+  name: string;
+  /** `pod` carries the annotations and labels some runtimes key on */
+  matches(image: string, container: Container, pod: PodShape): boolean;
+  command(ctx: ContainerContext): ContainerCommand;
+}

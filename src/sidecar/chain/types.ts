@@ -1,0 +1,97 @@
+/**
+ * The chain API: every mount point (`inbound-http`, `outbound-http`, `inbound-tcp`, `outbound-tcp`)
+ * runs an ordered list of modules shaped `(ctx, next)`. A module may act before `next()`, answer
+ * without calling it (short-circuit), or inspect and change the response after it.
+ */
+import type { Body, HeaderMap, RequestHead } from '../http/types.js';
+import type { RouteRule } from '../../snapshot/types.js';
+import type { MountPoint } from '../../api/types.js';
+
+export type Direction = 'inbound' | 'outbound';
+
+export interface Peer {
+  address: string;
+  port: number;
+  /** `sa.ns`, only ever from a verified certificate */
+  identity: string | undefined;
+}
+
+export interface HttpRequest extends RequestHead {
+  body: Body;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Body;
+}
+
+/** The destination service as routing found it (FSM's `__service`). */
+export interface RoutedService {
+  /** rule name `svc.ns` */
+  name: string;
+  namespace: string;
+  /** the service port the request addressed */
+  port: number;
+  RouteRules: RouteRule[];
+  Plugins?: Record<string, unknown>;
+}
+
+/** A selected cluster (FSM's `__cluster`): name plus endpoints `ip:port` → weight. */
+export interface RoutedCluster {
+  name: string;
+  endpoints: readonly string[];
+  /** endpoints of a service outside the mesh, reached without a sidecar on the far side */
+  egress: boolean;
+}
+
+/** Why routing found nothing; decides the default module's answer. */
+export type RouteMiss = 'unknown-host' | 'no-route' | 'denied';
+
+export interface HttpContext {
+  readonly direction: Direction;
+  readonly mountPoint: MountPoint;
+  readonly request: HttpRequest;
+  response: HttpResponse | undefined;
+  readonly source: Peer;
+  /** the local address and port the request arrived on */
+  readonly local: { address: string; port: number };
+  /** true for Upgrade requests (WebSocket): the forwarder tunnels instead of proxying one exchange */
+  readonly upgrade: boolean;
+  /** process.hrtime.bigint() when the request head arrived */
+  readonly startedAt: bigint;
+  service: RoutedService | undefined;
+  route: RouteRule | undefined;
+  cluster: RoutedCluster | undefined;
+  routeMiss: RouteMiss | undefined;
+  /** the endpoint the request was forwarded to */
+  upstream: string | undefined;
+  traceId: string | undefined;
+  /** Sets the response; modules that do not call next() after this short-circuit the chain. */
+  respond(status: number, body?: string | Buffer | object, headers?: HeaderMap): void;
+}
+
+export type Next = () => Promise<void>;
+export type HttpModule = (ctx: HttpContext, next: Next) => void | Promise<void>;
+
+/** A raw byte stream seen by the TCP chains. */
+export interface TcpContext {
+  readonly direction: Direction;
+  readonly mountPoint: MountPoint;
+  readonly source: Peer;
+  readonly local: { address: string; port: number };
+  /** the destination the client asked for (CONNECT authority or the listener's upstream) */
+  readonly target: { host: string; port: number };
+  cluster: RoutedCluster | undefined;
+  service: { name: string; namespace: string; port: number } | undefined;
+  routeMiss: RouteMiss | undefined;
+  upstream: string | undefined;
+  /** set by the module that took over the connection */
+  handled: boolean;
+  /** Pipes the client connection to `endpoint` (`ip:port`); resolves when both sides closed. */
+  pipeTo(endpoint: string): Promise<void>;
+  /** Closes the client connection (reset). */
+  reject(reason: string): void;
+}
+
+export type TcpModule = (ctx: TcpContext, next: Next) => void | Promise<void>;

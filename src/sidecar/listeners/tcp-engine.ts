@@ -1,0 +1,97 @@
+/** TCP connections through the TCP chains: a context whose load balancer pipes bytes to an endpoint. */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { MountPoint } from '../../api/types.js';
+import type { Direction, RouteMiss, TcpContext } from '../chain/types.js';
+import type { SidecarLog } from '../observability/log.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+export interface TcpEngineOptions {
+  direction: Direction;
+  mountPoint: MountPoint;
+  chain: () => ((ctx: TcpContext) => Promise<void>) | undefined;
+  upstream: UpstreamClient;
+  log: SidecarLog;
+  /** the destination when the listener stands for one upstream (inbound: the local port) */
+  target: (socket: Socket) => { host: string; port: number };
+}
+
+export function createTcpEngine(opts: TcpEngineOptions): Server {
+  return createServer((socket) => {
+    const target = opts.target(socket);
+    void runTcpChain(opts, socket, target, Buffer.alloc(0), {
+      address: socket.remoteAddress ?? '',
+      port: socket.remotePort ?? 0,
+      local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+    });
+  });
+}
+
+/**
+ * Runs the TCP chain for one client connection (a listener's socket or a CONNECT tunnel).
+ * `onEstablished` runs once an upstream connection exists (CONNECT answers 200 then).
+ */
+export async function runTcpChain(
+  opts: Omit<TcpEngineOptions, 'target'>,
+  client: Duplex,
+  target: { host: string; port: number },
+  head: Buffer,
+  peer: { address: string; port: number; local: { address: string; port: number } },
+  onEstablished?: () => void,
+  onRejected?: (reason: string) => void,
+): Promise<void> {
+  client.on('error', () => undefined);
+  const ctx: TcpContext = {
+    direction: opts.direction,
+    mountPoint: opts.mountPoint,
+    source: { address: peer.address, port: peer.port, identity: undefined },
+    local: peer.local,
+    target,
+    cluster: undefined,
+    service: undefined,
+    routeMiss: undefined as RouteMiss | undefined,
+    upstream: undefined,
+    handled: false,
+    pipeTo: async (endpoint) => {
+      let upstream: Socket;
+      try {
+        upstream = await opts.upstream.connectTcp(endpoint);
+      } catch (err) {
+        opts.log.warn('tcp upstream failed', { upstream: endpoint, error: (err as Error).message });
+        if (onRejected) onRejected(`upstream ${endpoint} unreachable`);
+        else client.destroy();
+        return;
+      }
+      onEstablished?.();
+      if (head.length > 0) upstream.write(head);
+      await new Promise<void>((resolve) => {
+        let open = 2;
+        const done = (): void => {
+          if (--open === 0) resolve();
+        };
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.on('close', done);
+        client.on('close', done);
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    },
+    reject: (reason) => {
+      if (onRejected) onRejected(reason);
+      else if ('resetAndDestroy' in client && typeof (client as Socket).resetAndDestroy === 'function') (client as Socket).resetAndDestroy();
+      else client.destroy();
+    },
+  };
+  const chain = opts.chain();
+  if (!chain) {
+    ctx.reject('sidecar has no configuration yet');
+    return;
+  }
+  try {
+    await chain(ctx);
+  } catch (err) {
+    opts.log.error('tcp chain failed', { error: (err as Error).message });
+    ctx.reject('internal error');
+  }
+}

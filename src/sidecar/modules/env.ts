@@ -1,0 +1,21 @@
+/** What a module factory receives when a snapshot is applied. */
+import type { ProxySnapshot } from '../../snapshot/types.js';
+import type { HttpModule, TcpModule } from '../chain/types.js';
+import type { SidecarLog } from '../observability/log.js';
+import type { SidecarMetrics } from '../observability/metrics.js';
+import type { RoutingTables } from '../routing/tables.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+export interface ModuleEnv {
+  readonly snapshot: ProxySnapshot;
+  readonly tables: RoutingTables;
+  readonly upstream: UpstreamClient;
+  readonly log: SidecarLog;
+  readonly metrics: SidecarMetrics;
+  /** namespaces that have services, to tell an unknown mesh name from an external host */
+  readonly namespaces: ReadonlySet<string>;
+}
+
+/** Builds a module for one snapshot; null means "nothing to do under this snapshot" (elided). */
+export type HttpModuleFactory = (env: ModuleEnv) => HttpModule | null;
+export type TcpModuleFactory = (env: ModuleEnv) => TcpModule | null;

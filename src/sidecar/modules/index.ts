@@ -1,0 +1,41 @@
+/** The built-in modules by the path FSM gives them in `Chains`. */
+import type { HttpModuleFactory, TcpModuleFactory } from './env.js';
+import { httpDefault } from './http-default.js';
+import { httpLoadBalancing } from './http-load-balancing.js';
+import { inboundHttpRouting, outboundHttpRouting } from './http-routing.js';
+import { loggingHttp, metricsHttp, tracingHttp } from './observability.js';
+import { passThrough } from './pass-through.js';
+import { inboundTcpRouting, outboundTcpRouting, tcpDefault, tcpLoadBalancing } from './tcp.js';
+
+export type { ModuleEnv, HttpModuleFactory, TcpModuleFactory } from './env.js';
+export { kTunnel } from './http-load-balancing.js';
+export type { Tunnelable } from './http-load-balancing.js';
+
+export const HTTP_MODULES: Readonly<Record<string, HttpModuleFactory>> = {
+  'modules/inbound-tls-termination.js': passThrough,
+  'modules/inbound-http-routing.js': inboundHttpRouting,
+  'modules/inbound-metrics-http.js': metricsHttp,
+  'modules/inbound-tracing-http.js': tracingHttp,
+  'modules/inbound-logging-http.js': loggingHttp,
+  'modules/inbound-throttle-service.js': passThrough,
+  'modules/inbound-throttle-route.js': passThrough,
+  'modules/inbound-http-load-balancing.js': httpLoadBalancing,
+  'modules/inbound-http-default.js': httpDefault,
+  'modules/outbound-http-routing.js': outboundHttpRouting,
+  'modules/outbound-metrics-http.js': metricsHttp,
+  'modules/outbound-tracing-http.js': tracingHttp,
+  'modules/outbound-logging-http.js': loggingHttp,
+  'modules/outbound-circuit-breaker.js': passThrough,
+  'modules/outbound-http-load-balancing.js': httpLoadBalancing,
+  'modules/outbound-http-default.js': httpDefault,
+};
+
+export const TCP_MODULES: Readonly<Record<string, TcpModuleFactory>> = {
+  'modules/inbound-tls-termination.js': passThrough,
+  'modules/inbound-tcp-routing.js': inboundTcpRouting,
+  'modules/inbound-tcp-load-balancing.js': tcpLoadBalancing,
+  'modules/inbound-tcp-default.js': tcpDefault,
+  'modules/outbound-tcp-routing.js': outboundTcpRouting,
+  'modules/outbound-tcp-load-balancing.js': tcpLoadBalancing,
+  'modules/outbound-tcp-default.js': tcpDefault,
+};

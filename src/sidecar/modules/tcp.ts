@@ -1,0 +1,91 @@
+/**
+ * modules/{inbound,outbound}-tcp-routing.js, -tcp-load-balancing.js and -tcp-default.js: pick the
+ * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
+ */
+import { nextEndpoint, parseAuthority, resolveService } from '../routing/index.js';
+import type { TcpModule } from '../chain/types.js';
+import type { ModuleEnv } from './env.js';
+
+export function inboundTcpRouting(env: ModuleEnv): TcpModule {
+  return function inboundTcpRouting(ctx, next) {
+    const t = env.tables.inbound.get(ctx.local.port);
+    const rule = t ? [...t.tcp.values()][0] : undefined;
+    if (rule) {
+      ctx.service = rule.service;
+      const name = rule.pickCluster();
+      const c = name ? env.tables.clusters.get(name) : undefined;
+      if (c) ctx.cluster = c.routed;
+    } else ctx.routeMiss = 'unknown-host';
+    return next();
+  };
+}
+
+export function outboundTcpRouting(env: ModuleEnv): TcpModule {
+  return function outboundTcpRouting(ctx, next) {
+    const port = ctx.target.port;
+    const t = env.tables.outbound.get(port);
+    const a = parseAuthority(`${ctx.target.host}:${port}`);
+    if (t) {
+      // a TCP service is selected by its names; an HTTP service tunnelled through CONNECT also routes here
+      const httpRule = t.hosts.get(`${a.host}:${port}`) ?? t.hosts.get(a.host);
+      for (const [ruleName, rule] of t.tcp) {
+        if (t.hosts.get(`${a.host}:${port}`)?.service.name === ruleName || tcpNameMatches(ruleName, a.host, env)) {
+          ctx.service = rule.service;
+          const name = rule.pickCluster();
+          const c = name ? env.tables.clusters.get(name) : undefined;
+          if (c) ctx.cluster = c.routed;
+          return next();
+        }
+      }
+      if (httpRule) {
+        ctx.service = { name: httpRule.service.name, namespace: httpRule.service.namespace, port };
+        const route = httpRule.routes[0];
+        const name = route?.pickCluster();
+        const c = name ? env.tables.clusters.get(name) : undefined;
+        if (c) ctx.cluster = c.routed;
+        return next();
+      }
+    }
+    const resolved = resolveService(env.tables, a.host, port);
+    if (resolved) ctx.cluster = { name: `${resolved.fqdn}|${port}`, endpoints: resolved.endpoints, egress: true };
+    else ctx.routeMiss = 'unknown-host';
+    return next();
+  };
+}
+
+/** `svc.ns` rule against a host written as svc, svc.ns, svc.ns.svc… (short name only in our namespace). */
+function tcpNameMatches(ruleName: string, host: string, env: ModuleEnv): boolean {
+  if (host === ruleName || host.startsWith(`${ruleName}.svc`)) return true;
+  const dot = ruleName.lastIndexOf('.');
+  return dot > 0 && host === ruleName.slice(0, dot) && ruleName.slice(dot + 1) === env.tables.namespace;
+}
+
+export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
+  const cursor = new Map<string, number>();
+  return async function tcpLoadBalancing(ctx, next) {
+    const c = ctx.cluster;
+    if (!c) return next();
+    const table = env.tables.clusters.get(c.name);
+    let endpoint: string | undefined;
+    if (table) endpoint = nextEndpoint(table);
+    else if (c.endpoints.length > 0) {
+      const i = cursor.get(c.name) ?? 0;
+      endpoint = c.endpoints[i % c.endpoints.length];
+      cursor.set(c.name, i + 1);
+    }
+    if (!endpoint) return next();
+    ctx.upstream = endpoint;
+    ctx.handled = true;
+    env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, ctx.service?.name ?? c.name);
+    await ctx.pipeTo(endpoint);
+  };
+}
+
+export function tcpDefault(env: ModuleEnv): TcpModule {
+  return function tcpDefault(ctx) {
+    if (ctx.handled) return;
+    const why = ctx.routeMiss === 'unknown-host' ? `no mesh service at ${ctx.target.host}:${ctx.target.port}` : 'no ready endpoint';
+    env.log.warn('tcp connection refused', { direction: ctx.direction, target: `${ctx.target.host}:${ctx.target.port}`, reason: why });
+    ctx.reject(why);
+  };
+}

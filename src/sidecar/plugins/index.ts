@@ -1,0 +1,3 @@
+/** Running plugins inside the sidecar's chains. */
+export { evaluateNativePlugin } from './evaluate.js';
+export { nativePluginModule, unsupportedPluginModule } from './module.js';

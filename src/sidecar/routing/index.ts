@@ -1,0 +1,5 @@
+/** Routing tables compiled per snapshot and their request-time lookups. */
+export { buildTables, nextEndpoint } from './tables.js';
+export type { ClusterTable, CompiledRoute, CompiledServiceRule, PortTable, RoutingTables } from './tables.js';
+export { findRoute, findServiceRule, parseAuthority, resolveService } from './lookup.js';
+export type { Authority } from './lookup.js';

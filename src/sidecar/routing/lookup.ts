@@ -1,0 +1,73 @@
+/** Request-time lookups over RoutingTables: authority parsing, host match, route match, DNS. */
+import type { HeaderMap } from '../http/types.js';
+import type { CompiledRoute, CompiledServiceRule, PortTable, RoutingTables } from './tables.js';
+
+export interface Authority {
+  host: string;
+  port: number | undefined;
+}
+
+/** Splits `host[:port]` (and `[v6]:port`); lower-cases and drops a trailing dot. */
+export function parseAuthority(authority: string): Authority {
+  let host = authority.trim().toLowerCase();
+  let port: number | undefined;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    const rest = host.slice(end + 1);
+    if (rest.startsWith(':')) port = Number(rest.slice(1));
+    host = host.slice(0, end + 1);
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0) {
+      port = Number(host.slice(colon + 1));
+      host = host.slice(0, colon);
+    }
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) port = undefined;
+  return { host, port };
+}
+
+/** The service rule a Host selects on a port table, trying `host:port` then `host`. */
+export function findServiceRule(t: PortTable, a: Authority, port: number): CompiledServiceRule | undefined {
+  return t.hosts.get(`${a.host}:${port}`) ?? t.hosts.get(a.host);
+}
+
+export function findRoute(rule: CompiledServiceRule, method: string, path: string, headers: HeaderMap): CompiledRoute | undefined {
+  for (const r of rule.routes) {
+    if (r.methods && !r.methods.has(method)) continue;
+    if (!r.matchPath(path)) continue;
+    let ok = true;
+    for (const [name, re] of r.headers) {
+      const v = headers[name];
+      if (v === undefined || !re.test(Array.isArray(v) ? v.join(', ') : v)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return r;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves a name the way cluster DNS would for a pod in `t.namespace`: `svc`, `svc.ns`,
+ * `svc.ns.svc`, `svc.ns.svc.cluster.local`. Returns the endpoints for `port` or undefined.
+ */
+export function resolveService(t: RoutingTables, host: string, port: number): { fqdn: string; endpoints: readonly string[] } | undefined {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  const candidates: string[] = [];
+  if (h.endsWith('.svc.cluster.local')) candidates.push(h);
+  else if (h.endsWith('.svc.cluster')) candidates.push(`${h}.local`);
+  else if (h.endsWith('.svc')) candidates.push(`${h}.cluster.local`);
+  else {
+    const dots = h.split('.').length - 1;
+    if (dots === 1) candidates.push(`${h}.svc.cluster.local`);
+    if (dots === 0) candidates.push(`${h}.${t.namespace}.svc.cluster.local`);
+  }
+  for (const fqdn of candidates) {
+    const eps = t.dns.get(fqdn)?.get(port);
+    if (eps) return { fqdn, endpoints: eps };
+  }
+  return undefined;
+}

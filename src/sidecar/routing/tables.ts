@@ -1,0 +1,204 @@
+/**
+ * Routing tables compiled once per snapshot: host → service rule → routes → weighted clusters, and
+ * the DNS view. Requests only do map lookups and a few comparisons here.
+ */
+import type {
+  HttpServiceRule,
+  ProxySnapshot,
+  RouteRule,
+} from '../../snapshot/types.js';
+import type { RoutedCluster, RoutedService } from '../chain/types.js';
+
+export interface CompiledRoute {
+  rule: RouteRule;
+  methods: Set<string> | undefined;
+  matchPath: (path: string) => boolean;
+  headers: [string, RegExp][];
+  pickCluster: () => string | undefined;
+}
+
+export interface CompiledServiceRule {
+  service: RoutedService;
+  routes: CompiledRoute[];
+}
+
+export interface PortTable {
+  protocol: 'http' | 'tcp' | 'grpc';
+  /** host or host:port → rule */
+  hosts: Map<string, CompiledServiceRule>;
+  /** when the port serves exactly one service, requests with an unknown Host still reach it (inbound) */
+  only: CompiledServiceRule | undefined;
+  /** tcp: rule by name */
+  tcp: Map<string, { service: { name: string; namespace: string; port: number }; pickCluster: () => string | undefined; plugins?: Record<string, unknown> }>;
+}
+
+export interface RoutingTables {
+  inbound: Map<number, PortTable>;
+  outbound: Map<number, PortTable>;
+  clusters: Map<string, ClusterTable>;
+  /** fqdn → port → endpoints */
+  dns: Map<string, Map<number, readonly string[]>>;
+  /** the pod's own namespace, for short names */
+  namespace: string;
+}
+
+export interface ClusterTable {
+  name: string;
+  endpoints: readonly string[];
+  /** endpoints repeated by weight for round robin */
+  ring: readonly string[];
+  next: number;
+  routed: RoutedCluster;
+}
+
+export function buildTables(s: ProxySnapshot): RoutingTables {
+  const clusters = new Map<string, ClusterTable>();
+  const addCluster = (name: string, weights: Record<string, number>, egress: boolean): void => {
+    const endpoints = Object.keys(weights).sort();
+    const ring: string[] = [];
+    for (const ep of endpoints) {
+      const w = Math.max(0, Math.min(100, Math.round((weights[ep] ?? 0) / 10)));
+      for (let i = 0; i < Math.max(1, w); i++) ring.push(ep);
+    }
+    clusters.set(name, { name, endpoints, ring, next: 0, routed: { name, endpoints, egress } });
+  };
+  for (const [name, eps] of Object.entries(s.Inbound.ClustersConfigs)) addCluster(name, eps, false);
+  for (const [name, cfg] of Object.entries(s.Outbound.ClustersConfigs)) {
+    const weights: Record<string, number> = {};
+    for (const [ep, e] of Object.entries(cfg.Endpoints)) weights[ep] = e.Weight;
+    addCluster(name, weights, false);
+  }
+
+  const inbound = new Map<number, PortTable>();
+  for (const m of Object.values(s.Inbound.TrafficMatches)) {
+    const t = emptyPortTable(m.Protocol);
+    addHttpRules(t, m.HttpHostPort2Service, m.HttpServiceRouteRules, m.Port, clusters);
+    addTcpRules(t, m.TcpServiceRouteRules, m.Port, clusters);
+    const rules = new Set(t.hosts.values());
+    t.only = rules.size === 1 ? [...rules][0] : undefined;
+    inbound.set(m.Port, t);
+  }
+
+  const outbound = new Map<number, PortTable>();
+  for (const [portKey, matches] of Object.entries(s.Outbound.TrafficMatches)) {
+    const port = Number(portKey);
+    const t = emptyPortTable(matches[0]?.Protocol ?? 'http');
+    for (const m of matches) {
+      addHttpRules(t, m.HttpHostPort2Service, m.HttpServiceRouteRules, port, clusters);
+      addTcpRules(t, m.TcpServiceRouteRules, port, clusters);
+    }
+    outbound.set(port, t);
+  }
+
+  const dns = new Map<string, Map<number, readonly string[]>>();
+  for (const [fqdn, ports] of Object.entries(s.Dns ?? {})) {
+    const m = new Map<number, readonly string[]>();
+    for (const [p, eps] of Object.entries(ports)) m.set(Number(p), eps);
+    dns.set(fqdn, m);
+  }
+  return { inbound, outbound, clusters, dns, namespace: s.Pod.Namespace };
+}
+
+function emptyPortTable(protocol: PortTable['protocol']): PortTable {
+  return { protocol, hosts: new Map(), only: undefined, tcp: new Map() };
+}
+
+function splitRuleName(rule: string): { name: string; namespace: string } {
+  const dot = rule.lastIndexOf('.');
+  return dot < 0 ? { name: rule, namespace: '' } : { name: rule.slice(0, dot), namespace: rule.slice(dot + 1) };
+}
+
+function addHttpRules(
+  t: PortTable,
+  hosts: Record<string, { RuleName: string }> | undefined,
+  rules: Record<string, HttpServiceRule> | undefined,
+  port: number,
+  clusters: Map<string, ClusterTable>,
+): void {
+  if (!hosts || !rules) return;
+  const compiled = new Map<string, CompiledServiceRule>();
+  for (const [ruleName, rule] of Object.entries(rules)) {
+    const { namespace } = splitRuleName(ruleName);
+    const service: RoutedService = { name: ruleName, namespace, port, RouteRules: rule.RouteRules };
+    if (rule.Plugins) service.Plugins = rule.Plugins;
+    compiled.set(ruleName, { service, routes: rule.RouteRules.map((r) => compileRoute(r, clusters)) });
+  }
+  for (const [host, ref] of Object.entries(hosts)) {
+    const c = compiled.get(ref.RuleName);
+    if (c) t.hosts.set(host.toLowerCase(), c);
+  }
+}
+
+function addTcpRules(
+  t: PortTable,
+  rules: Record<string, { TargetClusters: Record<string, number>; Plugins?: Record<string, unknown> }> | undefined,
+  port: number,
+  clusters: Map<string, ClusterTable>,
+): void {
+  if (!rules) return;
+  for (const [ruleName, rule] of Object.entries(rules)) {
+    const { namespace } = splitRuleName(ruleName);
+    const entry: PortTable['tcp'] extends Map<string, infer V> ? V : never = {
+      service: { name: ruleName, namespace, port },
+      pickCluster: weightedPicker(rule.TargetClusters, clusters),
+    };
+    if (rule.Plugins) entry.plugins = rule.Plugins;
+    t.tcp.set(ruleName, entry);
+  }
+}
+
+function compileRoute(rule: RouteRule, clusters: Map<string, ClusterTable>): CompiledRoute {
+  const methods = rule.Methods && rule.Methods.length > 0 && !rule.Methods.includes('*') ? new Set(rule.Methods) : undefined;
+  return {
+    rule,
+    methods,
+    matchPath: pathMatcher(rule),
+    headers: Object.entries(rule.Headers ?? {}).map(([k, v]) => [k.toLowerCase(), new RegExp(v)]),
+    pickCluster: weightedPicker(rule.TargetClusters, clusters),
+  };
+}
+
+function pathMatcher(rule: RouteRule): (path: string) => boolean {
+  switch (rule.Type) {
+    case 'Exact':
+      return (p) => stripQuery(p) === rule.Path;
+    case 'Prefix':
+      return (p) => stripQuery(p).startsWith(rule.Path);
+    case 'Regex': {
+      if (rule.Path === '.*' || rule.Path === '') return () => true;
+      // Anchored like Envoy's safe_regex: the whole path must match.
+      const re = new RegExp(`^(?:${rule.Path})$`);
+      return (p) => re.test(stripQuery(p));
+    }
+    default:
+      return () => false;
+  }
+}
+
+function stripQuery(p: string): string {
+  const q = p.indexOf('?');
+  return q < 0 ? p : p.slice(0, q);
+}
+
+/** Weighted round robin over clusters named in TargetClusters. */
+function weightedPicker(targets: Record<string, number>, clusters: Map<string, ClusterTable>): () => string | undefined {
+  const names = Object.keys(targets).sort();
+  if (names.length === 0) return () => undefined;
+  if (names.length === 1) {
+    const only = names[0]!;
+    return () => only;
+  }
+  const ring: string[] = [];
+  for (const n of names) for (let i = 0; i < Math.max(1, Math.round((targets[n] ?? 0) / 10)); i++) ring.push(n);
+  let i = 0;
+  void clusters;
+  return () => ring[i++ % ring.length];
+}
+
+/** Picks the next endpoint of a cluster by round robin. */
+export function nextEndpoint(c: ClusterTable): string | undefined {
+  if (c.ring.length === 0) return undefined;
+  const ep = c.ring[c.next % c.ring.length];
+  c.next = (c.next + 1) % c.ring.length;
+  return ep;
+}

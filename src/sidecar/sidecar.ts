@@ -1,0 +1,220 @@
+/**
+ * One sidecar: admin server, outbound explicit proxy, inbound listeners per service port, and the
+ * control-plane stream. Snapshots are applied by building a new Runtime and swapping it in; the
+ * last good one is kept on disk and served from at start, so the sidecar works while the control
+ * plane is down.
+ */
+import type { Server } from 'node:net';
+import { isMeshError } from '../lib/errors.js';
+import type { ProxySnapshot } from '../snapshot/types.js';
+import { createAdminServer } from './admin/index.js';
+import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
+import { createHttpEngine } from './listeners/http-engine.js';
+import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
+import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
+import { buildRuntime, type Runtime } from './runtime.js';
+import { UpstreamClient } from './upstream/index.js';
+import { parseAuthority } from './routing/index.js';
+
+export interface SidecarOptions {
+  podName: string;
+  podNamespace: string;
+  podIP: string;
+  /** the pod's private address: its apps bind here and reach the outbound proxy here */
+  localIP: string;
+  uuid: string;
+  token: string;
+  controllerUrl: string;
+  dataDir: string;
+  adminPort: number;
+  outboundPort: number;
+  logLevel?: LogLevel;
+}
+
+interface OpenListener {
+  key: string;
+  server: Server;
+}
+
+export class Sidecar {
+  readonly log: SidecarLog;
+  readonly metrics: SidecarMetrics;
+  private runtime: Runtime | undefined;
+  private readonly upstream: UpstreamClient;
+  private readonly inboundClient: UpstreamClient;
+  private readonly inbound = new Map<number, OpenListener>();
+  private outbound: Server | undefined;
+  private admin: Server | undefined;
+  private stream: StreamClient | undefined;
+  private listenerErrors: string[] = [];
+
+  constructor(private readonly opts: SidecarOptions) {
+    this.log = new SidecarLog(opts.logLevel ?? 'info');
+    this.metrics = new SidecarMetrics({ pod: opts.podName, namespace: opts.podNamespace });
+    // Outbound connections leave from our pod IP so the far side can tell which pod called.
+    this.upstream = new UpstreamClient({ localAddress: opts.podIP, timeoutMs: 60_000 });
+    this.inboundClient = new UpstreamClient({ timeoutMs: 60_000 });
+  }
+
+  get current(): Runtime | undefined {
+    return this.runtime;
+  }
+
+  async start(): Promise<void> {
+    this.admin = createAdminServer({
+      runtime: () => this.runtime,
+      metrics: this.metrics,
+      listeners: () => this.listenerList(),
+      status: () => ({ version: this.runtime?.version ?? null, connected: this.stream?.connected ?? false, listenerErrors: this.listenerErrors }),
+      quit: () => void this.stop().then(() => process.exit(0)),
+    });
+    await listen(this.admin, this.opts.podIP, this.opts.adminPort);
+    this.outbound = createHttpEngine({
+      direction: 'outbound',
+      mountPoint: 'outbound-http',
+      chain: () => this.runtime?.outboundHttp,
+      proxy: true,
+      upstream: this.upstream,
+      log: this.log,
+      timeoutMs: 60_000,
+      onConnect: (authority, socket, head, source) => this.onConnect(authority, socket, head, source),
+    });
+    await listen(this.outbound, this.opts.localIP, this.opts.outboundPort);
+
+    const saved = await loadSnapshot(this.opts.dataDir);
+    if (saved) {
+      const err = await this.apply(saved.version, saved.snapshot, false);
+      if (err) this.log.warn('saved snapshot could not be applied', { error: err });
+      else this.log.info('serving the last good snapshot from disk', { version: saved.version });
+    }
+    this.stream = new StreamClient({
+      controllerUrl: this.opts.controllerUrl,
+      uuid: this.opts.uuid,
+      token: this.opts.token,
+      log: this.log,
+      currentVersion: () => this.runtime?.version,
+      apply: (version, snapshot) => this.apply(version, snapshot, true),
+    });
+    this.stream.start();
+  }
+
+  /** Applies a snapshot; returns an error message (NACK) or undefined (ACK). */
+  async apply(version: string, snapshot: ProxySnapshot, persist: boolean): Promise<string | undefined> {
+    if (this.runtime?.version === version) return undefined;
+    let next: Runtime;
+    try {
+      next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics });
+    } catch (err) {
+      const message = isMeshError(err) ? err.message : `snapshot rejected: ${(err as Error).message}`;
+      this.log.error('snapshot rejected', { version, error: message });
+      return message;
+    }
+    this.runtime = next;
+    this.log.setLevel(snapshot.Spec.SidecarLogLevel === 'error' ? 'info' : snapshot.Spec.SidecarLogLevel);
+    await this.reconcileInbound(next);
+    this.retainPools(next);
+    this.log.info('snapshot applied', { version });
+    if (persist) {
+      try {
+        await saveSnapshot(this.opts.dataDir, { version, snapshot });
+      } catch (err) {
+        this.log.warn('could not save snapshot', { error: (err as Error).message });
+      }
+    }
+    return undefined;
+  }
+
+  private async reconcileInbound(rt: Runtime): Promise<void> {
+    const wanted = new Map<number, string>();
+    for (const m of Object.values(rt.snapshot.Inbound.TrafficMatches)) wanted.set(m.Port, m.Protocol === 'tcp' ? 'tcp' : 'http');
+    for (const [port, l] of this.inbound) {
+      if (wanted.get(port) !== l.key) {
+        this.inbound.delete(port);
+        l.server.close();
+      }
+    }
+    const errors: string[] = [];
+    for (const [port, protocol] of wanted) {
+      if (this.inbound.has(port)) continue;
+      const server =
+        protocol === 'tcp'
+          ? createTcpEngine({
+              direction: 'inbound',
+              mountPoint: 'inbound-tcp',
+              chain: () => this.runtime?.inboundTcp,
+              upstream: this.inboundClient,
+              log: this.log,
+              target: (s) => ({ host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
+            })
+          : createHttpEngine({
+              direction: 'inbound',
+              mountPoint: 'inbound-http',
+              chain: () => this.runtime?.inboundHttp,
+              proxy: false,
+              upstream: this.inboundClient,
+              log: this.log,
+              timeoutMs: 60_000,
+            });
+      try {
+        await listen(server, this.opts.podIP, port);
+        this.inbound.set(port, { key: protocol, server });
+      } catch (err) {
+        errors.push(`${this.opts.podIP}:${port}: ${(err as Error).message}`);
+        this.log.error('inbound listener failed', { port, error: (err as Error).message });
+      }
+    }
+    this.listenerErrors = errors;
+  }
+
+  private retainPools(rt: Runtime): void {
+    const keep = new Set<string>();
+    for (const c of rt.tables.clusters.values()) for (const ep of c.endpoints) keep.add(ep);
+    this.upstream.retain(keep);
+    this.inboundClient.retain(keep);
+  }
+
+  private onConnect(authority: string, socket: import('node:stream').Duplex, head: Buffer, source: { address: string; port: number }): void {
+    const a = parseAuthority(authority);
+    if (!a.host || a.port === undefined) {
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    void runTcpChain(
+      { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
+      socket,
+      { host: a.host, port: a.port },
+      head,
+      { ...source, local: { address: this.opts.localIP, port: this.opts.outboundPort } },
+      () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+      (reason) => {
+        const body = `${reason}\n`;
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      },
+    );
+  }
+
+  private listenerList(): string[] {
+    const out = [`admin ${this.opts.podIP}:${this.opts.adminPort}`, `outbound ${this.opts.localIP}:${this.opts.outboundPort}`];
+    for (const [port, l] of this.inbound) out.push(`inbound-${l.key} ${this.opts.podIP}:${port}`);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stream?.stop();
+    const servers = [this.admin, this.outbound, ...[...this.inbound.values()].map((l) => l.server)];
+    for (const s of servers) s?.close();
+    await Promise.allSettled([this.upstream.close(), this.inboundClient.close()]);
+    this.log.flushSync();
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

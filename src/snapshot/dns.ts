@@ -1,0 +1,19 @@
+/** Builds the Dns section: what cluster DNS would answer for each Service with ready endpoints. */
+import { byString } from '../catalog/pods.js';
+import type { Catalog } from '../catalog/types.js';
+import { hostPort } from './addresses.js';
+import type { ProxySnapshot } from './types.js';
+
+/** Every Service, meshed or not, so a local-mode sidecar can resolve non-mesh destinations too. */
+export function buildDns(catalog: Catalog): ProxySnapshot['Dns'] {
+  const out: ProxySnapshot['Dns'] = {};
+  for (const svc of catalog.services) {
+    const byPort: Record<string, string[]> = {};
+    for (const port of svc.ports) {
+      if (port.endpoints.length === 0) continue;
+      byPort[String(port.port)] = [...new Set(port.endpoints.map((e) => hostPort(e.ip, e.port)))].sort(byString);
+    }
+    if (Object.keys(byPort).length > 0) out[`${svc.name}.${svc.namespace}.svc.cluster.local`] = byPort;
+  }
+  return out;
+}

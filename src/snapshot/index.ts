@@ -1,0 +1,16 @@
+/** The pure control-plane core: catalog in, one canonical, versioned snapshot per proxy out. */
+export type * from './types.js';
+export type {
+  Catalog,
+  CompileInput,
+  PluginSource,
+  ProxyRef,
+  ResolvedMeshConfig,
+  ServiceInfo,
+  ServicePortInfo,
+} from '../catalog/types.js';
+export { buildCatalog, listProxies } from '../catalog/build.js';
+export { compileProxySnapshot } from './compile.js';
+export { canonicalJson, snapshotVersion } from './canonical.js';
+export { BUILTIN_CHAINS, defaultMeshConfigSpec, mergeMeshConfigSpec } from './defaults.js';
+export { applyTrafficTargets } from './traffic-policy.js';

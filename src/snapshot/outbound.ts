@@ -1,0 +1,97 @@
+/** Builds the Outbound section: traffic matches per service port, and the upstream clusters with their endpoints. */
+import type { Pod } from '../api/types.js';
+import { byString, podNamespace } from '../catalog/pods.js';
+import type { AppProtocol, Catalog, ServiceInfo, ServicePortInfo } from '../catalog/types.js';
+import { hostCidr, hostPort } from './addresses.js';
+import type { ProxyChains } from './chains.js';
+import { hostnamesWithPorts, mountPointFor, outboundClusterName, qualifiedHostnames, ruleName } from './names.js';
+import { pluginsFor } from './plugin-configs.js';
+import { referencedClusters, routesFor } from './traffic-policy.js';
+import type { ClusterConfig, OutboundTrafficMatch, ProxySnapshot } from './types.js';
+
+/**
+ * The names a client in `clientNamespace` may use for a service. The bare `svc` resolves through the
+ * cluster DNS search path only inside the service's own namespace, so it is offered only there; every
+ * other name carries the namespace, so names of different services on one port never collide.
+ */
+export function outboundHostnames(svc: ServiceInfo, clientNamespace: string): string[] {
+  const names = qualifiedHostnames(svc.namespace, svc.name);
+  return svc.namespace === clientNamespace ? [svc.name, ...names] : names;
+}
+
+function clusterConfigFor(port: ServicePortInfo): ClusterConfig {
+  const Endpoints: ClusterConfig['Endpoints'] = {};
+  for (const ep of port.endpoints) Endpoints[hostPort(ep.ip, ep.port)] = { Weight: 100 };
+  return { Endpoints };
+}
+
+const PROTOCOL_ORDER: Record<AppProtocol, number> = { http: 0, grpc: 1, tcp: 2 };
+
+/** Matches that name destination ranges first (more specific), then http, grpc, tcp, then by rule name. */
+function compareMatches(a: OutboundTrafficMatch, b: OutboundTrafficMatch): number {
+  const ar = a.DestinationIPRanges ? 0 : 1;
+  const br = b.DestinationIPRanges ? 0 : 1;
+  return (
+    ar - br ||
+    PROTOCOL_ORDER[a.Protocol] - PROTOCOL_ORDER[b.Protocol] ||
+    byString(firstRule(a), firstRule(b))
+  );
+}
+
+function firstRule(m: OutboundTrafficMatch): string {
+  return Object.keys(m.TcpServiceRouteRules ?? m.HttpServiceRouteRules ?? {}).sort(byString)[0] ?? '';
+}
+
+/**
+ * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). All HTTP services
+ * on one port share one match and the Host header picks the service (gRPC likewise, in a match of its
+ * own); each TCP service gets its own match, picked by destination IP.
+ */
+export function buildOutbound(catalog: Catalog, pod: Pod, chains: ProxyChains): ProxySnapshot['Outbound'] {
+  const clientNamespace = podNamespace(pod);
+  const byPort = new Map<number, OutboundTrafficMatch[]>();
+  const shared = new Map<string, OutboundTrafficMatch>(); // `${port}/${protocol}` → http or grpc match
+  const ClustersConfigs: Record<string, ClusterConfig> = {};
+  for (const svc of catalog.meshServices) {
+    const rule = ruleName(svc.namespace, svc.name);
+    for (const port of svc.ports) {
+      let match: OutboundTrafficMatch;
+      if (port.protocol === 'tcp') {
+        match = { Port: port.port, Protocol: 'tcp' };
+        push(byPort, port.port, match);
+      } else {
+        const key = `${port.port}/${port.protocol}`;
+        let m = shared.get(key);
+        if (!m) {
+          m = { Port: port.port, Protocol: port.protocol };
+          shared.set(key, m);
+          push(byPort, port.port, m);
+        }
+        match = m;
+      }
+      if (svc.clusterIP) (match.DestinationIPRanges ??= {})[hostCidr(svc.clusterIP)] = null;
+      const cluster = outboundClusterName(svc.namespace, svc.name, port.port);
+      const routes = routesFor(catalog, { direction: 'outbound', pod, service: port, cluster });
+      const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('outbound', port.protocol)], svc.namespace, svc.name);
+      if (port.protocol === 'tcp') {
+        match.TcpServiceRouteRules = { [rule]: { TargetClusters: routes.tcpTargets, ...(plugins ? { Plugins: plugins } : {}) } };
+      } else {
+        const hosts = (match.HttpHostPort2Service ??= {});
+        for (const host of hostnamesWithPorts(outboundHostnames(svc, clientNamespace), port.port)) hosts[host] = { RuleName: rule };
+        (match.HttpServiceRouteRules ??= {})[rule] = { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}) };
+      }
+      for (const c of referencedClusters(routes)) {
+        if (c === cluster) ClustersConfigs[c] = clusterConfigFor(port);
+      }
+    }
+  }
+  const TrafficMatches: Record<string, OutboundTrafficMatch[]> = {};
+  for (const [port, matches] of [...byPort].sort((a, b) => a[0] - b[0])) TrafficMatches[String(port)] = matches.sort(compareMatches);
+  return { TrafficMatches, ClustersConfigs };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
