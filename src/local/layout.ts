@@ -11,6 +11,7 @@
  *
  * B is leased per state directory (see `leaseMeshBlock`) so meshes never share addresses.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 
 export const API_PORT = 15080;
@@ -100,3 +101,15 @@ export const CONTROLLER_ENV = {
 
 /** Label the runner puts on pods that get a sidecar (FSM's name). */
 export const PROXY_UUID_LABEL = 'fsm-proxy-uuid';
+
+/** The token a sidecar presents to the control plane: HMAC-SHA256 of its proxy UUID under the mesh key (hex). */
+export function proxyToken(meshKeyHex: string, uuid: string): string {
+  return createHmac('sha256', Buffer.from(meshKeyHex, 'hex')).update(uuid).digest('hex');
+}
+
+/** Constant-time check of a presented proxy token. */
+export function proxyTokenValid(meshKeyHex: string, uuid: string, presented: string): boolean {
+  const want = Buffer.from(proxyToken(meshKeyHex, uuid), 'hex');
+  const got = Buffer.from(presented, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}

@@ -63,7 +63,8 @@ async function fetchText(url: string): Promise<string> {
     throw new MeshError('MESH_ERR_USAGE', `unable to read URL "${url}": ${(e as Error).message}`, { cause: e });
   }
   if (!response.ok) {
-    throw new MeshError('MESH_ERR_USAGE', `unable to read URL "${url}", server reported ${response.status} ${response.statusText}, status code=${response.status}`);
+    const status = `${response.status} ${response.statusText}, status code=${response.status}`;
+    throw new MeshError('MESH_ERR_USAGE', `unable to read URL "${url}", server reported ${status}`);
   }
   return response.text();
 }

@@ -23,7 +23,23 @@ function parseError(fn: () => unknown): MeshError {
 
 describe('parseManifests', () => {
   it('splits multi-document YAML, recording 1-based index and start line, skipping empty documents', () => {
-    const text = ['# header comment', 'apiVersion: v1', 'kind: Namespace', 'metadata: {name: a}', '---', '---', '# only a comment', '---', '', 'apiVersion: v1', 'kind: Namespace', 'metadata:', '  name: b', '---', ''].join('\n');
+    const text = [
+      '# header comment',
+      'apiVersion: v1',
+      'kind: Namespace',
+      'metadata: {name: a}',
+      '---',
+      '---',
+      '# only a comment',
+      '---',
+      '',
+      'apiVersion: v1',
+      'kind: Namespace',
+      'metadata:',
+      '  name: b',
+      '---',
+      '',
+    ].join('\n');
     const docs = parseManifests(text, 'ns.yaml');
     assert.deepEqual(
       docs.map((d) => [d.source, d.index, d.line, (d.object.metadata as { name: string }).name]),

@@ -70,7 +70,9 @@ function collect(value: unknown, node: unknown, where: Where, out: ManifestDocum
     const itemNode = isSeq(itemsNode) ? itemsNode.items[i] : undefined;
     const start = (itemNode as { range?: [number, number, number] } | undefined)?.range?.[0];
     const line = start === undefined ? where.line : where.lineCounter.linePos(start).line;
-    if (!isPlainObject(item)) throw documentError({ ...where, line }, `items[${i}]: expected a mapping with apiVersion and kind, got ${typeName(item)}`);
+    if (!isPlainObject(item)) {
+      throw documentError({ ...where, line }, `items[${i}]: expected a mapping with apiVersion and kind, got ${typeName(item)}`);
+    }
     collect(item, itemNode, { ...where, line }, out);
   });
 }

@@ -1,10 +1,12 @@
 /** Compiles one proxy's snapshot from the catalog, section by section. */
-import { isProxyPod, keyOf, podIP } from '../catalog/pods.js';
+import { isProxyPod, keyOf, podIP, podNamespace, serviceIdentityOf } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
 import { buildChains } from './chains.js';
 import { buildDns } from './dns.js';
 import { buildInbound } from './inbound.js';
 import { buildOutbound } from './outbound.js';
+import type { OutboundClient } from './outbound.js';
+import { cachedSection, setKey } from './section-cache.js';
 import { buildAllowedEndpoints, buildPodIdentity, buildSpec, metricsEnabled } from './spec.js';
 import type { ProxySnapshot } from './types.js';
 
@@ -12,6 +14,9 @@ import type { ProxySnapshot } from './types.js';
  * The snapshot of the sidecar of pod `namespace/name`. Undefined when the pod is unknown, is not a
  * proxy (no `fsm-proxy-uuid` label), or has no IP yet (its allow-list entry and inbound would be
  * incomplete; the control plane compiles again when the IP arrives).
+ *
+ * Sections shared between proxies (Outbound, AllowedEndpoints, Dns) are computed once per catalog and
+ * frozen; treat a snapshot as read-only.
  */
 export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: string; name: string }): ProxySnapshot | undefined {
   const pod = catalog.pods.get(keyOf(proxy.namespace, proxy.name));
@@ -19,15 +24,21 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
   const ip = podIP(pod);
   if (!ip) return undefined;
   const chains = buildChains(catalog, pod);
+  const client: OutboundClient = {
+    namespace: podNamespace(pod),
+    identity: serviceIdentityOf(pod),
+    mounted: { 'outbound-http': chains.mounted['outbound-http'], 'outbound-tcp': chains.mounted['outbound-tcp'] },
+  };
+  const outboundKey = ['outbound', client.namespace, client.identity, setKey(client.mounted['outbound-http']), setKey(client.mounted['outbound-tcp'])].join('\u0000');
   return {
     Metrics: metricsEnabled(catalog, pod),
     Spec: buildSpec(catalog, pod),
     Pod: buildPodIdentity(pod, ip),
     Inbound: buildInbound(catalog, pod, chains),
-    Outbound: buildOutbound(catalog, pod, chains),
-    AllowedEndpoints: buildAllowedEndpoints(catalog),
+    Outbound: cachedSection(catalog, outboundKey, () => buildOutbound(catalog, client)),
+    AllowedEndpoints: cachedSection(catalog, 'allowed-endpoints', () => buildAllowedEndpoints(catalog)),
     Chains: chains.Chains,
     PluginScripts: chains.PluginScripts,
-    Dns: buildDns(catalog),
+    Dns: cachedSection(catalog, 'dns', () => buildDns(catalog)),
   };
 }

@@ -1,6 +1,6 @@
 /** Builds the Inbound section: one traffic match per targetPort the proxy's own services listen on. */
 import type { Pod } from '../api/types.js';
-import { APP_ADDRESS_ANNOTATION, podKey } from '../catalog/pods.js';
+import { APP_ADDRESS_ANNOTATION, podKey, serviceIdentityOf } from '../catalog/pods.js';
 import { targetPortOnPod } from '../catalog/services.js';
 import type { Catalog } from '../catalog/types.js';
 import { hostPort } from './addresses.js';
@@ -29,6 +29,7 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
   const TrafficMatches: Record<string, InboundTrafficMatch> = {};
   const ClustersConfigs: Record<string, Record<string, number>> = {};
   const appAddress = appAddressOf(pod);
+  const identity = serviceIdentityOf(pod);
   for (const svc of catalog.meshServicesByPod.get(podKey(pod)) ?? []) {
     const rule = ruleName(svc.namespace, svc.name);
     const names = [svc.name, ...qualifiedHostnames(svc.namespace, svc.name)];
@@ -39,7 +40,7 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
       const match = (TrafficMatches[key] ??= { Port: targetPort, Protocol: port.protocol });
       if (match.Protocol !== port.protocol) continue;
       const cluster = inboundClusterName(svc.namespace, svc.name, targetPort);
-      const routes = routesFor(catalog, { direction: 'inbound', pod, service: port, cluster });
+      const routes = routesFor(catalog, { direction: 'inbound', identity, service: port, cluster });
       const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('inbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {
         const tcpRules = (match.TcpServiceRouteRules ??= {});

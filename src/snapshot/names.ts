@@ -36,8 +36,8 @@ export function hostnamesWithPorts(names: readonly string[], port: number): stri
  * HTTP/2); FSM derives `outbound-grpc`, which matches no chain, so gRPC services there never get
  * plugin config.
  */
-export function mountPointFor(direction: 'inbound' | 'outbound', protocol: AppProtocol): MountPoint {
-  return `${direction}-${protocol === 'tcp' ? 'tcp' : 'http'}`;
+export function mountPointFor<D extends 'inbound' | 'outbound'>(direction: D, protocol: AppProtocol): `${D}-http` | `${D}-tcp` {
+  return protocol === 'tcp' ? `${direction}-tcp` : `${direction}-http`;
 }
 
 export function builtinModulePath(mountPoint: MountPoint, plugin: string): string {

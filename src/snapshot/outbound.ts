@@ -1,9 +1,7 @@
 /** Builds the Outbound section: traffic matches per service port, and the upstream clusters with their endpoints. */
-import type { Pod } from '../api/types.js';
-import { byString, podNamespace } from '../catalog/pods.js';
+import { byString } from '../catalog/pods.js';
 import type { AppProtocol, Catalog, ServiceInfo, ServicePortInfo } from '../catalog/types.js';
 import { hostCidr, hostPort } from './addresses.js';
-import type { ProxyChains } from './chains.js';
 import { hostnamesWithPorts, mountPointFor, outboundClusterName, qualifiedHostnames, ruleName } from './names.js';
 import { pluginsFor } from './plugin-configs.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
@@ -42,13 +40,21 @@ function firstRule(m: OutboundTrafficMatch): string {
   return Object.keys(m.TcpServiceRouteRules ?? m.HttpServiceRouteRules ?? {}).sort(byString)[0] ?? '';
 }
 
+/** Everything about the client proxy the Outbound section depends on (and is cached by). */
+export interface OutboundClient {
+  namespace: string;
+  /** `sa.ns` */
+  identity: string;
+  mounted: Record<'outbound-http' | 'outbound-tcp', ReadonlySet<string>>;
+}
+
 /**
  * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). All HTTP services
  * on one port share one match and the Host header picks the service (gRPC likewise, in a match of its
  * own); each TCP service gets its own match, picked by destination IP.
  */
-export function buildOutbound(catalog: Catalog, pod: Pod, chains: ProxyChains): ProxySnapshot['Outbound'] {
-  const clientNamespace = podNamespace(pod);
+export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySnapshot['Outbound'] {
+  const { namespace: clientNamespace, identity, mounted } = client;
   const byPort = new Map<number, OutboundTrafficMatch[]>();
   const shared = new Map<string, OutboundTrafficMatch>(); // `${port}/${protocol}` → http or grpc match
   const ClustersConfigs: Record<string, ClusterConfig> = {};
@@ -71,8 +77,8 @@ export function buildOutbound(catalog: Catalog, pod: Pod, chains: ProxyChains): 
       }
       if (svc.clusterIP) (match.DestinationIPRanges ??= {})[hostCidr(svc.clusterIP)] = null;
       const cluster = outboundClusterName(svc.namespace, svc.name, port.port);
-      const routes = routesFor(catalog, { direction: 'outbound', pod, service: port, cluster });
-      const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('outbound', port.protocol)], svc.namespace, svc.name);
+      const routes = routesFor(catalog, { direction: 'outbound', identity, service: port, cluster });
+      const plugins = pluginsFor(catalog, mounted[mountPointFor('outbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {
         match.TcpServiceRouteRules = { [rule]: { TargetClusters: routes.tcpTargets, ...(plugins ? { Plugins: plugins } : {}) } };
       } else {

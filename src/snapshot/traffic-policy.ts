@@ -1,12 +1,15 @@
 /** Decides which routes a service port gets: permissive mode allows everyone, otherwise the SMI seam. */
-import type { Pod } from '../api/types.js';
 import type { Catalog, ServicePortInfo } from '../catalog/types.js';
 import type { RouteRule } from './types.js';
 
 export interface RouteQuery {
   direction: 'inbound' | 'outbound';
-  /** the pod whose snapshot is being compiled */
-  pod: Pod;
+  /**
+   * the service identity (`sa.ns`) of the proxy being compiled: the source on outbound, the
+   * destination on inbound. Deliberately not the whole pod: outbound sections are shared by every
+   * proxy with the same identity and plugins (see section-cache.ts), so routes may depend on nothing else.
+   */
+  identity: string;
   /** the destination service port (the proxy's own on inbound, the upstream on outbound) */
   service: ServicePortInfo;
   /** the cluster allowed traffic goes to */

@@ -263,3 +263,20 @@ test('Spec, Metrics and Pod come from the MeshConfig, the namespace annotation a
   // Without the app-address annotation the app is on the sidecar's loopback.
   assert.deepEqual(s.Inbound.ClustersConfigs, { 'app/client|80|local': { '127.0.0.1:80': 100 } });
 });
+
+test('proxies with the same namespace, identity and plugins share one frozen Outbound section', () => {
+  const world = [
+    ...base(),
+    pod('app', 'client-2', { labels: { app: 'client' }, ip: '10.0.0.2' }),
+    pod('other', 'peer', { ip: '10.0.0.3' }),
+    service('app', 'web', [{ name: 'http', port: 80 }], { app: 'web' }),
+  ];
+  const catalog = buildCatalog(input(world));
+  const a = compileProxySnapshot(catalog, { namespace: 'app', name: 'client' })!;
+  const b = compileProxySnapshot(catalog, { namespace: 'app', name: 'client-2' })!;
+  const c = compileProxySnapshot(catalog, { namespace: 'other', name: 'peer' })!;
+  assert.equal(a.Outbound, b.Outbound);
+  assert.notEqual(a.Outbound, c.Outbound);
+  assert.ok(Object.isFrozen(a.Outbound.TrafficMatches['80']![0]!.HttpHostPort2Service));
+  assert.ok(!Object.isFrozen(a));
+});

@@ -70,13 +70,12 @@ function checkServicePorts(ports: ServicePortIn[], ctx: z.RefinementCtx): void {
   const names = new Set<string>();
   const numbers = new Set<string>();
   ports.forEach((p, i) => {
-    if (ports.length > 1 && !p.name) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, 'name'], message: 'required field is missing (needed when a service has more than one port)' });
-    }
-    if (p.name && names.has(p.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, 'name'], message: `duplicate name "${p.name}"` });
+    const report = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, field], message });
+    if (ports.length > 1 && !p.name) report('name', 'required field is missing (needed when a service has more than one port)');
+    if (p.name && names.has(p.name)) report('name', `duplicate name "${p.name}"`);
     if (p.name) names.add(p.name);
     const key = `${p.port}/${p.protocol}`;
-    if (numbers.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, 'port'], message: `duplicate port ${p.port}/${p.protocol}` });
+    if (numbers.has(key)) report('port', `duplicate port ${key}`);
     numbers.add(key);
   });
 }

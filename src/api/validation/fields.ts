@@ -102,7 +102,8 @@ export function goDuration(opts: { positive?: boolean } = {}) {
   return z.string().superRefine((v, ctx) => {
     const ms = parseGoDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(v)} is not a valid duration (use a Go duration like 24h, 1h30m or 90s)` });
+      const message = `${JSON.stringify(v)} is not a valid duration (use a Go duration like 24h, 1h30m or 90s)`;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message });
     } else if (opts.positive && ms <= 0) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(v)} must be a positive duration` });
     }

@@ -5,28 +5,35 @@ const DNS1123_LABEL = new RegExp(`^${LABEL}$`);
 const DNS1123_SUBDOMAIN = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const QUALIFIED_PART_ALLOWED = "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** Which rule an object's `metadata.name` follows (Kubernetes differs per kind). */
 export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
 
+/** What each rule allows, for the message that follows `"x" is not a valid …:`. */
+const NAME_RULES: Record<NameRule, { test: (v: string) => boolean; what: string; allowed: string }> = {
+  'dns1123-label': {
+    test: (v) => v.length <= 63 && DNS1123_LABEL.test(v),
+    what: 'DNS-1123 label',
+    allowed: "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+  },
+  'dns1035-label': {
+    test: (v) => v.length <= 63 && DNS1035_LABEL.test(v),
+    what: 'DNS-1035 label',
+    allowed: "use at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+  },
+  'dns1123-subdomain': {
+    test: (v) => v.length <= 253 && DNS1123_SUBDOMAIN.test(v),
+    what: 'DNS-1123 subdomain',
+    allowed: "use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+  },
+};
+
 export function checkDnsName(value: string, rule: NameRule): string | undefined {
-  const shown = JSON.stringify(value);
-  switch (rule) {
-    case 'dns1123-label':
-      return value.length <= 63 && DNS1123_LABEL.test(value)
-        ? undefined
-        : `${shown} is not a valid DNS-1123 label: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit`;
-    case 'dns1035-label':
-      return value.length <= 63 && DNS1035_LABEL.test(value)
-        ? undefined
-        : `${shown} is not a valid DNS-1035 label: use at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`;
-    case 'dns1123-subdomain':
-      return value.length <= 253 && DNS1123_SUBDOMAIN.test(value)
-        ? undefined
-        : `${shown} is not a valid DNS-1123 subdomain: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`;
-  }
+  const { test, what, allowed } = NAME_RULES[rule];
+  return test(value) ? undefined : `${JSON.stringify(value)} is not a valid ${what}: ${allowed}`;
 }
 
 /** Label and annotation keys: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
@@ -39,14 +46,14 @@ export function checkQualifiedName(key: string): string | undefined {
     return `${shown} is not a valid key: the prefix before '/' must be a DNS-1123 subdomain`;
   }
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME_PART.test(name)) {
-    return `${shown} is not a valid key: the name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+    return `${shown} is not a valid key: the name must be ${QUALIFIED_PART_ALLOWED}`;
   }
   return undefined;
 }
 
 export function checkLabelValue(value: string): string | undefined {
   if (value === '' || (value.length <= 63 && QUALIFIED_NAME_PART.test(value))) return undefined;
-  return `${JSON.stringify(value)} is not a valid label value: use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+  return `${JSON.stringify(value)} is not a valid label value: use ${QUALIFIED_PART_ALLOWED}`;
 }
 
 /** Keys of Secret and ConfigMap data (they become file names when mounted). */

@@ -18,16 +18,17 @@ const pluginSpec = objectOf(
   },
   'strict',
 ).superRefine((spec, ctx) => {
+  const report = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
   const hasPipy = spec.pipyscript !== undefined;
   const hasNative = spec.script !== undefined;
   if (hasPipy && hasNative) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['script'], message: 'set only one of spec.pipyscript (PipyJS) and spec.script (native module)' });
+    report('script', 'set only one of spec.pipyscript (PipyJS) and spec.script (native module)');
   } else if (!hasPipy && !hasNative) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pipyscript'], message: 'required field is missing (set spec.pipyscript or spec.script)' });
+    report('pipyscript', 'required field is missing (set spec.pipyscript or spec.script)');
   }
   // FSM's webhook rejects an empty script too: it would mount a module that does nothing.
   for (const field of ['pipyscript', 'script'] as const) {
-    if (spec[field] !== undefined && spec[field].trim() === '') ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: 'must not be empty' });
+    if (spec[field] !== undefined && spec[field].trim() === '') report(field, 'must not be empty');
   }
 });
 

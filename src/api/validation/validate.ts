@@ -29,7 +29,8 @@ const DEFAULT_NAMESPACE = 'default';
 export function validateResource(obj: unknown, ctx: ValidationContext): Resource {
   const documentLabel = `document ${ctx.index} of ${ctx.source}`;
   if (!isPlainObject(obj)) {
-    throw failure('MESH_ERR_MANIFEST_INVALID', [{ resource: documentLabel, field: '', message: `expected a mapping with apiVersion and kind, got ${describeValue(obj)}` }]);
+    const message = `expected a mapping with apiVersion and kind, got ${describeValue(obj)}`;
+    throw failure('MESH_ERR_MANIFEST_INVALID', [{ resource: documentLabel, field: '', message }]);
   }
   const input = structuredClone(obj); // never alias the caller's object: we normalise in place
   const { kind, apiVersion } = input;
@@ -46,8 +47,11 @@ export function validateResource(obj: unknown, ctx: ValidationContext): Resource
 
   const info = kindInfo(kindName);
   if (!info || !apiVersionAccepted(info, version)) {
-    const label = name ? `${kindName} ${ownNamespace ?? ctx.namespace ? `${ownNamespace ?? ctx.namespace}/` : ''}${name}` : documentLabel;
-    throw failure('MESH_ERR_KIND_UNKNOWN', [{ resource: label, field: '', message: `no matches for kind "${kindName}" in version "${version}"` }]);
+    // scope is unknown for an unknown kind: show whatever namespace the user gave
+    const givenNamespace = ownNamespace ?? ctx.namespace;
+    const label = !name ? documentLabel : givenNamespace ? `${kindName} ${givenNamespace}/${name}` : `${kindName} ${name}`;
+    const message = `no matches for kind "${kindName}" in version "${version}"`;
+    throw failure('MESH_ERR_KIND_UNKNOWN', [{ resource: label, field: '', message }]);
   }
   const namespace = info.namespaced ? (ownNamespace ?? ctx.namespace ?? DEFAULT_NAMESPACE) : undefined;
   const resource = resourceLabel(info, name, namespace, documentLabel);
@@ -116,8 +120,8 @@ function resourceLabel(info: KindInfo, name: string | undefined, namespace: stri
 }
 
 function missingOrWrong(resource: string, field: string, value: unknown): FieldProblem {
-  const message = value === undefined || value === null || value === '' ? 'required field is missing' : `expected string, got ${describeValue(value)}`;
-  return { resource, field, message };
+  const missing = value === undefined || value === null || value === '';
+  return { resource, field, message: missing ? 'required field is missing' : `expected string, got ${describeValue(value)}` };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -129,6 +133,9 @@ function withoutUndefined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutUndefined);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withoutUndefined(v);
+  for (const [k, v] of Object.entries(value)) {
+    // assigning `__proto__` would swap the copy's prototype; zod drops that key everywhere else too
+    if (v !== undefined && k !== '__proto__') out[k] = withoutUndefined(v);
+  }
   return out;
 }

@@ -1,9 +1,8 @@
 /** What httpbin's views see of a request: werkzeug-style headers, args, origin, url and `get_dict`. */
 
-import { parseBody } from './request-body.js';
 import { pyDict, type PyValue } from './python-json.js';
-import { semiflatten } from './request-body.js';
-import { parseUrlEncoded, pathInfo, splitTarget, latin1Bytes, werkzeugRequestUrl } from './werkzeug-url.js';
+import { parseBody, semiflatten } from './request-body.js';
+import { latin1Bytes, parseUrlEncoded, pathInfo, splitTarget, werkzeugRequestUrl } from './werkzeug-url.js';
 
 export interface RequestView {
   method: string;

@@ -86,14 +86,23 @@ function statusView(codes: string): Reply {
   return statusReply(code);
 }
 
-/** Python's float(): decimals, exponents, inf and nan; anything else makes the view raise. */
+/** Python's float(): decimals, exponents, inf and nan. */
 const PY_FLOAT = /^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)\s*$/i;
 
+/**
+ * httpbin's `min(float(delay), 10)`: the seconds to wait, or undefined where httpbin's
+ * float() or time.sleep() would raise (unparsable, negative or NaN), which Flask makes a 500.
+ */
+export function delaySeconds(text: string): number | undefined {
+  if (!PY_FLOAT.test(text)) return undefined;
+  const normalised = text.trim().replace(/^([-+]?)inf(inity)?$/i, '$1Infinity');
+  const seconds = Math.min(Number(normalised), MAX_DELAY_SECONDS);
+  return seconds >= 0 ? seconds : undefined;
+}
+
 async function delayView(request: RequestView, delayText: string, context: ViewContext): Promise<Reply> {
-  const parsed = PY_FLOAT.test(delayText) ? Number(delayText.trim().replace(/^([-+]?)inf(inity)?$/i, '$1Infinity')) : NaN;
-  const seconds = Math.min(parsed, MAX_DELAY_SECONDS);
-  // httpbin's time.sleep raises on negative and NaN delays, which Flask turns into a 500.
-  if (!(seconds >= 0)) return internalErrorReply();
+  const seconds = delaySeconds(delayText);
+  if (seconds === undefined) return internalErrorReply();
   await sleep(seconds * 1000, undefined, { signal: context.signal });
   return jsonReply(requestDict(request, ['url', 'args', 'form', 'data', 'origin', 'headers', 'files']));
 }

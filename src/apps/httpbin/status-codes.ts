@@ -62,6 +62,8 @@ export function statusReply(code: number): Reply {
     case 305:
     case 307:
       return replacing([['location', '/redirect/1']]);
+    case 304:
+      return replacing([]); // werkzeug strips entity headers such as Content-Type from a 304
     case 401:
       return replacing([['www-authenticate', 'Basic realm="Fake Realm"']]);
     case 402:

@@ -92,3 +92,8 @@ export function stateDirOf(cmd: Command, deps: CliDeps): string {
 export function namespaceOf(cmd: Command): string | undefined {
   return globalsOf(cmd).namespace;
 }
+
+/** True for the mesh's not-found error (however it crossed the API boundary). */
+export function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'MESH_ERR_NOT_FOUND';
+}

@@ -6,7 +6,7 @@ import { CliExit } from '../deps.js';
 import { formatError } from '../errors.js';
 import { parseOutputFormat } from '../output/format.js';
 import { printObjects } from '../output/print.js';
-import { collectRaw, joinSelectors, namespaceFor, namespaceOf, parseKindAndNames, stateDirOf } from './common.js';
+import { collectRaw, isNotFound, joinSelectors, namespaceFor, namespaceOf, parseKindAndNames, stateDirOf } from './common.js';
 
 export interface GetOptions {
   stateDir: string;
@@ -66,10 +66,6 @@ export async function runGet(opts: GetOptions, deps: CliDeps): Promise<void> {
   deps.stdout.write(printed.stdout);
   deps.stderr.write(printed.stderr);
   if (failed) throw new CliExit(1);
-}
-
-function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'MESH_ERR_NOT_FOUND';
 }
 
 export function registerGet(program: Command, deps: CliDeps): void {

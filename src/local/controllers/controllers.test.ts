@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Deployment, Pod, Service } from '../../api/types.js';
 import { openStore } from '../store/index.js';
 import { deploymentAvailable, isPodReady, startControllers, templateHash } from './index.js';
-import { deployment, fakeReadyWriter, namespace, pods, put, settle, tempStore } from './test-harness.js';
+import { deployment, fakeReadyWriter, namespace, pods, put, settle, tempStore } from './controller-fixtures.js';
 
 const MESH = 'tessera';
 const BLOCK = 42;

@@ -1,4 +1,4 @@
-/** Test helpers for the controllers: a temp store, a fake pod status writer, and waiting for quiet. */
+/** Fixtures for controller tests: a temp store, a fake pod status writer, waiting for quiet. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

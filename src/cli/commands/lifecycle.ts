@@ -1,0 +1,67 @@
+/** `tessera up|down|__daemon`: start, stop and (hidden) run the local mesh daemon. */
+import type { Command } from 'commander';
+import { isAbsolute, resolve } from 'node:path';
+import { CliExit, type CliDeps } from '../deps.js';
+import { collectList, stateDirOf } from './common.js';
+
+export const DEFAULT_MESH_NAME = 'tessera';
+
+export interface UpCommandOptions {
+  stateDir: string;
+  meshName: string;
+  files: string[];
+  detach: boolean;
+  /** a quickstart directory: hand everything to runQuickstart instead */
+  quickstart?: string;
+}
+
+function logTo(deps: CliDeps): (line: string) => void {
+  return (line) => deps.stderr.write(line.endsWith('\n') ? line : line + '\n');
+}
+
+export async function runUp(opts: UpCommandOptions, deps: CliDeps): Promise<void> {
+  if (opts.quickstart !== undefined) {
+    const dir = isAbsolute(opts.quickstart) ? opts.quickstart : resolve(deps.cwd, opts.quickstart);
+    const result = await deps.lifecycle.runQuickstart({ stateDir: opts.stateDir, meshName: opts.meshName, dir });
+    if (typeof result === 'number' && result !== 0) throw new CliExit(result);
+    return;
+  }
+  await deps.lifecycle.up({ stateDir: opts.stateDir, meshName: opts.meshName, files: opts.files, detach: opts.detach, log: logTo(deps) });
+}
+
+export async function runDown(opts: { stateDir: string }, deps: CliDeps): Promise<void> {
+  await deps.lifecycle.down(opts.stateDir);
+}
+
+export async function runDaemonCommand(opts: { stateDir: string; meshName: string }, deps: CliDeps): Promise<void> {
+  await deps.lifecycle.runDaemon({ stateDir: opts.stateDir, meshName: opts.meshName, workdir: deps.cwd, log: logTo(deps) });
+}
+
+export function registerLifecycle(program: Command, deps: CliDeps): void {
+  program
+    .command('up')
+    .description('Start the control plane and the local workload runner')
+    .option('--mesh-name <name>', 'mesh name; the control plane namespace is NAME-system', DEFAULT_MESH_NAME)
+    .option('-f, --filename <path>', 'manifests to apply once the mesh is ready (repeatable)', collectList)
+    .option('--detach', 'return once the mesh is ready and keep it running in the background')
+    .option('--quickstart <dir>', 'start the mesh and run the example in DIR')
+    .action(async (o: { meshName: string; filename?: string[]; detach?: boolean; quickstart?: string }, cmd: Command) => {
+      await runUp(
+        { stateDir: stateDirOf(cmd, deps), meshName: o.meshName, files: o.filename ?? [], detach: o.detach === true, quickstart: o.quickstart },
+        deps,
+      );
+    });
+  program
+    .command('down')
+    .description('Stop the mesh and every process it started (state stays on disk)')
+    .action(async (_o: unknown, cmd: Command) => {
+      await runDown({ stateDir: stateDirOf(cmd, deps) }, deps);
+    });
+  program
+    .command('__daemon', { hidden: true })
+    .description('run the mesh daemon in the foreground (started by `up`)')
+    .option('--mesh-name <name>', 'mesh name', DEFAULT_MESH_NAME)
+    .action(async (o: { meshName: string }, cmd: Command) => {
+      await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), meshName: o.meshName }, deps);
+    });
+}

@@ -1,0 +1,130 @@
+/**
+ * The control loop: resources in, one snapshot per proxy out. Changes are coalesced (100 ms sliding
+ * window, at most 1 s), plugin scripts are compiled (memoised by content) outside the pure core,
+ * the catalog is rebuilt once per batch, and each connected proxy is sent its snapshot only when
+ * the content hash changed.
+ */
+import type { Plugin, Resource } from '../api/types.js';
+import { compilePluginScript } from '../plugins/index.js';
+import { buildCatalog, compileProxySnapshot, listProxies, snapshotVersion, type Catalog } from '../snapshot/index.js';
+import type { VersionedSnapshot } from '../snapshot/types.js';
+import type { ProxyRegistry } from './registry.js';
+import { keyOf } from './watch.js';
+
+export interface ControllerLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export class Controller {
+  private readonly resources = new Map<string, Resource>();
+  private synced = false;
+  private catalog: Catalog | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private firstDirtyAt = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** latest computed snapshot per proxy uuid */
+  private readonly latest = new Map<string, VersionedSnapshot>();
+
+  constructor(
+    private readonly meshName: string,
+    private readonly registry: ProxyRegistry,
+    private readonly log: ControllerLog,
+  ) {}
+
+  get ready(): boolean {
+    return this.synced && this.catalog !== undefined;
+  }
+
+  sync(objects: Resource[]): void {
+    this.resources.clear();
+    for (const o of objects) this.resources.set(keyOf(o), o);
+    this.synced = true;
+    this.schedule(true);
+  }
+
+  change(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Resource): void {
+    if (type === 'DELETED') this.resources.delete(keyOf(object));
+    else this.resources.set(keyOf(object), object);
+    this.schedule(false);
+  }
+
+  /** The snapshot for a proxy, computing it if needed. Undefined when the proxy is unknown. */
+  snapshotFor(uuid: string): VersionedSnapshot | undefined {
+    return this.latest.get(uuid);
+  }
+
+  /** Finds the pod a proxy uuid belongs to. */
+  proxyPod(uuid: string): { namespace: string; name: string } | undefined {
+    if (!this.catalog) return undefined;
+    const p = listProxies(this.catalog).find((x) => x.uuid === uuid);
+    return p ? { namespace: p.namespace, name: p.name } : undefined;
+  }
+
+  private schedule(now: boolean): void {
+    const t = Date.now();
+    if (!this.timer) this.firstDirtyAt = t;
+    if (this.timer) clearTimeout(this.timer);
+    const wait = now ? 0 : Math.max(0, Math.min(100, this.firstDirtyAt + 1000 - t));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.recompute();
+    }, wait);
+  }
+
+  /** Recomputes every proxy's snapshot and pushes what changed. One run at a time. */
+  async recompute(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.recomputeOnce();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async recomputeOnce(): Promise<void> {
+    if (!this.synced) return;
+    const resources = [...this.resources.values()];
+    const pluginSources = new Map<string, { kind: 'native' | 'pipy'; source: string; hash: string }>();
+    for (const r of resources) {
+      if (r.kind !== 'Plugin') continue;
+      try {
+        pluginSources.set(r.metadata.name, await compilePluginScript(r as Plugin));
+      } catch (err) {
+        // Admission refuses scripts that do not compile, so this only happens with a hand-edited store.
+        this.log.warn('plugin does not compile; left out of every chain', { plugin: r.metadata.name, error: (err as Error).message });
+      }
+    }
+    const catalog = buildCatalog({ meshName: this.meshName, resources, pluginSources });
+    this.catalog = catalog;
+    const proxies = listProxies(catalog);
+    const alive = new Set<string>();
+    for (const p of proxies) {
+      alive.add(p.uuid);
+      const record = this.registry.upsert(p.uuid, p.namespace, p.name);
+      const snapshot = compileProxySnapshot(catalog, p);
+      if (!snapshot) continue;
+      const version = snapshotVersion(snapshot);
+      this.latest.set(p.uuid, { version, snapshot });
+      if (record.connected && record.push && record.sentVersion !== version) {
+        record.sentVersion = version;
+        record.push(snapshotEvent({ version, snapshot }));
+      }
+    }
+    for (const uuid of this.latest.keys()) if (!alive.has(uuid)) this.latest.delete(uuid);
+    this.registry.retain(alive);
+  }
+}
+
+/** One SSE event carrying a versioned snapshot. */
+export function snapshotEvent(v: VersionedSnapshot): string {
+  return `id: ${v.version}\nevent: snapshot\ndata: ${JSON.stringify(v)}\n\n`;
+}

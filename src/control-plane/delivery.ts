@@ -1,0 +1,111 @@
+/**
+ * The delivery server sidecars talk to. Routes:
+ *   GET  /healthz                       ready once resources are synced
+ *   GET  /v1/proxies                    ProxyStatus[] (for `tessera status`)
+ *   GET  /v1/proxies/:uuid/stream       Server-Sent Events: `snapshot` events, heartbeats every 15 s
+ *   POST /v1/proxies/:uuid/ack          {version, ok, error?}
+ *   GET  /v1/proxies/:uuid/config       the current snapshot; 304 when If-None-Match matches
+ * Proxy routes require `Authorization: Bearer <proxy token>` (HMAC of the uuid under the mesh key).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { proxyTokenValid } from '../local/layout.js';
+import { snapshotEvent, type Controller } from './controller.js';
+import type { ProxyRegistry } from './registry.js';
+
+export interface DeliveryOptions {
+  controller: Controller;
+  registry: ProxyRegistry;
+  meshKey: string;
+  log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
+}
+
+export function createDeliveryServer(opts: DeliveryOptions): Server {
+  const server = createServer((req, res) => {
+    route(opts, req, res).catch((err: Error) => {
+      if (!res.headersSent) send(res, 500, { error: err.message });
+    });
+  });
+  server.requestTimeout = 0;
+  return server;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > 1024 * 1024) throw new Error('body too large');
+    chunks.push(c);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://control-plane');
+  const path = url.pathname;
+  if (path === '/healthz') return send(res, opts.controller.ready ? 200 : 503, { ready: opts.controller.ready });
+  if (path === '/v1/proxies' && req.method === 'GET') return send(res, 200, opts.registry.status());
+  const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config)$/.exec(path);
+  if (!m) return send(res, 404, { error: `no route ${req.method} ${path}` });
+  const uuid = m[1]!.toLowerCase();
+  const auth = req.headers.authorization ?? '';
+  const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  if (!proxyTokenValid(opts.meshKey, uuid, token)) return send(res, 401, { error: 'invalid proxy token' });
+  const pod = opts.controller.proxyPod(uuid);
+  if (!pod) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
+
+  if (m[2] === 'ack' && req.method === 'POST') {
+    const body = (await readJson(req)) as { version?: string; ok?: boolean; error?: string };
+    if (typeof body.version !== 'string') return send(res, 400, { error: 'version is required' });
+    opts.registry.acknowledge(uuid, body.version, body.ok === true, body.error);
+    if (body.ok !== true) opts.log.warn('proxy rejected snapshot', { proxy: `${pod.namespace}/${pod.name}`, version: body.version, error: body.error });
+    return send(res, 200, { ok: true });
+  }
+  if (m[2] === 'config' && req.method === 'GET') {
+    const v = opts.controller.snapshotFor(uuid);
+    if (!v) return send(res, 503, { error: 'snapshot not computed yet' });
+    if (req.headers['if-none-match'] === `"${v.version}"`) {
+      res.writeHead(304, { etag: `"${v.version}"` }).end();
+      return;
+    }
+    const text = JSON.stringify(v);
+    res.writeHead(200, { 'content-type': 'application/json', etag: `"${v.version}"`, 'content-length': Buffer.byteLength(text) }).end(text);
+    return;
+  }
+  if (m[2] === 'stream' && req.method === 'GET') {
+    const record = opts.registry.upsert(uuid, pod.namespace, pod.name);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    const previous = record.push;
+    record.connected = true;
+    const push = (event: string): void => {
+      res.write(event);
+    };
+    record.push = push;
+    void previous;
+    const lastEventId = req.headers['last-event-id'];
+    const v = opts.controller.snapshotFor(uuid);
+    if (v) {
+      record.sentVersion = v.version;
+      if (lastEventId !== v.version) push(snapshotEvent(v));
+      else record.appliedVersion ??= v.version;
+    }
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+    opts.log.info('proxy connected', { proxy: `${pod.namespace}/${pod.name}` });
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      if (record.push === push) {
+        record.connected = false;
+        delete record.push;
+        opts.log.info('proxy disconnected', { proxy: `${pod.namespace}/${pod.name}` });
+      }
+    });
+    return;
+  }
+  return send(res, 405, { error: `${req.method} not allowed on ${path}` });
+}

@@ -1,0 +1,54 @@
+/** The control-plane process (pod `<mesh>-controller`): watch resources, compute, deliver. */
+import { CONTROLLER_ENV } from '../local/layout.js';
+import { Controller } from './controller.js';
+import { createDeliveryServer } from './delivery.js';
+import { ProxyRegistry } from './registry.js';
+import { startWatch } from './watch.js';
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) {
+    process.stderr.write(`controller: environment variable ${name} is required\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const log = {
+  info(msg: string, fields?: Record<string, unknown>) {
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...fields }) + '\n');
+  },
+  warn(msg: string, fields?: Record<string, unknown>) {
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg, ...fields }) + '\n');
+  },
+};
+
+const meshName = required(CONTROLLER_ENV.meshName);
+const listenAt = required(CONTROLLER_ENV.listen);
+const registry = new ProxyRegistry();
+const controller = new Controller(meshName, registry, log);
+const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log });
+const watch = startWatch({
+  apiUrl: required(CONTROLLER_ENV.apiUrl),
+  token: required(CONTROLLER_ENV.apiToken),
+  onSync: (objects) => {
+    log.info('resources synced', { count: objects.length });
+    controller.sync(objects);
+  },
+  onChange: (type, object) => controller.change(type, object),
+  onError: (err) => log.warn('watch interrupted', { error: err.message }),
+});
+
+const colon = listenAt.lastIndexOf(':');
+server.listen({ host: listenAt.slice(0, colon), port: Number(listenAt.slice(colon + 1)) }, () => {
+  log.info('control plane listening', { address: listenAt, mesh: meshName });
+});
+
+const shutdown = (): void => {
+  watch.stop();
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

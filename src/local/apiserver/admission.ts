@@ -1,0 +1,94 @@
+/**
+ * Admission: what the local API server refuses before anything is stored, mirroring the webhooks a
+ * Kubernetes cluster would run (FSM's plugin-policy gate, system-owned pods, missing namespaces,
+ * images with no local runtime, plugin scripts that do not compile).
+ */
+import { kindInfo } from '../../api/kinds.js';
+import type { Deployment, MeshConfig, Plugin, Resource, Service } from '../../api/types.js';
+import { isMeshError, MeshError, type FieldProblem } from '../../lib/errors.js';
+import { notFoundMessage } from '../store/index.js';
+import { meshConfigName, type ApiContext } from './context.js';
+import { describeKey } from './kind-names.js';
+
+const PLUGIN_KINDS = new Set(['Plugin', 'PluginChain', 'PluginConfig']);
+
+function describe(r: Resource): string {
+  return describeKey({ kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name });
+}
+
+/** Throws the first refusal; each check covers the whole batch so its problems list every culprit. */
+export async function admit(ctx: ApiContext, batch: Resource[]): Promise<void> {
+  refuseSystemOwned(batch);
+  requireNamespaces(ctx, batch);
+  requirePluginPolicy(ctx, batch);
+  checkDeploymentImages(ctx, batch);
+  for (const r of batch) if (r.kind === 'Plugin') await ctx.checks.checkPlugin(r as Plugin);
+}
+
+function refuseSystemOwned(batch: Resource[]): void {
+  const owned = batch.filter((r) => kindInfo(r.kind)?.systemOwned);
+  if (owned.length === 0) return;
+  const problems = owned.map((r) => ({
+    resource: describe(r), field: '', message: `${r.kind} objects are created by the mesh in local mode; apply a Deployment instead`,
+  }));
+  throw new MeshError('MESH_ERR_FORBIDDEN', `${problems[0]!.resource}: ${problems[0]!.message}`, { problems });
+}
+
+function requireNamespaces(ctx: ApiContext, batch: Resource[]): void {
+  const created = new Set(batch.filter((r) => r.kind === 'Namespace').map((r) => r.metadata.name));
+  const problems: FieldProblem[] = [];
+  for (const r of batch) {
+    const ns = r.metadata.namespace;
+    if (!kindInfo(r.kind)?.namespaced || ns === undefined || created.has(ns)) continue;
+    if (!ctx.store.get({ kind: 'Namespace', name: ns })) {
+      problems.push({ resource: describe(r), field: 'metadata.namespace', message: notFoundMessage({ kind: 'Namespace', name: ns }) });
+    }
+  }
+  if (problems.length > 0) throw new MeshError('MESH_ERR_NOT_FOUND', problems[0]!.message, { problems });
+}
+
+/** FSM's validating webhook refuses plugin kinds unless the mesh config enables them. */
+function requirePluginPolicy(ctx: ApiContext, batch: Resource[]): void {
+  const plugins = batch.filter((r) => PLUGIN_KINDS.has(r.kind));
+  if (plugins.length === 0) return;
+  const { name, namespace } = meshConfigName(ctx.meshName);
+  // A MeshConfig earlier in the same batch counts, as it would with kubectl applying in order.
+  const inBatch = batch.find((r) => r.kind === 'MeshConfig' && r.metadata.name === name && r.metadata.namespace === namespace);
+  const config = (inBatch ?? ctx.store.get({ kind: 'MeshConfig', namespace, name })) as MeshConfig | undefined;
+  if (config?.spec?.featureFlags?.enablePluginPolicy === true) return;
+  const hint = `enable spec.featureFlags.enablePluginPolicy in MeshConfig ${name} (namespace ${namespace})`;
+  const problems = plugins.map((r) => ({ resource: describe(r), field: '', message: `plugin policy is disabled; ${hint}` }));
+  throw new MeshError('MESH_ERR_PLUGIN_POLICY_DISABLED',
+    `FSM is prohibited to apply plugin policy: ${plugins.map(describe).join(', ')} refused; ${hint}`, { problems });
+}
+
+function checkDeploymentImages(ctx: ApiContext, batch: Resource[]): void {
+  for (const r of batch) {
+    if (r.kind !== 'Deployment') continue;
+    const template = (r as Deployment).spec?.template;
+    if (!template) continue;
+    try {
+      ctx.checks.checkImages(template);
+    } catch (e) {
+      if (!isMeshError(e)) throw e;
+      const err = e as MeshError;
+      const problems = err.problems.length > 0
+        ? [...err.problems]
+        : [{ resource: describe(r), field: 'spec.template.spec.containers', message: err.message }];
+      throw new MeshError(err.code, `${describe(r)}: ${err.message}`, { problems, cause: err });
+    }
+  }
+}
+
+/**
+ * Fields the server defaulted stay when a re-apply omits them, so applying the same manifest twice
+ * is "unchanged" and a Service keeps its cluster IP (Kubernetes treats them the same way).
+ */
+export function keepServerDefaults(incoming: Resource, existing: Resource | undefined): Resource {
+  if (!existing || incoming.kind !== 'Service') return incoming;
+  const spec = { ...(incoming as Service).spec };
+  const before = (existing as Service).spec ?? {};
+  if (!spec.clusterIP && before.clusterIP) spec.clusterIP = before.clusterIP;
+  if (!spec.type && before.type) spec.type = before.type;
+  return { ...incoming, spec };
+}

@@ -1,0 +1,182 @@
+/**
+ * The daemon: system objects, the mesh-name guard, an embedded run with a stand-in control plane,
+ * and a real `up --detach` / `down` round trip once the CLI, API server and control plane are built.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { isMeshError } from '../../lib/errors.js';
+import { CONTROLLER_PORT, controllerAddress, stateFiles, type MeshFile } from '../layout.js';
+import { readMeshFile } from '../mesh-file.js';
+import { httpOk, registerImageRuntime, reapStale } from '../runtime/index.js';
+import { openStore } from '../store/index.js';
+import { down, startDaemon, systemObjects, up } from './index.js';
+import { ensureSystemObjects } from './system-objects.js';
+
+const built = (rel: string) => existsSync(fileURLToPath(new URL(rel, import.meta.url)));
+const haveApiServer = built('../apiserver/index.js');
+const haveDetachedStack = haveApiServer && built('../../cli/main.js') && built('../../control-plane/main.js');
+
+const dirs: string[] = [];
+function tempState(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-daemon-'));
+  dirs.push(dir);
+  return dir;
+}
+
+after(async () => {
+  for (const dir of dirs) {
+    // Whatever a failed test left running (detached daemon, pods) is ours to stop.
+    if (haveApiServer) await down(dir, () => {}).catch(() => undefined);
+    await reapStale(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('system objects', () => {
+  it('creates the mesh namespace, MeshConfig and control plane, but never overwrites them', () => {
+    const dir = tempState();
+    const store = openStore(dir);
+    assert.deepEqual(ensureSystemObjects(store, 'blue'), [
+      'Namespace/blue-system', 'MeshConfig/blue-mesh-config', 'ServiceAccount/blue-controller', 'Deployment/blue-controller',
+    ]);
+    const mc = store.get({ kind: 'MeshConfig', namespace: 'blue-system', name: 'blue-mesh-config' })!;
+    assert.equal(mc.apiVersion, 'config.flomesh.io/v1alpha3');
+    assert.deepEqual(mc.spec, {
+      featureFlags: { enablePluginPolicy: false },
+      traffic: { enablePermissiveTrafficPolicyMode: true, enableEgress: true },
+      sidecar: { logLevel: 'error' },
+    });
+    const changed = { ...mc, spec: { ...(mc.spec as object), featureFlags: { enablePluginPolicy: true } } };
+    store.transact([{ op: 'put', object: changed }]);
+    assert.deepEqual(ensureSystemObjects(store, 'blue'), []);
+    const after = store.get({ kind: 'MeshConfig', namespace: 'blue-system', name: 'blue-mesh-config' })!;
+    assert.deepEqual((after.spec as { featureFlags: unknown }).featureFlags, { enablePluginPolicy: true });
+    const deploy = systemObjects('blue').find((o) => o.kind === 'Deployment')!;
+    assert.equal((deploy.spec as { replicas: number }).replicas, 1);
+    assert.deepEqual(deploy.metadata.labels, { app: 'blue-controller' });
+  });
+});
+
+describe('mesh name guard', () => {
+  it('refuses to run a different mesh over an existing state directory', async () => {
+    const dir = tempState();
+    ensureSystemObjects(openStore(dir), 'blue');
+    const daemon = startDaemon({ stateDir: dir, meshName: 'green', workdir: dir, log: () => {} });
+    await assert.rejects(daemon.done, (e: unknown) => {
+      assert.ok(isMeshError(e));
+      assert.equal(e.code, 'MESH_ERR_MESH_NAME_MISMATCH');
+      assert.match(e.message, /holds mesh "blue", not "green"/);
+      return true;
+    });
+  });
+
+  it('refuses when mesh.json names another mesh', async () => {
+    const dir = tempState();
+    const mesh: Partial<MeshFile> = { meshName: 'blue', block: 9, apiUrl: 'http://127.9.0.1:15080', apiToken: 'x', workdir: dir, startedAt: '' };
+    writeFileSync(stateFiles.mesh(dir), JSON.stringify(mesh));
+    await assert.rejects(startDaemon({ stateDir: dir, meshName: 'green', workdir: dir, log: () => {} }).done, /holds mesh "blue"/);
+  });
+});
+
+describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver is not built yet' }, () => {
+  it('serves the API, runs the control-plane pod, refuses a second up, and stops on shutdown', async () => {
+    // A stand-in control plane, so this test does not depend on src/control-plane being built.
+    registerImageRuntime({
+      name: 'controller',
+      matches: (image) => image.startsWith('tessera/controller'),
+      command: (ctx) => ({
+        command: process.execPath,
+        args: ['-e', `require('http').createServer((q, s) => s.end('ok')).listen(${CONTROLLER_PORT}, '${controllerAddress(ctx.block)}')`],
+        env: {},
+        readiness: { kind: 'http', url: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}/healthz` },
+      }),
+    });
+    const dir = tempState();
+    const lines: string[] = [];
+    const daemon = startDaemon({ stateDir: dir, meshName: 'embedded', workdir: dir, log: (l) => lines.push(l) });
+    daemon.done.catch(() => undefined);
+    try {
+      const mesh = await waitFor('mesh.json with our pid', () => {
+        const m = safeMesh(dir);
+        return m?.pid === process.pid ? m : undefined;
+      });
+      assert.equal(mesh.meshName, 'embedded');
+      assert.equal(mesh.workdir, dir);
+      assert.match(mesh.apiUrl, new RegExp(`^http://127\\.${mesh.block}\\.0\\.1:15080`));
+      await waitFor('control plane healthy', async () => httpOk(`http://${controllerAddress(mesh.block)}:${CONTROLLER_PORT}/healthz`));
+      const store = openStore(dir); // a second reader of the same file: only for checking what was written
+      assert.ok(store.get({ kind: 'Deployment', namespace: 'embedded-system', name: 'embedded-controller' }));
+
+      await assert.rejects(up({ stateDir: dir, meshName: 'embedded', files: [], detach: true, log: () => {} }), (e: unknown) => {
+        assert.ok(isMeshError(e));
+        assert.equal(e.code, 'MESH_ERR_MESH_RUNNING');
+        assert.equal(e.message, `a mesh is already running in ${dir} (pid ${process.pid}); run \`tessera down\` first`);
+        return true;
+      });
+    } finally {
+      daemon.shutdown('test over');
+      await daemon.done;
+    }
+    const stopped = readMeshFile(dir)!;
+    assert.equal(stopped.pid, undefined, 'mesh.json keeps everything but the pid');
+    assert.equal(stopped.meshName, 'embedded');
+    assert.equal(await httpOk(`http://${controllerAddress(stopped.block)}:${CONTROLLER_PORT}/healthz`), false);
+    assert.ok(lines.some((l) => l.includes('mesh "embedded" stopped')));
+  });
+});
+
+describe('detached round trip', { skip: haveDetachedStack ? false : 'the CLI, API server or control plane is not built yet' }, () => {
+  it('up --detach returns once ready; down stops the daemon and every pod', async () => {
+    const dir = tempState();
+    const lines: string[] = [];
+    await up({ stateDir: dir, meshName: 'roundtrip', files: [], detach: true, log: (l) => lines.push(l) });
+    const mesh = readMeshFile(dir)!;
+    assert.ok(mesh.pid && mesh.pid !== process.pid);
+    assert.ok(await httpOk(`${mesh.apiUrl}/healthz`), 'API healthz answers');
+    assert.ok(lines.some((l) => l === `mesh "roundtrip" is up (state ${dir}, API ${mesh.apiUrl})`));
+    const controllerPid = Number(readFileSync(join(dir, 'pods', 'roundtrip-system', podDirName(dir), 'controller.pid'), 'utf8'));
+
+    await down(dir, (l) => lines.push(l));
+    assert.equal(alive(mesh.pid), false);
+    assert.equal(alive(controllerPid), false);
+    assert.equal(readMeshFile(dir)?.pid, undefined);
+    await down(dir, (l) => lines.push(l));
+    assert.ok(lines.includes(`no mesh is running in ${dir}`));
+  });
+});
+
+/** The control-plane pod's directory name (its name is generated). */
+function podDirName(dir: string): string {
+  return readdirSync(join(dir, 'pods', 'roundtrip-system'))[0] ?? '';
+}
+
+function safeMesh(dir: string) {
+  try {
+    return readMeshFile(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,118 @@
+/** The `tessera up` daemon: API server, controllers and pod supervisor over one store, until shutdown. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MeshError } from '../../lib/errors.js';
+import { startApiServer } from '../apiserver/index.js';
+import { startControllers } from '../controllers/index.js';
+import { API_PORT, apiAddress, type MeshFile } from '../layout.js';
+import { leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
+import { reapStale, startSupervisor } from '../runtime/index.js';
+import { openStore } from '../store/index.js';
+import { liveDaemonPid } from './daemon-process.js';
+import { assertSameMesh, ensureSystemObjects, meshNamesInStore } from './system-objects.js';
+
+export interface DaemonOptions {
+  stateDir: string;
+  meshName: string;
+  /** where `tessera up` ran; annotated local commands of workloads run here */
+  workdir: string;
+  log: (line: string) => void;
+}
+
+export interface RunningDaemon {
+  /** settles once the daemon has stopped everything (rejects if it failed to start) */
+  done: Promise<void>;
+  /** asks the daemon to stop, as SIGTERM would */
+  shutdown(reason: string): void;
+}
+
+/** Runs the daemon until SIGINT/SIGTERM or the API's shutdown, then stops everything it started. */
+export function runDaemon(opts: DaemonOptions): Promise<void> {
+  return startDaemon(opts).done;
+}
+
+export function startDaemon(opts: DaemonOptions): RunningDaemon {
+  let requestShutdown!: (reason: string) => void;
+  const shutdownRequested = new Promise<string>((r) => (requestShutdown = r));
+  return { done: serve(opts, shutdownRequested, (reason) => requestShutdown(reason)), shutdown: (reason) => requestShutdown(reason) };
+}
+
+async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, requestShutdown: (reason: string) => void): Promise<void> {
+  const stateDir = resolve(opts.stateDir);
+  const { meshName, log } = opts;
+  mkdirSync(stateDir, { recursive: true });
+  const other = liveDaemonPid(stateDir);
+  if (other !== undefined) {
+    throw new MeshError('MESH_ERR_MESH_RUNNING', `a mesh is already running in ${stateDir} (pid ${other}); run \`tessera down\` first`);
+  }
+  const previous = readMeshFile(stateDir);
+  const store = openStore(stateDir);
+  assertSameMesh(stateDir, meshName, [previous?.meshName, ...meshNamesInStore(store)]);
+
+  // Everything started below is undone, in reverse, by `cleanups` — also when a later step fails.
+  const cleanups: { what: string; run: () => unknown }[] = [];
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log(`${signal} again: exiting without waiting; \`tessera up\` reaps what is left`);
+      process.exit(130);
+    }
+    requestShutdown(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  cleanups.push({ what: 'signal handlers', run: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) });
+
+  try {
+    const block = leaseMeshBlock(stateDir);
+    cleanups.push({ what: 'address block', run: () => releaseMeshBlock(stateDir) });
+    const meshKey = readOrCreateMeshKey(stateDir);
+    // A fresh token per run: a mesh.json left behind by a stopped daemon grants nothing.
+    const apiToken = randomBytes(32).toString('hex');
+
+    const reaped = await reapStale(stateDir);
+    if (reaped.length > 0) log(`stopped ${reaped.length} process(es) left by an earlier run: ${reaped.join(', ')}`);
+
+    const api = await startApiServer({
+      store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block,
+      onShutdown: () => requestShutdown('shutdown requested through the API'),
+    });
+    cleanups.push({ what: 'API server', run: () => api.close() });
+    log(`API server listening at ${api.url}`);
+
+    const mesh: MeshFile = {
+      meshName, block, apiUrl: api.url, apiToken, pid: process.pid, workdir: opts.workdir, startedAt: new Date().toISOString(),
+    };
+    writeMeshFile(stateDir, mesh);
+    // Keep mesh.json (the CLI finds the mesh and its block there) but say no daemon runs.
+    cleanups.push({ what: 'mesh.json', run: () => writeMeshFile(stateDir, withoutPid(mesh)) });
+
+    const created = ensureSystemObjects(store, meshName);
+    if (created.length > 0) log(`created ${created.join(', ')}`);
+
+    const controllers = startControllers({ store, meshName, block, log });
+    cleanups.push({ what: 'controllers', run: () => controllers.stop() });
+    const supervisor = startSupervisor({ store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log });
+    cleanups.push({ what: 'pods', run: () => supervisor.stop() });
+    log(`mesh "${meshName}" daemon running (pid ${process.pid}, addresses 127.${block}.0.0/16)`);
+
+    log(`shutting down: ${await shutdownRequested}`);
+  } finally {
+    stopping = true;
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup.run();
+      } catch (e) {
+        log(`stopping ${cleanup.what} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  log(`mesh "${meshName}" stopped`);
+}
+
+/** mesh.json with its pid removed; the contract types pid as always present, so this is the one cast. */
+function withoutPid(mesh: MeshFile): MeshFile {
+  const { pid: _pid, ...rest } = mesh;
+  return rest as MeshFile;
+}

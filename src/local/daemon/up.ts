@@ -1,0 +1,129 @@
+/** `tessera up`: start the daemon (here, or detached in the background), wait until ready, apply `-f` files. */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MeshError } from '../../lib/errors.js';
+import { loadManifests } from '../../manifest/index.js';
+import type { MeshApi } from '../api-contract.js';
+import { stateFiles } from '../layout.js';
+import type { UpOptions } from '../lifecycle-contract.js';
+import { readMeshFile } from '../mesh-file.js';
+import { httpOk } from '../runtime/index.js';
+import { DAEMON_COMMAND, liveDaemonPid, processExists, waitForExit } from './daemon-process.js';
+import { startDaemon } from './run-daemon.js';
+import { waitUntilReady } from './wait-ready.js';
+
+/** How long `up --detach` waits for the mesh to become ready. */
+export const READY_TIMEOUT_MS = 60_000;
+
+const cliEntry = (): string => fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export async function up(opts: UpOptions): Promise<void> {
+  const stateDir = resolve(opts.stateDir);
+  await refuseIfRunning(stateDir);
+  return opts.detach ? upDetached({ ...opts, stateDir }) : upForeground({ ...opts, stateDir });
+}
+
+async function refuseIfRunning(stateDir: string): Promise<void> {
+  let pid = liveDaemonPid(stateDir);
+  if (pid === undefined) {
+    // A daemon that is not a `tessera up` command line (e.g. embedded in a test) still proves itself by answering.
+    const mesh = safeRead(stateDir);
+    if (mesh?.pid && mesh.pid !== process.pid && processExists(mesh.pid) && (await httpOk(`${mesh.apiUrl}/healthz`))) pid = mesh.pid;
+  }
+  if (pid !== undefined) {
+    throw new MeshError('MESH_ERR_MESH_RUNNING', `a mesh is already running in ${stateDir} (pid ${pid}); run \`tessera down\` first`);
+  }
+}
+
+async function upForeground(opts: UpOptions): Promise<void> {
+  const { stateDir, meshName, log } = opts;
+  log(`starting mesh "${meshName}" in ${stateDir}`);
+  const daemon = startDaemon({ stateDir, meshName, workdir: process.cwd(), log });
+  try {
+    const api = await waitUntilReady({ stateDir, meshName, pid: process.pid, timeoutMs: READY_TIMEOUT_MS, log, daemonEnded: daemon.done });
+    await applyFiles(api, opts.files, log);
+    log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'}); press Ctrl-C to stop`);
+  } catch (e) {
+    daemon.shutdown('startup failed');
+    await daemon.done.catch(() => undefined);
+    throw e;
+  }
+  await daemon.done;
+}
+
+async function upDetached(opts: UpOptions): Promise<void> {
+  const { stateDir, meshName, log } = opts;
+  mkdirSync(stateDir, { recursive: true });
+  const logFile = stateFiles.daemonLog(stateDir);
+  const fd = openSync(logFile, 'a');
+  let child;
+  try {
+    child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName], {
+      detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(),
+    });
+  } finally {
+    closeSync(fd);
+  }
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new MeshError('MESH_ERR_INTERNAL', `could not start the mesh daemon (see ${logFile})`);
+  log(`starting mesh "${meshName}" in ${stateDir} (daemon pid ${pid}, log ${logFile})`);
+  const exited = new Promise<void>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new MeshError('MESH_ERR_INTERNAL', `the mesh daemon exited while starting (${signal ?? `exit code ${code}`}):\n${tail(logFile)}`))),
+  );
+  exited.catch(() => undefined);
+  try {
+    const api = await waitUntilReady({
+      stateDir, meshName, pid, timeoutMs: READY_TIMEOUT_MS, log, daemonEnded: exited, hint: `see ${logFile}`,
+    });
+    await applyFiles(api, opts.files, log);
+  } catch (e) {
+    // We started it, so we stop it: a half-started mesh must not linger in the background.
+    stopStartedDaemon(pid);
+    await waitForExit(pid, 10_000);
+    throw e;
+  }
+  log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'})`);
+}
+
+function stopStartedDaemon(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+}
+
+async function applyFiles(api: MeshApi, files: string[], log: (line: string) => void): Promise<void> {
+  if (files.length === 0) return;
+  const docs = await loadManifests(files, readStdin);
+  for (const r of await api.apply(docs, {})) {
+    log(`${r.kind.toLowerCase()}/${r.name}${r.namespace ? ` (${r.namespace})` : ''} ${r.action}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function safeRead(stateDir: string) {
+  try {
+    return readMeshFile(stateDir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last lines of the daemon log, to explain a failed start without sending the user hunting. */
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
