@@ -2,6 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { withServer } from './client-for-tests.js';
@@ -30,12 +33,19 @@ describe('curl', () => {
   it('curl uploads: -F multipart and a chunked --data-binary', async () => {
     await withServer(async (server) => {
       const base = `http://127.0.0.1:${server.address.port}`;
-      const multipart = JSON.parse(await curl('-F', 'name=tessera', '-F', 'file=@-;filename=x.txt', `${base}/post`)) as {
-        form: unknown;
-        files: unknown;
-      };
-      assert.deepEqual(multipart.form, { name: 'tessera' });
-      assert.deepEqual(multipart.files, { file: '' });
+      const dir = await mkdtemp(join(tmpdir(), 'httpbin-curl-'));
+      try {
+        const upload = join(dir, 'x.txt');
+        await writeFile(upload, 'uploaded text\n');
+        const multipart = JSON.parse(await curl('-F', 'name=tessera', '-F', `file=@${upload}`, `${base}/post`)) as {
+          form: unknown;
+          files: unknown;
+        };
+        assert.deepEqual(multipart.form, { name: 'tessera' });
+        assert.deepEqual(multipart.files, { file: 'uploaded text\n' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
 
       const chunked = JSON.parse(
         await curl('-X', 'PUT', '-H', 'Transfer-Encoding: chunked', '-H', 'Content-Type: application/json',

@@ -17,11 +17,11 @@ after(() => server.close());
 const send = (req: Parameters<typeof request>[1]): Promise<TestResponse> => request(server.address.port, req);
 const json = (res: TestResponse): Record<string, unknown> => JSON.parse(res.body) as Record<string, unknown>;
 
-function assertGunicornHeaders(res: TestResponse): void {
+function assertGunicornHeaders(res: TestResponse, method = 'GET'): void {
   assert.equal(res.headers.server, 'gunicorn/19.9.0');
   assert.equal(res.headers['access-control-allow-credentials'], 'true');
   assert.equal(res.headers['keep-alive'], undefined, 'gunicorn sends no Keep-Alive header');
-  assert.equal(Number(res.headers['content-length']), res.bodyBytes.length);
+  if (method !== 'HEAD') assert.equal(Number(res.headers['content-length']), res.bodyBytes.length);
 }
 
 describe('GET /get', () => {
@@ -209,7 +209,7 @@ describe('method restrictions', () => {
       assert.equal(res.status, 405);
       assert.equal(res.statusMessage, 'METHOD NOT ALLOWED');
       assert.equal(res.headers.allow, allow);
-      assertGunicornHeaders(res);
+      assertGunicornHeaders(res, method);
     });
   }
 
@@ -326,7 +326,8 @@ describe('/ and HEAD', () => {
     assert.match(res.body, /<html/);
   });
 
-  for (const path of ['/', '/get', '/headers', '/ip', '/user-agent', '/anything', '/response-headers?a=b', '/status/418']) {
+  // (/anything is left out: its body names the method, so HEAD's length differs by design.)
+  for (const path of ['/', '/get', '/headers', '/ip', '/user-agent', '/response-headers?a=b', '/status/418']) {
     it(`HEAD ${path} has GET's headers and no body`, async () => {
       const head = await send({ method: 'HEAD', path, headers: { 'User-Agent': 'same' } });
       const get = await send({ method: 'GET', path, headers: { 'User-Agent': 'same' } });

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   print(gunicornLogLine('Starting gunicorn 19.9.0'));
   const server = await startHttpbin({ host, port, log: print });
   // Report the bound port, which differs from the requested one only for port 0.
-  print(gunicornLogLine(`Listening at: http://${host}:${server.address.port} (${process.pid})`));
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  print(gunicornLogLine(`Listening at: http://${shownHost}:${server.address.port} (${process.pid})`));
   print(gunicornLogLine('Using worker: gevent'));
   print(gunicornLogLine(`Booting worker with pid: ${process.pid}`));
 

@@ -130,9 +130,15 @@ function responseHeadersView(request: RequestView): Reply {
 
 /** werkzeug `Headers`: every name maps to all values stored under it case-insensitively. */
 function groupHeaders(entries: ReadonlyArray<readonly [string, string]>): { [key: string]: PyValue } {
+  const byLowerName = new Map<string, string[]>();
+  for (const [name, value] of entries) {
+    const values = byLowerName.get(name.toLowerCase());
+    if (values) values.push(value);
+    else byLowerName.set(name.toLowerCase(), [value]);
+  }
   const out = pyDict();
   for (const [name] of entries) {
-    const values = entries.filter(([other]) => other.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+    const values = byLowerName.get(name.toLowerCase())!;
     out[name] = values.length === 1 ? values[0]! : values;
   }
   return out;

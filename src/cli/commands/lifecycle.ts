@@ -19,14 +19,23 @@ function logTo(deps: CliDeps): (line: string) => void {
   return (line) => deps.stderr.write(line.endsWith('\n') ? line : line + '\n');
 }
 
+/** The quickstart reports each step's expected and actual status; any mismatch fails the command. */
+function quickstartFailed(result: unknown): boolean {
+  if (typeof result === 'number') return result !== 0;
+  if (!Array.isArray(result)) return false;
+  return result.some((r: { status?: unknown; expected?: unknown }) => r && r.expected !== undefined && r.status !== r.expected);
+}
+
 export async function runUp(opts: UpCommandOptions, deps: CliDeps): Promise<void> {
   if (opts.quickstart !== undefined) {
     const dir = isAbsolute(opts.quickstart) ? opts.quickstart : resolve(deps.cwd, opts.quickstart);
     const result = await deps.lifecycle.runQuickstart({ stateDir: opts.stateDir, meshName: opts.meshName, dir });
-    if (typeof result === 'number' && result !== 0) throw new CliExit(result);
+    if (quickstartFailed(result)) throw new CliExit(1);
     return;
   }
-  await deps.lifecycle.up({ stateDir: opts.stateDir, meshName: opts.meshName, files: opts.files, detach: opts.detach, log: logTo(deps) });
+  // the daemon may run elsewhere than our cwd, so hand it absolute paths (stdin and URLs stay as they are)
+  const files = opts.files.map((f) => (f === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(f) || isAbsolute(f) ? f : resolve(deps.cwd, f)));
+  await deps.lifecycle.up({ stateDir: opts.stateDir, meshName: opts.meshName, files, detach: opts.detach, log: logTo(deps) });
 }
 
 export async function runDown(opts: { stateDir: string }, deps: CliDeps): Promise<void> {

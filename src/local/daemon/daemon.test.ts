@@ -7,12 +7,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { isMeshError } from '../../lib/errors.js';
 import { CONTROLLER_PORT, controllerAddress, stateFiles, type MeshFile } from '../layout.js';
 import { readMeshFile } from '../mesh-file.js';
 import { httpOk, registerImageRuntime, reapStale } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
+import { connectMesh } from '../apiserver/index.js';
 import { down, startDaemon, systemObjects, up } from './index.js';
 import { ensureSystemObjects } from './system-objects.js';
 
@@ -83,7 +84,7 @@ describe('mesh name guard', () => {
 });
 
 describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver is not built yet' }, () => {
-  it('serves the API, runs the control-plane pod, refuses a second up, and stops on shutdown', async () => {
+  before(() => {
     // A stand-in control plane, so this test does not depend on src/control-plane being built.
     registerImageRuntime({
       name: 'controller',
@@ -95,6 +96,9 @@ describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver
         readiness: { kind: 'http', url: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}/healthz` },
       }),
     });
+  });
+
+  it('serves the API, runs the control-plane pod, refuses a second up, and stops on shutdown', async () => {
     const dir = tempState();
     const lines: string[] = [];
     const daemon = startDaemon({ stateDir: dir, meshName: 'embedded', workdir: dir, log: (l) => lines.push(l) });
@@ -126,6 +130,19 @@ describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver
     assert.equal(stopped.meshName, 'embedded');
     assert.equal(await httpOk(`http://${controllerAddress(stopped.block)}:${CONTROLLER_PORT}/healthz`), false);
     assert.ok(lines.some((l) => l.includes('mesh "embedded" stopped')));
+  });
+  it('up in the foreground reports progress, says it is up, and returns after shutdown', async () => {
+    const dir = tempState();
+    const lines: string[] = [];
+    const running = up({ stateDir: dir, meshName: 'fg', files: [], detach: false, log: (l) => lines.push(l) });
+    running.catch(() => undefined);
+    const upLine = await waitFor('the "is up" line', () => lines.find((l) => l.startsWith('mesh "fg" is up')));
+    const mesh = readMeshFile(dir)!;
+    assert.equal(upLine, `mesh "fg" is up (state ${dir}, API ${mesh.apiUrl}); press Ctrl-C to stop`);
+    assert.ok(lines.includes('control plane is ready'));
+    await (await connectMesh(dir)).shutdown();
+    await running;
+    assert.equal(readMeshFile(dir)?.pid, undefined);
   });
 });
 

@@ -30,7 +30,7 @@ async function refuseIfRunning(stateDir: string): Promise<void> {
   if (pid === undefined) {
     // A daemon that is not a `tessera up` command line (e.g. embedded in a test) still proves itself by answering.
     const mesh = safeRead(stateDir);
-    if (mesh?.pid && mesh.pid !== process.pid && processExists(mesh.pid) && (await httpOk(`${mesh.apiUrl}/healthz`))) pid = mesh.pid;
+    if (mesh?.pid && processExists(mesh.pid) && (await httpOk(`${mesh.apiUrl}/healthz`))) pid = mesh.pid;
   }
   if (pid !== undefined) {
     throw new MeshError('MESH_ERR_MESH_RUNNING', `a mesh is already running in ${stateDir} (pid ${pid}); run \`tessera down\` first`);

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: what one sidecar hop costs, measured against a direct baseline in the same run.
+ *
+ * Layout on a 2-core machine (as in ../shared/docs/reference/perf-anchors.md): sidecars pinned to
+ * core 0; wrk (one thread), the upstream and ext-auth on core 1. CPU µs/request is a process's CPU
+ * time over the requests it served, read from /proc, so it does not depend on wrk's core.
+ *
+ * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { proxyToken } from '../src/local/layout.js';
+import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
+import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
+const MESH_KEY = 'ab'.repeat(32);
+const TOKEN = '2f1acc6c3a606b082e5eef5e54414ffb';
+
+interface Row {
+  scenario: string;
+  wrk: WrkResult;
+  /** CPU µs per request of each sidecar on the path */
+  sidecarCpu: number[];
+  rss: number[];
+}
+
+const children: ChildProcess[] = [];
+function track(c: ChildProcess): ChildProcess {
+  children.push(c);
+  return c;
+}
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+async function main(): Promise<void> {
+  if (!hasCommand('wrk')) {
+    process.stderr.write('npm run bench needs wrk (Debian: apt-get install wrk)\n');
+    process.exit(2);
+  }
+  const block = 200 + (process.pid % 50);
+  const a = addresses(block);
+  const dataRoot = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const delivery = new BenchDelivery();
+  const plain = await snapshots(await world(a, false));
+  const iam = await snapshots(await world(a, true));
+  delivery.publish(plain);
+  await delivery.listen(a.controller, 6060);
+
+  const sidecarMain = fileURLToPath(new URL('../src/sidecar/main.js', import.meta.url));
+  const extAuth = join(process.cwd(), 'examples', 'iam', 'ext-auth.mjs');
+  const upstreamCode =
+    "const b=Buffer.from('x'.repeat(100));require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'text/plain','content-length':100});s.end(b)}).listen(+process.env.PORT,process.env.HOST)";
+
+  track(spawnPinned(1, process.execPath, ['-e', upstreamCode], { ...process.env, HOST: a.serverLocal, PORT: '14001' }));
+  track(spawnPinned(1, process.execPath, [extAuth], { ...process.env, HOST: a.authPod, PORT: '8079', ACCEPT_TOKENS: TOKEN }));
+  const sidecar = (uuid: string, name: string, ns: string, podIP: string, localIP: string): ChildProcess =>
+    track(
+      spawnPinned(0, process.execPath, [sidecarMain], {
+        ...process.env,
+        TESSERA_POD_NAME: name,
+        TESSERA_POD_NAMESPACE: ns,
+        TESSERA_POD_UID: `${name}-uid`,
+        TESSERA_POD_IP: podIP,
+        TESSERA_LOCAL_IP: localIP,
+        TESSERA_SERVICE_ACCOUNT: ns,
+        TESSERA_PROXY_UUID: uuid,
+        TESSERA_PROXY_TOKEN: proxyToken(MESH_KEY, uuid),
+        TESSERA_CONTROLLER_URL: `http://${a.controller}:6060`,
+        TESSERA_SIDECAR_DIR: join(dataRoot, name),
+        TESSERA_MESH_NAME: 'bench',
+      }),
+    );
+  const client = sidecar(CLIENT_UUID, 'curl-0', 'curl', a.clientPod, a.clientLocal);
+  const server = sidecar(SERVER_UUID, 'httpbin-0', 'httpbin', a.serverPod, a.serverLocal);
+  await waitForPort(a.serverLocal, 14001);
+  await waitForPort(a.authPod, 8079);
+  await waitForHttp(`http://${a.clientPod}:15000/ready`);
+  await waitForHttp(`http://${a.serverPod}:15000/ready`);
+  await waitForPort(a.serverPod, 14001);
+
+  const rows: Row[] = [];
+  const measure = async (scenario: string, url: string, onPath: ChildProcess[], headers: string[] = []): Promise<void> => {
+    await runWrk(url, { connections: CONNECTIONS, seconds: WARMUP, core: 1, headers });
+    const before = onPath.map((p) => cpuSeconds(p.pid!));
+    const wrk = await runWrk(url, { connections: CONNECTIONS, seconds: SECONDS, core: 1, headers });
+    const after = onPath.map((p) => cpuSeconds(p.pid!));
+    rows.push({
+      scenario,
+      wrk,
+      sidecarCpu: onPath.map((_, i) => ((after[i]! - before[i]!) * 1e6) / wrk.requests),
+      rss: onPath.map((p) => rssMiB(p.pid!)),
+    });
+    process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
+  };
+
+  const mesh = ['-H', 'Host: httpbin.httpbin:14001'];
+  process.stderr.write(`benchmarking (${SECONDS}s per scenario after ${WARMUP}s warm-up, ${CONNECTIONS} connections)\n`);
+  await measure('direct to upstream (baseline)', `http://${a.serverLocal}:14001/get`, []);
+  await measure('one sidecar hop (inbound)', `http://${a.serverPod}:14001/get`, [server]);
+  await measure('mesh path: client sidecar + server sidecar', `http://${a.clientLocal}:15001/get`, [client, server], mesh.slice(1));
+
+  delivery.publish(iam);
+  const deadline = Date.now() + 10_000;
+  while (!(delivery.applied(CLIENT_UUID) && delivery.applied(SERVER_UUID))) {
+    if (Date.now() > deadline) throw new Error('sidecars did not apply the IAM snapshot');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await measure('mesh path + IAM plugins, unprotected path (/headers)', `http://${a.clientLocal}:15001/headers`, [client, server], mesh.slice(1));
+  await measure('mesh path + IAM plugins, protected path (/get, ext-auth call per request)', `http://${a.clientLocal}:15001/get`, [client, server], mesh.slice(1));
+
+  delivery.close();
+  cleanup();
+  rmSync(dataRoot, { recursive: true, force: true });
+  process.stdout.write(report(rows));
+}
+
+function report(rows: Row[]): string {
+  const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
+  const base = rows[0]!.wrk.rps;
+  let out = `\n| scenario | req/s | vs direct | p50 / p99 ms | sidecar CPU µs/req | sidecar RSS MiB | errors / non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n`;
+  for (const r of rows) {
+    out += `| ${r.scenario} | ${Math.round(r.wrk.rps)} | ${f(r.wrk.rps / base)}× | ${f(r.wrk.p50ms)} / ${f(r.wrk.p99ms)} | ${
+      r.sidecarCpu.length ? r.sidecarCpu.map((c) => f(c, 1)).join(' + ') : '–'
+    } | ${r.rss.length ? r.rss.map((m) => f(m, 0)).join(' + ') : '–'} | ${r.wrk.errors} / ${r.wrk.non2xx} |\n`;
+  }
+  return out;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  cleanup();
+  process.exit(1);
+});

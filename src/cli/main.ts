@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/** The `tessera` executable: wires the real mesh, manifest loader and terminal into the CLI. */
+import { readFileSync } from 'node:fs';
+import { connectMesh, down, runDaemon, up } from '../local/index.js';
+import { loadManifests } from '../manifest/index.js';
+import { runQuickstart } from '../quickstart/index.js';
+import type { CliDeps } from './deps.js';
+import { runCli } from './index.js';
+
+function packageVersion(): string {
+  try {
+    // dist/src/cli/main.js (and dist-*/src/cli) → the package root three levels up
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const deps: CliDeps = {
+  connect: connectMesh,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  readStdin,
+  loadManifests,
+  lifecycle: {
+    up,
+    down,
+    runDaemon,
+    runQuickstart,
+  },
+  env: process.env,
+  cwd: process.cwd(),
+  nowMs: () => Date.now(),
+  version: packageVersion(),
+  inheritStdio: true,
+};
+
+// Long-running commands (foreground up, __daemon, the quickstart) settle only once they have stopped
+// everything, so when runCli returns the command is over. Idle client sockets must not delay the
+// exit: flush what we wrote, then leave.
+const code = await runCli(process.argv.slice(2), deps);
+process.exitCode = code;
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
