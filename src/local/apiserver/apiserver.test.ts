@@ -1,0 +1,314 @@
+/** End-to-end tests of the local API server through HttpMeshApi over real HTTP. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from '../../api/types.js';
+import { isMeshError, type MeshErrorCode } from '../../lib/errors.js';
+import { stateFiles } from '../layout.js';
+import { writeMeshFile } from '../mesh-file.js';
+import { configMap, deploymentDoc, doc, ns, startTestMesh } from './api-fixtures.js';
+import { connectMesh } from './index.js';
+
+async function rejectsWith(p: Promise<unknown>, code: MeshErrorCode, message?: string | RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isMeshError(e), `expected a MeshError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+
+/** Polls until fn returns a truthy value. */
+async function eventually<T>(fn: () => T | undefined, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('every route but /healthz requires the bearer token', async (t) => {
+  const mesh = await startTestMesh(t);
+  assert.equal((await fetch(`${mesh.url}/healthz`)).status, 200);
+  for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    const res = await fetch(`${mesh.url}/v1/resources?kind=pods`, { headers });
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'MESH_ERR_FORBIDDEN');
+  }
+  const ok = await fetch(`${mesh.url}/v1/resources?kind=pods`, { headers: { authorization: `Bearer ${mesh.token}` } });
+  assert.equal(ok.status, 200);
+});
+
+test('apply is all or none: one bad document stores nothing', async (t) => {
+  const { api, store } = await startTestMesh(t, { controllers: false });
+  const bad = doc({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad', namespace: 'demo' }, spec: { invalid: 1 } });
+  await rejectsWith(api.apply([ns('demo'), configMap('good', 'demo'), bad], {}), 'MESH_ERR_MANIFEST_INVALID', /spec\.invalid/);
+  await rejectsWith(api.apply([ns('demo'), deploymentDoc('web', 'demo', 1, 'unknown/image')], {}), 'MESH_ERR_IMAGE_UNSUPPORTED', /^Deployment demo\/web: /);
+  assert.equal(store.revision, 0);
+  assert.equal(store.list('Namespace').length, 0);
+});
+
+test('apply reports created, unchanged and configured; refuses pods and missing namespaces', async (t) => {
+  const { api } = await startTestMesh(t);
+  const first = await api.apply([ns('demo'), configMap('cm', 'demo', { app: 'a' })], {});
+  assert.deepEqual(first, [
+    { kind: 'Namespace', name: 'demo', action: 'created' },
+    { kind: 'ConfigMap', name: 'cm', namespace: 'demo', action: 'created' },
+  ]);
+  const again = await api.apply([configMap('cm', 'demo', { app: 'a' })], {});
+  assert.equal(again[0]!.action, 'unchanged');
+  const changed = await api.apply([configMap('cm', 'demo', { app: 'b' })], {});
+  assert.equal(changed[0]!.action, 'configured');
+  await rejectsWith(api.apply([configMap('x', 'nope')], {}), 'MESH_ERR_NOT_FOUND', 'namespaces "nope" not found');
+  const pod = doc({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'demo' }, spec: { containers: [] } });
+  await rejectsWith(api.apply([pod], {}), 'MESH_ERR_FORBIDDEN', /Pod demo\/p/);
+});
+
+test('a re-applied Service keeps the cluster IP the controller gave it', async (t) => {
+  const { api, store } = await startTestMesh(t);
+  const svc = () => doc({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
+  await eventually(() => store.get({ kind: 'Namespace', name: 'default' }));
+  await api.apply([svc()], {});
+  const ip = await eventually(() => (store.get({ kind: 'Service', namespace: 'default', name: 's' })!.spec as { clusterIP?: string }).clusterIP);
+  const [r] = await api.apply([svc()], {});
+  assert.equal(r!.action, 'unchanged');
+  assert.equal((store.get({ kind: 'Service', namespace: 'default', name: 's' })!.spec as { clusterIP?: string }).clusterIP, ip);
+});
+
+test('plugin kinds need the mesh config flag; plugin scripts must compile', async (t) => {
+  const { api } = await startTestMesh(t);
+  const plugin = (script: string) => doc({ apiVersion: 'plugin.flomesh.io/v1alpha1', kind: 'Plugin', metadata: { name: 'token-injector' }, spec: { script, priority: 115 } });
+  await rejectsWith(api.apply([plugin('export default {}')], {}), 'MESH_ERR_PLUGIN_POLICY_DISABLED',
+    /^FSM is prohibited to apply plugin policy: .*enable spec\.featureFlags\.enablePluginPolicy in MeshConfig tessera-mesh-config/);
+  const meshConfig = doc({
+    apiVersion: 'config.flomesh.io/v1alpha3', kind: 'MeshConfig', metadata: { name: 'tessera-mesh-config', namespace: 'tessera-system' },
+    spec: { featureFlags: { enablePluginPolicy: true } },
+  });
+  await rejectsWith(api.apply([ns('tessera-system'), meshConfig, plugin('syntax error')], {}), 'MESH_ERR_PLUGIN_COMPILE', /plugins\/token-injector\.ts:1:1/);
+  const results = await api.apply([ns('tessera-system'), meshConfig, plugin('export default {}')], {});
+  assert.deepEqual(results.map((r) => r.action), ['created', 'created', 'created']);
+});
+
+test('get and list: label selectors, namespaces, kind names, kubectl wording for missing objects', async (t) => {
+  const { api } = await startTestMesh(t);
+  await api.apply([ns('a'), ns('b'), configMap('one', 'a', { app: 'x', tier: 'web' }), configMap('two', 'a', { app: 'y' }), configMap('three', 'b', { app: 'x' })], {});
+  const names = (rs: { metadata: { name: string } }[]) => rs.map((r) => r.metadata.name).sort();
+  assert.deepEqual(names(await api.list({ kind: 'cm', namespace: 'a' })), ['one', 'two']);
+  assert.deepEqual(names(await api.list({ kind: 'configmaps', allNamespaces: true, labelSelector: 'app=x' })), ['one', 'three']);
+  assert.deepEqual(names(await api.list({ kind: 'ConfigMap', namespace: 'a', labelSelector: 'app in (x,y),tier!=web' })), ['two']);
+  assert.deepEqual(names(await api.list({ kind: 'configmap', namespace: 'a', name: 'two' })), ['two']);
+  assert.deepEqual(await api.list({ kind: 'configmap' }), [], 'namespace defaults to default');
+  assert.equal((await api.get('configmap', 'one', 'a')).metadata.labels?.tier, 'web');
+  assert.ok((await api.list({ kind: 'ns' })).length >= 2);
+  await rejectsWith(api.get('configmap', 'zzz', 'a'), 'MESH_ERR_NOT_FOUND', 'configmaps "zzz" not found');
+  await rejectsWith(api.list({ kind: 'widgets' }), 'MESH_ERR_KIND_UNKNOWN', 'the server doesn\'t have a resource type "widgets"');
+  await rejectsWith(api.list({ kind: 'pods', labelSelector: 'a=(' }), 'MESH_ERR_USAGE');
+});
+
+test('patch applies a JSON merge patch and re-validates', async (t) => {
+  const { api } = await startTestMesh(t);
+  await api.apply([ns('demo'), configMap('cm', 'demo', { app: 'x', drop: 'me' }, { k: 'v' })], {});
+  const r = await api.patch('configmap', 'cm', 'demo', { metadata: { labels: { drop: null, added: 'yes' } }, data: { k2: 'v2' } });
+  assert.deepEqual(r, { kind: 'ConfigMap', name: 'cm', namespace: 'demo', action: 'patched' });
+  const cm = await api.get('configmap', 'cm', 'demo');
+  assert.deepEqual(cm.metadata.labels, { app: 'x', added: 'yes' });
+  assert.deepEqual(cm.data, { k: 'v', k2: 'v2' });
+  assert.equal((await api.patch('configmap', 'cm', 'demo', { data: { k: 'v' } })).action, 'unchanged');
+  await rejectsWith(api.patch('configmap', 'cm', 'demo', { spec: { invalid: true } }), 'MESH_ERR_MANIFEST_INVALID');
+  await rejectsWith(api.patch('configmap', 'cm', 'demo', { metadata: { name: 'other' } }), 'MESH_ERR_MANIFEST_INVALID');
+  await rejectsWith(api.patch('configmap', 'nope', 'demo', {}), 'MESH_ERR_NOT_FOUND', 'configmaps "nope" not found');
+});
+
+test('delete: kubectl wording, ignoreNotFound, delete by documents all or none', async (t) => {
+  const { api } = await startTestMesh(t);
+  await api.apply([ns('demo'), configMap('a', 'demo'), configMap('b', 'demo')], {});
+  await rejectsWith(api.delete('pod', 'x', 'demo'), 'MESH_ERR_NOT_FOUND', 'pods "x" not found');
+  assert.equal((await api.delete('pod', 'x', 'demo', { ignoreNotFound: true })).action, 'unchanged');
+  await rejectsWith(api.deleteDocuments([configMap('a', 'demo'), configMap('c', 'demo')], {}), 'MESH_ERR_NOT_FOUND', 'configmaps "c" not found');
+  assert.equal((await api.list({ kind: 'cm', namespace: 'demo' })).length, 2, 'nothing deleted');
+  const deleted = await api.deleteDocuments([configMap('a', 'demo'), configMap('c', 'demo')], { ignoreNotFound: true });
+  assert.deepEqual(deleted, [{ kind: 'ConfigMap', name: 'a', namespace: 'demo', action: 'deleted' }]);
+  assert.deepEqual(await api.delete('cm', 'b', 'demo'), { kind: 'ConfigMap', name: 'b', namespace: 'demo', action: 'deleted' });
+  await rejectsWith(api.delete('ns', 'default', undefined), 'MESH_ERR_FORBIDDEN');
+});
+
+/** Plays the pod runtime: marks pods Ready shortly after they appear. */
+function markPodsReady(store: import('../store/index.js').ResourceStore): () => void {
+  return store.watch((e) => {
+    if (e.type !== 'ADDED' || e.object.kind !== 'Pod') return;
+    const p = e.object as Pod;
+    setTimeout(() => store.updateStatus({ kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name },
+      { ...p.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), 20);
+  });
+}
+
+test('wait: ready pods, available deployments, deletion, and a clear timeout', async (t) => {
+  const { api, store } = await startTestMesh(t);
+  t.after(markPodsReady(store));
+  await api.apply([ns('demo'), deploymentDoc('web', 'demo', 2)], {});
+  const ready = await api.wait({ kind: 'pod', namespace: 'demo', labelSelector: 'app=web' }, 'condition=ready', 5000);
+  assert.equal(ready.length, 2);
+  const [d] = await api.wait({ kind: 'deploy', namespace: 'demo', name: 'web' }, 'condition=available', 5000);
+  assert.equal(d!.metadata.name, 'web');
+  await rejectsWith(api.wait({ kind: 'pod', namespace: 'demo', labelSelector: 'app=none' }, 'ready', 100), 'MESH_ERR_TIMEOUT', /no pods matching "app=none"/);
+  await rejectsWith(api.wait({ kind: 'pod', namespace: 'demo' }, 'condition=Initialized', 100), 'MESH_ERR_TIMEOUT', /on pods\/web-/);
+  await rejectsWith(api.wait({ kind: 'pod', namespace: 'demo' }, 'for what?', 100), 'MESH_ERR_USAGE');
+  const gone = api.wait({ kind: 'pod', namespace: 'demo', labelSelector: 'app=web' }, 'delete', 5000);
+  await api.delete('deployment', 'web', 'demo');
+  assert.deepEqual(await gone, []);
+});
+
+test('rollout restart replaces the pods', async (t) => {
+  const { api, store } = await startTestMesh(t);
+  t.after(markPodsReady(store));
+  await api.apply([ns('demo'), deploymentDoc('web', 'demo', 1)], {});
+  const [before] = await api.wait({ kind: 'pod', namespace: 'demo' }, 'ready', 5000);
+  assert.equal((await api.rolloutRestart('deploy', 'web', 'demo')).action, 'patched');
+  await eventually(() => {
+    const ps = store.list('Pod', 'demo');
+    return ps.length === 1 && ps[0]!.metadata.name !== before!.metadata.name;
+  });
+  await rejectsWith(api.rolloutRestart('configmap', 'x', 'demo'), 'MESH_ERR_USAGE');
+});
+
+test('watch streams a sync of every object, then one event per change', async (t) => {
+  const { api, url, token } = await startTestMesh(t, { controllers: false });
+  await api.apply([ns('demo'), configMap('a', 'demo')], {});
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  const res = await fetch(`${url}/v1/watch?revision=0`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const nextFrame = async (): Promise<{ event: string; data: any }> => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = frame.match(/^event: (.*)$/m)![1]!;
+        return { event, data: JSON.parse(frame.match(/^data: (.*)$/m)![1]!) };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+  const sync = await nextFrame();
+  assert.equal(sync.event, 'sync');
+  assert.equal(sync.data.revision, 2);
+  assert.deepEqual(sync.data.objects.map((o: any) => `${o.kind}/${o.metadata.name}`).sort(), ['ConfigMap/a', 'Namespace/demo']);
+  await api.apply([configMap('b', 'demo')], {});
+  const change = await nextFrame();
+  assert.equal(change.event, 'event');
+  assert.equal(change.data.type, 'ADDED');
+  assert.equal(change.data.revision, 3);
+  assert.equal(change.data.object.metadata.name, 'b');
+});
+
+test('pod info, logs and the sidecar admin relay', async (t) => {
+  const { api, store, stateDir, block } = await startTestMesh(t);
+  await api.apply([
+    ns('plain'),
+    ns('meshed', { 'flomesh.io/monitored-by': 'tessera' }, { 'flomesh.io/sidecar-injection': 'enabled' }),
+    deploymentDoc('app', 'plain'), deploymentDoc('app', 'meshed'),
+  ], {});
+  const plainPod = await eventually(() => store.list('Pod', 'plain')[0]);
+  const meshedPod = await eventually(() => store.list('Pod', 'meshed')[0]);
+
+  const plain = await api.podInfo('plain', plainPod.metadata.name);
+  assert.equal(plain.proxyUrl, undefined);
+  assert.equal(plain.env.http_proxy, undefined);
+  assert.deepEqual(plain.containers, ['app']);
+  const info = await api.podInfo('meshed', meshedPod.metadata.name);
+  const podIP = (meshedPod as Pod).status!.podIP!;
+  assert.match(podIP, new RegExp(`^127\\.${block}\\.1\\.\\d+$`));
+  assert.equal(info.localIP, podIP.replace(/^(127\.\d+)\.1\./, '$1.65.'));
+  assert.equal(info.proxyUrl, `http://${info.localIP}:15001`);
+  assert.equal(info.adminUrl, `http://${podIP}:15000`);
+  assert.deepEqual(info.env, {
+    POD_NAME: meshedPod.metadata.name, POD_NAMESPACE: 'meshed', POD_IP: podIP, NO_PROXY: '', no_proxy: '',
+    http_proxy: info.proxyUrl, HTTP_PROXY: info.proxyUrl,
+  });
+  assert.deepEqual(info.containers, ['app', 'sidecar']);
+
+  const logDir = stateFiles.podDir(stateDir, 'meshed', meshedPod.metadata.name);
+  mkdirSync(logDir, { recursive: true });
+  writeFileSync(stateFiles.containerLog(stateDir, 'meshed', meshedPod.metadata.name, 'app'), 'app says hi\n');
+  writeFileSync(stateFiles.containerLog(stateDir, 'meshed', meshedPod.metadata.name, 'sidecar'), 'sidecar log\n');
+  assert.equal(await api.logs('meshed', meshedPod.metadata.name), 'app says hi\n');
+  assert.equal(await api.logs('meshed', meshedPod.metadata.name, 'sidecar'), 'sidecar log\n');
+  assert.equal(await api.logs('plain', plainPod.metadata.name), '', 'not started yet');
+  await rejectsWith(api.logs('meshed', meshedPod.metadata.name, 'nope'), 'MESH_ERR_USAGE', /choose one of: \[app sidecar\]/);
+
+  await rejectsWith(api.proxyGet('plain', plainPod.metadata.name, 'config_dump'), 'MESH_ERR_USAGE', /has no sidecar/);
+  await rejectsWith(api.proxyGet('meshed', meshedPod.metadata.name, 'config_dump'), 'MESH_ERR_UPSTREAM', /did not answer/);
+  // A stand-in sidecar admin server on the pod IP.
+  const admin = createServer((req, res) => {
+    res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ url: req.url }));
+  });
+  await new Promise<void>((r) => admin.listen(15000, podIP, r));
+  t.after(() => new Promise<void>((r) => admin.close(() => r())));
+  const relayed = await api.proxyGet('meshed', meshedPod.metadata.name, 'stats?format=json');
+  assert.deepEqual(relayed, { status: 200, contentType: 'application/json', body: JSON.stringify({ url: '/stats?format=json' }) });
+  const missing = await api.proxyGet('meshed', meshedPod.metadata.name, '/missing');
+  assert.equal(missing.status, 404, 'sidecar statuses are relayed, not turned into errors');
+});
+
+test('status tolerates a control plane that is down and reports one that is up', async (t) => {
+  const down = await startTestMesh(t);
+  await down.api.apply([ns('demo'), deploymentDoc('web', 'demo')], {});
+  await eventually(() => down.store.list('Pod', 'demo')[0]);
+  const s = await down.api.status();
+  assert.equal(s.controlPlane.ready, false);
+  assert.equal(s.meshName, 'tessera');
+  assert.equal(s.apiUrl, down.url);
+  assert.deepEqual(s.proxies, []);
+  assert.equal(s.workloads.length, 1);
+  assert.deepEqual({ ...s.workloads[0], name: undefined, podIP: undefined }, { namespace: 'demo', name: undefined, ready: '0/1', status: 'Pending', restarts: 0, podIP: undefined });
+
+  const proxies = [{ namespace: 'demo', pod: 'web-x', uuid: 'u', connected: true, appliedVersion: 'v1' }];
+  const cp = createServer((req, res) => {
+    res.writeHead(req.url === '/v1/proxies' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(proxies));
+  });
+  await new Promise<void>((r) => cp.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => cp.close(() => r())));
+  const up = await startTestMesh(t, { controllerUrl: `http://127.0.0.1:${(cp.address() as AddressInfo).port}` });
+  const s2 = await up.api.status();
+  assert.equal(s2.controlPlane.ready, true);
+  assert.deepEqual(s2.proxies, proxies);
+});
+
+test('shutdown answers, then calls onShutdown', async (t) => {
+  const mesh = await startTestMesh(t);
+  await mesh.api.shutdown();
+  await eventually(() => mesh.shutdowns === 1);
+});
+
+test('connectMesh finds the running mesh of a state dir, or says none is running', async (t) => {
+  const mesh = await startTestMesh(t);
+  const empty = mkdtempSync(join(tmpdir(), 'tessera-apiserver-test-'));
+  t.after(() => rmSync(empty, { recursive: true, force: true }));
+  await rejectsWith(connectMesh(empty), 'MESH_ERR_MESH_NOT_RUNNING', `no mesh is running in ${empty}: run \`tessera up\` first`);
+
+  const meshFile = { meshName: 'tessera', block: mesh.block, apiUrl: mesh.url, apiToken: mesh.token, pid: process.pid, workdir: '.', startedAt: '' };
+  writeMeshFile(mesh.stateDir, meshFile);
+  const api = await connectMesh(mesh.stateDir);
+  assert.deepEqual(await api.list({ kind: 'pods' }), []);
+  // Someone else's mesh answering at the address written in this state dir does not count.
+  writeMeshFile(empty, meshFile);
+  await rejectsWith(connectMesh(empty), 'MESH_ERR_MESH_NOT_RUNNING', /serving another mesh/);
+  writeMeshFile(empty, { ...meshFile, apiUrl: 'http://127.0.0.1:9' });
+  await rejectsWith(connectMesh(empty), 'MESH_ERR_MESH_NOT_RUNNING', /does not answer/);
+});
