@@ -89,7 +89,7 @@ export async function world(a: BenchAddresses, withPlugins: boolean): Promise<Re
   ];
   if (withPlugins) {
     const dir = join(process.cwd(), 'examples', 'iam');
-    const files = ['03-plugins.yaml', '04-verifier-config.yaml', '05-injector-config.yaml'].map((f) => join(dir, f));
+    const files = ['04-plugins.yaml', '05-verifier-config.yaml', '06-injector-config.yaml'].map((f) => join(dir, f));
     const docs = await loadManifests(files, () => Promise.reject(new Error('no stdin')));
     resources.push(...validateDocuments(docs));
   }

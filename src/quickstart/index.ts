@@ -50,6 +50,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
       out(`  Namespace [${ns}] successfully added to mesh [${mesh}]`);
     }
     await apply(api, out, join(dir, '02-workloads.yaml'));
+    await apply(api, out, join(dir, '03-ext-auth.yaml'));
     for (const [ns, app] of [['curl', 'curl'], ['httpbin', 'httpbin'], ['auth', 'ext-auth']] as const) {
       out(`$ tessera wait --for=condition=ready pod -n ${ns} -l app=${app} --timeout=90s`);
       const pods = await api.wait({ kind: 'Pod', namespace: ns, labelSelector: `app=${app}` }, 'ready', 90_000);
@@ -80,11 +81,11 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
     };
 
     await probe('baseline, no plugins', '/get', 200);
-    await apply(api, out, join(dir, '03-plugins.yaml'));
-    await apply(api, out, join(dir, '04-verifier-config.yaml'));
+    await apply(api, out, join(dir, '04-plugins.yaml'));
+    await apply(api, out, join(dir, '05-verifier-config.yaml'));
     await probe('protected path without a token', '/get', 401);
     await probe('unprotected path', '/headers', 200);
-    await apply(api, out, join(dir, '05-injector-config.yaml'));
+    await apply(api, out, join(dir, '06-injector-config.yaml'));
     await probe('protected path with the injected token', '/get', 200);
   } catch (err) {
     out(`error: ${(err as Error).message}`);

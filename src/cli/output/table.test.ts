@@ -24,5 +24,5 @@ test('no header (--no-headers) and no rows', () => {
 });
 
 test('counts characters, not UTF-16 units', () => {
-  assert.equal(formatTable(['N', 'X'], [['😀😀😀😀', 'y']]), 'N         X\n😀😀😀😀   y\n');
+  assert.equal(formatTable(['N', 'X'], [['😀😀😀😀', 'y']]), 'N      X\n😀😀😀😀   y\n');
 });

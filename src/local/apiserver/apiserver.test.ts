@@ -37,7 +37,7 @@ async function eventually<T>(fn: () => T | undefined, ms = 3000): Promise<T> {
 test('every route but /healthz requires the bearer token', async (t) => {
   const mesh = await startTestMesh(t);
   assert.equal((await fetch(`${mesh.url}/healthz`)).status, 200);
-  for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+  for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
     const res = await fetch(`${mesh.url}/v1/resources?kind=pods`, { headers });
     assert.equal(res.status, 403);
     const body = (await res.json()) as { error: { code: string } };

@@ -125,15 +125,38 @@ const localCommandRuntime: ImageRuntime = {
   },
 };
 
-/** The port gunicorn's `-b HOST:PORT` / `--bind=HOST:PORT` names, if any. */
-export function gunicornBindPort(argv: string[]): number | undefined {
+/** The value of gunicorn's last `-b VALUE` / `-bVALUE` / `--bind VALUE` / `--bind=VALUE`, with its index. */
+function findBind(argv: string[]): { index: number; value: string; prefix: string } | undefined {
+  let found: { index: number; value: string; prefix: string } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const value = a === '-b' || a === '--bind' ? argv[i + 1] : a.startsWith('--bind=') ? a.slice(7) : undefined;
-    const port = value === undefined ? NaN : Number(value.slice(value.lastIndexOf(':') + 1));
-    if (Number.isInteger(port) && port > 0) return port;
+    if ((a === '-b' || a === '--bind') && i + 1 < argv.length) found = { index: ++i, value: argv[i]!, prefix: '' };
+    else if (a.startsWith('--bind=')) found = { index: i, value: a.slice(7), prefix: '--bind=' };
+    else if (a.startsWith('-b') && a.length > 2) found = { index: i, value: a.slice(2), prefix: '-b' };
   }
-  return undefined;
+  return found;
+}
+
+/** The port gunicorn's bind flag names, if any. */
+export function gunicornBindPort(argv: string[]): number | undefined {
+  const value = findBind(argv)?.value;
+  const port = value === undefined ? NaN : Number(value.slice(value.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+/**
+ * Manifests say `-b 0.0.0.0:14001`; locally a wildcard bind would take the port on every pod's
+ * address at once, so it is narrowed to the pod's app address (the port stays).
+ */
+export function narrowWildcardBind(argv: string[], appAddress: string): string[] {
+  const bind = findBind(argv);
+  if (!bind) return argv;
+  const colon = bind.value.lastIndexOf(':');
+  const host = colon === -1 ? bind.value : bind.value.slice(0, colon);
+  if (!['', '0.0.0.0', '::', '[::]'].includes(host)) return argv;
+  const out = [...argv];
+  out[bind.index] = `${bind.prefix}${appAddress}:${colon === -1 ? '' : bind.value.slice(colon + 1)}`;
+  return out;
 }
 
 const httpbinRuntime: ImageRuntime = {
@@ -145,7 +168,7 @@ const httpbinRuntime: ImageRuntime = {
     const bindPort = gunicornBindPort(argv) ?? port;
     return {
       command: process.execPath,
-      args: [entry('../../apps/httpbin/main.js'), ...argv],
+      args: [entry('../../apps/httpbin/main.js'), ...narrowWildcardBind(argv, ctx.appAddress)],
       env: appEnv(ctx, port),
       readiness: appReadiness(ctx, [bindPort]),
     };

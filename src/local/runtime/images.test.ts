@@ -6,7 +6,7 @@ import type { Container } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
 import { SIDECAR_ENV, CONTROLLER_ENV } from '../layout.js';
 import { checkPodImages, imageName, registerImageRuntime, runtimeFor, type ContainerContext, type PodShape } from './index.js';
-import { gunicornBindPort } from './builtin-runtimes.js';
+import { gunicornBindPort, narrowWildcardBind } from './builtin-runtimes.js';
 
 const pod = (containers: Container[], annotations: Record<string, string> = {}, labels: Record<string, string> = {}) => ({
   metadata: { name: 'web-abc', namespace: 'demo', uid: 'uid-1', annotations, labels },
@@ -39,7 +39,7 @@ describe('image mapping', () => {
     assert.equal(cmd.runtime, 'httpbin');
     assert.equal(cmd.command, process.execPath);
     assert.match(cmd.args[0]!, /src\/apps\/httpbin\/main\.js$/);
-    assert.deepEqual(cmd.args.slice(1), ['gunicorn', '-b', '0.0.0.0:14001', 'httpbin:app']);
+    assert.deepEqual(cmd.args.slice(1), ['gunicorn', '-b', '127.77.65.5:14001', 'httpbin:app'], 'wildcard bind narrowed to the app address');
     assert.equal(cmd.env.HOST, '127.77.65.5');
     assert.equal(cmd.env.PORT, '14001');
     assert.deepEqual(cmd.readiness, { kind: 'tcp', host: '127.77.65.5', ports: [14001] });
@@ -48,7 +48,10 @@ describe('image mapping', () => {
   it('reads the gunicorn bind port in its spellings', () => {
     assert.equal(gunicornBindPort(['-b', '0.0.0.0:8000']), 8000);
     assert.equal(gunicornBindPort(['--bind=127.0.0.1:9000']), 9000);
+    assert.equal(gunicornBindPort(['-b:7000']), 7000);
     assert.equal(gunicornBindPort(['httpbin:app']), undefined);
+    assert.deepEqual(narrowWildcardBind(['--bind=[::]:80'], '127.1.65.1'), ['--bind=127.1.65.1:80']);
+    assert.deepEqual(narrowWildcardBind(['-b', '127.0.0.9:80'], '127.1.65.1'), ['-b', '127.0.0.9:80'], 'an explicit host is kept');
   });
 
   it('needs no process for a curl image that sleeps, and is ready when started', () => {

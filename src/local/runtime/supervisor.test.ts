@@ -169,6 +169,17 @@ describe('supervisor', () => {
     assert.equal(body.proxy, `http://${localIPFor(podIP)}:15001`);
   });
 
+  it('runs an httpbin image as the bundled httpbin on the pod address', async () => {
+    const podIP = createPod('httpbin-1', 3, [{
+      name: 'httpbin', image: 'flomesh/httpbin:ken', command: ['gunicorn', '-b', '0.0.0.0:14001', 'httpbin:app', '-k', 'gevent'],
+      ports: [{ containerPort: 14001 }],
+    }]);
+    await waitFor('httpbin-1 Ready', () => condition(podOf('httpbin-1'), 'Ready') === 'True');
+    const body = JSON.parse(await get(`http://${localIPFor(podIP)}:14001/get`)) as { url: string };
+    assert.match(body.url, /\/get$/);
+    store.transact([{ op: 'delete', key: { kind: 'Pod', namespace: 'demo', name: 'httpbin-1' } }]);
+  });
+
   it('stops every process on stop()', async () => {
     const pids = ['app', 'sidecar'].map((c) => Number(readFileSync(pidFile(stateDir, 'demo', 'meshed-1', c), 'utf8')));
     assert.ok(pids.every(alive));
