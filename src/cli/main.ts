@@ -42,6 +42,14 @@ const deps: CliDeps = {
   inheritStdio: true,
 };
 
+// `tessera get ... | head -1` closes our stdout early; like kubectl, just stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 // Long-running commands (foreground up, __daemon, the quickstart) settle only once they have stopped
 // everything, so when runCli returns the command is over. Idle client sockets must not delay the
 // exit: flush what we wrote, then leave.

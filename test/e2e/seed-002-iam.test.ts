@@ -88,20 +88,20 @@ describe('seed 002 §1 on a local mesh', () => {
       echo "--- chain"
       tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'
       echo "--- 401 head"
-      tessera apply -f - <<EOF
-      kind: PluginConfig
-      apiVersion: plugin.flomesh.io/v1alpha1
-      metadata:
-        name: token-injector-config
-        namespace: curl
-      spec:
-        plugin: token-injector
-        config: {}
-        destinationRefs:
-          - kind: Service
-            name: httpbin
-            namespace: httpbin
-      EOF
+tessera apply -f - <<EOF
+kind: PluginConfig
+apiVersion: plugin.flomesh.io/v1alpha1
+metadata:
+  name: token-injector-config
+  namespace: curl
+spec:
+  plugin: token-injector
+  config: {}
+  destinationRefs:
+    - kind: Service
+      name: httpbin
+      namespace: httpbin
+EOF
       expect 401 /get
       tessera exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
       `,

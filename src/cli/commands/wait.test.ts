@@ -24,6 +24,15 @@ test('KIND/NAME, condition=Available, delete, and the 30s default', async () => 
   assert.deepEqual(m.callsTo('wait')[1]!.slice(1), ['delete', 120_000]);
 });
 
+test('--for=delete reports the objects that were there when it started', async () => {
+  const m = new FakeMesh([httpbinPod]);
+  m.waitImpl = async () => [];
+  const r = await runTessera(['wait', '--for=delete', 'pod/httpbin-5c7b9d6f4-k8s2m', '-n', 'httpbin'], m);
+  assert.deepEqual([r.code, r.stdout], [0, 'pod/httpbin-5c7b9d6f4-k8s2m condition met\n']);
+  const gone = await runTessera(['wait', '--for=delete', 'deploy/ghost', '-n', 'httpbin'], m);
+  assert.deepEqual([gone.code, gone.stdout], [0, 'deployment.apps/ghost condition met\n']);
+});
+
 test('timeout: the satisfied objects are met, each pending one is an error line, exit 1', async () => {
   const m = new FakeMesh([httpbinPod, pendingPod]);
   m.waitImpl = async () => {

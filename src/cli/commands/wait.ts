@@ -60,9 +60,16 @@ export async function runWait(opts: WaitOptions, deps: CliDeps): Promise<void> {
   const api = await deps.connect(opts.stateDir);
   // kubectl treats a negative timeout as "a week"
   const effectiveTimeout = timeoutMs < 0 ? 7 * 24 * 3_600_000 : timeoutMs;
+  // objects vanish when deleted, so remember which ones we are waiting for to report them
+  const before = condition === 'delete' ? await api.list(query) : [];
   let met: Resource[];
   try {
     met = await api.wait(query, condition, effectiveTimeout);
+    if (condition === 'delete' && met.length === 0) met = before;
+    // a named object already gone is a met delete condition, and kubectl says so
+    if (condition === 'delete' && met.length === 0 && names[0]) {
+      met = [{ apiVersion: info.apiVersion, kind: info.kind, metadata: { name: names[0], namespace } }];
+    }
   } catch (e) {
     if (!isTimeout(e)) throw e;
     await reportTimeout(deps, api.list(query), info.kind, condition, names[0]);

@@ -86,7 +86,7 @@ test('-o yaml: block style with unindented sequences', () => {
   assert.equal(
     out,
     'apiVersion: v1\nitems:\n- apiVersion: plugin.flomesh.io/v1alpha1\n  kind: Plugin\n  metadata:\n    name: token-injector\n' +
-      '    creationTimestamp: 2024-01-01T00:04:55Z\n  spec:\n    priority: 115\n    pipyscript: (pipy())\nkind: List\nmetadata:\n  resourceVersion: ""\n',
+      '    creationTimestamp: "2024-01-01T00:04:55Z"\n  spec:\n    priority: 115\n    pipyscript: (pipy())\nkind: List\nmetadata:\n  resourceVersion: ""\n',
   );
   assert.match(print('MeshConfig', [meshConfig], 'yaml', { single: true }).stdout, /^apiVersion: config.flomesh.io\/v1alpha3\nkind: MeshConfig\n/);
 });

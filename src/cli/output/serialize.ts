@@ -17,7 +17,11 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 4) + '\n';
 }
 
-/** Block sequences are not indented under their key, as with kubectl (`items:\n- apiVersion: v1`). */
+/**
+ * Block sequences are not indented under their key, as with kubectl (`items:\n- apiVersion: v1`).
+ * YAML 1.1 rules quote strings 1.1 readers would retype (`"2024-01-01T00:00:00Z"`, `"on"`), as
+ * kubectl's go-yaml does.
+ */
 export function toYaml(value: unknown): string {
-  return YAML.stringify(value, { indentSeq: false, lineWidth: 0 });
+  return YAML.stringify(value, { version: '1.1', indentSeq: false, lineWidth: 0 });
 }

@@ -35,7 +35,11 @@ export interface TraceContext {
  * one, and writes both header families so either kind of tracer downstream can continue it.
  */
 export function propagate(headers: HeaderMap): TraceContext {
-  const incoming = readTraceparent(headers) ?? readB3(headers);
+  const tp = readTraceparent(headers);
+  const b3 = tp && headers['x-b3-traceid'] === undefined && headers['b3'] === undefined ? undefined : readB3(headers);
+  // A hop that got B3 writes both families; the next hop keeps B3's (possibly 64-bit) trace id form.
+  if (tp && b3 && b3.traceId === tp.traceId) tp.b3TraceId = b3.b3TraceId;
+  const incoming = tp ?? b3;
   const ctx: TraceContext = incoming
     ? { traceId: incoming.traceId, spanId: randomHex(8), parentSpanId: incoming.spanId, sampled: incoming.sampled }
     : { traceId: randomHex(16), spanId: randomHex(8), parentSpanId: undefined, sampled: true };

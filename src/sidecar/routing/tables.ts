@@ -55,11 +55,7 @@ export function buildTables(s: ProxySnapshot): RoutingTables {
   const clusters = new Map<string, ClusterTable>();
   const addCluster = (name: string, weights: Record<string, number>, egress: boolean): void => {
     const endpoints = Object.keys(weights).sort();
-    const ring: string[] = [];
-    for (const ep of endpoints) {
-      const w = Math.max(0, Math.min(100, Math.round((weights[ep] ?? 0) / 10)));
-      for (let i = 0; i < Math.max(1, w); i++) ring.push(ep);
-    }
+    const ring = weightedRing(endpoints.map((ep) => [ep, Math.max(1, Math.min(100, Math.round((weights[ep] ?? 0) / 10)))]));
     clusters.set(name, { name, endpoints, ring, next: 0, routed: { name, endpoints, egress } });
   };
   for (const [name, eps] of Object.entries(s.Inbound.ClustersConfigs)) addCluster(name, eps, false);
@@ -188,11 +184,35 @@ function weightedPicker(targets: Record<string, number>, clusters: Map<string, C
     const only = names[0]!;
     return () => only;
   }
-  const ring: string[] = [];
-  for (const n of names) for (let i = 0; i < Math.max(1, Math.round((targets[n] ?? 0) / 10)); i++) ring.push(n);
+  const ring = weightedRing(names.map((n) => [n, Math.max(1, Math.round((targets[n] ?? 0) / 10))]));
   let i = 0;
   void clusters;
   return () => ring[i++ % ring.length];
+}
+
+/**
+ * The order weighted round robin visits entries in, computed once per snapshot: weights reduced by
+ * their gcd, then interleaved the way nginx's smooth weighted round robin does, so equal weights
+ * alternate (a, b, a, b) instead of sending runs of requests to one entry.
+ */
+function weightedRing(entries: [string, number][]): string[] {
+  if (entries.length === 0) return [];
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const g = entries.reduce((acc, [, w]) => gcd(acc, w), 0) || 1;
+  const weights = entries.map(([, w]) => w / g);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = weights.map(() => 0);
+  const ring: string[] = [];
+  for (let n = 0; n < total; n++) {
+    let best = 0;
+    for (let i = 0; i < weights.length; i++) {
+      current[i] += weights[i]!;
+      if (current[i]! > current[best]!) best = i;
+    }
+    current[best] -= total;
+    ring.push(entries[best]![0]);
+  }
+  return ring;
 }
 
 /** Picks the next endpoint of a cluster by round robin. */

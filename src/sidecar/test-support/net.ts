@@ -227,9 +227,9 @@ export class RawConnection {
     return Buffer.from(out);
   }
 
-  /** Reads one response; `head` for a response to HEAD (no body). */
-  async readResponse(opts: { head?: boolean; timeoutMs?: number } = {}): Promise<RawResponse> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  /** Reads a response head only (status line and headers). */
+  async readHead(timeoutMs = 5000): Promise<RawResponse> {
+    const deadline = Date.now() + timeoutMs;
     let end: number;
     while ((end = this.buf.indexOf('\r\n\r\n')) < 0) await this.more(deadline, 'a response head');
     const headText = this.buf.subarray(0, end).toString('latin1');
@@ -237,7 +237,6 @@ export class RawConnection {
     const [statusLine, ...lines] = headText.split('\r\n');
     const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(statusLine ?? '');
     if (!m) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
-    const status = Number(m[1]);
     const headers: Record<string, string> = {};
     for (const line of lines) {
       const i = line.indexOf(':');
@@ -245,31 +244,43 @@ export class RawConnection {
       const v = line.slice(i + 1).trim();
       headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
     }
-    const res: RawResponse = { status, reason: m[2] ?? '', headers, body: Buffer.alloc(0), chunked: false, chunkSizes: [] };
+    return { status: Number(m[1]), reason: m[2] ?? '', headers, body: Buffer.alloc(0), chunked: /chunked/i.test(headers['transfer-encoding'] ?? ''), chunkSizes: [] };
+  }
+
+  /** Reads one chunk of a chunked body; null for the last (empty) chunk, after its trailers. */
+  async readChunk(timeoutMs = 5000): Promise<Buffer | null> {
+    const deadline = Date.now() + timeoutMs;
+    let eol: number;
+    while ((eol = this.buf.indexOf('\r\n')) < 0) await this.more(deadline, 'a chunk size');
+    const size = parseInt(this.buf.subarray(0, eol).toString('latin1').split(';')[0]!, 16);
+    this.buf = this.buf.subarray(eol + 2);
+    if (size === 0) {
+      for (;;) {
+        let t: number;
+        while ((t = this.buf.indexOf('\r\n')) < 0) await this.more(deadline, 'trailers');
+        this.buf = this.buf.subarray(t + 2);
+        if (t === 0) return null;
+      }
+    }
+    while (this.buf.length < size + 2) await this.more(deadline, 'chunk data');
+    const out = Buffer.from(this.buf.subarray(0, size));
+    this.buf = this.buf.subarray(size + 2);
+    return out;
+  }
+
+  /** Reads one response; `head` for a response to HEAD (no body). */
+  async readResponse(opts: { head?: boolean; timeoutMs?: number } = {}): Promise<RawResponse> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+    const res = await this.readHead(opts.timeoutMs ?? 5000);
+    const { status, headers } = res;
     if (opts.head || status === 204 || status === 304 || (status >= 100 && status < 200)) return res;
-    if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
-      res.chunked = true;
+    if (res.chunked) {
       const parts: Buffer[] = [];
       for (;;) {
-        let eol: number;
-        while ((eol = this.buf.indexOf('\r\n')) < 0) await this.more(deadline, 'a chunk size');
-        const size = parseInt(this.buf.subarray(0, eol).toString('latin1').split(';')[0]!, 16);
-        this.buf = this.buf.subarray(eol + 2);
-        if (size === 0) {
-          // trailers end with an empty line
-          let t: number;
-          while ((t = this.buf.indexOf('\r\n')) < 0) await this.more(deadline, 'the last chunk');
-          while (t !== 0) {
-            this.buf = this.buf.subarray(t + 2);
-            while ((t = this.buf.indexOf('\r\n')) < 0) await this.more(deadline, 'trailers');
-          }
-          this.buf = this.buf.subarray(2);
-          break;
-        }
-        while (this.buf.length < size + 2) await this.more(deadline, 'chunk data');
-        parts.push(Buffer.from(this.buf.subarray(0, size)));
-        res.chunkSizes.push(size);
-        this.buf = this.buf.subarray(size + 2);
+        const c = await this.readChunk(Math.max(1, deadline - Date.now()));
+        if (c === null) break;
+        parts.push(c);
+        res.chunkSizes.push(c.length);
       }
       res.body = Buffer.concat(parts);
       return res;

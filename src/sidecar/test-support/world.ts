@@ -277,6 +277,6 @@ export async function startSidecar(tracker: Tracker, cp: FakeControlPlane, p: Po
 }
 
 /** Waits until the sidecar runs `version`. */
-export function waitVersion(s: RunningSidecar, version: string, timeoutMs = 5000): Promise<true> {
-  return until(() => s.sidecar.current?.version === version, `${s.pod.name} to run ${version.slice(0, 12)}`, timeoutMs);
+export async function waitVersion(s: RunningSidecar, version: string, timeoutMs = 5000): Promise<void> {
+  await until(() => s.sidecar.current?.version === version, `${s.pod.name} to run ${version.slice(0, 12)}`, timeoutMs);
 }
