@@ -19,6 +19,7 @@ import { formatError } from './errors.js';
 
 export type { CliDeps, Lifecycle, TextSink } from './deps.js';
 export { CliExit } from './deps.js';
+export { resultLine } from './output/results.js';
 
 /** Builds a fresh command tree (commander keeps parsed values on it, so one per run). */
 export function buildProgram(deps: CliDeps): Command {

@@ -8,6 +8,7 @@ import { connectMesh, down, up } from '../local/index.js';
 import type { MeshApi } from '../local/index.js';
 import { loadManifests } from '../manifest/index.js';
 import { requestViaProxy } from './request.js';
+import { resultLine } from '../cli/index.js';
 
 export interface QuickstartOptions {
   stateDir: string;
@@ -96,11 +97,23 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
   out(failed.length === 0 ? '\nAll steps gave the expected answers.' : `\n${failed.length} step(s) gave an unexpected answer.`);
   if (opts.wait === false) return results;
   out(`The mesh keeps running (state ${opts.stateDir}). Try: npx tessera get pods -A --state ${opts.stateDir}. Ctrl-C stops it.`);
-  await new Promise<void>((res) => {
-    const stop = (): void => res();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // The daemon runs detached, so this process holds nothing open by itself: watch the mesh until
+  // Ctrl-C (or until the mesh goes away some other way, e.g. `tessera down` from another shell).
+  const reason = await new Promise<string>((res) => {
+    const finish = (why: string): void => {
+      clearInterval(watch);
+      res(why);
+    };
+    const watch = setInterval(() => {
+      api.status().catch(() => finish('the mesh stopped'));
+    }, 2000);
+    process.once('SIGINT', () => finish('interrupted'));
+    process.once('SIGTERM', () => finish('terminated'));
   });
+  if (reason === 'the mesh stopped') {
+    out('the mesh stopped');
+    return results;
+  }
   out('stopping the mesh...');
   await down(opts.stateDir);
   return results;
@@ -109,5 +122,5 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
 async function apply(api: MeshApi, out: (l: string) => void, file: string): Promise<void> {
   out(`$ tessera apply -f ${file}`);
   const docs = await loadManifests([file], noStdin);
-  for (const r of await api.apply(docs, {})) out(`  ${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+  for (const r of await api.apply(docs, {})) out(`  ${resultLine(r).trimEnd()}`);
 }

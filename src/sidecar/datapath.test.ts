@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EchoReply } from './test-support/apps.js';
 import { startMesh, type Mesh } from './test-support/mesh.js';
 import { RawConnection, send, until, type SimpleResponse } from './test-support/net.js';
+import { startSidecar, tempDir } from './test-support/world.js';
 
 let mesh: Mesh;
 
@@ -90,6 +91,100 @@ describe('sidecar data path', () => {
     });
   });
 
+  describe('edges', () => {
+    it('uses the absolute-form authority over a conflicting Host header', async () => {
+      const reply = await getEcho('http://other.demo/abs', { host: 'echo.demo' });
+      assert.equal(reply.app, 'echo-a');
+      assert.equal(reply.headers.host, 'other.demo');
+    });
+
+    it('reaches a Service outside the mesh by its DNS name', async () => {
+      const r = await viaClient('GET', 'http://ext.ext:7000/direct');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json<EchoReply>().app, 'ext-0');
+      // it arrives from the client pod's IP, straight from the client sidecar
+      assert.equal(mesh.apps.ext.seen.find((x) => x.url === '/direct')?.remoteAddress, mesh.a.client.podIP);
+    });
+
+    it('answers 502 when an endpoint refuses the connection', async () => {
+      const r = await viaClient('GET', `http://127.${mesh.a.block}.1.250:7000/nobody-home`, { timeoutMs: 3000 });
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.headers['x-tessera-error'], '502');
+    });
+
+    it('answers an Upgrade to an unknown service with 404 on the raw connection', async () => {
+      const c = await RawConnection.open(mesh.client.outbound.host, mesh.client.outbound.port, mesh.tracker);
+      try {
+        c.write(`GET http://nosuch.demo/ws HTTP/1.1\r\nhost: nosuch.demo\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n`);
+        const r = await c.readResponse({ timeoutMs: 2000 });
+        assert.equal(r.status, 404);
+        assert.match(r.body.toString(), /nosuch/);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('handles Expect: 100-continue', async () => {
+      const c = await RawConnection.open(mesh.client.outbound.host, mesh.client.outbound.port, mesh.tracker);
+      try {
+        c.write(`POST http://echo.demo/continue HTTP/1.1\r\nhost: echo.demo\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n`);
+        const cont = await c.readResponse({ timeoutMs: 2000 });
+        assert.equal(cont.status, 100);
+        c.write('hello');
+        const r = await c.readResponse();
+        assert.equal(r.status, 200);
+        const reply = JSON.parse(r.body.toString()) as EchoReply;
+        assert.equal(reply.bodyBytes, 5);
+        assert.equal(reply.headers['expect'], undefined);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('survives a client that goes away in the middle of a body', async () => {
+      for (let round = 0; round < 3; round++) {
+        const c = await RawConnection.open(mesh.client.outbound.host, mesh.client.outbound.port, mesh.tracker);
+        c.write(`POST http://echo.demo/pipe HTTP/1.1\r\nhost: echo.demo\r\ncontent-length: ${64 * 1024 * 1024}\r\n\r\n`);
+        c.write(Buffer.alloc(1024 * 1024, 1));
+        if (round === 1) await c.readHead();
+        await new Promise((r) => setTimeout(r, 20));
+        c.close();
+      }
+      const r = await viaClient('GET', 'http://echo.demo/after-abort');
+      assert.equal(r.status, 200);
+    });
+
+    it('routes on the inbound listener by Host and refuses an unknown Host', async () => {
+      const inbound = { host: mesh.a.echoA.podIP, port: 8080 };
+      const other = await send(inbound, 'GET', '/direct-in', { headers: { host: 'other.demo.svc.cluster.local:80' } });
+      assert.equal(other.status, 200, other.text);
+      assert.equal(other.json<EchoReply>().app, 'echo-a');
+      const unknown = await send(inbound, 'GET', '/direct-in', { headers: { host: 'nosuch.demo' }, timeoutMs: 2000 });
+      assert.equal(unknown.status, 404, unknown.text);
+    });
+
+    it('reuses upstream connections between the sidecars', async () => {
+      const before = mesh.apps.echoA.seen.length;
+      for (let i = 0; i < 10; i++) assert.equal((await viaClient('GET', 'http://other.demo/reuse')).status, 200);
+      assert.equal(mesh.apps.echoA.seen.length - before, 10);
+      let connections = 0;
+      await new Promise<void>((resolve, reject) => mesh.apps.echoA.server.getConnections((err, n) => (err ? reject(err) : resolve(void (connections = n)))));
+      assert.ok(connections <= 3, `${connections} connections from the inbound sidecar to the app`);
+    });
+
+    it('answers 503 while it has no configuration yet', async () => {
+      // a sidecar whose control plane has nothing for it and whose data dir is empty
+      const idle = await startSidecar(mesh.tracker, mesh.cp, mesh.a.down, await tempDir(mesh.tracker, 'idle'));
+      try {
+        const r = await send(idle.outbound, 'GET', 'http://echo.demo/x', { timeoutMs: 2000 });
+        assert.equal(r.status, 503);
+        assert.equal((await send(idle.admin, 'GET', '/ready')).status, 503);
+      } finally {
+        await idle.stop();
+      }
+    });
+  });
+
   describe('HTTP/1.1', () => {
     it('keeps one client connection alive across requests', async () => {
       const c = await RawConnection.open(mesh.client.outbound.host, mesh.client.outbound.port, mesh.tracker);
@@ -153,7 +248,7 @@ describe('sidecar data path', () => {
         let got = '';
         while (got.length < 5) got += (await c.readChunk())!.toString();
         assert.equal(got, 'first');
-        const seen = [...mesh.apps.echoA.seen, ...mesh.apps.echoB.seen].find((r) => r.url === '/pipe' && r.method === 'POST');
+        const seen = [...mesh.apps.echoA.seen, ...mesh.apps.echoB.seen].findLast((r) => r.url === '/pipe' && r.method === 'POST' && r.headers['content-length'] === undefined);
         assert.ok(seen?.chunked, 'the app received a chunked request');
         c.write('6\r\nsecond\r\n0\r\n\r\n');
         let rest = '';
@@ -261,9 +356,10 @@ describe('sidecar data path', () => {
         clearInterval(sampler);
       }
       const MiB = 1024 * 1024;
-      process.stderr.write(`large body: heap +${(peakHeap / MiB).toFixed(1)} MiB, buffers +${(peakBuffers / MiB).toFixed(1)} MiB\n`);
       assert.ok(peakHeap < 32 * MiB, `heap grew by ${(peakHeap / MiB).toFixed(1)} MiB while streaming`);
-      assert.ok(peakBuffers < 32 * MiB, `buffers grew by ${(peakBuffers / MiB).toFixed(1)} MiB while streaming`);
+      // Buffers in flight (and not yet swept) measure up to ~25 MiB whatever the body size (16 to 128 MiB
+      // all alike); a body held whole would add its 64 MiB on top.
+      assert.ok(peakBuffers < 48 * MiB, `buffers grew by ${(peakBuffers / MiB).toFixed(1)} MiB while streaming`);
     });
 
     it('passes an Upgrade through and pipes bytes both ways', async () => {

@@ -70,7 +70,7 @@ export function podNameArg(arg: string): string {
 
 /** `--state`, else `TESSERA_HOME`, else `./.tessera`; always absolute. */
 export function resolveStateDir(state: string | undefined, deps: Pick<CliDeps, 'env' | 'cwd'>): string {
-  const dir = state ?? deps.env['TESSERA_HOME'] ?? '.tessera';
+  const dir = state || deps.env['TESSERA_HOME'] || '.tessera';
   return isAbsolute(dir) ? dir : resolve(deps.cwd, dir);
 }
 

@@ -32,7 +32,9 @@ export interface Mesh {
 export async function startMesh(opts: WorldOptions = {}): Promise<Mesh> {
   const tracker = new Tracker();
   try {
-    const a = addresses(await allocateBlock());
+    const lease = await allocateBlock();
+    tracker.onClose(lease.release);
+    const a = addresses(lease.block);
     const cp = new FakeControlPlane(a.controlPlane);
     await cp.start();
     tracker.onClose(() => cp.stop());

@@ -6,6 +6,10 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leaseMeshBlock, releaseMeshBlock } from '../../local/mesh-file.js';
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
 export async function until<T>(check: () => T | Promise<T>, message: string, timeoutMs = 5000, intervalMs = 20): Promise<NonNullable<T>> {
@@ -32,13 +36,31 @@ function canBind(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * Picks X for a private 127.X.0.0/16 block, starting from the process id so parallel test files
- * land in different blocks, and skipping blocks whose sidecar ports are taken.
+ * Leases a private 127.X.0.0/16 block the way local meshes do (lease files under the temp dir, held
+ * by this process), so test files running in parallel and local meshes never share one; blocks whose
+ * sidecar ports are bound anyway are skipped. `release` gives the lease back.
  */
-export async function allocateBlock(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const x = 20 + ((process.pid + i * 13) % 230);
-    if ((await canBind(`127.${x}.1.1`, 15000)) && (await canBind(`127.${x}.65.1`, 15001)) && (await canBind(`127.${x}.0.1`, 0))) return x;
+export async function allocateBlock(): Promise<{ block: number; release: () => void }> {
+  const held: string[] = [];
+  const releaseAll = (dirs: string[]): void => {
+    for (const d of dirs) {
+      releaseMeshBlock(d);
+      rmSync(d, { recursive: true, force: true });
+    }
+  };
+  try {
+    for (let i = 0; i < 20; i++) {
+      // the lease probes upwards from a hash of the state dir; the pid in its name spreads test files apart
+      const dir = mkdtempSync(join(tmpdir(), `tessera-sidecar-test-${process.pid}-`));
+      held.push(dir);
+      const x = leaseMeshBlock(dir);
+      if ((await canBind(`127.${x}.1.1`, 15000)) && (await canBind(`127.${x}.65.1`, 15001)) && (await canBind(`127.${x}.65.2`, 8080))) {
+        held.pop();
+        return { block: x, release: () => releaseAll([dir]) };
+      }
+    }
+  } finally {
+    releaseAll(held);
   }
   throw new Error('no free 127.X.0.0/16 block for the sidecar tests');
 }
