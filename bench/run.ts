@@ -5,7 +5,8 @@
  * core 0; wrk (one thread), the upstream and ext-auth on core 1. CPU µs/request is a process's CPU
  * time over the requests it served, read from /proc, so it does not depend on wrk's core.
  *
- * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50).
+ * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
+ * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   delivery.publish(plain);
   await delivery.listen(a.controller, 6060);
 
+  const profile = process.env['BENCH_PROFILE'];
+  const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const sidecarMain = fileURLToPath(new URL('../src/sidecar/main.js', import.meta.url));
   const extAuth = join(process.cwd(), 'examples', 'iam', 'ext-auth.mjs');
   const upstreamCode =
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   track(spawnPinned(1, process.execPath, [extAuth], { ...process.env, HOST: a.authPod, PORT: '8079', ACCEPT_TOKENS: TOKEN }));
   const sidecar = (uuid: string, name: string, ns: string, podIP: string, localIP: string): ChildProcess =>
     track(
-      spawnPinned(0, process.execPath, [sidecarMain], {
+      spawnPinned(0, process.execPath, [...profileArgs, sidecarMain], {
         ...process.env,
         TESSERA_POD_NAME: name,
         TESSERA_POD_NAMESPACE: ns,
