@@ -29,6 +29,8 @@ interface Row {
   /** CPU µs per request of each sidecar on the path */
   sidecarCpu: number[];
   rss: number[];
+  /** heap used and external (Buffer) memory of each sidecar after the run, MiB */
+  heap: string[];
 }
 
 const children: ChildProcess[] = [];
@@ -84,6 +86,10 @@ async function main(): Promise<void> {
     );
   const client = sidecar(CLIENT_UUID, 'curl-0', 'curl', a.clientPod, a.clientLocal);
   const server = sidecar(SERVER_UUID, 'httpbin-0', 'httpbin', a.serverPod, a.serverLocal);
+  const adminOf = new Map([
+    [client, `http://${a.clientPod}:15000`],
+    [server, `http://${a.serverPod}:15000`],
+  ]);
   await waitForPort(a.serverLocal, 14001);
   await waitForPort(a.authPod, 8079);
   await waitForHttp(`http://${a.clientPod}:15000/ready`);
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
       wrk,
       sidecarCpu: onPath.map((_, i) => ((after[i]! - before[i]!) * 1e6) / wrk.requests),
       rss: onPath.map((p) => rssMiB(p.pid!)),
+      heap: await Promise.all(onPath.map((p) => heapOf(adminOf.get(p)!))),
     });
     process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
   };
@@ -126,14 +133,21 @@ async function main(): Promise<void> {
   process.stdout.write(report(rows));
 }
 
+/** Heap used / external memory (MiB) from the sidecar's own Prometheus metrics. */
+async function heapOf(admin: string): Promise<string> {
+  const text = await (await fetch(`${admin}/stats/prometheus`)).text();
+  const metric = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
+  return `${metric('tessera_sidecar_nodejs_heap_size_used_bytes').toFixed(0)}/${metric('tessera_sidecar_nodejs_external_memory_bytes').toFixed(0)}`;
+}
+
 function report(rows: Row[]): string {
   const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
   const base = rows[0]!.wrk.rps;
-  let out = `\n| scenario | req/s | vs direct | p50 / p99 ms | sidecar CPU µs/req | sidecar RSS MiB | errors / non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n`;
+  let out = `\n| scenario | req/s | vs direct | p50 / p99 ms | sidecar CPU µs/req | sidecar RSS MiB | heap / external MiB | errors / non-2xx |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`;
   for (const r of rows) {
     out += `| ${r.scenario} | ${Math.round(r.wrk.rps)} | ${f(r.wrk.rps / base)}× | ${f(r.wrk.p50ms)} / ${f(r.wrk.p99ms)} | ${
       r.sidecarCpu.length ? r.sidecarCpu.map((c) => f(c, 1)).join(' + ') : '–'
-    } | ${r.rss.length ? r.rss.map((m) => f(m, 0)).join(' + ') : '–'} | ${r.wrk.errors} / ${r.wrk.non2xx} |\n`;
+    } | ${r.rss.length ? r.rss.map((m) => f(m, 0)).join(' + ') : '–'} | ${r.heap.length ? r.heap.join(' + ') : '–'} | ${r.wrk.errors} / ${r.wrk.non2xx} |\n`;
   }
   return out;
 }

@@ -25,6 +25,10 @@ export type MeshErrorCode =
   | 'MESH_ERR_NO_ROUTE'
   | 'MESH_ERR_TIMEOUT'
   | 'MESH_ERR_USAGE'
+  | 'MESH_ERR_IDENTITY_INVALID'
+  | 'MESH_ERR_CERT_INVALID'
+  | 'MESH_ERR_CSR_IDENTITY_MISMATCH'
+  | 'MESH_ERR_PEER_IDENTITY_REJECTED'
   | 'MESH_ERR_INTERNAL';
 
 /** One problem found in one field of one resource. */

@@ -9,7 +9,7 @@ import { isMeshError } from '../lib/errors.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
 import { createAdminServer } from './admin/index.js';
 import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
-import { createHttpEngine } from './listeners/http-engine.js';
+import { createHttpEngine } from './engine/index.js';
 import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
 import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
 import { buildRuntime, type Runtime } from './runtime.js';

@@ -1,4 +1,6 @@
 /** The sidecar's HTTP message model and helpers. */
-export type { Body, HeaderMap, RequestHead, ResponseHead } from './types.js';
-export { BufferBody, EMPTY_BODY, StreamBody, bodyForForwarding } from './body.js';
+export type { Body, BodySink, HeaderMap, RequestHead, ResponseHead } from './types.js';
+export { BufferBody, EMPTY_BODY } from './body.js';
+export { PushBody } from './push-body.js';
+export type { FlowControl } from './push-body.js';
 export { forwardableHeaders, headerMapFrom, headerValue, isHopByHop } from './headers.js';

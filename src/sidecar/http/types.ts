@@ -2,7 +2,6 @@
  * The sidecar's own HTTP message model. Chain modules see only these types, never Node's
  * IncomingMessage or ServerResponse, so the engine that parses and writes HTTP can be replaced.
  */
-import type { Readable } from 'node:stream';
 
 /** Header names are lower case. A header that appeared more than once may be an array. */
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -15,6 +14,8 @@ export interface RequestHead {
   authority: string;
   headers: HeaderMap;
   httpVersion: string;
+  /** the header names and values as received, original spelling, flat [name, value, …] */
+  rawHeaders?: readonly string[];
 }
 
 export interface ResponseHead {
@@ -22,9 +23,17 @@ export interface ResponseHead {
   headers: HeaderMap;
 }
 
+/** Where a forwarded body goes: `write` returns false when the sink is full. */
+export interface BodySink {
+  write(chunk: Buffer): boolean;
+  end(): void;
+  error(err: Error): void;
+}
+
 /**
  * A message body: streamed by default, buffered when a module asks for the whole of it.
- * `stream()` hands the body to whoever forwards it; it may be called once, and not after bytes().
+ * `pipeTo` hands the body to the forwarder (once); it returns the function the sink calls when it
+ * can take more after a `write` returned false.
  */
 export interface Body {
   /** content-length when known in advance */
@@ -34,6 +43,7 @@ export interface Body {
   bytes(): Promise<Buffer>;
   text(): Promise<string>;
   json(): Promise<unknown>;
-  /** the body as a stream, or the buffered bytes if a module already read it */
-  take(): Readable | Buffer | null;
+  pipeTo(sink: BodySink): () => void;
+  /** the whole body when it is (being) buffered, so a forwarder can send it with a length */
+  buffered(): Promise<Buffer> | undefined;
 }

@@ -4,7 +4,6 @@
  * module, as FSM's does.
  */
 import { nextEndpoint } from '../routing/index.js';
-import { bodyForForwarding } from '../http/body.js';
 import { rescue } from '../chain/rescue.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
@@ -36,8 +35,7 @@ export function httpLoadBalancing(env: ModuleEnv): HttpModule {
         await tunnel(endpoint);
         return;
       }
-      const body = await bodyForForwarding(ctx.request.body);
-      ctx.response = await env.upstream.request(endpoint, ctx.request, body);
+      ctx.response = await env.upstream.request(endpoint, ctx.request, ctx.request.body);
     } catch (err) {
       const status = rescue(ctx, err);
       env.log.warn('upstream request failed', { upstream: endpoint, status, error: (err as Error).message });

@@ -1,23 +1,21 @@
 /**
- * Forwards requests to endpoints (`ip:port`) over keep-alive connection pools, one undici Pool per
- * endpoint. Bodies stream both ways; nothing is buffered unless a module asked for the whole body.
+ * Forwards requests to endpoints (`ip:port`) over keep-alive connection pools (one per endpoint,
+ * see engine/client.ts), opens Upgrade tunnels and raw TCP connections. Outgoing loopback
+ * connections leave from the pod's own address, so the far side can tell which pod called.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
 import { MeshError } from '../../lib/errors.js';
-import { EMPTY_BODY, StreamBody } from '../http/body.js';
-import { forwardableHeaders } from '../http/headers.js';
-import type { HeaderMap, RequestHead } from '../http/types.js';
+import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
+import { Pool } from '../engine/client.js';
 
 export interface UpstreamOptions {
   /** bind outgoing loopback connections to this address, so the far side sees our pod IP */
   localAddress?: string;
   /** connect, headers and idle timeout */
   timeoutMs: number;
-  /** connections per endpoint */
-  connections?: number;
+  /** idle keep-alive connections kept per endpoint */
+  maxIdle?: number;
 }
 
 export class UpstreamClient {
@@ -27,15 +25,16 @@ export class UpstreamClient {
   private pool(endpoint: string): Pool {
     let p = this.pools.get(endpoint);
     if (!p) {
-      const loopback = endpoint.startsWith('127.');
-      p = new Pool(`http://${endpoint}`, {
-        connections: this.opts.connections ?? 128,
-        pipelining: 1,
-        keepAliveTimeout: 60_000,
-        keepAliveMaxTimeout: 600_000,
-        headersTimeout: this.opts.timeoutMs,
-        bodyTimeout: this.opts.timeoutMs,
-        connect: { timeout: Math.min(this.opts.timeoutMs, 10_000) },
+      const [host, port] = splitEndpoint(endpoint);
+      const loopback = host.startsWith('127.');
+      p = new Pool({
+        host,
+        port,
+        timeoutMs: this.opts.timeoutMs,
+        // below the 5 s keep-alive timeout of common servers (node:http's default), so an idle
+        // connection is dropped here before the server drops it
+        idleMs: 4_000,
+        maxIdle: this.opts.maxIdle ?? 256,
         ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       });
       this.pools.set(endpoint, p);
@@ -43,29 +42,9 @@ export class UpstreamClient {
     return p;
   }
 
-  /** Sends one request; resolves once the response head has arrived. */
-  async request(endpoint: string, head: RequestHead, body: Readable | Buffer | null): Promise<HttpResponse> {
-    const headers = requestHeaders(head);
-    try {
-      const res = await this.pool(endpoint).request({
-        path: head.path,
-        method: head.method as 'GET',
-        headers: headers as Record<string, string>,
-        body,
-      });
-      const h = res.headers as HeaderMap;
-      const lengthHeader = h['content-length'];
-      const length = typeof lengthHeader === 'string' ? Number(lengthHeader) : undefined;
-      const noBody = head.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304 || length === 0;
-      if (noBody) res.body.resume();
-      return {
-        status: res.statusCode,
-        headers: forwardableHeaders(h),
-        body: noBody ? emptyWithLength(h) : new StreamBody(res.body, length),
-      };
-    } catch (err) {
-      throw upstreamError(endpoint, err);
-    }
+  /** Sends one request; resolves once the response head has arrived (the body streams after). */
+  request(endpoint: string, head: RequestHead, body: Body | Buffer | null): Promise<HttpResponse> {
+    return this.pool(endpoint).request(head, body);
   }
 
   /**
@@ -120,29 +99,15 @@ export class UpstreamClient {
     for (const [ep, p] of this.pools) {
       if (!keep.has(ep)) {
         this.pools.delete(ep);
-        void p.close().catch(() => undefined);
+        p.close();
       }
     }
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()];
+    for (const p of this.pools.values()) p.close();
     this.pools.clear();
-    await Promise.allSettled(all.map((p) => p.destroy()));
   }
-}
-
-function emptyWithLength(h: HeaderMap): typeof EMPTY_BODY {
-  void h;
-  return EMPTY_BODY;
-}
-
-/** Request headers as undici accepts them: no hop-by-hop, no Expect (the server side already answered 100-continue). */
-function requestHeaders(head: RequestHead): HeaderMap {
-  const h = forwardableHeaders(head.headers);
-  delete h['expect'];
-  if (head.authority) h['host'] = head.authority;
-  return h;
 }
 
 export function splitEndpoint(endpoint: string): [string, number] {

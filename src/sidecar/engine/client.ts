@@ -1,0 +1,302 @@
+/**
+ * HTTP/1.1 to upstreams: a keep-alive pool of sockets per endpoint, llhttp parsing responses, and
+ * request bodies streamed (or sent whole when buffered) with backpressure. A request that fails on
+ * a reused connection before any response byte arrived — the server closed it while idle — is
+ * retried once on a fresh connection when its body can be sent again.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { MeshError } from '../../lib/errors.js';
+import { BufferBody, EMPTY_BODY } from '../http/body.js';
+import { PushBody } from '../http/push-body.js';
+import type { Body, HeaderMap, RequestHead } from '../http/types.js';
+import type { HttpResponse } from '../chain/types.js';
+import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
+import { SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, type Framing } from './wire.js';
+
+export interface PoolOptions {
+  host: string;
+  port: number;
+  localAddress?: string;
+  /** connect and response-head timeout; also the inactivity timeout while a request is open */
+  timeoutMs: number;
+  /** how long an idle connection is kept (shorter than typical server keep-alive timeouts) */
+  idleMs: number;
+  maxIdle: number;
+}
+
+interface Pending {
+  method: string;
+  resolve: (r: HttpResponse) => void;
+  reject: (e: Error) => void;
+  body: PushBody | undefined;
+  /** the response head arrived */
+  headed: boolean;
+  /** the request was written completely */
+  sent: boolean;
+  /** the response was read completely */
+  done: boolean;
+  keepAlive: boolean;
+}
+
+class Connection {
+  readonly parser: LlhttpParser;
+  pending: Pending | undefined;
+  reused = false;
+  private partialHeaders: string[] = [];
+  dead = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly pool: Pool,
+  ) {
+    const p = new HTTPParser();
+    p.initialize(HTTPParser.RESPONSE, {}, MAX_HEADER_SIZE, 0);
+    p[HTTPParser.kOnHeaders] = (headers: string[]) => {
+      for (const h of headers) this.partialHeaders.push(h);
+    };
+    p[HTTPParser.kOnHeadersComplete] = this.onHead as OnHeadersComplete;
+    p[HTTPParser.kOnBody] = (b: Buffer) => this.pending?.body?.push(b);
+    p[HTTPParser.kOnMessageComplete] = this.onComplete;
+    this.parser = p;
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    // one listener for the connection's life; what a timeout means depends on the state
+    socket.on('timeout', this.onTimeout);
+  }
+
+  private readonly onTimeout = (): void => {
+    if (this.pending) this.fail(new MeshError('MESH_ERR_TIMEOUT', `upstream ${this.pool.name} timed out`));
+    else this.socket.destroy();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    const ret = this.parser.execute(chunk);
+    if (typeof ret !== 'number') {
+      this.fail(new MeshError('MESH_ERR_UPSTREAM', `invalid response from ${this.pool.name}: ${ret.reason ?? ret.message}`));
+      this.socket.destroy();
+    }
+  };
+
+  private readonly onHead: OnHeadersComplete = (_maj, _min, headers, _m, _u, status, _msg, _upgrade, keepAlive) => {
+    const raw = headers ?? this.partialHeaders;
+    this.partialHeaders = [];
+    const p = this.pending;
+    if (!p) return 0;
+    const code = status ?? 0;
+    // interim responses (100 Continue, 103): keep waiting for the final one
+    if (code >= 100 && code < 200) return 0;
+    const map = headerMapFromRaw(raw);
+    const noBody = p.method === 'HEAD' || statusHasNoBody(code);
+    const cl = map['content-length'];
+    const length = typeof cl === 'string' ? Number(cl) : undefined;
+    let body: Body = EMPTY_BODY;
+    if (!noBody && length !== 0) {
+      p.body = new PushBody(length, { pause: () => this.socket.pause(), resume: () => this.socket.resume() });
+      body = p.body;
+    }
+    delete map['transfer-encoding'];
+    p.headed = true;
+    p.keepAlive = keepAlive;
+    this.socket.setTimeout(this.pool.opts.timeoutMs);
+    p.resolve({ status: code, headers: map, body });
+    // llhttp: 1 = this response has no body (HEAD), so it does not wait for one
+    return p.method === 'HEAD' ? 1 : 0;
+  };
+
+  private readonly onComplete = (): void => {
+    const p = this.pending;
+    if (!p || !p.headed) return;
+    p.done = true;
+    p.body?.end();
+    this.maybeRelease();
+  };
+
+  /** Back to the pool once both the request and the response are finished. */
+  maybeRelease(): void {
+    const p = this.pending;
+    if (!p || !p.done || !p.sent) return;
+    this.pending = undefined;
+    if (p.keepAlive && !this.dead) this.pool.release(this);
+    else this.socket.destroy();
+  }
+
+  private readonly onError = (err: Error): void => {
+    this.fail(new MeshError('MESH_ERR_UPSTREAM', `upstream ${this.pool.name} failed: ${(err as { code?: string }).code ?? err.message}`, { cause: err }));
+  };
+
+  private readonly onClose = (): void => {
+    this.dead = true;
+    this.pool.forget(this);
+    this.fail(new MeshError('MESH_ERR_UPSTREAM', `upstream ${this.pool.name} closed the connection`));
+    this.parser.free?.();
+  };
+
+  fail(err: Error): void {
+    this.dead = true;
+    const p = this.pending;
+    if (!p || p.done) return;
+    this.pending = undefined;
+    if (!p.headed) p.reject(err);
+    else p.body?.fail(err);
+    this.socket.destroy();
+  }
+}
+
+export class Pool {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  readonly name: string;
+
+  constructor(readonly opts: PoolOptions) {
+    this.name = `${opts.host}:${opts.port}`;
+  }
+
+  async request(head: RequestHead, body: Body | Buffer | null): Promise<HttpResponse> {
+    const whole = body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? new BufferBody(body) : body;
+    const conn = this.idle.pop();
+    if (conn) {
+      try {
+        return await this.send(conn, head, whole);
+      } catch (err) {
+        // a keep-alive connection the server closed while idle: try once more on a fresh one
+        if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
+      }
+    }
+    try {
+      return await this.send(await this.connect(), head, whole);
+    } catch (err) {
+      throw unwrap(err);
+    }
+  }
+
+  private connect(): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const s = netConnect({
+        host: this.opts.host,
+        port: this.opts.port,
+        noDelay: true,
+        ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
+      });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new MeshError('MESH_ERR_TIMEOUT', `connect to ${this.name} timed out`));
+      }, Math.min(this.opts.timeoutMs, 10_000));
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new MeshError('MESH_ERR_UPSTREAM', `upstream ${this.name} failed: ${(err as { code?: string }).code ?? err.message}`, { cause: err }));
+      });
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        const c = new Connection(s, this);
+        this.all.add(c);
+        resolve(c);
+      });
+    });
+  }
+
+  private send(conn: Connection, head: RequestHead, body: Body): Promise<HttpResponse> {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const reused = conn.reused;
+      const pending: Pending = {
+        method: head.method,
+        resolve,
+        reject: (e) => reject(reused ? new RetryableError(e) : e),
+        body: undefined,
+        headed: false,
+        sent: false,
+        done: false,
+        keepAlive: false,
+      };
+      conn.pending = pending;
+      const s = conn.socket;
+      s.setTimeout(this.opts.timeoutMs);
+      let text = `${head.method} ${head.path} HTTP/1.1\r\nhost: ${head.authority}\r\n`;
+      let framing: Framing | 'none' = 'none';
+      let fixed: Buffer | undefined;
+      if (body instanceof BufferBody) {
+        fixed = body.buf;
+        if (fixed.length > 0 || head.headers['content-length'] !== undefined) text += `content-length: ${fixed.length}\r\n`;
+      } else if (body.empty) {
+        if (head.headers['content-length'] !== undefined) text += 'content-length: 0\r\n';
+      } else if (body.length !== undefined && body.buffered() === undefined) {
+        framing = 'length';
+        text += `content-length: ${body.length}\r\n`;
+      } else {
+        framing = 'chunked';
+        text += 'transfer-encoding: chunked\r\n';
+      }
+      try {
+        text = appendHeaderLines(text, withoutHostAndExpect(head.headers));
+      } catch (err) {
+        conn.pending = undefined;
+        this.release(conn);
+        reject(err);
+        return;
+      }
+      text += '\r\n';
+      if (framing === 'none') {
+        if (fixed && fixed.length > 0) {
+          s.cork();
+          s.write(text, 'latin1');
+          s.write(fixed);
+          s.uncork();
+        } else s.write(text, 'latin1');
+        pending.sent = true;
+        return;
+      }
+      s.write(text, 'latin1');
+      const sink = new SocketBodySink(s, framing, (err) => {
+        if (err) {
+          conn.fail(new MeshError('MESH_ERR_UPSTREAM', `request body failed: ${err.message}`));
+          return;
+        }
+        pending.sent = true;
+        conn.maybeRelease();
+      });
+      sink.setResume(body.pipeTo(sink));
+    });
+  }
+
+  release(conn: Connection): void {
+    if (conn.dead || this.idle.length >= this.opts.maxIdle) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.reused = true;
+    // the last response's consumer may have paused the socket (backpressure) and gone away
+    conn.socket.resume();
+    conn.socket.setTimeout(this.opts.idleMs);
+    this.idle.push(conn);
+  }
+
+  forget(conn: Connection): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  close(): void {
+    for (const c of this.all) c.socket.destroy();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}
+
+class RetryableError extends Error {
+  constructor(readonly inner: Error) {
+    super(inner.message);
+  }
+}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof RetryableError ? err.inner : err;
+}
+
+function withoutHostAndExpect(h: HeaderMap): HeaderMap {
+  if (h['host'] === undefined && h['expect'] === undefined) return h;
+  const out: HeaderMap = {};
+  for (const k in h) if (k !== 'host' && k !== 'expect') out[k] = h[k];
+  return out;
+}
