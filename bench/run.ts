@@ -84,6 +84,14 @@ async function main(): Promise<void> {
         TESSERA_MESH_NAME: 'bench',
       }),
     );
+  const naive = track(
+    spawnPinned(0, process.execPath, [fileURLToPath(new URL('./naive-proxy.js', import.meta.url))], {
+      ...process.env,
+      HOST: a.serverPod,
+      PORT: '18080',
+      UPSTREAM: `${a.serverLocal}:14001`,
+    }),
+  );
   const client = sidecar(CLIENT_UUID, 'curl-0', 'curl', a.clientPod, a.clientLocal);
   const server = sidecar(SERVER_UUID, 'httpbin-0', 'httpbin', a.serverPod, a.serverLocal);
   const adminOf = new Map([
@@ -95,6 +103,7 @@ async function main(): Promise<void> {
   await waitForHttp(`http://${a.clientPod}:15000/ready`);
   await waitForHttp(`http://${a.serverPod}:15000/ready`);
   await waitForPort(a.serverPod, 14001);
+  await waitForPort(a.serverPod, 18080);
 
   const rows: Row[] = [];
   const measure = async (scenario: string, url: string, onPath: ChildProcess[], headers: string[] = []): Promise<void> => {
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
       wrk,
       sidecarCpu: onPath.map((_, i) => ((after[i]! - before[i]!) * 1e6) / wrk.requests),
       rss: onPath.map((p) => rssMiB(p.pid!)),
-      heap: await Promise.all(onPath.map((p) => heapOf(adminOf.get(p)!))),
+      heap: await Promise.all(onPath.map((p) => (adminOf.has(p) ? heapOf(adminOf.get(p)!) : Promise.resolve('–')))),
     });
     process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
   };
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
   const mesh = ['-H', 'Host: httpbin.httpbin:14001'];
   process.stderr.write(`benchmarking (${SECONDS}s per scenario after ${WARMUP}s warm-up, ${CONNECTIONS} connections)\n`);
   await measure('direct to upstream (baseline)', `http://${a.serverLocal}:14001/get`, []);
+  await measure('reference: plain node:http + undici proxy, no chain', `http://${a.serverPod}:18080/get`, [naive]);
   await measure('one sidecar hop (inbound)', `http://${a.serverPod}:14001/get`, [server]);
   await measure('mesh path: client sidecar + server sidecar', `http://${a.clientLocal}:15001/get`, [client, server], mesh.slice(1));
 

@@ -246,6 +246,7 @@ export class Pool {
         pending.sent = true;
         return;
       }
+      s.cork();
       s.write(text, 'latin1');
       const sink = new SocketBodySink(s, framing, (err) => {
         if (err) {
@@ -256,6 +257,7 @@ export class Pool {
         conn.maybeRelease();
       });
       sink.setResume(body.pipeTo(sink));
+      s.uncork();
     });
   }
 

@@ -263,6 +263,8 @@ class ServerConnection {
       this.responded(ex);
       return;
     }
+    // corked: the head and whatever body bytes are already here leave in one writev
+    s.cork();
     s.write(head, 'latin1');
     const sink = new SocketBodySink(s, framing, (err) => {
       if (err) {
@@ -273,6 +275,7 @@ class ServerConnection {
       this.responded(ex);
     });
     sink.setResume(body.pipeTo(sink));
+    s.uncork();
   }
 
   private responded(ex: Exchange): void {

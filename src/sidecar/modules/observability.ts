@@ -2,6 +2,7 @@
  * modules/*-metrics-http.js, *-tracing-http.js and *-logging-http.js: request metrics by source and
  * destination, trace propagation, and the access log.
  */
+import { isoNow, jsonString } from '../observability/log.js';
 import { propagate } from '../observability/trace.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
@@ -39,23 +40,16 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
     try {
       await next();
     } finally {
-      const r = ctx.response;
-      env.log.access({
-        time: new Date().toISOString(),
-        type: 'access',
-        direction: ctx.direction,
-        source: `${ctx.source.address}:${ctx.source.port}`,
-        sourceService: sourceOf(ctx, env),
-        method: ctx.request.method,
-        authority: ctx.request.authority,
-        path: ctx.request.path,
-        status: r?.status ?? 0,
-        destination: destinationOf(ctx),
-        upstream: ctx.upstream ?? null,
-        durationMs: Number(process.hrtime.bigint() - ctx.startedAt) / 1e6,
-        traceId: ctx.traceId ?? null,
-        userAgent: ctx.request.headers['user-agent'] ?? null,
-      });
+      const q = ctx.request;
+      const ua = q.headers['user-agent'];
+      // built as text: an object plus JSON.stringify per request was a tenth of the chain's cost
+      env.log.access(
+        `{"time":"${isoNow()}","type":"access","direction":"${ctx.direction}","source":"${ctx.source.address}:${ctx.source.port}",` +
+          `"sourceService":${jsonString(sourceOf(ctx, env))},"method":${jsonString(q.method)},"authority":${jsonString(q.authority)},` +
+          `"path":${jsonString(q.path)},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
+          `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
+          `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}}`,
+      );
     }
   };
 }

@@ -41,9 +41,9 @@ export class SidecarLog {
     this.log('error', msg, fields);
   }
 
-  /** An access-log record; written regardless of level, batched. */
-  access(record: Record<string, unknown>): void {
-    this.push(JSON.stringify(record));
+  /** An access-log line (already JSON); written regardless of level, batched. */
+  access(line: string): void {
+    this.push(line);
     this.flushSoon(this.pendingBytes > 64 * 1024 ? 0 : 50);
   }
 
@@ -90,4 +90,22 @@ export class SidecarLog {
       // the log is best effort at exit
     }
   }
+}
+
+let lastMs = 0;
+let lastIso = '';
+/** ISO timestamp, computed once per millisecond however many lines share it. */
+export function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+/** A JSON string literal; skips JSON.stringify for the usual plain ASCII value. */
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }

@@ -1,14 +1,23 @@
 /**
  * A native plugin as a chain module: gives it a PluginContext for the current request, runs its
  * hooks around the rest of the chain, and contains its failures — a plugin that throws fails only
- * that request (500) and is logged with its name.
+ * that request (500) and is logged with its name. The context is one small object per request
+ * whose views are created only when the plugin touches them.
  */
-import type { NativePlugin, PluginContext, PluginFetchInit, PluginFetchResponse } from '../../plugins/api.js';
+import type {
+  NativePlugin,
+  PluginContext,
+  PluginFetchInit,
+  PluginFetchResponse,
+  PluginRequest,
+  PluginResponse,
+  PluginService,
+} from '../../plugins/api.js';
 import type { Body } from '../http/types.js';
 import { makeResponse } from '../chain/context.js';
-import type { HttpContext, HttpModule } from '../chain/types.js';
+import type { HttpContext, HttpModule, HttpResponse, Next } from '../chain/types.js';
 import type { ModuleEnv } from '../modules/env.js';
-import { headersView } from './headers-view.js';
+import { HeadersView } from './headers-view.js';
 import { pluginFetch } from './fetch.js';
 
 export function nativePluginModule(name: string, plugin: NativePlugin, env: ModuleEnv): HttpModule {
@@ -16,32 +25,56 @@ export function nativePluginModule(name: string, plugin: NativePlugin, env: Modu
     env.log.error('plugin failed', { plugin: name, phase, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     ctx.response = makeResponse(500, `Internal error in plugin ${name}\n`, { 'x-tessera-error': '500' });
   };
-  return async function nativePlugin(ctx, next) {
-    const pctx = pluginContext(name, ctx, env);
-    let nextCalled = false;
-    const guardedNext = async (): Promise<void> => {
-      nextCalled = true;
-      await next();
+  if (plugin.handle) {
+    const handle = plugin.handle.bind(plugin);
+    return async function nativePlugin(ctx, next) {
+      let nextCalled = false;
+      try {
+        await handle(new PluginCtx(name, ctx, env), () => {
+          nextCalled = true;
+          return next();
+        });
+      } catch (err) {
+        fail(ctx, err, nextCalled ? 'response' : 'request');
+      }
     };
+  }
+  const onRequest = plugin.onRequest?.bind(plugin);
+  const onResponse = plugin.onResponse?.bind(plugin);
+
+  const afterResponse = (ctx: HttpContext, pctx: PluginCtx): void | Promise<void> => {
+    if (!onResponse || !ctx.response) return;
     try {
-      if (plugin.handle) {
-        await plugin.handle(pctx, guardedNext);
+      const r = onResponse(pctx);
+      if (r instanceof Promise) return r.catch((err: unknown) => fail(ctx, err, 'response'));
+    } catch (err) {
+      fail(ctx, err, 'response');
+    }
+  };
+  const continueChain = (ctx: HttpContext, pctx: PluginCtx, next: Next): void | Promise<void> => {
+    if (ctx.response) return; // the plugin answered: short-circuit
+    const n = next();
+    return onResponse ? n.then(() => afterResponse(ctx, pctx)) : n;
+  };
+
+  return function nativePlugin(ctx, next) {
+    const pctx = new PluginCtx(name, ctx, env);
+    if (onRequest) {
+      let r: void | Promise<void>;
+      try {
+        r = onRequest(pctx);
+      } catch (err) {
+        fail(ctx, err, 'request');
         return;
       }
-      if (plugin.onRequest) await plugin.onRequest(pctx);
-    } catch (err) {
-      fail(ctx, err, nextCalled ? 'response' : 'request');
-      return;
-    }
-    if (ctx.response) return; // the plugin answered: short-circuit
-    await next();
-    if (plugin.onResponse && ctx.response) {
-      try {
-        await plugin.onResponse(pctx);
-      } catch (err) {
-        fail(ctx, err, 'response');
+      if (r instanceof Promise) {
+        return r.then(
+          () => continueChain(ctx, pctx, next),
+          (err: unknown) => fail(ctx, err, 'request'),
+        );
       }
     }
+    return continueChain(ctx, pctx, next);
   };
 }
 
@@ -53,76 +86,96 @@ export function unsupportedPluginModule(name: string, kind: string, env: ModuleE
   };
 }
 
-function bodyApi(get: () => Body) {
-  return {
-    async bytes() {
-      return new Uint8Array(await get().bytes());
-    },
-    text() {
-      return get().text();
-    },
-    json() {
-      return get().json();
-    },
-  };
+class RequestView implements PluginRequest {
+  private view: HeadersView | undefined;
+  constructor(private readonly ctx: HttpContext) {}
+  get method(): string {
+    return this.ctx.request.method;
+  }
+  get path(): string {
+    return this.ctx.request.path;
+  }
+  get authority(): string {
+    return this.ctx.request.authority;
+  }
+  get headers(): HeadersView {
+    return (this.view ??= new HeadersView(this.ctx.request.headers));
+  }
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.ctx.request.body.bytes());
+  }
+  text(): Promise<string> {
+    return this.ctx.request.body.text();
+  }
+  json(): Promise<unknown> {
+    return this.ctx.request.body.json();
+  }
 }
 
-function pluginContext(name: string, ctx: HttpContext, env: ModuleEnv): PluginContext {
-  const req = ctx.request;
-  const request = {
-    get method() {
-      return req.method;
-    },
-    get path() {
-      return req.path;
-    },
-    get authority() {
-      return req.authority;
-    },
-    headers: headersView(req.headers),
-    ...bodyApi(() => req.body),
-  };
-  let responseView: PluginContext['response'];
-  let viewOf: unknown;
-  return {
-    plugin: name,
-    get config() {
-      return ctx.service?.Plugins?.[name];
-    },
-    direction: ctx.direction,
-    get service() {
-      return ctx.service ? { name: ctx.service.name, namespace: ctx.service.namespace } : undefined;
-    },
-    source: { address: ctx.source.address, identity: ctx.source.identity },
-    request,
-    get response() {
-      const r = ctx.response;
-      if (!r) return undefined;
-      if (viewOf !== r) {
-        viewOf = r;
-        responseView = {
-          get status() {
-            return r.status;
-          },
-          set status(s: number) {
-            r.status = s;
-          },
-          headers: headersView(r.headers),
-          ...bodyApi(() => r.body),
-        };
-      }
-      return responseView;
-    },
-    respond(status, body, headers) {
-      if (body instanceof Uint8Array && !Buffer.isBuffer(body)) body = Buffer.from(body);
-      ctx.response = makeResponse(status, body as string | Buffer | object | undefined, headers);
-    },
-    fetch(url: string, init?: PluginFetchInit): Promise<PluginFetchResponse> {
-      return pluginFetch(env, url, init);
-    },
-    log(message: string) {
-      env.log.info(message, { plugin: name });
-    },
-  };
+class ResponseView implements PluginResponse {
+  private view: HeadersView | undefined;
+  constructor(private readonly res: HttpResponse) {}
+  get status(): number {
+    return this.res.status;
+  }
+  set status(s: number) {
+    this.res.status = s;
+  }
+  get headers(): HeadersView {
+    return (this.view ??= new HeadersView(this.res.headers));
+  }
+  private get body(): Body {
+    return this.res.body;
+  }
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.body.bytes());
+  }
+  text(): Promise<string> {
+    return this.body.text();
+  }
+  json(): Promise<unknown> {
+    return this.body.json();
+  }
 }
 
+class PluginCtx implements PluginContext {
+  private requestView: RequestView | undefined;
+  private responseView: ResponseView | undefined;
+  constructor(
+    readonly plugin: string,
+    private readonly ctx: HttpContext,
+    private readonly env: ModuleEnv,
+  ) {}
+  get config(): unknown {
+    return this.ctx.service?.Plugins?.[this.plugin];
+  }
+  get direction(): 'inbound' | 'outbound' {
+    return this.ctx.direction;
+  }
+  get service(): PluginService | undefined {
+    const s = this.ctx.service;
+    return s ? { name: s.name, namespace: s.namespace } : undefined;
+  }
+  get source(): { address: string; identity: string | undefined } {
+    return { address: this.ctx.source.address, identity: this.ctx.source.identity };
+  }
+  get request(): RequestView {
+    return (this.requestView ??= new RequestView(this.ctx));
+  }
+  get response(): ResponseView | undefined {
+    const r = this.ctx.response;
+    if (!r) return undefined;
+    if (!this.responseView || (this.responseView as unknown as { res: HttpResponse }).res !== r) this.responseView = new ResponseView(r);
+    return this.responseView;
+  }
+  respond(status: number, body?: string | Uint8Array | object, headers?: Record<string, string>): void {
+    const b = body instanceof Uint8Array && !Buffer.isBuffer(body) ? Buffer.from(body) : body;
+    this.ctx.response = makeResponse(status, b as string | Buffer | object | undefined, headers);
+  }
+  fetch(url: string, init?: PluginFetchInit): Promise<PluginFetchResponse> {
+    return pluginFetch(this.env, url, init);
+  }
+  log(message: string): void {
+    this.env.log.info(message, { plugin: this.plugin });
+  }
+}
