@@ -252,9 +252,10 @@ export async function startSidecar(tracker: Tracker, cp: FakeControlPlane, p: Po
     lines.push({ level, msg, ...fields });
     if (echo) process.stderr.write(`[${p.name}] ${level} ${msg} ${JSON.stringify(fields ?? {})}\n`);
   };
-  sidecar.log.access = (record) => {
-    access.push(record);
-    if (echo) process.stderr.write(`[${p.name}] access ${JSON.stringify(record)}\n`);
+  sidecar.log.access = (line) => {
+    // every access line must be one valid JSON object
+    access.push(JSON.parse(line) as Record<string, unknown>);
+    if (echo) process.stderr.write(`[${p.name}] access ${line}\n`);
   };
   let stopped = false;
   const stop = async (): Promise<void> => {
