@@ -67,13 +67,13 @@ describe('sidecar data path', () => {
       for (let i = 1; i < apps.length; i++) assert.notEqual(apps[i], apps[i - 1], `consecutive requests went to the same endpoint: ${apps.join(',')}`);
     });
 
-    it('answers 404 for an unknown mesh name at once', async () => {
+    it("answers FSM's 403 Access denied for an unknown mesh name at once, with the reason in a header", async () => {
       for (const url of ['http://nosuch.demo/x', 'http://nosuch/x', 'http://nosuch.demo.svc.cluster.local:8080/x']) {
         const started = Date.now();
         const r = await viaClient('GET', url, { timeoutMs: 2000 });
-        assert.equal(r.status, 404, `${url}: ${r.text}`);
-        assert.equal(r.headers['x-tessera-error'], '404');
-        assert.match(r.text, /nosuch/);
+        assert.equal(r.status, 403, `${url}: ${r.text}`);
+        assert.equal(r.text, 'Access denied');
+        assert.match(String(r.headers['x-tessera-reason']), /no mesh service answers to "nosuch/);
         assert.ok(Date.now() - started < 1000, `${url} took ${Date.now() - started} ms`);
       }
     });
@@ -112,13 +112,13 @@ describe('sidecar data path', () => {
       assert.equal(r.headers['x-tessera-error'], '502');
     });
 
-    it('answers an Upgrade to an unknown service with 404 on the raw connection', async () => {
+    it('answers an Upgrade to an unknown service with 403 on the raw connection', async () => {
       const c = await RawConnection.open(mesh.client.outbound.host, mesh.client.outbound.port, mesh.tracker);
       try {
         c.write(`GET http://nosuch.demo/ws HTTP/1.1\r\nhost: nosuch.demo\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n`);
         const r = await c.readResponse({ timeoutMs: 2000 });
-        assert.equal(r.status, 404);
-        assert.match(r.body.toString(), /nosuch/);
+        assert.equal(r.status, 403);
+        assert.equal(r.body.toString(), 'Access denied');
       } finally {
         c.close();
       }
@@ -160,7 +160,7 @@ describe('sidecar data path', () => {
       assert.equal(other.status, 200, other.text);
       assert.equal(other.json<EchoReply>().app, 'echo-a');
       const unknown = await send(inbound, 'GET', '/direct-in', { headers: { host: 'nosuch.demo' }, timeoutMs: 2000 });
-      assert.equal(unknown.status, 404, unknown.text);
+      assert.equal(unknown.status, 403, unknown.text);
     });
 
     it('reuses upstream connections between the sidecars', async () => {

@@ -43,7 +43,7 @@ describe('snapshot delivery', () => {
 
   it('swaps routing as soon as a new version is acknowledged', async () => {
     const before = await viaClient('http://fresh.demo/x');
-    assert.equal(before.status, 404, before.text);
+    assert.equal(before.status, 403, before.text);
     const versions = await mesh.publish(worldResources(mesh.a, { fresh: true }));
     freshVersion = versions.client;
     for (const a of mesh.cp.acks.filter((x) => Object.values(versions).includes(x.version))) assert.equal(a.ok, true, JSON.stringify(a));
@@ -125,7 +125,7 @@ describe('snapshot delivery', () => {
       apps.add(r.json<EchoReply>().app);
     }
     assert.deepEqual([...apps], ['echo-a']);
-    assert.equal((await viaClient('http://fresh.demo/gone')).status, 404);
+    assert.equal((await viaClient('http://fresh.demo/gone')).status, 403);
     assert.equal(mesh.cp.unauthorized, 0);
   });
 

@@ -1,6 +1,9 @@
 /**
  * modules/{inbound,outbound}-http-default.js: the end of every HTTP chain. Answers what nothing
- * else answered with a status that tells the client why.
+ * else answered. As in FSM, a request with no route gets `403 Access denied` (pipyjs-surface.md
+ * §4.1.4) — for an unknown name too, so a client cannot probe which services exist — and
+ * `x-tessera-reason` says which case it was for the person debugging; a routed request whose
+ * cluster has no ready endpoint gets 503.
  */
 import { makeResponse } from '../chain/context.js';
 import type { HttpModule } from '../chain/types.js';
@@ -9,12 +12,22 @@ import type { ModuleEnv } from './env.js';
 export function httpDefault(_env: ModuleEnv): HttpModule {
   return function httpDefault(ctx) {
     if (ctx.response) return;
-    const error = (status: number, text: string): void => {
-      ctx.response = makeResponse(status, `${text}\n`, { 'x-tessera-error': String(status) });
-    };
-    if (ctx.routeMiss === 'unknown-host') error(404, `Not found: no mesh service answers to "${ctx.request.authority}"`);
-    else if (ctx.routeMiss === 'no-route' || ctx.routeMiss === 'denied') error(403, 'Access denied');
-    else if (ctx.cluster) error(503, `Service unavailable: no ready endpoint for ${ctx.cluster.name}`);
-    else error(404, 'Not found');
+    if (ctx.route === undefined && ctx.cluster === undefined) {
+      const reason =
+        ctx.routeMiss === 'unknown-host'
+          ? `no mesh service answers to ${JSON.stringify(ctx.request.authority)}`
+          : ctx.routeMiss === 'no-route'
+            ? `no route of ${ctx.service?.name ?? 'the service'} matches ${ctx.request.method} ${ctx.request.path.split('?')[0]}`
+            : 'not allowed';
+      ctx.response = makeResponse(403, 'Access denied', { 'x-tessera-reason': reason });
+      return;
+    }
+    if (ctx.cluster) {
+      ctx.response = makeResponse(503, `Service unavailable: no ready endpoint for ${ctx.cluster.name}\n`, {
+        'x-tessera-reason': 'no ready endpoint',
+      });
+      return;
+    }
+    ctx.response = makeResponse(404, 'Not found');
   };
 }
