@@ -6,7 +6,7 @@
  * time over the requests it served, read from /proc, so it does not depend on wrk's core.
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
- * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there).
+ * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyToken } from '../src/local/layout.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
+import { runJwtBench } from './jwt.js';
 import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -141,6 +142,10 @@ async function main(): Promise<void> {
   cleanup();
   rmSync(dataRoot, { recursive: true, force: true });
   process.stdout.write(report(rows));
+  if (process.env['BENCH_JWT'] !== '0') {
+    process.stderr.write('benchmarking JWT verification\n');
+    process.stdout.write(`\n${await runJwtBench({ seconds: Math.max(1, Math.min(3, SECONDS / 3)) })}\n`);
+  }
 }
 
 /** Heap used / external memory (MiB) from the sidecar's own Prometheus metrics. */
