@@ -11,8 +11,7 @@ import type { HttpContext, HttpModule, TcpContext, TcpModule } from './chain/typ
 import { HTTP_MODULES, TCP_MODULES, type ModuleEnv } from './modules/index.js';
 import type { SidecarLog } from './observability/log.js';
 import type { SidecarMetrics } from './observability/metrics.js';
-import { evaluateNativePlugin, nativePluginModule } from './plugins/index.js';
-import { pipyPluginModule } from './plugins/pipy.js';
+import { evaluateNativePlugin, nativePluginModule, unsupportedPluginModule } from './plugins/index.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -70,7 +69,7 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
     const script = env.snapshot.PluginScripts[name];
     if (!script) throw invalid(`Chains.${mp}: ${entry} has no script in PluginScripts`);
     if (script.Kind !== 'native') {
-      out.push(pipyPluginModule(name, script, env));
+      out.push(unsupportedPluginModule(name, script.Kind, env));
       continue;
     }
     let plugin = pluginCache.get(script.Hash);
