@@ -42,6 +42,24 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'PluginConfig', apiVersion: 'plugin.flomesh.io/v1alpha1', plural: 'pluginconfigs', singular: 'pluginconfig',
     shortNames: ['picfg'], namespaced: true,
   },
+  // SMI (security-rules.md §7). v1alpha2 TrafficTargets differ only by `destination.port`, which the
+  // validator refuses explicitly; the v1alpha3 specs kinds are field-compatible with v1alpha4.
+  {
+    kind: 'TrafficTarget', apiVersion: 'access.smi-spec.io/v1alpha3', acceptedApiVersions: ['access.smi-spec.io/v1alpha2'],
+    plural: 'traffictargets', singular: 'traffictarget', shortNames: ['tt'], namespaced: true,
+  },
+  {
+    kind: 'HTTPRouteGroup', apiVersion: 'specs.smi-spec.io/v1alpha4', acceptedApiVersions: ['specs.smi-spec.io/v1alpha3'],
+    plural: 'httproutegroups', singular: 'httproutegroup', shortNames: ['htr'], namespaced: true,
+  },
+  {
+    kind: 'TCPRoute', apiVersion: 'specs.smi-spec.io/v1alpha4', acceptedApiVersions: ['specs.smi-spec.io/v1alpha3'],
+    plural: 'tcproutes', singular: 'tcproute', shortNames: [], namespaced: true,
+  },
+  {
+    kind: 'UDPRoute', apiVersion: 'specs.smi-spec.io/v1alpha4', acceptedApiVersions: ['specs.smi-spec.io/v1alpha3'],
+    plural: 'udproutes', singular: 'udproute', shortNames: [], namespaced: true,
+  },
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -6,6 +6,7 @@ import { PodIndex } from './pod-index.js';
 import { indexPluginConfigs } from './plugin-index.js';
 import { PROXY_UUID_LABEL, byString, isProxyPod, keyOf, podIP, podKey, podNamespace } from './pods.js';
 import { buildServiceInfo } from './services.js';
+import { buildSmiPolicy } from './smi.js';
 import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
 
 function byKey(a: { metadata: { namespace?: string; name: string } }, b: { metadata: { namespace?: string; name: string } }): number {
@@ -102,6 +103,7 @@ export function buildCatalog(input: CompileInput): Catalog {
     pluginConfigByTarget: indexPluginConfigs(configs),
     pluginSources: input.pluginSources,
     proxies,
+    smi: buildSmiPolicy(input.resources),
   };
 }
 

@@ -50,10 +50,10 @@ export function isProxyPod(pod: Pod): boolean {
 }
 
 /** The containerPort named `name` in this pod, as Kubernetes resolves a named targetPort. */
-export function namedContainerPort(pod: Pod, name: string): number | undefined {
+export function namedContainerPort(pod: Pod, name: string, protocol: 'TCP' | 'UDP' = 'TCP'): number | undefined {
   for (const c of pod.spec?.containers ?? []) {
     for (const p of c.ports ?? []) {
-      if (p.name === name && (p.protocol ?? 'TCP') === 'TCP') return p.containerPort;
+      if (p.name === name && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
     }
   }
   return undefined;

@@ -1,6 +1,6 @@
 /** Turns a Service and the pods it selects into mesh service ports: protocol, targetPort and ready endpoints. */
 import type { Pod, Service, ServicePort } from '../api/types.js';
-import type { AppProtocol, ServiceEndpoint, ServiceInfo, ServicePortInfo } from './types.js';
+import type { AppProtocol, ServiceEndpoint, ServiceInfo, ServicePortInfo, UdpPortInfo } from './types.js';
 import { byString, isPodReady, isPodTerminated, namedContainerPort, podIP, podKey } from './pods.js';
 
 /**
@@ -25,7 +25,7 @@ export function detectProtocol(port: ServicePort): AppProtocol {
   return 'http';
 }
 
-/** Only TCP ports are meshed for now: UDP (and SCTP) ports are skipped everywhere. */
+/** Only TCP ports are meshed (proxied); UDP ports are only filtered by SMI UDPRoutes (`udpPorts`), SCTP is skipped. */
 export function isMeshablePort(port: ServicePort): boolean {
   return (port.protocol ?? 'TCP') === 'TCP';
 }
@@ -75,7 +75,9 @@ export function buildServiceInfo(svc: Service, selected: readonly Pod[], meshed:
   const clusterIP = svc.spec?.clusterIP;
   const ready = selected.filter((p) => isPodReady(p) && !isPodTerminated(p) && podIP(p) !== undefined);
   const ports: ServicePortInfo[] = [];
+  const udpPorts: UdpPortInfo[] = [];
   for (const sp of svc.spec?.ports ?? []) {
+    if (sp.protocol === 'UDP') udpPorts.push(udpPortInfo(sp));
     if (!isMeshablePort(sp)) continue;
     const endpoints: ServiceEndpoint[] = [];
     for (const pod of ready) {
@@ -89,9 +91,19 @@ export function buildServiceInfo(svc: Service, selected: readonly Pod[], meshed:
     if (named !== undefined) info.targetPortName = named;
     ports.push(info);
   }
-  const out: ServiceInfo = { namespace, name, meshed, ports, selectedPods: selected.map(podKey) };
+  const out: ServiceInfo = { namespace, name, meshed, ports, udpPorts, selectedPods: selected.map(podKey) };
   if (clusterIP && clusterIP !== 'None') out.clusterIP = clusterIP;
   return out;
+}
+
+function udpPortInfo(sp: ServicePort): UdpPortInfo {
+  const named = targetPortName(sp);
+  return named === undefined ? { port: sp.port, targetPort: numericTargetPort(sp) } : { port: sp.port, targetPort: undefined, targetPortName: named };
+}
+
+/** The port `pod` receives a UDP Service port on (a named targetPort resolves through its UDP containerPorts). */
+export function udpTargetPortOnPod(port: UdpPortInfo, pod: Pod): number | undefined {
+  return port.targetPortName === undefined ? port.targetPort : namedContainerPort(pod, port.targetPortName, 'UDP');
 }
 
 /** The port `pod` serves a Service port on (a named targetPort resolves through that pod's own containers). */

@@ -61,6 +61,14 @@ export interface ServicePortInfo {
   endpoints: ServiceEndpoint[];
 }
 
+/** One UDP port of a Service: UDP is not proxied like TCP, only filtered by SMI UDPRoutes (snapshot/udp.ts). */
+export interface UdpPortInfo {
+  port: number;
+  /** numeric targetPort; undefined when the Service names a container port (see `targetPortName`) */
+  targetPort: number | undefined;
+  targetPortName?: string;
+}
+
 export interface ServiceInfo {
   namespace: string;
   name: string;
@@ -70,6 +78,8 @@ export interface ServiceInfo {
   meshed: boolean;
   /** TCP ports only (UDP and SCTP are skipped for now), in spec order */
   ports: ServicePortInfo[];
+  /** UDP ports, in spec order; only SMI UDPRoutes use them */
+  udpPorts: UdpPortInfo[];
   /** keys (`ns/name`) of every pod the selector matches, ready or not, sorted */
   selectedPods: string[];
 }
@@ -99,6 +109,39 @@ export interface ResolvedMeshConfig {
   builtinChains: Record<MountPoint, BuiltinChainEntry[]>;
 }
 
+/** Ports an SMI TCPRoute/UDPRoute rule allows: every port, or these (sorted; empty allows none). */
+export type SmiPorts = 'all' | number[];
+
+/** An HTTPRouteGroup match resolved for a route: pathRegex (`.*` when absent), methods (absent = any), headers (lower-case names). */
+export interface SmiHttpMatch {
+  path: string;
+  methods?: string[];
+  headers?: Record<string, string>;
+}
+
+/** A TrafficTarget with its rules resolved against the route specs of its namespace. */
+export interface ResolvedTrafficTarget {
+  /** `ns/name` of the TrafficTarget */
+  key: string;
+  /** destination identity `sa.ns` */
+  destination: string;
+  /** source identities `sa.ns`, sorted */
+  sources: string[];
+  /** absent: the target has no HTTPRouteGroup rule; else the matches its rules pick (maybe none) */
+  http?: SmiHttpMatch[];
+  /** absent: no TCPRoute rule */
+  tcpPorts?: SmiPorts;
+  /** absent: no UDPRoute rule */
+  udpPorts?: SmiPorts;
+}
+
+export interface SmiPolicy {
+  /** destination identity → its TrafficTargets, sorted by `ns/name` */
+  byDestination: ReadonlyMap<string, readonly ResolvedTrafficTarget[]>;
+  /** source identity → the TrafficTargets listing it, sorted by `ns/name` */
+  bySource: ReadonlyMap<string, readonly ResolvedTrafficTarget[]>;
+}
+
 export interface Catalog {
   meshName: string;
   meshConfig: ResolvedMeshConfig;
@@ -120,4 +163,6 @@ export interface Catalog {
   pluginSources: ReadonlyMap<string, PluginSource>;
   /** sorted by namespace then name */
   proxies: readonly ProxyRef[];
+  /** SMI TrafficTargets; only read when permissive traffic policy mode is off */
+  smi: SmiPolicy;
 }

@@ -55,6 +55,24 @@ export class Controller {
     return this.latest.get(uuid);
   }
 
+  /** The identity (`sa.ns`) of the pod a proxy uuid belongs to. */
+  proxyIdentity(uuid: string): string | undefined {
+    const pod = this.proxyPod(uuid);
+    if (!pod || !this.catalog) return undefined;
+    const p = this.catalog.pods.get(`${pod.namespace}/${pod.name}`);
+    return `${p?.spec?.serviceAccountName || 'default'}.${pod.namespace}`;
+  }
+
+  /** MeshConfig spec.certificate.serviceCertValidityDuration (Go duration), if set. */
+  get serviceCertValidity(): string | undefined {
+    return this.catalog?.meshConfig.spec.certificate?.serviceCertValidityDuration;
+  }
+
+  /** Every proxy the catalog knows (connected or not). */
+  proxyUuids(): string[] {
+    return this.catalog ? listProxies(this.catalog).map((p) => p.uuid) : [];
+  }
+
   /** Finds the pod a proxy uuid belongs to. */
   proxyPod(uuid: string): { namespace: string; name: string } | undefined {
     if (!this.catalog) return undefined;

@@ -5,15 +5,21 @@
  *   GET  /v1/proxies/:uuid/stream       Server-Sent Events: `snapshot` events, heartbeats every 15 s
  *   POST /v1/proxies/:uuid/ack          {version, ok, error?}
  *   GET  /v1/proxies/:uuid/config       the current snapshot; 304 when If-None-Match matches
+ *   POST /v1/proxies/:uuid/csr          {csr} → {certChain, trust}: a certificate for the proxy's identity
  * Proxy routes require `Authorization: Bearer <proxy token>` (HMAC of the uuid under the mesh key).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { proxyTokenValid } from '../local/layout.js';
+import { serviceCertValidityMs } from '../identity/index.js';
+import { isMeshError } from '../lib/errors.js';
 import { snapshotEvent, type Controller } from './controller.js';
+import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
 
 export interface DeliveryOptions {
   controller: Controller;
+  /** undefined until the CA is loaded; CSRs are refused (503) meanwhile */
+  identity: () => MeshIdentity | undefined;
   registry: ProxyRegistry;
   meshKey: string;
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
@@ -50,7 +56,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
   const path = url.pathname;
   if (path === '/healthz') return send(res, opts.controller.ready ? 200 : 503, { ready: opts.controller.ready });
   if (path === '/v1/proxies' && req.method === 'GET') return send(res, 200, opts.registry.status());
-  const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config)$/.exec(path);
+  const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config|csr)$/.exec(path);
   if (!m) return send(res, 404, { error: `no route ${req.method} ${path}` });
   const uuid = m[1]!.toLowerCase();
   const auth = req.headers.authorization ?? '';
@@ -65,6 +71,24 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     opts.registry.acknowledge(uuid, body.version, body.ok === true, body.error);
     if (body.ok !== true) opts.log.warn('proxy rejected snapshot', { proxy: `${pod.namespace}/${pod.name}`, version: body.version, error: body.error });
     return send(res, 200, { ok: true });
+  }
+  if (m[2] === 'csr' && req.method === 'POST') {
+    const identity = opts.identity();
+    if (!identity) return send(res, 503, { error: 'certificate authority not loaded yet' });
+    const who = opts.controller.proxyIdentity(uuid);
+    if (!who) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
+    const body = (await readJson(req)) as { csr?: unknown };
+    if (typeof body.csr !== 'string') return send(res, 400, { error: 'csr (PEM) is required' });
+    try {
+      const ttl = serviceCertValidityMs(opts.controller.serviceCertValidity ?? '24h');
+      const issued = await identity.sign(uuid, body.csr, who, ttl, []);
+      opts.log.info('certificate issued', { proxy: `${pod.namespace}/${pod.name}`, identity: who, serial: issued.serialNumber, notAfter: issued.notAfter.toISOString() });
+      return send(res, 200, { certChain: issued.chainPem, notAfter: issued.notAfter.toISOString(), trust: identity.trust });
+    } catch (e) {
+      const message = isMeshError(e) ? e.message : (e as Error).message;
+      opts.log.warn('certificate request refused', { proxy: `${pod.namespace}/${pod.name}`, error: message });
+      return send(res, 400, { error: message });
+    }
   }
   if (m[2] === 'config' && req.method === 'GET') {
     const v = opts.controller.snapshotFor(uuid);
@@ -88,6 +112,8 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     };
     record.push = push;
     void previous;
+    const identity = opts.identity();
+    if (identity) push(trustEvent(identity.trust));
     const lastEventId = req.headers['last-event-id'];
     const v = opts.controller.snapshotFor(uuid);
     if (v) {

@@ -4,6 +4,8 @@ import { Controller } from './controller.js';
 import { createDeliveryServer } from './delivery.js';
 import { ProxyRegistry } from './registry.js';
 import { startWatch } from './watch.js';
+import { MeshIdentity, trustEvent } from './identity.js';
+import { HttpMeshApi } from '../local/apiserver/index.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -27,7 +29,37 @@ const meshName = required(CONTROLLER_ENV.meshName);
 const listenAt = required(CONTROLLER_ENV.listen);
 const registry = new ProxyRegistry();
 const controller = new Controller(meshName, registry, log);
-const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log });
+let identity: MeshIdentity | undefined;
+const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity });
+const api = new HttpMeshApi(required(CONTROLLER_ENV.apiUrl), required(CONTROLLER_ENV.apiToken));
+
+/** Loads (or on first start creates) the CA; retries while the API server is not answering. */
+async function loadIdentity(): Promise<void> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      const started = await MeshIdentity.start(api, meshName);
+      identity = started.identity;
+      log.info(started.created ? 'created the mesh root CA' : 'loaded the mesh root CA', { roots: identity.trust.bundle.length });
+      return;
+    } catch (err) {
+      log.warn('cannot load the certificate authority yet', { error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+void loadIdentity();
+
+// Retire roots left from a rotation once every proxy holds a certificate from the active root.
+setInterval(() => {
+  const id = identity;
+  if (!id) return;
+  void id.retireOldRoots(controller.proxyUuids()).then((changed) => {
+    if (!changed) return;
+    log.info('retired the previous root CA: every proxy holds a certificate from the new one');
+    const event = trustEvent(id.trust);
+    for (const r of registry.connected()) r.push?.(event);
+  });
+}, 5000).unref();
 const watch = startWatch({
   apiUrl: required(CONTROLLER_ENV.apiUrl),
   token: required(CONTROLLER_ENV.apiToken),

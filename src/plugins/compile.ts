@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { build, type Message } from 'esbuild';
 import { MeshError } from '../lib/errors.js';
+import { compilePipyScript } from '../pipyjs/index.js';
 import type { Plugin } from '../api/types.js';
 
 /** Modules a plugin may import. Everything else is refused at compile time. */
@@ -33,6 +34,8 @@ export async function compilePluginScript(plugin: Plugin): Promise<CompiledPlugi
   const spec = plugin.spec ?? {};
   if (spec.script === undefined) {
     const source = spec.pipyscript ?? '';
+    // refuses a script that does not parse, naming plugins/NAME.js:LINE:COLUMN
+    compilePipyScript(name, source);
     return { kind: 'pipy', source, hash: sha256(source) };
   }
   const key = sha256(`${name}\0${spec.script}`);

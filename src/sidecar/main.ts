@@ -16,6 +16,7 @@ const sidecar = new Sidecar({
   podNamespace: required(SIDECAR_ENV.podNamespace),
   podIP: required(SIDECAR_ENV.podIP),
   localIP: required(SIDECAR_ENV.localIP),
+  serviceAccount: process.env[SIDECAR_ENV.serviceAccount] || 'default',
   uuid: required(SIDECAR_ENV.proxyUUID),
   token: required(SIDECAR_ENV.proxyToken),
   controllerUrl: required(SIDECAR_ENV.controllerUrl),

@@ -11,7 +11,8 @@ import type { HttpContext, HttpModule, TcpContext, TcpModule } from './chain/typ
 import { HTTP_MODULES, TCP_MODULES, type ModuleEnv } from './modules/index.js';
 import type { SidecarLog } from './observability/log.js';
 import type { SidecarMetrics } from './observability/metrics.js';
-import { evaluateNativePlugin, nativePluginModule, unsupportedPluginModule } from './plugins/index.js';
+import { evaluateNativePlugin, nativePluginModule } from './plugins/index.js';
+import { pipyPluginModule } from './plugins/pipy.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -41,7 +42,8 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
   const tables = buildTables(snapshot);
   const namespaces = new Set<string>();
   for (const fqdn of tables.dns.keys()) namespaces.add(fqdn.split('.')[1] ?? '');
-  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, metrics: deps.metrics, namespaces };
+  const mtls = snapshot.Spec.SidecarDisabledMTLS !== true;
+  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, metrics: deps.metrics, namespaces, mtls };
   const http = (mp: MountPoint): ((ctx: HttpContext) => Promise<void>) => compose(httpModules(mp, env));
   const tcp = (mp: MountPoint): ((ctx: TcpContext) => Promise<void>) => compose(tcpModules(mp, env));
   return {
@@ -69,7 +71,7 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
     const script = env.snapshot.PluginScripts[name];
     if (!script) throw invalid(`Chains.${mp}: ${entry} has no script in PluginScripts`);
     if (script.Kind !== 'native') {
-      out.push(unsupportedPluginModule(name, script.Kind, env));
+      out.push(pipyPluginModule(name, script, env));
       continue;
     }
     let plugin = pluginCache.get(script.Hash);

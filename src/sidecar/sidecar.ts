@@ -15,6 +15,8 @@ import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index
 import { buildRuntime, type Runtime } from './runtime.js';
 import { UpstreamClient } from './upstream/index.js';
 import { parseAuthority } from './routing/index.js';
+import { WorkloadIdentity } from './identity/index.js';
+import { InboundTls, type InboundSecurity } from './engine/mtls.js';
 
 export interface SidecarOptions {
   podName: string;
@@ -22,6 +24,8 @@ export interface SidecarOptions {
   podIP: string;
   /** the pod's private address: its apps bind here and reach the outbound proxy here */
   localIP: string;
+  /** the pod's service account; with the namespace it is the workload identity `sa.ns` */
+  serviceAccount: string;
   uuid: string;
   token: string;
   controllerUrl: string;
@@ -47,13 +51,47 @@ export class Sidecar {
   private admin: Server | undefined;
   private stream: StreamClient | undefined;
   private listenerErrors: string[] = [];
+  readonly identity: WorkloadIdentity;
+  private readonly security: InboundSecurity;
+  private inboundTls: InboundTls | undefined;
 
   constructor(private readonly opts: SidecarOptions) {
     this.log = new SidecarLog(opts.logLevel ?? 'info');
     this.metrics = new SidecarMetrics({ pod: opts.podName, namespace: opts.podNamespace });
+    this.identity = new WorkloadIdentity({
+      identity: `${opts.serviceAccount || 'default'}.${opts.podNamespace}`,
+      controllerUrl: opts.controllerUrl,
+      uuid: opts.uuid,
+      token: opts.token,
+      dataDir: opts.dataDir,
+      log: this.log,
+    });
+    const tls = (): ReturnType<WorkloadIdentity['secureContext']> => this.identity.secureContext();
     // Outbound connections leave from our pod IP so the far side can tell which pod called.
-    this.upstream = new UpstreamClient({ localAddress: opts.podIP, timeoutMs: 60_000 });
+    this.upstream = new UpstreamClient({ localAddress: opts.podIP, timeoutMs: 60_000, tls });
     this.inboundClient = new UpstreamClient({ timeoutMs: 60_000 });
+    this.identity.onChange = () => {
+      const material = this.identity.secureContextOptions();
+      if (!material) return;
+      if (this.inboundTls) this.inboundTls.update(material);
+      else this.inboundTls = new InboundTls(material, this.log);
+    };
+    this.security = {
+      enabled: () => this.mtls,
+      terminator: () => this.inboundTls,
+      // clients outside the mesh get in only through AccessControl policies, which are not compiled yet
+      admitPlaintext: () => false,
+    };
+  }
+
+  /** mTLS between sidecars is on under the applied snapshot (on until a snapshot says otherwise). */
+  private get mtls(): boolean {
+    return this.runtime?.snapshot.Spec.SidecarDisabledMTLS !== true;
+  }
+
+  /** Serving: a snapshot applied and, with mTLS on, a workload certificate. */
+  get ready(): boolean {
+    return this.runtime !== undefined && (!this.mtls || this.identity.ready);
   }
 
   get current(): Runtime | undefined {
@@ -61,8 +99,11 @@ export class Sidecar {
   }
 
   async start(): Promise<void> {
+    await this.identity.start();
     this.admin = createAdminServer({
       runtime: () => this.runtime,
+      ready: () => this.ready,
+      certificate: () => this.identity.info(),
       metrics: this.metrics,
       listeners: () => this.listenerList(),
       status: () => ({ version: this.runtime?.version ?? null, connected: this.stream?.connected ?? false, listenerErrors: this.listenerErrors }),
@@ -94,6 +135,7 @@ export class Sidecar {
       log: this.log,
       currentVersion: () => this.runtime?.version,
       apply: (version, snapshot) => this.apply(version, snapshot, true),
+      onTrust: (trust) => this.identity.setTrust(trust),
     });
     this.stream.start();
   }
@@ -145,6 +187,7 @@ export class Sidecar {
               upstream: this.inboundClient,
               log: this.log,
               target: (s) => ({ host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
+              security: this.security,
             })
           : createHttpEngine({
               direction: 'inbound',
@@ -154,6 +197,7 @@ export class Sidecar {
               upstream: this.inboundClient,
               log: this.log,
               timeoutMs: 60_000,
+              security: this.security,
             });
       try {
         await listen(server, this.opts.podIP, port);
@@ -201,6 +245,7 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     this.stream?.stop();
+    this.identity.stop();
     const servers = [this.admin, this.outbound, ...[...this.inbound.values()].map((l) => l.server)];
     for (const s of servers) s?.close();
     await Promise.allSettled([this.upstream.close(), this.inboundClient.close()]);

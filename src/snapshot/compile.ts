@@ -29,6 +29,8 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
     identity: serviceIdentityOf(pod),
     mounted: { 'outbound-http': chains.mounted['outbound-http'], 'outbound-tcp': chains.mounted['outbound-tcp'] },
   };
+  // SMI outbound (reachable destinations, endpoint filtering) depends only on the catalog and the
+  // client identity, which this key holds; inbound is not cached, UDP's IdentityByIP is per catalog.
   const outboundKey = ['outbound', client.namespace, client.identity, setKey(client.mounted['outbound-http']), setKey(client.mounted['outbound-tcp'])].join('\u0000');
   return {
     Metrics: metricsEnabled(catalog, pod),

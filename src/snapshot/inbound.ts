@@ -9,6 +9,7 @@ import { hostnamesWithPorts, inboundClusterName, mountPointFor, qualifiedHostnam
 import { pluginsFor } from './plugin-configs.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import type { InboundTrafficMatch, ProxySnapshot } from './types.js';
+import { udpAccess } from './udp.js';
 
 /**
  * Where the pod's apps listen. In local mode each pod's apps bind to their own loopback address,
@@ -40,11 +41,15 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
       const match = (TrafficMatches[key] ??= { Port: targetPort, Protocol: port.protocol });
       if (match.Protocol !== port.protocol) continue;
       const cluster = inboundClusterName(svc.namespace, svc.name, targetPort);
-      const routes = routesFor(catalog, { direction: 'inbound', identity, service: port, cluster });
+      const routes = routesFor(catalog, { direction: 'inbound', identity, service: port, cluster, targetPort });
       const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('inbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {
         const tcpRules = (match.TcpServiceRouteRules ??= {});
-        tcpRules[rule] ??= { TargetClusters: routes.tcpTargets, ...(plugins ? { Plugins: plugins } : {}) };
+        tcpRules[rule] ??= {
+          TargetClusters: routes.tcpTargets,
+          ...(routes.tcpAllowedServices ? { AllowedServices: routes.tcpAllowedServices } : {}),
+          ...(plugins ? { Plugins: plugins } : {}),
+        };
       } else {
         const hosts = (match.HttpHostPort2Service ??= {});
         for (const host of hostnamesWithPorts(names, port.port)) hosts[host] = { RuleName: rule };
@@ -57,5 +62,7 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
       }
     }
   }
-  return { TrafficMatches, ClustersConfigs };
+  const inbound: ProxySnapshot['Inbound'] = { TrafficMatches, ClustersConfigs };
+  if (!catalog.meshConfig.enablePermissiveTrafficPolicyMode) Object.assign(inbound, udpAccess(catalog, pod));
+  return inbound;
 }

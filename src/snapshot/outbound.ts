@@ -4,6 +4,7 @@ import type { AppProtocol, Catalog, ServiceInfo, ServicePortInfo } from '../cata
 import { hostCidr, hostPort } from './addresses.js';
 import { hostnamesWithPorts, mountPointFor, outboundClusterName, qualifiedHostnames, ruleName } from './names.js';
 import { pluginsFor } from './plugin-configs.js';
+import { backingIdentities, podIdentity, reachableIdentities } from './smi-outbound.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import type { ClusterConfig, OutboundTrafficMatch, ProxySnapshot } from './types.js';
 
@@ -17,10 +18,22 @@ export function outboundHostnames(svc: ServiceInfo, clientNamespace: string): st
   return svc.namespace === clientNamespace ? [svc.name, ...names] : names;
 }
 
-function clusterConfigFor(port: ServicePortInfo): ClusterConfig {
+/**
+ * The upstream cluster of a service port. With `reachable` (SMI mode), only endpoints whose pod holds
+ * a reachable identity are kept (FSM §2.5 intersects the service's endpoints with the allowed
+ * identities'). `ServiceIdentities` lists the identities of the kept endpoints' pods, so outbound mTLS
+ * can check the server holds one of them.
+ */
+function clusterConfigFor(catalog: Catalog, port: ServicePortInfo, reachable: ReadonlySet<string> | undefined): ClusterConfig {
   const Endpoints: ClusterConfig['Endpoints'] = {};
-  for (const ep of port.endpoints) Endpoints[hostPort(ep.ip, ep.port)] = { Weight: 100 };
-  return { Endpoints };
+  const identities = new Set<string>();
+  for (const ep of port.endpoints) {
+    const identity = podIdentity(catalog, port.namespace, ep.podName);
+    if (identity === undefined || (reachable && !reachable.has(identity))) continue;
+    Endpoints[hostPort(ep.ip, ep.port)] = { Weight: 100 };
+    identities.add(identity);
+  }
+  return { Endpoints, ServiceIdentities: [...identities].sort(byString) };
 }
 
 const PROTOCOL_ORDER: Record<AppProtocol, number> = { http: 0, grpc: 1, tcp: 2 };
@@ -49,8 +62,10 @@ export interface OutboundClient {
 }
 
 /**
- * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). All HTTP services
- * on one port share one match and the Host header picks the service (gRPC likewise, in a match of its
+ * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). With SMI, every
+ * mesh service keeps its match (so denied traffic is caught and refused, not sent out as egress), but
+ * only services backed by a reachable identity get routes and a cluster (traffic-policy.ts). All HTTP
+ * services on one port share one match and the Host header picks the service (gRPC likewise, in a match of its
  * own); each TCP service gets its own match, picked by destination IP.
  */
 export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySnapshot['Outbound'] {
@@ -58,8 +73,11 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
   const byPort = new Map<number, OutboundTrafficMatch[]>();
   const shared = new Map<string, OutboundTrafficMatch>(); // `${port}/${protocol}` → http or grpc match
   const ClustersConfigs: Record<string, ClusterConfig> = {};
+  // Depends only on the client identity, which is part of the section cache key (compile.ts).
+  const reachable = catalog.meshConfig.enablePermissiveTrafficPolicyMode ? undefined : reachableIdentities(catalog, identity);
   for (const svc of catalog.meshServices) {
     const rule = ruleName(svc.namespace, svc.name);
+    const destinationIdentities = reachable ? backingIdentities(catalog, svc) : undefined;
     for (const port of svc.ports) {
       let match: OutboundTrafficMatch;
       if (port.protocol === 'tcp') {
@@ -77,7 +95,13 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
       }
       if (svc.clusterIP) (match.DestinationIPRanges ??= {})[hostCidr(svc.clusterIP)] = null;
       const cluster = outboundClusterName(svc.namespace, svc.name, port.port);
-      const routes = routesFor(catalog, { direction: 'outbound', identity, service: port, cluster });
+      const routes = routesFor(catalog, {
+        direction: 'outbound',
+        identity,
+        service: port,
+        cluster,
+        ...(destinationIdentities ? { destinationIdentities } : {}),
+      });
       const plugins = pluginsFor(catalog, mounted[mountPointFor('outbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {
         match.TcpServiceRouteRules = { [rule]: { TargetClusters: routes.tcpTargets, ...(plugins ? { Plugins: plugins } : {}) } };
@@ -87,7 +111,7 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
         (match.HttpServiceRouteRules ??= {})[rule] = { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}) };
       }
       for (const c of referencedClusters(routes)) {
-        if (c === cluster) ClustersConfigs[c] = clusterConfigFor(port);
+        if (c === cluster) ClustersConfigs[c] = clusterConfigFor(catalog, port, reachable);
       }
     }
   }

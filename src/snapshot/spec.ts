@@ -22,6 +22,7 @@ export function buildSpec(catalog: Catalog, pod: Pod): ProxySnapshot['Spec'] {
       EnableAutoDefaultRoute: mc.enableAutoDefaultRoute,
       EnablePluginPolicy: mc.enablePluginPolicy,
     },
+    SidecarDisabledMTLS: mc.spec.sidecar?.['sidecarDisabledMTLS'] === true,
   };
 }
 

@@ -1,5 +1,7 @@
-/** Decides which routes a service port gets: permissive mode allows everyone, otherwise the SMI seam. */
+/** Decides which routes a service port gets: permissive mode allows everyone, otherwise SMI TrafficTargets. */
 import type { Catalog, ServicePortInfo } from '../catalog/types.js';
+import { inboundAccess } from './smi-inbound.js';
+import { reachableIdentities } from './smi-outbound.js';
 import type { RouteRule } from './types.js';
 
 export interface RouteQuery {
@@ -14,6 +16,10 @@ export interface RouteQuery {
   service: ServicePortInfo;
   /** the cluster allowed traffic goes to */
   cluster: string;
+  /** inbound: the port this pod receives the service port on (its targetPort) */
+  targetPort?: number;
+  /** outbound: identities of the pods backing the destination service (smi-outbound.ts backingIdentities) */
+  destinationIdentities?: readonly string[];
 }
 
 export interface ServiceRoutes {
@@ -21,6 +27,8 @@ export interface ServiceRoutes {
   http: RouteRule[];
   /** TCP: cluster → weight */
   tcpTargets: Record<string, number>;
+  /** inbound TCP with SMI: identities allowed to connect (TcpServiceRule.AllowedServices); absent means anyone */
+  tcpAllowedServices?: string[];
 }
 
 /** Permissive mode: one catch-all route to the service's cluster, with no AllowedServices (anyone). */
@@ -31,15 +39,30 @@ export function permissiveRoutes(cluster: string): ServiceRoutes {
   };
 }
 
+const NOTHING: () => ServiceRoutes = () => ({ http: [], tcpTargets: {} });
+
 /**
- * Routes granted by SMI TrafficTargets (with HTTPRouteGroup / TCPRoute rules) when permissive mode is
- * off. TODO(SMI): implement access.smi-spec.io/v1alpha3 TrafficTarget per fsm-design.md §2.5 (another
- * issue). Until then it grants nothing, so with permissive mode off every request is denied: the
- * traffic matches still exist, so the sidecar catches the traffic and refuses it instead of letting
- * it out as egress (fail closed).
+ * Routes granted by SMI TrafficTargets when permissive mode is off (security-rules.md §7,
+ * fsm-design.md §2.5). Inbound: exactly what TrafficTargets naming this proxy's identity as
+ * destination allow (smi-inbound.ts). Outbound: a catch-all route when some pod behind the service
+ * holds an identity this source may reach, nothing otherwise; enforcement is at the destination.
+ * A port nothing allows keeps its traffic match with no routes, so the sidecar catches the traffic
+ * and refuses it (403, or a closed connection) instead of letting it out as egress (fail closed).
  */
-export function applyTrafficTargets(_catalog: Catalog, _query: RouteQuery): ServiceRoutes {
-  return { http: [], tcpTargets: {} };
+export function applyTrafficTargets(catalog: Catalog, query: RouteQuery): ServiceRoutes {
+  if (query.direction === 'inbound') {
+    const access = inboundAccess(catalog, {
+      identity: query.identity,
+      service: query.service,
+      targetPort: query.targetPort ?? query.service.targetPort ?? query.service.port,
+      cluster: query.cluster,
+    });
+    if (query.service.protocol !== 'tcp') return { http: access.http, tcpTargets: {} };
+    const allowed = access.tcpAllowedServices;
+    return { http: [], tcpTargets: allowed.length > 0 ? { [query.cluster]: 100 } : {}, tcpAllowedServices: allowed };
+  }
+  const reachable = reachableIdentities(catalog, query.identity);
+  return (query.destinationIdentities ?? []).some((id) => reachable.has(id)) ? permissiveRoutes(query.cluster) : NOTHING();
 }
 
 export function routesFor(catalog: Catalog, query: RouteQuery): ServiceRoutes {

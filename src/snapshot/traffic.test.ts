@@ -101,7 +101,7 @@ test('port != targetPort: inbound keyed and listening on targetPort, hosts on th
   assert.equal(out.Port, 80);
   assert.deepEqual(out.DestinationIPRanges, { '10.96.0.10/32': null });
   assert.deepEqual(out.HttpServiceRouteRules!['web.app']!.RouteRules[0]!.TargetClusters, { 'app/web|80': 100 });
-  assert.deepEqual(client.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:8080': { Weight: 100 } } });
+  assert.deepEqual(client.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:8080': { Weight: 100 } }, ServiceIdentities: ['default.app'] });
   assert.deepEqual(client.Dns['web.app.svc.cluster.local'], { '80': ['10.0.0.2:8080'] });
 });
 
@@ -164,11 +164,11 @@ test('not-ready pods and pods without an IP are not endpoints', () => {
     service('app', 'idle', [{ name: 'http', port: 81 }], { app: 'idle' }),
   ];
   const s = snap(world);
-  assert.deepEqual(s.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:80': { Weight: 100 } } });
+  assert.deepEqual(s.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:80': { Weight: 100 } }, ServiceIdentities: ['default.app'] });
   assert.deepEqual(s.Dns['web.app.svc.cluster.local'], { '80': ['10.0.0.2:80'] });
   // A service without ready endpoints keeps its match and gets an empty cluster, but no DNS entry.
   assert.equal(s.Outbound.TrafficMatches['81']!.length, 1);
-  assert.deepEqual(s.Outbound.ClustersConfigs['app/idle|81'], { Endpoints: {} });
+  assert.deepEqual(s.Outbound.ClustersConfigs['app/idle|81'], { Endpoints: {}, ServiceIdentities: [] });
   assert.equal(s.Dns['idle.app.svc.cluster.local'], undefined);
   // The not-ready pod is still meshed, so it stays on the allow-list; the IP-less one cannot.
   assert.deepEqual(s.AllowedEndpoints, {
@@ -251,6 +251,7 @@ test('Spec, Metrics and Pod come from the MeshConfig, the namespace annotation a
     SidecarTimeout: 30,
     Traffic: { EnableEgress: false, HTTP1PerRequestLoadBalancing: false, HTTP2PerRequestLoadBalancing: true },
     FeatureFlags: { EnableSidecarActiveHealthChecks: false, EnableAutoDefaultRoute: false, EnablePluginPolicy: false },
+    SidecarDisabledMTLS: false,
   });
   assert.deepEqual(s.Pod, {
     Name: 'client',

@@ -4,7 +4,9 @@
  * `jq '.Chains."outbound-http"'` and PipyJS plugins reading `__service`, `__route`, `__cluster`
  * see what they see on FSM. It never contains a private key.
  *
- * Tessera additions are `Pod`, `Dns` and `PluginScripts`.
+ * Tessera additions are `Pod`, `Dns` and `PluginScripts`; for SMI (permissive mode off),
+ * `TcpServiceRule.AllowedServices`, `Inbound.UdpAllowed` and `Inbound.IdentityByIP`; and in every mode
+ * `ClusterConfig.ServiceIdentities`. Identities are FSM's `sa.ns` everywhere.
  */
 import type { MountPoint } from '../api/types.js';
 
@@ -18,7 +20,13 @@ export interface RouteRule {
   Methods?: string[];
   /** cluster name → weight */
   TargetClusters: Record<string, number>;
-  /** identities (`sa.ns`) allowed; absent means anyone */
+  /**
+   * Identities (`sa.ns`, sorted) allowed; absent means anyone (permissive mode). Inbound with SMI, a
+   * request is allowed when ANY route matching it (method, full-match path regex, header regexes)
+   * lists the caller's mTLS identity: FSM keys its route tree by identity (fsm-design.md §2.6), so a
+   * route that matches but does not list the caller must not hide a later one that does. A request
+   * no route allows gets 403.
+   */
   AllowedServices?: string[];
 }
 
@@ -37,6 +45,12 @@ export interface TcpServiceRule {
   TargetClusters: Record<string, number>;
   AllowedEgressTraffic?: boolean;
   Plugins?: Record<string, unknown>;
+  /**
+   * Inbound with SMI only (permissive mode off): identities (`sa.ns`, sorted) whose mTLS peers a
+   * TCPRoute lets connect to this port; anyone else's connection is closed. Empty (and TargetClusters
+   * empty) when no TrafficTarget allows the port. Absent means anyone (permissive mode, and outbound).
+   */
+  AllowedServices?: string[];
 }
 
 export interface InboundTrafficMatch {
@@ -65,6 +79,12 @@ export interface EndpointConfig {
 
 export interface ClusterConfig {
   Endpoints: Record<string, EndpointConfig>;
+  /**
+   * Outbound: the identities (`sa.ns`, sorted) of the pods behind `Endpoints`, in every mode. The
+   * outbound side originates mTLS and accepts the server only if its certificate holds one of them
+   * (FSM never checks, fsm-design.md §2.6). Always set by the compiler; empty when there are no endpoints.
+   */
+  ServiceIdentities?: string[];
   ConnectionSettings?: unknown;
   RetryPolicy?: unknown;
 }
@@ -97,6 +117,8 @@ export interface ProxySnapshot {
     SidecarTimeout: number;
     Traffic: { EnableEgress: boolean; HTTP1PerRequestLoadBalancing: boolean; HTTP2PerRequestLoadBalancing: boolean };
     FeatureFlags: { EnableSidecarActiveHealthChecks: boolean; EnableAutoDefaultRoute: boolean; EnablePluginPolicy: boolean };
+    /** FSM's `spec.sidecar.sidecarDisabledMTLS`: plaintext between sidecars (default false: mTLS on every mesh hop) */
+    SidecarDisabledMTLS: boolean;
   };
   Pod: ProxyIdentity;
   Inbound: {
@@ -104,6 +126,19 @@ export interface ProxySnapshot {
     TrafficMatches: Record<string, InboundTrafficMatch>;
     /** cluster → { 'ip:port' → weight } */
     ClustersConfigs: Record<string, Record<string, number>>;
+    /**
+     * SMI mode only (UDPRoute rules): the pod's own UDP port (where the app listens, i.e. the Service's
+     * targetPort) → identities (`sa.ns`, sorted) whose pods may send datagrams to it. UDP carries no
+     * certificate, so the sidecar maps the datagram's source address to an identity with
+     * `IdentityByIP` and forwards only what this allows. A port not listed gets nothing forwarded;
+     * absent means no UDP at all (permissive mode does not forward UDP either).
+     */
+    UdpAllowed?: Record<string, string[]>;
+    /**
+     * Present with `UdpAllowed`: pod IP → identity (`sa.ns`) of every live meshed pod holding an
+     * identity listed there. An IP two live pods claim is left out (it cannot be attributed).
+     */
+    IdentityByIP?: Record<string, string>;
   };
   Outbound: {
     /** keyed by service port */

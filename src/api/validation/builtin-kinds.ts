@@ -3,3 +3,4 @@ import './core.js';
 import './apps.js';
 import './mesh-config.js';
 import './plugin.js';
+import './smi.js';

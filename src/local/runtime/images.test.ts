@@ -143,11 +143,11 @@ describe('checkPodImages', () => {
   });
 
   it('lets later issues register runtimes', () => {
-    const p: PodShape = { spec: { containers: [{ name: 'pipy', image: 'flomesh/pipy:latest' }] } };
+    const p: PodShape = { spec: { containers: [{ name: 'later', image: 'example/later-runtime:1' }] } };
     assert.throws(() => checkPodImages(p));
     registerImageRuntime({
-      name: 'test-pipy',
-      matches: (image) => imageName(image) === 'flomesh/pipy',
+      name: 'test-later',
+      matches: (image) => imageName(image) === 'example/later-runtime',
       command: () => ({ command: 'true', args: [], env: {}, readiness: { kind: 'started' } }),
     });
     checkPodImages(p);

@@ -1,6 +1,7 @@
 /** The local pod runtime (our kubelet): runs pods' containers as local processes. The only way into this folder. */
 export { startSupervisor, type Supervisor, type SupervisorOptions } from './supervisor.js';
 export { checkPodImages, registerImageRuntime, runtimeFor, imageRuntimeNames } from './images.js';
+import './pipy-runtime.js'; // registers the flomesh/pipy image runtime
 export { reapStale, isOurs } from './reap.js';
 export { APP_ADDRESS_ANNOTATION } from './pod-runner.js';
 export { SIDECAR_IMAGE, CONTROLLER_IMAGE, SIDECAR_CONTAINER, imageName } from './builtin-runtimes.js';

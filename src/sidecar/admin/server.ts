@@ -1,13 +1,19 @@
 /**
  * The admin server (FSM's port 15000): /config_dump (the applied snapshot; it never holds a private
- * key), /ready, /stats/prometheus and /metrics, /listeners, /clusters, and POST /quitquitquit.
+ * key), /certs (the workload certificate: identity, issuer, expiry), /ready, /stats/prometheus and
+ * /metrics, /listeners, /clusters, and POST /quitquitquit.
  */
 import { createServer, type Server } from 'node:http';
 import type { SidecarMetrics } from '../observability/metrics.js';
 import type { Runtime } from '../runtime.js';
+import type { CertificateInfo } from '../identity/index.js';
 
 export interface AdminDeps {
   runtime: () => Runtime | undefined;
+  /** ready to serve: a snapshot applied and, with mTLS on, a workload certificate */
+  ready: () => boolean;
+  /** the workload certificate (no private key), or undefined */
+  certificate: () => CertificateInfo | undefined;
   metrics: SidecarMetrics;
   listeners: () => string[];
   status: () => Record<string, unknown>;
@@ -26,11 +32,21 @@ export function createAdminServer(deps: AdminDeps): Server {
     };
     const rt = deps.runtime();
     switch (path) {
-      case '/config_dump':
+      case '/config_dump': {
         if (!rt) return text(503, 'no configuration applied yet\n');
-        return json(200, { ...rt.snapshot, Version: rt.version });
+        // FSM's config.json carries the certificate too; ours shows it without the private key
+        const cert = deps.certificate();
+        const certificate = cert
+          ? { CommonName: cert.commonName, SpiffeID: cert.spiffeId, SerialNumber: cert.serialNumber, Expiration: cert.notAfter, CertChain: cert.certChain, TrustedRoots: cert.trustedRoots }
+          : null;
+        return json(200, { ...rt.snapshot, Certificate: certificate, Version: rt.version });
+      }
+      case '/certs': {
+        const cert = deps.certificate();
+        return cert ? json(200, cert) : text(404, 'no workload certificate yet\n');
+      }
       case '/ready':
-        return rt ? text(200, 'LIVE\n') : text(503, 'NOT READY\n');
+        return deps.ready() ? text(200, 'LIVE\n') : text(503, 'NOT READY\n');
       case '/stats/prometheus':
       case '/metrics':
         void deps.metrics.text().then((m) => text(200, m, deps.metrics.contentType));

@@ -43,6 +43,8 @@ export interface RoutedCluster {
   endpoints: readonly string[];
   /** endpoints of a service outside the mesh, reached without a sidecar on the far side */
   egress: boolean;
+  /** identities (`sa.ns`) the endpoints hold; a mesh upstream must prove one of them over mTLS */
+  identities?: readonly string[];
 }
 
 /** Why routing found nothing; decides the default module's answer. */
@@ -88,8 +90,8 @@ export interface TcpContext {
   upstream: string | undefined;
   /** set by the module that took over the connection */
   handled: boolean;
-  /** Pipes the client connection to `endpoint` (`ip:port`); resolves when both sides closed. */
-  pipeTo(endpoint: string): Promise<void>;
+  /** Pipes the client connection to `endpoint` (`ip:port`), over mTLS when identities are given. */
+  pipeTo(endpoint: string, identities?: readonly string[]): Promise<void>;
   /** Closes the client connection (reset). */
   reject(reason: string): void;
 }

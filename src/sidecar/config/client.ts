@@ -16,6 +16,8 @@ export interface StreamClientOptions {
   currentVersion: () => string | undefined;
   /** applies a snapshot; resolves to an error message to NACK, or undefined to ACK */
   apply: (version: string, snapshot: ProxySnapshot) => Promise<string | undefined>;
+  /** the mesh's trust bundle (sent on connect and whenever roots change) */
+  onTrust?: (trust: { bundle: string[]; activeRoot: string }) => void;
 }
 
 export class StreamClient {
@@ -83,6 +85,14 @@ export class StreamClient {
       if (line.startsWith(':')) continue;
       if (line.startsWith('event:')) event = line.slice(6).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (event === 'trust' && data.length > 0) {
+      try {
+        this.opts.onTrust?.(JSON.parse(data.join('\n')) as { bundle: string[]; activeRoot: string });
+      } catch (err) {
+        this.opts.log.warn('bad trust event', { error: (err as Error).message });
+      }
+      return;
     }
     if (event !== 'snapshot' || data.length === 0) return;
     let version = '';

@@ -5,6 +5,7 @@
  * retried once on a fresh connection when its body can be sent again.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { MeshError } from '../../lib/errors.js';
 import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import { PushBody } from '../http/push-body.js';
@@ -22,6 +23,8 @@ export interface PoolOptions {
   /** how long an idle connection is kept (shorter than typical server keep-alive timeouts) */
   idleMs: number;
   maxIdle: number;
+  /** mTLS to another sidecar: fresh options per connection (the certificate may have been renewed) */
+  tls?: () => ConnectionOptions | undefined;
 }
 
 interface Pending {
@@ -172,12 +175,21 @@ export class Pool {
 
   private connect(): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const s = netConnect({
+      const base = {
         host: this.opts.host,
         port: this.opts.port,
         noDelay: true,
         ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-      });
+      };
+      let tls: ConnectionOptions | undefined;
+      if (this.opts.tls) {
+        tls = this.opts.tls();
+        if (!tls) {
+          reject(new MeshError('MESH_ERR_UPSTREAM', `no workload certificate yet for mTLS to ${this.name}`));
+          return;
+        }
+      }
+      const s: Socket = tls ? tlsConnect({ ...base, ...tls }) : netConnect(base);
       const timer = setTimeout(() => {
         s.destroy();
         reject(new MeshError('MESH_ERR_TIMEOUT', `connect to ${this.name} timed out`));
@@ -186,7 +198,7 @@ export class Pool {
         clearTimeout(timer);
         reject(new MeshError('MESH_ERR_UPSTREAM', `upstream ${this.name} failed: ${(err as { code?: string }).code ?? err.message}`, { cause: err }));
       });
-      s.once('connect', () => {
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         const c = new Connection(s, this);

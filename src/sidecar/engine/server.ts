@@ -18,6 +18,7 @@ import { kTunnel, type Tunnelable } from '../modules/index.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
+import { acceptInbound, type InboundSecurity } from './mtls.js';
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, statusLine, type Framing } from './wire.js';
 
 export interface HttpEngineOptions {
@@ -33,11 +34,15 @@ export interface HttpEngineOptions {
   log: SidecarLog;
   /** idle timeout of a client connection */
   timeoutMs: number;
+  /** inbound listeners: mTLS termination and the plaintext policy */
+  security?: InboundSecurity;
 }
 
 export function createHttpEngine(opts: HttpEngineOptions): Server {
   return createServer({ noDelay: true }, (socket) => {
-    new ServerConnection(socket, opts);
+    acceptInbound(socket, opts.security, opts.log, (s, identity) => {
+      new ServerConnection(s, opts, identity);
+    });
   });
 }
 
@@ -70,6 +75,8 @@ class ServerConnection {
   constructor(
     private readonly socket: Socket,
     private readonly opts: HttpEngineOptions,
+    /** the peer's identity from its verified certificate, if it presented one */
+    private readonly peerIdentity: string | undefined,
   ) {
     const p = new HTTPParser();
     p.initialize(HTTPParser.REQUEST, {}, MAX_HEADER_SIZE, 0);
@@ -133,7 +140,7 @@ class ServerConnection {
       this.opts.direction,
       this.opts.mountPoint,
       { method: methodName, path, authority, headers: map, httpVersion, rawHeaders: raw, body },
-      { address: s.remoteAddress ?? '', port: s.remotePort ?? 0, identity: undefined },
+      { address: s.remoteAddress ?? '', port: s.remotePort ?? 0, identity: this.peerIdentity },
       { address: s.localAddress ?? '', port: s.localPort ?? 0 },
       upgrade,
     );
@@ -333,8 +340,8 @@ class ServerConnection {
   private async runUpgrade(ex: Exchange, rest: Buffer): Promise<void> {
     const s = this.socket;
     const ctx = ex.ctx;
-    (ctx as RequestContext & Tunnelable)[kTunnel] = async (endpoint) => {
-      const upstream = await this.opts.upstream.openTunnel(endpoint, ctx.request);
+    (ctx as RequestContext & Tunnelable)[kTunnel] = async (endpoint, identities) => {
+      const upstream = await this.opts.upstream.openTunnel(endpoint, ctx.request, identities);
       if (rest.length > 0) upstream.write(rest);
       s.on('error', () => upstream.destroy());
       upstream.on('error', () => s.destroy());

@@ -5,6 +5,7 @@ import type { MountPoint } from '../../api/types.js';
 import type { Direction, RouteMiss, TcpContext } from '../chain/types.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { acceptInbound, type InboundSecurity } from '../engine/mtls.js';
 
 export interface TcpEngineOptions {
   direction: Direction;
@@ -14,15 +15,20 @@ export interface TcpEngineOptions {
   log: SidecarLog;
   /** the destination when the listener stands for one upstream (inbound: the local port) */
   target: (socket: Socket) => { host: string; port: number };
+  /** inbound listeners: mTLS termination and the plaintext policy */
+  security?: InboundSecurity;
 }
 
 export function createTcpEngine(opts: TcpEngineOptions): Server {
-  return createServer((socket) => {
-    const target = opts.target(socket);
-    void runTcpChain(opts, socket, target, Buffer.alloc(0), {
-      address: socket.remoteAddress ?? '',
-      port: socket.remotePort ?? 0,
-      local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+  return createServer((raw) => {
+    acceptInbound(raw, opts.security, opts.log, (socket, identity) => {
+      const target = opts.target(raw);
+      void runTcpChain(opts, socket, target, Buffer.alloc(0), {
+        address: raw.remoteAddress ?? '',
+        port: raw.remotePort ?? 0,
+        identity,
+        local: { address: raw.localAddress ?? '', port: raw.localPort ?? 0 },
+      });
     });
   });
 }
@@ -36,7 +42,7 @@ export async function runTcpChain(
   client: Duplex,
   target: { host: string; port: number },
   head: Buffer,
-  peer: { address: string; port: number; local: { address: string; port: number } },
+  peer: { address: string; port: number; identity?: string | undefined; local: { address: string; port: number } },
   onEstablished?: () => void,
   onRejected?: (reason: string) => void,
 ): Promise<void> {
@@ -44,7 +50,7 @@ export async function runTcpChain(
   const ctx: TcpContext = {
     direction: opts.direction,
     mountPoint: opts.mountPoint,
-    source: { address: peer.address, port: peer.port, identity: undefined },
+    source: { address: peer.address, port: peer.port, identity: peer.identity },
     local: peer.local,
     target,
     cluster: undefined,
@@ -52,10 +58,10 @@ export async function runTcpChain(
     routeMiss: undefined as RouteMiss | undefined,
     upstream: undefined,
     handled: false,
-    pipeTo: async (endpoint) => {
+    pipeTo: async (endpoint, identities) => {
       let upstream: Socket;
       try {
-        upstream = await opts.upstream.connectTcp(endpoint);
+        upstream = await opts.upstream.connectTcp(endpoint, identities);
       } catch (err) {
         opts.log.warn('tcp upstream failed', { upstream: endpoint, error: (err as Error).message });
         if (onRejected) onRejected(`upstream ${endpoint} unreachable`);

@@ -14,6 +14,8 @@ export interface ModuleEnv {
   readonly metrics: SidecarMetrics;
   /** namespaces that have services, to tell an unknown mesh name from an external host */
   readonly namespaces: ReadonlySet<string>;
+  /** mTLS between sidecars is on (FSM's sidecarDisabledMTLS is false) */
+  readonly mtls: boolean;
 }
 
 /** Builds a module for one snapshot; null means "nothing to do under this snapshot" (elided). */

@@ -28,6 +28,10 @@ export function outboundHttpRouting(env: ModuleEnv): HttpModule {
 export function inboundHttpRouting(env: ModuleEnv): HttpModule {
   const { tables } = env;
   return function inboundHttpRouting(ctx, next) {
+    // The app learns who called only from the verified certificate; a header the caller set is dropped.
+    const headers = ctx.request.headers;
+    if (ctx.source.identity) headers['serviceidentity'] = ctx.source.identity;
+    else delete headers['serviceidentity'];
     const t = tables.inbound.get(ctx.local.port);
     if (t) {
       const a = parseAuthority(ctx.request.authority);
@@ -41,9 +45,11 @@ export function inboundHttpRouting(env: ModuleEnv): HttpModule {
 
 function selectRoute(ctx: HttpContext, rule: CompiledServiceRule, env: ModuleEnv): void {
   ctx.service = rule.service;
-  const r = findRoute(rule, ctx.request.method, ctx.request.path, ctx.request.headers);
-  if (!r) {
-    ctx.routeMiss = 'no-route';
+  // inbound, SMI's AllowedServices are checked against the identity proven by certificate
+  const identity = ctx.direction === 'inbound' ? ctx.source.identity : null;
+  const r = findRoute(rule, ctx.request.method, ctx.request.path, ctx.request.headers, identity);
+  if (r === undefined || r === 'denied') {
+    ctx.routeMiss = r === 'denied' ? 'denied' : 'no-route';
     return;
   }
   ctx.route = r.rule;

@@ -5,6 +5,7 @@
 import { nextEndpoint, parseAuthority, resolveService } from '../routing/index.js';
 import type { TcpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
+import { expectedIdentities } from './http-load-balancing.js';
 
 export function inboundTcpRouting(env: ModuleEnv): TcpModule {
   return function inboundTcpRouting(ctx, next) {
@@ -12,6 +13,10 @@ export function inboundTcpRouting(env: ModuleEnv): TcpModule {
     const rule = t ? [...t.tcp.values()][0] : undefined;
     if (rule) {
       ctx.service = rule.service;
+      if (rule.allowed && !(ctx.source.identity !== undefined && rule.allowed.includes(ctx.source.identity))) {
+        ctx.routeMiss = 'denied'; // SMI TCPRoute: only the listed identities, proven by certificate
+        return next();
+      }
       const name = rule.pickCluster();
       const c = name ? env.tables.clusters.get(name) : undefined;
       if (c) ctx.cluster = c.routed;
@@ -74,10 +79,15 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
       cursor.set(c.name, i + 1);
     }
     if (!endpoint) return next();
+    const identities = expectedIdentities(ctx, env);
+    if (identities === null) {
+      env.log.error('no identity known for a mesh cluster; refusing to connect without verifying the server', { cluster: c.name });
+      return next();
+    }
     ctx.upstream = endpoint;
     ctx.handled = true;
     env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, ctx.service?.name ?? c.name);
-    await ctx.pipeTo(endpoint);
+    await ctx.pipeTo(endpoint, identities);
   };
 }
 

@@ -2,4 +2,4 @@
 export { buildTables, nextEndpoint } from './tables.js';
 export type { ClusterTable, CompiledRoute, CompiledServiceRule, PortTable, RoutingTables } from './tables.js';
 export { findRoute, findServiceRule, parseAuthority, resolveService } from './lookup.js';
-export type { Authority } from './lookup.js';
+export type { Authority, RouteChoice } from './lookup.js';

@@ -33,7 +33,17 @@ export function findServiceRule(t: PortTable, a: Authority, port: number): Compi
   return t.hosts.get(`${a.host}:${port}`) ?? t.hosts.get(a.host);
 }
 
-export function findRoute(rule: CompiledServiceRule, method: string, path: string, headers: HeaderMap): CompiledRoute | undefined {
+/** The route a request takes, or `denied` when routes match but none lets `identity` in. */
+export type RouteChoice = CompiledRoute | 'denied' | undefined;
+
+/**
+ * The first route matching method, path and headers whose AllowedServices (if any) lists the
+ * caller. With SMI a request is allowed when ANY matching route lists the caller's identity
+ * (FSM keys its route tree by identity), so a matching route that does not list the caller must not
+ * hide a later one that does. Pass `identity: null` to ignore AllowedServices (outbound).
+ */
+export function findRoute(rule: CompiledServiceRule, method: string, path: string, headers: HeaderMap, identity: string | undefined | null = null): RouteChoice {
+  let denied = false;
   for (const r of rule.routes) {
     if (r.methods && !r.methods.has(method)) continue;
     if (!r.matchPath(path)) continue;
@@ -45,9 +55,15 @@ export function findRoute(rule: CompiledServiceRule, method: string, path: strin
         break;
       }
     }
-    if (ok) return r;
+    if (!ok) continue;
+    const allowed = r.rule.AllowedServices;
+    if (identity !== null && allowed && !(identity !== undefined && allowed.includes(identity))) {
+      denied = true;
+      continue;
+    }
+    return r;
   }
-  return undefined;
+  return denied ? 'denied' : undefined;
 }
 
 /**

@@ -29,7 +29,15 @@ export interface PortTable {
   /** when the port serves exactly one service, requests with an unknown Host still reach it (inbound) */
   only: CompiledServiceRule | undefined;
   /** tcp: rule by name */
-  tcp: Map<string, { service: { name: string; namespace: string; port: number }; pickCluster: () => string | undefined; plugins?: Record<string, unknown> }>;
+  tcp: Map<string, TcpRule>;
+}
+
+export interface TcpRule {
+  service: { name: string; namespace: string; port: number };
+  pickCluster: () => string | undefined;
+  plugins?: Record<string, unknown>;
+  /** SMI: identities allowed to connect; absent means anyone in the mesh */
+  allowed?: readonly string[];
 }
 
 export interface RoutingTables {
@@ -53,16 +61,16 @@ export interface ClusterTable {
 
 export function buildTables(s: ProxySnapshot): RoutingTables {
   const clusters = new Map<string, ClusterTable>();
-  const addCluster = (name: string, weights: Record<string, number>, egress: boolean): void => {
+  const addCluster = (name: string, weights: Record<string, number>, egress: boolean, identities?: readonly string[]): void => {
     const endpoints = Object.keys(weights).sort();
     const ring = weightedRing(endpoints.map((ep) => [ep, Math.max(1, Math.min(100, Math.round((weights[ep] ?? 0) / 10)))]));
-    clusters.set(name, { name, endpoints, ring, next: 0, routed: { name, endpoints, egress } });
+    clusters.set(name, { name, endpoints, ring, next: 0, routed: identities ? { name, endpoints, egress, identities } : { name, endpoints, egress } });
   };
   for (const [name, eps] of Object.entries(s.Inbound.ClustersConfigs)) addCluster(name, eps, false);
   for (const [name, cfg] of Object.entries(s.Outbound.ClustersConfigs)) {
     const weights: Record<string, number> = {};
     for (const [ep, e] of Object.entries(cfg.Endpoints)) weights[ep] = e.Weight;
-    addCluster(name, weights, false);
+    addCluster(name, weights, false, (cfg as { ServiceIdentities?: string[] }).ServiceIdentities);
   }
 
   const inbound = new Map<number, PortTable>();
@@ -127,18 +135,19 @@ function addHttpRules(
 
 function addTcpRules(
   t: PortTable,
-  rules: Record<string, { TargetClusters: Record<string, number>; Plugins?: Record<string, unknown> }> | undefined,
+  rules: Record<string, { TargetClusters: Record<string, number>; Plugins?: Record<string, unknown>; AllowedServices?: string[] }> | undefined,
   port: number,
   clusters: Map<string, ClusterTable>,
 ): void {
   if (!rules) return;
   for (const [ruleName, rule] of Object.entries(rules)) {
     const { namespace } = splitRuleName(ruleName);
-    const entry: PortTable['tcp'] extends Map<string, infer V> ? V : never = {
+    const entry: TcpRule = {
       service: { name: ruleName, namespace, port },
       pickCluster: weightedPicker(rule.TargetClusters, clusters),
     };
     if (rule.Plugins) entry.plugins = rule.Plugins;
+    if (rule.AllowedServices) entry.allowed = rule.AllowedServices;
     t.tcp.set(ruleName, entry);
   }
 }
@@ -149,7 +158,8 @@ function compileRoute(rule: RouteRule, clusters: Map<string, ClusterTable>): Com
     rule,
     methods,
     matchPath: pathMatcher(rule),
-    headers: Object.entries(rule.Headers ?? {}).map(([k, v]) => [k.toLowerCase(), new RegExp(v)]),
+    // SMI header matches are full matches (security-rules.md §7), like paths
+    headers: Object.entries(rule.Headers ?? {}).map(([k, v]) => [k.toLowerCase(), new RegExp(`^(?:${v})$`)]),
     pickCluster: weightedPicker(rule.TargetClusters, clusters),
   };
 }

@@ -161,7 +161,8 @@ export function worldResources(a: Addresses, opts: WorldOptions = {}): Resource[
     namespace(`${MESH}-system`),
     meshedNamespace(NS),
     namespace('ext'),
-    meshConfig({ featureFlags: { enablePluginPolicy: opts.plugins ?? false } }, MESH),
+    // these suites exercise the data path in plaintext; mTLS has its own suite (mtls.test.ts)
+    meshConfig({ featureFlags: { enablePluginPolicy: opts.plugins ?? false }, sidecar: { sidecarDisabledMTLS: true } }, MESH),
     ...[a.client, a.echoA, echoB, a.down, a.ext].map(podResource),
     service(NS, 'echo', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'echo' }),
     service(NS, 'other', [{ name: 'http', port: 80, targetPort: 8080 }], { member: 'a' }),
@@ -236,6 +237,7 @@ export async function startSidecar(tracker: Tracker, cp: FakeControlPlane, p: Po
   const sidecar = new Sidecar({
     podName: p.name,
     podNamespace: p.namespace,
+    serviceAccount: p.name.replace(/-\d+$/, ''),
     podIP: p.podIP,
     localIP: p.localIP,
     uuid: p.uuid,

@@ -1,9 +1,13 @@
 /**
- * Forwards requests to endpoints (`ip:port`) over keep-alive connection pools (one per endpoint,
- * see engine/client.ts), opens Upgrade tunnels and raw TCP connections. Outgoing loopback
+ * Forwards requests to endpoints (`ip:port`) over keep-alive connection pools (one per endpoint and
+ * expected identity set, see engine/client.ts), opens Upgrade tunnels and raw TCP connections.
+ * Connections to other sidecars are mTLS: we present our workload certificate and accept the
+ * server only if it proves one of the destination service's identities. Outgoing loopback
  * connections leave from the pod's own address, so the far side can tell which pod called.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { meshServerIdentityCheck, parseServiceIdentity } from '../../identity/index.js';
 import { MeshError } from '../../lib/errors.js';
 import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
@@ -16,14 +20,20 @@ export interface UpstreamOptions {
   timeoutMs: number;
   /** idle keep-alive connections kept per endpoint */
   maxIdle?: number;
+  /** our certificate and trusted roots, for mTLS to other sidecars */
+  tls?: () => SecureContext | undefined;
 }
+
+/** The identities a mesh upstream must prove; undefined means plaintext (the app, or outside the mesh). */
+export type ExpectedIdentities = readonly string[] | undefined;
 
 export class UpstreamClient {
   private readonly pools = new Map<string, Pool>();
   constructor(private readonly opts: UpstreamOptions) {}
 
-  private pool(endpoint: string): Pool {
-    let p = this.pools.get(endpoint);
+  private pool(endpoint: string, identities: ExpectedIdentities): Pool {
+    const key = identities ? `${endpoint}#${identities.join(',')}` : endpoint;
+    let p = this.pools.get(key);
     if (!p) {
       const [host, port] = splitEndpoint(endpoint);
       const loopback = host.startsWith('127.');
@@ -36,57 +46,63 @@ export class UpstreamClient {
         idleMs: 4_000,
         maxIdle: this.opts.maxIdle ?? 256,
         ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
+        ...(identities ? { tls: () => this.tlsOptions(identities) } : {}),
       });
-      this.pools.set(endpoint, p);
+      this.pools.set(key, p);
     }
     return p;
   }
 
+  private tlsOptions(identities: readonly string[]): ConnectionOptions | undefined {
+    const secureContext = this.opts.tls?.();
+    if (!secureContext) return undefined;
+    return {
+      secureContext,
+      rejectUnauthorized: true,
+      checkServerIdentity: meshServerIdentityCheck(identities.map((i) => parseServiceIdentity(i))),
+    };
+  }
+
   /** Sends one request; resolves once the response head has arrived (the body streams after). */
-  request(endpoint: string, head: RequestHead, body: Body | Buffer | null): Promise<HttpResponse> {
-    return this.pool(endpoint).request(head, body);
+  request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities): Promise<HttpResponse> {
+    return this.pool(endpoint, identities).request(head, body);
   }
 
   /**
-   * Opens a raw connection to `endpoint` and writes `head` as an HTTP/1.1 request head: used for
+   * Opens a connection to `endpoint` and writes `head` as an HTTP/1.1 request head: used for
    * Upgrade (WebSocket) requests, whose bytes are then piped both ways.
    */
-  openTunnel(endpoint: string, head: RequestHead): Promise<Socket> {
-    const [host, port] = splitEndpoint(endpoint);
-    return new Promise((resolve, reject) => {
-      const loopback = host.startsWith('127.');
-      const s = netConnect({
-        host,
-        port,
-        ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-      });
-      const onError = (err: Error): void => reject(upstreamError(endpoint, err));
-      s.once('error', onError);
-      s.setTimeout(Math.min(this.opts.timeoutMs, 10_000), () => s.destroy(new MeshError('MESH_ERR_TIMEOUT', `connect to ${endpoint} timed out`)));
-      s.once('connect', () => {
-        s.setTimeout(0);
-        s.off('error', onError);
-        let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
-        for (const [k, v] of Object.entries(head.headers)) {
-          if (v === undefined) continue;
-          for (const one of Array.isArray(v) ? v : [v]) text += `${k}: ${one}\r\n`;
-        }
-        s.write(`${text}\r\n`);
-        resolve(s);
-      });
-    });
+  async openTunnel(endpoint: string, head: RequestHead, identities?: ExpectedIdentities): Promise<Socket> {
+    const s = await this.connectTcp(endpoint, identities);
+    let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
+    for (const [k, v] of Object.entries(head.headers)) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) text += `${k}: ${one}\r\n`;
+    }
+    s.write(`${text}\r\n`);
+    return s;
   }
 
-  /** Opens a plain TCP connection to `endpoint`. */
-  connectTcp(endpoint: string): Promise<Socket> {
+  /** Opens a byte stream to `endpoint` (mTLS when identities are given). */
+  connectTcp(endpoint: string, identities?: ExpectedIdentities): Promise<Socket> {
     const [host, port] = splitEndpoint(endpoint);
     return new Promise((resolve, reject) => {
       const loopback = host.startsWith('127.');
-      const s = netConnect({ host, port, ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
+      const base = { host, port, ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) };
+      let tls: ConnectionOptions | undefined;
+      if (identities) {
+        tls = this.tlsOptions(identities);
+        if (!tls) {
+          reject(new MeshError('MESH_ERR_UPSTREAM', `no workload certificate yet for mTLS to ${endpoint}`));
+          return;
+        }
+      }
+      const s: Socket = tls ? tlsConnect({ ...base, ...tls }) : netConnect(base);
       const onError = (err: Error): void => reject(upstreamError(endpoint, err));
       s.once('error', onError);
-      s.setTimeout(Math.min(this.opts.timeoutMs, 10_000), () => s.destroy(new MeshError('MESH_ERR_TIMEOUT', `connect to ${endpoint} timed out`)));
-      s.once('connect', () => {
+      s.setTimeout(Math.min(this.opts.timeoutMs, 10_000));
+      s.once('timeout', () => s.destroy(new MeshError('MESH_ERR_TIMEOUT', `connect to ${endpoint} timed out`)));
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         s.setTimeout(0);
         s.off('error', onError);
         resolve(s);
@@ -96,9 +112,9 @@ export class UpstreamClient {
 
   /** Closes pools for endpoints not in `keep` (after a snapshot change). */
   retain(keep: ReadonlySet<string>): void {
-    for (const [ep, p] of this.pools) {
-      if (!keep.has(ep)) {
-        this.pools.delete(ep);
+    for (const [key, p] of this.pools) {
+      if (!keep.has(key.split('#')[0]!)) {
+        this.pools.delete(key);
         p.close();
       }
     }

@@ -1,0 +1,121 @@
+/**
+ * The mesh's certificate authority as the control plane runs it: the root lives in the Secret
+ * `<mesh>-ca-bundle` (`ca.crt`, `private.key`) so the seed's openssl commands read it; roots still
+ * trusted live in the ConfigMap `<mesh>-ca-trust-bundle`. Deleting the Secret and restarting the
+ * control plane rotates the root: the new root joins the stored bundle, sidecars trust both and
+ * reissue, and the old root is retired once every proxy holds a certificate from the new one.
+ */
+import type { ConfigMap, Resource, Secret } from '../api/types.js';
+import { isMeshError } from '../lib/errors.js';
+import {
+  TrustBundle,
+  loadOrCreateCa,
+  meshSystemNamespace,
+  parseServiceIdentity,
+  reconcileTrustBundle,
+  signWorkloadCsr,
+  trustBundleConfigMapName,
+  trustBundleFromConfigMap,
+  trustBundleToConfigMap,
+  type CertificateAuthority,
+  type IssuedCertificate,
+  type SecretStore,
+} from '../identity/index.js';
+import type { MeshApi } from '../local/api-contract.js';
+
+export interface TrustState {
+  /** every root sidecars must trust, PEM, active root first */
+  bundle: string[];
+  /** SHA-256 fingerprint of the root that signs new certificates */
+  activeRoot: string;
+}
+
+function secretStore(api: MeshApi): SecretStore {
+  return {
+    async get(namespace, name) {
+      try {
+        return (await api.get('Secret', name, namespace)) as Secret;
+      } catch (e) {
+        if (isMeshError(e) && e.code === 'MESH_ERR_NOT_FOUND') return undefined;
+        throw e;
+      }
+    },
+    async create(secret) {
+      await api.apply([{ source: 'control-plane', index: 1, line: 1, object: secret as unknown as Record<string, unknown> }], {});
+      return secret;
+    },
+  };
+}
+
+export class MeshIdentity {
+  private bundle: TrustBundle;
+  /** proxy uuid → fingerprint of the root that issued its current certificate */
+  private readonly issuedBy = new Map<string, string>();
+
+  private constructor(
+    private readonly api: MeshApi,
+    private readonly meshName: string,
+    private readonly ca: CertificateAuthority,
+    bundle: TrustBundle,
+  ) {
+    this.bundle = bundle;
+  }
+
+  /** Loads or creates the CA, and reconciles the stored trust bundle with it. */
+  static async start(api: MeshApi, meshName: string): Promise<{ identity: MeshIdentity; created: boolean }> {
+    const { ca, created } = await loadOrCreateCa(secretStore(api), { meshName });
+    let stored: ConfigMap | undefined;
+    try {
+      stored = (await api.get('ConfigMap', trustBundleConfigMapName(meshName), meshSystemNamespace(meshName))) as ConfigMap;
+    } catch (e) {
+      if (!(isMeshError(e) && e.code === 'MESH_ERR_NOT_FOUND')) throw e;
+    }
+    const bundle = reconcileTrustBundle(trustBundleFromConfigMap(stored), ca.certificatePem, new Date());
+    const identity = new MeshIdentity(api, meshName, ca, bundle);
+    await identity.persistBundle();
+    return { identity, created };
+  }
+
+  get trust(): TrustState {
+    return { bundle: this.bundle.pems(), activeRoot: this.activeFingerprint };
+  }
+
+  private get activeFingerprint(): string {
+    return TrustBundle.fromPem(this.ca.certificatePem).roots[0]!.fingerprint;
+  }
+
+  /** Signs a proxy's CSR for the identity the control plane authenticated (never one the CSR claims). */
+  async sign(uuid: string, csrPem: string, identity: string, ttlMs: number, sans: string[]): Promise<IssuedCertificate> {
+    const issued = await signWorkloadCsr(this.ca, csrPem, { identity: parseServiceIdentity(identity), sans, ttlMs });
+    this.issuedBy.set(uuid, this.activeFingerprint);
+    return issued;
+  }
+
+  /**
+   * Retires roots no proxy depends on any more: once every live proxy holds a certificate from the
+   * active root, older roots leave the bundle. Returns true when the bundle changed.
+   */
+  async retireOldRoots(liveProxies: readonly string[]): Promise<boolean> {
+    if (this.bundle.pems().length <= 1) return false;
+    const active = this.activeFingerprint;
+    if (liveProxies.some((uuid) => this.issuedBy.get(uuid) !== active)) return false;
+    this.bundle = TrustBundle.fromPem(this.ca.certificatePem);
+    await this.persistBundle();
+    return true;
+  }
+
+  /** Drops proxies that are gone from the issuance record. */
+  forget(alive: ReadonlySet<string>): void {
+    for (const uuid of this.issuedBy.keys()) if (!alive.has(uuid)) this.issuedBy.delete(uuid);
+  }
+
+  private async persistBundle(): Promise<void> {
+    const cm = trustBundleToConfigMap(this.bundle, { meshName: this.meshName }) as Resource;
+    await this.api.apply([{ source: 'control-plane', index: 1, line: 1, object: cm as unknown as Record<string, unknown> }], {});
+  }
+}
+
+/** One SSE event carrying the trust bundle. */
+export function trustEvent(t: TrustState): string {
+  return `event: trust\ndata: ${JSON.stringify(t)}\n\n`;
+}

@@ -1,0 +1,111 @@
+/**
+ * Inbound mTLS: the first byte of a connection says whether it is a TLS handshake (0x16). Mesh
+ * traffic is TLS with a client certificate that must chain to a mesh root; the peer's identity is
+ * read only from that verified certificate. Plaintext is refused unless policy admits the peer
+ * (mTLS turned off, or an AccessControl rule for a client outside the mesh).
+ *
+ * Sniffed sockets are handed to a real `tls.Server` (never listening itself): a server-side
+ * TLSSocket built by hand neither verifies the client certificate nor sets `authorized` in Node 20,
+ * so only `tls.Server` gives OpenSSL's chain verification with `rejectUnauthorized`.
+ */
+import type { Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { verifiedPeerIdentity } from '../../identity/index.js';
+import type { SidecarLog } from '../observability/log.js';
+
+export interface InboundSecurity {
+  /** mTLS is on under the current snapshot */
+  enabled(): boolean;
+  /** the TLS terminator, or undefined until the sidecar has a certificate */
+  terminator(): InboundTls | undefined;
+  /** whether a plaintext connection from this peer is let in */
+  admitPlaintext(remoteAddress: string, localPort: number): boolean;
+}
+
+const TLS_HANDSHAKE = 0x16;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+function connectionKey(s: { remoteAddress?: string | undefined; remotePort?: number | undefined; localAddress?: string | undefined; localPort?: number | undefined }): string {
+  return `${s.remoteAddress}:${s.remotePort}>${s.localAddress}:${s.localPort}`;
+}
+
+/** Terminates mesh mTLS for sockets the listeners sniffed. */
+export class InboundTls {
+  private readonly server: TlsServer;
+  private readonly waiting = new Map<string, (t: TLSSocket) => void>();
+
+  constructor(material: SecureContextOptions, private readonly log: SidecarLog) {
+    this.server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+    this.server.on('secureConnection', (t: TLSSocket) => {
+      const k = connectionKey(t);
+      const done = this.waiting.get(k);
+      this.waiting.delete(k);
+      if (done) done(t);
+      else t.destroy();
+    });
+    this.server.on('tlsClientError', (err: Error, t: TLSSocket) => {
+      this.waiting.delete(connectionKey(t));
+      this.log.warn('mTLS handshake refused', { peer: t.remoteAddress, error: err.message });
+    });
+  }
+
+  /** New connections use the new certificate or roots; established ones are not disturbed. */
+  update(material: SecureContextOptions): void {
+    this.server.setSecureContext(material);
+  }
+
+  accept(raw: Socket, done: (t: TLSSocket) => void): void {
+    const k = connectionKey(raw);
+    this.waiting.set(k, done);
+    raw.once('close', () => this.waiting.delete(k));
+    this.server.emit('connection', raw);
+  }
+}
+
+/** Calls `ready` with the socket to speak HTTP/TCP on and the verified peer identity, or closes it. */
+export function acceptInbound(
+  socket: Socket,
+  security: InboundSecurity | undefined,
+  log: SidecarLog,
+  ready: (s: Socket, identity: string | undefined) => void,
+): void {
+  if (!security || !security.enabled()) {
+    ready(socket, undefined);
+    return;
+  }
+  socket.on('error', () => undefined);
+  socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => socket.destroy());
+  socket.once('data', (first: Buffer) => {
+    socket.pause();
+    socket.unshift(first);
+    const peer = socket.remoteAddress ?? '';
+    if (first[0] !== TLS_HANDSHAKE) {
+      if (security.admitPlaintext(peer, socket.localPort ?? 0)) {
+        socket.setTimeout(0);
+        ready(socket, undefined);
+        socket.resume();
+        return;
+      }
+      log.warn('plaintext connection refused: mesh traffic must use mTLS', { peer, port: socket.localPort });
+      socket.destroy();
+      return;
+    }
+    const tls = security.terminator();
+    if (!tls) {
+      log.warn('mTLS connection refused: no workload certificate yet', { peer });
+      socket.destroy();
+      return;
+    }
+    tls.accept(socket, (t) => {
+      socket.setTimeout(0);
+      const identity = t.authorized ? verifiedPeerIdentity(t) : undefined;
+      if (!identity) {
+        log.warn('mTLS peer has no mesh identity', { peer });
+        t.destroy();
+        return;
+      }
+      t.on('error', () => undefined);
+      ready(t, identity);
+    });
+  });
+}
