@@ -99,7 +99,10 @@ export function toHttpResponse(msg: Message, chainResponse: { msg: Message; res:
     const res = chainResponse.res;
     if (head.status !== undefined) res.status = Number(head.status) || res.status;
     if (head.headers !== res.headers) res.headers = headerMap(head.headers);
-    if (!msg.pending) setBody(res, msg.body?.toBuffer() ?? Buffer.alloc(0));
+    // An empty body the script left empty (a HEAD or 304 answer) keeps the upstream's framing: its
+    // content-length describes the body a GET would have had, as Pipy passes it through.
+    const untouchedEmpty = res.body.empty && (msg.body?.size ?? 0) === 0;
+    if (!msg.pending && !untouchedEmpty) setBody(res, msg.body?.toBuffer() ?? Buffer.alloc(0));
     return res;
   }
   const status = Number(head.status ?? 200) || 200;
