@@ -54,9 +54,15 @@ async function main(): Promise<void> {
   const a = addresses(block);
   const dataRoot = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const delivery = new BenchDelivery();
-  const plain = await snapshots(await world(a, false));
-  const iam = await snapshots(await world(a, true));
-  delivery.publish(plain);
+  await delivery.startCa();
+  const worlds = {
+    plain: await snapshots(await world(a, { mtls: false })),
+    mtls: await snapshots(await world(a, { mtls: true })),
+    native: await snapshots(await world(a, { mtls: true, plugins: 'native-injector' })),
+    pipy: await snapshots(await world(a, { mtls: true, plugins: 'pipy-injector' })),
+    iam: await snapshots(await world(a, { mtls: true, plugins: 'iam' })),
+  };
+  delivery.publish(worlds.plain);
   await delivery.listen(a.controller, 6060);
 
   const profile = process.env['BENCH_PROFILE'];
@@ -122,21 +128,33 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
   };
 
-  const mesh = ['-H', 'Host: httpbin.httpbin:14001'];
+  const host = 'Host: httpbin.httpbin:14001';
+  const use = async (w: keyof typeof worlds): Promise<void> => {
+    delivery.publish(worlds[w]);
+    const deadline = Date.now() + 15_000;
+    while (!(delivery.applied(CLIENT_UUID) && delivery.applied(SERVER_UUID))) {
+      if (Date.now() > deadline) throw new Error(`sidecars did not apply the ${w} snapshot`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // with mTLS the sidecars also need their certificates before traffic flows
+    await waitForHttp(`http://${a.clientPod}:15000/ready`);
+    await waitForHttp(`http://${a.serverPod}:15000/ready`);
+  };
   process.stderr.write(`benchmarking (${SECONDS}s per scenario after ${WARMUP}s warm-up, ${CONNECTIONS} connections)\n`);
+  await use('plain');
   await measure('direct to upstream (baseline)', `http://${a.serverLocal}:14001/get`, []);
   await measure('reference: plain node:http + undici proxy, no chain', `http://${a.serverPod}:18080/get`, [naive]);
-  await measure('one sidecar hop (inbound)', `http://${a.serverPod}:14001/get`, [server]);
-  await measure('mesh path: client sidecar + server sidecar', `http://${a.clientLocal}:15001/get`, [client, server], mesh.slice(1));
-
-  delivery.publish(iam);
-  const deadline = Date.now() + 10_000;
-  while (!(delivery.applied(CLIENT_UUID) && delivery.applied(SERVER_UUID))) {
-    if (Date.now() > deadline) throw new Error('sidecars did not apply the IAM snapshot');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await measure('mesh path + IAM plugins, unprotected path (/headers)', `http://${a.clientLocal}:15001/headers`, [client, server], mesh.slice(1));
-  await measure('mesh path + IAM plugins, protected path (/get, ext-auth call per request)', `http://${a.clientLocal}:15001/get`, [client, server], mesh.slice(1));
+  await measure('one sidecar hop (inbound, plaintext)', `http://${a.serverPod}:14001/get`, [server]);
+  await measure('mesh path: client sidecar + server sidecar, plaintext', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await use('mtls');
+  await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await use('native');
+  await measure('mesh path (mTLS) + token-injector as a native plugin', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
+  await use('pipy');
+  await measure('mesh path (mTLS) + token-injector as a PipyJS plugin (seed script)', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
+  await use('iam');
+  await measure('mesh path (mTLS) + IAM plugins, unprotected path (/headers)', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
+  await measure('mesh path (mTLS) + IAM plugins, protected path (/get, ext-auth call per request)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
 
   delivery.close();
   cleanup();

@@ -10,6 +10,14 @@ import { validateDocuments } from '../src/api/validation/index.js';
 import { loadManifests } from '../src/manifest/index.js';
 import { compilePluginScript } from '../src/plugins/index.js';
 import { buildCatalog, compileProxySnapshot, snapshotVersion } from '../src/snapshot/index.js';
+import { pipyBenchmarkPlugin } from '../src/pipyjs/index.js';
+import {
+  TrustBundle,
+  createRootCa,
+  parseServiceIdentity,
+  signWorkloadCsr,
+  type CertificateAuthority,
+} from '../src/identity/index.js';
 import type { VersionedSnapshot } from '../src/snapshot/types.js';
 
 export const MESH = 'bench';
@@ -68,15 +76,23 @@ function service(namespace: string, name: string, port: number): Resource {
   };
 }
 
-/** Resources of the world; `withPlugins` adds the IAM plugins, chains and configs from examples/iam. */
-export async function world(a: BenchAddresses, withPlugins: boolean): Promise<Resource[]> {
+export interface WorldOptions {
+  /** `iam`: the native IAM plugins of examples/iam; `native-injector` / `pipy-injector`: the same token-injector logic as a native or a PipyJS plugin */
+  plugins?: 'iam' | 'native-injector' | 'pipy-injector';
+  /** mTLS between the sidecars (the mesh default); off measures the plaintext hop */
+  mtls: boolean;
+}
+
+/** Resources of the world. */
+export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Resource[]> {
+  const withPlugins = opts.plugins !== undefined;
   const resources: Resource[] = [
     ns(`${MESH}-system`, false),
     {
       apiVersion: 'config.flomesh.io/v1alpha3',
       kind: 'MeshConfig',
       metadata: { name: `${MESH}-mesh-config`, namespace: `${MESH}-system` },
-      spec: { featureFlags: { enablePluginPolicy: withPlugins }, sidecar: { logLevel: 'error' } },
+      spec: { featureFlags: { enablePluginPolicy: withPlugins }, sidecar: { logLevel: 'error', sidecarDisabledMTLS: !opts.mtls } },
     },
     ns('curl', true),
     ns('httpbin', true),
@@ -87,7 +103,24 @@ export async function world(a: BenchAddresses, withPlugins: boolean): Promise<Re
     service('httpbin', 'httpbin', 14001),
     service('auth', 'ext-auth', 8079),
   ];
-  if (withPlugins) {
+  if (opts.plugins === 'native-injector' || opts.plugins === 'pipy-injector') {
+    const pair = pipyBenchmarkPlugin();
+    resources.push(
+      opts.plugins === 'pipy-injector' ? pair.pipy : pair.native,
+      {
+        apiVersion: 'plugin.flomesh.io/v1alpha1',
+        kind: 'PluginChain',
+        metadata: { name: 'injector-chain', namespace: 'curl' },
+        spec: { chains: [{ name: 'outbound-http', plugins: [pair.name] }], selectors: { podSelector: { matchLabels: { app: 'curl' } } } },
+      },
+      {
+        apiVersion: 'plugin.flomesh.io/v1alpha1',
+        kind: 'PluginConfig',
+        metadata: { name: 'injector-config', namespace: 'curl' },
+        spec: { plugin: pair.name, config: pair.config, destinationRefs: [{ kind: 'Service', name: 'httpbin', namespace: 'httpbin' }] },
+      },
+    );
+  } else if (opts.plugins === 'iam') {
     const dir = join(process.cwd(), 'examples', 'iam');
     const files = ['04-plugins.yaml', '05-verifier-config.yaml', '06-injector-config.yaml'].map((f) => join(dir, f));
     const docs = await loadManifests(files, () => Promise.reject(new Error('no stdin')));
@@ -115,6 +148,23 @@ export async function snapshots(resources: Resource[]): Promise<Map<string, Vers
 /** A delivery endpoint with the same wire protocol as the control plane, for a fixed proxy set. */
 export class BenchDelivery {
   private current = new Map<string, VersionedSnapshot>();
+  private ca: CertificateAuthority | undefined;
+  /** proxy uuid → identity its certificates are issued for */
+  private readonly identities = new Map<string, string>([
+    [CLIENT_UUID, 'curl.curl'],
+    [SERVER_UUID, 'httpbin.httpbin'],
+  ]);
+
+  /** Creates the mesh CA the bench's sidecars get their certificates from (as the control plane does). */
+  async startCa(): Promise<void> {
+    this.ca = await createRootCa({ meshName: MESH });
+  }
+
+  private trustEvent(): string {
+    const pem = this.ca!.certificatePem;
+    const t = { bundle: TrustBundle.fromPem(pem).pems(), activeRoot: TrustBundle.fromPem(pem).roots[0]!.fingerprint };
+    return `event: trust\ndata: ${JSON.stringify(t)}\n\n`;
+  }
   private readonly streams = new Map<string, Set<(e: string) => void>>();
   readonly acks: { uuid: string; version: string; ok: boolean }[] = [];
   private server: Server | undefined;
@@ -131,9 +181,25 @@ export class BenchDelivery {
 
   listen(host: string, port: number): Promise<void> {
     this.server = createServer((req, res) => {
-      const m = /^\/v1\/proxies\/([^/]+)\/(stream|ack)$/.exec(req.url ?? '');
+      const m = /^\/v1\/proxies\/([^/]+)\/(stream|ack|csr)$/.exec(req.url ?? '');
       if (!m) return void res.writeHead(404).end();
       const uuid = m[1]!;
+      if (m[2] === 'csr') {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          const identity = parseServiceIdentity(this.identities.get(uuid) ?? 'unknown.unknown');
+          void signWorkloadCsr(this.ca!, (JSON.parse(body) as { csr: string }).csr, { identity, ttlMs: 3600_000 }).then(
+            (issued) => {
+              const pem = this.ca!.certificatePem;
+              const trust = { bundle: TrustBundle.fromPem(pem).pems(), activeRoot: TrustBundle.fromPem(pem).roots[0]!.fingerprint };
+              res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ certChain: issued.chainPem, trust }));
+            },
+            (err: Error) => res.writeHead(400).end(JSON.stringify({ error: err.message })),
+          );
+        });
+        return;
+      }
       if (m[2] === 'ack') {
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString()));
@@ -146,6 +212,7 @@ export class BenchDelivery {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const push = (e: string): void => void res.write(e);
+      if (this.ca) push(this.trustEvent());
       let set = this.streams.get(uuid);
       if (!set) this.streams.set(uuid, (set = new Set()));
       set.add(push);
