@@ -3,6 +3,7 @@
  * full `sync` and continues with changes. Reconnects with backoff and re-syncs from scratch.
  */
 import type { Resource } from '../api/types.js';
+import { readEventStream, type ServerSentEvent } from '../lib/sse.js';
 
 export interface WatchOptions {
   apiUrl: string;
@@ -30,16 +31,7 @@ export function startWatch(opts: WatchOptions): { stop(): void } {
         });
         if (!res.ok || !res.body) throw new Error(`watch refused: HTTP ${res.status}`);
         backoff = 250;
-        const decoder = new TextDecoder();
-        let buf = '';
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buf += decoder.decode(chunk, { stream: true });
-          let sep: number;
-          while ((sep = buf.indexOf('\n\n')) >= 0) {
-            dispatch(buf.slice(0, sep), opts);
-            buf = buf.slice(sep + 2);
-          }
-        }
+        await readEventStream(res.body as unknown as AsyncIterable<Uint8Array>, (e) => dispatch(e, opts));
         throw new Error('watch stream ended');
       } catch (err) {
         if (stopped) return;
@@ -58,16 +50,8 @@ export function startWatch(opts: WatchOptions): { stop(): void } {
   };
 }
 
-function dispatch(raw: string, opts: WatchOptions): void {
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of raw.split('\n')) {
-    if (line.startsWith(':')) continue;
-    if (line.startsWith('event:')) event = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-  }
-  if (data.length === 0) return;
-  const msg = JSON.parse(data.join('\n')) as { objects?: Resource[]; type?: 'ADDED' | 'MODIFIED' | 'DELETED'; object?: Resource };
-  if (event === 'sync' && Array.isArray(msg.objects)) opts.onSync(msg.objects);
+function dispatch(e: ServerSentEvent, opts: WatchOptions): void {
+  const msg = JSON.parse(e.data) as { objects?: Resource[]; type?: 'ADDED' | 'MODIFIED' | 'DELETED'; object?: Resource };
+  if (e.event === 'sync' && Array.isArray(msg.objects)) opts.onSync(msg.objects);
   else if (msg.type && msg.object) opts.onChange(msg.type, msg.object);
 }

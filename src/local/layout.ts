@@ -5,6 +5,8 @@
  *
  *   127.B.0.1          API server (the `tessera up` daemon)          :15080
  *   127.B.0.2          control plane (pod <mesh>-controller)         :6060
+ *   127.B.0.3          sidecar injector webhook (pod <mesh>-injector) :9090
+ *   127.B.0.4          bootstrap health (pod <mesh>-bootstrap)       :9091
  *   127.B.P.Q  P=1..63    pod IPs (status.podIP): the sidecar's inbound listeners, admin :15000
  *   127.B.P+64.Q          the same pod's private "localhost": its apps bind here, outbound proxy :15001
  *   127.B.128.0/17        Service cluster IPs (virtual: nothing listens there)
@@ -16,6 +18,10 @@ import { join } from 'node:path';
 
 export const API_PORT = 15080;
 export const CONTROLLER_PORT = 6060;
+/** FSM's injector webhook port */
+export const INJECTOR_PORT = 9090;
+/** FSM's bootstrap health port */
+export const BOOTSTRAP_PORT = 9091;
 export const SIDECAR_ADMIN_PORT = 15000;
 export const SIDECAR_OUTBOUND_PORT = 15001;
 
@@ -24,6 +30,12 @@ export function apiAddress(block: number): string {
 }
 export function controllerAddress(block: number): string {
   return `127.${block}.0.2`;
+}
+export function injectorAddress(block: number): string {
+  return `127.${block}.0.3`;
+}
+export function bootstrapAddress(block: number): string {
+  return `127.${block}.0.4`;
 }
 
 /** Pod number n (0-based) → its pod IP. */
@@ -97,6 +109,22 @@ export const CONTROLLER_ENV = {
   /** hex key used to check proxy tokens */
   meshKey: 'TESSERA_MESH_KEY',
   stateDir: 'TESSERA_STATE_DIR',
+} as const;
+
+/** Environment names the injector process (pod `<mesh>-injector`) reads. */
+export const INJECTOR_ENV = {
+  /** the daemon presents this bearer token when it calls the webhook */
+  apiToken: 'TESSERA_API_TOKEN',
+  meshName: 'TESSERA_MESH_NAME',
+  listen: 'TESSERA_INJECTOR_LISTEN',
+} as const;
+
+/** Environment names the bootstrap process (pod `<mesh>-bootstrap`) reads. */
+export const BOOTSTRAP_ENV = {
+  apiUrl: 'TESSERA_API_URL',
+  apiToken: 'TESSERA_API_TOKEN',
+  meshName: 'TESSERA_MESH_NAME',
+  listen: 'TESSERA_BOOTSTRAP_LISTEN',
 } as const;
 
 /** Label the runner puts on pods that get a sidecar (FSM's name). */

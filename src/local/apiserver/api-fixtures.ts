@@ -6,6 +6,7 @@ import { kindInfo } from '../../api/kinds.js';
 import type { Plugin, PodTemplateSpec, Resource } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
 import type { ManifestDocument } from '../api-contract.js';
+import { inProcessInjector } from '../controllers/controller-fixtures.js';
 import { startControllers } from '../controllers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
 import { HttpMeshApi, startApiServer } from './index.js';
@@ -59,7 +60,9 @@ export async function startTestMesh(
   const block = opts.block ?? 100 + Math.floor(Math.random() * 150);
   const token = 'test-token';
   const mesh = { shutdowns: 0 } as TestMesh;
-  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block });
+  // Meshed pods are admitted by the injector webhook, as in the daemon; here it is served in-process.
+  const injector = opts.controllers === false ? undefined : await inProcessInjector(t, 'tessera');
+  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, injector });
   const server = await startApiServer({
     store, host: '127.0.0.1', port: 0, token, meshName: 'tessera', stateDir, block,
     onShutdown: () => { mesh.shutdowns++; },

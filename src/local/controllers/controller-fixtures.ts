@@ -1,9 +1,12 @@
-/** Fixtures for controller tests: a temp store, a fake pod status writer, waiting for quiet. */
+/** Fixtures for controller tests: a temp store, a fake pod status writer, an injector, waiting for quiet. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import type { Deployment, Namespace, Pod, Resource } from '../../api/types.js';
+import { createInjectorServer } from '../../injector/server.js';
 import { openStore, type ResourceStore } from '../store/index.js';
+import { httpInjectorClient, type InjectorClient } from './injector-client.js';
 
 export function tempStateDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-controllers-test-'));
@@ -71,4 +74,26 @@ export function pods(store: ResourceStore, ns: string): Pod[] {
 
 export function put(store: ResourceStore, ...objects: Resource[]): void {
   store.transact(objects.map((object) => ({ op: 'put' as const, object })));
+}
+
+export async function waitFor(what: string, fn: () => boolean, maxMs = 10_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The injector webhook served in this process on 127.0.0.1, and a client for it; both closed after the test. */
+export async function inProcessInjector(t: { after(fn: () => unknown): void }, meshName: string): Promise<InjectorClient> {
+  const token = 'controllers-test-token';
+  const server = createInjectorServer({ meshName, token });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = httpInjectorClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token });
+  t.after(async () => {
+    client.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return client;
 }

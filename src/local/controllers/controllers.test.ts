@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Deployment, Pod, Service } from '../../api/types.js';
 import { openStore } from '../store/index.js';
 import { deploymentAvailable, isPodReady, startControllers, templateHash } from './index.js';
-import { deployment, fakeReadyWriter, namespace, pods, put, settle, tempStore } from './controller-fixtures.js';
+import { deployment, fakeReadyWriter, inProcessInjector, namespace, pods, put, settle, tempStore, waitFor } from './controller-fixtures.js';
 
 const MESH = 'tessera';
 const BLOCK = 42;
@@ -117,9 +117,10 @@ test('a rollout waits while the new pod is not Ready', async (t) => {
   assert.ok(ps.some((p) => p.metadata.name === old!.metadata.name), 'the old Ready pod stays until its replacement is Ready');
 });
 
-test('sidecar injection follows FSM rules', async (t) => {
+test('sidecar injection follows FSM rules (through the injector webhook)', async (t) => {
   const { store } = tempStore(t);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
+  const injector = await inProcessInjector(t, MESH);
+  const c = startControllers({ store, meshName: MESH, block: BLOCK, injector });
   t.after(() => c.stop());
   const monitored = { 'flomesh.io/monitored-by': MESH };
   const enabled = { 'flomesh.io/sidecar-injection': 'enabled' };
@@ -141,6 +142,7 @@ test('sidecar injection follows FSM rules', async (t) => {
     deployment('e', 'plain', 1),
     deployment('f', `${MESH}-system`, 1),
     deployment('g', 'ignored', 1));
+  await waitFor('every deployment has its pod', () => store.list('Pod').length === 9);
   await settle(store);
   const injected = (store.list('Pod') as Pod[])
     .filter((p) => p.spec!.containers.some((x) => x.name === 'sidecar'))

@@ -1,21 +1,25 @@
 /**
  * Deployments → pods: keeps spec.replicas pods of the current template, replacing pods of an older
  * template one at a time (surge one new pod, wait until it is Ready, then delete an old one — no
- * capacity is lost during a rollout), and reports status.
+ * capacity is lost during a rollout), and reports status. Pods of meshed namespaces are created
+ * once the injector webhook admits them; a refusal is retried with backoff and shown as the
+ * Deployment's ReplicaFailure condition, as Kubernetes shows FailedCreate.
  */
 import type { Deployment, DeploymentStatus, Namespace, Pod } from '../../api/types.js';
 import type { StoreWrite } from '../store/index.js';
 import { jsonEqual, kubeTimestamp } from '../store/index.js';
 import { podIPAllocator, type LowestFreeAllocator } from './address-allocation.js';
 import type { ControllerContext } from './context.js';
+import { WebhookDenied } from './injector-client.js';
 import { ownedBy } from './ownership.js';
-import { buildPod } from './pod-factory.js';
+import type { PendingCreations } from './pending-creations.js';
+import { admitThroughInjector, buildPod, needsInjectorWebhook, placeApp } from './pod-factory.js';
 import { newPodName, templateHash } from './pod-naming.js';
 import { isPodReady } from './pod-readiness.js';
 import { POD_TEMPLATE_HASH_LABEL } from './well-known.js';
 
 interface DeploymentCondition {
-  type: 'Available' | 'Progressing';
+  type: 'Available' | 'Progressing' | 'ReplicaFailure';
   status: 'True' | 'False';
   reason: string;
   message: string;
@@ -24,11 +28,15 @@ interface DeploymentCondition {
 
 export type LocalDeploymentStatus = DeploymentStatus & { conditions?: DeploymentCondition[] };
 
-export function reconcileDeployments(ctx: ControllerContext): void {
+export function reconcileDeployments(ctx: ControllerContext, creations: PendingCreations): void {
   const allPods = ctx.store.list('Pod') as Pod[];
-  // One allocator for the whole pass so two deployments never get the same address.
-  const addresses = podIPAllocator(allPods, ctx.block);
-  for (const d of ctx.store.list('Deployment') as Deployment[]) reconcileDeployment(ctx, d, addresses);
+  // One allocator for the whole pass so two deployments never get the same address; pods still
+  // waiting on the webhook keep theirs.
+  const reserved = creations.reservedIPs().map((ip) => ({ status: { podIP: ip } }) as Pod);
+  const addresses = podIPAllocator([...allPods, ...reserved], ctx.block);
+  const deployments = ctx.store.list('Deployment') as Deployment[];
+  creations.forgetAllBut(new Set(deployments.map((d) => d.metadata.uid!)));
+  for (const d of deployments) reconcileDeployment(ctx, d, addresses, creations);
 }
 
 /** Orders pods so the ones to drop come first: not Ready before Ready, then newest first. */
@@ -38,7 +46,7 @@ function dropOrder(a: Pod, b: Pod): number {
   return (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || b.metadata.name.localeCompare(a.metadata.name);
 }
 
-function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: LowestFreeAllocator): void {
+function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: LowestFreeAllocator, creations: PendingCreations): void {
   const ns = d.metadata.namespace!;
   const namespace = ctx.store.get({ kind: 'Namespace', name: ns }) as Namespace | undefined;
   if (!namespace || !d.spec?.template) return; // the namespace controller is about to delete it
@@ -63,23 +71,54 @@ function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: L
   doomed.push(...oldReady.slice(0, oldReadyToDrop));
   const oldLeft = oldReady.length - oldReadyToDrop;
 
-  // One pod of surge while old pods remain; otherwise fill up to `desired`.
+  // One pod of surge while old pods remain; otherwise fill up to `desired`. Pods waiting on the
+  // webhook count as created.
   const surge = oldLeft > 0 ? 1 : 0;
-  const toCreate = Math.max(0, Math.min(desired - keptCurrent, desired + surge - (keptCurrent + oldLeft)));
+  const uid = d.metadata.uid!;
+  const pending = creations.pendingFor(uid, hash);
+  const toCreate = Math.max(0, Math.min(desired - keptCurrent, desired + surge - (keptCurrent + oldLeft)) - pending);
+  const viaWebhook = needsInjectorWebhook(namespace, ctx.meshName);
+  if (toCreate === 0 && pending === 0) creations.resolved(uid);
 
   const writes: StoreWrite[] = doomed.map((p) => ({ op: 'delete', key: { kind: 'Pod', namespace: ns, name: p.metadata.name } }));
-  const names = new Set(podsInNs.map((p) => p.metadata.name));
-  for (let i = 0; i < toCreate; i++) {
+  const names = new Set([...podsInNs.map((p) => p.metadata.name), ...creations.reservedNames()]);
+  const creating = viaWebhook && !creations.mayCreate(uid) ? 0 : toCreate;
+  for (let i = 0; i < creating; i++) {
     const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
     names.add(name);
-    const pod = buildPod({ deployment: d, namespace, meshName: ctx.meshName, name, hash, podIP: addresses.take() });
-    writes.push({ op: 'put', object: pod });
+    const pod = buildPod({ deployment: d, name, hash, podIP: addresses.take() });
+    if (!viaWebhook) {
+      writes.push({ op: 'put', object: placeApp(pod) });
+      continue;
+    }
+    creations.start(
+      { deploymentUid: uid, hash, name, podIP: pod.status!.podIP! },
+      (signal) => admitThroughInjector(pod, namespace, ctx.meshName, ctx.injector, signal),
+      (admitted) => storeIfStillWanted(ctx, d, admitted),
+      (err) => webhookFailure(ctx, err),
+    );
   }
   if (writes.length > 0) ctx.store.transact(writes);
-  writeStatus(ctx, d, hash, desired);
+  writeStatus(ctx, d, hash, desired, creations.failureOf(uid));
 }
 
-function writeStatus(ctx: ControllerContext, d: Deployment, hash: string, desired: number): void {
+/** The answer came later: the Deployment (or its namespace) may be gone by now, and then so is the pod. */
+function storeIfStillWanted(ctx: ControllerContext, d: Deployment, pod: Pod): void {
+  const current = ctx.store.get({ kind: 'Deployment', namespace: d.metadata.namespace, name: d.metadata.name });
+  if (current?.metadata.uid !== d.metadata.uid) return;
+  if (!ctx.store.get({ kind: 'Namespace', name: d.metadata.namespace! })) return;
+  ctx.store.transact([{ op: 'put', object: pod }]);
+}
+
+/** Kubernetes' wording for a pod the admission webhook kept from being created. */
+function webhookFailure(ctx: ControllerContext, err: Error): string {
+  const webhook = `${ctx.meshName}-injector.${ctx.meshName}-system`;
+  return err instanceof WebhookDenied
+    ? `admission webhook "${webhook}" denied the request: ${err.message}`
+    : `Internal error occurred: failed calling webhook "${webhook}": ${err.message}`;
+}
+
+function writeStatus(ctx: ControllerContext, d: Deployment, hash: string, desired: number, failure: string | undefined): void {
   const owned = (ctx.store.list('Pod', d.metadata.namespace) as Pod[]).filter((p) => ownedBy(p, d));
   const ready = owned.filter(isPodReady).length;
   const updated = owned.filter((p) => p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash).length;
@@ -92,6 +131,7 @@ function writeStatus(ctx: ControllerContext, d: Deployment, hash: string, desire
     condition(previous, 'Progressing', true, complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
       complete ? `ReplicaSet "${d.metadata.name}-${hash}" has successfully progressed.` : `ReplicaSet "${d.metadata.name}-${hash}" is progressing.`),
   ];
+  if (failure !== undefined) conditions.push(condition(previous, 'ReplicaFailure', true, 'FailedCreate', failure));
   const status: LocalDeploymentStatus = {
     observedGeneration: d.metadata.generation ?? 1,
     replicas: owned.length,

@@ -3,12 +3,14 @@ import type { ControllerContext } from './context.js';
 import { reconcileDeployments } from './deployment-controller.js';
 import { reconcileNamespaces } from './namespace-controller.js';
 import { collectOrphanPods } from './owner-gc.js';
+import { PendingCreations } from './pending-creations.js';
 import { reconcileServices } from './service-controller.js';
 
 export type { ControllerContext } from './context.js';
 export { deploymentAvailable, type LocalDeploymentStatus } from './deployment-controller.js';
 export { isPodReady } from './pod-readiness.js';
-export { hasSidecar, wantsSidecar } from './sidecar-injection.js';
+export { hasSidecar } from '../../injector/mutation.js';
+export { httpInjectorClient, WEBHOOK_TIMEOUT_MS, type InjectorClient } from './injector-client.js';
 export { podIPOf } from './address-allocation.js';
 export { templateHash, NAME_ALPHABET } from './pod-naming.js';
 export * from './well-known.js';
@@ -24,6 +26,7 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
   let scheduled = false;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
+  const creations = new PendingCreations(() => schedule());
 
   const pass = (): void => {
     scheduled = false;
@@ -32,7 +35,7 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
       reconcileNamespaces(ctx);
       collectOrphanPods(ctx);
       reconcileServices(ctx);
-      reconcileDeployments(ctx);
+      reconcileDeployments(ctx, creations);
     } catch (e) {
       log(`controllers: ${(e as Error).message}; retrying`);
       retry ??= setTimeout(() => {
@@ -53,6 +56,7 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
     stop() {
       stopped = true;
       unwatch();
+      creations.stop();
       if (retry) clearTimeout(retry);
     },
   };

@@ -1,22 +1,28 @@
-/** Builds the Pod a Deployment asks for: name, labels, owner, sidecar, address. */
+/**
+ * Builds the Pod a Deployment asks for (name, labels, owner, address) and admits it: pods of
+ * namespaces the injector webhook covers go through `<mesh>-injector`, as Kubernetes calls a
+ * mutating webhook with failurePolicy Fail — no answer, no pod.
+ */
 import type { Deployment, Namespace, Pod } from '../../api/types.js';
+import { hasSidecar } from '../../injector/mutation.js';
+import { webhookCoversNamespace } from '../../injector/namespace-selector.js';
+import type { NamespaceInfo } from '../../injector/protocol.js';
 import { localIPFor } from '../layout.js';
-import { injectSidecar, wantsSidecar } from './sidecar-injection.js';
+import type { InjectorClient } from './injector-client.js';
 import { APP_ADDRESS_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from './well-known.js';
 
 export interface PodRequest {
   deployment: Deployment;
-  namespace: Namespace | undefined;
-  meshName: string;
   name: string;
   hash: string;
   podIP: string;
 }
 
+/** The pod as its template describes it, before admission. */
 export function buildPod(req: PodRequest): Pod {
   const { deployment, hash, podIP } = req;
   const template = structuredClone(deployment.spec!.template);
-  const pod: Pod = {
+  return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
@@ -32,9 +38,36 @@ export function buildPod(req: PodRequest): Pod {
     spec: { ...template.spec, serviceAccountName: template.spec.serviceAccountName ?? 'default' },
     status: { phase: 'Pending', podIP, podIPs: [{ ip: podIP }] },
   };
-  const sidecar = wantsSidecar(req.namespace, template.metadata?.annotations, req.meshName);
-  if (sidecar) injectSidecar(pod);
-  // With a sidecar in front, the app listens on the private twin address and the sidecar owns the pod IP.
-  pod.metadata.annotations![APP_ADDRESS_ANNOTATION] = sidecar ? localIPFor(podIP) : podIP;
+}
+
+export function namespaceInfo(namespace: Namespace): NamespaceInfo {
+  const { name, labels, annotations } = namespace.metadata;
+  return { name, labels, annotations };
+}
+
+/** Whether creating a pod in this namespace calls the injector (its namespace selector). */
+export function needsInjectorWebhook(namespace: Namespace, meshName: string): boolean {
+  return webhookCoversNamespace(namespaceInfo(namespace), meshName);
+}
+
+/** With a sidecar in front, the app listens on the private twin address and the sidecar owns the pod IP. */
+export function placeApp(pod: Pod): Pod {
+  const podIP = pod.status!.podIP!;
+  pod.metadata.annotations = { ...pod.metadata.annotations, [APP_ADDRESS_ANNOTATION]: hasSidecar(pod) ? localIPFor(podIP) : podIP };
   return pod;
+}
+
+/**
+ * Sends the pod through the webhook and returns the pod to store. What the pod is — name,
+ * namespace, owner, address — stays ours: a webhook may add to a pod, not move it.
+ */
+export async function admitThroughInjector(
+  pod: Pod, namespace: Namespace, meshName: string, injector: InjectorClient | undefined, signal?: AbortSignal,
+): Promise<Pod> {
+  if (!injector) throw new Error('no injector webhook is configured for this mesh');
+  const { pod: mutated } = await injector.mutate({ pod, namespace: namespaceInfo(namespace), meshName }, signal);
+  if (mutated.metadata?.name !== pod.metadata.name || mutated.metadata.namespace !== pod.metadata.namespace) {
+    throw new Error(`the webhook returned pod ${mutated.metadata?.namespace}/${mutated.metadata?.name} for ${pod.metadata.namespace}/${pod.metadata.name}`);
+  }
+  return placeApp({ ...mutated, metadata: { ...mutated.metadata, ownerReferences: pod.metadata.ownerReferences }, status: pod.status });
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import type { Deployment } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
 import { CONTROLLER_PORT, controllerAddress, stateFiles, type MeshFile } from '../layout.js';
 import { readMeshFile } from '../mesh-file.js';
@@ -42,7 +43,10 @@ describe('system objects', () => {
     const dir = tempState();
     const store = openStore(dir);
     assert.deepEqual(ensureSystemObjects(store, 'blue'), [
-      'Namespace/blue-system', 'MeshConfig/blue-mesh-config', 'ServiceAccount/blue-controller', 'Deployment/blue-controller',
+      'Namespace/blue-system', 'MeshConfig/blue-mesh-config',
+      'ServiceAccount/blue-controller', 'Deployment/blue-controller',
+      'ServiceAccount/blue-injector', 'Deployment/blue-injector',
+      'ServiceAccount/blue-bootstrap', 'Deployment/blue-bootstrap',
     ]);
     const mc = store.get({ kind: 'MeshConfig', namespace: 'blue-system', name: 'blue-mesh-config' })!;
     assert.equal(mc.apiVersion, 'config.flomesh.io/v1alpha3');
@@ -56,9 +60,22 @@ describe('system objects', () => {
     assert.deepEqual(ensureSystemObjects(store, 'blue'), []);
     const after = store.get({ kind: 'MeshConfig', namespace: 'blue-system', name: 'blue-mesh-config' })!;
     assert.deepEqual((after.spec as { featureFlags: unknown }).featureFlags, { enablePluginPolicy: true });
-    const deploy = systemObjects('blue').find((o) => o.kind === 'Deployment')!;
-    assert.equal((deploy.spec as { replicas: number }).replicas, 1);
-    assert.deepEqual(deploy.metadata.labels, { app: 'blue-controller' });
+    const deployments = systemObjects('blue').filter((o) => o.kind === 'Deployment') as Deployment[];
+    assert.deepEqual(deployments.map((d) => [d.metadata.name, d.metadata.labels, d.spec!.replicas, d.spec!.template.spec.containers[0]!.image]), [
+      ['blue-controller', { app: 'blue-controller' }, 1, 'tessera/controller'],
+      ['blue-injector', { app: 'blue-injector' }, 1, 'tessera/injector'],
+      ['blue-bootstrap', { app: 'blue-bootstrap' }, 1, 'tessera/bootstrap'],
+    ]);
+  });
+
+  it('adds the injector and bootstrap to a state directory created before they existed', () => {
+    const dir = tempState();
+    const store = openStore(dir);
+    const older = systemObjects('blue').filter((o) => !/-(injector|bootstrap)$/.test(o.metadata.name));
+    store.transact(older.map((object) => ({ op: 'put' as const, object })));
+    assert.deepEqual(ensureSystemObjects(store, 'blue'), [
+      'ServiceAccount/blue-injector', 'Deployment/blue-injector', 'ServiceAccount/blue-bootstrap', 'Deployment/blue-bootstrap',
+    ]);
   });
 });
 
@@ -166,9 +183,9 @@ describe('detached round trip', { skip: haveDetachedStack ? false : 'the CLI, AP
   });
 });
 
-/** The control-plane pod's directory name (its name is generated). */
+/** The controller pod's directory name (its name is generated; injector and bootstrap pods sit beside it). */
 function podDirName(dir: string): string {
-  return readdirSync(join(dir, 'pods', 'roundtrip-system'))[0] ?? '';
+  return readdirSync(join(dir, 'pods', 'roundtrip-system')).find((p) => p.startsWith('roundtrip-controller-')) ?? '';
 }
 
 function safeMesh(dir: string) {

@@ -3,4 +3,4 @@ export { up, READY_TIMEOUT_MS } from './up.js';
 export { down, DOWN_TIMEOUT_MS } from './down.js';
 export { runDaemon, startDaemon, type DaemonOptions, type RunningDaemon } from './run-daemon.js';
 export { DAEMON_COMMAND } from './daemon-process.js';
-export { systemObjects, systemNamespace, meshConfigName, controllerName } from './system-objects.js';
+export { systemObjects, systemNamespace, meshConfigName, controllerName, injectorName, bootstrapName } from './system-objects.js';

@@ -4,8 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
 import { startApiServer } from '../apiserver/index.js';
-import { startControllers } from '../controllers/index.js';
-import { API_PORT, apiAddress, type MeshFile } from '../layout.js';
+import { httpInjectorClient, startControllers } from '../controllers/index.js';
+import { API_PORT, INJECTOR_PORT, apiAddress, injectorAddress, type MeshFile } from '../layout.js';
 import { leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
@@ -91,7 +91,10 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const created = ensureSystemObjects(store, meshName);
     if (created.length > 0) log(`created ${created.join(', ')}`);
 
-    const controllers = startControllers({ store, meshName, block, log });
+    // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the API token.
+    const injector = httpInjectorClient({ baseUrl: `http://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken });
+    cleanups.push({ what: 'injector client', run: () => injector.close() });
+    const controllers = startControllers({ store, meshName, block, log, injector });
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });
     const supervisor = startSupervisor({ store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log });
     cleanups.push({ what: 'pods', run: () => supervisor.stop() });

@@ -1,43 +1,41 @@
-/** The objects every mesh has (its system namespace, MeshConfig, control-plane Deployment), and the mesh-name guard. */
-import type { Resource } from '../../api/types.js';
+/** The objects every mesh has (its system namespace, preset MeshConfig, control-plane Deployments), and the mesh-name guard. */
+import type { Deployment, Resource } from '../../api/types.js';
+import { meshConfigName, presetMeshConfig, systemNamespace } from '../../bootstrap/preset-mesh-config.js';
 import { MeshError } from '../../lib/errors.js';
+import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from '../runtime/index.js';
 import type { ResourceStore } from '../store/index.js';
 
-export const CONTROLLER_IMAGE = 'tessera/controller';
-
-export const systemNamespace = (mesh: string) => `${mesh}-system`;
-export const meshConfigName = (mesh: string) => `${mesh}-mesh-config`;
+export { meshConfigName, systemNamespace };
 export const controllerName = (mesh: string) => `${mesh}-controller`;
+export const injectorName = (mesh: string) => `${mesh}-injector`;
+export const bootstrapName = (mesh: string) => `${mesh}-bootstrap`;
+
+/** One control-plane component: a ServiceAccount and a one-replica Deployment labelled app=<name>. */
+function component(namespace: string, app: string, container: string, image: string): Resource[] {
+  const deployment: Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app, namespace, labels: { app } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: { serviceAccountName: app, containers: [{ name: container, image }] },
+      },
+    },
+  };
+  return [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: app, namespace } }, deployment];
+}
 
 export function systemObjects(mesh: string): Resource[] {
   const namespace = systemNamespace(mesh);
-  const app = controllerName(mesh);
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-    {
-      apiVersion: 'config.flomesh.io/v1alpha3',
-      kind: 'MeshConfig',
-      metadata: { name: meshConfigName(mesh), namespace },
-      spec: {
-        featureFlags: { enablePluginPolicy: false },
-        traffic: { enablePermissiveTrafficPolicyMode: true, enableEgress: true },
-        sidecar: { logLevel: 'error' },
-      },
-    },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: app, namespace } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: app, namespace, labels: { app } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app } },
-        template: {
-          metadata: { labels: { app } },
-          spec: { serviceAccountName: app, containers: [{ name: 'controller', image: CONTROLLER_IMAGE }] },
-        },
-      },
-    },
+    presetMeshConfig(mesh),
+    ...component(namespace, controllerName(mesh), 'controller', CONTROLLER_IMAGE),
+    ...component(namespace, injectorName(mesh), 'injector', INJECTOR_IMAGE),
+    ...component(namespace, bootstrapName(mesh), 'bootstrap', BOOTSTRAP_IMAGE),
   ];
 }
 

@@ -1,11 +1,11 @@
-/** Waiting until a starting daemon serves its API and its control-plane pod is Ready. */
+/** Waiting until a starting daemon serves its API and its control-plane pods (controller, injector) are Ready. */
 import type { Pod, Resource } from '../../api/types.js';
 import type { MeshApi } from '../api-contract.js';
 import { connectMesh } from '../apiserver/index.js';
 import { isPodReady } from '../controllers/index.js';
 import { readMeshFile } from '../mesh-file.js';
 import { MeshError } from '../../lib/errors.js';
-import { controllerName, systemNamespace } from './system-objects.js';
+import { controllerName, injectorName, systemNamespace } from './system-objects.js';
 
 export interface WaitReadyOptions {
   stateDir: string;
@@ -44,18 +44,24 @@ export async function waitUntilReady(opts: WaitReadyOptions): Promise<MeshApi> {
   const api = await connectMesh(opts.stateDir);
   opts.log(`API server is up at ${readMeshFileQuietly(opts.stateDir)?.apiUrl ?? '?'}; waiting for the control plane`);
 
-  // 2. The control plane runs as an ordinary pod; the mesh is ready when that pod is.
-  const query = { kind: 'Pod', namespace: systemNamespace(opts.meshName), labelSelector: `app=${controllerName(opts.meshName)}` };
+  // 2. The control plane runs as ordinary pods; the mesh is ready when the controller and the
+  // injector are (without the injector no meshed pod can be created). Bootstrap may follow later.
+  const components = [controllerName(opts.meshName), injectorName(opts.meshName)];
   let lastState = '';
   for (;;) {
-    let pods: Resource[] = [];
-    try {
-      pods = await api.list(query);
-    } catch {
-      // the API may still be settling; keep trying until the deadline
+    const states: string[] = [];
+    for (const app of components) {
+      let pods: Resource[] = [];
+      try {
+        pods = await api.list({ kind: 'Pod', namespace: systemNamespace(opts.meshName), labelSelector: `app=${app}` });
+      } catch {
+        // the API may still be settling; keep trying until the deadline
+      }
+      const state = describeComponent(pods);
+      if (state !== 'ready') states.push(`${app} ${state}`);
     }
-    const state = describeControlPlane(pods);
-    if (state === 'ready') break;
+    if (states.length === 0) break;
+    const state = states.join('; ');
     if (state !== lastState) opts.log(`control plane: ${state}`);
     lastState = state;
     await check();
@@ -73,7 +79,7 @@ function readMeshFileQuietly(stateDir: string) {
 }
 
 /** `ready`, or a short phrase a person can act on. */
-function describeControlPlane(pods: Resource[]): string {
+function describeComponent(pods: Resource[]): string {
   const first = pods[0] as Pod | undefined;
   if (!first) return 'waiting for its pod to be created';
   if (pods.some(isPodReady)) return 'ready';

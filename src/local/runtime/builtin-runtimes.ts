@@ -1,30 +1,21 @@
 /** The image runtimes Tessera ships: sidecar, control plane, annotated local commands, httpbin, curl. */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
-import {
-  API_PORT, CONTROLLER_ENV, CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV,
-  apiAddress, controllerAddress, stateFiles, type MeshFile,
-} from '../layout.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, controllerAddress, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort } from './app-env.js';
+import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
+import { imageName } from './image-name.js';
 import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
 
+export { imageName } from './image-name.js';
+export { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
 export const SIDECAR_IMAGE = 'tessera/sidecar';
-export const CONTROLLER_IMAGE = 'tessera/controller';
 export const SIDECAR_CONTAINER = 'sidecar';
 
 /** Entry points resolve next to this compiled file, so dist and test builds each run their own copy. */
 const entry = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
-
-/** `repo/name:tag@digest` → `repo/name`, so `tessera/sidecar:latest` still counts as the sidecar. */
-export function imageName(image: string): string {
-  const noDigest = image.split('@')[0] ?? image;
-  const lastSlash = noDigest.lastIndexOf('/');
-  const colon = noDigest.indexOf(':', lastSlash + 1);
-  return colon === -1 ? noDigest : noDigest.slice(0, colon);
-}
 
 /** The per-container annotation wins over the pod-wide one. */
 export function localCommandFor(pod: PodShape, container: Container): string | undefined {
@@ -77,37 +68,6 @@ const sidecarRuntime: ImageRuntime = {
     };
   },
 };
-
-const controllerRuntime: ImageRuntime = {
-  name: 'controller',
-  matches: (image) => imageName(image) === CONTROLLER_IMAGE,
-  command(ctx) {
-    // The API token is per daemon run and lives only in mesh.json, written before any pod starts.
-    const mesh = readMeshFile(ctx.stateDir);
-    const listen = `${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`;
-    return {
-      command: process.execPath,
-      args: [entry('../../control-plane/main.js')],
-      env: {
-        [CONTROLLER_ENV.apiUrl]: mesh?.apiUrl ?? `http://${apiAddress(ctx.block)}:${API_PORT}`,
-        [CONTROLLER_ENV.apiToken]: mesh?.apiToken ?? '',
-        [CONTROLLER_ENV.meshName]: ctx.meshName,
-        [CONTROLLER_ENV.listen]: listen,
-        [CONTROLLER_ENV.meshKey]: Buffer.from(ctx.meshKey).toString('hex'),
-        [CONTROLLER_ENV.stateDir]: ctx.stateDir,
-      },
-      readiness: { kind: 'http', url: `http://${listen}/healthz` },
-    };
-  },
-};
-
-function readMeshFile(stateDir: string): Partial<MeshFile> | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFiles.mesh(stateDir), 'utf8')) as Partial<MeshFile>;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Explicit beats implicit: an annotated command runs whatever the image says. */
 const localCommandRuntime: ImageRuntime = {
@@ -184,4 +144,4 @@ const curlRuntime: ImageRuntime = {
 };
 
 /** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
-export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, controllerRuntime, localCommandRuntime, httpbinRuntime, curlRuntime];
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, localCommandRuntime, httpbinRuntime, curlRuntime];

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Container } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
-import { SIDECAR_ENV, CONTROLLER_ENV } from '../layout.js';
+import { BOOTSTRAP_ENV, CONTROLLER_ENV, INJECTOR_ENV, SIDECAR_ENV } from '../layout.js';
 import { checkPodImages, imageName, registerImageRuntime, runtimeFor, type ContainerContext, type PodShape } from './index.js';
 import { gunicornBindPort, narrowWildcardBind } from './builtin-runtimes.js';
 
@@ -81,11 +81,31 @@ describe('image mapping', () => {
   it('runs the control plane with its listen address and the mesh key in hex', () => {
     const c: Container = { name: 'controller', image: 'tessera/controller:latest' };
     const cmd = commandOf(pod([c]), c);
-    assert.match(cmd.args[0]!, /src\/control-plane\/main\.js$/);
+    // Started through the address handover, so a rollout's new pod waits for the old one's port.
+    assert.match(cmd.args[0]!, /src\/local\/runtime\/await-address-main\.js$/);
+    assert.deepEqual(cmd.args.slice(1, 3), ['127.77.0.2', '6060']);
+    assert.match(cmd.args[3]!, /src\/control-plane\/main\.js$/);
     assert.equal(cmd.env[CONTROLLER_ENV.listen], '127.77.0.2:6060');
     assert.equal(cmd.env[CONTROLLER_ENV.meshKey], Buffer.from('k3y').toString('hex'));
     assert.equal(cmd.env[CONTROLLER_ENV.stateDir], '/tmp/state');
     assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.0.2:6060/healthz' });
+  });
+
+  it('runs the injector and bootstrap at their fixed addresses with the API token', () => {
+    const injector: Container = { name: 'injector', image: 'tessera/injector' };
+    const inj = commandOf(pod([injector]), injector);
+    assert.equal(inj.runtime, 'injector');
+    assert.match(inj.args[0]!, /src\/injector\/main\.js$/);
+    assert.equal(inj.env[INJECTOR_ENV.listen], '127.77.0.3:9090');
+    assert.equal(inj.env[INJECTOR_ENV.meshName], 'm');
+    assert.deepEqual(inj.readiness, { kind: 'http', url: 'http://127.77.0.3:9090/healthz' });
+    const bootstrap: Container = { name: 'bootstrap', image: 'tessera/bootstrap:v1' };
+    const boot = commandOf(pod([bootstrap]), bootstrap);
+    assert.equal(boot.runtime, 'bootstrap');
+    assert.match(boot.args[0]!, /src\/bootstrap\/main\.js$/);
+    assert.equal(boot.env[BOOTSTRAP_ENV.listen], '127.77.0.4:9091');
+    assert.equal(boot.env[BOOTSTRAP_ENV.apiUrl], 'http://127.77.0.1:15080');
+    assert.deepEqual(boot.readiness, { kind: 'http', url: 'http://127.77.0.4:9091/healthz' });
   });
 
   it('runs an annotated command in the workdir with the app env, proxy and own env', () => {

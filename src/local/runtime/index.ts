@@ -4,7 +4,7 @@ export { checkPodImages, registerImageRuntime, runtimeFor, imageRuntimeNames } f
 import './pipy-runtime.js'; // registers the flomesh/pipy image runtime
 export { reapStale, isOurs } from './reap.js';
 export { APP_ADDRESS_ANNOTATION } from './pod-runner.js';
-export { SIDECAR_IMAGE, CONTROLLER_IMAGE, SIDECAR_CONTAINER, imageName } from './builtin-runtimes.js';
+export { SIDECAR_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, BOOTSTRAP_IMAGE, SIDECAR_CONTAINER, imageName } from './builtin-runtimes.js';
 export { STATE_DIR_ENV } from './processes.js';
 export { httpOk } from './readiness.js';
 export type { ContainerCommand, ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';

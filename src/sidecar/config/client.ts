@@ -5,6 +5,7 @@
  * `Last-Event-ID` so an unchanged snapshot is not resent.
  */
 import type { ProxySnapshot } from '../../snapshot/types.js';
+import { readEventStream, type ServerSentEvent } from '../../lib/sse.js';
 import type { SidecarLog } from '../observability/log.js';
 
 export interface StreamClientOptions {
@@ -64,41 +65,24 @@ export class StreamClient {
     this.connected = true;
     this.backoffMs = 500;
     this.opts.log.info('connected to control plane', { url: this.opts.controllerUrl });
-    const decoder = new TextDecoder();
-    let buf = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let sep: number;
-      while ((sep = buf.indexOf('\n\n')) >= 0) {
-        const raw = buf.slice(0, sep);
-        buf = buf.slice(sep + 2);
-        await this.onEvent(raw);
-      }
-    }
+    await readEventStream(res.body as unknown as AsyncIterable<Uint8Array>, (e) => this.onEvent(e));
     throw new Error('stream ended');
   }
 
-  private async onEvent(raw: string): Promise<void> {
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of raw.split('\n')) {
-      if (line.startsWith(':')) continue;
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    }
-    if (event === 'trust' && data.length > 0) {
+  private async onEvent(e: ServerSentEvent): Promise<void> {
+    if (e.event === 'trust') {
       try {
-        this.opts.onTrust?.(JSON.parse(data.join('\n')) as { bundle: string[]; activeRoot: string });
+        this.opts.onTrust?.(JSON.parse(e.data) as { bundle: string[]; activeRoot: string });
       } catch (err) {
         this.opts.log.warn('bad trust event', { error: (err as Error).message });
       }
       return;
     }
-    if (event !== 'snapshot' || data.length === 0) return;
+    if (e.event !== 'snapshot') return;
     let version = '';
     let error: string | undefined;
     try {
-      const msg = JSON.parse(data.join('\n')) as { version: string; snapshot: ProxySnapshot };
+      const msg = JSON.parse(e.data) as { version: string; snapshot: ProxySnapshot };
       version = msg.version;
       error = await this.opts.apply(msg.version, msg.snapshot);
     } catch (err) {

@@ -3,4 +3,3 @@ export type { Body, BodySink, HeaderMap, RequestHead, ResponseHead } from './typ
 export { BufferBody, EMPTY_BODY } from './body.js';
 export { PushBody } from './push-body.js';
 export type { FlowControl } from './push-body.js';
-export { forwardableHeaders, headerMapFrom, headerValue, isHopByHop } from './headers.js';

@@ -2,10 +2,10 @@
  * modules/{inbound,outbound}-tcp-routing.js, -tcp-load-balancing.js and -tcp-default.js: pick the
  * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
  */
-import { nextEndpoint, parseAuthority, resolveService } from '../routing/index.js';
+import { parseAuthority, resolveService } from '../routing/index.js';
 import type { TcpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
-import { expectedIdentities } from './http-load-balancing.js';
+import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
 export function inboundTcpRouting(env: ModuleEnv): TcpModule {
   return function inboundTcpRouting(ctx, next) {
@@ -66,24 +66,12 @@ function tcpNameMatches(ruleName: string, host: string, env: ModuleEnv): boolean
 }
 
 export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
-  const cursor = new Map<string, number>();
+  const cursors: Cursors = new Map();
   return async function tcpLoadBalancing(ctx, next) {
-    const c = ctx.cluster;
-    if (!c) return next();
-    const table = env.tables.clusters.get(c.name);
-    let endpoint: string | undefined;
-    if (table) endpoint = nextEndpoint(table);
-    else if (c.endpoints.length > 0) {
-      const i = cursor.get(c.name) ?? 0;
-      endpoint = c.endpoints[i % c.endpoints.length];
-      cursor.set(c.name, i + 1);
-    }
-    if (!endpoint) return next();
-    const identities = expectedIdentities(ctx, env);
-    if (identities === null) {
-      env.log.error('no identity known for a mesh cluster; refusing to connect without verifying the server', { cluster: c.name });
-      return next();
-    }
+    const choice = chooseUpstream(ctx, env, cursors);
+    if (!choice) return next();
+    const { endpoint, identities } = choice;
+    const c = ctx.cluster!;
     ctx.upstream = endpoint;
     ctx.handled = true;
     env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, ctx.service?.name ?? c.name);

@@ -1,0 +1,86 @@
+/** The injector's HTTP server: `POST /mutate-pod-creation` (bearer token) and an unauthenticated `GET /healthz`. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
+import { HEALTH_PATH, MUTATE_PATH, type MutationRequest } from './protocol.js';
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Longer than the daemon's keep-alive agent keeps idle sockets, so the server never closes one under a request. */
+const KEEP_ALIVE_MS = 65_000;
+
+export interface InjectorServerOptions {
+  meshName: string;
+  /** the bearer token callers must present (the mesh's API token) */
+  token: string;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export function createInjectorServer(opts: InjectorServerOptions): Server {
+  const expected = digest(opts.token);
+  const authorized = (req: IncomingMessage): boolean => {
+    const m = (req.headers.authorization ?? '').match(/^Bearer\s+(\S+)$/i);
+    return m !== null && timingSafeEqual(digest(m[1]!), expected);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://injector').pathname;
+    if (path === HEALTH_PATH && req.method === 'GET') return send(res, 200, { status: 'ok', meshName: opts.meshName });
+    if (path !== MUTATE_PATH) throw new HttpError(404, `no route for ${req.method} ${path}`);
+    if (req.method !== 'POST') throw new HttpError(405, `${MUTATE_PATH} takes POST`);
+    if (!authorized(req)) throw new HttpError(401, 'missing or wrong bearer token');
+    const request = parseRequest(await readBody(req));
+    if (request.meshName !== opts.meshName) throw new HttpError(400, `this injector serves mesh "${opts.meshName}", not "${request.meshName}"`);
+    const result = mutatePod(request.pod, request.namespace, opts.meshName);
+    if (result.injected) opts.log?.('injected sidecar', { pod: `${request.namespace.name}/${request.pod.metadata.name}` });
+    send(res, 200, result);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : err instanceof InvalidInjectionAnnotation ? 400 : 500;
+      send(res, status, { error: { message: (err as Error).message } });
+    });
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  return server;
+}
+
+function parseRequest(body: unknown): MutationRequest {
+  const b = body as Partial<MutationRequest> | undefined;
+  if (!b || typeof b !== 'object') throw new HttpError(400, 'body must be {pod, namespace, meshName}');
+  if (b.pod?.kind !== 'Pod' || typeof b.pod.metadata?.name !== 'string' || !Array.isArray(b.pod.spec?.containers)) {
+    throw new HttpError(400, 'body.pod must be a Pod with metadata.name and spec.containers');
+  }
+  if (typeof b.namespace?.name !== 'string') throw new HttpError(400, 'body.namespace.name is required');
+  if (typeof b.meshName !== 'string') throw new HttpError(400, 'body.meshName is required');
+  return b as MutationRequest;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': data.length });
+  res.end(data);
+}

@@ -1,0 +1,98 @@
+/**
+ * Runtimes of the control plane's own images: `tessera/controller`, `tessera/injector` and
+ * `tessera/bootstrap`, each a Node process at a fixed address of the mesh block.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  API_PORT, BOOTSTRAP_ENV, BOOTSTRAP_PORT, CONTROLLER_ENV, CONTROLLER_PORT, INJECTOR_ENV, INJECTOR_PORT,
+  apiAddress, bootstrapAddress, controllerAddress, injectorAddress, stateFiles, type MeshFile,
+} from '../layout.js';
+import { imageName } from './image-name.js';
+import type { ContainerContext, ImageRuntime } from './types.js';
+
+export const CONTROLLER_IMAGE = 'tessera/controller';
+export const INJECTOR_IMAGE = 'tessera/injector';
+export const BOOTSTRAP_IMAGE = 'tessera/bootstrap';
+
+/** Entry points resolve next to this compiled file, so dist and test builds each run their own copy. */
+const entry = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+
+/** The API URL and token: per daemon run, they live only in mesh.json, written before any pod starts. */
+function apiAccess(ctx: ContainerContext): { apiUrl: string; apiToken: string } {
+  let mesh: Partial<MeshFile> | undefined;
+  try {
+    mesh = JSON.parse(readFileSync(stateFiles.mesh(ctx.stateDir), 'utf8')) as Partial<MeshFile>;
+  } catch {
+    mesh = undefined;
+  }
+  return { apiUrl: mesh?.apiUrl ?? `http://${apiAddress(ctx.block)}:${API_PORT}`, apiToken: mesh?.apiToken ?? '' };
+}
+
+const controllerRuntime: ImageRuntime = {
+  name: 'controller',
+  matches: (image) => imageName(image) === CONTROLLER_IMAGE,
+  command(ctx) {
+    const { apiUrl, apiToken } = apiAccess(ctx);
+    const listen = `${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`;
+    return {
+      command: process.execPath,
+      // The controller binds its address at once; hand the address over instead of crash-looping.
+      args: [entry('./await-address-main.js'), controllerAddress(ctx.block), String(CONTROLLER_PORT), entry('../../control-plane/main.js')],
+      env: {
+        [CONTROLLER_ENV.apiUrl]: apiUrl,
+        [CONTROLLER_ENV.apiToken]: apiToken,
+        [CONTROLLER_ENV.meshName]: ctx.meshName,
+        [CONTROLLER_ENV.listen]: listen,
+        [CONTROLLER_ENV.meshKey]: Buffer.from(ctx.meshKey).toString('hex'),
+        [CONTROLLER_ENV.stateDir]: ctx.stateDir,
+      },
+      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+    };
+  },
+};
+
+/**
+ * The fixed address acts as the component's Service: during a rollout the old pod answers the
+ * probe until the new process takes the port over (it waits for it; see lib/listen-retry).
+ */
+const injectorRuntime: ImageRuntime = {
+  name: 'injector',
+  matches: (image) => imageName(image) === INJECTOR_IMAGE,
+  command(ctx) {
+    const listen = `${injectorAddress(ctx.block)}:${INJECTOR_PORT}`;
+    return {
+      command: process.execPath,
+      args: [entry('../../injector/main.js')],
+      env: {
+        [INJECTOR_ENV.apiToken]: apiAccess(ctx).apiToken,
+        [INJECTOR_ENV.meshName]: ctx.meshName,
+        [INJECTOR_ENV.listen]: listen,
+      },
+      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+    };
+  },
+};
+
+const bootstrapRuntime: ImageRuntime = {
+  name: 'bootstrap',
+  matches: (image) => imageName(image) === BOOTSTRAP_IMAGE,
+  command(ctx) {
+    const { apiUrl, apiToken } = apiAccess(ctx);
+    const listen = `${bootstrapAddress(ctx.block)}:${BOOTSTRAP_PORT}`;
+    return {
+      command: process.execPath,
+      args: [entry('../../bootstrap/main.js')],
+      env: {
+        [BOOTSTRAP_ENV.apiUrl]: apiUrl,
+        [BOOTSTRAP_ENV.apiToken]: apiToken,
+        [BOOTSTRAP_ENV.meshName]: ctx.meshName,
+        [BOOTSTRAP_ENV.listen]: listen,
+      },
+      // 200 only once its watch has synced.
+      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+    };
+  },
+};
+
+export const CONTROL_PLANE_RUNTIMES: readonly ImageRuntime[] = [controllerRuntime, injectorRuntime, bootstrapRuntime];
