@@ -44,6 +44,9 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
   for (const fqdn of tables.dns.keys()) namespaces.add(fqdn.split('.')[1] ?? '');
   const mtls = snapshot.Spec.SidecarDisabledMTLS !== true;
   const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, metrics: deps.metrics, namespaces, mtls };
+  // forget evaluated plugins no longer in any chain (the cache lives across snapshot versions)
+  const inUse = new Set(Object.values(snapshot.PluginScripts).map((p) => p.Hash));
+  for (const hash of pluginCache.keys()) if (!inUse.has(hash)) pluginCache.delete(hash);
   const http = (mp: MountPoint): ((ctx: HttpContext) => Promise<void>) => compose(httpModules(mp, env));
   const tcp = (mp: MountPoint): ((ctx: TcpContext) => Promise<void>) => compose(tcpModules(mp, env));
   return {
