@@ -60,6 +60,24 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'UDPRoute', apiVersion: 'specs.smi-spec.io/v1alpha4', acceptedApiVersions: ['specs.smi-spec.io/v1alpha3'],
     plural: 'udproutes', singular: 'udproute', shortNames: [], namespaced: true,
   },
+  // FSM's access policies for clients outside the mesh (fsm-design.md §1.4).
+  {
+    kind: 'AccessControl', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'accesscontrols', singular: 'accesscontrol',
+    shortNames: ['acl'], namespaced: true,
+  },
+  {
+    kind: 'AccessCert', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'accesscerts', singular: 'accesscert',
+    shortNames: ['acert'], namespaced: true,
+  },
+  // Istio security kinds (security-rules.md §1, §2); policies in `<mesh>-system` apply mesh-wide.
+  {
+    kind: 'RequestAuthentication', apiVersion: 'security.istio.io/v1beta1', plural: 'requestauthentications',
+    singular: 'requestauthentication', shortNames: ['ra'], namespaced: true,
+  },
+  {
+    kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1beta1', plural: 'authorizationpolicies',
+    singular: 'authorizationpolicy', shortNames: ['ap'], namespaced: true,
+  },
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -1,4 +1,5 @@
 /** Builds the catalog: indexes over one store revision, computed once and shared by every proxy's compile. */
+import type { AccessControl } from '../api/policy-types.js';
 import type { Namespace, Plugin, PluginChain, PluginConfig, Pod, Service } from '../api/types.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
 import { findMeshConfig, resolveMeshConfig } from './mesh-config.js';
@@ -6,6 +7,7 @@ import { PodIndex } from './pod-index.js';
 import { indexPluginConfigs } from './plugin-index.js';
 import { PROXY_UUID_LABEL, byString, isProxyPod, keyOf, podIP, podKey, podNamespace } from './pods.js';
 import { buildServiceInfo } from './services.js';
+import { buildIstioPolicies } from './istio.js';
 import { buildSmiPolicy } from './smi.js';
 import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
 
@@ -21,6 +23,7 @@ export function buildCatalog(input: CompileInput): Catalog {
   const plugins = new Map<string, Plugin>();
   const chains: PluginChain[] = [];
   const configs: PluginConfig[] = [];
+  const accessControls: AccessControl[] = [];
   for (const r of input.resources) {
     switch (r.kind) {
       case 'Namespace':
@@ -40,6 +43,9 @@ export function buildCatalog(input: CompileInput): Catalog {
         break;
       case 'PluginConfig':
         configs.push(r as PluginConfig);
+        break;
+      case 'AccessControl':
+        accessControls.push(r as AccessControl);
         break;
       default:
         break;
@@ -90,9 +96,10 @@ export function buildCatalog(input: CompileInput): Catalog {
     proxies.push(ref);
   }
 
+  const meshConfig = resolveMeshConfig(findMeshConfig(input.resources, meshName)?.spec);
   return {
     meshName,
-    meshConfig: resolveMeshConfig(findMeshConfig(input.resources, meshName)?.spec),
+    meshConfig,
     namespaces,
     pods,
     services,
@@ -104,6 +111,8 @@ export function buildCatalog(input: CompileInput): Catalog {
     pluginSources: input.pluginSources,
     proxies,
     smi: buildSmiPolicy(input.resources),
+    accessControls: meshConfig.enableAccessControlPolicy ? accessControls.sort(byKey) : [],
+    istio: buildIstioPolicies(input.resources),
   };
 }
 

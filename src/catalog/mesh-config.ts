@@ -40,6 +40,7 @@ export function resolveMeshConfig(user: MeshConfigSpec | undefined): ResolvedMes
   return {
     spec,
     enablePluginPolicy: flag(ff.enablePluginPolicy, false),
+    enableAccessControlPolicy: flag(ff.enableAccessControlPolicy, true),
     enablePermissiveTrafficPolicyMode: flag(traffic.enablePermissiveTrafficPolicyMode, true),
     enableEgress: flag(traffic.enableEgress, true),
     http1PerRequestLoadBalancing: flag(traffic.http1PerRequestLoadBalancing, false),

@@ -1,4 +1,6 @@
 /** The catalog's shapes: pure indexed views over one store revision, from which per-proxy snapshots are compiled. */
+import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
+import type { AccessControl } from '../api/policy-types.js';
 import type {
   BuiltinChainEntry,
   MeshConfigSpec,
@@ -96,6 +98,8 @@ export interface NamespaceInfo {
 export interface ResolvedMeshConfig {
   spec: MeshConfigSpec;
   enablePluginPolicy: boolean;
+  /** FSM chart default true: AccessControls are compiled only when on */
+  enableAccessControlPolicy: boolean;
   enablePermissiveTrafficPolicyMode: boolean;
   enableEgress: boolean;
   http1PerRequestLoadBalancing: boolean;
@@ -142,6 +146,12 @@ export interface SmiPolicy {
   bySource: ReadonlyMap<string, readonly ResolvedTrafficTarget[]>;
 }
 
+/** Istio security policies (security-rules.md §1, §2), each list sorted by namespace then name. */
+export interface IstioPolicies {
+  requestAuthentications: readonly RequestAuthentication[];
+  authorizationPolicies: readonly AuthorizationPolicy[];
+}
+
 export interface Catalog {
   meshName: string;
   meshConfig: ResolvedMeshConfig;
@@ -165,4 +175,8 @@ export interface Catalog {
   proxies: readonly ProxyRef[];
   /** SMI TrafficTargets; only read when permissive traffic policy mode is off */
   smi: SmiPolicy;
+  /** AccessControls sorted by namespace then name; empty when `enableAccessControlPolicy` is off */
+  accessControls: readonly AccessControl[];
+  /** Istio RequestAuthentication and AuthorizationPolicy objects; the snapshot picks those that apply per pod */
+  istio: IstioPolicies;
 }

@@ -55,6 +55,11 @@ export class Controller {
     return this.latest.get(uuid);
   }
 
+  /** The resources of the last sync and changes (for the built-in plugins' Secret grants). */
+  resourcesNow(): Resource[] {
+    return [...this.resources.values()];
+  }
+
   /** The identity (`sa.ns`) of the pod a proxy uuid belongs to. */
   proxyIdentity(uuid: string): string | undefined {
     const pod = this.proxyPod(uuid);

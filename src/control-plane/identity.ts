@@ -9,6 +9,7 @@ import type { ConfigMap, Resource, Secret } from '../api/types.js';
 import { isMeshError } from '../lib/errors.js';
 import {
   TrustBundle,
+  issueAccessCertSecret,
   loadOrCreateCa,
   meshSystemNamespace,
   parseServiceIdentity,
@@ -17,6 +18,7 @@ import {
   trustBundleConfigMapName,
   trustBundleFromConfigMap,
   trustBundleToConfigMap,
+  type AccessCertRequest,
   type CertificateAuthority,
   type IssuedCertificate,
   type SecretStore,
@@ -89,6 +91,11 @@ export class MeshIdentity {
     const issued = await signWorkloadCsr(this.ca, csrPem, { identity: parseServiceIdentity(identity), sans, ttlMs });
     this.issuedBy.set(uuid, this.activeFingerprint);
     return issued;
+  }
+
+  /** AccessCert: a client key and certificate from the active root, `ca.crt` holding every trusted root. */
+  issueAccessCert(request: Omit<AccessCertRequest, 'trustBundle'>): Promise<{ secret: Secret; certificate: IssuedCertificate }> {
+    return issueAccessCertSecret(this.ca, { ...request, trustBundle: this.bundle });
   }
 
   /**

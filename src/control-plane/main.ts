@@ -5,6 +5,7 @@ import { createDeliveryServer } from './delivery.js';
 import { ProxyRegistry } from './registry.js';
 import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
+import { AccessCertIssuer } from './access-certs.js';
 import { HttpMeshApi } from '../local/apiserver/index.js';
 
 function required(name: string): string {
@@ -60,14 +61,21 @@ setInterval(() => {
     for (const r of registry.connected()) r.push?.(event);
   });
 }, 5000).unref();
+// AccessCert Secrets: issued on change, re-checked periodically for renewal and root changes.
+const accessCerts = new AccessCertIssuer({ api, meshName, identity: () => identity, log });
+setInterval(() => void accessCerts.reconcile(), 5000).unref();
 const watch = startWatch({
   apiUrl: required(CONTROLLER_ENV.apiUrl),
   token: required(CONTROLLER_ENV.apiToken),
   onSync: (objects) => {
     log.info('resources synced', { count: objects.length });
     controller.sync(objects);
+    accessCerts.sync(objects);
   },
-  onChange: (type, object) => controller.change(type, object),
+  onChange: (type, object) => {
+    controller.change(type, object);
+    accessCerts.change(type, object);
+  },
   onError: (err) => log.warn('watch interrupted', { error: err.message }),
 });
 

@@ -40,6 +40,9 @@ export async function issueAccessCertSecret(
 ): Promise<{ secret: Secret; certificate: IssuedCertificate }> {
   const sans = request.subjectAltNames.map((s) => s.trim()).filter((s) => s !== '');
   if (sans.length === 0) throw new MeshError('MESH_ERR_MANIFEST_INVALID', 'AccessCert spec.subjectAltNames must name at least one subject');
+  // A SPIFFE URI would make the holder a mesh workload to every sidecar (peer-identity.ts): refuse it.
+  const spiffe = sans.find((s) => s.toLowerCase().startsWith('spiffe:'));
+  if (spiffe) throw new MeshError('MESH_ERR_MANIFEST_INVALID', `AccessCert spec.subjectAltNames must not hold a SPIFFE ID (${spiffe}): mesh identities are issued to sidecars only`);
   if (!(request.ttlMs > 0)) throw new MeshError('MESH_ERR_CERT_INVALID', `certificate lifetime ${request.ttlMs} ms is not positive`);
   const keys = await generateKeyPair(request.keyAlgorithm ?? 'ECDSA-P256');
   const certificate = await signLeaf(ca, {

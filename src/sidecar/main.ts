@@ -1,5 +1,5 @@
 /** The sidecar process entry: reads its identity from the environment the runner sets, and runs. */
-import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT } from '../local/layout.js';
+import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT, localIPFor } from '../local/layout.js';
 import { Sidecar } from './sidecar.js';
 
 function required(name: string): string {
@@ -9,6 +9,18 @@ function required(name: string): string {
     process.exit(2);
   }
   return v;
+}
+
+/**
+ * UDP senders: a local pod's app may send from its private app address instead of its pod IP; the
+ * layout pairs them (localIPFor), so that address stands for the pod IP the control plane knows.
+ */
+function senderPodIP(address: string): string | undefined {
+  const m = /^127\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  // pod IPs use rows 1..63, their private addresses 65..127 (layout.ts); cluster IPs (128+) are never senders
+  if (!m || Number(m[2]) <= 64 || Number(m[2]) >= 128) return undefined;
+  const podIP = `127.${m[1]}.${Number(m[2]) - 64}.${m[3]}`;
+  return localIPFor(podIP) === address ? podIP : undefined;
 }
 
 const sidecar = new Sidecar({
@@ -23,6 +35,7 @@ const sidecar = new Sidecar({
   dataDir: required(SIDECAR_ENV.dataDir),
   adminPort: SIDECAR_ADMIN_PORT,
   outboundPort: SIDECAR_OUTBOUND_PORT,
+  senderPodIP,
 });
 
 const shutdown = (): void => {

@@ -17,6 +17,9 @@ import { UpstreamClient } from './upstream/index.js';
 import { parseAuthority } from './routing/index.js';
 import { WorkloadIdentity } from './identity/index.js';
 import { InboundTls, type InboundSecurity } from './engine/mtls.js';
+import { AccessPolicy } from './access-control.js';
+import { InboundUdp } from './udp/index.js';
+import { UpstreamListeners } from './listeners/upstreams.js';
 
 export interface SidecarOptions {
   podName: string;
@@ -33,6 +36,8 @@ export interface SidecarOptions {
   adminPort: number;
   outboundPort: number;
   logLevel?: LogLevel;
+  /** UDP: the pod IP a sender's address stands for when it is not one (local mode: a pod's private app address) */
+  senderPodIP?: (address: string) => string | undefined;
 }
 
 interface OpenListener {
@@ -54,6 +59,8 @@ export class Sidecar {
   readonly identity: WorkloadIdentity;
   private readonly security: InboundSecurity;
   private inboundTls: InboundTls | undefined;
+  private readonly udp: InboundUdp;
+  private readonly upstreamListeners: UpstreamListeners;
 
   constructor(private readonly opts: SidecarOptions) {
     this.log = new SidecarLog(opts.logLevel ?? 'info');
@@ -76,12 +83,23 @@ export class Sidecar {
       if (this.inboundTls) this.inboundTls.update(material);
       else this.inboundTls = new InboundTls(material, this.log);
     };
+    const access = new AccessPolicy(() => this.runtime?.snapshot.Inbound.TrafficMatches);
     this.security = {
       enabled: () => this.mtls,
       terminator: () => this.inboundTls,
-      // clients outside the mesh get in only through AccessControl policies, which are not compiled yet
-      admitPlaintext: () => false,
+      // clients outside the mesh get in only through AccessControl (SourceIPRanges of the port's match)
+      admitPlaintext: (address, port) => access.admitPlaintext(address, port),
+      admitCertificate: (address, port, cert) => access.admitCertificate(address, port, cert),
     };
+    this.udp = new InboundUdp({ bindAddress: opts.podIP, appAddress: opts.localIP, log: this.log, ...(opts.senderPodIP ? { senderPodIP: opts.senderPodIP } : {}) });
+    this.upstreamListeners = new UpstreamListeners({
+      localIP: opts.localIP,
+      dataDir: opts.dataDir,
+      reserved: [opts.outboundPort, opts.adminPort],
+      chain: () => this.runtime?.outboundTcp,
+      upstream: this.upstream,
+      log: this.log,
+    });
   }
 
   /** mTLS between sidecars is on under the applied snapshot (on until a snapshot says otherwise). */
@@ -152,8 +170,13 @@ export class Sidecar {
       return message;
     }
     this.runtime = next;
-    this.log.setLevel(snapshot.Spec.SidecarLogLevel === 'error' ? 'info' : snapshot.Spec.SidecarLogLevel);
+    // MeshConfig spec.sidecar.logLevel (FSM's default: error); access lines are written at any level
+    this.log.setLevel(snapshot.Spec.SidecarLogLevel);
     await this.reconcileInbound(next);
+    // UDP relays and per-upstream listeners follow the snapshot like inbound listeners do
+    await this.udp.update(snapshot.Inbound);
+    await this.upstreamListeners.reconcile(snapshot);
+    this.listenerErrors.push(...this.udp.errors, ...this.upstreamListeners.errors);
     this.retainPools(next);
     this.log.info('snapshot applied', { version });
     if (persist) {
@@ -240,6 +263,7 @@ export class Sidecar {
   private listenerList(): string[] {
     const out = [`admin ${this.opts.podIP}:${this.opts.adminPort}`, `outbound ${this.opts.localIP}:${this.opts.outboundPort}`];
     for (const [port, l] of this.inbound) out.push(`inbound-${l.key} ${this.opts.podIP}:${port}`);
+    out.push(...this.udp.list(), ...this.upstreamListeners.list());
     return out;
   }
 
@@ -248,6 +272,8 @@ export class Sidecar {
     this.identity.stop();
     const servers = [this.admin, this.outbound, ...[...this.inbound.values()].map((l) => l.server)];
     for (const s of servers) s?.close();
+    this.udp.close();
+    this.upstreamListeners.close();
     await Promise.allSettled([this.upstream.close(), this.inboundClient.close()]);
     this.log.flushSync();
   }

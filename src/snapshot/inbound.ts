@@ -3,7 +3,9 @@ import type { Pod } from '../api/types.js';
 import { APP_ADDRESS_ANNOTATION, podKey, serviceIdentityOf } from '../catalog/pods.js';
 import { targetPortOnPod } from '../catalog/services.js';
 import type { Catalog } from '../catalog/types.js';
+import { accessControlRanges, mergeRanges } from './access-control.js';
 import { hostPort } from './addresses.js';
+import { buildAuth } from './auth.js';
 import type { ProxyChains } from './chains.js';
 import { hostnamesWithPorts, inboundClusterName, mountPointFor, qualifiedHostnames, ruleName } from './names.js';
 import { pluginsFor } from './plugin-configs.js';
@@ -40,6 +42,8 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
       const key = String(targetPort);
       const match = (TrafficMatches[key] ??= { Port: targetPort, Protocol: port.protocol });
       if (match.Protocol !== port.protocol) continue;
+      const ranges = accessControlRanges(catalog, svc, targetPort);
+      if (ranges) mergeRanges((match.SourceIPRanges ??= {}), ranges);
       const cluster = inboundClusterName(svc.namespace, svc.name, targetPort);
       const routes = routesFor(catalog, { direction: 'inbound', identity, service: port, cluster, targetPort });
       const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('inbound', port.protocol)], svc.namespace, svc.name);
@@ -64,5 +68,7 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
   }
   const inbound: ProxySnapshot['Inbound'] = { TrafficMatches, ClustersConfigs };
   if (!catalog.meshConfig.enablePermissiveTrafficPolicyMode) Object.assign(inbound, udpAccess(catalog, pod));
+  // Istio policies apply in every traffic mode (security-rules.md §1).
+  Object.assign(inbound, buildAuth(catalog, pod));
   return inbound;
 }

@@ -6,8 +6,10 @@
  *
  * Tessera additions are `Pod`, `Dns` and `PluginScripts`; for SMI (permissive mode off),
  * `TcpServiceRule.AllowedServices`, `Inbound.UdpAllowed` and `Inbound.IdentityByIP`; and in every mode
- * `ClusterConfig.ServiceIdentities`. Identities are FSM's `sa.ns` everywhere.
+ * `ClusterConfig.ServiceIdentities`; with Istio policies `Inbound.Authn` and `Inbound.Authz`. Identities are
+ * FSM's `sa.ns` everywhere except inside Istio policies, which use Istio's principal form.
  */
+import type { AuthzAction, AuthzRule, JwtRule } from '../api/istio-types.js';
 import type { MountPoint } from '../api/types.js';
 
 export type RouteMatchType = 'Regex' | 'Exact' | 'Prefix';
@@ -53,10 +55,29 @@ export interface TcpServiceRule {
   AllowedServices?: string[];
 }
 
+/** How a client outside the mesh from one source range must connect (FSM's `SourceSecuritySpec`). */
+export interface SourceSecuritySpec {
+  mTLS: boolean;
+  SkipClientCertValidation: boolean;
+  /**
+   * Certificate names (CN or any SAN) let in, sorted; `*` admits any certificate that chains to the
+   * mesh CA (Tessera still verifies the chain when `SkipClientCertValidation` is set).
+   */
+  AuthenticatedPrincipals: string[];
+}
+
+/** CIDR → null (plaintext admitted from that range) or the mTLS the range must speak. */
+export type SourceIPRanges = Record<string, SourceSecuritySpec | null>;
+
 export interface InboundTrafficMatch {
   /** the port the sidecar listens on for this match (the service's targetPort) */
   Port: number;
   Protocol: 'http' | 'tcp' | 'grpc';
+  /**
+   * AccessControl (fsm-design.md §1.4): clients outside the mesh let in on this port, by the source
+   * address of the socket (never a header). Absent when no AccessControl applies.
+   */
+  SourceIPRanges?: SourceIPRanges;
   /** host or host:port → rule */
   HttpHostPort2Service?: Record<string, HostRef>;
   HttpServiceRouteRules?: Record<string, HttpServiceRule>;
@@ -90,8 +111,11 @@ export interface ClusterConfig {
 }
 
 export interface PluginScript {
-  /** `native` runs `spec.script` (compiled to JS by the control plane); `pipy` runs `spec.pipyscript`. */
-  Kind: 'native' | 'pipy';
+  /**
+   * `native` runs `spec.script` (compiled to JS by the control plane); `pipy` runs `spec.pipyscript`;
+   * `builtin` is a plugin the sidecar ships (src/plugins/builtin.ts), Source being only its name.
+   */
+  Kind: 'native' | 'pipy' | 'builtin';
   Priority: number;
   /** sha256 of Source */
   Hash: string;
@@ -106,6 +130,27 @@ export interface ProxyIdentity {
   IP: string;
   UID: string;
   Labels: Record<string, string>;
+}
+
+/** One JWT rule of a RequestAuthentication that selects this pod (security-rules.md §2). */
+export interface InboundJwtRule {
+  /** `ns/name` of the RequestAuthentication */
+  Policy: string;
+  /** the rule as written, without `timeout` */
+  Rule: Omit<JwtRule, 'timeout'>;
+  /** JWKS fetch timeout in ms, from `timeout` (absent: 5 s) */
+  TimeoutMs?: number;
+}
+
+/** One AuthorizationPolicy that applies to this pod (security-rules.md §1). */
+export interface InboundAuthzPolicy {
+  /** `ns/name` */
+  Name: string;
+  Action: AuthzAction;
+  /** CUSTOM only */
+  Provider?: string;
+  /** absent: the policy never matches; `[{}]` always matches (§1 "rules") */
+  Rules?: AuthzRule[];
 }
 
 export interface ProxySnapshot {
@@ -139,6 +184,10 @@ export interface ProxySnapshot {
      * identity listed there. An IP two live pods claim is left out (it cannot be attributed).
      */
     IdentityByIP?: Record<string, string>;
+    /** Tessera addition: the JWT rules of every RequestAuthentication selecting this pod, merged as one (root namespace first); absent when none */
+    Authn?: { JwtRules: InboundJwtRule[] };
+    /** Tessera addition: the AuthorizationPolicies applying to this pod (root namespace first); absent when none */
+    Authz?: { Policies: InboundAuthzPolicy[] };
   };
   Outbound: {
     /** keyed by service port */

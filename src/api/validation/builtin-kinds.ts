@@ -4,3 +4,5 @@ import './apps.js';
 import './mesh-config.js';
 import './plugin.js';
 import './smi.js';
+import './access-control.js';
+import './istio.js';

@@ -7,6 +7,7 @@ import { kindInfo } from '../../api/kinds.js';
 import type { Deployment, MeshConfig, Plugin, Resource, Service } from '../../api/types.js';
 import { isMeshError, MeshError, type FieldProblem } from '../../lib/errors.js';
 import { notFoundMessage } from '../store/index.js';
+import { admitAccessPolicies } from './admission-policy.js';
 import { meshConfigName, type ApiContext } from './context.js';
 import { describeKey } from './kind-names.js';
 
@@ -21,6 +22,7 @@ export async function admit(ctx: ApiContext, batch: Resource[]): Promise<void> {
   refuseSystemOwned(batch);
   requireNamespaces(ctx, batch);
   requirePluginPolicy(ctx, batch);
+  admitAccessPolicies(ctx, batch);
   checkDeploymentImages(ctx, batch);
   for (const r of batch) if (r.kind === 'Plugin') await ctx.checks.checkPlugin(r as Plugin);
 }

@@ -6,6 +6,7 @@ import { kubeTimestamp } from '../store/index.js';
 import { RestartBackoff } from './backoff.js';
 import { removePidFile, signalGroup, spawnContainer, stopGroup } from './processes.js';
 import { PROBE_UNTIL_READY_MS, PROBE_WHEN_READY_MS, probe } from './readiness.js';
+import { withMounts, type MountedVolume } from './secret-volumes.js';
 import type { ContainerCommand, ContainerContext, ImageRuntime } from './types.js';
 
 type State = NonNullable<ContainerStatus['state']>;
@@ -17,7 +18,12 @@ export interface ContainerRunnerOptions {
   log: (line: string) => void;
   /** called whenever status() would return something different */
   onChange: () => void;
+  /** writes the container's Secret volumes (secret-volumes.ts); throws while a Secret is missing */
+  mountVolumes?: () => MountedVolume[];
 }
+
+/** How soon a container waiting for a missing Secret tries again. */
+const VOLUME_RETRY_MS = 1000;
 
 export class ContainerRunner {
   readonly name: string;
@@ -65,6 +71,15 @@ export class ContainerRunner {
       cmd = runtime.command(ctx);
     } catch (e) {
       this.#set({ waiting: { reason: 'CreateContainerError', message: (e as Error).message } }, false);
+      return;
+    }
+    try {
+      cmd = withMounts(cmd, this.#opts.mountVolumes?.() ?? []);
+    } catch (e) {
+      // As on Kubernetes: the container waits in ContainerCreating until its Secret exists.
+      this.#set({ waiting: { reason: 'ContainerCreating', message: (e as Error).message } }, false);
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.start(), VOLUME_RETRY_MS);
       return;
     }
     this.#startedAtMs = Date.now();

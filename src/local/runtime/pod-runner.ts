@@ -7,6 +7,7 @@ import { SIDECAR_CONTAINER } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus, canonicalJson } from './pod-status.js';
+import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
 import type { ContainerContext } from './types.js';
 
 /** Set by the deployment controller: the address the pod's apps bind (its private "localhost"). */
@@ -53,8 +54,12 @@ export class PodRunner {
     };
     for (const container of containers) {
       const ctx: ContainerContext = { ...base, container };
+      const mountVolumes = (): MountedVolume[] => mountSecretVolumes(
+        { stateDir: deps.stateDir, namespace: this.#namespace, pod: this.#name, spec: pod.spec, container },
+        (namespace, name) => deps.store.get({ kind: 'Secret', namespace, name }),
+      );
       const runner = new ContainerRunner({
-        ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(),
+        ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes,
       });
       this.#all.push(runner);
       if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;

@@ -9,7 +9,7 @@
  * so only `tls.Server` gives OpenSSL's chain verification with `rejectUnauthorized`.
  */
 import type { Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type PeerCertificate, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { verifiedPeerIdentity } from '../../identity/index.js';
 import type { SidecarLog } from '../observability/log.js';
 
@@ -20,6 +20,11 @@ export interface InboundSecurity {
   terminator(): InboundTls | undefined;
   /** whether a plaintext connection from this peer is let in */
   admitPlaintext(remoteAddress: string, localPort: number): boolean;
+  /**
+   * Whether a TLS client whose certificate chains to the mesh roots but carries no mesh identity (an
+   * AccessCert client outside the mesh) is let in; absent means never.
+   */
+  admitCertificate?(remoteAddress: string, localPort: number, cert: PeerCertificate): boolean;
 }
 
 const TLS_HANDSHAKE = 0x16;
@@ -99,6 +104,12 @@ export function acceptInbound(
     tls.accept(socket, (t) => {
       socket.setTimeout(0);
       const identity = t.authorized ? verifiedPeerIdentity(t) : undefined;
+      // rejectUnauthorized already refused certificates from other CAs; policy decides the rest.
+      if (!identity && t.authorized && security.admitCertificate?.(peer, socket.localPort ?? 0, t.getPeerCertificate())) {
+        t.on('error', () => undefined);
+        ready(t, undefined);
+        return;
+      }
       if (!identity) {
         log.warn('mTLS peer has no mesh identity', { peer });
         t.destroy();

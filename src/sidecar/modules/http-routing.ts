@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { findRoute, findServiceRule, parseAuthority, resolveService, type Authority } from '../routing/index.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
+import { inboundAuthnAuthz } from './inbound-authn-authz.js';
 import type { CompiledServiceRule } from '../routing/tables.js';
 
 export function outboundHttpRouting(env: ModuleEnv): HttpModule {
@@ -27,6 +28,7 @@ export function outboundHttpRouting(env: ModuleEnv): HttpModule {
 
 export function inboundHttpRouting(env: ModuleEnv): HttpModule {
   const { tables } = env;
+  const authnAuthz = inboundAuthnAuthz(env); // Istio RequestAuthentication + AuthorizationPolicy, built once per snapshot
   return function inboundHttpRouting(ctx, next) {
     // The app learns who called only from the verified certificate; a header the caller set is dropped.
     const headers = ctx.request.headers;
@@ -39,7 +41,7 @@ export function inboundHttpRouting(env: ModuleEnv): HttpModule {
       if (rule) selectRoute(ctx, rule, env);
       else ctx.routeMiss = 'unknown-host';
     } else ctx.routeMiss = 'unknown-host';
-    return next();
+    return authnAuthz(ctx, next);
   };
 }
 

@@ -1,0 +1,95 @@
+/**
+ * Istio security resource shapes (security.istio.io/v1beta1 RequestAuthentication and
+ * AuthorizationPolicy) as Tessera stores them after validation (security-rules.md §1, §2).
+ */
+import type { Resource } from './types.js';
+
+export const ISTIO_SECURITY_API = 'security.istio.io/v1beta1';
+
+/** Istio's WorkloadSelector: only `matchLabels` (no expressions). */
+export interface WorkloadSelector {
+  matchLabels?: Record<string, string>;
+}
+
+export interface JwtHeader {
+  name: string;
+  /** must match exactly when set, e.g. `Bearer ` */
+  prefix?: string;
+}
+
+export interface ClaimToHeader {
+  header: string;
+  /** a claim name; `a.b` reads a nested claim */
+  claim: string;
+}
+
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  /** inline JWKS as a JSON string; wins over jwksUri (§2) */
+  jwks?: string;
+  jwksUri?: string;
+  fromHeaders?: JwtHeader[];
+  fromParams?: string[];
+  outputPayloadToHeader?: string;
+  forwardOriginalToken?: boolean;
+  outputClaimToHeaders?: ClaimToHeader[];
+  /** JWKS fetch timeout, a Go duration (default 5s) */
+  timeout?: string;
+}
+
+export interface RequestAuthenticationSpec {
+  selector?: WorkloadSelector;
+  jwtRules?: JwtRule[];
+}
+export type RequestAuthentication = Resource<RequestAuthenticationSpec>;
+
+export const AUTHZ_ACTIONS = ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'] as const;
+export type AuthzAction = (typeof AUTHZ_ACTIONS)[number];
+
+export interface AuthzSource {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+export interface AuthzOperation {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface AuthzCondition {
+  key: string;
+  values?: string[];
+  notValues?: string[];
+}
+
+export interface AuthzRule {
+  from?: { source: AuthzSource }[];
+  to?: { operation: AuthzOperation }[];
+  when?: AuthzCondition[];
+}
+
+export interface AuthorizationPolicySpec {
+  selector?: WorkloadSelector;
+  /** default ALLOW */
+  action?: AuthzAction;
+  /** CUSTOM only: the extension provider */
+  provider?: { name: string };
+  /** absent: the policy never matches (§1 "rules") */
+  rules?: AuthzRule[];
+}
+export type AuthorizationPolicy = Resource<AuthorizationPolicySpec>;

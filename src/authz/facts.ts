@@ -1,0 +1,33 @@
+/** What the authorization evaluator knows about one request; every field comes from a verified source (security-rules.md §11 rule 4). */
+
+export interface RequestFacts {
+  /** exact, case-sensitive (§1 "Operation fields") */
+  method: string;
+  /** the path the request is forwarded with, query and fragment removed */
+  path: string;
+  /** Host / :authority including any port */
+  host: string;
+  /** the workload port the request arrived on (not the Service port) */
+  port: number;
+  /** the socket peer, never X-Forwarded-For */
+  sourceIp: string;
+  /** the local address the request arrived on */
+  destinationIp?: string;
+  /** Istio form `cluster.local/ns/NS/sa/SA`, only from a verified mTLS certificate */
+  sourcePrincipal?: string;
+  sourceNamespace?: string;
+  /** `iss/sub` of a verified JWT */
+  requestPrincipal?: string;
+  /** the verified JWT's payload */
+  claims?: Readonly<Record<string, unknown>>;
+  /** lower-case names */
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  sni?: string;
+}
+
+export interface Decision {
+  allow: boolean;
+  /** `ns/name` of the deciding policy (absent when no policy decided) */
+  policy?: string;
+  reason: string;
+}

@@ -1,0 +1,136 @@
+/**
+ * The RequestAuthentication step for one request (security-rules.md §1 "interplay", §2, §11 rule 5):
+ * strip client copies of output headers, find the token, verify it, then set the output headers.
+ * No token: pass without identity. A present token that fails: 401. Never logs or echoes a token.
+ */
+import { verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
+import type { HeaderMap } from '../http/types.js';
+import type { CompiledAuthn, CompiledJwtRule, TokenLocation } from './jwt-rules.js';
+
+export type AuthnResult =
+  | { ok: true; principal?: string; claims?: JwtClaims }
+  /** `reason` is fixed text plus configuration (issuer, header names), safe to log */
+  | { ok: false; reason: string };
+
+interface Found {
+  token: string;
+  /** the header locations it was read from (removed unless forwardOriginalToken) */
+  headers: Set<string>;
+  rules: CompiledJwtRule[];
+}
+
+/** A string view of one header; a repeated header is refused (rule 5: duplicate tokens). */
+function single(headers: HeaderMap, name: string): string | undefined | null {
+  const v = headers[name];
+  if (Array.isArray(v)) return v.length === 1 ? v[0]! : null;
+  return v as string | undefined;
+}
+
+/**
+ * Tokens by value, with the rules that recognise each location. Returns a reason string when a
+ * location is malformed: a repeated header or parameter, or a header without any configured prefix
+ * (§2 "The prefix must match exactly, otherwise the token is invalid").
+ */
+function findTokens(authn: CompiledAuthn, headers: HeaderMap, query: URLSearchParams | undefined): Map<string, Found> | string {
+  const found = new Map<string, Found>();
+  const add = (token: string, rule: CompiledJwtRule, header: string | undefined): void => {
+    let f = found.get(token);
+    if (!f) found.set(token, (f = { token, headers: new Set(), rules: [] }));
+    if (header) f.headers.add(header);
+    if (!f.rules.includes(rule)) f.rules.push(rule);
+  };
+  const headerLocations = new Map<string, { prefixes: string[]; matched: boolean }>();
+  for (const rule of authn.rules) {
+    for (const loc of rule.locations) {
+      const token = tokenAt(loc, headers, query);
+      if (token === null) return loc.kind === 'header' ? `more than one ${loc.name} header` : `more than one ${loc.name} query parameter`;
+      if (loc.kind === 'header' && single(headers, loc.name) !== undefined) {
+        const h = headerLocations.get(loc.name) ?? { prefixes: [], matched: false };
+        h.prefixes.push(loc.prefix);
+        h.matched ||= token !== undefined;
+        headerLocations.set(loc.name, h);
+      }
+      if (token !== undefined) add(token, rule, loc.kind === 'header' ? loc.name : undefined);
+    }
+  }
+  for (const [name, h] of headerLocations) if (!h.matched) return `the ${name} header does not start with the configured prefix`;
+  return found;
+}
+
+/** The token at one location; undefined when absent, null when repeated. */
+function tokenAt(loc: TokenLocation, headers: HeaderMap, query: URLSearchParams | undefined): string | undefined | null {
+  if (loc.kind === 'param') {
+    const all = query?.getAll(loc.name) ?? [];
+    return all.length > 1 ? null : all[0];
+  }
+  const v = single(headers, loc.name);
+  if (v === null) return null;
+  if (v === undefined || !v.startsWith(loc.prefix)) return undefined;
+  return v.slice(loc.prefix.length);
+}
+
+/** `a.b` reads nested claim b of a; only scalars become header values (Envoy claim_to_headers, §3). */
+function claimHeaderValue(claims: JwtClaims, path: string): string | undefined {
+  let cur: unknown = claims;
+  for (const p of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  const v = typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : undefined;
+  // A claim is attacker-influenced text; control characters would split or break the header.
+  return v === undefined || /[\u0000-\u001f\u007f]/.test(v) ? undefined : v;
+}
+
+/**
+ * The unverified `iss`, used only to try the matching rule first and to report that rule's failure
+ * (the others fail on kid or signature before they ever read `iss`). Never trusted for anything else.
+ */
+function claimedIssuer(token: string): string | undefined {
+  try {
+    const iss = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pickFailure(failures: { rule: CompiledJwtRule; code: string; message: string }[]): string {
+  const best = failures[0]!;
+  return `token rejected by ${best.rule.policy} (issuer ${JSON.stringify(best.rule.issuer)}): ${best.code}: ${best.message}`;
+}
+
+export async function authenticate(authn: CompiledAuthn, request: { path: string; headers: HeaderMap }, now: number): Promise<AuthnResult> {
+  const headers = request.headers;
+  // Always first, token or not: the app must never see a client-forged payload or claim header.
+  for (const h of authn.outputHeaders) delete headers[h];
+  const q = request.path.indexOf('?');
+  const query = q < 0 ? undefined : new URLSearchParams(request.path.slice(q + 1).split('#')[0]);
+  const tokens = findTokens(authn, headers, query);
+  if (typeof tokens === 'string') return { ok: false, reason: tokens };
+  if (tokens.size === 0) return { ok: true };
+  // Several different tokens make the principal nondeterministic in Istio; refuse them (§2, rule 5).
+  if (tokens.size > 1) return { ok: false, reason: 'more than one token in the request' };
+  const found = [...tokens.values()][0]!;
+  const failures: { rule: CompiledJwtRule; code: string; message: string }[] = [];
+  const iss = found.token.length <= 16384 ? claimedIssuer(found.token) : undefined;
+  const rules = [...found.rules.filter((r) => r.issuer === iss), ...found.rules.filter((r) => r.issuer !== iss)];
+  for (const rule of rules) {
+    if (!rule.verify) {
+      failures.push({ rule, code: 'JWT_KEYS_UNAVAILABLE', message: `the rule could not be set up: ${rule.setupError ?? 'unknown error'}` });
+      continue;
+    }
+    const r = await verifyJwtAsync(found.token, rule.verify, now);
+    if (!r.ok) {
+      failures.push({ rule, code: r.code, message: r.message });
+      continue;
+    }
+    if (!rule.forwardOriginalToken) for (const h of found.headers) delete headers[h];
+    if (rule.payloadHeader) headers[rule.payloadHeader] = r.payloadSegment;
+    for (const c of rule.claimHeaders) {
+      const v = claimHeaderValue(r.claims, c.claim);
+      if (v !== undefined) headers[c.header] = v;
+    }
+    return { ok: true, principal: `${r.claims.iss}/${r.claims.sub ?? ''}`, claims: r.claims };
+  }
+  return { ok: false, reason: pickFailure(failures) };
+}
