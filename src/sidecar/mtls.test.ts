@@ -72,6 +72,26 @@ describe('outbound mTLS checks the server identity', () => {
     await assert.rejects(get(ep, ['echo.demo']), /certificate|self|verify|unable/i);
   });
 
+  it('resumes the TLS session on a new pooled connection to the same server', async () => {
+    const reused: boolean[] = [];
+    const s = createServer({ ...(await workloadTls(ca, 'echo.demo')), ca: [ca.certificatePem], requestCert: true, rejectUnauthorized: true }, (_req, res) => {
+      res.writeHead(200, { connection: 'close' }).end('ok');
+    });
+    s.on('request', (req) => reused.push((req.socket as import('node:tls').TLSSocket).isSessionReused()));
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const ep = `127.0.0.1:${(s.address() as AddressInfo).port}`;
+    for (let i = 0; i < 3; i++) {
+      const r = await get(ep, ['echo.demo']);
+      await r.body.text();
+      // the server closes each connection, so every request needs a new one
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(reused.length, 3);
+    assert.equal(reused[0], false);
+    assert.ok(reused.slice(1).some(Boolean), `later connections resume the session: ${JSON.stringify(reused)}`);
+  });
+
   it('refuses to connect without a workload certificate of its own', async () => {
     const bare = new UpstreamClient({ timeoutMs: 5000, tls: () => undefined });
     await assert.rejects(

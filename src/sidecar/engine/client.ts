@@ -148,6 +148,8 @@ class Connection {
 
 export class Pool {
   private readonly idle: Connection[] = [];
+  /** the latest TLS session ticket, for resumption on the next new connection */
+  private session: Buffer | undefined;
   private readonly all = new Set<Connection>();
   readonly name: string;
 
@@ -189,7 +191,11 @@ export class Pool {
           return;
         }
       }
-      const s: Socket = tls ? tlsConnect({ ...base, ...tls }) : netConnect(base);
+      // TLS session resumption: a ticket from this pool's earlier handshake (same endpoint, same
+      // expected identities) skips the certificate exchange. It is only good with the server that
+      // issued it, whose identity the original full handshake verified.
+      const s: Socket = tls ? tlsConnect({ ...base, ...tls, ...(this.session ? { session: this.session } : {}) }) : netConnect(base);
+      if (tls) s.on('session', (ticket: Buffer) => (this.session = ticket));
       const timer = setTimeout(() => {
         s.destroy();
         reject(new MeshError('MESH_ERR_TIMEOUT', `connect to ${this.name} timed out`));
