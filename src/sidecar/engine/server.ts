@@ -20,6 +20,8 @@ import type { UpstreamClient } from '../upstream/client.js';
 import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
 import { acceptInbound, type InboundSecurity } from './mtls.js';
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, statusLine, type Framing } from './wire.js';
+import { checkHead, stripH2c } from './framing.js';
+import { resolveTarget } from './target.js';
 
 export interface HttpEngineOptions {
   direction: Direction;
@@ -58,6 +60,14 @@ interface Exchange {
   /** the response has been written completely */
   responded: boolean;
   expectContinue: boolean;
+  /** its chain has been started (only after the bytes that carried its head parsed cleanly) */
+  started: boolean;
+}
+
+/** Why the head being parsed was refused; reported once llhttp returns the callback error. */
+interface Refusal {
+  status: number;
+  reason: string;
 }
 
 class ServerConnection {
@@ -71,6 +81,7 @@ class ServerConnection {
   private closing = false;
   private closed = false;
   private paused = false;
+  private refused: Refusal | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -98,20 +109,65 @@ class ServerConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    const ret = this.parser.execute(chunk);
-    if (typeof ret !== 'number') {
-      this.protocolError(ret.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, ret.reason ?? ret.message);
-      return;
+    let data = chunk;
+    for (;;) {
+      const ret = this.parser.execute(data);
+      // llhttp ignores the head callback's -1 for Upgrade and CONNECT messages: check `refused` too
+      if (this.refused) {
+        this.framingError(this.refused);
+        return;
+      }
+      if (typeof ret !== 'number') {
+        this.framingError({ status: ret.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, reason: ret.reason ?? ret.message });
+        return;
+      }
+      if (this.upgrade) {
+        const { ex, connect } = this.upgrade;
+        this.upgrade = undefined;
+        this.detach();
+        const rest = data.subarray(ret);
+        if (connect) this.onConnectRequest(ex, rest);
+        else void this.runUpgrade(ex, rest);
+        return;
+      }
+      // llhttp stops after a message it saw as an Upgrade (an h2c request served as HTTP/1.1): go on
+      if (ret > 0 && ret < data.length && !this.closing) data = data.subarray(ret);
+      else break;
     }
-    if (this.upgrade) {
-      const { ex, connect } = this.upgrade;
-      this.upgrade = undefined;
-      this.detach();
-      const rest = chunk.subarray(ret);
-      if (connect) this.onConnectRequest(ex, rest);
-      else void this.runUpgrade(ex, rest);
-    }
+    const first = this.queue[0];
+    if (first && !first.started) this.start(first);
   };
+
+  /** Refuses the head being parsed: llhttp then fails with a callback error and onData closes. */
+  private refuse(status: number, reason: string): number {
+    this.refused = { status, reason };
+    return -1;
+  }
+
+  /**
+   * security-rules.md §11 rule 8: a framing error closes the connection. The request it hit never
+   * runs (llhttp reports some errors, e.g. `Transfer-Encoding: identity` or a bad chunk, after the
+   * head callback), or, already streaming, has its body failed; complete requests before it are answered.
+   */
+  private framingError(why: Refusal): void {
+    this.refused = undefined;
+    this.upgrade = undefined;
+    const ex = this.parsing;
+    this.parsing = undefined;
+    if (ex && !ex.complete) {
+      if (ex.started) {
+        if (ex.body instanceof PushBody) ex.body.fail(new Error('request framing error'));
+      } else this.queue.splice(this.queue.indexOf(ex), 1);
+    }
+    this.protocolError(why.status, why.reason);
+    const first = this.queue[0];
+    if (first && !first.started) this.start(first);
+  }
+
+  private start(ex: Exchange): void {
+    ex.started = true;
+    void this.run(ex);
+  }
 
   private readonly onHead: OnHeadersComplete = (major, minor, headers, method, url, _s, _m, upgrade, shouldKeepAlive) => {
     const raw = headers ?? this.partialHeaders;
@@ -121,13 +177,19 @@ class ServerConnection {
     const methodName = METHOD_NAMES[method ?? -1] ?? 'GET';
     const map = headerMapFromRaw(raw);
     const httpVersion = `${major}.${minor}`;
-    const host = map['host'];
-    if (Array.isArray(host) || (httpVersion === '1.1' && host === undefined && !(this.opts.proxy && methodName === 'CONNECT'))) {
-      // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request
-      this.protocolError(400, 'missing or repeated Host header');
-      return 0;
-    }
-    const { path, authority } = this.splitTarget(methodName, target, host);
+    // security-rules.md §5: what llhttp lets through (Host, versions, TE codings, `_` names, …)
+    const bad = checkHead(major, minor, raw, map, this.opts.proxy && methodName === 'CONNECT');
+    if (bad) return this.refuse(bad.status, bad.reason);
+    const host = map['host'] as string | undefined;
+    // §11 rule 1: the target normalized once; this path is matched, routed and forwarded
+    const resolved = resolveTarget(methodName, target, host, this.opts.proxy);
+    if ('status' in resolved) return this.refuse(resolved.status, resolved.reason);
+    const { path, authority } = resolved;
+    // one spelling of the authority for every consumer (lower case; the absolute-form one wins, §5)
+    if (host !== undefined && host !== authority) map['host'] = authority;
+    // §5: h2c is never tunnelled; the request is served as plain HTTP/1.1
+    if (upgrade && methodName !== 'CONNECT' && stripH2c(map)) upgrade = false;
+    else if (!upgrade) stripH2c(map);
     const te = map['transfer-encoding'];
     const cl = map['content-length'];
     let body: Body = EMPTY_BODY;
@@ -151,19 +213,17 @@ class ServerConnection {
       complete: body === EMPTY_BODY,
       responded: false,
       expectContinue: httpVersion === '1.1' && typeof map['expect'] === 'string' && map['expect'].toLowerCase() === '100-continue',
+      started: false,
     };
     if (upgrade) {
-      if (this.queue.length > 0) {
-        this.protocolError(400, 'Upgrade after pipelined requests');
-        return 0;
-      }
+      if (this.queue.length > 0) return this.refuse(400, 'Upgrade after pipelined requests');
       this.upgrade = { ex, connect: methodName === 'CONNECT' };
       return 0;
     }
     this.parsing = ex;
     this.queue.push(ex);
-    if (this.queue.length === 1) void this.run(ex);
-    else if (this.queue.length > MAX_PIPELINED) this.pauseReading();
+    // started by onData once these bytes parsed cleanly (or by next() when its turn comes)
+    if (this.queue.length > MAX_PIPELINED) this.pauseReading();
     return 0;
   };
 
@@ -195,20 +255,6 @@ class ServerConnection {
     }
   }
 
-  /** Origin-form path and authority; an explicit proxy also receives absolute-form targets. */
-  private splitTarget(method: string, url: string, host: string | string[] | undefined): { path: string; authority: string } {
-    const h = typeof host === 'string' ? host : '';
-    if (method === 'CONNECT') return { path: url, authority: url };
-    if (this.opts.proxy && !url.startsWith('/')) {
-      const m = /^http:\/\/([^/?#]*)([^#]*)/i.exec(url);
-      if (m) {
-        const path = m[2] || '/';
-        return { authority: m[1]!, path: path.startsWith('/') ? path : `/${path}` };
-      }
-    }
-    return { path: url, authority: h };
-  }
-
   private async run(ex: Exchange): Promise<void> {
     if (ex.expectContinue && !this.closed) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     const ctx = ex.ctx;
@@ -226,7 +272,7 @@ class ServerConnection {
 
   private writeResponse(ex: Exchange, res: HttpResponse): void {
     const method = ex.ctx.request.method;
-    let keepAlive = ex.keepAlive && !this.closing;
+    let keepAlive = ex.keepAlive && !this.lastBeforeClose(ex);
     const body = res.body;
     let head = statusLine(res.status);
     let framing: Framing | 'none' = 'none';
@@ -287,7 +333,7 @@ class ServerConnection {
 
   private responded(ex: Exchange): void {
     ex.responded = true;
-    if (!ex.keepAlive) {
+    if (!ex.keepAlive || this.lastBeforeClose(ex)) {
       this.closing = true;
       this.socket.end();
       return;
@@ -300,24 +346,32 @@ class ServerConnection {
     this.next(ex);
   }
 
+  /** After a framing error the connection closes once the requests accepted before it are answered. */
+  private lastBeforeClose(ex: Exchange): boolean {
+    return this.closing && this.queue[this.queue.length - 1] === ex;
+  }
+
   private next(ex: Exchange): void {
     if (this.queue[0] !== ex) return;
     this.queue.shift();
     const following = this.queue[0];
-    if (following) void this.run(following);
+    if (following && !following.started) this.start(following);
     this.resumeReading();
   }
 
   private protocolError(status: number, reason: string): void {
     this.closing = true;
     this.opts.log.warn('bad request', { status, reason, source: this.socket.remoteAddress });
+    this.socket.removeListener('data', this.onData);
+    // requests already accepted finish (their last response says close), then the connection closes
+    if (this.queue.some((ex) => !ex.responded)) return;
     if (this.queue.length > 0) {
-      // let the requests already accepted finish, then close
-      this.socket.removeListener('data', this.onData);
+      // answered already, its body cut short: nothing more to say
+      this.queue.length = 0;
+      this.socket.end();
       return;
     }
-    this.socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    this.socket.removeListener('data', this.onData);
+    this.socket.end(`${statusLine(status)}connection: close\r\ncontent-length: 0\r\n\r\n`, 'latin1');
   }
 
   /** Hands the socket over (Upgrade, CONNECT): no more HTTP parsing on it. */

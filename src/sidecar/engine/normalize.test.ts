@@ -1,0 +1,202 @@
+/** Table tests for the request-target normalizer and target forms (security-rules.md §4, §11 rule 1). */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_TARGET_LENGTH, normalizeTarget } from './normalize.js';
+import { resolveTarget, validAuthority } from './target.js';
+
+/** [raw target, normalized target, or the status it is refused with] */
+const CASES: readonly (readonly [string, string | number])[] = [
+  // already normal: unchanged
+  ['/', '/'],
+  ['/get', '/get'],
+  ['/a/b/c?x=1&y=2', '/a/b/c?x=1&y=2'],
+  ['/.well-known/jwks.json', '/.well-known/jwks.json'],
+  ['/a/..b/c.', '/a/..b/c.'],
+  ['/a/b...', '/a/b...'],
+  // §4: case, `;` parameters and the trailing slash are not normalized
+  ['/ADMIN', '/ADMIN'],
+  ['/admin;x', '/admin;x'],
+  ['/admin/', '/admin/'],
+  ['/a;b=c/d', '/a;b=c/d'],
+  // fragment dropped (CVE-2021-39156, CVE-2020-8595)
+  ['/user/profile#section1', '/user/profile'],
+  ['/protected?#x', '/protected?'],
+  ['/a?x=1#frag?y', '/a?x=1'],
+  ['/#', '/'],
+  // unreserved escapes decoded once (RFC 3986 §6.2.2.2); others kept, hex upper-cased (§6.2.2.1)
+  ['/%61dmin', '/admin'],
+  ['/%41%5a%61%7A%30%39%2D%2E%5F%7E', '/AZaz09-._~'],
+  ['/a%20b', '/a%20b'],
+  ['/a%3bb', '/a%3Bb'],
+  ['/a%25', '/a%25'],
+  ['/%252F', '/%252F'],
+  ['/%2561dmin', '/%2561dmin'],
+  ['/caf%c3%a9', '/caf%C3%A9'],
+  // the query is kept byte for byte
+  ['/%61?q=%61%2F..//x', '/a?q=%61%2F..//x'],
+  ['//a?b=//c', '/a?b=//c'],
+  ['/a?', '/a?'],
+  // `%2F`/`%5C` decoded (DECODE_AND_MERGE_SLASHES), `\` → `/` (CVE-2021-31920)
+  ['/admin%2Fsecret', '/admin/secret'],
+  ['/admin%2fsecret', '/admin/secret'],
+  ['/%2Fadmin/x', '/admin/x'],
+  ['/%2F%2Fget', '/get'],
+  ['/a%5Cb', '/a/b'],
+  ['/a%5cb', '/a/b'],
+  ['/a\\b', '/a/b'],
+  ['/\\admin', '/admin'],
+  // dot segments (RFC 3986 §5.2.4), never above the root (CVE-2019-9901)
+  ['/info/../private', '/private'],
+  ['/x/../admin', '/admin'],
+  ['/a/./b', '/a/b'],
+  ['/a/b/..', '/a/'],
+  ['/a/b/.', '/a/b/'],
+  ['/a/.', '/a/'],
+  ['/..', '/'],
+  ['/../..', '/'],
+  ['/../../etc/passwd', '/etc/passwd'],
+  ['/a/b/../../../c', '/c'],
+  ['/.', '/'],
+  ['/./', '/'],
+  ['/a/..?x=1', '/?x=1'],
+  ['/a/.#f', '/a/'],
+  ['/%2e%2e/admin', '/admin'],
+  ['/%2E/admin', '/admin'],
+  ['/a/%2e%2E/admin', '/admin'],
+  ['/admin/..%2Fother', '/other'],
+  ['/x/..%2fadmin', '/admin'],
+  ['/x/..\\admin', '/admin'],
+  ['/a/.../b', '/a/.../b'],
+  // `..;` and `.;` are dot segments (istio/istio#27409: Tomcat/Jetty serve `/..;/` as `/../`)
+  ['/v1/..;/internal/x', '/internal/x'],
+  ['/v1/..;jsessionid=1/internal', '/internal'],
+  ['/a/.;x/b', '/a/b'],
+  ['/a/..%3B/b', '/a/..%3B/b'],
+  // merged slashes, after dot removal (Istio's order)
+  ['//admin', '/admin'],
+  ['///get', '/get'],
+  ['//admin/x', '/admin/x'],
+  ['/a//b', '/a/b'],
+  ['/a//', '/a/'],
+  ['//', '/'],
+  ['/a//../b', '/a/b'],
+  ['/a/.//../b', '/a/b'],
+  // refused: %00 (Istio), invalid escapes, control characters, not origin-form
+  ['/%00', 400],
+  ['/a%00b', 400],
+  ['/a%0', 400],
+  ['/a%', 400],
+  ['/a%zz', 400],
+  ['/a%g1', 400],
+  ['/a\u0000b', 400],
+  ['/a\u0001b', 400],
+  ['/a\u007fb', 400],
+  ['/a b', 400],
+  ['/a\tb', 400],
+  ['/caf\u00e9', 400],
+  ['/a?x=\u0001', 400],
+  ['/a#\u0001', 400],
+  ['', 400],
+  ['a/b', 400],
+  ['*', 400],
+  ['http://h/a', 400],
+  ['/' + 'a'.repeat(MAX_TARGET_LENGTH), 414],
+];
+
+describe('normalizeTarget (security-rules.md §4, §11 rule 1)', () => {
+  for (const [raw, want] of CASES) {
+    it(`${JSON.stringify(raw.length > 60 ? raw.slice(0, 20) + '…' : raw)} → ${want}`, () => {
+      const got = normalizeTarget(raw);
+      if (typeof want === 'number') {
+        assert.equal(typeof got, 'object', `expected a refusal, got ${JSON.stringify(got)}`);
+        assert.equal((got as { status: number }).status, want);
+      } else assert.equal(got, want);
+    });
+  }
+
+  it('is idempotent on every accepted case', () => {
+    for (const [raw, want] of CASES) {
+      if (typeof want !== 'string') continue;
+      assert.equal(normalizeTarget(want), want, raw);
+    }
+  });
+
+  it('returns the very same string for an already normal target', () => {
+    const t = '/api/v1/items/42?limit=10';
+    assert.equal(normalizeTarget(t), t);
+  });
+
+  it('can refuse encoded slashes instead of decoding them', () => {
+    assert.equal((normalizeTarget('/a%2Fb', 'reject') as { status: number }).status, 400);
+    assert.equal((normalizeTarget('/a%5cb', 'reject') as { status: number }).status, 400);
+    assert.equal(normalizeTarget('/a%2561', 'reject'), '/a%2561');
+  });
+
+  it('keeps a target of exactly the maximum length', () => {
+    const t = '/' + 'a'.repeat(MAX_TARGET_LENGTH - 1);
+    assert.equal(normalizeTarget(t), t);
+  });
+});
+
+describe('resolveTarget: forms per listener (RFC 9112 §3.2, security-rules.md §5)', () => {
+  const ok = (method: string, url: string, host: string | undefined, proxy: boolean): { path: string; authority: string } => {
+    const r = resolveTarget(method, url, host, proxy);
+    assert.ok(!('status' in r), `${method} ${url}: ${JSON.stringify(r)}`);
+    return r as { path: string; authority: string };
+  };
+  const refused = (method: string, url: string, host: string | undefined, proxy: boolean): number => {
+    const r = resolveTarget(method, url, host, proxy);
+    assert.ok('status' in r, `${method} ${url} should be refused, got ${JSON.stringify(r)}`);
+    return (r as { status: number }).status;
+  };
+
+  it('normalizes origin-form and lower-cases the Host', () => {
+    assert.deepEqual(ok('GET', '/x/../a', 'Echo.Demo:8080', false), { path: '/a', authority: 'echo.demo:8080' });
+  });
+
+  it('accepts asterisk-form only for OPTIONS', () => {
+    assert.deepEqual(ok('OPTIONS', '*', 'a', false), { path: '*', authority: 'a' });
+    assert.equal(refused('GET', '*', 'a', false), 400);
+    assert.equal(refused('POST', '*', 'a', true), 400);
+  });
+
+  it('refuses absolute-form on an inbound listener', () => {
+    assert.equal(refused('GET', 'http://a/x', 'a', false), 400);
+  });
+
+  it('takes the absolute-form authority on the proxy, normalized, over Host', () => {
+    assert.deepEqual(ok('GET', 'http://Svc.Demo:8080/a/../b?x=%2F', 'svc.demo:8080', true), { path: '/b?x=%2F', authority: 'svc.demo:8080' });
+    assert.deepEqual(ok('GET', 'http://other.demo/abs', 'echo.demo', true), { path: '/abs', authority: 'other.demo' });
+    assert.deepEqual(ok('GET', 'HTTP://h', 'h', true), { path: '/', authority: 'h' });
+    assert.deepEqual(ok('GET', 'http://h?x=1', 'h', true), { path: '/?x=1', authority: 'h' });
+    assert.deepEqual(ok('GET', 'http://h#f', 'h', true), { path: '/', authority: 'h' });
+    assert.deepEqual(ok('OPTIONS', 'http://h:81', 'h:81', true), { path: '*', authority: 'h:81' });
+    assert.deepEqual(ok('GET', 'http://h//admin', 'h', true), { path: '/admin', authority: 'h' });
+  });
+
+  it('refuses absolute-form with userinfo, another scheme, a bad authority or a bad path', () => {
+    assert.equal(refused('GET', 'http://u@h/x', 'h', true), 400);
+    assert.equal(refused('GET', 'http://u:p@h/x', 'h', true), 400);
+    assert.equal(refused('GET', 'https://h/x', 'h', true), 400);
+    assert.equal(refused('GET', 'ftp://h/x', 'h', true), 400);
+    assert.equal(refused('GET', 'http:///x', 'h', true), 400);
+    assert.equal(refused('GET', 'http://h:99999/x', 'h', true), 400);
+    assert.equal(refused('GET', 'http://h/%00', 'h', true), 400);
+  });
+
+  it('accepts CONNECT only with an authority-form host:port', () => {
+    assert.deepEqual(ok('CONNECT', 'Echo.Demo:443', undefined, true), { path: 'echo.demo:443', authority: 'echo.demo:443' });
+    assert.deepEqual(ok('CONNECT', '[::1]:443', '[::1]:443', true), { path: '[::1]:443', authority: '[::1]:443' });
+    assert.equal(refused('CONNECT', '/x', 'h:443', true), 400);
+    assert.equal(refused('CONNECT', 'h', 'h', true), 400);
+    assert.equal(refused('CONNECT', 'u@h:443', 'h:443', true), 400);
+  });
+
+  it('refuses an invalid Host (RFC 9110 §7.2)', () => {
+    for (const h of ['admin.local .evil', '', 'a b', 'a/b', 'u@h', 'h:', 'h:x', 'h:65536', 'h:1:2', 'a%2Eb', 'a,b', '[zz]', 'caf\u00e9']) {
+      assert.equal(validAuthority(h), undefined, h);
+      assert.equal(refused('GET', '/', h, false), 400, h);
+    }
+    for (const h of ['a', 'a.b.c', 'a-b_c:8080', '10.0.0.1:80', '[::1]', '[fe80::1]:8080', 'svc.ns.svc.cluster.local.']) assert.ok(validAuthority(h), h);
+  });
+});

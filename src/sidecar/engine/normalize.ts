@@ -1,0 +1,169 @@
+/**
+ * The one request-target normalizer (security-rules.md §4, §11 rule 1): its output is what every
+ * policy, route and plugin matches and what is sent upstream. Pure; never uses `new URL()` (§4).
+ */
+
+/** Why a target was refused; `status` is the HTTP answer (the connection then closes). */
+export interface TargetError {
+  readonly status: 400 | 414;
+  readonly reason: string;
+}
+
+/** RFC 9112 §3: recipients should support request-lines of at least 8000 octets; longer gets 414. */
+export const MAX_TARGET_LENGTH = 8192;
+
+/** `%2F`/`%5C`: decode them (Istio DECODE_AND_MERGE_SLASHES) or refuse with 400 (§11 rule 1). */
+export type EscapedSlashes = 'decode' | 'reject';
+
+const err = (status: 400 | 414, reason: string): TargetError => Object.freeze({ status, reason });
+const TOO_LONG = err(414, 'request-target too long');
+const BAD_CHAR = err(400, 'invalid character in request-target');
+const BAD_ESCAPE = err(400, 'invalid percent-encoding in request-target');
+const NUL = err(400, 'percent-encoded NUL in request-target');
+const ESCAPED_SLASH = err(400, 'percent-encoded slash or backslash in request-target');
+const NOT_ORIGIN = err(400, 'request-target is not origin-form');
+
+export function isTargetError(v: string | TargetError): v is TargetError {
+  return typeof v !== 'string';
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const PERCENT = 0x25;
+const BACKSLASH = 0x5c;
+const QUERY = 0x3f;
+const HASH = 0x23;
+const SEMI = 0x3b;
+
+/**
+ * Normalizes an origin-form target `path[?query][#fragment]` (§4, Istio DECODE_AND_MERGE_SLASHES):
+ * - the fragment is dropped (CVE-2021-39156); the query is kept byte for byte
+ * - in the path: `%00` → 400 (Istio), an invalid `%` escape → 400, unreserved escapes
+ *   (`%2D %2E %30-39 %41-5A %5F %61-7A %7E`) decoded once (RFC 3986 §6.2.2.2), other escapes kept
+ *   with upper-case hex (§6.2.2.1), so `%252F` stays `%252F`
+ * - `%2F`/`%5C` decoded (or refused, per `escapedSlashes`), `\` → `/`
+ * - dot segments removed per RFC 3986 §5.2.4, never above the root; `..;x` and `.;x` count as dot
+ *   segments, the servlet traversal of istio/istio#27409
+ * - then slashes merged (CVE-2021-31920); case, `;` parameters and a trailing slash are kept (§4)
+ * Control characters, space, DEL and non-ASCII are refused anywhere in the target.
+ * Returns the input string itself when it is already normal (no allocation).
+ */
+export function normalizeTarget(target: string, escapedSlashes: EscapedSlashes = 'decode'): string | TargetError {
+  const n = target.length;
+  if (n > MAX_TARGET_LENGTH) return TOO_LONG;
+  if (n === 0 || target.charCodeAt(0) !== SLASH) return NOT_ORIGIN;
+  let slow = false;
+  let prev = SLASH;
+  let i = 1;
+  // fast scan of the path: anything that might change sends it to the slow path
+  for (; i < n; i++) {
+    const c = target.charCodeAt(i);
+    if (c === QUERY || c === HASH) break;
+    if (c <= 0x20 || c >= 0x7f) return BAD_CHAR;
+    if (c === PERCENT || c === BACKSLASH) slow = true;
+    else if (prev === SLASH && (c === SLASH || (c === DOT && isDotSegmentAt(target, i)))) slow = true;
+    prev = c;
+  }
+  const pathEnd = i;
+  // the query: only checked, and cut at a fragment
+  let end = n;
+  for (; i < n; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return BAD_CHAR;
+    if (c === HASH) {
+      end = i;
+      break;
+    }
+  }
+  for (; i < n; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return BAD_CHAR;
+  }
+  if (!slow) return end === n ? target : target.slice(0, end);
+  const path = normalizePath(target.slice(0, pathEnd), escapedSlashes);
+  if (typeof path !== 'string') return path;
+  return pathEnd === end ? path : path + target.slice(pathEnd, end);
+}
+
+/** A segment starting at `i` that is `.`, `..`, `.;…` or `..;…` (ends at `/`, `?`, `#` or the end). */
+function isDotSegmentAt(s: string, i: number): boolean {
+  let j = i + 1;
+  if (j < s.length && s.charCodeAt(j) === DOT) j++;
+  if (j >= s.length) return true;
+  const c = s.charCodeAt(j);
+  return c === SLASH || c === QUERY || c === HASH || c === SEMI || c === BACKSLASH;
+}
+
+const HEX = '0123456789ABCDEF';
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** RFC 3986 §2.3 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+function isUnreserved(b: number): boolean {
+  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
+}
+
+/** The slow path: decode once, split, remove dot segments (RFC 3986 §5.2.4), then merge slashes. */
+function normalizePath(path: string, escapedSlashes: EscapedSlashes): string | TargetError {
+  // 1. decode (Istio: `%2F`/`%5C` first, then normalize_path's unreserved decoding; one pass, once)
+  let decoded = '';
+  let from = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === BACKSLASH) {
+      decoded += path.slice(from, i) + '/';
+      from = i + 1;
+    } else if (c === PERCENT) {
+      if (i + 2 >= path.length) return BAD_ESCAPE;
+      const hi = hexValue(path.charCodeAt(i + 1));
+      const lo = hexValue(path.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) return BAD_ESCAPE;
+      const b = hi * 16 + lo;
+      if (b === 0) return NUL;
+      let out: string;
+      if (b === SLASH || b === BACKSLASH) {
+        if (escapedSlashes === 'reject') return ESCAPED_SLASH;
+        out = '/';
+      } else if (isUnreserved(b)) out = String.fromCharCode(b);
+      else out = '%' + HEX[hi]! + HEX[lo]!;
+      decoded += path.slice(from, i) + out;
+      from = i + 3;
+      i += 2;
+    }
+  }
+  decoded += path.slice(from);
+  // 2. remove dot segments (RFC 3986 §5.2.4) over segments, empty ones included
+  const segs = decoded.split('/');
+  const out: string[] = [];
+  let trailingSlash = false;
+  for (let k = 1; k < segs.length; k++) {
+    const s = segs[k]!;
+    const dots = dotSegment(s);
+    if (dots === 1) trailingSlash = true;
+    else if (dots === 2) {
+      out.pop();
+      trailingSlash = true;
+    } else {
+      out.push(s);
+      trailingSlash = s === '';
+    }
+  }
+  // 3. merge slashes: drop empty segments, keep one trailing slash
+  let result = '';
+  for (const s of out) if (s !== '') result += '/' + s;
+  if (result === '') return '/';
+  return trailingSlash ? result + '/' : result;
+}
+
+/** 1 for `.` / `.;…`, 2 for `..` / `..;…`, else 0. */
+function dotSegment(s: string): 0 | 1 | 2 {
+  if (s.charCodeAt(0) !== DOT) return 0;
+  if (s.length === 1 || s.charCodeAt(1) === SEMI) return 1;
+  if (s.charCodeAt(1) === DOT && (s.length === 2 || s.charCodeAt(2) === SEMI)) return 2;
+  return 0;
+}

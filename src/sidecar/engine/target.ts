@@ -1,0 +1,84 @@
+/**
+ * Request-target forms per listener and the authority they name (RFC 9112 §3.2, security-rules.md
+ * §5): origin-form everywhere, absolute-form only on the outbound explicit proxy, authority-form only
+ * for CONNECT, asterisk-form only for OPTIONS; Host validated; the path normalized once.
+ */
+import { normalizeTarget, type TargetError } from './normalize.js';
+
+export interface ResolvedTarget {
+  /** the normalized path and query (or `*`, or the CONNECT authority) */
+  path: string;
+  /** lower-case `host[:port]` */
+  authority: string;
+}
+
+const bad = (reason: string): TargetError => Object.freeze({ status: 400, reason });
+const BAD_HOST = bad('invalid Host header');
+const BAD_AUTHORITY = bad('invalid authority in request-target');
+const ABSOLUTE_INBOUND = bad('absolute-form request-target on a listener that is not a proxy');
+const NOT_HTTP = bad('absolute-form request-target with a scheme other than http');
+const ASTERISK = bad('asterisk-form request-target is only valid for OPTIONS');
+const CONNECT_FORM = bad('CONNECT needs an authority-form request-target host:port');
+const BAD_FORM = bad('unsupported request-target form');
+
+/**
+ * `host[:port]`: an IP-literal or a DNS-style reg-name (letters, digits, `-`, `.`, `_`), decimal port.
+ * Stricter than RFC 3986 §3.2.2 (no sub-delims, no `%`), so a `hosts` policy and the upstream see
+ * one spelling (§4 CVE-2021-39155; RFC 9110 §7.2: an invalid Host gets 400).
+ */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?$/;
+const HAS_UPPER = /[A-Z]/;
+
+/** The authority lower-cased, or undefined when invalid; `needPort` for CONNECT. */
+export function validAuthority(a: string, needPort = false): string | undefined {
+  const m = AUTHORITY.exec(a);
+  if (!m) return undefined;
+  const port = m[1];
+  if (port === undefined ? needPort : Number(port) > 65535) return undefined;
+  return HAS_UPPER.test(a) ? a.toLowerCase() : a;
+}
+
+/**
+ * Classifies and normalizes the target. `host` is the single Host value (already checked for
+ * repetition), undefined when absent (HTTP/1.0, or CONNECT). The result's authority is the one
+ * name every consumer uses: the absolute-form authority when there is one, else Host.
+ */
+export function resolveTarget(method: string, url: string, host: string | undefined, proxy: boolean): ResolvedTarget | TargetError {
+  let authority = '';
+  if (host !== undefined) {
+    const h = validAuthority(host);
+    if (h === undefined) return BAD_HOST;
+    authority = h;
+  }
+  if (method === 'CONNECT') {
+    // RFC 9112 §3.2.3: authority-form, host and port
+    const a = validAuthority(url, true);
+    return a === undefined ? CONNECT_FORM : { path: a, authority: a };
+  }
+  const c = url.charCodeAt(0);
+  if (c === 0x2f) {
+    const path = normalizeTarget(url);
+    return typeof path === 'string' ? { path, authority } : path;
+  }
+  if (url === '*') return method === 'OPTIONS' ? { path: '*', authority } : ASTERISK;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return BAD_FORM;
+  // absolute-form (RFC 9112 §3.2.2): only a forward proxy is asked for it
+  if (!proxy) return ABSOLUTE_INBOUND;
+  if (!/^http:\/\//i.test(url)) return NOT_HTTP;
+  let end = 7;
+  while (end < url.length) {
+    const ch = url.charCodeAt(end);
+    if (ch === 0x2f || ch === 0x3f || ch === 0x23) break;
+    end++;
+  }
+  const a = validAuthority(url.slice(7, end));
+  if (a === undefined) return BAD_AUTHORITY;
+  // §5, RFC 9112 §3.2.2: the target's authority wins over Host (still validated above); the engine
+  // rewrites the Host header to it, so routing, `hosts` policies and plugins see one name
+  let rest = url.slice(end);
+  if (rest === '' || rest.charCodeAt(0) === 0x23) rest = method === 'OPTIONS' ? '*' : '/';
+  else if (rest.charCodeAt(0) === 0x3f) rest = '/' + rest;
+  if (rest === '*') return { path: '*', authority: a };
+  const path = normalizeTarget(rest);
+  return typeof path === 'string' ? { path, authority: a } : path;
+}
