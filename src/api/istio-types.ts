@@ -36,6 +36,12 @@ export interface JwtRule {
   outputClaimToHeaders?: ClaimToHeader[];
   /** JWKS fetch timeout, a Go duration (default 5s) */
   timeout?: string;
+  /**
+   * Tessera extension (Envoy's clock_skew_seconds; istio/api#3710 proposes it): the exp/nbf/iat
+   * tolerance, a Go duration of whole seconds up to 10m (default 60s). Short-lived re-issued tokens
+   * need a small one, or a 5 s token lives 65 s.
+   */
+  clockSkew?: string;
 }
 
 export interface RequestAuthenticationSpec {

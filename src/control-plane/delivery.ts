@@ -6,6 +6,8 @@
  *   POST /v1/proxies/:uuid/ack          {version, ok, error?}
  *   GET  /v1/proxies/:uuid/config       the current snapshot; 304 when If-None-Match matches
  *   POST /v1/proxies/:uuid/csr          {csr} → {certChain, trust}: a certificate for the proxy's identity
+ *   GET  /v1/proxies/:uuid/secrets/:plugin/:ns/:svc/:secret   {data}: a Secret a built-in token plugin's
+ *                                       PluginConfig names (plugin-secrets.ts says when); never in the snapshot
  * Proxy routes require `Authorization: Bearer <proxy token>` (HMAC of the uuid under the mesh key).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +17,7 @@ import { isMeshError } from '../lib/errors.js';
 import { snapshotEvent, type Controller } from './controller.js';
 import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
+import { pluginSecretFor } from './plugin-secrets.js';
 
 export interface DeliveryOptions {
   controller: Controller;
@@ -56,7 +59,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
   const path = url.pathname;
   if (path === '/healthz') return send(res, opts.controller.ready ? 200 : 503, { ready: opts.controller.ready });
   if (path === '/v1/proxies' && req.method === 'GET') return send(res, 200, opts.registry.status());
-  const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config|csr)$/.exec(path);
+  const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config|csr|secrets\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+))$/.exec(path);
   if (!m) return send(res, 404, { error: `no route ${req.method} ${path}` });
   const uuid = m[1]!.toLowerCase();
   const auth = req.headers.authorization ?? '';
@@ -71,6 +74,17 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     opts.registry.acknowledge(uuid, body.version, body.ok === true, body.error);
     if (body.ok !== true) opts.log.warn('proxy rejected snapshot', { proxy: `${pod.namespace}/${pod.name}`, version: body.version, error: body.error });
     return send(res, 200, { ok: true });
+  }
+  if (m[3] !== undefined && req.method === 'GET') {
+    const [plugin, serviceNamespace, serviceName, secretName] = [m[3], m[4]!, m[5]!, m[6]!].map(decodeURIComponent) as [string, string, string, string];
+    const answer = pluginSecretFor(opts.controller.resourcesNow(), opts.controller.snapshotFor(uuid)?.snapshot, { plugin, serviceNamespace, serviceName, secretName });
+    const proxy = `${pod.namespace}/${pod.name}`;
+    if (answer.status !== 200) {
+      opts.log.warn('plugin Secret refused', { proxy, plugin, secret: secretName, error: answer.error });
+      return send(res, answer.status, { error: answer.error });
+    }
+    res.setHeader('cache-control', 'no-store');
+    return send(res, 200, { data: answer.data });
   }
   if (m[2] === 'csr' && req.method === 'POST') {
     const identity = opts.identity();

@@ -1,6 +1,7 @@
 /** The sidecar process entry: reads its identity from the environment the runner sets, and runs. */
 import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT, localIPFor } from '../local/layout.js';
 import { Sidecar } from './sidecar.js';
+import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -22,6 +23,9 @@ function senderPodIP(address: string): string | undefined {
   const podIP = `127.${m[1]}.${Number(m[2]) - 64}.${m[3]}`;
   return localIPFor(podIP) === address ? podIP : undefined;
 }
+
+// Built-in token plugins read their Secrets from the control plane, never from the snapshot.
+setSecretSource(controlPlaneSecretSource({ controllerUrl: required(SIDECAR_ENV.controllerUrl), uuid: required(SIDECAR_ENV.proxyUUID), token: required(SIDECAR_ENV.proxyToken) }));
 
 const sidecar = new Sidecar({
   podName: required(SIDECAR_ENV.podName),

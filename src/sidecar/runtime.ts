@@ -13,6 +13,7 @@ import type { SidecarLog } from './observability/log.js';
 import type { SidecarMetrics } from './observability/metrics.js';
 import { evaluateNativePlugin, nativePluginModule } from './plugins/index.js';
 import { pipyPluginModule } from './plugins/pipy.js';
+import { builtinPluginModule } from './token-plugins/index.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -73,6 +74,10 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
     const name = pluginName(entry, mp);
     const script = env.snapshot.PluginScripts[name];
     if (!script) throw invalid(`Chains.${mp}: ${entry} has no script in PluginScripts`);
+    if (script.Kind === 'builtin') {
+      out.push(builtinPluginModule(name, env));
+      continue;
+    }
     if (script.Kind !== 'native') {
       out.push(pipyPluginModule(name, script, env));
       continue;

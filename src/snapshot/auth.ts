@@ -26,9 +26,15 @@ export function buildAuth(catalog: Catalog, pod: Pod): AuthSections {
   const out: AuthSections = {};
   const JwtRules: InboundJwtRule[] = [];
   for (const ra of applying(catalog, pod, catalog.istio.requestAuthentications)) {
-    for (const { timeout, ...rule } of ra.spec?.jwtRules ?? []) {
+    for (const { timeout, clockSkew, ...rule } of ra.spec?.jwtRules ?? []) {
       const ms = timeout === undefined ? undefined : parseGoDuration(timeout);
-      JwtRules.push({ Policy: keyOf(ra.metadata.namespace ?? 'default', ra.metadata.name), Rule: rule, ...(ms ? { TimeoutMs: ms } : {}) });
+      const skew = clockSkew === undefined ? undefined : parseGoDuration(clockSkew);
+      JwtRules.push({
+        Policy: keyOf(ra.metadata.namespace ?? 'default', ra.metadata.name),
+        Rule: rule,
+        ...(ms ? { TimeoutMs: ms } : {}),
+        ...(skew !== undefined ? { ClockSkewSeconds: Math.floor(skew / 1000) } : {}),
+      });
     }
   }
   if (JwtRules.length > 0) out.Authn = { JwtRules };

@@ -4,6 +4,7 @@ import { MOUNT_POINTS } from '../api/types.js';
 import { selectorMatches } from '../api/labels.js';
 import { byString, podNamespace } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
+import { BUILTIN_PLUGIN_PRIORITY, builtinPluginSource, isBuiltinPlugin } from '../plugins/builtin.js';
 import { builtinModuleName, builtinModulePath, pluginModulePath } from './names.js';
 import type { PluginScript } from './types.js';
 
@@ -47,7 +48,7 @@ function mountedPluginNames(catalog: Catalog, pod: Pod): Record<MountPoint, Set<
       for (const name of entry.plugins ?? []) {
         // A listed plugin without a Plugin object or without compiled code is skipped, as FSM skips
         // missing plugins; the chain stays usable and picks the plugin up on a later revision.
-        if (catalog.plugins.has(name) && catalog.pluginSources.has(name)) out[entry.name].add(name);
+        if (catalog.plugins.has(name) ? catalog.pluginSources.has(name) : isBuiltinPlugin(name)) out[entry.name].add(name);
       }
     }
   }
@@ -74,8 +75,14 @@ function orderChain(items: ChainItem[]): string[] {
 }
 
 export function pluginPriority(catalog: Catalog, name: string): number {
+  // A built-in (token plugin) has no Plugin object unless a user made one, which then replaces it.
+  if (!catalog.plugins.has(name) && isBuiltinPlugin(name)) return BUILTIN_PLUGIN_PRIORITY;
   const p = catalog.plugins.get(name)?.spec?.priority;
   return typeof p === 'number' && Number.isFinite(p) ? p : 0;
+}
+
+function hashAndSource(s: { source: string; hash: string }): { Hash: string; Source: string } {
+  return { Hash: s.hash, Source: s.source };
 }
 
 export function buildChains(catalog: Catalog, pod: Pod): ProxyChains {
@@ -95,8 +102,12 @@ export function buildChains(catalog: Catalog, pod: Pod): ProxyChains {
     }
     for (const name of plugins) {
       items.push({ path: pluginModulePath(name), priority: pluginPriority(catalog, name), builtin: false, name });
-      const src = catalog.pluginSources.get(name)!;
-      PluginScripts[name] = { Kind: src.kind, Priority: pluginPriority(catalog, name), Hash: src.hash, Source: src.source };
+      const src = catalog.pluginSources.get(name);
+      if (!src && isBuiltinPlugin(name)) {
+        PluginScripts[name] = { Kind: 'builtin', Priority: BUILTIN_PLUGIN_PRIORITY, ...hashAndSource(builtinPluginSource(name)) };
+        continue;
+      }
+      PluginScripts[name] = { Kind: src!.kind, Priority: pluginPriority(catalog, name), Hash: src!.hash, Source: src!.source };
     }
     Chains[mp] = orderChain(items);
   }

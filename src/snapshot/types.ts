@@ -136,10 +136,12 @@ export interface ProxyIdentity {
 export interface InboundJwtRule {
   /** `ns/name` of the RequestAuthentication */
   Policy: string;
-  /** the rule as written, without `timeout` */
-  Rule: Omit<JwtRule, 'timeout'>;
+  /** the rule as written, without `timeout` and `clockSkew` */
+  Rule: Omit<JwtRule, 'timeout' | 'clockSkew'>;
   /** JWKS fetch timeout in ms, from `timeout` (absent: 5 s) */
   TimeoutMs?: number;
+  /** exp/nbf/iat tolerance from the Tessera extension `clockSkew` (absent: 60 s) */
+  ClockSkewSeconds?: number;
 }
 
 /** One AuthorizationPolicy that applies to this pod (security-rules.md §1). */

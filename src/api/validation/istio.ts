@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AUTHZ_ACTIONS } from '../istio-types.js';
 import { ipBlockProblem, isIpKey, matchValueProblem, parseConditionKey, portStringProblem } from '../istio-keys.js';
+import { parseGoDuration } from './duration.js';
 import { goDuration, labelsMap, objectOf, optional, requiredString } from './fields.js';
 import { resourceSchema } from './metadata.js';
 import { registerKind } from './registry.js';
@@ -57,6 +58,12 @@ const jwtRule = objectOf(
     forwardOriginalToken: optional(z.boolean()),
     outputClaimToHeaders: list(objectOf({ header: headerName, claim: requiredString }, 'strict')),
     timeout: optional(goDuration({ positive: true })),
+    clockSkew: optional(
+      goDuration().superRefine((v, ctx) => {
+        const ms = parseGoDuration(v);
+        if (ms !== undefined && (ms < 0 || ms > 600_000 || ms % 1000 !== 0)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be whole seconds between 0s and 10m' });
+      }),
+    ),
   },
   'strict',
 ).superRefine((r, ctx) => {

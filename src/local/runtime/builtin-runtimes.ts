@@ -7,6 +7,7 @@ import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, con
 import { appEnv, firstContainerPort } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { imageName } from './image-name.js';
+import { stsRuntime } from './sts-runtime.js';
 import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
 
 export { imageName } from './image-name.js';
@@ -144,4 +145,4 @@ const curlRuntime: ImageRuntime = {
 };
 
 /** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
-export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, localCommandRuntime, httpbinRuntime, curlRuntime];
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime];

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { SidecarMetrics } from '../observability/metrics.js';
 import type { Runtime } from '../runtime.js';
 import type { CertificateInfo } from '../identity/index.js';
+import { redactSnapshot } from './redact.js';
 
 export interface AdminDeps {
   runtime: () => Runtime | undefined;
@@ -39,7 +40,7 @@ export function createAdminServer(deps: AdminDeps): Server {
         const certificate = cert
           ? { CommonName: cert.commonName, SpiffeID: cert.spiffeId, SerialNumber: cert.serialNumber, Expiration: cert.notAfter, CertChain: cert.certChain, TrustedRoots: cert.trustedRoots }
           : null;
-        return json(200, { ...rt.snapshot, Certificate: certificate, Version: rt.version });
+        return json(200, { ...redactSnapshot(rt.snapshot), Certificate: certificate, Version: rt.version });
       }
       case '/certs': {
         const cert = deps.certificate();

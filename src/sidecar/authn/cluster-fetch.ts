@@ -10,6 +10,8 @@ import type { UpstreamClient } from '../upstream/client.js';
 export interface FetchTarget {
   tables: RoutingTables;
   upstream: UpstreamClient;
+  /** mesh mTLS on (the snapshot's SidecarDisabledMTLS is false): a meshed key server is reached over mTLS */
+  mtls?: boolean;
 }
 
 export function clusterFetch(target: () => FetchTarget): typeof fetch {
@@ -27,7 +29,11 @@ export function clusterFetch(target: () => FetchTarget): typeof fetch {
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    const res = await Promise.race([t.upstream.request(endpoint, head, null), aborted]);
+    // A meshed server (the token service, say) only speaks mTLS: prove and check identities as outbound routing does.
+    const [svc, ns] = resolved.fqdn.split('.');
+    const cluster = t.tables.clusters.get(`${ns}/${svc}|${port}`)?.routed;
+    const identities = t.mtls && cluster && !cluster.egress && cluster.identities && cluster.identities.length > 0 ? cluster.identities : undefined;
+    const res = await Promise.race([t.upstream.request(endpoint, head, null, identities), aborted]);
     const body = await Promise.race([res.body.bytes(), aborted]);
     return new Response(body, { status: res.status });
   }) as typeof fetch;

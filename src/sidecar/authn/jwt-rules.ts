@@ -65,8 +65,9 @@ function remoteJwks(rule: InboundJwtRule, target: FetchTarget): RemoteJwks {
 /** Inline jwks wins over jwksUri (§2 "JWTRule fields"); remote sets come from the shared cache. */
 function verifierFor(rule: InboundJwtRule, target: FetchTarget): CompiledJwtPolicy {
   const { issuer, audiences = [], jwks } = rule.Rule;
-  if (jwks !== undefined) return compileJwtRule({ issuer, audiences, jwks });
-  return compileJwtPolicy({ issuer, audiences, keys: remoteJwks(rule, target) });
+  const skew = typeof rule.ClockSkewSeconds === 'number' ? { clockSkewSeconds: rule.ClockSkewSeconds } : {};
+  if (jwks !== undefined) return compileJwtRule({ issuer, audiences, jwks }, skew);
+  return compileJwtPolicy({ issuer, audiences, keys: remoteJwks(rule, target), ...skew });
 }
 
 function locationsOf(rule: InboundJwtRule['Rule']): TokenLocation[] {

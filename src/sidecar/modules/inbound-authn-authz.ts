@@ -35,7 +35,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
   const jwtRules = Array.isArray(inbound.Authn?.JwtRules) ? inbound.Authn.JwtRules : [];
   const policies = Array.isArray(inbound.Authz?.Policies) ? inbound.Authz.Policies : [];
   if (jwtRules.length === 0 && policies.length === 0) return pass;
-  const authn = jwtRules.length > 0 ? compileAuthn(jwtRules, { tables: env.tables, upstream: env.upstream }) : undefined;
+  const authn = jwtRules.length > 0 ? compileAuthn(jwtRules, { tables: env.tables, upstream: env.upstream, mtls: env.mtls }) : undefined;
   for (const r of authn?.rules ?? []) if (r.setupError) env.log.warn('RequestAuthentication rule cannot verify tokens (failing closed)', { policy: r.policy, issuer: r.issuer, error: r.setupError });
   const compiled = compilePolicies(policies);
   for (const p of compiled) for (const problem of p.problems) env.log.warn('AuthorizationPolicy rule cannot be evaluated (failing closed)', { policy: p.name, problem });

@@ -1,0 +1,70 @@
+/**
+ * The tessera-sts process (image `tessera/sts`). Configuration by environment:
+ *   HOST, PORT                  where to listen (the local runtime sets them)
+ *   STS_ISSUER                  `iss` and the base of every URL (default http://tessera-sts.<namespace>:<PORT>)
+ *   STS_ALG                     RS256 (default) or ES256
+ *   STS_TOKEN_LIFETIME          seconds (default 300)
+ *   STS_ROTATE_EVERY            seconds between signing-key rotations (default 3600)
+ *   STS_CLIENTS / STS_CLIENTS_FILE   JSON {"client-id": {"secret": "…", "audiences": ["…"]}} for callers outside the mesh
+ *   STS_TRUSTED_ISSUERS         JSON {"issuer": "jwksUri"}: other issuers whose tokens may be exchanged
+ *   STS_SIDECAR_ADDRESSES       comma list of addresses whose `serviceidentity` header is believed (default POD_IP)
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KeyRing, type StsAlgorithm } from './keys.js';
+import { createStsServer, type StsClient } from './server.js';
+
+const env = process.env;
+const log = (msg: string, fields?: Record<string, unknown>): void => {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...fields }) + '\n');
+};
+function die(message: string): never {
+  process.stderr.write(`tessera-sts: ${message}\n`);
+  process.exit(2);
+}
+function seconds(name: string, fallback: number): number {
+  const v = env[name] === undefined ? fallback : Number(env[name]);
+  if (!Number.isInteger(v) || v <= 0) die(`${name} must be a positive whole number of seconds`);
+  return v;
+}
+function json(name: string, text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  die(`${name} must be a JSON object`);
+}
+
+const port = Number(env['PORT'] ?? 8080);
+const host = env['HOST'] ?? '127.0.0.1';
+const issuer = (env['STS_ISSUER'] ?? `http://tessera-sts.${env['POD_NAMESPACE'] ?? 'default'}:${port}`).replace(/\/+$/, '');
+const alg = (env['STS_ALG'] ?? 'RS256') as StsAlgorithm;
+if (alg !== 'RS256' && alg !== 'ES256') die('STS_ALG must be RS256 or ES256');
+const lifetimeSeconds = seconds('STS_TOKEN_LIFETIME', 300);
+
+const clients = new Map<string, StsClient>();
+const rawClients = json('STS_CLIENTS', env['STS_CLIENTS_FILE'] ? readFileSync(env['STS_CLIENTS_FILE'], 'utf8') : env['STS_CLIENTS']);
+for (const [id, c] of Object.entries(rawClients)) {
+  const secret = (c as { secret?: unknown }).secret;
+  const audiences = (c as { audiences?: unknown }).audiences;
+  if (typeof secret !== 'string' || secret.length < 16) die(`client ${id}: secret must be a string of at least 16 characters`);
+  if (audiences !== undefined && !(Array.isArray(audiences) && audiences.every((a) => typeof a === 'string'))) die(`client ${id}: audiences must be a list of strings`);
+  clients.set(id, { secretSha256: createHash('sha256').update(secret).digest(), ...(audiences ? { audiences: audiences as string[] } : {}) });
+}
+const trustedIssuers = json('STS_TRUSTED_ISSUERS', env['STS_TRUSTED_ISSUERS']) as Record<string, string>;
+const sidecarAddresses = new Set((env['STS_SIDECAR_ADDRESSES'] ?? env['POD_IP'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const keys = new KeyRing({ alg, rotateEveryMs: seconds('STS_ROTATE_EVERY', 3600) * 1000, maxTokenLifetimeMs: lifetimeSeconds * 1000 });
+const server = createStsServer({ issuer, lifetimeSeconds, keys, trustedIssuers, clients, sidecarAddresses, log });
+server.listen(port, host, () => log('tessera-sts listening', { address: `${host}:${port}`, issuer, alg, clients: clients.size }));
+
+const shutdown = (): void => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,131 @@
+/**
+ * tessera-sts's HTTP surface: `POST /token` (client credentials, token exchange),
+ * `GET /.well-known/openid-configuration` and `GET /jwks.json`. A caller is a workload by its mTLS
+ * identity (the `serviceidentity` header the inbound sidecar sets from the verified certificate and
+ * strips from clients, trusted only on connections from the sidecar itself) or a client with a secret.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { istioPrincipal, parseServiceIdentity } from '../identity/service-identity.js';
+import { Grants, TOKEN_EXCHANGE, type Caller, type GrantOptions } from './grants.js';
+
+export interface StsClient {
+  /** sha256 of the secret, so the secret itself is not kept in memory longer than parsing */
+  secretSha256: Buffer;
+  /** audiences this client may request; absent: any */
+  audiences?: string[];
+}
+
+export interface StsServerOptions extends GrantOptions {
+  clients: ReadonlyMap<string, StsClient>;
+  /** remote addresses of the pod's own sidecar: only their `serviceidentity` header is believed */
+  sidecarAddresses: ReadonlySet<string>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  // RFC 6749 §5.1: token responses must not be cached.
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) return undefined;
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) {
+    if ((size += c.length) > 64 * 1024) return undefined;
+    chunks.push(c);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+function plainAddress(a: string | undefined): string {
+  return (a ?? '').replace(/^::ffff:/, '');
+}
+
+/** Client secret (Basic or form) when given; otherwise the mesh identity; else undefined. */
+function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSearchParams): Caller | 'bad-client' | undefined {
+  let id: string | null = null;
+  let secret: string | null = null;
+  const auth = req.headers.authorization ?? '';
+  if (/^basic /i.test(auth)) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i < 0) return 'bad-client';
+    // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
+    id = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
+    secret = decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' '));
+  } else if (form.has('client_secret')) {
+    id = form.get('client_id');
+    secret = form.get('client_secret');
+  }
+  if (secret !== null) {
+    const client = id !== null ? opts.clients.get(id) : undefined;
+    if (!client || !timingSafeEqual(sha256(secret), client.secretSha256)) return 'bad-client';
+    return { kind: 'client', clientId: id!, ...(client.audiences ? { audiences: client.audiences } : {}) };
+  }
+  const identity = req.headers['serviceidentity'];
+  if (typeof identity === 'string' && opts.sidecarAddresses.has(plainAddress(req.socket.remoteAddress))) {
+    try {
+      return { kind: 'workload', principal: istioPrincipal(parseServiceIdentity(identity)) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function createStsServer(opts: StsServerOptions): Server {
+  const grants = new Grants(opts);
+  const log = opts.log ?? (() => undefined);
+  const discovery = (): Record<string, unknown> => ({
+    issuer: opts.issuer,
+    jwks_uri: `${opts.issuer}/jwks.json`,
+    token_endpoint: `${opts.issuer}/token`,
+    grant_types_supported: ['client_credentials', TOKEN_EXCHANGE],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'tls_client_auth'],
+    response_types_supported: ['token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [opts.keys.alg],
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/.well-known/openid-configuration') return send(res, 200, discovery());
+    if (req.method === 'GET' && path === '/jwks.json') return send(res, 200, opts.keys.jwks(), { 'cache-control': 'max-age=60' });
+    if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
+    if (path !== '/token') return send(res, 404, { error: 'not_found' });
+    if (req.method !== 'POST') return send(res, 405, { error: 'invalid_request', error_description: 'use POST' });
+    const form = await readForm(req);
+    if (!form) return send(res, 400, { error: 'invalid_request', error_description: 'send application/x-www-form-urlencoded, at most 64 KiB' });
+    const caller = authenticate(opts, req, form);
+    if (caller === undefined || caller === 'bad-client') {
+      log('token request refused: caller not authenticated', { source: plainAddress(req.socket.remoteAddress), badSecret: caller === 'bad-client' });
+      return send(res, 401, { error: 'invalid_client', error_description: 'authenticate with mTLS through the mesh or a client secret' }, { 'www-authenticate': 'Basic realm="tessera-sts"' });
+    }
+    const grant = form.get('grant_type');
+    const r =
+      grant === 'client_credentials'
+        ? grants.clientCredentials(caller, form)
+        : grant === TOKEN_EXCHANGE
+          ? await grants.exchange(caller, form)
+          : ({ ok: false, status: 400, error: 'unsupported_grant_type', description: 'use client_credentials or token exchange' } as const);
+    const who = caller.kind === 'workload' ? caller.principal : `client:${caller.clientId}`;
+    if (!r.ok) {
+      log('token request refused', { caller: who, grant, error: r.error, reason: r.description });
+      return send(res, r.status, { error: r.error, error_description: r.description });
+    }
+    log('token issued', { caller: who, grant, audience: form.get('audience') });
+    return send(res, 200, r.body);
+  };
+
+  return createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      log('token service error', { error: err.message });
+      if (!res.headersSent) send(res, 500, { error: 'server_error' });
+    });
+  });
+}
