@@ -6,6 +6,7 @@
  * thirds of its lifetime. Secrets it issued for AccessCerts that are gone (or now name another
  * Secret) are deleted.
  */
+import { serialized } from '../lib/serialized.js';
 import { createHash } from 'node:crypto';
 import type { AccessCert, AccessCertSpec } from '../api/policy-types.js';
 import type { MeshConfig, Resource, Secret } from '../api/types.js';
@@ -54,8 +55,6 @@ export class AccessCertIssuer {
   private readonly accessCerts = new Map<string, Issuable>();
   private readonly secrets = new Map<string, Secret>();
   private meshConfig: MeshConfig | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
 
   constructor(private readonly opts: AccessCertIssuerOptions) {}
 
@@ -85,21 +84,7 @@ export class AccessCertIssuer {
   }
 
   /** One pass at a time; a request during a pass runs one more pass after it. */
-  reconcile(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.reconcileOnce();
-      } while (this.again);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
+  readonly reconcile: () => Promise<void> = serialized(() => this.reconcileOnce());
 
   private get enabled(): boolean {
     return this.meshConfig?.spec?.featureFlags?.enableAccessCertPolicy === true;

@@ -6,6 +6,7 @@
  */
 import type { Plugin, Resource } from '../api/types.js';
 import { compilePluginScript } from '../plugins/index.js';
+import { serialized } from '../lib/serialized.js';
 import { buildCatalog, compileProxySnapshot, listProxies, snapshotVersion, type Catalog } from '../snapshot/index.js';
 import type { VersionedSnapshot } from '../snapshot/types.js';
 import type { ProxyRegistry } from './registry.js';
@@ -22,8 +23,6 @@ export class Controller {
   private catalog: Catalog | undefined;
   private timer: NodeJS.Timeout | undefined;
   private firstDirtyAt = 0;
-  private running: Promise<void> | undefined;
-  private again = false;
   /** latest computed snapshot per proxy uuid */
   private readonly latest = new Map<string, VersionedSnapshot>();
 
@@ -97,21 +96,7 @@ export class Controller {
   }
 
   /** Recomputes every proxy's snapshot and pushes what changed. One run at a time. */
-  async recompute(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.recomputeOnce();
-      } while (this.again);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
+  readonly recompute: () => Promise<void> = serialized(() => this.recomputeOnce());
 
   private async recomputeOnce(): Promise<void> {
     if (!this.synced) return;

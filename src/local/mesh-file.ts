@@ -1,4 +1,5 @@
 /** The state directory's identity files: mesh.json, the mesh key, and the leased address block. */
+import { processExists } from '../lib/process.js';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync,
@@ -156,7 +157,7 @@ function tryLease(leaseDir: string, block: number, absDir: string): boolean {
   if (createLease(file, absDir)) return true;
   const holder = readLease(file);
   const reclaimable = holder
-    ? holder.stateDir === absDir || !processAlive(holder.pid)
+    ? holder.stateDir === absDir || !processExists(holder.pid)
     : olderThan(file, STALE_EMPTY_LEASE_MS);
   if (!reclaimable) return false;
   return takeOver(file, absDir);
@@ -196,7 +197,7 @@ function takeOver(file: string, absDir: string): boolean {
   }
   try {
     const holder = readLease(file);
-    const stillStale = holder ? holder.stateDir === absDir || !processAlive(holder.pid) : true;
+    const stillStale = holder ? holder.stateDir === absDir || !processExists(holder.pid) : true;
     if (!stillStale) return false;
     rmSync(file, { force: true });
     return createLease(file, absDir);
@@ -226,16 +227,6 @@ function olderThan(path: string, ms: number): boolean {
   }
 }
 
-/** Signal 0 probes for existence; EPERM means the process exists but belongs to someone else. */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Exposed for tests and the daemon: the lease file path of a block. */
 export function blockLeasePath(block: number, opts: BlockLeaseOptions = {}): string {

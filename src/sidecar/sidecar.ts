@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:net';
 import { isMeshError } from '../lib/errors.js';
+import { listenOn } from '../lib/listen-retry.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
 import { createAdminServer } from './admin/index.js';
 import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
@@ -127,7 +128,7 @@ export class Sidecar {
       status: () => ({ version: this.runtime?.version ?? null, connected: this.stream?.connected ?? false, listenerErrors: this.listenerErrors }),
       quit: () => void this.stop().then(() => process.exit(0)),
     });
-    await listen(this.admin, this.opts.podIP, this.opts.adminPort);
+    await listenOn(this.admin, this.opts.podIP, this.opts.adminPort);
     this.outbound = createHttpEngine({
       direction: 'outbound',
       mountPoint: 'outbound-http',
@@ -138,7 +139,7 @@ export class Sidecar {
       timeoutMs: 60_000,
       onConnect: (authority, socket, head, source) => this.onConnect(authority, socket, head, source),
     });
-    await listen(this.outbound, this.opts.localIP, this.opts.outboundPort);
+    await listenOn(this.outbound, this.opts.localIP, this.opts.outboundPort);
 
     const saved = await loadSnapshot(this.opts.dataDir);
     if (saved) {
@@ -223,7 +224,7 @@ export class Sidecar {
               security: this.security,
             });
       try {
-        await listen(server, this.opts.podIP, port);
+        await listenOn(server, this.opts.podIP, port);
         this.inbound.set(port, { key: protocol, server });
       } catch (err) {
         errors.push(`${this.opts.podIP}:${port}: ${(err as Error).message}`);
@@ -279,13 +280,3 @@ export class Sidecar {
   }
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}

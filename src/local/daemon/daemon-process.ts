@@ -1,19 +1,13 @@
 /** Telling whether the daemon named in mesh.json is alive and really ours, and waiting for it to go. */
+import { processExists } from '../../lib/process.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { readMeshFile } from '../mesh-file.js';
+
+export { processExists };
 
 /** The argument the CLI's hidden daemon command is started with. */
 export const DAEMON_COMMAND = '__daemon';
 
-export function processExists(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * True when `pid` is a node process running `tessera up` or the hidden daemon command. With a pid

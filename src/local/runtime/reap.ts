@@ -3,6 +3,7 @@
  * directory whose process provably belongs to this state directory (its /proc/PID/environ carries
  * our TESSERA_STATE_DIR) gets its process group stopped. Anything we cannot prove is ours is left alone.
  */
+import { processExists } from '../../lib/process.js';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STATE_DIR_ENV, STOP_GRACE_MS, stopGroup } from './processes.js';
@@ -56,14 +57,6 @@ function processGroupOf(pid: number): number | undefined {
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Live processes whose process group is `pgid`. */
 function groupMembers(pgid: number): number[] {

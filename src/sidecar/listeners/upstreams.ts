@@ -9,6 +9,7 @@
  * are bound in name order, so the first of two services sharing a port gets it. A listener keeps its
  * port for as long as its service stays in the snapshot, so an app may cache the address.
  */
+import { listenOn } from '../../lib/listen-retry.js';
 import { createServer, type Server } from 'node:net';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,10 +104,10 @@ export class UpstreamListeners {
         );
       });
     let server = make();
-    const bound = !reserved.has(target.port) && (await bindTo(server, this.opts.localIP, target.port).then(() => true, () => false));
+    const bound = !reserved.has(target.port) && (await listenOn(server, this.opts.localIP, target.port).then(() => true, () => false));
     if (!bound) {
       server = make(); // a fresh server: the failed one is not reused
-      await bindTo(server, this.opts.localIP, 0);
+      await listenOn(server, this.opts.localIP, 0);
     }
     const a = server.address();
     const port = typeof a === 'object' && a ? a.port : 0;
@@ -128,13 +129,3 @@ export class UpstreamListeners {
   }
 }
 
-function bindTo(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
