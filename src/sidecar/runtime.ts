@@ -75,11 +75,11 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
     const script = env.snapshot.PluginScripts[name];
     if (!script) throw invalid(`Chains.${mp}: ${entry} has no script in PluginScripts`);
     if (script.Kind === 'builtin') {
-      out.push(builtinPluginModule(name, env));
+      out.push(skipWhenDenied(builtinPluginModule(name, env)));
       continue;
     }
     if (script.Kind !== 'native') {
-      out.push(pipyPluginModule(name, script, env));
+      out.push(skipWhenDenied(pipyPluginModule(name, script, env)));
       continue;
     }
     let plugin = pluginCache.get(script.Hash);
@@ -91,7 +91,7 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
       }
       pluginCache.set(script.Hash, plugin);
     }
-    out.push(nativePluginModule(name, plugin, env));
+    out.push(skipWhenDenied(nativePluginModule(name, plugin, env)));
   }
   return out;
 }
@@ -110,6 +110,11 @@ function tcpModules(mp: MountPoint, env: ModuleEnv): TcpModule[] {
     }
   }
   return out;
+}
+
+/** A plugin never sees a request a policy already refused (ctx.denial): it goes on to the default module. */
+function skipWhenDenied(m: HttpModule): HttpModule {
+  return (ctx, next) => (ctx.denial ? next() : m(ctx, next));
 }
 
 function pluginName(entry: string, mp: MountPoint): string {

@@ -240,6 +240,12 @@ EOF_APPS
       return c['admin'] === '200' ? c : undefined;
     }, 30_000, 'admin token accepted');
     assert.deepEqual(got, { admin: '200', viewer: '403', notoken: '403', expired: '401', issuer: '401', signature: '401', algnone: '401', hs256: '401' });
+    // refused requests are in the access log with the reason (at any log level), never with the token
+    const log = await eventually(async () => {
+      const l = (await mesh.tessera(['logs', pods['todos']!, '-n', 'default', '-c', 'sidecar'])).stdout;
+      return /"status":401.*"denied":"authentication/.test(l) && /"status":403.*"denied":"authorization/.test(l) ? l : undefined;
+    }, 10_000, 'access lines for the refused requests');
+    assert.ok(!log.includes(admin.split('.')[2]!), 'no token in the sidecar log');
   });
 
   test('the app sees X-payload (the token payload) and never a client-forged one; the token is not forwarded', async () => {

@@ -22,6 +22,7 @@ export class RequestContext implements HttpContext {
   routeMiss: RouteMiss | undefined = undefined;
   upstream: string | undefined = undefined;
   traceId: string | undefined = undefined;
+  denial: { response: HttpResponse; reason: string } | undefined = undefined;
   readonly startedAt = process.hrtime.bigint();
 
   constructor(

@@ -69,6 +69,12 @@ export interface HttpContext {
   /** the endpoint the request was forwarded to */
   upstream: string | undefined;
   traceId: string | undefined;
+  /**
+   * A policy refused the request (authentication or authorization): the rest of the chain still
+   * runs so metrics, tracing and the access log record it, but plugins and the load balancer skip
+   * it and the default module answers with this response.
+   */
+  denial: { response: HttpResponse; reason: string } | undefined;
   /** Sets the response; modules that do not call next() after this short-circuit the chain. */
   respond(status: number, body?: string | Buffer | object, headers?: HeaderMap): void;
 }

@@ -12,6 +12,10 @@ import type { ModuleEnv } from './env.js';
 export function httpDefault(_env: ModuleEnv): HttpModule {
   return function httpDefault(ctx) {
     if (ctx.response) return;
+    if (ctx.denial) {
+      ctx.response = ctx.denial.response;
+      return;
+    }
     if (ctx.route === undefined && ctx.cluster === undefined) {
       const reason =
         ctx.routeMiss === 'unknown-host'

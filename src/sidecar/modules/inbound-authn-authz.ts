@@ -7,6 +7,7 @@ import { compilePolicies, evaluate, groupPolicies, plainIp, type RequestFacts } 
 import { istioPrincipal, parseServiceIdentity, identityParts } from '../../identity/service-identity.js';
 import { authenticate } from '../authn/authenticate.js';
 import { compileAuthn } from '../authn/jwt-rules.js';
+import { makeResponse } from '../chain/context.js';
 import type { HttpContext, Next } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 
@@ -48,8 +49,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
       const r = await authenticate(authn, ctx.request, Date.now());
       if (!r.ok) {
         env.log.warn('request authentication failed', { reason: r.reason, method: ctx.request.method, authority: ctx.request.authority, source: ctx.source.address });
-        ctx.respond(401, 'Jwt verification fails', { 'www-authenticate': 'Bearer realm="tessera", error="invalid_token"', 'content-type': 'text/plain' });
-        return;
+        return deny(ctx, next, makeResponse(401, 'Jwt verification fails', { 'www-authenticate': 'Bearer realm="tessera", error="invalid_token"', 'content-type': 'text/plain' }), `authentication: ${r.reason}`);
       }
       principal = r.principal;
       claims = r.claims;
@@ -69,9 +69,16 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
     const d = evaluate(authz, facts);
     if (!d.allow) {
       env.log.info('request denied by authorization policy', { policy: d.policy, reason: d.reason, method: facts.method, path: facts.path, source: facts.sourcePrincipal ?? facts.sourceIp });
-      ctx.respond(403, 'RBAC: access denied', { 'content-type': 'text/plain' });
-      return;
+      return deny(ctx, next, makeResponse(403, 'RBAC: access denied', { 'content-type': 'text/plain' }), `authorization: ${d.policy ?? ''} ${d.reason ?? ''}`.trim());
     }
     return next();
   };
+}
+
+/** Records the refusal and lets the chain go on, so observability sees it; nothing is forwarded. */
+function deny(ctx: HttpContext, next: Next, response: HttpContext['response'] & object, reason: string): Promise<void> {
+  ctx.denial = { response, reason };
+  ctx.cluster = undefined;
+  ctx.route = undefined;
+  return next();
 }

@@ -48,7 +48,9 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
           `"sourceService":${jsonString(sourceOf(ctx, env))},"method":${jsonString(q.method)},"authority":${jsonString(q.authority)},` +
           `"path":${jsonString(q.path)},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
           `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
-          `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}}`,
+          `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
+          // why a policy refused the request, at any log level (never the token itself)
+          `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}}`,
       );
     }
   };
