@@ -233,7 +233,25 @@ export interface MeshConfigSpec {
   };
   pluginChains?: Partial<Record<MountPoint, BuiltinChainEntry[]>>;
   observability?: unknown;
+  /** Istio's MeshConfig.extensionProviders: external authorizers named by CUSTOM AuthorizationPolicies */
+  extensionProviders?: ExtensionProvider[];
   [section: string]: unknown;
+}
+
+/** Istio's `envoyExtAuthzHttp` provider: an HTTP service whose 2xx allows and anything else denies. */
+export interface EnvoyExtAuthzHttp {
+  /** the authorizer's Service host (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`) */
+  service: string;
+  port: number;
+  /** Go duration; default 2s */
+  timeout?: string;
+  pathPrefix?: string;
+  includeRequestHeadersInCheck?: string[];
+  headersToUpstreamOnAllow?: string[];
+}
+export interface ExtensionProvider {
+  name: string;
+  envoyExtAuthzHttp: EnvoyExtAuthzHttp;
 }
 export type MeshConfig = Resource<MeshConfigSpec>;
 

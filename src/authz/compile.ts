@@ -1,6 +1,6 @@
 /** Compiles a proxy's AuthorizationPolicies once per snapshot into predicates (security-rules.md §1). */
 import type { AuthzOperation, AuthzRule, AuthzSource } from '../api/istio-types.js';
-import type { InboundAuthzPolicy } from '../snapshot/types.js';
+import type { InboundAuthzPolicy, InboundExtAuthz } from '../snapshot/types.js';
 import { compileCondition } from './conditions.js';
 import type { RequestFacts } from './facts.js';
 import { compileIpMatch } from './ip-match.js';
@@ -12,6 +12,8 @@ export interface CompiledPolicy {
   name: string;
   action: InboundAuthzPolicy['Action'];
   provider: string | undefined;
+  /** CUSTOM: the resolved external authorizer; absent means the provider is unknown (fail closed) */
+  extAuthz: InboundExtAuthz | undefined;
   /** true when any rule matches; unset rules never match (§1 "rules") */
   matches: Predicate;
   /** rules that could not be compiled (fail closed: never match for ALLOW, always for DENY/CUSTOM) */
@@ -84,7 +86,9 @@ export function compilePolicy(p: InboundAuthzPolicy): CompiledPolicy {
       return broken;
     }
   });
-  return { name: p.Name, action: p.Action, provider: p.Provider, matches: p.Rules === undefined ? () => false : any(rules), problems };
+  // An unknown provider cannot be asked; evaluation denies whatever the policy matches (§11 rule 3).
+  if (p.Action === 'CUSTOM' && !p.ExtAuthz) problems.push(`extension provider ${JSON.stringify(p.Provider ?? '')} is not defined in MeshConfig spec.extensionProviders`);
+  return { name: p.Name, action: p.Action, provider: p.Provider, extAuthz: p.ExtAuthz, matches: p.Rules === undefined ? () => false : any(rules), problems };
 }
 
 export function compilePolicies(policies: readonly InboundAuthzPolicy[]): CompiledPolicy[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuthzRule } from '../api/istio-types.js';
 import type { InboundAuthzPolicy } from '../snapshot/types.js';
-import { compilePolicies, compileRule, compileStringMatch, evaluate, groupPolicies, type RequestFacts } from './index.js';
+import { compilePolicies, compileRule, compileStringMatch, customChecks, evaluate, groupPolicies, type RequestFacts } from './index.js';
 
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   method: 'GET',
@@ -48,12 +48,27 @@ describe('evaluation order (§1, §11 rule 2)', () => {
     assert.equal(decide([policy('ns/audit', 'AUDIT', [{}])], facts()).allow, true);
     assert.equal(decide([policy('ns/audit', 'AUDIT', [{}]), policy('ns/a', 'ALLOW')], facts()).allow, false);
   });
-  it('CUSTOM is checked first and fails closed without a provider; a non-matching CUSTOM does nothing', () => {
-    const d = decide([policy('ns/c', 'CUSTOM', [{ to: [{ operation: { paths: ['/admin*'] } }] }], 'ext'), policy('ns/a', 'ALLOW', [{}])], facts({ path: '/admin/x' }));
-    assert.equal(d.allow, false);
-    assert.equal(d.policy, 'ns/c');
+  it('CUSTOM: a matching policy without a resolved provider fails closed and says why; a non-matching one does nothing', () => {
+    const c = policy('ns/c', 'CUSTOM', [{ to: [{ operation: { paths: ['/admin*'] } }] }], 'ext');
+    const compiled = compilePolicies([c, policy('ns/a', 'ALLOW', [{}])]);
+    assert.match(compiled[0]!.problems[0]!, /extension provider "ext" is not defined in MeshConfig spec.extensionProviders/);
+    const d = customChecks(groupPolicies(compiled), facts({ path: '/admin/x' }));
+    assert.ok(!Array.isArray(d));
+    assert.deepEqual([d.allow, d.policy], [false, 'ns/c']);
     assert.match(d.reason, /CUSTOM provider "ext" is not available/);
-    assert.equal(decide([policy('ns/c', 'CUSTOM', [{ to: [{ operation: { paths: ['/admin*'] } }] }], 'ext')], facts()).allow, true);
+    assert.deepEqual(customChecks(groupPolicies(compiled), facts()), []);
+  });
+  it('CUSTOM with a provider: the caller asks each matching provider once; DENY/ALLOW still decide afterwards', () => {
+    const ext = { Name: 'ext', Service: 'ext.auth', Port: 9000, TimeoutMs: 2000, PathPrefix: '', HeadersToUpstreamOnAllow: [] };
+    const other = { ...ext, Name: 'other' };
+    const c = (name: string, paths: string[], p = ext): InboundAuthzPolicy => ({ ...policy(name, 'CUSTOM', [{ to: [{ operation: { paths } }] }], p.Name), ExtAuthz: p });
+    const authz = groupPolicies(compilePolicies([c('ns/c1', ['/admin*']), c('ns/c2', ['*']), c('ns/c3', ['/admin*'], other), policy('ns/d', 'DENY', [{ to: [{ operation: { paths: ['/admin/secret'] } }] }])]));
+    assert.equal(authz.custom[0]!.problems.length, 0);
+    assert.deepEqual(customChecks(authz, facts({ path: '/admin/x' })), [{ policy: 'ns/c1', provider: ext }, { policy: 'ns/c3', provider: other }]);
+    assert.deepEqual(customChecks(authz, facts()), [{ policy: 'ns/c2', provider: ext }]);
+    // A CUSTOM allow never grants by itself: evaluate() still applies DENY.
+    assert.equal(evaluate(authz, facts({ path: '/admin/secret' })).allow, false);
+    assert.equal(evaluate(authz, facts({ path: '/admin/x' })).allow, true);
   });
   it('an unreadable rule fails closed: never allows, always denies', () => {
     const bad: AuthzRule = { when: [{ key: 'request.bogus', values: ['x'] }] };

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Resource } from '../api/types.js';
 import { buildCatalog, compileProxySnapshot } from './index.js';
 import type { ProxySnapshot } from './index.js';
-import { input, meshedNamespace, namespace, pod, service } from './testdata/builders.js';
+import { input, meshConfig, meshedNamespace, namespace, pod, service } from './testdata/builders.js';
 
 const API = 'security.istio.io/v1beta1';
 const ra = (ns: string, name: string, spec: Record<string, unknown>): Resource => ({ apiVersion: API, kind: 'RequestAuthentication', metadata: { name, namespace: ns }, spec });
@@ -69,6 +69,23 @@ describe('Inbound.Authn / Inbound.Authz', () => {
       ra('default', 'ns', { jwtRules: [jwtRule] }),
     ));
     assert.equal(i.Authz?.Policies[0]!.Provider, 'ext-authz');
+    assert.equal(i.Authz?.Policies[0]!.ExtAuthz, undefined, 'no such provider in MeshConfig: the sidecar fails closed');
     assert.deepEqual(i.Authn?.JwtRules.map((r) => r.Policy), ['fsm-system/mesh', 'default/ns']);
+  });
+
+  it('CUSTOM resolves its provider from MeshConfig spec.extensionProviders, with defaults', () => {
+    const custom = ap('default', 'ext', { action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] });
+    const mc = meshConfig({
+      extensionProviders: [
+        { name: 'other', envoyExtAuthzHttp: { service: 'other.auth', port: 1 } },
+        { name: 'ext-authz', envoyExtAuthzHttp: { service: 'ext-authz.auth', port: 9000, timeout: '500ms', pathPrefix: '/check', includeRequestHeadersInCheck: ['X-Ext-Token'], headersToUpstreamOnAllow: ['X-User'] } },
+      ],
+    });
+    const i = inbound([...world(custom), mc]);
+    assert.deepEqual(i.Authz?.Policies[0]!.ExtAuthz, {
+      Name: 'ext-authz', Service: 'ext-authz.auth', Port: 9000, TimeoutMs: 500, PathPrefix: '/check', IncludeRequestHeaders: ['x-ext-token'], HeadersToUpstreamOnAllow: ['x-user'],
+    });
+    const plain = inbound([...world(custom), meshConfig({ extensionProviders: [{ name: 'ext-authz', envoyExtAuthzHttp: { service: 'ext-authz', port: 80 } }] })]);
+    assert.deepEqual(plain.Authz?.Policies[0]!.ExtAuthz, { Name: 'ext-authz', Service: 'ext-authz', Port: 80, TimeoutMs: 2000, PathPrefix: '', HeadersToUpstreamOnAllow: [] });
   });
 });

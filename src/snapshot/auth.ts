@@ -4,6 +4,7 @@ import type { Pod, Resource } from '../api/types.js';
 import { parseGoDuration } from '../api/validation/duration.js';
 import { keyOf, podNamespace } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
+import { resolveExtAuthz } from './ext-authz.js';
 import type { InboundAuthzPolicy, InboundJwtRule, ProxySnapshot } from './types.js';
 
 type AuthSections = Pick<ProxySnapshot['Inbound'], 'Authn' | 'Authz'>;
@@ -41,10 +42,12 @@ export function buildAuth(catalog: Catalog, pod: Pod): AuthSections {
   const Policies: InboundAuthzPolicy[] = [];
   for (const ap of applying(catalog, pod, catalog.istio.authorizationPolicies)) {
     const spec = ap.spec ?? {};
+    const ExtAuthz = spec.action === 'CUSTOM' && spec.provider ? resolveExtAuthz(catalog.meshConfig.spec, spec.provider.name) : undefined;
     Policies.push({
       Name: keyOf(ap.metadata.namespace ?? 'default', ap.metadata.name),
       Action: spec.action ?? 'ALLOW',
       ...(spec.provider ? { Provider: spec.provider.name } : {}),
+      ...(ExtAuthz ? { ExtAuthz } : {}),
       // Unset rules stay unset: that policy never matches, unlike `[{}]` (§1 "rules").
       ...(spec.rules ? { Rules: spec.rules } : {}),
     });

@@ -144,6 +144,21 @@ export interface InboundJwtRule {
   ClockSkewSeconds?: number;
 }
 
+/** A MeshConfig `envoyExtAuthzHttp` provider, resolved for the sidecar (defaults filled in). */
+export interface InboundExtAuthz {
+  /** the provider's name in MeshConfig */
+  Name: string;
+  Service: string;
+  Port: number;
+  TimeoutMs: number;
+  /** prepended to the request path; "" when unset */
+  PathPrefix: string;
+  /** lower-case; absent: authorization, cookie and every x-* header */
+  IncludeRequestHeaders?: string[];
+  /** lower-case; copied from a 2xx answer onto the forwarded request */
+  HeadersToUpstreamOnAllow: string[];
+}
+
 /** One AuthorizationPolicy that applies to this pod (security-rules.md §1). */
 export interface InboundAuthzPolicy {
   /** `ns/name` */
@@ -151,6 +166,8 @@ export interface InboundAuthzPolicy {
   Action: AuthzAction;
   /** CUSTOM only */
   Provider?: string;
+  /** CUSTOM only: the provider resolved from MeshConfig; absent when unknown (the sidecar fails closed) */
+  ExtAuthz?: InboundExtAuthz;
   /** absent: the policy never matches; `[{}]` always matches (§1 "rules") */
   Rules?: AuthzRule[];
 }

@@ -104,6 +104,43 @@ const builtinChainEntry = objectOf(
 
 const pluginChains = objectOf(Object.fromEntries(MOUNT_POINTS.map((m) => [m, optional(z.array(builtinChainEntry))])), 'strict');
 
+/** Header names are matched lower-case by the sidecar; reject what could never be a header name. */
+const headerNames = optional(
+  z.array(z.string()).superRefine((names, ctx) => {
+    names.forEach((n, i) => {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(n)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: `${JSON.stringify(n)} is not a header name` });
+    });
+  }),
+);
+
+/** Istio's envoyExtAuthzHttp; other provider kinds are not supported, so `strict` rejects them by name. */
+const envoyExtAuthzHttp = objectOf(
+  {
+    service: requiredString,
+    port,
+    timeout: optional(goDuration({ positive: true })),
+    pathPrefix: optional(
+      z.string().superRefine((v, ctx) => {
+        if (!v.startsWith('/')) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must start with "/"' });
+      }),
+    ),
+    includeRequestHeadersInCheck: headerNames,
+    headersToUpstreamOnAllow: headerNames,
+  },
+  'strict',
+);
+
+/** CUSTOM AuthorizationPolicies name a provider; names must be unique so the reference is unambiguous. */
+const extensionProviders = optional(
+  z.array(objectOf({ name: requiredString, envoyExtAuthzHttp }, 'strict')).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate extension provider ${JSON.stringify(p.name)}` });
+      seen.add(p.name);
+    });
+  }),
+);
+
 const meshConfigSpec = objectOf(
   {
     featureFlags: optional(featureFlags),
@@ -112,6 +149,7 @@ const meshConfigSpec = objectOf(
     sidecar: optional(sidecar),
     repoServer: optional(repoServer),
     pluginChains: optional(pluginChains),
+    extensionProviders,
     observability: anyObject,
     warmup: anyObject,
     clusterSet: anyObject,

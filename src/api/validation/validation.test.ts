@@ -301,6 +301,7 @@ describe('kind rules', () => {
       sidecar: { logLevel: 'error', sidecarTimeout: 60, compressConfig: true, configResyncInterval: '0s' },
       pluginChains: { 'outbound-http': [{ plugin: 'http-routing', priority: 160, disable: false }, { plugin: 'http-default', priority: 100 }] },
       observability: { fsmLogLevel: 'info' },
+      extensionProviders: [{ name: 'ext', envoyExtAuthzHttp: { service: 'ext.auth', port: 9000, timeout: '2s', pathPrefix: '/check', includeRequestHeadersInCheck: ['x-ext-token'], headersToUpstreamOnAllow: ['x-user'] } }],
     });
     const out = validateResource(good, ctx).spec as { pluginChains: Record<string, { disable: boolean }[]> };
     assert.equal(out.pluginChains['outbound-http']![1]!.disable, false);
@@ -313,6 +314,11 @@ describe('kind rules', () => {
             sidecar: { logLevel: 'verbose' },
             pluginChains: { 'inbound-http': [{ plugin: 'http-routing', priority: 70000 }], 'outbound-htp': [] },
             tracing: {},
+            extensionProviders: [
+              { name: 'a', envoyExtAuthzHttp: { service: 'a', port: 0, timeout: '-1s', pathPrefix: 'check', includeRequestHeadersInCheck: ['bad header'] } },
+              { name: 'a', envoyExtAuthzHttp: { service: 'a', port: 80 } },
+              { name: 'grpc', envoyExtAuthzGrpc: { service: 'g', port: 9000 } },
+            ],
           }),
           ctx,
         ),
@@ -325,9 +331,20 @@ describe('kind rules', () => {
         'MeshConfig tessera-system/tessera-mesh-config: spec.sidecar.logLevel: "verbose" is not one of trace, debug, info, warn, error',
         'MeshConfig tessera-system/tessera-mesh-config: spec.pluginChains.inbound-http[0].priority: 70000 is out of range 0-65535',
         'MeshConfig tessera-system/tessera-mesh-config: spec.pluginChains.outbound-htp: unknown field "outbound-htp"',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[0].envoyExtAuthzHttp.port: 0 is out of range 1-65535',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[0].envoyExtAuthzHttp.timeout: "-1s" must be a positive duration',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[0].envoyExtAuthzHttp.pathPrefix: must start with "/"',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[0].envoyExtAuthzHttp.includeRequestHeadersInCheck[0]: "bad header" is not a header name',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[2].envoyExtAuthzHttp: required field is missing',
+        'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[2].envoyExtAuthzGrpc: unknown field "envoyExtAuthzGrpc"',
         'MeshConfig tessera-system/tessera-mesh-config: spec.tracing: unknown field "tracing"',
       ],
     );
+    // Provider names must be unique: a CUSTOM policy's provider.name has to mean one authorizer.
+    const dup = { name: 'a', envoyExtAuthzHttp: { service: 'a', port: 80 } };
+    assert.deepEqual(lines(() => validateResource(mc({ extensionProviders: [dup, dup] }), ctx)), [
+      'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[1].name: duplicate extension provider "a"',
+    ]);
   });
 });
 

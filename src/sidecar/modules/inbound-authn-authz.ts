@@ -2,10 +2,12 @@
  * Istio RequestAuthentication then AuthorizationPolicy on inbound HTTP, run by the inbound routing
  * module right after routing (not a Chains entry, so config_dump keeps FSM's module lists).
  * Built once per snapshot. Invalid token: 401; denied: 403 `RBAC: access denied` (security-rules.md §1, §2).
+ * CUSTOM policies ask their external authorizer first; its refusal, a timeout or an error is a 403.
  */
-import { compilePolicies, evaluate, groupPolicies, plainIp, type RequestFacts } from '../../authz/index.js';
+import { compilePolicies, customChecks, evaluate, groupPolicies, plainIp, type RequestFacts } from '../../authz/index.js';
 import { istioPrincipal, parseServiceIdentity, identityParts } from '../../identity/service-identity.js';
 import { authenticate } from '../authn/authenticate.js';
+import { askExtAuthz } from '../authn/ext-authz.js';
 import { compileAuthn } from '../authn/jwt-rules.js';
 import { makeResponse } from '../chain/context.js';
 import type { HttpContext, Next } from '../chain/types.js';
@@ -66,14 +68,30 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
       ...(principal !== undefined ? { requestPrincipal: principal, claims } : {}),
       headers: ctx.request.headers,
     };
+    const custom = customChecks(authz, facts);
+    if (!Array.isArray(custom)) {
+      env.log.warn('request denied by CUSTOM authorization policy', { policy: custom.policy, reason: custom.reason, method: facts.method, path: facts.path });
+      return deny(ctx, next, forbidden(), `custom: ${custom.policy ?? ''} ${custom.reason}`.trim());
+    }
+    for (const c of custom) {
+      const v = await askExtAuthz(c.provider, ctx.request, facts.sourceIp, { tables: env.tables, upstream: env.upstream, mtls: env.mtls });
+      if (!v.allow) {
+        env.log.info('request denied by external authorizer', { policy: c.policy, reason: v.reason, method: facts.method, path: facts.path });
+        return deny(ctx, next, forbidden(), `custom: ${c.policy} ${v.reason}`);
+      }
+      // Envoy's ext_authz filter runs before RBAC, so DENY/ALLOW header conditions see these too.
+      for (const [k, val] of Object.entries(v.headers)) ctx.request.headers[k] = val;
+    }
     const d = evaluate(authz, facts);
     if (!d.allow) {
       env.log.info('request denied by authorization policy', { policy: d.policy, reason: d.reason, method: facts.method, path: facts.path, source: facts.sourcePrincipal ?? facts.sourceIp });
-      return deny(ctx, next, makeResponse(403, 'RBAC: access denied', { 'content-type': 'text/plain' }), `authorization: ${d.policy ?? ''} ${d.reason ?? ''}`.trim());
+      return deny(ctx, next, forbidden(), `authorization: ${d.policy ?? ''} ${d.reason ?? ''}`.trim());
     }
     return next();
   };
 }
+
+const forbidden = () => makeResponse(403, 'RBAC: access denied', { 'content-type': 'text/plain' });
 
 /** Records the refusal and lets the chain go on, so observability sees it; nothing is forwarded. */
 function deny(ctx: HttpContext, next: Next, response: HttpContext['response'] & object, reason: string): Promise<void> {
