@@ -2,10 +2,10 @@
  * The bootstrap as a real process against a real API server: ready once its watch synced, it
  * creates a missing preset MeshConfig, leaves a changed one alone, and re-creates a deleted one.
  */
+import { freePort, stopChildren } from '../lib/test-processes.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { MeshConfig } from '../api/types.js';
 import { isMeshError } from '../lib/errors.js';
@@ -17,21 +17,8 @@ import { presetMeshConfig } from './preset-mesh-config.js';
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const children: ChildProcess[] = [];
 
-after(async () => {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-});
+after(() => stopChildren(children));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;

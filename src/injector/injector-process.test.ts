@@ -1,4 +1,5 @@
 /** The injector as a real process: health, bearer auth, the mutation answer, refusals, and waiting for its port. */
+import { freePort, stopChildren } from '../lib/test-processes.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,21 +14,8 @@ const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const TOKEN = 'injector-test-token';
 const children: ChildProcess[] = [];
 
-after(async () => {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-});
+after(() => stopChildren(children));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function startInjector(listen: string): ChildProcess {
   const child = spawn(process.execPath, [MAIN], {

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { httpbinApp } from '../support/manifests.js';
 import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
 
 const ISS = 'https://example.fusionauth.io';
@@ -25,31 +26,6 @@ function mint(claims: Record<string, unknown>, opts: { alg?: string; key?: KeyOb
   return `${input}.${b64u(sig)}`;
 }
 
-const app = (name: string) => `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: ${name}, namespace: default }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default, labels: { app: ${name} } }
-spec:
-  ports: [{ name: http, port: 14001 }]
-  selector: { app: ${name} }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}, namespace: default }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name} } }
-    spec:
-      serviceAccountName: ${name}
-      containers:
-      - { name: httpbin, image: flomesh/httpbin:ken, ports: [{ containerPort: 14001 }] }
-`;
 
 /** A JWKS server outside the mesh, as an issuer's endpoint would be. */
 const JWKS_APP = `
@@ -193,9 +169,9 @@ describe("the auth book's Istio examples (seed 004)", () => {
       tessera apply -n curl -f "$SAMPLES/curl.yaml"
       tessera create namespace auth
       tessera apply -f - <<'EOF_APPS'
-${app('todos')}
+${httpbinApp('todos')}
 ---
-${app('reminder')}
+${httpbinApp('reminder')}
 ---
 ${JWKS_APP}
 EOF_APPS

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { httpbinApp } from '../support/manifests.js';
 import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
 
 const ISS = 'https://idp.example';
@@ -26,31 +27,6 @@ function userToken(claims: Record<string, unknown> = {}): string {
 }
 const decode = (seg: string): Record<string, unknown> => JSON.parse(Buffer.from(seg, 'base64url').toString()) as Record<string, unknown>;
 
-const app = (name: string) => `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: ${name}, namespace: default }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: default, labels: { app: ${name} } }
-spec:
-  ports: [{ name: http, port: 14001 }]
-  selector: { app: ${name} }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}, namespace: default }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name} } }
-    spec:
-      serviceAccountName: ${name}
-      containers:
-      - { name: httpbin, image: flomesh/httpbin:ken, ports: [{ containerPort: 14001 }] }
-`;
 
 const STS = 'http://tessera-sts.auth:8080';
 /** The token service as a user deploys it (image tessera/sts), meshed so workloads authenticate by mTLS. */
@@ -203,9 +179,9 @@ describe('token patterns at the context boundary (seed 004): re-issue and full e
       tessera create namespace auth
       tessera namespace add auth
       tessera apply -f - <<'EOF_APPS'
-${app('todos')}
+${httpbinApp('todos')}
 ---
-${app('reminder')}
+${httpbinApp('reminder')}
 ---
 ${STS_APP}
 EOF_APPS

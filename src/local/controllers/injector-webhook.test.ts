@@ -3,10 +3,10 @@
  * no meshed pod is created (and the Deployment says why), other pods are; once a real injector
  * process answers, the meshed pod follows.
  */
+import { freePort, stopChildren } from '../../lib/test-processes.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Deployment, Pod } from '../../api/types.js';
 import { INJECTOR_ENV } from '../layout.js';
@@ -21,21 +21,8 @@ const monitored = { 'flomesh.io/monitored-by': MESH };
 const enabled = { 'flomesh.io/sidecar-injection': 'enabled' };
 
 const children: ChildProcess[] = [];
-after(async () => {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-});
+after(() => stopChildren(children));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function replicaFailure(d: Deployment | undefined): string | undefined {
   const c = (d?.status as LocalDeploymentStatus | undefined)?.conditions?.find((x) => x.type === 'ReplicaFailure');
