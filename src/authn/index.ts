@@ -8,5 +8,5 @@ export { compileJwtPolicy, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES, 
 export { RemoteJwks, type RemoteJwksOptions, type RemoteJwksStatus } from './jwt/remote-jwks.js';
 export { discoveryUrl } from './jwt/discovery.js';
 export { compileJwtRule, type JwtRuleExtras, type JwtRuleKeys } from './jwt/rule.js';
-export { MAX_KEYS_WITHOUT_KID, verifyJwt, verifyJwtAsync } from './jwt/verify.js';
+export { MAX_KEYS_WITHOUT_KID, unverifiedIssuer, verifyJwt, verifyJwtAsync } from './jwt/verify.js';
 export type { JwtClaims, VerifyResult, VerifySuccess } from './jwt/verify-result.js';

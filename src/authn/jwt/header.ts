@@ -16,6 +16,35 @@ export interface CheckedHeader {
 /** Few distinct headers exist per issuer; the cap only stops an attacker growing the map. */
 const HEADER_CACHE_MAX = 256;
 
+/**
+ * Accepted headers by their encoded segment, plus the last one used: an issuer's tokens almost
+ * always share one header, and comparing it in place needs neither a slice nor a string hash.
+ */
+export class HeaderCache {
+  private readonly bySegment = new Map<string, CheckedHeader>();
+  private lastSegment = '';
+  private lastChecked: CheckedHeader | undefined;
+
+  /** The header of `token`, whose first '.' is at `dot`, when that exact segment passed before. */
+  lookup(token: string, dot: number): CheckedHeader | undefined {
+    if (this.lastChecked !== undefined && dot === this.lastSegment.length && token.startsWith(this.lastSegment)) return this.lastChecked;
+    const hit = this.bySegment.get(token.slice(0, dot));
+    if (hit !== undefined) this.remember(token.slice(0, dot), hit);
+    return hit;
+  }
+
+  add(segment: string, checked: CheckedHeader): void {
+    if (this.bySegment.size >= HEADER_CACHE_MAX) this.bySegment.clear();
+    this.bySegment.set(segment, checked);
+    this.remember(segment, checked);
+  }
+
+  private remember(segment: string, checked: CheckedHeader): void {
+    this.lastSegment = segment;
+    this.lastChecked = checked;
+  }
+}
+
 const F = {
   base64: failure('JWT_BAD_BASE64', 'a token segment is not strict unpadded base64url'),
   json: failure('JWT_BAD_JSON', 'header is not a JSON object in valid UTF-8'),
@@ -32,10 +61,11 @@ const F = {
   typ: failure('JWT_TYP_MISMATCH', 'header typ is not the configured type'),
 };
 
-export function checkHeader(segment: string, policy: CompiledJwtPolicy): CheckedHeader | VerifyFailure {
-  const cache = policy.headerCache as Map<string, CheckedHeader>;
-  const hit = cache.get(segment);
+/** The checked header of `token`, whose header segment ends at `dot` (its first '.'). */
+export function checkHeader(token: string, dot: number, policy: CompiledJwtPolicy): CheckedHeader | VerifyFailure {
+  const hit = policy.headerCache.lookup(token, dot);
   if (hit !== undefined) return hit;
+  const segment = token.slice(0, dot);
   if (!isStrictBase64url(segment)) return F.base64;
   const parsed = parseStrictJsonObject(decodeBase64url(segment));
   if (!parsed.ok) return parsed.reason === 'duplicate-key' ? F.dup : F.json;
@@ -62,8 +92,7 @@ export function checkHeader(segment: string, policy: CompiledJwtPolicy): Checked
   // jku, x5u, jwk, x5c and x5t are deliberately not read: keys come only from configuration.
 
   const checked: CheckedHeader = Object.freeze({ alg: alg as JwtAlgorithm, kid, header: deepFreeze(h) });
-  if (cache.size >= HEADER_CACHE_MAX) cache.clear();
-  cache.set(segment, checked);
+  policy.headerCache.add(segment, checked);
   return checked;
 }
 

@@ -2,8 +2,12 @@
 
 import type { JwtAlgorithm, KeyFamily } from './algorithms.js';
 
-/** Checks a signature over the ASCII signing input `header.payload`; never throws. */
-export type SignatureCheck = (signingInput: string, signature: Buffer) => boolean;
+/**
+ * Checks the signature of a compact JWS in place: `token` up to `dot` (the last '.') is the signing
+ * input, already checked to be ASCII; after it comes the signature segment, which the check itself
+ * validates (length, strict base64url). Never throws.
+ */
+export type SignatureCheck = (token: string, dot: number) => boolean;
 
 export interface KeyEntry {
   /** JWK `kid`; undefined when the JWK has none */

@@ -3,6 +3,7 @@
 import { ALGORITHMS, ALL_ALGORITHMS, type JwtAlgorithm } from './algorithms.js';
 import { JwksError } from './errors.js';
 import type { KeySource } from './key-set.js';
+import { HeaderCache } from './header.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import type { VerifySuccess } from './verify-result.js';
 
@@ -42,7 +43,7 @@ export interface CompiledJwtPolicy {
   readonly cache: VerifiedTokenCache<VerifySuccess> | undefined;
   readonly cacheMaxTtlMs: number;
   /** parsed, checked headers by their encoded segment: headers repeat across an issuer's tokens */
-  readonly headerCache: Map<string, unknown>;
+  readonly headerCache: HeaderCache;
 }
 
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
@@ -78,7 +79,7 @@ export function compileJwtPolicy(options: JwtPolicyOptions): CompiledJwtPolicy {
     typ: options.typ?.toLowerCase(),
     cache: cacheOpt === false ? undefined : new VerifiedTokenCache<VerifySuccess>(cacheOpt.maxEntries ?? 10_000),
     cacheMaxTtlMs: maxTtl * 1000,
-    headerCache: new Map<string, unknown>(),
+    headerCache: new HeaderCache(),
   });
 }
 

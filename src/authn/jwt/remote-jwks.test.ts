@@ -102,6 +102,26 @@ describe('RemoteJwks', () => {
     assert.equal(state.hits.jwks, 3, 'one more after 30 s');
   });
 
+  it('a token claiming another issuer never spends the refetch cooldown', async () => {
+    const clock = fakeClock();
+    const remote = new RemoteJwks({ jwksUri: `${base}/jwks`, clock: clock.fn });
+    await remote.refresh();
+    const policy = compileJwtPolicy({ issuer: base, keys: remote });
+    clock.now += 31_000;
+    for (const iss of ['https://elsewhere.example', `${base}/`, base.toUpperCase()]) {
+      const r = await verifyJwtAsync(tok('unknown-kid', k2, iss), policy, NOW);
+      assert.ok(!r.ok && r.code === 'JWT_KEY_NOT_FOUND');
+    }
+    // A payload that does not even parse cannot ask for a fetch either.
+    const [h, , sig] = tok('unknown-kid').split('.') as [string, string, string];
+    await verifyJwtAsync(`${h}.${Buffer.from('{"iss":1,"iss":2}').toString('base64url')}.${sig}`, policy, NOW);
+    assert.equal(state.hits.jwks, 1, 'no fetch for foreign or unreadable issuers');
+    // The cooldown is still available for a genuine rotation of this issuer.
+    state.jwks = { keys: [publicJwk(k1, { kid: 'k1' }), publicJwk(k2, { kid: 'k2' })] };
+    assert.ok((await verifyJwtAsync(tok('k2', k2), policy, NOW)).ok);
+    assert.equal(state.hits.jwks, 2);
+  });
+
   it('concurrent misses share one fetch', async () => {
     const remote = new RemoteJwks({ jwksUri: `${base}/jwks`, clock: fakeClock().fn });
     const policy = compileJwtPolicy({ issuer: base, keys: remote });

@@ -1,16 +1,41 @@
-/** Prepared signature checks on raw node:crypto: a KeyObject or secret bound once, nothing parsed per call. */
+/**
+ * Prepared signature checks on raw node:crypto: a KeyObject or secret bound once, nothing parsed per
+ * call. Each check reads the token in place (signing input and signature segment), so the verifier
+ * allocates no copy of the signing input and never decodes a signature that cannot be canonical.
+ */
 
-import { constants, createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { constants, hash, verify, type KeyObject } from 'node:crypto';
 import type { AlgorithmSpec } from './algorithms.js';
+import { isStrictBase64url } from './base64url.js';
 import type { SignatureCheck } from './key-entry.js';
+
+/**
+ * One scratch buffer for signing inputs, reused by every check. Safe because checks are synchronous
+ * and never re-entered: the buffer is fully written before each use and read only within it.
+ */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+function scratchOf(bytes: number): Buffer {
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafe(Math.max(bytes, scratch.length * 2));
+  return scratch;
+}
+
+/** Decoded signatures: at most 8192 bits (MAX_RSA_BITS), so this never grows. Same reuse rule. */
+const signatureScratch = Buffer.allocUnsafe(1024);
+
+/** Length of the unpadded base64url spelling of `bytes` bytes (RFC 7515 §2). */
+export function base64urlLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
 
 /** Builds the check for one (key, algorithm) pair; the caller has bound the alg to the key type. */
 export function prepareCheck(spec: AlgorithmSpec, key: KeyObject, rsaModulusBytes?: number): SignatureCheck {
-  const hash = spec.hash;
   if (spec.kty === 'oct') return prepareHmac(spec, key);
+  const digest = spec.hash;
   // Exact-length signatures only: RFC 8017 §8.2.2 step 1 (RSA), RFC 7518 §3.4 (ES is r||s, so a
   // DER-encoded ECDSA signature, 70-72 bytes for P-256, is refused), RFC 8032 §5.1.7 (Ed25519).
-  const expected = spec.signatureBytes ?? rsaModulusBytes ?? -1;
+  const bytes = spec.signatureBytes ?? rsaModulusBytes ?? -1;
+  const chars = bytes < 0 ? -1 : base64urlLength(bytes);
   let keyArg: KeyObject | { key: KeyObject; padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' } = key;
   if (spec.pss) {
     // RFC 7518 §3.5: MGF1 with the same hash, salt length equal to the hash output size.
@@ -19,25 +44,60 @@ export function prepareCheck(spec: AlgorithmSpec, key: KeyObject, rsaModulusByte
     keyArg = { key, dsaEncoding: 'ieee-p1363' };
   }
   const arg = keyArg;
-  return (signingInput, signature) => {
-    if (signature.length !== expected) return false;
+  return (token, dot) => {
+    // The length test first: it rejects every wrong-size signature without scanning it.
+    if (token.length - dot - 1 !== chars) return false;
+    const segment = token.slice(dot + 1);
+    if (!isStrictBase64url(segment)) return false;
+    const signature = signatureScratch.subarray(0, signatureScratch.write(segment, 0, bytes, 'base64url'));
+    const input = scratchOf(dot);
+    // The signing input is base64url and '.', all ASCII (checked by the caller), so latin1 is exact.
+    const n = input.write(token, 0, dot, 'latin1');
     try {
-      return verify(hash, Buffer.from(signingInput, 'latin1'), arg, signature);
+      return verify(digest, input.subarray(0, n), arg, signature);
     } catch {
       return false;
     }
   };
 }
 
+/**
+ * HMAC (RFC 2104) from two one-shot hashes over a prepared key pad: one crypto.hash call costs
+ * less than a createHmac object, and this is the whole cost of an HS* verification. The expected
+ * MAC is compared with the signature segment as text in constant time: only the one canonical
+ * spelling can equal it, so the segment needs neither a strictness scan nor decoding.
+ */
 function prepareHmac(spec: AlgorithmSpec, secret: KeyObject): SignatureCheck {
-  const hash = spec.hash as string;
+  const digest = spec.hash as 'sha256' | 'sha384' | 'sha512';
+  const block = digest === 'sha256' ? 64 : 128;
   const size = spec.signatureBytes as number;
-  return (signingInput, signature) => {
+  const chars = base64urlLength(size);
+  let k = secret.export();
+  if (k.length > block) k = hash(digest, k, 'buffer');
+  const inner = Buffer.alloc(block, 0x36);
+  const outer = Buffer.alloc(block + size, 0x5c);
+  for (let i = 0; i < k.length; i++) {
+    inner[i]! ^= k[i]!;
+    outer[i]! ^= k[i]!;
+  }
+  k.fill(0);
+  return (token, dot) => {
     // Length is public (fixed by the alg); the comparison itself is constant-time.
-    if (signature.length !== size) return false;
-    const mac = createHmac(hash, secret).update(signingInput, 'latin1').digest();
-    return timingSafeEqual(mac, signature);
+    if (token.length - dot - 1 !== chars) return false;
+    const input = scratchOf(block + dot);
+    inner.copy(input, 0);
+    const n = input.write(token, block, dot, 'latin1');
+    hash(digest, input.subarray(0, block + n), 'buffer').copy(outer, block);
+    const mac = hash(digest, outer, 'base64url');
+    return constantTimeEqual(mac, token, dot + 1);
   };
+}
+
+/** `a` equals `b` from `offset` to its end; time depends only on the lengths (checked equal by the caller). */
+function constantTimeEqual(a: string, b: string, offset: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(offset + i);
+  return diff === 0;
 }
 
 function hashBytes(spec: AlgorithmSpec): number {

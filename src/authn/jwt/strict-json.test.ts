@@ -15,6 +15,17 @@ describe('parseStrictJsonObjectText', () => {
     assert.equal(reason(' { "a" : 1 , "b" : [ {"a":1}, {"a":2} ] } '), 'ok');
     assert.equal(reason('{"a":"\\"a\\":","b":"x\\\\","c":{"a":{"a":1}}}'), 'ok');
     assert.equal(reason('{"__proto__":1,"constructor":2}'), 'ok');
+    // Values that begin with ':' and names that end with it look like extra names to the quick count.
+    assert.equal(reason('{"scope":":read","b":[":x",":y"],"c:":{"d":":"}}'), 'ok');
+    assert.equal(reason('{"s":"a :b","t":" :c"}'), 'ok');
+  });
+  it('refuses duplicates that the quick count and the exact count both see', () => {
+    assert.equal(reason('{"a":":x","a":1}'), 'duplicate-key');
+    assert.equal(reason('{"a":1,"b":":","a":2}'), 'duplicate-key');
+    assert.equal(reason('{"a":1,"a" :2}'), 'duplicate-key');
+    assert.equal(reason('{"a":1,"a"\n:2}'), 'duplicate-key');
+    assert.equal(reason('{"a":1,"a"\t:2,"s":"x"}'), 'duplicate-key');
+    assert.equal(reason('{"a":"\\\\","a":2}'), 'duplicate-key');
   });
   it('refuses duplicates at any depth, including escaped spellings', () => {
     assert.equal(reason('{"a":1,"a":1}'), 'duplicate-key');

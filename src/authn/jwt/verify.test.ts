@@ -103,7 +103,8 @@ describe('alg none and algorithm confusion', () => {
   it('none in any case, with or without a signature', () => {
     for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
       const unsigned = `${b64u({ alg })}.${b64u(claims())}.`;
-      assert.equal(verifyJwt(unsigned, strict, NOW).ok, false);
+      // Named for what it is: the header is judged before the (empty) signature segment.
+      rejects(unsigned, 'JWT_ALG_NOT_ALLOWED');
       rejects(`${unsigned}${b64u(rawSign('RS256', rsa.privateKey, 'x'))}`, 'JWT_ALG_NOT_ALLOWED');
     }
   });
@@ -205,6 +206,21 @@ describe('serialization', () => {
     const r = verifyJwt(42 as unknown as string, strict, NOW);
     assert.ok(!r.ok && r.code === 'JWT_MALFORMED');
   });
+  it('non-ASCII look-alikes: a character whose low byte is a base64url letter never reaches the signature', () => {
+    // U+0141 written as latin1 is 0x41 ('A'): the signing input bytes would be unchanged.
+    const t = rs();
+    const [h, p, s] = t.split('.') as [string, string, string];
+    const at = p.indexOf('A');
+    assert.ok(at >= 0, 'fixture payload should contain A');
+    rejects(`${h}.${p.slice(0, at)}\u0141${p.slice(at + 1)}.${s}`, 'JWT_BAD_BASE64');
+    const hs256 = makeToken({ alg: 'HS256', kid: 'hs' }, claims(), hs);
+    const [hh, hp, hsig] = hs256.split('.') as [string, string, string];
+    const a2 = hp.indexOf('A');
+    rejects(`${hh}.${hp.slice(0, a2)}\u0141${hp.slice(a2 + 1)}.${hsig}`, 'JWT_BAD_BASE64');
+    const sa = hsig.search(/[A-Za-z]/);
+    const sigAlias = hsig.slice(0, sa) + String.fromCharCode(0x100 + hsig.charCodeAt(sa)) + hsig.slice(sa + 1);
+    rejects(`${hh}.${hp}.${sigAlias}`, 'JWT_BAD_BASE64');
+  });
   it('strict base64url: padding, +/, trailing bits, whitespace, newline', () => {
     const t = rs(claims({ sub: 'user-1?>' }));
     const [h, p, s] = t.split('.') as [string, string, string];
@@ -283,6 +299,36 @@ describe('signatures', () => {
     rejects(`${hr}.${p}.${b64u(Buffer.concat([Buffer.alloc(1), rsSig]))}`, 'JWT_BAD_SIGNATURE');
     const hh = b64u({ alg: 'HS256', kid: 'hs' });
     rejects(`${hh}.${p}.${b64u(rawSign('HS256', hs, `${hh}.${p}`).subarray(0, 16))}`, 'JWT_BAD_SIGNATURE');
+  });
+});
+
+describe('HMAC computed from prepared key pads', () => {
+  it('matches node:crypto HMAC for every HS alg and key sizes around the block size', () => {
+    for (const [alg, block] of [['HS256', 64], ['HS384', 128], ['HS512', 128]] as const) {
+      const min = Number(alg.slice(2)) / 8;
+      for (const size of [min, block - 1, block, block + 1, 3 * block]) {
+        const secret = hmacSecret(size);
+        const p = policy({ keys: compileJwks({ keys: [octJwk(secret, { kid: 'k' })] }) });
+        accepts(makeToken({ alg, kid: 'k' }, claims(), secret), p);
+        // The same token signed with a secret one byte different is refused.
+        const other = Buffer.from(secret);
+        other[size - 1]! ^= 1;
+        rejects(makeToken({ alg, kid: 'k' }, claims(), other), 'JWT_BAD_SIGNATURE', p);
+      }
+    }
+  });
+  it('only the canonical spelling of the MAC is accepted', () => {
+    const t = makeToken({ alg: 'HS256', kid: 'hs' }, claims({ sub: 'user-1?>' }), hs);
+    const [h, p, s] = t.split('.') as [string, string, string];
+    accepts(t);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const alias = s.slice(0, -1) + alphabet[alphabet.indexOf(s.at(-1) as string) + 1];
+    assert.deepEqual(Buffer.from(alias, 'base64url'), Buffer.from(s, 'base64url'));
+    rejects(`${h}.${p}.${alias}`, 'JWT_BAD_BASE64');
+    rejects(`${h}.${p}.${s.replaceAll('-', '+').replaceAll('_', '/')}${/[-_]/.test(s) ? '' : '+'}`, 'JWT_BAD_BASE64');
+    rejects(`${h}.${p}.${s}=`, 'JWT_BAD_BASE64');
+    rejects(`${h}.${p}.${s.slice(0, -1)}`, 'JWT_BAD_BASE64');
+    rejects(`${h}.${p}.${'A'.repeat(s.length)}`, 'JWT_BAD_SIGNATURE');
   });
 });
 

@@ -1,9 +1,9 @@
 /** verifyJwt: the synchronous strict verification path; verifyJwtAsync adds one rate-limited key refresh. */
 
-import { decodeBase64url, isStrictBase64url } from './base64url.js';
+import { decodeBase64urlView, isStrictBase64url } from './base64url.js';
 import { checkClaims } from './claims.js';
 import { deepFreeze } from './deep-freeze.js';
-import { failure } from './errors.js';
+import { failure, type VerifyFailure } from './errors.js';
 import { checkHeader } from './header.js';
 import type { CompiledJwtPolicy } from './policy.js';
 import { parseStrictJsonObject } from './strict-json.js';
@@ -48,17 +48,14 @@ export function verifyJwt(token: string, policy: CompiledJwtPolicy, now: number)
   const d1 = token.indexOf('.');
   const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
   if (d2 < 0 || token.indexOf('.', d2 + 1) !== -1) return F.segments;
-  const h = token.slice(0, d1);
   const p = token.slice(d1 + 1, d2);
-  const s = token.slice(d2 + 1);
-  // The header segment is checked inside checkHeader (skipped when that exact string passed before).
-  if (!isStrictBase64url(p) || !isStrictBase64url(s)) return F.base64;
-  const header = checkHeader(h, policy);
+  // The header segment is checked inside checkHeader (skipped when that exact string passed before);
+  // the signature segment inside the signature check, where its expected length is known.
+  if (!isStrictBase64url(p)) return F.base64;
+  const header = checkHeader(token, d1, policy);
   if ('ok' in header) return header;
   if (keys === undefined) return F.noKeys;
 
-  const signingInput = token.slice(0, d2);
-  const signature = decodeBase64url(s);
   const { alg, kid } = header;
   if (kid !== undefined) {
     // Exact, opaque lookup; no fallback to other keys (reference §6 kid rows).
@@ -66,17 +63,17 @@ export function verifyJwt(token: string, policy: CompiledJwtPolicy, now: number)
     if (key === undefined) return F.kid;
     const check = key.verifiers.get(alg);
     if (check === undefined) return F.kidAlg;
-    if (!check(signingInput, signature)) return F.signature;
+    if (!check(token, d2)) return signatureFailure(token, d2);
   } else {
     const candidates = keys.forAlgorithm(alg);
     if (candidates.length === 0) return F.noAlgKey;
     const n = Math.min(candidates.length, MAX_KEYS_WITHOUT_KID);
     let verified = false;
-    for (let i = 0; i < n && !verified; i++) verified = (candidates[i]!.verifiers.get(alg)!)(signingInput, signature);
-    if (!verified) return F.signature;
+    for (let i = 0; i < n && !verified; i++) verified = (candidates[i]!.verifiers.get(alg)!)(token, d2);
+    if (!verified) return signatureFailure(token, d2);
   }
 
-  const parsed = parseStrictJsonObject(decodeBase64url(p));
+  const parsed = parseStrictJsonObject(decodeBase64urlView(p));
   if (!parsed.ok) return parsed.reason === 'duplicate-key' ? F.payloadDup : F.payloadJson;
   const claims = parsed.value;
   const nowSec = now / 1000;
@@ -96,6 +93,11 @@ export function verifyJwt(token: string, policy: CompiledJwtPolicy, now: number)
   return result;
 }
 
+/** Why a signature check failed; only computed on failure, so the success path never scans the segment twice. */
+function signatureFailure(token: string, dot: number): VerifyFailure {
+  return isStrictBase64url(token.slice(dot + 1)) ? F.signature : F.base64;
+}
+
 /** Cache a success for no longer than the token itself is acceptable, and never across key sets. */
 function remember(token: string, result: VerifySuccess, policy: CompiledJwtPolicy, now: number, version: number): void {
   const skewMs = policy.clockSkewSeconds * 1000;
@@ -111,7 +113,9 @@ function remember(token: string, result: VerifySuccess, policy: CompiledJwtPolic
 /**
  * verifyJwt, plus: when the token names a kid the current set lacks (or no set is loaded yet) and
  * the policy's keys can be fetched, ask the source to refresh (it rate-limits to one fetch per
- * cooldown, reference §6/§11 rule 7) and verify once more.
+ * cooldown, reference §6/§11 rule 7) and verify once more. Only a token that claims this policy's
+ * issuer may cause a fetch: one that names another issuer can never pass, so it must not spend the
+ * cooldown that a genuine key rotation needs.
  */
 export async function verifyJwtAsync(token: string, policy: CompiledJwtPolicy, now: number): Promise<VerifyResult> {
   const first = verifyJwt(token, policy, now);
@@ -119,6 +123,23 @@ export async function verifyJwtAsync(token: string, policy: CompiledJwtPolicy, n
   const refresh = policy.keys.refreshForUnknownKey;
   if (refresh === undefined) return first;
   if (first.code !== 'JWT_KEY_NOT_FOUND' && first.code !== 'JWT_KEYS_UNAVAILABLE') return first;
+  if (unverifiedIssuer(token) !== policy.issuer) return first;
   const changed = await refresh.call(policy.keys);
   return changed ? verifyJwt(token, policy, now) : first;
+}
+
+/**
+ * The `iss` a token claims, read without verification (strictly parsed, so a duplicate `iss` gives
+ * undefined). Only for deciding whether a key fetch could help; never an identity.
+ */
+export function unverifiedIssuer(token: string): string | undefined {
+  const d1 = token.indexOf('.');
+  const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
+  if (d2 < 0) return undefined;
+  const p = token.slice(d1 + 1, d2);
+  if (!isStrictBase64url(p)) return undefined;
+  const parsed = parseStrictJsonObject(decodeBase64urlView(p));
+  if (!parsed.ok) return undefined;
+  const iss = parsed.value['iss'];
+  return typeof iss === 'string' ? iss : undefined;
 }

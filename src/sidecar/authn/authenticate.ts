@@ -3,7 +3,7 @@
  * strip client copies of output headers, find the token, verify it, then set the output headers.
  * No token: pass without identity. A present token that fails: 401. Never logs or echoes a token.
  */
-import { verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
+import { unverifiedIssuer, verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
 import type { HeaderMap } from '../http/types.js';
 import type { CompiledAuthn, CompiledJwtRule, TokenLocation } from './jwt-rules.js';
 
@@ -81,19 +81,6 @@ function claimHeaderValue(claims: JwtClaims, path: string): string | undefined {
   return v === undefined || /[\u0000-\u001f\u007f]/.test(v) ? undefined : v;
 }
 
-/**
- * The unverified `iss`, used only to try the matching rule first and to report that rule's failure
- * (the others fail on kid or signature before they ever read `iss`). Never trusted for anything else.
- */
-function claimedIssuer(token: string): string | undefined {
-  try {
-    const iss = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function pickFailure(failures: { rule: CompiledJwtRule; code: string; message: string }[]): string {
   const best = failures[0]!;
   return `token rejected by ${best.rule.policy} (issuer ${JSON.stringify(best.rule.issuer)}): ${best.code}: ${best.message}`;
@@ -112,8 +99,13 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
   if (tokens.size > 1) return { ok: false, reason: 'more than one token in the request' };
   const found = [...tokens.values()][0]!;
   const failures: { rule: CompiledJwtRule; code: string; message: string }[] = [];
-  const iss = found.token.length <= 16384 ? claimedIssuer(found.token) : undefined;
-  const rules = [...found.rules.filter((r) => r.issuer === iss), ...found.rules.filter((r) => r.issuer !== iss)];
+  // With several rules, try the one for the issuer the token claims first (unverified, used only
+  // for the order and so the failure reported is that rule's); with one rule, skip the extra parse.
+  let rules = found.rules;
+  if (rules.length > 1) {
+    const iss = found.token.length <= 16384 ? unverifiedIssuer(found.token) : undefined;
+    rules = [...rules.filter((r) => r.issuer === iss), ...rules.filter((r) => r.issuer !== iss)];
+  }
   for (const rule of rules) {
     if (!rule.verify) {
       failures.push({ rule, code: 'JWT_KEYS_UNAVAILABLE', message: `the rule could not be set up: ${rule.setupError ?? 'unknown error'}` });
