@@ -1,12 +1,24 @@
-/** Compiles a proxy's AuthorizationPolicies once per snapshot into predicates (security-rules.md §1). */
+/**
+ * Compiles a proxy's AuthorizationPolicies once per snapshot into predicates (security-rules.md §1),
+ * either for HTTP requests or for TCP connections (§1 "TCP traffic").
+ */
 import type { AuthzOperation, AuthzRule, AuthzSource } from '../api/istio-types.js';
 import type { InboundAuthzPolicy, InboundExtAuthz } from '../snapshot/types.js';
 import { compileCondition } from './conditions.js';
 import type { RequestFacts } from './facts.js';
+import { httpOnlyFieldsOf, isHttpOnlyConditionKey } from './http-only.js';
 import { compileIpMatch } from './ip-match.js';
 import { compileStringMatch } from './string-match.js';
 
 type Predicate = (f: RequestFacts) => boolean;
+
+/**
+ * What the policies are compiled for. On `tcp` the HTTP-only fields (hosts, methods, paths,
+ * requestPrincipals, `request.*` conditions) are left out of every rule, which makes a rule match
+ * more: right for DENY and CUSTOM (fail closed). ALLOW and AUDIT rules that use them never match
+ * instead (compilePolicy), as in Istio's builder (§1 "TCP traffic", §11 rule 3).
+ */
+export type Traffic = 'http' | 'tcp';
 
 export interface CompiledPolicy {
   name: string;
@@ -36,10 +48,10 @@ function field<T>(pos: readonly string[] | undefined, neg: readonly string[] | u
 
 const str = (p: readonly string[]) => compileStringMatch(p);
 
-function compileSource(s: AuthzSource): Predicate[] {
+function compileSource(s: AuthzSource, traffic: Traffic): Predicate[] {
   return [
     ...field(s.principals, s.notPrincipals, (f) => f.sourcePrincipal, str),
-    ...field(s.requestPrincipals, s.notRequestPrincipals, (f) => f.requestPrincipal, str),
+    ...(traffic === 'http' ? field(s.requestPrincipals, s.notRequestPrincipals, (f) => f.requestPrincipal, str) : []),
     ...field(s.namespaces, s.notNamespaces, (f) => f.sourceNamespace, str),
     ...field(s.ipBlocks, s.notIpBlocks, (f) => f.sourceIp, compileIpMatch),
     // No trusted proxies are configured: the remote client is the socket peer, never XFF (§1).
@@ -52,11 +64,13 @@ function compilePorts(ports: readonly string[]): (p: number) => boolean {
   return (p) => set.has(p);
 }
 
-function compileOperation(o: AuthzOperation): Predicate[] {
+function compileOperation(o: AuthzOperation, traffic: Traffic): Predicate[] {
+  const ports = field(o.ports, o.notPorts, (f) => f.port, compilePorts);
+  if (traffic === 'tcp') return ports;
   return [
     // Hosts are case-insensitive and include the port (§1 "Operation fields").
     ...field(o.hosts, o.notHosts, (f) => f.host, (p) => compileStringMatch(p, true)),
-    ...field(o.ports, o.notPorts, (f) => f.port, compilePorts),
+    ...ports,
     ...field(o.methods, o.notMethods, (f) => f.method, str),
     ...field(o.paths, o.notPaths, (f) => f.path, str),
   ];
@@ -65,22 +79,34 @@ function compileOperation(o: AuthzOperation): Predicate[] {
 const all = (ps: readonly Predicate[]): Predicate => (f) => ps.every((p) => p(f));
 const any = (ps: readonly Predicate[]): Predicate => (f) => ps.some((p) => p(f));
 
-/** (from empty OR any source) AND (to empty OR any operation) AND every condition (§1 "rules"). */
-export function compileRule(r: AuthzRule): Predicate {
+const never: Predicate = () => false;
+
+/**
+ * (from empty OR any source) AND (to empty OR any operation) AND every condition (§1 "rules").
+ * On `tcp` the HTTP-only fields are dropped; a source or operation left empty matches anything.
+ */
+export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate {
   const parts: Predicate[] = [];
-  if (r.from && r.from.length > 0) parts.push(any(r.from.map((x) => all(compileSource(x.source ?? {})))));
-  if (r.to && r.to.length > 0) parts.push(any(r.to.map((x) => all(compileOperation(x.operation ?? {})))));
-  for (const c of r.when ?? []) parts.push(compileCondition(c));
+  if (r.from && r.from.length > 0) parts.push(any(r.from.map((x) => all(compileSource(x.source ?? {}, traffic)))));
+  if (r.to && r.to.length > 0) parts.push(any(r.to.map((x) => all(compileOperation(x.operation ?? {}, traffic)))));
+  for (const c of r.when ?? []) {
+    // compiled on both protocols, so an unknown key or bad value fails closed on TCP too
+    const condition = compileCondition(c);
+    if (traffic === 'http' || !isHttpOnlyConditionKey(c.key)) parts.push(condition);
+  }
   return all(parts);
 }
 
-export function compilePolicy(p: InboundAuthzPolicy): CompiledPolicy {
+export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http'): CompiledPolicy {
   const problems: string[] = [];
   // Fail closed on a rule the sidecar cannot read (§11 rule 3): it never allows, and it always denies.
-  const broken: Predicate = p.Action === 'ALLOW' ? () => false : () => true;
+  const broken: Predicate = p.Action === 'ALLOW' ? never : () => true;
+  // §1 "TCP traffic": an ALLOW rule that needs request attributes can never be satisfied by a connection.
+  const narrowsOnTcp = traffic === 'tcp' && (p.Action === 'ALLOW' || p.Action === 'AUDIT');
   const rules = (p.Rules ?? []).map((r, i) => {
     try {
-      return compileRule(r);
+      const matches = compileRule(r, traffic);
+      return narrowsOnTcp && httpOnlyFieldsOf(r).length > 0 ? never : matches;
     } catch (e) {
       problems.push(`rules[${i}]: ${(e as Error).message}`);
       return broken;
@@ -88,9 +114,9 @@ export function compilePolicy(p: InboundAuthzPolicy): CompiledPolicy {
   });
   // An unknown provider cannot be asked; evaluation denies whatever the policy matches (§11 rule 3).
   if (p.Action === 'CUSTOM' && !p.ExtAuthz) problems.push(`extension provider ${JSON.stringify(p.Provider ?? '')} is not defined in MeshConfig spec.extensionProviders`);
-  return { name: p.Name, action: p.Action, provider: p.Provider, extAuthz: p.ExtAuthz, matches: p.Rules === undefined ? () => false : any(rules), problems };
+  return { name: p.Name, action: p.Action, provider: p.Provider, extAuthz: p.ExtAuthz, matches: p.Rules === undefined ? never : any(rules), problems };
 }
 
-export function compilePolicies(policies: readonly InboundAuthzPolicy[]): CompiledPolicy[] {
-  return policies.map(compilePolicy);
+export function compilePolicies(policies: readonly InboundAuthzPolicy[], traffic: Traffic = 'http'): CompiledPolicy[] {
+  return policies.map((p) => compilePolicy(p, traffic));
 }

@@ -22,7 +22,8 @@ export interface RequestFacts {
   claims?: Readonly<Record<string, unknown>>;
   /** lower-case names */
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-  sni?: string;
+  /** `connection.sni`: the server name the client asked for in a verified mTLS handshake; none for plaintext */
+  sni?: string | undefined;
 }
 
 export interface Decision {

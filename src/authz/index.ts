@@ -1,6 +1,8 @@
-/** Istio AuthorizationPolicy for the sidecar: compile once per snapshot, evaluate per request. Pure, no I/O. */
-export { compilePolicies, compilePolicy, compileRule, type CompiledPolicy } from './compile.js';
+/** Istio AuthorizationPolicy for the sidecar: compile once per snapshot, evaluate per request or per TCP connection. Pure, no I/O. */
+export { compilePolicies, compilePolicy, compileRule, type CompiledPolicy, type Traffic } from './compile.js';
 export { customChecks, evaluate, groupPolicies, type CompiledAuthz, type CustomCheck } from './evaluate.js';
 export type { Decision, RequestFacts } from './facts.js';
+export { httpOnlyFieldsOf } from './http-only.js';
 export { compileIpMatch, plainIp } from './ip-match.js';
 export { compileStringMatch } from './string-match.js';
+export { authorizeConnection, compileConnectionAuthz, connectionFacts, type ConnectionFacts } from './tcp.js';

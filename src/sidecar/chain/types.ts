@@ -14,6 +14,8 @@ export interface Peer {
   port: number;
   /** `sa.ns`, only ever from a verified certificate */
   identity: string | undefined;
+  /** the server name (SNI) the peer asked for in a verified mTLS handshake; none for plaintext */
+  sni?: string | undefined;
 }
 
 export interface HttpRequest extends RequestHead {

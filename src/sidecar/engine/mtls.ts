@@ -9,7 +9,7 @@
  * so only `tls.Server` gives OpenSSL's chain verification with `rejectUnauthorized`.
  */
 import type { Socket } from 'node:net';
-import { createServer as createTlsServer, type PeerCertificate, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { TLSSocket, createServer as createTlsServer, type PeerCertificate, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { verifiedPeerIdentity } from '../../identity/index.js';
 import type { SidecarLog } from '../observability/log.js';
 
@@ -65,6 +65,16 @@ export class InboundTls {
     raw.once('close', () => this.waiting.delete(k));
     this.server.emit('connection', raw);
   }
+}
+
+/**
+ * Istio's `connection.sni`: the server name the client sent in a handshake that verified its
+ * certificate (acceptInbound hands on only such TLS sockets). Plaintext sockets have none.
+ */
+export function verifiedServerName(socket: Socket): string | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const name: unknown = socket.servername;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 /** Calls `ready` with the socket to speak HTTP/TCP on and the verified peer identity, or closes it. */

@@ -18,7 +18,7 @@ import { kTunnel, type Tunnelable } from '../modules/index.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
-import { acceptInbound, type InboundSecurity } from './mtls.js';
+import { acceptInbound, verifiedServerName, type InboundSecurity } from './mtls.js';
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, statusLine, type Framing } from './wire.js';
 import { checkHead, stripH2c } from './framing.js';
 import { resolveTarget } from './target.js';
@@ -82,6 +82,8 @@ class ServerConnection {
   private closed = false;
   private paused = false;
   private refused: Refusal | undefined;
+  /** fixed by the handshake, so read once per connection rather than per request */
+  private readonly serverName: string | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -89,6 +91,7 @@ class ServerConnection {
     /** the peer's identity from its verified certificate, if it presented one */
     private readonly peerIdentity: string | undefined,
   ) {
+    this.serverName = verifiedServerName(socket);
     const p = new HTTPParser();
     p.initialize(HTTPParser.REQUEST, {}, MAX_HEADER_SIZE, 0);
     p[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
@@ -202,7 +205,7 @@ class ServerConnection {
       this.opts.direction,
       this.opts.mountPoint,
       { method: methodName, path, authority, headers: map, httpVersion, rawHeaders: raw, body },
-      { address: s.remoteAddress ?? '', port: s.remotePort ?? 0, identity: this.peerIdentity },
+      { address: s.remoteAddress ?? '', port: s.remotePort ?? 0, identity: this.peerIdentity, sni: this.serverName },
       { address: s.localAddress ?? '', port: s.localPort ?? 0 },
       upgrade,
     );

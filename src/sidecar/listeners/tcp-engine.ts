@@ -1,11 +1,12 @@
 /** TCP connections through the TCP chains: a context whose load balancer pipes bytes to an endpoint. */
-import { createServer, type Server, type Socket } from 'node:net';
+import { Socket, createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type { MountPoint } from '../../api/types.js';
 import type { Direction, RouteMiss, TcpContext } from '../chain/types.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
-import { acceptInbound, type InboundSecurity } from '../engine/mtls.js';
+import { acceptInbound, verifiedServerName, type InboundSecurity } from '../engine/mtls.js';
 
 export interface TcpEngineOptions {
   direction: Direction;
@@ -27,10 +28,21 @@ export function createTcpEngine(opts: TcpEngineOptions): Server {
         address: raw.remoteAddress ?? '',
         port: raw.remotePort ?? 0,
         identity,
+        sni: verifiedServerName(socket),
         local: { address: raw.localAddress ?? '', port: raw.localPort ?? 0 },
       });
     });
   });
+}
+
+/**
+ * Closes a refused client connection. A plain TCP socket is reset (RST, as Envoy's RBAC network
+ * filter does); an mTLS one is destroyed: `resetAndDestroy` throws ERR_INVALID_HANDLE_TYPE on a
+ * TLSSocket, whose handle is a TLSWrap, which would turn every refusal into a failed chain.
+ */
+function closeRefused(client: Duplex): void {
+  if (client instanceof Socket && !(client instanceof TLSSocket) && !client.destroyed) client.resetAndDestroy();
+  else client.destroy();
 }
 
 /**
@@ -42,7 +54,7 @@ export async function runTcpChain(
   client: Duplex,
   target: { host: string; port: number },
   head: Buffer,
-  peer: { address: string; port: number; identity?: string | undefined; local: { address: string; port: number } },
+  peer: { address: string; port: number; identity?: string | undefined; sni?: string | undefined; local: { address: string; port: number } },
   onEstablished?: () => void,
   onRejected?: (reason: string) => void,
 ): Promise<void> {
@@ -50,7 +62,7 @@ export async function runTcpChain(
   const ctx: TcpContext = {
     direction: opts.direction,
     mountPoint: opts.mountPoint,
-    source: { address: peer.address, port: peer.port, identity: peer.identity },
+    source: { address: peer.address, port: peer.port, identity: peer.identity, sni: peer.sni },
     local: peer.local,
     target,
     cluster: undefined,
@@ -85,8 +97,7 @@ export async function runTcpChain(
     },
     reject: (reason) => {
       if (onRejected) onRejected(reason);
-      else if ('resetAndDestroy' in client && typeof (client as Socket).resetAndDestroy === 'function') (client as Socket).resetAndDestroy();
-      else client.destroy();
+      else closeRefused(client);
     },
   };
   const chain = opts.chain();

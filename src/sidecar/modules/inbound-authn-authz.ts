@@ -17,8 +17,11 @@ export type AuthStep = (ctx: HttpContext, next: Next) => Promise<void>;
 
 const pass: AuthStep = (_ctx, next) => next();
 
-/** Istio's principal and namespace from the verified `sa.ns` identity; none for plaintext peers (§9). */
-function peerOf(identity: string | undefined): { principal?: string; namespace?: string } {
+/**
+ * Istio's principal and namespace from the verified `sa.ns` identity; none for plaintext peers (§9).
+ * Shared with the inbound TCP authorization step, so both protocols read identity the same way.
+ */
+export function peerOf(identity: string | undefined): { principal?: string; namespace?: string } {
   if (!identity) return {};
   try {
     const id = parseServiceIdentity(identity);
@@ -67,6 +70,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
       ...(peer.principal !== undefined ? { sourcePrincipal: peer.principal, sourceNamespace: peer.namespace } : {}),
       ...(principal !== undefined ? { requestPrincipal: principal, claims } : {}),
       headers: ctx.request.headers,
+      sni: ctx.source.sni,
     };
     const custom = customChecks(authz, facts);
     if (!Array.isArray(custom)) {

@@ -5,7 +5,8 @@ import { httpLoadBalancing } from './http-load-balancing.js';
 import { inboundHttpRouting, outboundHttpRouting } from './http-routing.js';
 import { loggingHttp, metricsHttp, tracingHttp } from './observability.js';
 import { passThrough } from './pass-through.js';
-import { inboundTcpRouting, outboundTcpRouting, tcpDefault, tcpLoadBalancing } from './tcp.js';
+import { inboundTcpRoutingWithAuthz } from './inbound-tcp-authz.js';
+import { outboundTcpRouting, tcpDefault, tcpLoadBalancing } from './tcp.js';
 
 export type { ModuleEnv, HttpModuleFactory, TcpModuleFactory } from './env.js';
 export { kTunnel } from './http-load-balancing.js';
@@ -32,7 +33,8 @@ export const HTTP_MODULES: Readonly<Record<string, HttpModuleFactory>> = {
 
 export const TCP_MODULES: Readonly<Record<string, TcpModuleFactory>> = {
   'modules/inbound-tls-termination.js': passThrough,
-  'modules/inbound-tcp-routing.js': inboundTcpRouting,
+  // routing, then Istio AuthorizationPolicy on the connection (as inbound-http-routing ends with authn/authz)
+  'modules/inbound-tcp-routing.js': inboundTcpRoutingWithAuthz,
   'modules/inbound-tcp-load-balancing.js': tcpLoadBalancing,
   'modules/inbound-tcp-default.js': tcpDefault,
   'modules/outbound-tcp-routing.js': outboundTcpRouting,

@@ -35,6 +35,7 @@ export class SidecarMetrics {
   private readonly requests = new Map<string, Counter>();
   private readonly latency = new Map<string, Histogram>();
   private readonly connections = new Map<string, Counter>();
+  private readonly deniedConnections = new Map<string, Counter>();
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
@@ -72,11 +73,20 @@ export class SidecarMetrics {
   }
 
   recordConnection(direction: string, source: string, destination: string): void {
+    this.bump(this.connections, direction, source, destination);
+  }
+
+  /** A TCP connection a policy refused: closed before anything was forwarded. */
+  recordDeniedConnection(direction: string, source: string, destination: string): void {
+    this.bump(this.deniedConnections, direction, source, destination);
+  }
+
+  private bump(series: Map<string, Counter>, direction: string, source: string, destination: string): void {
     const key = `${direction}\0${source}\0${destination}`;
-    let c = this.connections.get(key);
+    let c = series.get(key);
     if (!c) {
       c = { labels: renderLabels([...this.base, ['direction', direction], ['source', source], ['destination', destination]]), value: 0 };
-      this.connections.set(key, c);
+      series.set(key, c);
     }
     c.value++;
   }
@@ -101,6 +111,9 @@ export class SidecarMetrics {
     out += '# HELP tessera_tcp_connections_total TCP connections handled by the sidecar\n';
     out += '# TYPE tessera_tcp_connections_total counter\n';
     for (const c of this.connections.values()) out += `tessera_tcp_connections_total{${c.labels}} ${c.value}\n`;
+    out += '# HELP tessera_tcp_connections_denied_total TCP connections an authorization policy refused (closed before anything was forwarded)\n';
+    out += '# TYPE tessera_tcp_connections_denied_total counter\n';
+    for (const c of this.deniedConnections.values()) out += `tessera_tcp_connections_denied_total{${c.labels}} ${c.value}\n`;
     return out + (await this.process.metrics());
   }
 
