@@ -202,6 +202,9 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
       return L4_PORTS.every((p) => u[`server.default:${p}`]) && u;
     }, 10_000, 'upstreams.json');
     for (const p of L4_PORTS) assert.equal(upstreams[`server.default:${p}`], `${localIPFor(client.ip)}:${p}`, 'the service port on the local address');
+    // Apps find the file through TESSERA_UPSTREAMS_FILE, as in the pod's own containers.
+    const announced = await mesh.tessera(['exec', client.name, '-n', 'default', '--', 'sh', '-c', 'cat "$TESSERA_UPSTREAMS_FILE"']);
+    assert.deepEqual(JSON.parse(announced.stdout), JSON.parse(readFileSync(file, 'utf8')));
     const viaListener = await mesh.tessera([
       'exec', client.name, '-n', 'default', '--', 'sh', '-c',
       L4_PORTS.map((p) => `${APP} tcp-read ${upstreams[`server.default:${p}`]!.replace(':', ' ')}`).join('; '),

@@ -1,10 +1,13 @@
 /** Per-pod endpoints: process info for `exec`, container logs, and GETs relayed to the sidecar admin port. */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Pod } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
 import type { PodProcessInfo } from '../api-contract.js';
 import { hasSidecar, podIPOf, SIDECAR_CONTAINER_NAME } from '../controllers/index.js';
 import { localIPFor, SIDECAR_ADMIN_PORT, SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
+import { UPSTREAMS_FILE_ENV } from '../runtime/app-env.js';
+import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
 import type { ApiContext } from './context.js';
 import { getResource } from './queries.js';
 
@@ -40,6 +43,7 @@ export function podInfo(ctx: ApiContext, namespace: string, name: string): PodPr
     info.adminUrl = `http://${podIP}:${SIDECAR_ADMIN_PORT}`;
     env.http_proxy = info.proxyUrl;
     env.HTTP_PROXY = info.proxyUrl;
+    env[UPSTREAMS_FILE_ENV] = join(stateFiles.podDir(ctx.stateDir, namespace, name), UPSTREAMS_FILE);
   }
   return info;
 }

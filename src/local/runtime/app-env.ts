@@ -1,6 +1,8 @@
 /** The environment an app container's process sees: bind address, pod identity, its own env, the proxy. */
 import type { Container, EnvVar } from '../../api/types.js';
-import { SIDECAR_OUTBOUND_PORT } from '../layout.js';
+import { join } from 'node:path';
+import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
+import { SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
 import type { ContainerContext } from './types.js';
 
 /** The first declared containerPort, or `fallback`. */
@@ -8,9 +10,13 @@ export function firstContainerPort(container: Container, fallback: number): numb
   return container.ports?.[0]?.containerPort ?? fallback;
 }
 
+/** Names the file where the sidecar lists its per-upstream TCP listeners ({"svc.ns:port": "ip:port"}). */
+export const UPSTREAMS_FILE_ENV = 'TESSERA_UPSTREAMS_FILE';
+
 /**
  * HOST/PORT tell the app where to bind (its pod's private address, so two pods can both use 8080);
- * with a sidecar, http_proxy sends its outbound HTTP through the mesh, as FSM's iptables would.
+ * with a sidecar, http_proxy sends its outbound HTTP through the mesh, as FSM's iptables would, and
+ * TESSERA_UPSTREAMS_FILE tells an app that speaks plain TCP which local port reaches which service.
  */
 export function appEnv(ctx: ContainerContext, port: number | undefined): Record<string, string> {
   const env: Record<string, string> = {
@@ -23,6 +29,7 @@ export function appEnv(ctx: ContainerContext, port: number | undefined): Record<
   if (ctx.hasSidecar) {
     const proxy = `http://${ctx.appAddress}:${SIDECAR_OUTBOUND_PORT}`;
     Object.assign(env, { http_proxy: proxy, HTTP_PROXY: proxy, NO_PROXY: '', no_proxy: '' });
+    env[UPSTREAMS_FILE_ENV] = join(stateFiles.podDir(ctx.stateDir, ctx.pod.metadata.namespace, ctx.pod.metadata.name), UPSTREAMS_FILE);
   }
   // The container's own env comes last: what the manifest says explicitly wins.
   for (const v of ctx.container.env ?? []) {

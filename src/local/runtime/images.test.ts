@@ -122,6 +122,9 @@ describe('image mapping', () => {
     assert.equal(cmd.env.http_proxy, 'http://127.77.65.5:15001');
     assert.equal(cmd.env.HTTP_PROXY, 'http://127.77.65.5:15001');
     assert.equal(cmd.env.NO_PROXY, '');
+    // the sidecar's data directory (its TESSERA_SIDECAR_DIR) is where it announces per-upstream listeners
+    const sidecar = commandOf(pod([c, { name: 'sidecar', image: 'tessera/sidecar' }]), { name: 'sidecar', image: 'tessera/sidecar' }, true);
+    assert.equal(cmd.env.TESSERA_UPSTREAMS_FILE, `${sidecar.env.TESSERA_SIDECAR_DIR}/upstreams.json`);
   });
 
   it('prefers the per-container command annotation and never replaces the sidecar', () => {
@@ -136,6 +139,7 @@ describe('image mapping', () => {
     const c: Container = { name: 'web', image: 'kennethreitz/httpbin' };
     const cmd = commandOf(pod([c]), c);
     assert.equal(cmd.env.http_proxy, undefined);
+    assert.equal(cmd.env.TESSERA_UPSTREAMS_FILE, undefined);
     assert.equal(cmd.env.PORT, '80');
   });
 });
