@@ -48,7 +48,39 @@ function field<T>(pos: readonly string[] | undefined, neg: readonly string[] | u
 
 const str = (p: readonly string[]) => compileStringMatch(p);
 
+const SOURCE_FIELDS = new Set(['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks']);
+const OPERATION_FIELDS = new Set(['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths']);
+const RULE_FIELDS = new Set(['from', 'to', 'when']);
+const CONDITION_FIELDS = new Set(['key', 'values', 'notValues']);
+const ACTIONS = new Set(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']);
+const SOURCE_ENTRY = new Set(['source']);
+const OPERATION_ENTRY = new Set(['operation']);
+
+/**
+ * The API refuses unknown fields at apply time; a snapshot that still carries one (a newer control
+ * plane, a hand-edited file) must not be read as if the field were absent: a misspelt `principal`
+ * would leave an empty source that matches every request. Throwing makes the rule fail closed.
+ */
+function onlyKnown(value: unknown, known: ReadonlySet<string>, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where} is not an object`);
+  for (const k of Object.keys(value)) if (!known.has(k)) throw new Error(`unknown field ${JSON.stringify(k)} in ${where}`);
+  return value as Record<string, unknown>;
+}
+
+/** Every field of a source, operation or condition (but `key`) is a list of strings. */
+function stringLists(o: Record<string, unknown>, where: string): void {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (k !== 'key' && v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) throw new Error(`${where}.${k} is not a list of strings`);
+  }
+}
+
+function listOrAbsent(v: unknown, where: string): void {
+  if (v !== undefined && !Array.isArray(v)) throw new Error(`${where} is not a list`);
+}
+
 function compileSource(s: AuthzSource, traffic: Traffic): Predicate[] {
+  stringLists(onlyKnown(s, SOURCE_FIELDS, 'source'), 'source');
   return [
     ...field(s.principals, s.notPrincipals, (f) => f.sourcePrincipal, str),
     ...(traffic === 'http' ? field(s.requestPrincipals, s.notRequestPrincipals, (f) => f.requestPrincipal, str) : []),
@@ -59,12 +91,19 @@ function compileSource(s: AuthzSource, traffic: Traffic): Predicate[] {
   ];
 }
 
+/** Ports are written as strings; anything but a port number fails the rule closed instead of matching nothing. */
 function compilePorts(ports: readonly string[]): (p: number) => boolean {
-  const set = new Set(ports.map(Number));
+  const set = new Set<number>();
+  for (const p of ports) {
+    const n = /^[0-9]{1,5}$/.test(p) ? Number(p) : NaN;
+    if (!(n >= 0 && n <= 65535)) throw new Error(`port ${JSON.stringify(p)} is not a port number`);
+    set.add(n);
+  }
   return (p) => set.has(p);
 }
 
 function compileOperation(o: AuthzOperation, traffic: Traffic): Predicate[] {
+  stringLists(onlyKnown(o, OPERATION_FIELDS, 'operation'), 'operation');
   const ports = field(o.ports, o.notPorts, (f) => f.port, compilePorts);
   if (traffic === 'tcp') return ports;
   return [
@@ -86,6 +125,16 @@ const never: Predicate = () => false;
  * On `tcp` the HTTP-only fields are dropped; a source or operation left empty matches anything.
  */
 export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate {
+  onlyKnown(r, RULE_FIELDS, 'rule');
+  listOrAbsent(r.from, 'from');
+  listOrAbsent(r.to, 'to');
+  listOrAbsent(r.when, 'when');
+  for (const [i, x] of (r.from ?? []).entries()) onlyKnown(x, SOURCE_ENTRY, `from[${i}]`);
+  for (const [i, x] of (r.to ?? []).entries()) onlyKnown(x, OPERATION_ENTRY, `to[${i}]`);
+  for (const [i, c] of (r.when ?? []).entries()) {
+    stringLists(onlyKnown(c, CONDITION_FIELDS, `when[${i}]`), `when[${i}]`);
+    if (typeof c.key !== 'string') throw new Error(`when[${i}].key is not a string`);
+  }
   const parts: Predicate[] = [];
   if (r.from && r.from.length > 0) parts.push(any(r.from.map((x) => all(compileSource(x.source ?? {}, traffic)))));
   if (r.to && r.to.length > 0) parts.push(any(r.to.map((x) => all(compileOperation(x.operation ?? {}, traffic)))));
@@ -98,6 +147,12 @@ export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate 
 }
 
 export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http'): CompiledPolicy {
+  // An action the sidecar does not know, or rules that are not a list, leave the policy's intent
+  // unknown: deny every request it could concern rather than drop it (dropping an ALLOW would allow all).
+  if (!ACTIONS.has(p.Action) || (p.Rules !== undefined && !Array.isArray(p.Rules))) {
+    const what = ACTIONS.has(p.Action) ? 'rules is not a list' : `action ${JSON.stringify(p.Action)} is not ALLOW, DENY, AUDIT or CUSTOM`;
+    return { name: p.Name, action: 'DENY', provider: undefined, extAuthz: undefined, matches: () => true, problems: [`${what}: the policy denies every request (failing closed)`] };
+  }
   const problems: string[] = [];
   // Fail closed on a rule the sidecar cannot read (§11 rule 3): it never allows, and it always denies.
   const broken: Predicate = p.Action === 'ALLOW' ? never : () => true;
