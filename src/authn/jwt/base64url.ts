@@ -1,5 +1,7 @@
 /** Strict base64url (RFC 7515 §2, RFC 4648 §5): no padding, no `+`/`/`, no whitespace, canonical last char. */
 
+import { isUtf8 } from 'node:buffer';
+
 const ALPHABET = /^[A-Za-z0-9_-]+$/;
 
 /** 6-bit value of a base64url character code (caller has checked the alphabet). */
@@ -30,17 +32,20 @@ export function decodeBase64url(s: string): Buffer {
   return Buffer.from(s, 'base64url');
 }
 
-/** Decode target reused by decodeBase64urlView; grows to the largest segment seen. */
+/** Decode target reused by decodeBase64urlText; grows to the largest segment seen. */
 let view = Buffer.allocUnsafe(8 * 1024);
 
 /**
- * Decode a segment already checked with isStrictBase64url into a shared buffer and return a view of
- * the bytes. The view is overwritten by the next call: read it synchronously (the verifier turns it
- * into a string at once), never keep it. Saves an allocation per token on the verification path.
+ * The UTF-8 text of a segment already checked with isStrictBase64url, or undefined when its bytes
+ * are not valid UTF-8. Decodes into one shared buffer (read at once, never kept), which saves two
+ * allocations per token on the verification path.
  */
-export function decodeBase64urlView(s: string): Buffer {
+export function decodeBase64urlText(s: string): string | undefined {
   const bytes = Math.floor((s.length * 3) / 4);
   if (view.length < bytes) view = Buffer.allocUnsafe(Math.max(bytes, view.length * 2));
   const n = view.write(s, 0, bytes, 'base64url');
-  return view.subarray(0, n);
+  const text = view.toString('utf8', 0, n);
+  // The decoder replaces invalid sequences with U+FFFD; only then is the exact (slower) check needed.
+  if (text.includes('\uFFFD') && !isUtf8(view.subarray(0, n))) return undefined;
+  return text;
 }

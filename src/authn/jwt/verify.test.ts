@@ -1,7 +1,7 @@
 /** Attack classes and verifier rules of the reference (§6, §11 rule 6) against real keys made here. */
 
 import assert from 'node:assert/strict';
-import { sign } from 'node:crypto';
+import { constants, createHash, privateEncrypt, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { compileJwks } from './key-set.js';
 import { compileJwtPolicy, type JwtPolicyOptions } from './policy.js';
@@ -302,6 +302,48 @@ describe('signatures', () => {
   });
 });
 
+describe('RSASSA-PKCS1-v1_5: the whole encoded block is compared, never parsed', () => {
+  const h = b64u({ alg: 'RS256', kid: 'rsa-1' });
+  const p = b64u(claims());
+  const input = `${h}.${p}`;
+  const digest = createHash('sha256').update(input).digest();
+  const sha256Info = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+  /** EM = 00 01 FF.. 00 || T, laid out as RFC 8017 §9.2 says, and signed with the raw private key. */
+  const block = (t: Buffer, lead = Buffer.from([0x00, 0x01]), fill = 0xff): Buffer => {
+    const em = Buffer.alloc(256, fill);
+    lead.copy(em, 0);
+    em[256 - t.length - 1] = 0x00;
+    t.copy(em, 256 - t.length);
+    return em;
+  };
+  const rawRsa = (em: Buffer) => privateEncrypt({ key: rsa.privateKey, padding: constants.RSA_NO_PADDING }, em);
+  const withSig = (sig: Buffer) => `${input}.${b64u(sig)}`;
+  it('a block built by hand exactly as EMSA-PKCS1-v1_5 encodes it verifies', () => {
+    accepts(withSig(rawRsa(block(Buffer.concat([sha256Info, digest])))));
+  });
+  it('forgery shapes are refused: no NULL parameters, another hash, bytes after the hash, a short PS, block type 2', () => {
+    const noNull = Buffer.from('302f300b0609608648016503040201' + '0420', 'hex');
+    rejects(withSig(rawRsa(block(Buffer.concat([noNull, digest])))), 'JWT_BAD_SIGNATURE');
+    const sha1 = Buffer.concat([Buffer.from('3021300906052b0e03021a05000414', 'hex'), createHash('sha1').update(input).digest()]);
+    rejects(withSig(rawRsa(block(sha1))), 'JWT_BAD_SIGNATURE');
+    const trailing = Buffer.concat([sha256Info, digest, Buffer.alloc(16, 0x41)]);
+    rejects(withSig(rawRsa(block(trailing))), 'JWT_BAD_SIGNATURE');
+    const garbagePs = block(Buffer.concat([sha256Info, digest]));
+    garbagePs[20] = 0x00;
+    rejects(withSig(rawRsa(garbagePs)), 'JWT_BAD_SIGNATURE');
+    rejects(withSig(rawRsa(block(Buffer.concat([sha256Info, digest]), Buffer.from([0x00, 0x02])))), 'JWT_BAD_SIGNATURE');
+    // The right block for another input does not verify this one.
+    const other = createHash('sha256').update(`${input}x`).digest();
+    rejects(withSig(rawRsa(block(Buffer.concat([sha256Info, other])))), 'JWT_BAD_SIGNATURE');
+  });
+  it('signature values at or above the modulus are refused', () => {
+    const n = Buffer.from(publicJwk(rsa)['n'] as string, 'base64url');
+    rejects(withSig(n), 'JWT_BAD_SIGNATURE');
+    rejects(withSig(Buffer.alloc(256, 0xff)), 'JWT_BAD_SIGNATURE');
+    rejects(withSig(Buffer.alloc(256, 0x00)), 'JWT_BAD_SIGNATURE');
+  });
+});
+
 describe('HMAC computed from prepared key pads', () => {
   it('matches node:crypto HMAC for every HS alg and key sizes around the block size', () => {
     for (const [alg, block] of [['HS256', 64], ['HS384', 128], ['HS512', 128]] as const) {
@@ -315,6 +357,16 @@ describe('HMAC computed from prepared key pads', () => {
         other[size - 1]! ^= 1;
         rejects(makeToken({ alg, kid: 'k' }, claims(), other), 'JWT_BAD_SIGNATURE', p);
       }
+    }
+  });
+  it('long and short tokens alternate on one key (the prepared input grows, its view follows the length)', () => {
+    const p = policy({ maxTokenBytes: 64 * 1024 });
+    const short = makeToken({ alg: 'HS256', kid: 'hs' }, claims(), hs);
+    const long = makeToken({ alg: 'HS256', kid: 'hs' }, claims({ pad: 'x'.repeat(20_000) }), hs);
+    const forged = makeToken({ alg: 'HS256', kid: 'hs' }, claims({ pad: 'y'.repeat(20_000) }), hmacSecret(32));
+    for (const t of [short, long, short, forged, long, short]) {
+      if (t === forged) rejects(t, 'JWT_BAD_SIGNATURE', p);
+      else accepts(t, p);
     }
   });
   it('only the canonical spelling of the MAC is accepted', () => {

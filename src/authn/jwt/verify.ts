@@ -1,12 +1,12 @@
 /** verifyJwt: the synchronous strict verification path; verifyJwtAsync adds one rate-limited key refresh. */
 
-import { decodeBase64urlView, isStrictBase64url } from './base64url.js';
+import { decodeBase64urlText, isStrictBase64url } from './base64url.js';
 import { checkClaims } from './claims.js';
 import { deepFreeze } from './deep-freeze.js';
 import { failure, type VerifyFailure } from './errors.js';
 import { checkHeader } from './header.js';
 import type { CompiledJwtPolicy } from './policy.js';
-import { parseStrictJsonObject } from './strict-json.js';
+import { parseStrictJsonObjectText } from './strict-json.js';
 import type { JwtClaims, VerifyResult, VerifySuccess } from './verify-result.js';
 
 /** Without a kid, at most this many keys are tried, so one token cannot cost a key set's worth of verifies. */
@@ -73,7 +73,9 @@ export function verifyJwt(token: string, policy: CompiledJwtPolicy, now: number)
     if (!verified) return signatureFailure(token, d2);
   }
 
-  const parsed = parseStrictJsonObject(decodeBase64urlView(p));
+  const text = decodeBase64urlText(p);
+  if (text === undefined) return F.payloadJson;
+  const parsed = parseStrictJsonObjectText(text);
   if (!parsed.ok) return parsed.reason === 'duplicate-key' ? F.payloadDup : F.payloadJson;
   const claims = parsed.value;
   const nowSec = now / 1000;
@@ -138,8 +140,9 @@ export function unverifiedIssuer(token: string): string | undefined {
   if (d2 < 0) return undefined;
   const p = token.slice(d1 + 1, d2);
   if (!isStrictBase64url(p)) return undefined;
-  const parsed = parseStrictJsonObject(decodeBase64urlView(p));
-  if (!parsed.ok) return undefined;
+  const text = decodeBase64urlText(p);
+  const parsed = text === undefined ? undefined : parseStrictJsonObjectText(text);
+  if (!parsed?.ok) return undefined;
   const iss = parsed.value['iss'];
   return typeof iss === 'string' ? iss : undefined;
 }
