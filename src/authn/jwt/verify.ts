@@ -82,16 +82,11 @@ export function verifyJwt(token: string, policy: CompiledJwtPolicy, now: number)
   const bad = checkClaims(claims, policy, nowSec);
   if (bad !== undefined) return bad;
 
-  const result: VerifySuccess = Object.freeze({
-    ok: true as const,
-    alg,
-    kid,
-    header: header.header,
-    // Deep-freeze only what is shared: with the cache on, every hit returns this same object.
-    claims: (cache !== undefined ? deepFreeze(claims) : claims) as JwtClaims,
-    payloadSegment: p,
-  });
-  if (cache !== undefined) remember(token, result, policy, now, keys.version);
+  const result: VerifySuccess = { ok: true as const, alg, kid, header: header.header, claims: claims as JwtClaims, payloadSegment: p };
+  if (cache === undefined) return result;
+  // Freeze only what is shared: with the cache on, every hit returns this same object.
+  deepFreeze(result);
+  remember(token, result, policy, now, keys.version);
   return result;
 }
 
