@@ -238,6 +238,7 @@ test('pod info, logs and the sidecar admin relay', async (t) => {
   assert.deepEqual(info.env, {
     POD_NAME: meshedPod.metadata.name, POD_NAMESPACE: 'meshed', POD_IP: podIP, NO_PROXY: '', no_proxy: '',
     http_proxy: info.proxyUrl, HTTP_PROXY: info.proxyUrl,
+    TESSERA_UPSTREAMS_FILE: join(stateFiles.podDir(stateDir, 'meshed', meshedPod.metadata.name), 'upstreams.json'),
   });
   assert.deepEqual(info.containers, ['app', 'sidecar']);
 

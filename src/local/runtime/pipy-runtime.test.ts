@@ -16,7 +16,7 @@ test('checkPodImages accepts flomesh/pipy with any tag', () => {
 });
 
 test('the command runs the PipyJS entry with pipy’s own argv, bound to the app address, ready on the listen ports', () => {
-  const ctx = { pod, container, appAddress: '127.9.65.1', podIP: '127.9.1.1', workdir: '/tmp', hasSidecar: true } as unknown as ContainerContext;
+  const ctx = { pod, container, appAddress: '127.9.65.1', podIP: '127.9.1.1', workdir: '/tmp', stateDir: '/tmp/state', hasSidecar: true } as unknown as ContainerContext;
   const cmd = runtimeFor(container, pod)!.command(ctx);
   assert.equal(cmd.command, process.execPath);
   assert.match(cmd.args[0]!, /pipyjs\/main\.js$/);
