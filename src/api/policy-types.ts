@@ -36,7 +36,15 @@ export interface AccessControlSpec {
   /** declared by FSM but never used (a TODO in its code); kept as given */
   matches?: unknown[];
 }
-export type AccessControl = Resource<AccessControlSpec, { currentStatus?: string; reason?: string }>;
+/**
+ * FSM's status of an AccessControl: `committed` ("successfully committed by the system") when it
+ * takes effect as written, `error` with the reason when some part of it cannot.
+ */
+export interface AccessControlStatus {
+  currentStatus: 'committed' | 'error';
+  reason: string;
+}
+export type AccessControl = Resource<AccessControlSpec, Partial<AccessControlStatus>>;
 
 export interface AccessCertSpec {
   /** the first is also the certificate's CN */

@@ -1,5 +1,6 @@
 /** The catalog: pure indexed views (services, endpoints, identities, plugin policy) over one store revision. */
 export { buildCatalog, listProxies } from './build.js';
+export { ACCESS_CONTROL_COMMITTED, accessControlStatuses } from './access-control-status.js';
 export { findMeshConfig, meshConfigName, resolveMeshConfig } from './mesh-config.js';
 export { detectProtocol, targetPortForPod } from './services.js';
 export {

@@ -7,7 +7,7 @@
 import type { Plugin, Resource } from '../api/types.js';
 import { compilePluginScript } from '../plugins/index.js';
 import { serialized } from '../lib/serialized.js';
-import { buildCatalog, compileProxySnapshot, listProxies, snapshotVersion, type Catalog } from '../snapshot/index.js';
+import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, type Catalog } from '../snapshot/index.js';
 import type { VersionedSnapshot } from '../snapshot/types.js';
 import type { ProxyRegistry } from './registry.js';
 import { keyOf } from './watch.js';
@@ -44,8 +44,11 @@ export class Controller {
   }
 
   change(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Resource): void {
-    if (type === 'DELETED') this.resources.delete(keyOf(object));
-    else this.resources.set(keyOf(object), object);
+    const key = keyOf(object);
+    const before = this.resources.get(key);
+    if (type === 'DELETED') this.resources.delete(key);
+    else this.resources.set(key, object);
+    if (type === 'MODIFIED' && before && statusOnlyChange(before, object)) return;
     this.schedule(false);
   }
 
@@ -130,6 +133,22 @@ export class Controller {
     for (const uuid of this.latest.keys()) if (!alive.has(uuid)) this.latest.delete(uuid);
     this.registry.retain(alive);
   }
+}
+
+/**
+ * Kinds whose status the compiler never reads: a change of nothing but their status (the daemon
+ * writes AccessControl status from what it sees) cannot change a snapshot, so it recomputes nothing.
+ */
+const STATUS_NOT_COMPILED = new Set(['AccessControl']);
+
+export function statusOnlyChange(before: Resource, after: Resource): boolean {
+  if (!STATUS_NOT_COMPILED.has(after.kind)) return false;
+  const strip = (r: Resource): string => {
+    const { status: _status, metadata, ...rest } = r;
+    const { resourceVersion: _rv, ...meta } = metadata;
+    return canonicalJson({ ...rest, metadata: meta });
+  };
+  return strip(before) === strip(after);
 }
 
 /** One SSE event carrying a versioned snapshot. */

@@ -4,30 +4,18 @@
  */
 import { isIP } from 'node:net';
 import type { AccessControl, AccessControlBackend, AccessControlSource } from '../api/policy-types.js';
+import { accessControlBackends as backendsOf, accessControlSources as sourcesOf, readyEndpointIPs } from '../catalog/access-control.js';
 import { byString } from '../catalog/pods.js';
 import type { Catalog, ServiceInfo } from '../catalog/types.js';
 import { parseCidr } from '../lib/cidr.js';
-import type { SourceIPRanges, SourceSecuritySpec } from './types.js';
+import type { InboundTrafficMatch, SourceIPRanges, SourceSecuritySpec } from './types.js';
 
 /** A backend-less, TLS backend whose sources name no address admits by certificate from anywhere. */
 const ANY_ADDRESS = ['0.0.0.0/0', '::/0'];
 
-function sourcesOf(acl: AccessControl): AccessControlSource[] {
-  const sources = acl.spec?.sources;
-  return Array.isArray(sources) ? sources.filter((s) => s && typeof s.name === 'string' && s.name !== '') : [];
-}
-
-function backendsOf(acl: AccessControl): AccessControlBackend[] {
-  const backends = acl.spec?.backends;
-  return Array.isArray(backends) ? backends.filter((b) => b && typeof b.name === 'string' && typeof b.port?.number === 'number') : [];
-}
-
 /** The `/32` (or `/128`) of every ready endpoint of a Service, sorted. */
 function serviceEndpointRanges(catalog: Catalog, namespace: string, name: string): string[] {
-  const svc = catalog.services.find((s) => s.namespace === namespace && s.name === name);
-  const ips = new Set<string>();
-  for (const p of svc?.ports ?? []) for (const ep of p.endpoints) ips.add(ep.ip);
-  return [...ips].sort(byString).map((ip) => `${ip}/${isIP(ip) === 6 ? 128 : 32}`);
+  return readyEndpointIPs(catalog, namespace, name).map((ip) => `${ip}/${isIP(ip) === 6 ? 128 : 32}`);
 }
 
 /** Address ranges of the Service and IPRange sources; undefined when the ACL names none of either kind. */
@@ -93,6 +81,21 @@ export function accessControlRanges(catalog: Catalog, svc: ServiceInfo, targetPo
  * Adds `ranges` to a match's map. Services sharing a targetPort share the match; the first service
  * (catalog order) to name a CIDR decides its security, as the first decides the match's protocol.
  */
-export function mergeRanges(into: SourceIPRanges, ranges: SourceIPRanges): void {
+function mergeRanges(into: SourceIPRanges, ranges: SourceIPRanges): void {
   for (const [cidr, spec] of Object.entries(ranges)) if (!(cidr in into)) into[cidr] = spec;
+}
+
+/**
+ * Lets the clients of `ranges` in on `match` as the service `rule`: adds the ranges and, when this
+ * is the first service on the port that admits anyone, sets the port's AccessControlRoute to the
+ * service's local cluster. FSM does the same with a `*` host rule whose wildcard route names no
+ * identity, so admitted clients reach the backend whatever SMI allows; admission itself stays the
+ * socket's business (SourceIPRanges). Returns true when it set the route: the caller then gives the
+ * cluster a ClustersConfigs entry, which with SMI only routed clusters get.
+ */
+export function admitOutsideClients(match: InboundTrafficMatch, ranges: SourceIPRanges, service: { rule: string; cluster: string }): boolean {
+  mergeRanges((match.SourceIPRanges ??= {}), ranges);
+  if (match.AccessControlRoute || Object.keys(ranges).length === 0) return false;
+  match.AccessControlRoute = { RuleName: service.rule, TargetClusters: { [service.cluster]: 100 } };
+  return true;
 }

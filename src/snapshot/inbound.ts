@@ -3,7 +3,7 @@ import type { Pod } from '../api/types.js';
 import { APP_ADDRESS_ANNOTATION, podKey, serviceIdentityOf } from '../catalog/pods.js';
 import { targetPortOnPod } from '../catalog/services.js';
 import type { Catalog } from '../catalog/types.js';
-import { accessControlRanges, mergeRanges } from './access-control.js';
+import { accessControlRanges, admitOutsideClients } from './access-control.js';
 import { hostPort } from './addresses.js';
 import { buildAuth } from './auth.js';
 import type { ProxyChains } from './chains.js';
@@ -42,9 +42,11 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
       const key = String(targetPort);
       const match = (TrafficMatches[key] ??= { Port: targetPort, Protocol: port.protocol });
       if (match.Protocol !== port.protocol) continue;
-      const ranges = accessControlRanges(catalog, svc, targetPort);
-      if (ranges) mergeRanges((match.SourceIPRanges ??= {}), ranges);
       const cluster = inboundClusterName(svc.namespace, svc.name, targetPort);
+      const ranges = accessControlRanges(catalog, svc, targetPort);
+      if (ranges && admitOutsideClients(match, ranges, { rule, cluster })) {
+        ClustersConfigs[cluster] = { [hostPort(appAddress, targetPort)]: 100 };
+      }
       const routes = routesFor(catalog, { direction: 'inbound', identity, service: port, cluster, targetPort });
       const plugins = pluginsFor(catalog, chains.mounted[mountPointFor('inbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {

@@ -6,7 +6,8 @@
  *
  * Tessera additions are `Pod`, `Dns` and `PluginScripts`; for SMI (permissive mode off),
  * `TcpServiceRule.AllowedServices`, `Inbound.UdpAllowed` and `Inbound.IdentityByIP`; and in every mode
- * `ClusterConfig.ServiceIdentities`; with Istio policies `Inbound.Authn` and `Inbound.Authz`. Identities are
+ * `ClusterConfig.ServiceIdentities` and, with AccessControl, `InboundTrafficMatch.AccessControlRoute`
+ * (FSM's `*` host rule); with Istio policies `Inbound.Authn` and `Inbound.Authz`. Identities are
  * FSM's `sa.ns` everywhere except inside Istio policies, which use Istio's principal form.
  */
 import type { AuthzAction, AuthzRule, JwtRule } from '../api/istio-types.js';
@@ -78,10 +79,32 @@ export interface InboundTrafficMatch {
    * address of the socket (never a header). Absent when no AccessControl applies.
    */
   SourceIPRanges?: SourceIPRanges;
+  /**
+   * AccessControl: where a client that `SourceIPRanges` let in goes, in every traffic mode. Present
+   * when some range admits anyone on this port.
+   */
+  AccessControlRoute?: AccessControlRoute;
   /** host or host:port → rule */
   HttpHostPort2Service?: Record<string, HostRef>;
   HttpServiceRouteRules?: Record<string, HttpServiceRule>;
   TcpServiceRouteRules?: Record<string, TcpServiceRule>;
+}
+
+/**
+ * The route of clients outside the mesh that an AccessControl let in (FSM's `*` host rule with its
+ * wildcard route and no AllowedServices, fsm-design.md §1.4): any request or connection of such a
+ * client, whatever its Host, goes to `TargetClusters`. It is taken only by a peer without a mesh
+ * identity whose socket address lies in one of the port's `SourceIPRanges` (plaintext ranges only
+ * while mTLS is off, since nothing then checks a certificate); mesh clients always stay under SMI.
+ */
+export interface AccessControlRoute {
+  /**
+   * the service (`svc.ns`) such clients are served as: the first on this port whose AccessControl
+   * admits anyone; its `HttpServiceRouteRules` / `TcpServiceRouteRules` entry gives the plugins
+   */
+  RuleName: string;
+  /** the service's local cluster → 100 */
+  TargetClusters: Record<string, number>;
 }
 
 export interface OutboundTrafficMatch {

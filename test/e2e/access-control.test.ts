@@ -1,12 +1,15 @@
 /**
- * AccessControl and AccessCert on a local mesh (issue 4 item 6): a client outside the mesh (a curl
- * process on this machine bound to its own loopback address) cannot reach httpbin's pod address;
- * an IPRange source lets exactly that address in plaintext, and an AuthenticatedPrincipal with an
- * AccessCert lets exactly that certificate in over mTLS.
+ * AccessControl and AccessCert on a local mesh with permissive mode off (SMI: default deny): a client
+ * outside the mesh (a curl process, or a raw TCP socket, on this machine bound to its own loopback
+ * address) cannot reach httpbin's pod address; an IPRange source lets exactly that address in
+ * plaintext to the HTTP and the TCP backend although no TrafficTarget names it, while a meshed
+ * client without a TrafficTarget is still refused by SMI; an AuthenticatedPrincipal with an
+ * AccessCert lets exactly that certificate in over mTLS. Each AccessControl shows its status.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +18,7 @@ import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
 /** Loopback addresses no pod uses (pods get 127.7.x.x): the client and its neighbour. */
 const CLIENT = '127.0.0.51';
 const NEIGHBOUR = '127.0.0.52';
+const TCP_PORT = 8300;
 
 /** `curl` from a given source address: the HTTP status, or `curl exit N` when the connection failed. */
 function curlFrom(address: string, url: string, extra: string[] = []): Promise<string> {
@@ -26,11 +30,64 @@ function curlFrom(address: string, url: string, extra: string[] = []): Promise<s
   });
 }
 
-const aclYaml = (spec: string) => `
+/**
+ * A TCP connection from `address`: what arrived before it closed ('' when refused or reset). It
+ * speaks first: the sidecar tells plaintext from TLS by the first byte, so a silent client is never
+ * admitted (the app greets and closes whatever it hears).
+ */
+function tcpFrom(address: string, host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect({ host, port, localAddress: address });
+    let got = '';
+    c.setEncoding('utf8').on('data', (d: string) => (got += d));
+    c.on('connect', () => c.write('hello\n'));
+    c.on('error', () => undefined);
+    c.on('close', () => resolve(got));
+    c.setTimeout(5000, () => c.destroy());
+  });
+}
+
+const DB_WORKLOAD = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+  namespace: httpbin
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: db
+  template:
+    metadata:
+      labels:
+        app: db
+      annotations:
+        local.tessera.dev/command: node dist/test/support/smi-app.js l4 ${TCP_PORT}
+    spec:
+      containers:
+      - name: db
+        image: example/smi-app
+        ports:
+        - containerPort: ${TCP_PORT}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: httpbin
+spec:
+  selector:
+    app: db
+  ports:
+  - name: tcp-db
+    port: ${TCP_PORT}
+`;
+
+const aclYaml = (spec: string, name = 'httpbin') => `
 apiVersion: policy.flomesh.io/v1alpha1
 kind: AccessControl
 metadata:
-  name: httpbin
+  name: ${name}
   namespace: httpbin
 spec:
 ${spec}`;
@@ -49,40 +106,73 @@ spec:
     namespace: legacy
 `;
 
-describe('AccessControl: clients outside the mesh', () => {
+describe('AccessControl: clients outside the mesh, permissive mode off', () => {
   let mesh: TestMesh;
   let url: string;
+  let dbIP: string;
+  let curlPod: string;
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-acl-'));
     mesh = await startMesh('fsm');
     const r = await mesh.sh(`
+      tessera patch meshconfig fsm-mesh-config -n fsm-system --type=merge -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}'
       tessera create namespace httpbin
       tessera namespace add httpbin
+      tessera create namespace curl
+      tessera namespace add curl
       tessera create namespace legacy
       tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
+      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+      tessera apply -f - <<'YAML'
+${DB_WORKLOAD}
+YAML
       tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-    `, { timeoutMs: 150_000 });
+      tessera wait --for=condition=ready pod -n httpbin -l app=db --timeout=90s
+      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
+    `, { timeoutMs: 200_000 });
     assert.equal(r.code, 0, r.stderr);
-    const ip = (await mesh.sh(`tessera get pod -n httpbin -l app=httpbin -o jsonpath='{.items[0].status.podIP}'`)).stdout.trim();
-    url = `http://${ip}:14001/get`;
+    const podIP = async (ns: string, app: string) => (await mesh.sh(`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items[0].status.podIP}'`)).stdout.trim();
+    url = `http://${await podIP('httpbin', 'httpbin')}:14001/get`;
+    dbIP = await podIP('httpbin', 'db');
+    curlPod = (await mesh.sh(`tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
   });
   after(async () => {
     await mesh?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("without a policy a direct connection to the pod's address does not reach the app", async () => {
+  /** A request from the meshed curl pod through its sidecar: SMI decides (no TrafficTarget names curl). */
+  const meshedCurl = async (): Promise<string> =>
+    (await mesh.sh(`tessera exec ${curlPod} -n curl -c curl -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001/get || true`)).stdout.trim();
+
+  /** The AccessControl's status as `tessera get accesscontrol NAME -o yaml` prints it. */
+  const statusYaml = async (name: string): Promise<string> => {
+    const r = await mesh.tessera(['get', 'accesscontrol', name, '-n', 'httpbin', '-o', 'yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.slice(r.stdout.search(/^status:/m));
+  };
+
+  test("without a policy a direct connection to the pod's address does not reach the app, HTTP or TCP", async () => {
     assert.match(await curlFrom(CLIENT, url), /^curl exit/);
+    assert.equal(await tcpFrom(CLIENT, dbIP, TCP_PORT), '');
   });
 
-  test('an IPRange source lets exactly that address in, in plaintext', async () => {
+  test('SMI refuses the meshed curl: no TrafficTarget names it', async () => {
+    await eventually(async () => (await meshedCurl()) === '403', 20_000, 'curl to be refused with 403');
+  });
+
+  test('an IPRange source lets exactly that address in, in plaintext, to the HTTP and the TCP backend, although SMI grants it nothing', async () => {
     const r = await mesh.tessera(['apply', '-f', '-'], {
       input: aclYaml(`  backends:
   - name: httpbin
     port:
       number: 14001
       protocol: http
+  - name: db
+    port:
+      number: ${TCP_PORT}
+      protocol: tcp
   sources:
   - kind: IPRange
     name: ${CLIENT}/32
@@ -90,8 +180,48 @@ describe('AccessControl: clients outside the mesh', () => {
     });
     assert.equal(r.code, 0, r.stderr);
     await eventually(async () => (await curlFrom(CLIENT, url)) === '200', 20_000, 'the client to be let in');
+    await eventually(async () => (await tcpFrom(CLIENT, dbIP, TCP_PORT)).startsWith(`tcp ${TCP_PORT} db-`), 20_000, 'the TCP client to be let in');
     // Never from a header: the neighbour claiming the client's address is still refused.
     assert.match(await curlFrom(NEIGHBOUR, url, ['-H', `X-Forwarded-For: ${CLIENT}`]), /^curl exit/);
+    assert.equal(await tcpFrom(NEIGHBOUR, dbIP, TCP_PORT), '');
+    // Everyone in the mesh stays under SMI.
+    assert.equal(await meshedCurl(), '403');
+  });
+
+  test('the AccessControl shows FSM\'s committed status', async () => {
+    await eventually(async () => /currentStatus: committed/.test(await statusYaml('httpbin')), 10_000, 'the committed status');
+    assert.match(await statusYaml('httpbin'), /reason: successfully committed by the system/);
+  });
+
+  test('an AccessControl naming a missing backend Service and a source without endpoints shows an error status', async () => {
+    const r = await mesh.tessera(['apply', '-f', '-'], {
+      input: aclYaml(`  backends:
+  - name: nosuch
+    port:
+      number: 80
+      protocol: http
+  sources:
+  - kind: Service
+    name: nosuch
+    namespace: legacy
+`, 'broken'),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    await eventually(async () => /currentStatus: error/.test(await statusYaml('broken')), 10_000, 'the error status');
+    assert.match(await statusYaml('broken'), /backend service httpbin\/nosuch not found; endpoints not found for service legacy\/nosuch/);
+    const d = await mesh.tessera(['delete', 'accesscontrol', 'broken', '-n', 'httpbin']);
+    assert.equal(d.code, 0, d.stderr);
+  });
+
+  test('with permissive mode back on the same client is still let in and the neighbour still refused', async () => {
+    const on = await mesh.tessera(['patch', 'meshconfig', 'fsm-mesh-config', '-n', 'fsm-system', '--type=merge', '-p', '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":true}}}']);
+    assert.equal(on.code, 0, on.stderr);
+    await eventually(async () => (await meshedCurl()) === '200', 20_000, 'permissive mode to reach the sidecars');
+    assert.equal(await curlFrom(CLIENT, url), '200');
+    assert.match(await curlFrom(NEIGHBOUR, url), /^curl exit/);
+    const off = await mesh.tessera(['patch', 'meshconfig', 'fsm-mesh-config', '-n', 'fsm-system', '--type=merge', '-p', '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}']);
+    assert.equal(off.code, 0, off.stderr);
+    await eventually(async () => (await meshedCurl()) === '403', 20_000, 'SMI to be back');
   });
 
   test('AccessCert is refused while enableAccessCertPolicy is off (FSM default)', async () => {
@@ -146,5 +276,6 @@ describe('AccessControl: clients outside the mesh', () => {
     assert.match(await curlFrom(CLIENT, httpsUrl, tlsArgs('other-mtls')), /^curl exit/, 'a certificate for another principal is refused');
     assert.match(await curlFrom(CLIENT, httpsUrl, ['-k']), /^curl exit/, 'TLS without a client certificate is refused');
     assert.match(await curlFrom(CLIENT, url), /^curl exit/, 'plaintext is refused once the backend requires mTLS');
+    assert.equal(await meshedCurl(), '403', 'the meshed curl is still under SMI');
   });
 });

@@ -1,4 +1,5 @@
 /** The local controllers: the only way into `controllers/`. */
+import { reconcileAccessControlStatus } from './access-control-status.js';
 import type { ControllerContext } from './context.js';
 import { reconcileDeployments } from './deployment-controller.js';
 import { reconcileNamespaces } from './namespace-controller.js';
@@ -36,6 +37,7 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
       collectOrphanPods(ctx);
       reconcileServices(ctx);
       reconcileDeployments(ctx, creations);
+      reconcileAccessControlStatus(ctx);
     } catch (e) {
       log(`controllers: ${(e as Error).message}; retrying`);
       retry ??= setTimeout(() => {

@@ -3,7 +3,7 @@
  * reaches services outside the mesh the way cluster DNS would, and external hosts when egress is on.
  */
 import { isIP } from 'node:net';
-import { findRoute, findServiceRule, parseAuthority, resolveService, type Authority } from '../routing/index.js';
+import { findRoute, findServiceRule, outsideClientRoute, parseAuthority, resolveService, type Authority } from '../routing/index.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 import { inboundAuthnAuthz } from './inbound-authn-authz.js';
@@ -35,7 +35,11 @@ export function inboundHttpRouting(env: ModuleEnv): HttpModule {
     if (ctx.source.identity) headers['serviceidentity'] = ctx.source.identity;
     else delete headers['serviceidentity'];
     const t = tables.inbound.get(ctx.local.port);
-    if (t) {
+    // A client outside the mesh that AccessControl let in goes to its backend whatever the Host, and
+    // SMI's identities do not apply to it (it has none); everyone else is routed by Host as below.
+    const outside = t ? outsideClientRoute(t, ctx.source, env.mtls) : undefined;
+    if (outside?.http) selectRoute(ctx, outside.http, env);
+    else if (t) {
       const a = parseAuthority(ctx.request.authority);
       const rule = findServiceRule(t, a, ctx.local.port) ?? t.only;
       if (rule) selectRoute(ctx, rule, env);

@@ -2,7 +2,7 @@
  * modules/{inbound,outbound}-tcp-routing.js, -tcp-load-balancing.js and -tcp-default.js: pick the
  * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
  */
-import { parseAuthority, resolveService } from '../routing/index.js';
+import { outsideClientRoute, parseAuthority, resolveService } from '../routing/index.js';
 import type { TcpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
@@ -10,7 +10,9 @@ import { chooseUpstream, type Cursors } from './upstream-choice.js';
 export function inboundTcpRouting(env: ModuleEnv): TcpModule {
   return function inboundTcpRouting(ctx, next) {
     const t = env.tables.inbound.get(ctx.local.port);
-    const rule = t ? [...t.tcp.values()][0] : undefined;
+    // AccessControl: an admitted client outside the mesh connects to the backend; SMI lists only mesh identities
+    const outside = t ? outsideClientRoute(t, ctx.source, env.mtls) : undefined;
+    const rule = outside?.tcp ?? (t ? [...t.tcp.values()][0] : undefined);
     if (rule) {
       ctx.service = rule.service;
       if (rule.allowed && !(ctx.source.identity !== undefined && rule.allowed.includes(ctx.source.identity))) {

@@ -1,6 +1,7 @@
 /** Request-time lookups over RoutingTables: authority parsing, host match, route match, DNS. */
+import { cidrContains } from '../../lib/cidr.js';
 import type { HeaderMap } from '../http/types.js';
-import type { CompiledRoute, CompiledServiceRule, PortTable, RoutingTables } from './tables.js';
+import type { CompiledRoute, CompiledServiceRule, OutsideClientRoute, PortTable, RoutingTables } from './tables.js';
 
 export interface Authority {
   host: string;
@@ -40,9 +41,11 @@ export type RouteChoice = CompiledRoute | 'denied' | undefined;
  * The first route matching method, path and headers whose AllowedServices (if any) lists the
  * caller. With SMI a request is allowed when ANY matching route lists the caller's identity
  * (FSM keys its route tree by identity), so a matching route that does not list the caller must not
- * hide a later one that does. Pass `identity: null` to ignore AllowedServices (outbound).
+ * hide a later one that does. Pass `identity: null` to ignore AllowedServices (outbound); `undefined`
+ * is a peer without identity, which no AllowedServices lists. No default: a default parameter would
+ * turn an explicit `undefined` into `null` and let plaintext peers past SMI.
  */
-export function findRoute(rule: CompiledServiceRule, method: string, path: string, headers: HeaderMap, identity: string | undefined | null = null): RouteChoice {
+export function findRoute(rule: CompiledServiceRule, method: string, path: string, headers: HeaderMap, identity: string | undefined | null): RouteChoice {
   let denied = false;
   for (const r of rule.routes) {
     if (r.methods && !r.methods.has(method)) continue;
@@ -64,6 +67,19 @@ export function findRoute(rule: CompiledServiceRule, method: string, path: strin
     return r;
   }
   return denied ? 'denied' : undefined;
+}
+
+/**
+ * The AccessControl route a peer takes, or undefined when it is not a client outside the mesh that
+ * the port's SourceIPRanges admit. A peer with a mesh identity never takes it (SMI decides). The
+ * socket address is checked again under the current snapshot: with mTLS on, the connection was
+ * admitted when accepted (plaintext range, or an AccessCert certificate from an mTLS range), perhaps
+ * under an older snapshot; with mTLS off nothing checked it, so only plaintext ranges count.
+ */
+export function outsideClientRoute(t: PortTable, source: { address: string; identity: string | undefined }, mtls: boolean): OutsideClientRoute | undefined {
+  const route = t.outsideClients;
+  if (!route || source.identity !== undefined) return undefined;
+  return route.ranges.some((r) => (mtls || r.plaintext) && cidrContains(r.cidr, source.address)) ? route : undefined;
 }
 
 /**

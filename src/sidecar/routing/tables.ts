@@ -4,9 +4,11 @@
  */
 import type {
   HttpServiceRule,
+  InboundTrafficMatch,
   ProxySnapshot,
   RouteRule,
 } from '../../snapshot/types.js';
+import { parseCidr, type Cidr } from '../../lib/cidr.js';
 import type { RoutedCluster, RoutedService } from '../chain/types.js';
 
 export interface CompiledRoute {
@@ -30,6 +32,18 @@ export interface PortTable {
   only: CompiledServiceRule | undefined;
   /** tcp: rule by name */
   tcp: Map<string, TcpRule>;
+  /** inbound: the AccessControlRoute of clients outside the mesh that SourceIPRanges let in; undefined when none */
+  outsideClients: OutsideClientRoute | undefined;
+}
+
+/** A port's AccessControlRoute, compiled with the SourceIPRanges it serves. */
+export interface OutsideClientRoute {
+  /** every well-formed SourceIPRanges entry; `plaintext` when its spec is null */
+  ranges: { cidr: Cidr; plaintext: boolean }[];
+  /** http and grpc ports: the service with one catch-all route and no AllowedServices */
+  http: CompiledServiceRule | undefined;
+  /** tcp ports: the service's rule with no AllowedServices */
+  tcp: TcpRule | undefined;
 }
 
 export interface TcpRule {
@@ -80,6 +94,7 @@ export function buildTables(s: ProxySnapshot): RoutingTables {
     addTcpRules(t, m.TcpServiceRouteRules, m.Port, clusters);
     const rules = new Set(t.hosts.values());
     t.only = rules.size === 1 ? [...rules][0] : undefined;
+    t.outsideClients = outsideClientRoute(m, t, clusters);
     inbound.set(m.Port, t);
   }
 
@@ -104,7 +119,33 @@ export function buildTables(s: ProxySnapshot): RoutingTables {
 }
 
 function emptyPortTable(protocol: PortTable['protocol']): PortTable {
-  return { protocol, hosts: new Map(), only: undefined, tcp: new Map() };
+  return { protocol, hosts: new Map(), only: undefined, tcp: new Map(), outsideClients: undefined };
+}
+
+/**
+ * The route AccessControl gives admitted clients outside the mesh, as the service the snapshot names
+ * (its plugins come along). A malformed entry gives none: such clients then meet the ordinary
+ * routes, which under SMI refuse a peer without identity.
+ */
+function outsideClientRoute(m: InboundTrafficMatch, t: PortTable, clusters: Map<string, ClusterTable>): OutsideClientRoute | undefined {
+  const route = m.AccessControlRoute;
+  if (!route || typeof route.RuleName !== 'string' || typeof route.TargetClusters !== 'object' || route.TargetClusters === null) return undefined;
+  const ranges: OutsideClientRoute['ranges'] = [];
+  for (const [cidr, spec] of Object.entries(m.SourceIPRanges ?? {})) {
+    const parsed = parseCidr(cidr);
+    if (parsed) ranges.push({ cidr: parsed, plaintext: spec === null });
+  }
+  const { namespace } = splitRuleName(route.RuleName);
+  if (t.protocol === 'tcp') {
+    const known = t.tcp.get(route.RuleName);
+    const tcp: TcpRule = { service: known?.service ?? { name: route.RuleName, namespace, port: m.Port }, pickCluster: weightedPicker(route.TargetClusters, clusters) };
+    if (known?.plugins) tcp.plugins = known.plugins;
+    return { ranges, http: undefined, tcp };
+  }
+  const known = [...t.hosts.values()].find((r) => r.service.name === route.RuleName);
+  const service: RoutedService = known?.service ?? { name: route.RuleName, namespace, port: m.Port, RouteRules: [] };
+  const wildcard: RouteRule = { Path: '.*', Type: 'Regex', TargetClusters: route.TargetClusters };
+  return { ranges, http: { service, routes: [compileRoute(wildcard, clusters)] }, tcp: undefined };
 }
 
 function splitRuleName(rule: string): { name: string; namespace: string } {

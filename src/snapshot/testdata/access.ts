@@ -1,8 +1,11 @@
 /**
  * What a sidecar decides from a compiled Inbound section, as types.ts documents it: a request is
  * allowed when any route matching it lists the caller; a TCP connection when the rule lists it; a UDP
- * datagram when its sender's pod address maps to an identity UdpAllowed lists for the port.
+ * datagram when its sender's pod address maps to an identity UdpAllowed lists for the port; a client
+ * outside the mesh when a plaintext range admits its address and the AccessControlRoute leads to a
+ * configured cluster.
  */
+import { cidrContains, parseCidr } from '../../lib/cidr.js';
 import type { ProxySnapshot, RouteRule } from '../types.js';
 
 type Inbound = ProxySnapshot['Inbound'];
@@ -44,4 +47,16 @@ export function tcpAllowed(inbound: Inbound, port: number, rule: string, from: s
 export function udpAllowed(inbound: Inbound, port: number, senderIP: string): boolean {
   const identity = inbound.IdentityByIP?.[senderIP];
   return identity !== undefined && (inbound.UdpAllowed?.[String(port)] ?? []).includes(identity);
+}
+
+/** A plaintext client outside the mesh (no identity) at `address` reaches the app on `port`, HTTP or TCP alike. */
+export function outsideClientAllowed(inbound: Inbound, port: number, address: string): boolean {
+  const match = inbound.TrafficMatches[String(port)];
+  const route = match?.AccessControlRoute;
+  if (!match || !route) return false;
+  const admitted = Object.entries(match.SourceIPRanges ?? {}).some(([cidr, spec]) => {
+    const parsed = parseCidr(cidr);
+    return spec === null && parsed !== undefined && cidrContains(parsed, address);
+  });
+  return admitted && Object.keys(route.TargetClusters).some((c) => inbound.ClustersConfigs[c] !== undefined);
 }
