@@ -12,7 +12,17 @@ import { PushBody } from '../http/push-body.js';
 import type { Body, HeaderMap, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
 import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
-import { SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, type Framing } from './wire.js';
+import {
+  NOT_FORWARDED_REQUEST,
+  SocketBodySink,
+  appendHeader,
+  appendHeaderLines,
+  headerMapFromRaw,
+  receiveResponseConnection,
+  statusHasNoBody,
+  statusLine,
+  type Framing,
+} from './wire.js';
 
 export interface PoolOptions {
   host: string;
@@ -90,6 +100,8 @@ class Connection {
     // interim responses (100 Continue, 103): keep waiting for the final one
     if (code >= 100 && code < 200) return 0;
     const map = headerMapFromRaw(raw);
+    // §5: what the upstream's Connection header nominates goes now, before the chain adds its own headers
+    receiveResponseConnection(map);
     const noBody = p.method === 'HEAD' || statusHasNoBody(code);
     const cl = map['content-length'];
     const length = typeof cl === 'string' ? Number(cl) : undefined;
@@ -246,7 +258,7 @@ export class Pool {
         text += 'transfer-encoding: chunked\r\n';
       }
       try {
-        text = appendHeaderLines(text, withoutHostAndExpect(head.headers));
+        text = appendHeaderLines(text, head.headers, NOT_FORWARDED_REQUEST);
       } catch (err) {
         conn.pending = undefined;
         this.release(conn);
@@ -314,9 +326,131 @@ function unwrap(err: unknown): unknown {
   return err instanceof RetryableError ? err.inner : err;
 }
 
-function withoutHostAndExpect(h: HeaderMap): HeaderMap {
-  if (h['host'] === undefined && h['expect'] === undefined) return h;
-  const out: HeaderMap = {};
-  for (const k in h) if (k !== 'host' && k !== 'expect') out[k] = h[k];
-  return out;
+/** What the upstream made of an Upgrade request (requestUpgrade). */
+export type UpgradeResult =
+  /**
+   * 101: `socket` now carries the new protocol. `head` is the 101 head for the client (re-serialized),
+   * `rest` what the upstream sent after it; the socket is paused, for the caller to pipe.
+   */
+  | { switched: true; socket: Socket; head: string; rest: Buffer }
+  /** any other final answer: its body streams from `socket`, which is closed once it has been read */
+  | { switched: false; socket: Socket; response: HttpResponse };
+
+/**
+ * Sends an Upgrade request head on a fresh connection (never a pooled one: it may become a tunnel)
+ * and resolves with the upstream's final answer. Its framing is re-serialized like any request's; an
+ * Upgrade request has no body (the server serves one with a body as plain HTTP).
+ */
+export function requestUpgrade(socket: Socket, head: RequestHead, timeoutMs: number, name: string): Promise<UpgradeResult> {
+  return new Promise<UpgradeResult>((resolve, reject) => {
+    let text = `${head.method} ${head.path} HTTP/1.1\r\nhost: ${head.authority}\r\n`;
+    try {
+      text = appendHeaderLines(text, head.headers, NOT_FORWARDED_REQUEST);
+      const upgrade = head.headers['upgrade'];
+      text += 'connection: upgrade\r\n';
+      if (upgrade !== undefined) text = appendHeader(text, 'upgrade', upgrade);
+    } catch (err) {
+      socket.destroy();
+      reject(err);
+      return;
+    }
+    let body: PushBody | undefined;
+    let settled = false;
+    let switched: { map: HeaderMap; code: number } | undefined;
+    let partial: string[] = [];
+    const parser = new HTTPParser();
+    parser.initialize(HTTPParser.RESPONSE, {}, MAX_HEADER_SIZE, 0);
+    parser[HTTPParser.kOnHeaders] = (headers: string[]) => {
+      for (const h of headers) partial.push(h);
+    };
+    parser[HTTPParser.kOnHeadersComplete] = ((_maj, _min, headers, _m, _u, status, _msg, _upgrade, _keepAlive) => {
+      const raw = headers ?? partial;
+      partial = [];
+      const code = status ?? 0;
+      // an interim answer (100, 103): the final one follows
+      if (code !== 101 && code >= 100 && code < 200) return 0;
+      const map = headerMapFromRaw(raw);
+      receiveResponseConnection(map);
+      if (code === 101) {
+        // llhttp stops after this head; execute() returns where the new protocol starts
+        switched = { map, code };
+        return 0;
+      }
+      delete map['transfer-encoding'];
+      const cl = map['content-length'];
+      const length = typeof cl === 'string' ? Number(cl) : undefined;
+      let responseBody: Body = EMPTY_BODY;
+      if (!(head.method === 'HEAD' || statusHasNoBody(code)) && length !== 0) {
+        body = new PushBody(length, { pause: () => socket.pause(), resume: () => socket.resume() });
+        responseBody = body;
+      }
+      settled = true;
+      socket.setTimeout(timeoutMs);
+      resolve({ switched: false, socket, response: { status: code, headers: map, body: responseBody } });
+      return head.method === 'HEAD' ? 1 : 0;
+    }) as OnHeadersComplete;
+    parser[HTTPParser.kOnBody] = (b: Buffer) => body?.push(b);
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      if (!settled) return;
+      body?.end();
+      socket.destroy();
+    };
+    const fail = (err: Error): void => {
+      socket.destroy();
+      if (!settled) {
+        settled = true;
+        reject(err);
+      } else body?.fail(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      const ret = parser.execute(chunk);
+      if (typeof ret !== 'number') {
+        fail(new MeshError('MESH_ERR_UPSTREAM', `invalid response from ${name}: ${ret.reason ?? ret.message}`));
+        return;
+      }
+      if (!switched || settled) return;
+      settled = true;
+      // the tunnel: the socket is the caller's from here
+      socket.pause();
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('close', onClose);
+      socket.removeListener('timeout', onTimeout);
+      socket.removeListener('error', onError);
+      socket.setTimeout(0);
+      parser.free?.();
+      const { map, code } = switched;
+      let out = statusLine(code);
+      try {
+        out = appendHeaderLines(out, map);
+        out += 'connection: upgrade\r\n';
+        const upgrade = map['upgrade'];
+        if (upgrade !== undefined) out = appendHeader(out, 'upgrade', upgrade);
+      } catch (err) {
+        socket.destroy();
+        reject(err);
+        return;
+      }
+      resolve({ switched: true, socket, head: `${out}\r\n`, rest: chunk.subarray(ret) });
+    };
+    // a body delimited by the end of the connection completes at EOF
+    const onEnd = (): void => {
+      const r = parser.finish();
+      if (r instanceof Error) fail(new MeshError('MESH_ERR_UPSTREAM', `invalid response from ${name}: ${r.message}`));
+      else if (!settled) fail(new MeshError('MESH_ERR_UPSTREAM', `upstream ${name} closed the connection`));
+    };
+    const onClose = (): void => {
+      fail(new MeshError('MESH_ERR_UPSTREAM', `upstream ${name} closed the connection`));
+      parser.free?.();
+    };
+    const onTimeout = (): void => fail(new MeshError('MESH_ERR_TIMEOUT', `upstream ${name} timed out`));
+    const onError = (err: Error): void => fail(new MeshError('MESH_ERR_UPSTREAM', `upstream ${name} failed: ${(err as { code?: string }).code ?? err.message}`, { cause: err }));
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    socket.on('timeout', onTimeout);
+    socket.setTimeout(timeoutMs);
+    socket.write(`${text}\r\n`, 'latin1');
+  });
 }

@@ -183,18 +183,27 @@ describe('rule 8: an Upgrade the upstream refuses does not turn the connection i
   let upstream: HttpServer;
   let upstreamPort = 0;
   const seen: string[] = [];
+  const bodies: string[] = [];
   let engine: Server;
   let closeEngine: () => Promise<void>;
   let pool: Pool;
   let port = 0;
   let client: UpstreamClient;
   const policySaw: string[] = [];
+  // the upstream behind /switch accepts the Upgrade (101, after 200 ms), then echoes
+  let switching: Awaited<ReturnType<typeof switchingUpstream>>;
   before(async () => {
     upstream = createHttpServer((req, res) => {
       seen.push(req.url ?? '');
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }).end('ok');
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString('latin1')));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }).end('ok');
+      });
     });
     upstreamPort = await listenOn(upstream);
+    switching = await switchingUpstream(200);
     client = new UpstreamClient({ timeoutMs: 5000, tls: () => undefined });
     pool = new Pool({ host: '127.0.0.1', port: upstreamPort, timeoutMs: 5000, idleMs: 1000, maxIdle: 4 });
     const chain = async (ctx: HttpContext): Promise<void> => {
@@ -202,7 +211,7 @@ describe('rule 8: an Upgrade the upstream refuses does not turn the connection i
       policySaw.push(path);
       // the DENY policy of the harness: /admin and /admin/*
       if (path === '/admin' || path.startsWith('/admin/')) return ctx.respond(403, 'RBAC: access denied');
-      const endpoint = `127.0.0.1:${upstreamPort}`;
+      const endpoint = `127.0.0.1:${path.startsWith('/switch') ? switching.port : upstreamPort}`;
       const tunnel = (ctx as HttpContext & Tunnelable)[kTunnel];
       if (ctx.upgrade && tunnel) {
         // what modules/http-load-balancing.ts does for an Upgrade
@@ -220,17 +229,18 @@ describe('rule 8: an Upgrade the upstream refuses does not turn the connection i
   after(async () => {
     await client.close();
     await closeEngine();
+    await switching.close();
     upstream.closeAllConnections();
     await new Promise<void>((r) => upstream.close(() => r()));
   });
   beforeEach(() => {
     seen.length = 0;
+    bodies.length = 0;
     policySaw.length = 0;
+    switching.reset();
   });
 
-  it('a request sent after the upstream refused an Upgrade is authorized on its own: /admin never reaches the upstream', {
-    todo: 'BUG (src/sidecar/engine/server.ts runUpgrade): the client socket is piped to the upstream once the Upgrade request is authorized, whatever the upstream answers; after a non-101 answer the next request on the connection reaches the upstream verbatim, never seen by the policy',
-  }, async () => {
+  it('a request sent after the upstream refused an Upgrade is authorized on its own: /admin never reaches the upstream', async () => {
     const c = connect({ host: '127.0.0.1', port });
     c.on('error', () => undefined);
     let got = '';
@@ -242,6 +252,205 @@ describe('rule 8: an Upgrade the upstream refuses does not turn the connection i
     await sleep(300);
     c.destroy();
     assert.ok(!seen.includes('/admin/secret'), `the denied path reached the upstream unauthorized: ${JSON.stringify(seen)}`);
+  });
+
+  it('the refused answer reaches the client whole, with connection: close, and the connection closes; bytes sent with the Upgrade head never reach the upstream', async () => {
+    const r = await rawExchange(
+      port,
+      'GET /ws HTTP/1.1\r\nHost: echo.demo\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
+        'GET /admin/secret HTTP/1.1\r\nHost: echo.demo\r\nX-Payload: forged\r\n\r\n' +
+        'GET /other HTTP/1.1\r\nHost: echo.demo\r\n\r\n',
+      3000,
+    );
+    assert.deepEqual(r.statuses, [200], r.text);
+    assert.match(r.text, /\r\nconnection: close\r\n\r\nok$/);
+    assert.ok(r.closed, 'the connection closes after the refused Upgrade');
+    assert.deepEqual(seen, ['/ws']);
+    assert.deepEqual(policySaw, ['/ws']);
+  });
+
+  it('an Upgrade the policy denies gets its 403 and a close; nothing reaches the upstream and the bytes after it are never parsed', async () => {
+    const r = await rawExchange(port, 'GET /admin/ws HTTP/1.1\r\nHost: echo.demo\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /x HTTP/1.1\r\nHost: echo.demo\r\n\r\n', 3000);
+    assert.deepEqual(r.statuses, [403], r.text);
+    assert.ok(r.closed);
+    assert.deepEqual(seen, []);
+    assert.deepEqual(policySaw, ['/admin/ws']);
+  });
+
+  it('an Upgrade request with a body is served as plain HTTP/1.1: its body is forwarded, what follows is parsed and authorized as the next request', async () => {
+    const r = await rawExchange(
+      port,
+      'POST /ws-body HTTP/1.1\r\nHost: echo.demo\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc' +
+        'GET /admin/x HTTP/1.1\r\nHost: echo.demo\r\n\r\n' +
+        'GET /after HTTP/1.1\r\nHost: echo.demo\r\nConnection: close\r\n\r\n',
+      3000,
+    );
+    assert.deepEqual(r.statuses, [200, 403, 200], r.text);
+    assert.doesNotMatch(r.text, /101 Switching/);
+    assert.deepEqual(seen, ['/ws-body', '/after']);
+    assert.deepEqual(bodies, ['abc', '']);
+    assert.deepEqual(policySaw, ['/ws-body', '/admin/x', '/after']);
+  });
+
+  it('an Upgrade the upstream accepts (101) becomes a tunnel: client bytes sent before the 101 wait for it and follow it in order, then bytes flow both ways', async () => {
+    const c = connect({ host: '127.0.0.1', port });
+    c.on('error', () => undefined);
+    let got = '';
+    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const until = async (cond: () => boolean, what: string): Promise<void> => {
+      for (let i = 0; i < 300 && !cond(); i++) await sleep(10);
+      assert.ok(cond(), `${what}: ${JSON.stringify(got)}`);
+    };
+    try {
+      // early bytes in the same segment as the head, and in a later one, both before the upstream's 101 (200 ms)
+      c.write('GET /switch HTTP/1.1\r\nHost: echo.demo\r\nConnection: Upgrade, X-Hop\r\nUpgrade: websocket\r\nX-Hop: 1\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nearly-1;');
+      await sleep(30);
+      c.write('early-2;');
+      await until(() => got.endsWith('early-1;early-2;'), 'the 101, the upstream greeting, then the early bytes echoed');
+      const end = got.indexOf('\r\n\r\n');
+      const head = got.slice(0, end + 4);
+      assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(head, /\r\nupgrade: websocket\r\n/i);
+      assert.match(head, /\r\nconnection: upgrade\r\n/i);
+      assert.match(head, /\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/i);
+      assert.equal(got.slice(end + 4), 'srv-hello;early-1;early-2;');
+      c.write('late;');
+      await until(() => got.endsWith('late;'), 'bytes after the 101 are echoed');
+      // the upstream received nothing but the (re-serialized) head before it switched
+      const before = switching.beforeSwitch();
+      assert.match(before, /^GET \/switch HTTP\/1\.1\r\n/);
+      assert.ok(before.endsWith('\r\n\r\n'), JSON.stringify(before));
+      assert.equal(before.indexOf('\r\n\r\n'), before.length - 4, `only the head arrived before the 101: ${JSON.stringify(before)}`);
+      assert.match(before, /\r\nconnection: upgrade\r\n/i);
+      assert.match(before, /\r\nupgrade: websocket\r\n/i);
+      assert.doesNotMatch(before, /x-hop/i, 'a header the client Connection header nominates is hop-by-hop');
+      assert.equal(switching.afterSwitch(), 'early-1;early-2;late;');
+      assert.deepEqual(policySaw, ['/switch']);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
+/**
+ * A raw upstream that accepts any Upgrade: once a request head arrived it waits `delayMs`, answers
+ * 101 (with a first message of the new protocol, `srv-hello;`, in the same segment) and then echoes
+ * every byte. Records what arrived before and after its 101.
+ */
+async function switchingUpstream(delayMs: number): Promise<{ port: number; beforeSwitch: () => string; afterSwitch: () => string; reset: () => void; close: () => Promise<void> }> {
+  let before = '';
+  let after = '';
+  const server = createNetServer((s) => {
+    s.on('error', () => undefined);
+    let switched = false;
+    let answering = false;
+    s.on('data', (d: Buffer) => {
+      if (switched) {
+        after += d.toString('latin1');
+        s.write(d);
+        return;
+      }
+      before += d.toString('latin1');
+      if (answering || !before.includes('\r\n\r\n')) return;
+      answering = true;
+      setTimeout(() => {
+        switched = true;
+        s.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nsrv-hello;',
+        );
+      }, delayMs);
+    });
+  });
+  const close = closer(server);
+  const port = await listenOn(server);
+  return {
+    port,
+    beforeSwitch: () => before,
+    afterSwitch: () => after,
+    reset: () => {
+      before = '';
+      after = '';
+    },
+    close,
+  };
+}
+
+describe('rule 8: CONNECT becomes a tunnel only once the proxy answered 200', () => {
+  // The engine's CONNECT hand-over, with an onConnect like the sidecar's: it connects (after a delay)
+  // then answers 200 and pipes, or refuses with 502 and end().
+  let echo: Server;
+  let closeEcho: () => Promise<void>;
+  let engine: Server;
+  let closeEngine: () => Promise<void>;
+  let port = 0;
+  const engineSockets: Socket[] = [];
+  before(async () => {
+    echo = createNetServer((s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    closeEcho = closer(echo);
+    const echoPort = await listenOn(echo);
+    engine = createHttpEngine({
+      direction: 'outbound',
+      mountPoint: 'outbound-http',
+      chain: () => async (ctx) => ctx.respond(404),
+      proxy: true,
+      upstream: {} as UpstreamClient,
+      log: new SidecarLog('error'),
+      timeoutMs: 5000,
+      onConnect: (authority, socket, head) => {
+        socket.on('error', () => undefined);
+        setTimeout(() => {
+          if (authority.startsWith('refused')) {
+            socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+            return;
+          }
+          const up = connect({ host: '127.0.0.1', port: echoPort }, () => {
+            socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+            if (head.length > 0) up.write(head);
+            socket.pipe(up).pipe(socket);
+          });
+          up.on('error', () => socket.destroy());
+        }, 100);
+      },
+    });
+    engine.on('connection', (s: Socket) => engineSockets.push(s));
+    closeEngine = closer(engine);
+    port = await listenOn(engine);
+  });
+  after(async () => {
+    await closeEngine();
+    await closeEcho();
+  });
+
+  it('client bytes sent before the 200 are kept and delivered after it, in order', async () => {
+    const c = connect({ host: '127.0.0.1', port });
+    c.on('error', () => undefined);
+    let got = '';
+    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    try {
+      c.write('CONNECT svc.demo:9000 HTTP/1.1\r\nHost: svc.demo:9000\r\n\r\nearly-1;');
+      await sleep(30);
+      c.write('early-2;');
+      for (let i = 0; i < 200 && !got.endsWith('early-2;'); i++) await sleep(10);
+      assert.equal(got, 'HTTP/1.1 200 Connection Established\r\n\r\nearly-1;early-2;');
+      c.write('late;');
+      for (let i = 0; i < 200 && !got.endsWith('late;'); i++) await sleep(10);
+      assert.ok(got.endsWith('early-2;late;'), JSON.stringify(got));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('a refused CONNECT is answered and its connection closes on the proxy side too', async () => {
+    const mark = engineSockets.length;
+    const r = await rawExchange(port, 'CONNECT refused.demo:9000 HTTP/1.1\r\nHost: refused.demo:9000\r\n\r\nignored bytes', 3000);
+    assert.deepEqual(r.statuses, [502], r.text);
+    assert.ok(r.closed);
+    const s = engineSockets[mark]!;
+    for (let i = 0; i < 100 && !s.destroyed; i++) await sleep(10);
+    assert.ok(s.destroyed, 'the proxy-side socket closed (it was paused; the refusal drains it)');
   });
 });
 

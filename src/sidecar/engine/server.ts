@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { MountPoint } from '../../api/types.js';
 import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import { PushBody } from '../http/push-body.js';
-import type { Body, HeaderMap } from '../http/types.js';
+import type { Body } from '../http/types.js';
 import { RequestContext, makeResponse } from '../chain/context.js';
 import { rescue } from '../chain/rescue.js';
 import type { Direction, HttpContext, HttpResponse } from '../chain/types.js';
@@ -19,7 +19,7 @@ import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete } from './llhttp.js';
 import { acceptInbound, verifiedServerName, type InboundSecurity } from './mtls.js';
-import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, statusHasNoBody, statusLine, type Framing } from './wire.js';
+import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, receiveRequestConnection, statusHasNoBody, statusLine, type Framing } from './wire.js';
 import { checkHead, stripH2c } from './framing.js';
 import { resolveTarget } from './target.js';
 
@@ -129,8 +129,10 @@ class ServerConnection {
         this.upgrade = undefined;
         this.detach();
         const rest = data.subarray(ret);
-        if (connect) this.onConnectRequest(ex, rest);
-        else void this.runUpgrade(ex, rest);
+        if (connect) {
+          this.socket.setTimeout(0);
+          this.onConnectRequest(ex, rest);
+        } else void this.runUpgrade(ex, rest);
         return;
       }
       // llhttp stops after a message it saw as an Upgrade (an h2c request served as HTTP/1.1): go on
@@ -190,11 +192,20 @@ class ServerConnection {
     const { path, authority } = resolved;
     // one spelling of the authority for every consumer (lower case; the absolute-form one wins, §5)
     if (host !== undefined && host !== authority) map['host'] = authority;
+    const te = map['transfer-encoding'];
+    const cl = map['content-length'];
     // §5: h2c is never tunnelled; the request is served as plain HTTP/1.1
     if (upgrade && methodName !== 'CONNECT' && stripH2c(map)) upgrade = false;
     else if (!upgrade) stripH2c(map);
-    const te = map['transfer-encoding'];
-    const cl = map['content-length'];
+    else if (methodName !== 'CONNECT' && (te !== undefined || (cl !== undefined && cl !== '0'))) {
+      // An Upgrade with a body: served as plain HTTP/1.1 too (RFC 9110 §7.8 lets a server ignore
+      // Upgrade), so its body is framed, authorized and forwarded like any other; llhttp stops after
+      // the message and onData goes on parsing what follows.
+      delete map['upgrade'];
+      upgrade = false;
+    }
+    // §5: the headers Connection nominates are hop-by-hop from here on (readable, never forwarded as received)
+    receiveRequestConnection(map);
     let body: Body = EMPTY_BODY;
     if (!upgrade) {
       if (te !== undefined) body = new PushBody(undefined, this.flow);
@@ -377,16 +388,26 @@ class ServerConnection {
     this.socket.end(`${statusLine(status)}connection: close\r\ncontent-length: 0\r\n\r\n`, 'latin1');
   }
 
-  /** Hands the socket over (Upgrade, CONNECT): no more HTTP parsing on it. */
+  /**
+   * Hands the socket over (Upgrade, CONNECT): no more HTTP parsing on it. Reading pauses, so the
+   * client's bytes after the head wait in the socket (bounded: its buffer, then TCP flow control)
+   * until whoever takes the socket over pipes it, instead of being read with no listener and lost.
+   */
   private detach(): void {
     this.socket.removeListener('data', this.onData);
     this.socket.removeListener('close', this.onClose);
-    this.socket.setTimeout(0);
+    this.socket.pause();
     this.parser.remove?.();
   }
 
   private onConnectRequest(ex: Exchange, rest: Buffer): void {
     const s = this.socket;
+    // The socket is paused (detach); the TCP chain pipes it once the upstream is connected (and the
+    // proxy answered 200), which resumes it. When the CONNECT is refused instead (an answer, then
+    // end()), nobody reads it: drain it then, or the client's FIN is never read and it never closes.
+    s.once('finish', () => {
+      if (s.listenerCount('data') === 0) s.resume();
+    });
     if (!this.opts.onConnect) {
       s.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -394,14 +415,42 @@ class ServerConnection {
     this.opts.onConnect(ex.ctx.request.path, s, rest, { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 });
   }
 
+  /**
+   * An Upgrade request (WebSocket): its chain runs like any request's, and the forwarder asks the
+   * upstream through the tunnel hook. §11 rule 8: the connection becomes a tunnel only once the
+   * upstream answered `101 Switching Protocols`. Until then the client's bytes after the head (`rest`,
+   * and what the paused socket holds) go nowhere; after a 101 they follow it, in order.
+   *
+   * Any other answer (a 200 from an app that does not speak the protocol, a 4xx, the chain's own
+   * 401/403/503) is sent to the client with `connection: close`, the held bytes are discarded and the
+   * connection closes: whatever the client sends next was meant for a tunnel that does not exist,
+   * and relaying it would skip authentication and authorization. (Resuming HTTP parsing on the
+   * connection would be correct too; closing is the simplest behaviour that is safe.)
+   */
   private async runUpgrade(ex: Exchange, rest: Buffer): Promise<void> {
     const s = this.socket;
     const ctx = ex.ctx;
+    let tunnelled = false;
     (ctx as RequestContext & Tunnelable)[kTunnel] = async (endpoint, identities) => {
-      const upstream = await this.opts.upstream.openTunnel(endpoint, ctx.request, identities);
+      const r = await this.opts.upstream.openTunnel(endpoint, ctx.request, identities);
+      const upstream = r.socket;
+      if (s.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      s.once('close', () => upstream.destroy());
+      if (!r.switched) {
+        ctx.response = r.response;
+        return;
+      }
+      tunnelled = true;
+      s.setTimeout(0);
+      s.write(r.head, 'latin1');
+      if (r.rest.length > 0) s.write(r.rest);
       if (rest.length > 0) upstream.write(rest);
       s.on('error', () => upstream.destroy());
       upstream.on('error', () => s.destroy());
+      // resumes the client socket: what it held since the Upgrade head follows `rest`
       s.pipe(upstream).pipe(s);
     };
     const chain = this.opts.chain();
@@ -411,16 +460,16 @@ class ServerConnection {
     } catch (err) {
       rescue(ctx, err);
     }
-    if (ctx.upstream && !ctx.response) return; // tunnelled
-    const r = ctx.response ?? makeResponse(502, 'upgrade failed\n');
-    const buf = r.body instanceof BufferBody ? r.body.buf : Buffer.alloc(0);
-    let head = statusLine(r.status);
-    try {
-      head = appendHeaderLines(head, r.headers as HeaderMap);
-    } catch {
-      head = statusLine(502);
+    if (tunnelled) return;
+    const res = ctx.response ?? makeResponse(502, 'upgrade failed\n');
+    if (s.destroyed) {
+      if (res.body instanceof PushBody) res.body.discard();
+      return;
     }
-    s.end(Buffer.concat([Buffer.from(`${head}content-length: ${buf.length}\r\nconnection: close\r\n\r\n`, 'latin1'), buf]));
+    // no tunnel: drop what the client sent after the head (flowing with no listener), answer, close
+    s.resume();
+    ex.keepAlive = false;
+    this.writeResponse(ex, res);
   }
 
   private readonly onClose = (): void => {

@@ -11,7 +11,7 @@ import { meshServerIdentityCheck, parseServiceIdentity } from '../../identity/in
 import { MeshError } from '../../lib/errors.js';
 import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
-import { Pool } from '../engine/client.js';
+import { Pool, requestUpgrade, type UpgradeResult } from '../engine/client.js';
 
 export interface UpstreamOptions {
   /** bind outgoing loopback connections to this address, so the far side sees our pod IP */
@@ -69,18 +69,13 @@ export class UpstreamClient {
   }
 
   /**
-   * Opens a connection to `endpoint` and writes `head` as an HTTP/1.1 request head: used for
-   * Upgrade (WebSocket) requests, whose bytes are then piped both ways.
+   * Sends an Upgrade (WebSocket) request on a fresh connection to `endpoint` and resolves with the
+   * upstream's answer: a 101, after which the caller pipes bytes both ways on the returned socket,
+   * or any other response, which is all the connection carries (see requestUpgrade).
    */
-  async openTunnel(endpoint: string, head: RequestHead, identities?: ExpectedIdentities): Promise<Socket> {
+  async openTunnel(endpoint: string, head: RequestHead, identities?: ExpectedIdentities): Promise<UpgradeResult> {
     const s = await this.connectTcp(endpoint, identities);
-    let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
-    for (const [k, v] of Object.entries(head.headers)) {
-      if (v === undefined) continue;
-      for (const one of Array.isArray(v) ? v : [v]) text += `${k}: ${one}\r\n`;
-    }
-    s.write(`${text}\r\n`);
-    return s;
+    return requestUpgrade(s, head, this.opts.timeoutMs, endpoint);
   }
 
   /** Opens a byte stream to `endpoint` (mTLS when identities are given). */
