@@ -84,7 +84,12 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
 export function tcpDefault(env: ModuleEnv): TcpModule {
   return function tcpDefault(ctx) {
     if (ctx.handled) return;
-    const why = ctx.routeMiss === 'unknown-host' ? `no mesh service at ${ctx.target.host}:${ctx.target.port}` : 'no ready endpoint';
+    const why =
+      ctx.routeMiss === 'unknown-host'
+        ? `no mesh service at ${ctx.target.host}:${ctx.target.port}`
+        : ctx.routeMiss === 'denied'
+          ? `access denied: no SMI TCPRoute lists ${ctx.source.identity ?? 'a peer without identity'}`
+          : 'no ready endpoint';
     env.log.warn('tcp connection refused', { direction: ctx.direction, target: `${ctx.target.host}:${ctx.target.port}`, reason: why });
     ctx.reject(why);
   };
