@@ -4,18 +4,8 @@ import { describe, it } from 'node:test';
 import type { AuthzRule } from '../api/istio-types.js';
 import type { InboundAuthzPolicy } from '../snapshot/types.js';
 import { compilePolicies, compileRule, compileStringMatch, customChecks, evaluate, groupPolicies, type RequestFacts } from './index.js';
+import { facts, mtls } from './test-support.js';
 
-const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
-  method: 'GET',
-  path: '/todos/1',
-  host: 'todos.default:8080',
-  port: 8080,
-  sourceIp: '10.0.0.5',
-  destinationIp: '10.0.0.9',
-  headers: {},
-  ...over,
-});
-const mtls = { sourcePrincipal: 'cluster.local/ns/default/sa/reminder', sourceNamespace: 'default' };
 const jwt = (claims: Record<string, unknown>): Partial<RequestFacts> => ({ requestPrincipal: `${String(claims['iss'])}/${String(claims['sub'])}`, claims });
 
 const policy = (Name: string, Action: InboundAuthzPolicy['Action'], Rules?: AuthzRule[], Provider?: string): InboundAuthzPolicy => ({

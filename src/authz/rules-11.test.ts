@@ -10,18 +10,8 @@ import { describe, it } from 'node:test';
 import type { AuthzRule } from '../api/istio-types.js';
 import type { InboundAuthzPolicy, InboundExtAuthz } from '../snapshot/types.js';
 import { compilePolicies, compileRule, customChecks, evaluate, groupPolicies, type RequestFacts } from './index.js';
+import { facts, mtls } from './test-support.js';
 
-const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
-  method: 'GET',
-  path: '/todos/1',
-  host: 'todos.default:8080',
-  port: 8080,
-  sourceIp: '10.0.0.5',
-  destinationIp: '10.0.0.9',
-  headers: {},
-  ...over,
-});
-const mtls = { sourcePrincipal: 'cluster.local/ns/default/sa/reminder', sourceNamespace: 'default' };
 const ext: InboundExtAuthz = { Name: 'ext', Service: 'ext.auth', Port: 9000, TimeoutMs: 2000, PathPrefix: '', HeadersToUpstreamOnAllow: [] };
 
 function policy(Name: string, Action: string, Rules?: unknown, extAuthz?: InboundExtAuthz): InboundAuthzPolicy {

@@ -17,6 +17,7 @@ import type { Resource } from '../api/types.js';
 import { b64u, makeToken, publicJwk, rsaPair } from '../authn/jwt/test-support.js';
 import { meshConfig, service } from '../snapshot/testdata/builders.js';
 import type { EchoReply } from './test-support/apps.js';
+import { rawExchange } from './test-support/engine-harness.js';
 import { startMesh, type Mesh } from './test-support/mesh.js';
 import { listen } from './test-support/net.js';
 import { MESH, NS, waitVersion } from './test-support/world.js';
@@ -32,39 +33,23 @@ interface Exchange {
 }
 
 /** Writes raw bytes to echo-a's inbound listener from `from` and reads until close or `waitMs`. */
-function exchange(bytes: string, opts: { from?: string; waitMs?: number } = {}): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const s = connect({ host: mesh.a.echoA.podIP, port: 8080, ...(opts.from ? { localAddress: opts.from } : {}) });
-    mesh.tracker.socket(s);
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      const text = Buffer.concat(chunks).toString('latin1');
-      const statuses: number[] = [];
-      const bodies: string[] = [];
-      let rest = text;
-      for (;;) {
-        const m = /^HTTP\/1\.1 (\d{3})[^\r]*\r\n/.exec(rest);
-        const end = rest.indexOf('\r\n\r\n');
-        if (!m || end < 0) break;
-        statuses.push(Number(m[1]));
-        const cl = /\r\ncontent-length: (\d+)/i.exec(rest.slice(0, end + 2));
-        const n = cl ? Number(cl[1]) : 0;
-        bodies.push(rest.slice(end + 4, end + 4 + n));
-        rest = rest.slice(end + 4 + n);
-      }
-      resolve({ text, statuses, bodies, closed });
-    };
-    const timer = setTimeout(() => finish(false), opts.waitMs ?? 2000);
-    s.on('data', (d: Buffer) => chunks.push(d));
-    s.on('close', () => finish(true));
-    s.on('error', () => finish(true));
-    s.write(Buffer.from(bytes, 'latin1'));
-  });
+async function exchange(bytes: string, opts: { from?: string; waitMs?: number } = {}): Promise<Exchange> {
+  const to = { host: mesh.a.echoA.podIP, port: 8080, ...(opts.from ? { localAddress: opts.from } : {}) };
+  const { text, closed } = await rawExchange(to, bytes, opts.waitMs ?? 2000, (s) => mesh.tracker.socket(s));
+  const statuses: number[] = [];
+  const bodies: string[] = [];
+  let rest = text;
+  for (;;) {
+    const m = /^HTTP\/1\.1 (\d{3})[^\r]*\r\n/.exec(rest);
+    const end = rest.indexOf('\r\n\r\n');
+    if (!m || end < 0) break;
+    statuses.push(Number(m[1]));
+    const cl = /\r\ncontent-length: (\d+)/i.exec(rest.slice(0, end + 2));
+    const n = cl ? Number(cl[1]) : 0;
+    bodies.push(rest.slice(end + 4, end + 4 + n));
+    rest = rest.slice(end + 4 + n);
+  }
+  return { text, statuses, bodies, closed };
 }
 
 const HOST = 'other.demo';

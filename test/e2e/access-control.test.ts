@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { received } from '../support/tcp.js';
 
 /** Loopback addresses no pod uses (pods get 127.7.x.x): the client and its neighbour. */
 const CLIENT = '127.0.0.51';
@@ -36,15 +37,7 @@ function curlFrom(address: string, url: string, extra: string[] = []): Promise<s
  * admitted (the app greets and closes whatever it hears).
  */
 function tcpFrom(address: string, host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const c = connect({ host, port, localAddress: address });
-    let got = '';
-    c.setEncoding('utf8').on('data', (d: string) => (got += d));
-    c.on('connect', () => c.write('hello\n'));
-    c.on('error', () => undefined);
-    c.on('close', () => resolve(got));
-    c.setTimeout(5000, () => c.destroy());
-  });
+  return received(connect({ host, port, localAddress: address }), 5000, 'hello\n');
 }
 
 const DB_WORKLOAD = `apiVersion: apps/v1

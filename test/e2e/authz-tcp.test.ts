@@ -9,12 +9,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { localIPFor } from '../../src/local/layout.js';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { sleeperClient } from '../support/manifests.js';
+import { eventually, podFile, podOf, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { received, tunnel } from '../support/tcp.js';
 
 const APP = 'node dist/test/support/smi-app.js';
 const PORTS = [9000, 9001];
@@ -50,28 +51,7 @@ spec:
       - name: server
         image: example/smi-app
         ports: [{ containerPort: 9000 }, { containerPort: 9001 }]
-${['client', 'stranger']
-  .map(
-    (name) => `---
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: ${name}, namespace: default }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}, namespace: default }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata: { labels: { app: ${name} } }
-    spec:
-      serviceAccountName: ${name}
-      containers:
-      - { name: ${name}, image: curlimages/curl, command: ["sleep", "365d"] }`,
-  )
-  .join('\n')}
-`;
+${['client', 'stranger'].map((name) => `---${sleeperClient(name)}`).join('')}`;
 
 const policy = (name: string, action: string, rules: string) => `
 apiVersion: security.istio.io/v1beta1
@@ -91,28 +71,6 @@ const DENY_GET_9000 = policy('deny-get', 'DENY', `
 const SNI = 'server.default.svc.cluster.local';
 const ALLOW_SNI = policy('sni-allow', 'ALLOW', `
   - when: [{ key: connection.sni, values: ["${SNI}"] }]`);
-
-/** CONNECT through a pod's sidecar; resolves with what the tunnel delivered before it closed. */
-function tunnel(podIP: string, authority: string): Promise<string> {
-  return new Promise((resolve) => {
-    const c = netConnect({ host: localIPFor(podIP), port: 15001 });
-    let got = '';
-    c.setEncoding('utf8').on('data', (d: string) => (got += d));
-    c.on('connect', () => c.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n\r\n`));
-    c.on('error', () => undefined);
-    c.on('close', () => resolve(got));
-    c.setTimeout(3000, () => c.destroy());
-  });
-}
-
-/** Polls `check` with no pause beyond its own duration until it holds; fails if that takes longer than `ms`. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > ms) assert.fail(`${what} did not happen within ${ms} ms`);
-  }
-}
 
 describe('AuthorizationPolicy on inbound TCP', () => {
   let mesh: TestMesh;
@@ -141,11 +99,7 @@ describe('AuthorizationPolicy on inbound TCP', () => {
     await apply(WORKLOADS);
     const wait = await mesh.sh(`tessera wait --for=condition=ready pod -n default --all --timeout=120s`, { timeoutMs: 150_000 });
     assert.equal(wait.code, 0, wait.stderr);
-    for (const app of ['server', 'client', 'stranger']) {
-      const r = await mesh.sh(`tessera get pod -n default -l app=${app} -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}'`);
-      const [name, ip] = r.stdout.trim().split(' ');
-      pods[app] = { name: name!, ip: ip! };
-    }
+    for (const app of ['server', 'client', 'stranger']) pods[app] = await podOf(mesh, 'default', app);
     for (const c of ['client', 'stranger']) for (const p of PORTS) await eventually(() => reaches(c, p), 30_000, `${c} → server:${p} without a policy`);
   });
   after(async () => {
@@ -199,9 +153,8 @@ describe('AuthorizationPolicy on inbound TCP', () => {
     // A client sidecar that does send SNI (Istio's do), stood in for by this test with the client pod's own workload certificate.
     const id = JSON.parse(readFileSync(podFile(mesh.stateDir, pods['client']!.name, 'identity.json'), 'utf8')) as { key: string; chain: string; trust: { bundle: string[] } };
     const exchange = (servername?: string): Promise<string> =>
-      new Promise((resolve) => {
-        let got = '';
-        const c = tlsConnect({
+      received(
+        tlsConnect({
           socket: netConnect({ host: pods['server']!.ip, port: 9000, localAddress: pods['client']!.ip }),
           key: id.key,
           cert: id.chain,
@@ -209,12 +162,9 @@ describe('AuthorizationPolicy on inbound TCP', () => {
           // the server proves its SPIFFE identity, not a host name; not what is under test here
           checkServerIdentity: () => undefined,
           ...(servername ? { servername } : {}),
-        });
-        c.setEncoding('utf8').on('data', (d: string) => (got += d));
-        c.on('error', () => undefined);
-        c.on('close', () => resolve(got));
-        c.setTimeout(3000, () => c.destroy());
-      });
+        }),
+        3000,
+      );
     assert.match(await exchange(SNI), new RegExp(`^tcp 9000 ${pods['server']!.name}`));
     assert.equal(await exchange('other.default.svc.cluster.local'), '');
     assert.equal(await exchange(), '');
@@ -222,10 +172,3 @@ describe('AuthorizationPolicy on inbound TCP', () => {
     await eventually(() => reaches('client', 9000), 10_000, 'access restored');
   });
 });
-
-/** `<pod dir>/<file>` of a pod under the mesh's state directory. */
-function podFile(stateDir: string, pod: string, file: string): string {
-  const rel = (readdirSync(stateDir, { recursive: true }) as string[]).find((p) => p.endsWith(join(pod, file)));
-  assert.ok(rel, `${file} of ${pod}`);
-  return join(stateDir, rel);
-}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localIPFor } from '../../src/local/layout.js';
 import { failures, startLoad } from '../support/load.js';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const DEPLOY = `
   tessera create namespace curl
@@ -23,12 +23,6 @@ const DEPLOY = `
   tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
   tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
 `;
-
-async function podOf(mesh: TestMesh, ns: string, app: string): Promise<{ name: string; ip: string }> {
-  const r = await mesh.sh(`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}'`);
-  const [name, ip] = r.stdout.trim().split(' ');
-  return { name: name!, ip: ip! };
-}
 
 async function certOf(mesh: TestMesh, ns: string, pod: string): Promise<{ serialNumber: string; identity: string; spiffeId: string; notAfter: string; trustedRoots: string[]; issuer: string }> {
   const r = await mesh.tessera(['proxy', 'get', 'certs', pod, '-n', ns]);

@@ -8,13 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
-import { join } from 'node:path';
 import { localIPFor } from '../../src/local/layout.js';
 import { seedExampleYaml } from '../../src/snapshot/testdata/smi-seed.js';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { sleeperClient } from '../support/manifests.js';
+import { eventually, podFile, podOf, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { tunnel } from '../support/tcp.js';
 
 const APP = 'node dist/test/support/smi-app.js';
 const L7 = [
@@ -25,10 +25,8 @@ const L7 = [
 ];
 const L4_PORTS = [8300, 8301, 8302];
 
-function deployment(name: string, sa: string, command: string | undefined, ports: number[], image = 'example/smi-app'): string {
-  const annotations = command ? `\n      annotations:\n        local.tessera.dev/command: ${command}` : '';
-  const containerPorts = ports.length > 0 ? `\n        ports:${ports.map((p) => `\n        - containerPort: ${p}`).join('')}` : '';
-  const cmd = command ? '' : `\n        command: ["sleep", "365d"]`;
+function deployment(name: string, sa: string, command: string, ports: number[]): string {
+  const containerPorts = `\n        ports:${ports.map((p) => `\n        - containerPort: ${p}`).join('')}`;
   return `apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -46,12 +44,14 @@ spec:
   template:
     metadata:
       labels:
-        app: ${name}${annotations}
+        app: ${name}
+      annotations:
+        local.tessera.dev/command: ${command}
     spec:
       serviceAccountName: ${sa}
       containers:
       - name: ${name}
-        image: ${image}${cmd}${containerPorts}
+        image: example/smi-app${containerPorts}
 ---`;
 }
 
@@ -71,8 +71,8 @@ const WORKLOADS = [
   ...L7.map((w) => `${deployment(w.name, w.sa, `${APP} http`, [8080])}\n${service(w.name, [{ name: 'http', port: 8080 }])}`),
   deployment('server', 'server', `${APP} l4 ${L4_PORTS.join(' ')}`, L4_PORTS),
   service('server', L4_PORTS.flatMap((p) => [{ name: `tcp-${p}`, port: p }, { name: `udp-${p}`, port: p, protocol: 'UDP' }])),
-  deployment('client', 'client', undefined, [], 'curlimages/curl'),
-  deployment('stranger', 'stranger', undefined, [], 'curlimages/curl'),
+  `${sleeperClient('client')}---`,
+  `${sleeperClient('stranger')}---`,
 ].join('\n');
 
 /** One request through a pod's sidecar (its outbound proxy), straight from the test: fast enough to poll. */
@@ -86,19 +86,6 @@ function viaProxy(podIP: string, method: string, url: string): Promise<number> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** CONNECT through a pod's sidecar; resolves with what the tunnel delivered before it closed. */
-function tunnel(podIP: string, authority: string): Promise<string> {
-  return new Promise((resolve) => {
-    const c = connect({ host: localIPFor(podIP), port: 15001 });
-    let got = '';
-    c.setEncoding('utf8').on('data', (d: string) => (got += d));
-    c.on('connect', () => c.write(`CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n\r\n`));
-    c.on('error', () => undefined);
-    c.on('close', () => resolve(got));
-    c.setTimeout(3000, () => c.destroy());
   });
 }
 
@@ -118,15 +105,6 @@ function udpAsk(from: string, to: string, port: number, ms: number): Promise<str
   });
 }
 
-/** Polls `check` with no pause beyond its own duration until it holds; fails if that takes longer than `ms`. */
-async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > ms) assert.fail(`${what} did not happen within ${ms} ms`);
-  }
-}
-
 describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
   let mesh: TestMesh;
   const pods: Record<string, { name: string; ip: string }> = {};
@@ -142,11 +120,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     assert.equal(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
     const wait = await mesh.sh(`tessera wait --for=condition=ready pod -n default --all --timeout=120s`, { timeoutMs: 150_000 });
     assert.equal(wait.code, 0, wait.stderr);
-    for (const app of [...L7.map((w) => w.name), 'server', 'client', 'stranger']) {
-      const r = await mesh.sh(`tessera get pod -n default -l app=${app} -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}'`);
-      const [name, ip] = r.stdout.trim().split(' ');
-      pods[app] = { name: name!, ip: ip! };
-    }
+    for (const app of [...L7.map((w) => w.name), 'server', 'client', 'stranger']) pods[app] = await podOf(mesh, 'default', app);
     // policies reach the sidecars asynchronously: wait until the first grant shows on both examples
     await eventually(async () => (await viaProxy(pods['website']!.ip, 'GET', 'http://api.default:8080/api')) === 200, 30_000, 'website → api /api');
     await eventually(async () => (await tunnel(pods['client']!.ip, 'server.default:8301')).includes('tcp 8301'), 30_000, 'client → server:8301');
@@ -196,7 +170,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     ]);
     for (const p of L4_PORTS) assert.match(viaConnect.stdout, new RegExp(`^tcp ${p} ${pods['server']!.name}$`, 'm'), viaConnect.stdout + viaConnect.stderr);
 
-    const file = findUpstreams(mesh.stateDir, client.name);
+    const file = podFile(mesh.stateDir, client.name, 'upstreams.json');
     const upstreams = await eventually(async () => {
       const u = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
       return L4_PORTS.every((p) => u[`server.default:${p}`]) && u;
@@ -212,7 +186,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     assert.equal(viaListener.code, 0, viaListener.stdout + viaListener.stderr);
     for (const p of L4_PORTS) assert.match(viaListener.stdout, new RegExp(`^tcp ${p} `, 'm'));
     // the stranger is no source: nothing announced for it, and its tunnel is closed without a byte of the app
-    const strangerUpstreams = JSON.parse(readFileSync(findUpstreams(mesh.stateDir, pods['stranger']!.name), 'utf8')) as Record<string, string>;
+    const strangerUpstreams = JSON.parse(readFileSync(podFile(mesh.stateDir, pods['stranger']!.name, 'upstreams.json'), 'utf8')) as Record<string, string>;
     assert.equal(strangerUpstreams['server.default:8301'], undefined);
     assert.doesNotMatch(await tunnel(pods['stranger']!.ip, 'server.default:8301'), /tcp 8301/);
   });
@@ -243,10 +217,3 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     await within(1000, 'UDP dropped', async () => (await udpAsk(client.ip, server, 8301, 150)) === undefined);
   });
 });
-
-/** `<pod dir>/upstreams.json` of a pod under the mesh's state directory. */
-function findUpstreams(stateDir: string, pod: string): string {
-  const rel = (readdirSync(stateDir, { recursive: true }) as string[]).find((p) => p.endsWith(join(pod, 'upstreams.json')));
-  assert.ok(rel, `upstreams.json of ${pod}`);
-  return join(stateDir, rel);
-}

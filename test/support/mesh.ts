@@ -2,10 +2,12 @@
  * End-to-end support: a local mesh in a temporary state directory, driven through the real
  * `tessera` CLI. A `tessera` wrapper on PATH lets tests run the seeds' shell commands as written
  * (with kubectl/fsm replaced by tessera). `stop()` runs `tessera down` and removes the state, and
- * is safe to call from `after` even when the test failed half way.
+ * is safe to call from `after` even when the test failed half way. `eventually` and `within` poll;
+ * `podOf` and `podFile` find a pod's name and address, and its files under the state directory.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +94,27 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Polls `check` with no pause beyond its own duration until it holds; fails if that takes longer than `ms`. */
+export async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - start;
+    if (Date.now() - start > ms) assert.fail(`${what} did not happen within ${ms} ms`);
+  }
+}
+
+/** `<pod dir>/<file>` of a pod under the mesh's state directory. */
+export function podFile(stateDir: string, pod: string, file: string): string {
+  const rel = (readdirSync(stateDir, { recursive: true }) as string[]).find((p) => p.endsWith(join(pod, file)));
+  assert.ok(rel, `${file} of ${pod}`);
+  return join(stateDir, rel);
+}
+
+/** The name and pod IP of the first pod labelled `app=<app>` in `ns`. */
+export async function podOf(mesh: TestMesh, ns: string, app: string): Promise<{ name: string; ip: string }> {
+  const r = await mesh.sh(`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}'`);
+  const [name, ip] = r.stdout.trim().split(' ');
+  return { name: name!, ip: ip! };
 }

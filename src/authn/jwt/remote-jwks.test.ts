@@ -2,13 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { JwksError } from './errors.js';
 import { compileJwtPolicy } from './policy.js';
 import { RemoteJwks } from './remote-jwks.js';
 import { compileJwtRule } from './rule.js';
-import { NOW, NOW_S, hmacSecret, makeToken, octJwk, publicJwk, rsaPair } from './test-support.js';
+import { NOW, NOW_S, closeNow, fakeClock, hmacSecret, listenLocal, makeToken, octJwk, publicJwk, rsaPair } from './test-support.js';
 import { verifyJwt, verifyJwtAsync } from './verify.js';
 
 const k1 = rsaPair();
@@ -45,13 +44,9 @@ before(async () => {
       res.end();
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLocal(server);
 });
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => closeNow(server));
 beforeEach(() => {
   state.jwks = { keys: [publicJwk(k1, { kid: 'k1' })] };
   state.jwksStatus = 200;
@@ -60,11 +55,6 @@ beforeEach(() => {
   state.hits = { jwks: 0, discovery: 0, jku: 0 };
 });
 
-/** A clock the test moves by hand. */
-function fakeClock(start = NOW) {
-  const c = { now: start, fn: () => c.now };
-  return c;
-}
 const claims = (iss: string) => ({ iss, sub: 'u', aud: 'todos', iat: NOW_S, exp: NOW_S + 600 });
 const tok = (kid: string, key = k1, iss = base) => makeToken({ alg: 'RS256', kid }, claims(iss), key.privateKey);
 

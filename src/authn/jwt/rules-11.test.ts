@@ -6,13 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { JwksError } from './errors.js';
 import { DEFAULT_MAX_TOKEN_BYTES, compileJwtPolicy } from './policy.js';
 import { RemoteJwks } from './remote-jwks.js';
 import { compileJwtRule } from './rule.js';
-import { ISSUER, NOW, NOW_S, makeToken, publicJwk, rsaPair } from './test-support.js';
+import { ISSUER, NOW, NOW_S, closeNow, fakeClock, listenLocal, makeToken, publicJwk, rsaPair } from './test-support.js';
 import { verifyJwt, verifyJwtAsync } from './verify.js';
 
 const k1 = rsaPair();
@@ -24,28 +23,20 @@ before(async () => {
     state.hits++;
     res.writeHead(200, { 'content-type': 'application/json' }).end(state.body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenLocal(server);
 });
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => closeNow(server));
 beforeEach(() => {
   state.hits = 0;
   state.body = JSON.stringify({ keys: [publicJwk(k1, { kid: 'k1' })] });
 });
 
-const clock = (start = NOW) => {
-  const c = { now: start, fn: () => c.now };
-  return c;
-};
 const tick = () => new Promise((r) => setTimeout(r, 30));
 const tok = (kid: string, claims: Record<string, unknown> = {}) => makeToken({ alg: 'RS256', kid }, { iss: ISSUER, sub: 'u', iat: NOW_S, exp: NOW_S + 600, ...claims }, k1.privateKey);
 
 describe('rule 7: JWKS lifecycle defaults', () => {
   it('the key set is cached for 10 minutes by default, then refreshed (in the background, serving the old set meanwhile)', async () => {
-    const c = clock();
+    const c = fakeClock();
     const remote = new RemoteJwks({ jwksUri: `${base}/jwks`, clock: c.fn });
     await remote.refresh();
     assert.equal(state.hits, 1);
@@ -60,7 +51,7 @@ describe('rule 7: JWKS lifecycle defaults', () => {
   });
 
   it('an unknown kid refetches at most once per 30 s: not at 29.999 s, again at 30 s', async () => {
-    const c = clock();
+    const c = fakeClock();
     const remote = new RemoteJwks({ jwksUri: `${base}/jwks`, clock: c.fn });
     await remote.refresh();
     const policy = compileJwtPolicy({ issuer: ISSUER, keys: remote, cache: false });

@@ -1,6 +1,8 @@
-/** Test-only helpers: real keys made at test time and a raw node:crypto JWS signer (no library in the loop). */
+/** Test-only helpers: real keys made at test time, a raw node:crypto JWS signer (no library in the loop), a hand-moved clock and a local key server's plumbing. */
 
 import { constants, createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { JwtAlgorithm } from './algorithms.js';
 
 export interface TestKeyPair {
@@ -65,3 +67,21 @@ export function makeToken(
 export const NOW = 1_800_000_000_000; // ms; a fixed clock for deterministic claims
 export const NOW_S = NOW / 1000;
 export const ISSUER = 'https://issuer.example';
+
+/** A clock the test moves by hand: `fn` reads `now`. */
+export function fakeClock(start = NOW): { now: number; fn: () => number } {
+  const c = { now: start, fn: () => c.now };
+  return c;
+}
+
+/** Listens on an ephemeral port of 127.0.0.1; resolves with the server's base URL. */
+export async function listenLocal(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes `server`, dropping the connections still open. */
+export function closeNow(server: Server): void {
+  server.closeAllConnections();
+  server.close();
+}

@@ -2,7 +2,7 @@
  * A real HTTP engine on 127.0.0.1 with a one-module chain (an `/admin` DENY policy, then forwarding
  * through the engine's Pool) in front of a recording upstream, and a raw-bytes socket client.
  */
-import { connect, type Server, type Socket } from 'node:net';
+import { connect, type Server, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpEngine } from '../engine/server.js';
@@ -114,10 +114,14 @@ export interface RawResult {
   closed: boolean;
 }
 
-/** Writes raw bytes on a fresh connection and reads until the engine closes it or `waitMs` passes. */
-export function rawExchange(port: number, bytes: string | Buffer, waitMs = 1500): Promise<RawResult> {
+/**
+ * Writes raw bytes on a fresh connection (to 127.0.0.1:`to`, or where `to` says) and reads until the
+ * engine closes it or `waitMs` passes; `onSocket` sees the socket first (to track it, say).
+ */
+export function rawExchange(to: number | TcpNetConnectOpts, bytes: string | Buffer, waitMs = 1500, onSocket?: (s: Socket) => void): Promise<RawResult> {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
+    const s = connect(typeof to === 'number' ? { host: '127.0.0.1', port: to } : to);
+    onSocket?.(s);
     const chunks: Buffer[] = [];
     let done = false;
     const finish = (closed: boolean): void => {
