@@ -84,6 +84,12 @@ export interface HttpContext {
 export type Next = () => Promise<void>;
 export type HttpModule = (ctx: HttpContext, next: Next) => void | Promise<void>;
 
+/** What a relayed connection carried, in application bytes (after TLS). */
+export interface TcpTransfer {
+  fromClient: number;
+  toClient: number;
+}
+
 /** A raw byte stream seen by the TCP chains. */
 export interface TcpContext {
   readonly direction: Direction;
@@ -98,8 +104,12 @@ export interface TcpContext {
   upstream: string | undefined;
   /** set by the module that took over the connection */
   handled: boolean;
-  /** Pipes the client connection to `endpoint` (`ip:port`), over mTLS when identities are given. */
-  pipeTo(endpoint: string, identities?: readonly string[]): Promise<void>;
+  /**
+   * Pipes the client connection to `endpoint` (`ip:port`), over mTLS when identities are given.
+   * Resolves when both sides have closed, with the bytes relayed; undefined when the upstream could
+   * not be reached (the client connection was refused).
+   */
+  pipeTo(endpoint: string, identities?: readonly string[]): Promise<TcpTransfer | undefined>;
   /** Closes the client connection (reset). */
   reject(reason: string): void;
 }

@@ -160,9 +160,20 @@ describe('inbound TCP AuthorizationPolicy over mTLS', () => {
 
   const denials = () => access.filter((l) => l['protocol'] === 'tcp' && typeof l['denied'] === 'string');
 
-  it('without a policy the connection reaches the app', async () => {
+  it('without a policy the connection reaches the app, and its access line says how many bytes went each way', async () => {
     await apply();
     assert.equal(await exchange('client'), 'hello\nping');
+    const line = await until(
+      () => access.find((l) => l['protocol'] === 'tcp' && l['denied'] === undefined && l['sourceService'] === `client.${NS}`),
+      'an access line for the relayed connection',
+    );
+    assert.equal(line['direction'], 'inbound');
+    assert.equal(line['port'], 9000);
+    assert.equal(line['upstream'], `${a.echoA.localIP}:9000`);
+    assert.equal(line['bytesFromClient'], 'ping'.length);
+    assert.equal(line['bytesToClient'], 'hello\nping'.length);
+    assert.equal(typeof line['durationMs'], 'number');
+    assert.ok(!JSON.stringify(line).includes('ping'), 'bytes are counted, never logged');
   });
 
   it('ALLOW principals + ports: the named client is let in; another is closed before the app sees a connection or a byte', async () => {

@@ -3,7 +3,7 @@ import { Socket, createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { MountPoint } from '../../api/types.js';
-import type { Direction, RouteMiss, TcpContext } from '../chain/types.js';
+import type { Direction, RouteMiss, TcpContext, TcpTransfer } from '../chain/types.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { acceptInbound, verifiedServerName, type InboundSecurity } from '../engine/mtls.js';
@@ -78,10 +78,11 @@ export async function runTcpChain(
         opts.log.warn('tcp upstream failed', { upstream: endpoint, error: (err as Error).message });
         if (onRejected) onRejected(`upstream ${endpoint} unreachable`);
         else client.destroy();
-        return;
+        return undefined;
       }
       onEstablished?.();
       if (head.length > 0) upstream.write(head);
+      const transfer: TcpTransfer = { fromClient: head.length, toClient: 0 };
       await new Promise<void>((resolve) => {
         let open = 2;
         const done = (): void => {
@@ -91,9 +92,12 @@ export async function runTcpChain(
         client.on('error', () => upstream.destroy());
         upstream.on('close', done);
         client.on('close', done);
+        client.on('data', (d: Buffer) => void (transfer.fromClient += d.length));
+        upstream.on('data', (d: Buffer) => void (transfer.toClient += d.length));
         client.pipe(upstream);
         upstream.pipe(client);
       });
+      return transfer;
     },
     reject: (reason) => {
       if (onRejected) onRejected(reason);

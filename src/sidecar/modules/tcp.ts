@@ -4,6 +4,7 @@
  */
 import { outsideClientRoute, parseAuthority, resolveService } from '../routing/index.js';
 import type { TcpModule } from '../chain/types.js';
+import { isoNow, jsonString } from '../observability/log.js';
 import type { ModuleEnv } from './env.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
@@ -76,8 +77,20 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
     const c = ctx.cluster!;
     ctx.upstream = endpoint;
     ctx.handled = true;
-    env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, ctx.service?.name ?? c.name);
-    await ctx.pipeTo(endpoint, identities);
+    const destination = ctx.service?.name ?? c.name;
+    env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, destination);
+    const started = process.hrtime.bigint();
+    const transfer = await ctx.pipeTo(endpoint, identities);
+    if (!transfer) return;
+    // one line per relayed connection, when it ends (as Envoy's tcp_proxy access log), next to the
+    // line an authorization refusal writes; the bytes are counted, never read
+    const sourceService = ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown');
+    env.log.access(
+      `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
+        `"sourceService":${jsonString(sourceService)},"port":${ctx.local.port},"target":${jsonString(`${ctx.target.host}:${ctx.target.port}`)},` +
+        `"destination":${jsonString(destination)},"upstream":${jsonString(endpoint)},"bytesFromClient":${transfer.fromClient},` +
+        `"bytesToClient":${transfer.toClient},"durationMs":${Number(process.hrtime.bigint() - started) / 1e6}}`,
+    );
   };
 }
 
