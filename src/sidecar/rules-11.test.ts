@@ -19,7 +19,7 @@ import { meshConfig, service } from '../snapshot/testdata/builders.js';
 import type { EchoReply } from './test-support/apps.js';
 import { rawExchange } from './test-support/engine-harness.js';
 import { startMesh, type Mesh } from './test-support/mesh.js';
-import { listen } from './test-support/net.js';
+import { listen, until } from './test-support/net.js';
 import { MESH, NS, waitVersion } from './test-support/world.js';
 
 let mesh: Mesh;
@@ -463,6 +463,22 @@ describe('rule 5: RequestAuthentication in the sidecar (and rule 4: requestPrinc
   it('two different tokens (header and query parameter) are refused with 401', async () => {
     const r = await exchange(req(`/open?access_token=${token({ sub: 'bob' })}`, bearer(token())));
     assert.deepEqual(r.statuses, [401], r.text);
+  });
+
+  it('a token in the query never reaches the access log, refused or not: query values are redacted, names kept', async () => {
+    const bad = `${token()}x`;
+    const good = token();
+    assert.deepEqual((await exchange(req(`/open?access_token=${bad}&page=2`))).statuses, [401]);
+    assert.deepEqual((await exchange(req(`/open?access_token=${good}`))).statuses, [200]);
+    const lines = await until(() => {
+      const found = mesh.echoA.access.filter((l) => typeof l['path'] === 'string' && (l['path'] as string).startsWith('/open?access_token='));
+      return found.length >= 2 ? found : undefined;
+    }, 'both access lines');
+    for (const l of lines) {
+      const text = JSON.stringify(l);
+      for (const t of [bad, good]) assert.ok(!text.includes(t.split('.')[1]!) && !text.includes(t.split('.')[2]!.slice(0, 20)), `token in ${text}`);
+    }
+    assert.ok(lines.some((l) => l['path'] === '/open?access_token=***&page=***' && l['status'] === 401));
   });
 
   it('a repeated token parameter is refused with 401; a repeated Authorization header with 400', async () => {

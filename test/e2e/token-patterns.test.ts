@@ -249,6 +249,9 @@ EOF_APPS
     assert.equal(s.headers['Authorization'], undefined, 'the token is dropped');
     const noToken = await headersSeen(`-H 'X-User-Id: mallory' -H 'X-API-Key: forged' ${REMINDER}/headers`);
     assert.equal(noToken.status, '401');
+    // The refusal's access line says which plugin refused and why, as policy refusals do.
+    const log = (await mesh.tessera(['logs', pods['curl']!, '-n', 'curl', '-c', 'sidecar', '--tail', '50'])).stdout;
+    assert.match(log, /"status":401,[^\n]*"denied":"claims-to-headers: no token"/, log.slice(-1500));
   });
 
   test('the keys are in no config_dump', async () => {

@@ -35,6 +35,20 @@ export function tracingHttp(_env: ModuleEnv): HttpModule {
   };
 }
 
+/**
+ * The path as the access log shows it: query values replaced, names kept. A query can carry a token
+ * (`access_token`, RequestAuthentication `fromParams`), an API key or a signed URL's signature, and
+ * the log must never hold a secret (a refused token included).
+ */
+export function loggedPath(path: string): string {
+  const q = path.indexOf('?');
+  if (q < 0) return path;
+  return `${path.slice(0, q + 1)}${path.slice(q + 1).replace(QUERY_VALUE, '=***')}`;
+}
+
+/** `=value` up to the next parameter: every value, whatever its name. */
+const QUERY_VALUE = /=[^&;]*/g;
+
 export function loggingHttp(env: ModuleEnv): HttpModule {
   return async function loggingHttp(ctx, next) {
     try {
@@ -46,7 +60,7 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
       env.log.access(
         `{"time":"${isoNow()}","type":"access","direction":"${ctx.direction}","source":"${ctx.source.address}:${ctx.source.port}",` +
           `"sourceService":${jsonString(sourceOf(ctx, env))},"method":${jsonString(q.method)},"authority":${jsonString(q.authority)},` +
-          `"path":${jsonString(q.path)},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
+          `"path":${jsonString(loggedPath(q.path))},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
           `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
           `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
           // why a policy refused the request, at any log level (never the token itself)

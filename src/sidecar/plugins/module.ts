@@ -138,6 +138,20 @@ class ResponseView implements PluginResponse {
   }
 }
 
+/** The request each plugin context stands for; not reachable from the plugin API itself. */
+const requestOf = new WeakMap<PluginContext, HttpContext>();
+
+/**
+ * Answers the request with a refusal and records why, so its access line carries `"denied"` at any
+ * log level, as RequestAuthentication and AuthorizationPolicy refusals do. For the sidecar's own
+ * built-in plugins; `reason` is fixed text (codes, names), never token or key bytes.
+ */
+export function refuseRequest(pctx: PluginContext, reason: string, status: number, body: string, headers: Record<string, string>): void {
+  pctx.respond(status, body, headers);
+  const ctx = requestOf.get(pctx);
+  if (ctx?.response) ctx.denial = { response: ctx.response, reason };
+}
+
 class PluginCtx implements PluginContext {
   private requestView: RequestView | undefined;
   private responseView: ResponseView | undefined;
@@ -145,7 +159,9 @@ class PluginCtx implements PluginContext {
     readonly plugin: string,
     private readonly ctx: HttpContext,
     private readonly env: ModuleEnv,
-  ) {}
+  ) {
+    requestOf.set(this, ctx);
+  }
   get config(): unknown {
     return this.ctx.service?.Plugins?.[this.plugin];
   }

@@ -10,7 +10,7 @@ import { isBuiltinPlugin } from '../../plugins/builtin.js';
 import type { HttpServiceRule } from '../../snapshot/types.js';
 import type { HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from '../modules/env.js';
-import { nativePluginModule } from '../plugins/module.js';
+import { nativePluginModule, refuseRequest } from '../plugins/module.js';
 import { parseTokenPluginConfig } from './config.js';
 import { claimsToHeadersHandler, passThroughHandler, reissueHandler, type Handler } from './plugins.js';
 import { compileVerifier } from './verify.js';
@@ -73,7 +73,7 @@ export function builtinPluginModule(name: string, env: ModuleEnv): HttpModule {
       let c = typeof raw === 'object' && raw !== null ? compiled.get(raw) : undefined;
       if (!c) c = compile(name, raw, env);
       if (!c.ok) {
-        ctx.respond(500, `plugin ${name} is misconfigured for this service\n`, { 'content-type': 'text/plain' });
+        refuseRequest(ctx, `${name}: misconfigured for this service (failing closed)`, 500, `plugin ${name} is misconfigured for this service\n`, { 'content-type': 'text/plain' });
         return;
       }
       return c.handle(ctx, report);

@@ -3,6 +3,7 @@
  * request handlers on the native plugin API: pass-through, re-issue and full extraction.
  */
 import type { PluginContext } from '../../plugins/api.js';
+import { refuseRequest } from '../plugins/module.js';
 import type { ClaimsToHeadersConfig, ReissueConfig } from './config.js';
 import { secretValue, type SecretRef } from './secrets.js';
 import { mintJwt, signingKey, type SigningKey } from './sign.js';
@@ -15,8 +16,8 @@ export interface Reporter {
 
 export type Handler = (ctx: PluginContext, report: Reporter) => Promise<void>;
 
-function unauthorized(ctx: PluginContext): void {
-  ctx.respond(401, 'Jwt verification fails', { 'www-authenticate': 'Bearer realm="tessera", error="invalid_token"', 'content-type': 'text/plain' });
+function unauthorized(ctx: PluginContext, reason: string): void {
+  refuseRequest(ctx, `${ctx.plugin}: ${reason}`, 401, 'Jwt verification fails', { 'www-authenticate': 'Bearer realm="tessera", error="invalid_token"', 'content-type': 'text/plain' });
 }
 
 function where(ctx: PluginContext): Record<string, unknown> {
@@ -38,10 +39,11 @@ async function verified(ctx: PluginContext, v: TokenVerifier, report: Reporter):
   if (c.kind === 'missing') {
     if (v.allowMissing) return 'pass';
     report.warn('request without a token refused', where(ctx));
+    unauthorized(ctx, 'no token');
   } else {
     report.warn('token rejected', { ...where(ctx), reason: c.reason });
+    unauthorized(ctx, c.reason);
   }
-  unauthorized(ctx);
   return undefined;
 }
 
@@ -70,7 +72,7 @@ export function reissueHandler(cfg: ReissueConfig, v: TokenVerifier): Handler {
       builtKeys.set(material, key);
     } catch (err) {
       report.warn('no signing key: failing closed', { ...where(ctx), secret: cfg.signingKey.secretName, kid: cfg.signingKey.kid, reason: (err as Error).message });
-      ctx.respond(503, 'token re-issue unavailable\n', { 'content-type': 'text/plain' });
+      refuseRequest(ctx, `${ctx.plugin}: no signing key ${cfg.signingKey.secretName}/${cfg.signingKey.kid} (failing closed)`, 503, 'token re-issue unavailable\n', { 'content-type': 'text/plain' });
       return;
     }
     const now = Math.floor(Date.now() / 1000);
@@ -113,7 +115,7 @@ export function claimsToHeadersHandler(cfg: ClaimsToHeadersConfig, v: TokenVerif
         if (/[\u0000-\u001f\u007f]/.test(apiKey)) throw new Error('the API key holds control characters');
       } catch (err) {
         report.warn('no API key: failing closed', { ...where(ctx), secret: cfg.apiKey.secretName, reason: (err as Error).message });
-        ctx.respond(503, 'claims extraction unavailable\n', { 'content-type': 'text/plain' });
+        refuseRequest(ctx, `${ctx.plugin}: no API key ${cfg.apiKey.secretName}/${cfg.apiKey.key} (failing closed)`, 503, 'claims extraction unavailable\n', { 'content-type': 'text/plain' });
         return;
       }
     }
