@@ -89,7 +89,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
     const d = evaluate(authz, facts);
     if (!d.allow) {
       env.log.info('request denied by authorization policy', { policy: d.policy, reason: d.reason, method: facts.method, path: facts.path, source: facts.sourcePrincipal ?? facts.sourceIp });
-      return deny(ctx, next, forbidden(), `authorization: ${d.policy ?? ''} ${d.reason ?? ''}`.trim());
+      return deny(ctx, next, forbidden(), `authorization: ${d.policy ? `${d.policy} ` : ''}${d.reason}`);
     }
     return next();
   };
