@@ -121,15 +121,18 @@ function prepareHmac(spec: AlgorithmSpec, secret: KeyObject): SignatureCheck {
   const block = digest === 'sha256' ? 64 : 128;
   const size = spec.signatureBytes as number;
   const chars = base64urlLength(size);
-  let k = secret.export();
-  if (k.length > block) k = hash(digest, k, 'buffer');
+  const exported = secret.export();
+  // RFC 2104 §2: a key longer than the block is hashed first.
+  const k = exported.length > block ? hash(digest, exported, 'buffer') : exported;
   const innerPad = Buffer.alloc(block, 0x36);
   const outer = Buffer.alloc(block + size, 0x5c);
   for (let i = 0; i < k.length; i++) {
     innerPad[i]! ^= k[i]!;
     outer[i]! ^= k[i]!;
   }
+  // the pads hold what is needed; no other copy of the secret stays in this closure's reach
   k.fill(0);
+  exported.fill(0);
   // This key's own inner-hash input (not from the shared pool, so `view.buffer` identifies it), the
   // pad written once: per token only the signing input is written after it. Tokens of one issuer
   // mostly share a length, so the view of the used part is kept too.
