@@ -4,8 +4,6 @@
  */
 import type { Resource } from './types.js';
 
-export const ISTIO_SECURITY_API = 'security.istio.io/v1beta1';
-
 /** Istio's WorkloadSelector: only `matchLabels` (no expressions). */
 export interface WorkloadSelector {
   matchLabels?: Record<string, string>;

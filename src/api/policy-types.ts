@@ -4,8 +4,6 @@
  */
 import type { Resource } from './types.js';
 
-export const POLICY_API = 'policy.flomesh.io/v1alpha1';
-
 export type AccessControlSourceKind = 'Service' | 'IPRange' | 'AuthenticatedPrincipal';
 
 export interface AccessControlSource {

@@ -4,9 +4,6 @@
  */
 import type { Resource } from './types.js';
 
-export const SMI_ACCESS_API = 'access.smi-spec.io/v1alpha3';
-export const SMI_SPECS_API = 'specs.smi-spec.io/v1alpha4';
-
 export type SmiRouteKind = 'HTTPRouteGroup' | 'TCPRoute' | 'UDPRoute';
 
 /** A service identity reference; only `ServiceAccount` exists in v1alpha3. */

@@ -284,11 +284,6 @@ export interface PluginConfigSpec {
 }
 export type PluginConfig = Resource<PluginConfigSpec>;
 
-/** `namespace/name` (or just `name` for cluster-scoped kinds). */
-export function objectKey(r: { metadata: { name: string; namespace?: string } }): string {
-  return r.metadata.namespace ? `${r.metadata.namespace}/${r.metadata.name}` : r.metadata.name;
-}
-
 /** The label FSM uses to mark a namespace as part of a mesh. */
 export const MONITORED_BY_LABEL = 'flomesh.io/monitored-by';
 /** OSM's older spelling of the same label; set too so older selectors keep matching. */

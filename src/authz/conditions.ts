@@ -14,8 +14,11 @@ function stringsOf(v: unknown): string[] {
   return [];
 }
 
-/** `request.auth.claims[a][b]`: walk nested objects; anything else along the way means absent. */
-function claimAt(claims: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): unknown {
+/**
+ * `request.auth.claims[a][b]`: walk nested objects (own properties only); anything else along the way
+ * means absent. Also the sidecar's `outputClaimToHeaders` walk.
+ */
+export function claimAt(claims: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): unknown {
   let cur: unknown = claims;
   for (const p of path) {
     if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;

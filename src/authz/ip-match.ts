@@ -1,12 +1,11 @@
 /** IP and CIDR matching for ipBlocks and the `*.ip` condition keys, on the socket peer (security-rules.md §1 "Source fields"). */
 import { BlockList, isIP } from 'node:net';
+import { plainAddress } from '../lib/cidr.js';
 
 export type IpPredicate = (ip: string | undefined) => boolean;
 
-/** Sockets report IPv4 peers of dual-stack listeners as `::ffff:a.b.c.d`; match them as IPv4. */
-export function plainIp(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-}
+/** Sockets report IPv4 peers of dual-stack listeners as `::ffff:a.b.c.d`; match them as IPv4 (the shared lib/cidr helper). */
+export { plainAddress as plainIp } from '../lib/cidr.js';
 
 /** Throws on a value that is not an IP or CIDR (the validator refuses those first). */
 export function compileIpMatch(blocks: readonly string[]): IpPredicate {
@@ -21,7 +20,7 @@ export function compileIpMatch(blocks: readonly string[]): IpPredicate {
   }
   return (ip) => {
     if (ip === undefined || ip === '') return false;
-    const a = plainIp(ip);
+    const a = plainAddress(ip);
     const family = isIP(a);
     return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
   };

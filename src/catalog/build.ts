@@ -1,6 +1,6 @@
 /** Builds the catalog: indexes over one store revision, computed once and shared by every proxy's compile. */
 import type { AccessControl } from '../api/policy-types.js';
-import type { Namespace, Plugin, PluginChain, PluginConfig, Pod, Service } from '../api/types.js';
+import type { Namespace, Plugin, PluginChain, PluginConfig, Pod, Resource, Service } from '../api/types.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
 import { findMeshConfig, resolveMeshConfig } from './mesh-config.js';
 import { PodIndex } from './pod-index.js';
@@ -20,37 +20,24 @@ export function buildCatalog(input: CompileInput): Catalog {
   const namespaceObjs: Namespace[] = [];
   const podObjs: Pod[] = [];
   const serviceObjs: Service[] = [];
-  const plugins = new Map<string, Plugin>();
+  const pluginObjs: Plugin[] = [];
   const chains: PluginChain[] = [];
   const configs: PluginConfig[] = [];
   const accessControls: AccessControl[] = [];
-  for (const r of input.resources) {
-    switch (r.kind) {
-      case 'Namespace':
-        namespaceObjs.push(r as Namespace);
-        break;
-      case 'Pod':
-        podObjs.push(r as Pod);
-        break;
-      case 'Service':
-        serviceObjs.push(r as Service);
-        break;
-      case 'Plugin':
-        plugins.set(r.metadata.name, r as Plugin);
-        break;
-      case 'PluginChain':
-        chains.push(r as PluginChain);
-        break;
-      case 'PluginConfig':
-        configs.push(r as PluginConfig);
-        break;
-      case 'AccessControl':
-        accessControls.push(r as AccessControl);
-        break;
-      default:
-        break;
-    }
-  }
+  // one pass over the input: each kind the catalog indexes into its list, in input order
+  const byKind = new Map<string, Resource[]>([
+    ['Namespace', namespaceObjs],
+    ['Pod', podObjs],
+    ['Service', serviceObjs],
+    ['Plugin', pluginObjs],
+    ['PluginChain', chains],
+    ['PluginConfig', configs],
+    ['AccessControl', accessControls],
+  ]);
+  for (const r of input.resources) byKind.get(r.kind)?.push(r);
+  // by name; a later Plugin of the same name replaces an earlier one
+  const plugins = new Map<string, Plugin>();
+  for (const p of pluginObjs) plugins.set(p.metadata.name, p);
 
   const namespaces = new Map<string, NamespaceInfo>();
   for (const ns of namespaceObjs) {

@@ -16,17 +16,27 @@ export function pluginTargetKey(plugin: string, serviceNamespace: string, servic
  * references count; a reference without a namespace means the PluginConfig's own namespace.
  */
 export function indexPluginConfigs(configs: readonly PluginConfig[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, pc] of winningPluginConfigs(configs)) out.set(key, pc.spec?.config ?? {});
+  return out;
+}
+
+/**
+ * `plugin|ns/svc` → the PluginConfig that wins there, by the rule above. The control plane's Secret
+ * grants read the same winner the compiler put in the snapshot, so the two can never disagree.
+ */
+export function winningPluginConfigs(configs: readonly PluginConfig[]): Map<string, PluginConfig> {
   const sorted = [...configs].sort((a, b) =>
     byString(keyOf(a.metadata.namespace ?? 'default', a.metadata.name), keyOf(b.metadata.namespace ?? 'default', b.metadata.name)),
   );
-  const out = new Map<string, unknown>();
+  const out = new Map<string, PluginConfig>();
   for (const pc of sorted) {
     const spec = pc.spec;
     if (!spec || typeof spec.plugin !== 'string' || !Array.isArray(spec.destinationRefs)) continue;
     for (const ref of spec.destinationRefs) {
       if (!ref || ref.kind !== 'Service' || !ref.name) continue;
       const key = pluginTargetKey(spec.plugin, ref.namespace || pc.metadata.namespace || 'default', ref.name);
-      if (!out.has(key)) out.set(key, spec.config ?? {});
+      if (!out.has(key)) out.set(key, pc);
     }
   }
   return out;

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { AccessCert, AccessCertSpec } from '../api/policy-types.js';
 import type { MeshConfig, Resource, Secret } from '../api/types.js';
 import { findMeshConfig } from '../catalog/index.js';
+import { byString } from '../catalog/pods.js';
 import { renewAt } from '../identity/index.js';
 import type { MeshApi } from '../local/api-contract.js';
 import type { ControllerLog } from './controller.js';
@@ -92,12 +93,12 @@ export class AccessCertIssuer {
 
   private async reconcileOnce(): Promise<void> {
     const identity = this.opts.identity();
-    if (!identity) return;
+    // Nothing is issued or deleted while the flag is off.
+    if (!identity || !this.enabled) return;
     const bundleHash = createHash('sha256').update(identity.trust.bundle.join('\n')).digest('hex');
     const now = (this.opts.now ?? (() => new Date()))();
     const wanted = new Map<string, string>(); // secret key → AccessCert key
-    for (const [acKey, ac] of [...this.accessCerts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-      if (!this.enabled) continue;
+    for (const [acKey, ac] of [...this.accessCerts].sort((a, b) => byString(a[0], b[0]))) {
       const t = target(ac);
       const secretKey = keyOf(t.namespace, t.name);
       wanted.set(secretKey, acKey);
@@ -107,8 +108,7 @@ export class AccessCertIssuer {
       if (existing[ACCESS_CERT_HASH_ANNOTATION] === hash && existing[ACCESS_CERT_OWNER_ANNOTATION] === acKey && renewAfter > now.getTime()) continue;
       await this.issue(identity, ac, acKey, t, hash, now);
     }
-    // Secrets we issued whose AccessCert is gone or names another Secret now (left alone while the flag is off).
-    if (!this.enabled) return;
+    // Secrets we issued whose AccessCert is gone or names another Secret now.
     for (const [secretKey, secret] of this.secrets) {
       const owner = secret.metadata.annotations?.[ACCESS_CERT_OWNER_ANNOTATION];
       if (owner === undefined || wanted.get(secretKey) === owner) continue;

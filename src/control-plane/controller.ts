@@ -7,7 +7,8 @@
 import type { Plugin, Resource } from '../api/types.js';
 import { compilePluginScript } from '../plugins/index.js';
 import { serialized } from '../lib/serialized.js';
-import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, type Catalog } from '../snapshot/index.js';
+import { serviceIdentityOf } from '../catalog/pods.js';
+import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, type Catalog, type ProxyRef } from '../snapshot/index.js';
 import type { VersionedSnapshot } from '../snapshot/types.js';
 import type { ProxyRegistry } from './registry.js';
 import { keyOf } from './watch.js';
@@ -21,6 +22,8 @@ export class Controller {
   private readonly resources = new Map<string, Resource>();
   private synced = false;
   private catalog: Catalog | undefined;
+  /** the catalog's proxies by uuid (rebuilt with the catalog) */
+  private proxies = new Map<string, ProxyRef>();
   private timer: NodeJS.Timeout | undefined;
   private firstDirtyAt = 0;
   /** latest computed snapshot per proxy uuid */
@@ -52,7 +55,7 @@ export class Controller {
     this.schedule(false);
   }
 
-  /** The snapshot for a proxy, computing it if needed. Undefined when the proxy is unknown. */
+  /** The last computed snapshot for a proxy. Undefined when the proxy is unknown or has none yet. */
   snapshotFor(uuid: string): VersionedSnapshot | undefined {
     return this.latest.get(uuid);
   }
@@ -64,10 +67,9 @@ export class Controller {
 
   /** The identity (`sa.ns`) of the pod a proxy uuid belongs to. */
   proxyIdentity(uuid: string): string | undefined {
-    const pod = this.proxyPod(uuid);
-    if (!pod || !this.catalog) return undefined;
-    const p = this.catalog.pods.get(`${pod.namespace}/${pod.name}`);
-    return `${p?.spec?.serviceAccountName || 'default'}.${pod.namespace}`;
+    const p = this.proxies.get(uuid);
+    const pod = p && this.catalog?.pods.get(`${p.namespace}/${p.name}`);
+    return pod ? serviceIdentityOf(pod) : undefined;
   }
 
   /** MeshConfig spec.certificate.serviceCertValidityDuration (Go duration), if set. */
@@ -77,13 +79,12 @@ export class Controller {
 
   /** Every proxy the catalog knows (connected or not). */
   proxyUuids(): string[] {
-    return this.catalog ? listProxies(this.catalog).map((p) => p.uuid) : [];
+    return [...this.proxies.keys()];
   }
 
   /** Finds the pod a proxy uuid belongs to. */
   proxyPod(uuid: string): { namespace: string; name: string } | undefined {
-    if (!this.catalog) return undefined;
-    const p = listProxies(this.catalog).find((x) => x.uuid === uuid);
+    const p = this.proxies.get(uuid);
     return p ? { namespace: p.namespace, name: p.name } : undefined;
   }
 
@@ -117,6 +118,7 @@ export class Controller {
     const catalog = buildCatalog({ meshName: this.meshName, resources, pluginSources });
     this.catalog = catalog;
     const proxies = listProxies(catalog);
+    this.proxies = new Map(proxies.map((p) => [p.uuid, p]));
     const alive = new Set<string>();
     for (const p of proxies) {
       alive.add(p.uuid);

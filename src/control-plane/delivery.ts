@@ -119,13 +119,11 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     const record = opts.registry.upsert(uuid, pod.namespace, pod.name);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': connected\n\n');
-    const previous = record.push;
     record.connected = true;
     const push = (event: string): void => {
       res.write(event);
     };
     record.push = push;
-    void previous;
     const identity = opts.identity();
     if (identity) push(trustEvent(identity.trust));
     const lastEventId = req.headers['last-event-id'];

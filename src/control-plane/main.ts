@@ -50,11 +50,14 @@ async function loadIdentity(): Promise<void> {
 }
 void loadIdentity();
 
-// Retire roots left from a rotation once every proxy holds a certificate from the active root.
+// Retire roots left from a rotation once every proxy holds a certificate from the active root. Not
+// before the first catalog: with no proxies known yet, "every proxy" would be vacuously true.
 setInterval(() => {
   const id = identity;
-  if (!id) return;
-  void id.retireOldRoots(controller.proxyUuids()).then((changed) => {
+  if (!id || !controller.ready) return;
+  const live = controller.proxyUuids();
+  id.forget(new Set(live));
+  void id.retireOldRoots(live).then((changed) => {
     if (!changed) return;
     log.info('retired the previous root CA: every proxy holds a certificate from the new one');
     const event = trustEvent(id.trust);

@@ -5,7 +5,7 @@
  * Secret's namespace, and the requesting proxy's own snapshot mounts the plugin with that config.
  */
 import type { PluginConfig, Resource, Secret } from '../api/types.js';
-import { byString, keyOf } from '../catalog/pods.js';
+import { pluginTargetKey, winningPluginConfigs } from '../catalog/index.js';
 import { isBuiltinPlugin, secretNamesOf } from '../plugins/builtin.js';
 import { canonicalJson } from '../snapshot/canonical.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
@@ -18,18 +18,6 @@ export interface SecretRequest {
 }
 
 export type SecretAnswer = { status: 200; data: Record<string, string> } | { status: 403 | 404; error: string };
-
-/** The PluginConfig that applies to (plugin, service): the first by namespace/name, as the compiler picks it. */
-function winningConfig(configs: readonly PluginConfig[], req: SecretRequest): PluginConfig | undefined {
-  const sorted = [...configs].sort((a, b) => byString(keyOf(a.metadata.namespace ?? 'default', a.metadata.name), keyOf(b.metadata.namespace ?? 'default', b.metadata.name)));
-  return sorted.find(
-    (pc) =>
-      pc.spec?.plugin === req.plugin &&
-      (pc.spec.destinationRefs ?? []).some(
-        (r) => r?.kind === 'Service' && r.name === req.serviceName && (r.namespace || pc.metadata.namespace || 'default') === req.serviceNamespace,
-      ),
-  );
-}
 
 /** True when some HTTP rule of the proxy's snapshot carries exactly this config for the plugin. */
 function snapshotCarries(snapshot: ProxySnapshot, plugin: string, config: unknown): boolean {
@@ -45,7 +33,7 @@ function snapshotCarries(snapshot: ProxySnapshot, plugin: string, config: unknow
 export function pluginSecretFor(resources: readonly Resource[], snapshot: ProxySnapshot | undefined, req: SecretRequest): SecretAnswer {
   if (!isBuiltinPlugin(req.plugin)) return { status: 403, error: `${req.plugin} is not a built-in plugin` };
   const configs = resources.filter((r): r is PluginConfig => r.kind === 'PluginConfig');
-  const pc = winningConfig(configs, req);
+  const pc = winningPluginConfigs(configs).get(pluginTargetKey(req.plugin, req.serviceNamespace, req.serviceName));
   const ns = pc?.metadata.namespace ?? 'default';
   if (!pc || !secretNamesOf(req.plugin, pc.spec?.config).includes(req.secretName)) {
     return { status: 403, error: `no PluginConfig of ${req.plugin} for ${req.serviceNamespace}/${req.serviceName} names Secret ${req.secretName}` };

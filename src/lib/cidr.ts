@@ -27,12 +27,22 @@ export function plainAddress(address: string): string {
   return m ? m[1]! : address;
 }
 
+/**
+ * One BlockList per parsed range: ranges are parsed once per snapshot but checked per connection or
+ * request, so the list is built on the first check and kept with the range.
+ */
+const compiled = new WeakMap<Cidr, BlockList>();
+
 /** True when `address` (a socket's remote address) lies inside `cidr`. */
 export function cidrContains(cidr: Cidr, address: string): boolean {
   const ip = plainAddress(address);
   const version = isIP(ip);
   if (version === 0 || (version === 4) !== (cidr.family === 'ipv4')) return false;
-  const list = new BlockList();
-  list.addSubnet(cidr.address, cidr.prefix, cidr.family);
+  let list = compiled.get(cidr);
+  if (list === undefined) {
+    list = new BlockList();
+    list.addSubnet(cidr.address, cidr.prefix, cidr.family);
+    compiled.set(cidr, list);
+  }
   return list.check(ip, cidr.family);
 }

@@ -24,7 +24,7 @@ export async function readEventStream(body: AsyncIterable<Uint8Array>, onEvent: 
   }
 }
 
-export function parseEvent(raw: string): ServerSentEvent | undefined {
+function parseEvent(raw: string): ServerSentEvent | undefined {
   let event = 'message';
   const data: string[] = [];
   for (const line of raw.split('\n')) {

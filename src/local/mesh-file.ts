@@ -35,10 +35,6 @@ export function writeMeshFile(stateDir: string, mesh: MeshFile): void {
   writeFileAtomic(stateFiles.mesh(stateDir), `${JSON.stringify(mesh, null, 2)}\n`, 0o600);
 }
 
-export function removeMeshFile(stateDir: string): void {
-  rmSync(stateFiles.mesh(stateDir), { force: true });
-}
-
 function writeFileAtomic(file: string, text: string, mode: number): void {
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fd = openSync(temp, 'wx', mode);

@@ -34,9 +34,8 @@ export async function compilePluginScript(plugin: Plugin): Promise<CompiledPlugi
   const spec = plugin.spec ?? {};
   if (spec.script === undefined) {
     const source = spec.pipyscript ?? '';
-    // refuses a script that does not parse, naming plugins/NAME.js:LINE:COLUMN
-    compilePipyScript(name, source);
-    return { kind: 'pipy', source, hash: sha256(source) };
+    // refuses a script that does not parse, naming plugins/NAME.js:LINE:COLUMN; memoised by content
+    return { kind: 'pipy', source, hash: compilePipyScript(name, source).hash };
   }
   const key = sha256(`${name}\0${spec.script}`);
   const hit = cache.get(key);

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { istioPrincipal, parseServiceIdentity } from '../identity/service-identity.js';
+import { plainAddress } from '../lib/cidr.js';
 import { Grants, TOKEN_EXCHANGE, type Caller, type GrantOptions } from './grants.js';
 
 export interface StsClient {
@@ -42,8 +43,13 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-function plainAddress(a: string | undefined): string {
-  return (a ?? '').replace(/^::ffff:/, '');
+/** RFC 6749 §2.3.1 form-urlencoding inside Basic; undefined when the percent-encoding is malformed. */
+function formDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Client secret (Basic or form) when given; otherwise the mesh identity; else undefined. */
@@ -55,9 +61,12 @@ function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSea
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i < 0) return 'bad-client';
-    // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
-    id = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
-    secret = decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' '));
+    // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic; malformed credentials are a bad client, not a 500.
+    const rawId = formDecode(decoded.slice(0, i));
+    const rawSecret = formDecode(decoded.slice(i + 1));
+    if (rawId === undefined || rawSecret === undefined) return 'bad-client';
+    id = rawId;
+    secret = rawSecret;
   } else if (form.has('client_secret')) {
     id = form.get('client_id');
     secret = form.get('client_secret');
@@ -68,7 +77,7 @@ function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSea
     return { kind: 'client', clientId: id!, ...(client.audiences ? { audiences: client.audiences } : {}) };
   }
   const identity = req.headers['serviceidentity'];
-  if (typeof identity === 'string' && opts.sidecarAddresses.has(plainAddress(req.socket.remoteAddress))) {
+  if (typeof identity === 'string' && opts.sidecarAddresses.has(plainAddress(req.socket.remoteAddress ?? ''))) {
     try {
       return { kind: 'workload', principal: istioPrincipal(parseServiceIdentity(identity)) };
     } catch {
@@ -103,7 +112,7 @@ export function createStsServer(opts: StsServerOptions): Server {
     if (!form) return send(res, 400, { error: 'invalid_request', error_description: 'send application/x-www-form-urlencoded, at most 64 KiB' });
     const caller = authenticate(opts, req, form);
     if (caller === undefined || caller === 'bad-client') {
-      log('token request refused: caller not authenticated', { source: plainAddress(req.socket.remoteAddress), badSecret: caller === 'bad-client' });
+      log('token request refused: caller not authenticated', { source: plainAddress(req.socket.remoteAddress ?? ''), badSecret: caller === 'bad-client' });
       return send(res, 401, { error: 'invalid_client', error_description: 'authenticate with mTLS through the mesh or a client secret' }, { 'www-authenticate': 'Basic realm="tessera-sts"' });
     }
     const grant = form.get('grant_type');

@@ -91,6 +91,9 @@ describe('tessera-sts', () => {
     const ok = await token({ grant_type: 'client_credentials', audience: 'ledger' }, basic);
     assert.equal(ok.status, 200);
     assert.equal(decode(ok.body['access_token'] as string, 1)['sub'], 'billing');
+    // Malformed percent-encoding inside Basic is a bad client (401), not a server error.
+    const malformed = { authorization: `Basic ${Buffer.from('billing:%E0%A4%A').toString('base64')}` };
+    assert.deepEqual(await token({ grant_type: 'client_credentials', audience: 'ledger' }, malformed).then((r) => [r.status, r.body['error']]), [401, 'invalid_client']);
     const denied = await token({ grant_type: 'client_credentials', audience: 'todos' }, basic);
     assert.deepEqual([denied.status, denied.body['error']], [400, 'invalid_target']);
     assert.equal((await token({ grant_type: 'password', audience: 'todos' }, asWorkload)).body['error'], 'unsupported_grant_type');

@@ -13,7 +13,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { waitReady } from '../support/deploy.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 import { received } from '../support/tcp.js';
 
 /** Loopback addresses no pod uses (pods get 127.7.x.x): the client and its neighbour. */
@@ -120,15 +121,12 @@ describe('AccessControl: clients outside the mesh, permissive mode off', () => {
       tessera apply -f - <<'YAML'
 ${DB_WORKLOAD}
 YAML
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=db --timeout=90s
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
+${waitReady([['httpbin', 'httpbin'], ['httpbin', 'db'], ['curl', 'curl']])}
     `, { timeoutMs: 200_000 });
     assert.equal(r.code, 0, r.stderr);
-    const podIP = async (ns: string, app: string) => (await mesh.sh(`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items[0].status.podIP}'`)).stdout.trim();
-    url = `http://${await podIP('httpbin', 'httpbin')}:14001/get`;
-    dbIP = await podIP('httpbin', 'db');
-    curlPod = (await mesh.sh(`tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
+    url = `http://${(await podOf(mesh, 'httpbin', 'httpbin')).ip}:14001/get`;
+    dbIP = (await podOf(mesh, 'httpbin', 'db')).ip;
+    curlPod = (await podOf(mesh, 'curl', 'curl')).name;
   });
   after(async () => {
     await mesh?.stop();

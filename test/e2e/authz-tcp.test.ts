@@ -14,7 +14,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { localIPFor } from '../../src/local/layout.js';
 import { sleeperClient } from '../support/manifests.js';
-import { eventually, podFile, podOf, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { eventually, podFile, readyPods, startMesh, type TestMesh, within } from '../support/mesh.js';
 import { received, tunnel } from '../support/tcp.js';
 
 const APP = 'node dist/test/support/smi-app.js';
@@ -97,9 +97,7 @@ describe('AuthorizationPolicy on inbound TCP', () => {
     );
     assert.equal(setup.code, 0, setup.stderr);
     await apply(WORKLOADS);
-    const wait = await mesh.sh(`tessera wait --for=condition=ready pod -n default --all --timeout=120s`, { timeoutMs: 150_000 });
-    assert.equal(wait.code, 0, wait.stderr);
-    for (const app of ['server', 'client', 'stranger']) pods[app] = await podOf(mesh, 'default', app);
+    Object.assign(pods, await readyPods(mesh, 'default', ['server', 'client', 'stranger']));
     for (const c of ['client', 'stranger']) for (const p of PORTS) await eventually(() => reaches(c, p), 30_000, `${c} → server:${p} without a policy`);
   });
   after(async () => {

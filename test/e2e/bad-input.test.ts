@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMesh, type TestMesh } from '../support/mesh.js';
+import { DEMO_SERVICES } from '../support/deploy.js';
+import { podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const CHAIN = (chainName: string, extra = ''): string => `kind: PluginChain
 apiVersion: plugin.flomesh.io/v1alpha1
@@ -39,17 +40,10 @@ describe('bad input is refused and changes nothing', () => {
     mesh = await startMesh('tessera');
     const r = await mesh.sh(`
       tessera patch meshconfig tessera-mesh-config -n tessera-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
-      tessera create namespace curl
-      tessera create namespace httpbin
-      tessera namespace add curl httpbin
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-      tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'
+${DEMO_SERVICES}
     `, { timeoutMs: 180_000 });
     assert.equal(r.code, 0, r.stderr);
-    curlPod = r.stdout.trim().split('\n').pop()!.trim();
+    curlPod = (await podOf(mesh, 'curl', 'curl')).name;
   });
   after(async () => {
     await mesh?.stop();

@@ -6,8 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { httpbinApp } from '../support/manifests.js';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { statusCodes } from '../support/curl.js';
+import { deploySample, waitReady } from '../support/deploy.js';
+import { httpbinApp, nodeServer } from '../support/manifests.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const ISS = 'https://example.fusionauth.io';
 const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -28,33 +30,12 @@ function mint(claims: Record<string, unknown>, opts: { alg?: string; key?: KeyOb
 
 
 /** A JWKS server outside the mesh, as an issuer's endpoint would be. */
-const JWKS_APP = `
-apiVersion: v1
-kind: Service
-metadata: { name: jwks, namespace: auth }
-spec:
-  ports: [{ name: http, port: 8080 }]
-  selector: { app: jwks }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: jwks, namespace: auth }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: jwks } }
-  template:
-    metadata:
-      labels: { app: jwks }
-      annotations:
-        local.tessera.dev/command: >-
-          exec "${process.execPath}" -e 'require("http").createServer((q, s) => { s.writeHead(200, { "content-type": "application/json" }); s.end(process.env.JWKS_JSON); }).listen(+process.env.PORT, process.env.HOST)'
-    spec:
-      containers:
-      - name: jwks
-        image: node:20
-        ports: [{ containerPort: 8080 }]
-        env: [{ name: JWKS_JSON, value: '${JWKS}' }]
-`;
+const JWKS_APP = nodeServer(
+  'jwks',
+  'auth',
+  'require("http").createServer((q, s) => { s.writeHead(200, { "content-type": "application/json" }); s.end(process.env.JWKS_JSON); }).listen(+process.env.PORT, process.env.HOST)',
+  `[{ name: JWKS_JSON, value: '${JWKS}' }]`,
+);
 
 /** The book's RequestAuthentication; namespace development → default (where its todos runs), jwksUri → the JWKS pod. */
 const requestAuthentication = (keys: string) => `
@@ -151,12 +132,7 @@ describe("the auth book's Istio examples (seed 004)", () => {
   const pods: Record<string, string> = {};
 
   /** HTTP status codes of `curl` runs from one pod, one per [name, args] line. */
-  async function codes(ns: string, pod: string, calls: [string, string][]): Promise<Record<string, string>> {
-    const script = calls.map(([name, args]) => `printf '%s=' ${name}; curl -s -m 10 -o /dev/null -w '%{http_code}\\n' ${args}`).join('\n');
-    const r = await mesh.tessera(['exec', pod, '-n', ns, '--', 'sh', '-c', script], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, r.stderr);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
-  }
+  const codes = (ns: string, pod: string, calls: [string, string][]): Promise<Record<string, string>> => statusCodes(mesh, ns, pod, calls, 60_000);
   const bearer = (t: string): string => `-H 'Authorization: Bearer ${t}'`;
 
   before(async () => {
@@ -164,9 +140,7 @@ describe("the auth book's Istio examples (seed 004)", () => {
     const r = await mesh.sh(
       `
       tessera namespace add default
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+${deploySample('curl')}
       tessera create namespace auth
       tessera apply -f - <<'EOF_APPS'
 ${httpbinApp('todos')}
@@ -175,18 +149,12 @@ ${httpbinApp('reminder')}
 ---
 ${JWKS_APP}
 EOF_APPS
-      tessera wait --for=condition=ready pod -n default -l app=todos --timeout=90s
-      tessera wait --for=condition=ready pod -n default -l app=reminder --timeout=90s
-      tessera wait --for=condition=ready pod -n auth -l app=jwks --timeout=90s
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
+${waitReady([['default', 'todos'], ['default', 'reminder'], ['auth', 'jwks'], ['curl', 'curl']])}
       `,
       { timeoutMs: 180_000 },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const [ns, a] of [['curl', 'curl'], ['default', 'todos'], ['default', 'reminder']] as const) {
-      const p = await mesh.sh(`tessera get pod -n ${ns} -l app=${a} -o jsonpath='{.items[0].metadata.name}'`);
-      pods[a] = p.stdout.trim();
-    }
+    for (const [ns, a] of [['curl', 'curl'], ['default', 'todos'], ['default', 'reminder']] as const) pods[a] = (await podOf(mesh, ns, a)).name;
     const applied = await mesh.tessera(['apply', '-f', '-'], { input: `${requestAuthentication('jwksUri: "http://jwks.auth:8080/jwks.json"')}---\n${POLICIES}` });
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   });

@@ -4,54 +4,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { statusCodes } from '../support/curl.js';
+import { deploySample, waitReady } from '../support/deploy.js';
+import { httpbinApp, nodeServer } from '../support/manifests.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 /** Outside the mesh, like the seed's ext-auth service; it names the user in a header the mesh copies upstream. */
-const EXT_AUTHZ = `
-apiVersion: v1
-kind: Service
-metadata: { name: ext-authz, namespace: auth }
-spec:
-  ports: [{ name: http, port: 8080 }]
-  selector: { app: ext-authz }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ext-authz, namespace: auth }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: ext-authz } }
-  template:
-    metadata:
-      labels: { app: ext-authz }
-      annotations:
-        local.tessera.dev/command: >-
-          exec "${process.execPath}" -e 'require("http").createServer((q, s) => { const ok = q.headers["x-ext-token"] === "ok" && q.url.startsWith("/authz/"); s.writeHead(ok ? 200 : 403, ok ? { "x-ext-user": "alice", "x-not-listed": "1" } : {}); s.end(); }).listen(+process.env.PORT, process.env.HOST)'
-    spec:
-      containers:
-      - { name: ext-authz, image: node:20, ports: [{ containerPort: 8080 }] }
-`;
-
-const TODOS = `
-apiVersion: v1
-kind: Service
-metadata: { name: todos, namespace: default, labels: { app: todos } }
-spec:
-  ports: [{ name: http, port: 14001 }]
-  selector: { app: todos }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: todos, namespace: default }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: todos } }
-  template:
-    metadata: { labels: { app: todos } }
-    spec:
-      containers:
-      - { name: httpbin, image: flomesh/httpbin:ken, ports: [{ containerPort: 14001 }] }
-`;
+const EXT_AUTHZ = nodeServer(
+  'ext-authz',
+  'auth',
+  'require("http").createServer((q, s) => { const ok = q.headers["x-ext-token"] === "ok" && q.url.startsWith("/authz/"); s.writeHead(ok ? 200 : 403, ok ? { "x-ext-user": "alice", "x-not-listed": "1" } : {}); s.end(); }).listen(+process.env.PORT, process.env.HOST)',
+);
 
 const PROVIDERS = JSON.stringify({
   spec: { extensionProviders: [{ name: 'ext-authz', envoyExtAuthzHttp: { service: 'ext-authz.auth', port: 8080, timeout: '1s', pathPrefix: '/authz', headersToUpstreamOnAllow: ['x-ext-user'] } }] },
@@ -73,12 +36,7 @@ describe('CUSTOM AuthorizationPolicy with an external authorizer', () => {
   let mesh: TestMesh;
   let curl = '';
 
-  async function codes(calls: [string, string][]): Promise<Record<string, string>> {
-    const script = calls.map(([name, args]) => `printf '%s=' ${name}; curl -s -m 10 -o /dev/null -w '%{http_code}\\n' ${args}`).join('\n');
-    const r = await mesh.tessera(['exec', curl, '-n', 'curl', '--', 'sh', '-c', script], { timeoutMs: 30_000 });
-    assert.equal(r.code, 0, r.stderr);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
-  }
+  const codes = (calls: [string, string][]): Promise<Record<string, string>> => statusCodes(mesh, 'curl', curl, calls, 30_000);
   const URL = 'http://todos.default:14001';
   const standard = (): [string, string][] => [['ok', `-H 'x-ext-token: ok' ${URL}/get`], ['missing', `${URL}/get`], ['wrong', `-H 'x-ext-token: no' ${URL}/get`], ['unmatched', `${URL}/ip`]];
 
@@ -87,26 +45,22 @@ describe('CUSTOM AuthorizationPolicy with an external authorizer', () => {
     const r = await mesh.sh(
       `
       tessera namespace add default
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+${deploySample('curl')}
       tessera create namespace auth
       tessera patch meshconfig fsm-mesh-config -n fsm-system --type=merge -p '${PROVIDERS}'
       tessera apply -f - <<'EOF_APPS'
-${TODOS}
+${httpbinApp('todos', { account: false })}
 ---
 ${EXT_AUTHZ}
 ---
 ${policy('ext-authz')}
 EOF_APPS
-      tessera wait --for=condition=ready pod -n default -l app=todos --timeout=60s
-      tessera wait --for=condition=ready pod -n auth -l app=ext-authz --timeout=60s
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=60s
+${waitReady([['default', 'todos'], ['auth', 'ext-authz'], ['curl', 'curl']], '60s')}
       `,
       { timeoutMs: 90_000 },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    curl = (await mesh.sh(`tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
+    curl = (await podOf(mesh, 'curl', 'curl')).name;
   });
   after(async () => {
     await mesh?.stop();
@@ -122,7 +76,7 @@ EOF_APPS
     const headers = (JSON.parse(r.stdout) as { headers: Record<string, string> }).headers;
     assert.equal(headers['X-Ext-User'], 'alice', 'headersToUpstreamOnAllow copied');
     assert.equal(headers['X-Not-Listed'], undefined, 'only listed headers are copied');
-    const todos = (await mesh.sh(`tessera get pod -n default -l app=todos -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
+    const todos = (await podOf(mesh, 'default', 'todos')).name;
     await eventually(async () => {
       const l = (await mesh.tessera(['logs', todos, '-n', 'default', '-c', 'sidecar'])).stdout;
       return /"status":403.*"denied":"custom: default\/ext-authz provider ext-authz answered 403/.test(l) ? l : undefined;

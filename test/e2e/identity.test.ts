@@ -11,18 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localIPFor } from '../../src/local/layout.js';
 import { failures, startLoad } from '../support/load.js';
+import { DEMO_SERVICES, deployDemo } from '../support/deploy.js';
 import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
-
-const DEPLOY = `
-  tessera create namespace curl
-  tessera namespace add curl
-  tessera apply -n curl -f "$SAMPLES/curl.yaml"
-  tessera create namespace httpbin
-  tessera namespace add httpbin
-  tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
-  tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-  tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-`;
 
 async function certOf(mesh: TestMesh, ns: string, pod: string): Promise<{ serialNumber: string; identity: string; spiffeId: string; notAfter: string; trustedRoots: string[]; issuer: string }> {
   const r = await mesh.tessera(['proxy', 'get', 'certs', pod, '-n', ns]);
@@ -34,8 +24,7 @@ describe('identity and mTLS (seed 003)', () => {
   let mesh: TestMesh;
   before(async () => {
     mesh = await startMesh('fsm');
-    const r = await mesh.sh(DEPLOY, { timeoutMs: 180_000 });
-    assert.equal(r.code, 0, r.stderr);
+    await deployDemo(mesh);
   });
   after(async () => {
     await mesh?.stop();
@@ -110,7 +99,7 @@ describe('certificate renewal and root rotation under load', () => {
     mesh = await startMesh('fsm');
     // short-lived workload certificates so renewal happens within the test (renewal at ~2/3)
     const r = await mesh.sh(
-      `tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"certificate":{"serviceCertValidityDuration":"30s"}}}' --type=merge\n${DEPLOY}`,
+      `tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"certificate":{"serviceCertValidityDuration":"30s"}}}' --type=merge\n${DEMO_SERVICES}`,
       { timeoutMs: 180_000 },
     );
     assert.equal(r.code, 0, r.stderr);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { deployDemo, waitReady } from '../support/deploy.js';
 import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
 
 describe('mesh lifecycle', () => {
@@ -17,16 +18,7 @@ describe('mesh lifecycle', () => {
 
   before(async () => {
     mesh = await startMesh('fsm');
-    const r = await mesh.sh(`
-      tessera create namespace curl
-      tessera create namespace httpbin
-      tessera namespace add curl httpbin
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-    `, { timeoutMs: 180_000 });
-    assert.equal(r.code, 0, r.stderr);
+    await deployDemo(mesh);
   });
   after(async () => {
     await mesh?.stop();
@@ -74,8 +66,7 @@ describe('mesh lifecycle', () => {
     const up = await mesh.tessera(['up', '--mesh-name', 'fsm', '--detach'], { timeoutMs: 90_000 });
     assert.equal(up.code, 0, up.stderr);
     const r = await mesh.sh(`
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
+${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']])}
       tessera get plugin token-injector -o name
     `, { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);

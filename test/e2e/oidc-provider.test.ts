@@ -15,7 +15,10 @@ import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign, ty
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { statusCodes } from '../support/curl.js';
+import { deploySample, waitReady } from '../support/deploy.js';
+import { httpbinApp } from '../support/manifests.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 interface KeyGen {
@@ -128,32 +131,6 @@ function resign(header: Record<string, unknown>, payload: Record<string, unknown
   return `${input}.${b64u(sign('sha256', Buffer.from(input), alg === 'ES256' ? { key: key as KeyObject, dsaEncoding: 'ieee-p1363' } : (key as KeyObject)))}`;
 }
 
-const HTTPBIN_APP = `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: httpbin, namespace: default }
----
-apiVersion: v1
-kind: Service
-metadata: { name: httpbin, namespace: default, labels: { app: httpbin } }
-spec:
-  ports: [{ name: http, port: 14001 }]
-  selector: { app: httpbin }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: httpbin, namespace: default }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: httpbin } }
-  template:
-    metadata: { labels: { app: httpbin } }
-    spec:
-      serviceAccountName: httpbin
-      containers:
-      - { name: httpbin, image: flomesh/httpbin:ken, ports: [{ containerPort: 14001 }] }
-`;
-
 /** Discovery: issuer only. clockSkew 0s (a Tessera extension) so the 2 s token is expired 3 s later, not 63. */
 const policies = (issuer: string): string => `
 apiVersion: security.istio.io/v1beta1
@@ -189,14 +166,8 @@ describe('an external OpenID provider (oidc-provider) as the issuer: discovery, 
   const HTTPBIN = 'http://httpbin.default:14001';
 
   /** HTTP status per named token (undefined: no Authorization header), from the curl pod, in one exec. */
-  async function codes(tokens: Record<string, string | undefined>): Promise<Record<string, string>> {
-    const script = Object.entries(tokens)
-      .map(([name, t]) => `printf '%s=' ${name}; curl -s -m 10 -o /dev/null -w '%{http_code}\\n' ${t === undefined ? '' : `-H 'Authorization: Bearer ${t}'`} ${HTTPBIN}/get`)
-      .join('\n');
-    const r = await mesh!.tessera(['exec', curlPod, '-n', 'curl', '--', 'sh', '-c', script], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, r.stderr);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]));
-  }
+  const codes = (tokens: Record<string, string | undefined>): Promise<Record<string, string>> =>
+    statusCodes(mesh!, 'curl', curlPod, Object.entries(tokens).map(([name, t]) => [name, `${t === undefined ? '' : `-H 'Authorization: Bearer ${t}'`} ${HTTPBIN}/get`]), 60_000);
   /** httpbin's sidecar log tail, for failure messages and the rejection reasons. */
   async function sidecarLog(lines = 20): Promise<string> {
     const r = await mesh!.tessera(['logs', httpbinPod, '-n', 'default', '-c', 'sidecar', '--tail', String(lines)]);
@@ -213,20 +184,17 @@ describe('an external OpenID provider (oidc-provider) as the issuer: discovery, 
       `
       tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"sidecar":{"logLevel":"warn"}}}' --type=merge
       tessera namespace add default
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+${deploySample('curl')}
       tessera apply -f - <<'EOF_APPS'
-${HTTPBIN_APP}
+${httpbinApp('httpbin')}
 EOF_APPS
-      tessera wait --for=condition=ready pod -n default -l app=httpbin --timeout=90s
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
+${waitReady([['default', 'httpbin'], ['curl', 'curl']])}
       `,
       { timeoutMs: 180_000 },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    curlPod = (await mesh.sh(`tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
-    httpbinPod = (await mesh.sh(`tessera get pod -n default -l app=httpbin -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
+    curlPod = (await podOf(mesh, 'curl', 'curl')).name;
+    httpbinPod = (await podOf(mesh, 'default', 'httpbin')).name;
     const applied = await mesh.tessera(['apply', '-f', '-'], { input: policies(idp.issuer) });
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   });

@@ -9,7 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { deployDemo } from '../support/deploy.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus']).status === 0;
 
@@ -21,19 +22,8 @@ describe('metrics scraped by a real Prometheus', { skip: hasPrometheus ? false :
 
   before(async () => {
     mesh = await startMesh('fsm');
-    const r = await mesh.sh(`
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
-      tessera create namespace httpbin
-      tessera namespace add httpbin
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-      tessera get pod -n httpbin -l app=httpbin -o jsonpath='{.items[0].status.podIP}'
-    `, { timeoutMs: 180_000 });
-    assert.equal(r.code, 0, r.stderr);
-    const httpbinIP = r.stdout.trim().split('\n').pop()!.trim();
+    await deployDemo(mesh);
+    const httpbinIP = (await podOf(mesh, 'httpbin', 'httpbin')).ip;
     dir = mkdtempSync(join(tmpdir(), 'tessera-prom-'));
     writeFileSync(
       join(dir, 'prometheus.yml'),
@@ -58,7 +48,7 @@ describe('metrics scraped by a real Prometheus', { skip: hasPrometheus ? false :
   };
 
   test('requests by source and destination, and a latency quantile', async () => {
-    const curl = (await mesh.sh(`tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'`)).stdout.trim();
+    const curl = (await podOf(mesh, 'curl', 'curl')).name;
     // bounded traffic: 20 requests through the mesh
     const r = await mesh.sh(`for i in $(seq 1 20); do tessera exec ${curl} -n curl -- curl -s -o /dev/null http://httpbin.httpbin:14001/get; done`, { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { startMesh, type TestMesh } from '../support/mesh.js';
 import { seedText } from '../support/seeds.js';
 import { heredocCommand } from '../support/seed-commands.js';
+import { deploySample, podVar, waitReady } from '../support/deploy.js';
 
 const seed = seedText('001_d131fb383f82f92a.txt');
 
@@ -27,12 +28,8 @@ describe('seed 001 token-verifier on --mesh-name osm', () => {
     const r = await mesh.sh(
       `
       export osm_namespace=osm-system
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
-      tessera create namespace httpbin
-      tessera namespace add httpbin
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
+${deploySample('curl')}
+${deploySample('httpbin')}
       tessera create namespace auth
 ${heredocCommand(seed, 'Deployment', 'ext-auth')}
       tessera patch meshconfig osm-mesh-config -n "$osm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
@@ -40,9 +37,8 @@ ${heredocCommand(seed, 'Plugin', 'token-injector')}
 ${heredocCommand(seed, 'Plugin', 'token-verifier')}
 ${heredocCommand(seed, 'PluginChain', 'token-injector-chain')}
 ${heredocCommand(seed, 'PluginChain', 'token-verifier-chain')}
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-      curl_pod=\`tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'\`
+${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']])}
+${podVar('curl_pod', 'curl', 'curl')}
       code() { tessera exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
       expect() { for i in $(seq 1 60); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.25; done; echo "$2 $c (wanted $1)"; return 1; }
       # no PluginConfig yet: the seed prints 200 here; the script answers 403

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMesh, type TestMesh } from '../support/mesh.js';
 import { printedListAfter, seedText } from '../support/seeds.js';
+import { deploySample, podVar, waitReady } from '../support/deploy.js';
 
 const SEED = '002_0be51791b2116708.txt';
 
@@ -23,20 +24,15 @@ describe('seed 002 §1 on a local mesh', () => {
   test('deploy demo services; chains print exactly the seed lists; curl gets 200', async () => {
     const r = await mesh.sh(
       `
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+${deploySample('curl')}
 
-      tessera create namespace httpbin
-      tessera namespace add httpbin
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
+${deploySample('httpbin')}
 
       sleep 2
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
+${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']])}
 
-      curl_pod=\`tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'\`
-      httpbin_pod=\`tessera get pod -n httpbin -l app=httpbin -o jsonpath='{.items..metadata.name}'\`
+${podVar('curl_pod', 'curl', 'curl')}
+${podVar('httpbin_pod', 'httpbin', 'httpbin')}
 
       echo "--- outbound-http"
       tessera proxy get config_dump -n curl $curl_pod | jq '.Chains."outbound-http"'
@@ -74,8 +70,8 @@ describe('seed 002 §1 on a local mesh', () => {
       tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
       tessera create namespace auth
       tessera apply -f examples/iam/03-ext-auth.yaml
-      tessera wait --for=condition=ready pod -n auth -l app=ext-auth --timeout=90s
-      curl_pod=\`tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'\`
+${waitReady([['auth', 'ext-auth']])}
+${podVar('curl_pod', 'curl', 'curl')}
       code() { tessera exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
       # Snapshots reach sidecars asynchronously: wait until the expected answer shows (bounded).
       expect() { for i in $(seq 1 50); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.2; done; echo "$2 $c (wanted $1)"; return 1; }

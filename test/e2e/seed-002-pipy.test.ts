@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { startMesh, type TestMesh } from '../support/mesh.js';
 import { printedListAfter, seedText } from '../support/seeds.js';
 import { heredocCommand, seedSection } from '../support/seed-commands.js';
+import { deploySample, podVar, waitReady } from '../support/deploy.js';
 
 const SEED = '002_0be51791b2116708.txt';
 const seed = seedText(SEED);
@@ -43,12 +44,8 @@ describe('seed 002 PipyJS walkthroughs', () => {
 
   test('§1 IAM with the pipyscript plugins: chains as printed, 200 → 401 (content-length 13) on /get, 200 on /headers → 200', async () => {
     const out = await sh(`
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
-      tessera create namespace httpbin
-      tessera namespace add httpbin
-      tessera apply -n httpbin -f "$SAMPLES/httpbin.yaml"
+${deploySample('curl')}
+${deploySample('httpbin')}
       tessera create namespace auth
 ${heredocCommand(iam, 'Deployment', 'ext-auth')}
       tessera patch meshconfig fsm-mesh-config -n "$fsm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
@@ -56,11 +53,9 @@ ${heredocCommand(iam, 'Plugin', 'token-injector')}
 ${heredocCommand(iam, 'Plugin', 'token-verifier')}
 ${heredocCommand(iam, 'PluginChain', 'token-injector-chain')}
 ${heredocCommand(iam, 'PluginChain', 'token-verifier-chain')}
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
-      tessera wait --for=condition=ready pod -n auth -l app=ext-auth --timeout=90s
-      curl_pod=\`tessera get pod -n curl -l app=curl -o jsonpath='{.items..metadata.name}'\`
-      httpbin_pod=\`tessera get pod -n httpbin -l app=httpbin -o jsonpath='{.items..metadata.name}'\`
+${waitReady([['curl', 'curl'], ['httpbin', 'httpbin'], ['auth', 'ext-auth']])}
+${podVar('curl_pod', 'curl', 'curl')}
+${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       sleep 1
       echo "--- outbound-http"
       tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'

@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { localIPFor } from '../../src/local/layout.js';
 import { seedExampleYaml } from '../../src/snapshot/testdata/smi-seed.js';
 import { sleeperClient } from '../support/manifests.js';
-import { eventually, podFile, podOf, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { eventually, podFile, readyPods, startMesh, type TestMesh, within } from '../support/mesh.js';
 import { tunnel } from '../support/tcp.js';
 
 const APP = 'node dist/test/support/smi-app.js';
@@ -118,9 +118,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     assert.equal(setup.code, 0, setup.stderr);
     const apply = await mesh.tessera(['apply', '-n', 'default', '-f', '-'], { input: `${WORKLOADS}\n${seedExampleYaml('L7')}\n---\n${seedExampleYaml('L4')}\n` });
     assert.equal(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
-    const wait = await mesh.sh(`tessera wait --for=condition=ready pod -n default --all --timeout=120s`, { timeoutMs: 150_000 });
-    assert.equal(wait.code, 0, wait.stderr);
-    for (const app of [...L7.map((w) => w.name), 'server', 'client', 'stranger']) pods[app] = await podOf(mesh, 'default', app);
+    Object.assign(pods, await readyPods(mesh, 'default', [...L7.map((w) => w.name), 'server', 'client', 'stranger']));
     // policies reach the sidecars asynchronously: wait until the first grant shows on both examples
     await eventually(async () => (await viaProxy(pods['website']!.ip, 'GET', 'http://api.default:8080/api')) === 200, 30_000, 'website → api /api');
     await eventually(async () => (await tunnel(pods['client']!.ip, 'server.default:8301')).includes('tcp 8301'), 30_000, 'client → server:8301');

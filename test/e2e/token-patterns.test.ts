@@ -7,8 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { httpbinApp } from '../support/manifests.js';
-import { eventually, startMesh, type TestMesh } from '../support/mesh.js';
+import { deploySample, waitReady } from '../support/deploy.js';
+import { deployment, httpbinApp, service, serviceAccount } from '../support/manifests.js';
+import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const ISS = 'https://idp.example';
 const GATEWAY_ISS = 'https://gateway.tessera';
@@ -31,35 +32,15 @@ const decode = (seg: string): Record<string, unknown> => JSON.parse(Buffer.from(
 const STS = 'http://tessera-sts.auth:8080';
 /** The token service as a user deploys it (image tessera/sts), meshed so workloads authenticate by mTLS. */
 const STS_APP = `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: tessera-sts, namespace: auth }
+${serviceAccount('tessera-sts', 'auth')}
 ---
-apiVersion: v1
-kind: Service
-metadata: { name: tessera-sts, namespace: auth }
-spec:
-  ports: [{ name: http, port: 8080 }]
-  selector: { app: tessera-sts }
+${service('tessera-sts', 'auth', 8080)}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: tessera-sts, namespace: auth }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: tessera-sts } }
-  template:
-    metadata: { labels: { app: tessera-sts } }
-    spec:
-      serviceAccountName: tessera-sts
-      containers:
-      - name: sts
-        image: tessera/sts
-        ports: [{ containerPort: 8080 }]
-        env:
-        - { name: STS_TOKEN_LIFETIME, value: "60" }
-        - { name: STS_ROTATE_EVERY, value: "10" }
-        - { name: STS_CLIENTS, value: '{"web": {"secret": "web-client-secret-0123"}}' }
+${deployment(
+  'tessera-sts',
+  `{ name: sts, image: tessera/sts, ports: [{ containerPort: 8080 }], env: [{ name: STS_TOKEN_LIFETIME, value: "60" }, { name: STS_ROTATE_EVERY, value: "10" }, { name: STS_CLIENTS, value: '{"web": {"secret": "web-client-secret-0123"}}' }] }`,
+  { ns: 'auth' },
+)}
 `;
 
 const verify = `{ issuer: "${ISS}", audiences: [gateway], jwks: '${IDP_JWKS}' }`;
@@ -173,9 +154,7 @@ describe('token patterns at the context boundary (seed 004): re-issue and full e
       `
       tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true},"sidecar":{"logLevel":"warn"}}}' --type=merge
       tessera namespace add default
-      tessera create namespace curl
-      tessera namespace add curl
-      tessera apply -n curl -f "$SAMPLES/curl.yaml"
+${deploySample('curl')}
       tessera create namespace auth
       tessera namespace add auth
       tessera apply -f - <<'EOF_APPS'
@@ -185,17 +164,12 @@ ${httpbinApp('reminder')}
 ---
 ${STS_APP}
 EOF_APPS
-      tessera wait --for=condition=ready pod -n default -l app=todos --timeout=90s
-      tessera wait --for=condition=ready pod -n default -l app=reminder --timeout=90s
-      tessera wait --for=condition=ready pod -n curl -l app=curl --timeout=90s
-      tessera wait --for=condition=ready pod -n auth -l app=tessera-sts --timeout=90s
+${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['auth', 'tessera-sts']])}
       `,
       { timeoutMs: 180_000 },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const [ns, a] of [['curl', 'curl'], ['default', 'todos'], ['default', 'reminder']] as const) {
-      pods[a] = (await mesh.sh(`tessera get pod -n ${ns} -l app=${a} -o jsonpath='{.items[0].metadata.name}'`)).stdout.trim();
-    }
+    for (const [ns, a] of [['curl', 'curl'], ['default', 'todos'], ['default', 'reminder']] as const) pods[a] = (await podOf(mesh, ns, a)).name;
     const applied = await mesh.tessera(['apply', '-f', '-'], { input: POLICY });
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   });

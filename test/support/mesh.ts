@@ -3,7 +3,8 @@
  * `tessera` CLI. A `tessera` wrapper on PATH lets tests run the seeds' shell commands as written
  * (with kubectl/fsm replaced by tessera). `stop()` runs `tessera down` and removes the state, and
  * is safe to call from `after` even when the test failed half way. `eventually` and `within` poll;
- * `podOf` and `podFile` find a pod's name and address, and its files under the state directory.
+ * `podOf` and `podFile` find a pod's name and address, and its files under the state directory;
+ * `readyPods` waits for a namespace's pods and finds them.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -115,6 +116,16 @@ export function podFile(stateDir: string, pod: string, file: string): string {
 /** The name and pod IP of the first pod labelled `app=<app>` in `ns`. */
 export async function podOf(mesh: TestMesh, ns: string, app: string): Promise<{ name: string; ip: string }> {
   const r = await mesh.sh(`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}'`);
+  assert.equal(r.code, 0, r.stderr);
   const [name, ip] = r.stdout.trim().split(' ');
   return { name: name!, ip: ip! };
+}
+
+/** Waits (up to 120 s) until every pod in `ns` is ready; then `podOf` for each of `apps`, by app. */
+export async function readyPods(mesh: TestMesh, ns: string, apps: string[]): Promise<Record<string, { name: string; ip: string }>> {
+  const wait = await mesh.sh(`tessera wait --for=condition=ready pod -n ${ns} --all --timeout=120s`, { timeoutMs: 150_000 });
+  assert.equal(wait.code, 0, wait.stderr);
+  const pods: Record<string, { name: string; ip: string }> = {};
+  for (const app of apps) pods[app] = await podOf(mesh, ns, app);
+  return pods;
 }

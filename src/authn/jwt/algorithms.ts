@@ -49,10 +49,6 @@ export const ALGORITHMS: Readonly<Record<string, AlgorithmSpec | undefined>> = O
 
 export const ALL_ALGORITHMS: readonly JwtAlgorithm[] = Object.freeze(table.map((a) => a.name));
 
-export function isJwtAlgorithm(v: unknown): v is JwtAlgorithm {
-  return typeof v === 'string' && ALGORITHMS[v] !== undefined;
-}
-
 /** Smallest RSA modulus we accept (RFC 7518 §3.3 requires 2048 bits). */
 export const MIN_RSA_BITS = 2048;
 /** Largest RSA modulus we accept: bigger keys only make verification a CPU-exhaustion lever. */

@@ -71,4 +71,5 @@ test('parseWaitFor and parseDuration', () => {
   assert.equal(parseDuration('1h'), 3_600_000);
   assert.equal(parseDuration('0'), 0);
   assert.equal(parseDuration('45'), 45_000);
+  assert.throws(() => parseDuration('90x'), /invalid duration "90x"/);
 });

@@ -6,6 +6,7 @@ import type {
   ApplyAction, ApplyResult, ListQuery, ManifestDocument, MeshApi, MeshStatus, PodProcessInfo,
 } from '../../local/api-contract.js';
 import { MeshError } from '../../lib/errors.js';
+import { mergePatch } from '../../local/apiserver/index.js';
 
 export interface Call {
   method: string;
@@ -14,18 +15,6 @@ export interface Call {
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
-}
-
-/** RFC 7386 JSON merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 export class FakeMesh implements MeshApi {

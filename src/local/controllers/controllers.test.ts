@@ -1,8 +1,8 @@
 /** Tests of the local controllers: pod naming, scaling, rollouts, injection, cascades, addresses. */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, Pod, Service } from '../../api/types.js';
-import { openStore } from '../store/index.js';
+import { openStore, type ResourceStore } from '../store/index.js';
 import { deploymentAvailable, isPodReady, startControllers, templateHash } from './index.js';
 import { deployment, fakeReadyWriter, inProcessInjector, namespace, pods, put, settle, tempStore, waitFor } from './controller-fixtures.js';
 
@@ -10,10 +10,23 @@ const MESH = 'tessera';
 const BLOCK = 42;
 const A = '[bcdfghjklmnpqrstvwxz2456789]';
 
-test('a Deployment gets Kubernetes-style pods owned by it, each with its own pod IP', async (t) => {
+/**
+ * A temp store with the controllers running on it, stopped after the test. `readyPods`: a stand-in
+ * supervisor marks every new pod Running and Ready (watching from before the controllers start).
+ */
+function runningControllers(t: TestContext, opts: { readyPods?: boolean } = {}): ResourceStore {
   const { store } = tempStore(t);
+  const unwatch = opts.readyPods ? fakeReadyWriter(store) : undefined;
   const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => c.stop());
+  t.after(() => {
+    c.stop();
+    unwatch?.();
+  });
+  return store;
+}
+
+test('a Deployment gets Kubernetes-style pods owned by it, each with its own pod IP', async (t) => {
+  const store = runningControllers(t);
   put(store, namespace('demo'), deployment('httpbin', 'demo', 3));
   await settle(store);
   const d = store.get({ kind: 'Deployment', namespace: 'demo', name: 'httpbin' }) as Deployment;
@@ -49,10 +62,7 @@ test('the template hash is stable and ignores key order', () => {
 });
 
 test('scaling up and down follows spec.replicas; status reports ready pods', async (t) => {
-  const { store } = tempStore(t);
-  const unwatch = fakeReadyWriter(store);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => { c.stop(); unwatch(); });
+  const store = runningControllers(t, { readyPods: true });
   put(store, namespace('demo'), deployment('web', 'demo', 2));
   await settle(store);
   assert.equal(pods(store, 'demo').length, 2);
@@ -72,10 +82,7 @@ test('scaling up and down follows spec.replicas; status reports ready pods', asy
 });
 
 test('a rollout restart replaces pods one at a time without losing Ready capacity', async (t) => {
-  const { store } = tempStore(t);
-  const unwatch = fakeReadyWriter(store);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => { c.stop(); unwatch(); });
+  const store = runningControllers(t, { readyPods: true });
   put(store, namespace('demo'), deployment('web', 'demo', 2));
   await settle(store);
   const before = pods(store, 'demo').map((p) => p.metadata.name);
@@ -103,9 +110,7 @@ test('a rollout restart replaces pods one at a time without losing Ready capacit
 });
 
 test('a rollout waits while the new pod is not Ready', async (t) => {
-  const { store } = tempStore(t);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => c.stop());
+  const store = runningControllers(t);
   put(store, namespace('demo'), deployment('web', 'demo', 1));
   await settle(store);
   const [old] = pods(store, 'demo');
@@ -165,9 +170,7 @@ test('sidecar injection follows FSM rules (through the injector webhook)', async
 });
 
 test('deleting a Deployment deletes its pods; deleting a Namespace deletes everything in it', async (t) => {
-  const { store } = tempStore(t);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => c.stop());
+  const store = runningControllers(t);
   put(store, namespace('demo'), namespace('keep'), deployment('a', 'demo', 2), deployment('b', 'demo', 1), deployment('k', 'keep', 1));
   put(store, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'demo' }, spec: { selector: { app: 'a' }, ports: [{ port: 80 }] } });
   put(store, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'demo' }, data: {} });
@@ -188,9 +191,7 @@ test('deleting a Deployment deletes its pods; deleting a Namespace deletes every
 });
 
 test('services get stable cluster IPs and type ClusterIP; headless services stay headless', async (t) => {
-  const { store } = tempStore(t);
-  const c = startControllers({ store, meshName: MESH, block: BLOCK });
-  t.after(() => c.stop());
+  const store = runningControllers(t);
   const svc = (name: string, clusterIP?: string): Service => ({
     apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }], clusterIP },
   });

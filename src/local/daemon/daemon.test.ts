@@ -12,11 +12,15 @@ import type { Deployment } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
 import { CONTROLLER_PORT, controllerAddress, stateFiles, type MeshFile } from '../layout.js';
 import { readMeshFile } from '../mesh-file.js';
-import { httpOk, registerImageRuntime, reapStale } from '../runtime/index.js';
+import { alive, waiter } from '../../lib/test-processes.js';
+import { httpOk, reapStale } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
 import { connectMesh } from '../apiserver/index.js';
 import { down, startDaemon, systemObjects, up } from './index.js';
 import { ensureSystemObjects } from './system-objects.js';
+import { registerStandInController, safeMesh } from './test-support.js';
+
+const waitFor = waiter({ timeoutMs: 20_000 });
 
 const built = (rel: string) => existsSync(fileURLToPath(new URL(rel, import.meta.url)));
 const haveApiServer = built('../apiserver/index.js');
@@ -103,16 +107,7 @@ describe('mesh name guard', () => {
 describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver is not built yet' }, () => {
   before(() => {
     // A stand-in control plane, so this test does not depend on src/control-plane being built.
-    registerImageRuntime({
-      name: 'controller',
-      matches: (image) => image.startsWith('tessera/controller'),
-      command: (ctx) => ({
-        command: process.execPath,
-        args: ['-e', `require('http').createServer((q, s) => s.end('ok')).listen(${CONTROLLER_PORT}, '${controllerAddress(ctx.block)}')`],
-        env: {},
-        readiness: { kind: 'http', url: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}/healthz` },
-      }),
-    });
+    registerStandInController();
   });
 
   it('serves the API, runs the control-plane pod, refuses a second up, and stops on shutdown', async () => {
@@ -186,31 +181,4 @@ describe('detached round trip', { skip: haveDetachedStack ? false : 'the CLI, AP
 /** The controller pod's directory name (its name is generated; injector and bootstrap pods sit beside it). */
 function podDirName(dir: string): string {
   return readdirSync(join(dir, 'pods', 'roundtrip-system')).find((p) => p.startsWith('roundtrip-controller-')) ?? '';
-}
-
-function safeMesh(dir: string) {
-  try {
-    return readMeshFile(dir);
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

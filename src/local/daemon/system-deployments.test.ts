@@ -15,10 +15,13 @@ import type { Pod, Resource } from '../../api/types.js';
 import type { MeshApi } from '../api-contract.js';
 import { connectMesh } from '../apiserver/index.js';
 import { isPodReady } from '../controllers/index.js';
-import { CONTROLLER_PORT, INJECTOR_PORT, controllerAddress, injectorAddress } from '../layout.js';
-import { readMeshFile } from '../mesh-file.js';
+import { INJECTOR_PORT, injectorAddress } from '../layout.js';
+import { waiter } from '../../lib/test-processes.js';
 import { httpOk, reapStale, registerImageRuntime } from '../runtime/index.js';
 import { startDaemon, type RunningDaemon } from './index.js';
+import { registerStandInController, safeMesh } from './test-support.js';
+
+const waitFor = waiter({ timeoutMs: 10_000 });
 
 const MESH = 'sysdep';
 const SYSTEM = `${MESH}-system`;
@@ -33,20 +36,11 @@ let api: MeshApi;
 before(async () => {
   // Stand-ins for the controller and the sidecar, so this test does not depend on src/control-plane
   // or src/sidecar; the injector and bootstrap are the real processes.
-  registerImageRuntime({
-    name: 'controller',
-    matches: (image) => image.startsWith('tessera/controller'),
-    command: (ctx) => ({
-      command: process.execPath,
-      args: ['-e', `require('http').createServer((q, s) => s.end('ok')).listen(${CONTROLLER_PORT}, '${controllerAddress(ctx.block)}')`],
-      env: {},
-      readiness: { kind: 'http', url: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}/healthz` },
-    }),
-  });
+  registerStandInController();
   registerImageRuntime({ name: 'sidecar', matches: (image) => image.startsWith('tessera/sidecar'), command: () => ({ args: [], env: {}, readiness: { kind: 'started' } }) });
   daemon = startDaemon({ stateDir: dir, meshName: MESH, workdir: dir, log: () => {} });
   daemon.done.catch(() => undefined);
-  await waitFor('mesh.json with our pid', () => safeMesh()?.pid === process.pid);
+  await waitFor('mesh.json with our pid', () => safeMesh(dir)?.pid === process.pid);
   api = await connectMesh(dir);
 });
 
@@ -65,7 +59,7 @@ describe('control-plane deployments', () => {
     for (const app of ['controller', 'injector', 'bootstrap']) await readyPod(`${MESH}-${app}`);
     const names = (await api.list({ kind: 'Deployment', namespace: SYSTEM })).map((d) => d.metadata.name).sort();
     assert.deepEqual(names, [`${MESH}-bootstrap`, `${MESH}-controller`, `${MESH}-injector`]);
-    assert.ok(await httpOk(`http://${injectorAddress(safeMesh()!.block)}:${INJECTOR_PORT}/healthz`));
+    assert.ok(await httpOk(`http://${injectorAddress(safeMesh(dir)!.block)}:${INJECTOR_PORT}/healthz`));
     if (haveCli) {
       const { stdout } = await tessera('get', 'deploy', '-n', SYSTEM);
       for (const n of names) assert.match(stdout, new RegExp(`^${n}\\s`, 'm'));
@@ -141,22 +135,4 @@ async function readyPod(app: string): Promise<Pod> {
     const pods = (await api.list({ kind: 'Pod', namespace: SYSTEM, labelSelector: `app=${app}` })) as Resource[];
     return pods.find(isPodReady) as Pod | undefined;
   }, 20_000);
-}
-
-function safeMesh() {
-  try {
-    return readMeshFile(dir);
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

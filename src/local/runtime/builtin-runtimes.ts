@@ -1,9 +1,9 @@
 /** The image runtimes Tessera ships: sidecar, control plane, annotated local commands, httpbin, curl. */
-import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
-import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, controllerAddress, stateFiles } from '../layout.js';
+import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, controllerAddress, proxyToken, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { imageName } from './image-name.js';
@@ -12,8 +12,7 @@ import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from '.
 
 export { imageName } from './image-name.js';
 export { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
-export const SIDECAR_IMAGE = 'tessera/sidecar';
-export const SIDECAR_CONTAINER = 'sidecar';
+export { SIDECAR_CONTAINER, SIDECAR_IMAGE };
 
 /** Entry points resolve next to this compiled file, so dist and test builds each run their own copy. */
 const entry = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
@@ -60,7 +59,7 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.localIP]: ctx.appAddress,
         [SIDECAR_ENV.serviceAccount]: pod.spec?.serviceAccountName ?? 'default',
         [SIDECAR_ENV.proxyUUID]: uuid,
-        [SIDECAR_ENV.proxyToken]: createHmac('sha256', ctx.meshKey).update(uuid).digest('hex'),
+        [SIDECAR_ENV.proxyToken]: proxyToken(Buffer.from(ctx.meshKey).toString('hex'), uuid),
         [SIDECAR_ENV.controllerUrl]: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`,
         [SIDECAR_ENV.dataDir]: stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
         [SIDECAR_ENV.meshName]: ctx.meshName,

@@ -1,17 +1,15 @@
 /** Runs one pod: its containers (apps held until the sidecar is ready) and its status in the store. */
 import { rmSync } from 'node:fs';
 import type { Pod, PodStatus } from '../../api/types.js';
+import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { localIPFor, stateFiles } from '../layout.js';
-import { kubeTimestamp, type ResourceStore } from '../store/index.js';
+import { jsonEqual, kubeTimestamp, type ResourceStore } from '../store/index.js';
 import { SIDECAR_CONTAINER } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
-import { buildPodStatus, canonicalJson } from './pod-status.js';
+import { buildPodStatus } from './pod-status.js';
 import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
 import type { ContainerContext } from './types.js';
-
-/** Set by the deployment controller: the address the pod's apps bind (its private "localhost"). */
-export const APP_ADDRESS_ANNOTATION = 'local.tessera.dev/app-address';
 
 export interface PodRunnerDeps {
   store: ResourceStore;
@@ -115,7 +113,7 @@ export class PodRunner {
     if (!current || (current.metadata.uid ?? '') !== this.uid) return;
     const previous = current.status as PodStatus | undefined;
     const next = buildPodStatus(previous, this.#all.map((c) => c.status()), kubeTimestamp());
-    if (canonicalJson(previous) === canonicalJson(next)) return;
+    if (jsonEqual(previous, next)) return;
     try {
       this.#deps.store.updateStatus(key, next);
     } catch (e) {

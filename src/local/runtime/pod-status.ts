@@ -36,12 +36,3 @@ export function buildPodStatus(previous: PodStatus | undefined, containers: Cont
     containerStatuses: containers,
   };
 }
-
-/** Key-order independent JSON, so a status read back from the store compares equal to one we built. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}

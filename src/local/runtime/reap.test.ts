@@ -5,18 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { alive } from '../../lib/test-processes.js';
 import { stateFiles } from '../layout.js';
 import { reapStale } from './index.js';
 import { pidFile } from './processes.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('reapStale', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'tessera-reap-'));

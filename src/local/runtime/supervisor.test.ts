@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Container, Pod } from '../../api/types.js';
+import { alive, waiter } from '../../lib/test-processes.js';
 import { leaseMeshBlock, releaseMeshBlock } from '../mesh-file.js';
 import { localIPFor, podIPFor, stateFiles } from '../layout.js';
 import { openStore, type ResourceStore } from '../store/index.js';
@@ -25,24 +26,7 @@ function appContainer(name: string, port: number): Container {
 
 const COMMAND = 'exec "$NODE_BIN" -e "$SERVER_JS"';
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const waitFor = waiter({ timeoutMs: 15_000, pollMs: 50 });
 
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {

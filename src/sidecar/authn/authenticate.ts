@@ -3,9 +3,10 @@
  * strip client copies of output headers, find the token, verify it, then set the output headers.
  * No token: pass without identity. A present token that fails: 401. Never logs or echoes a token.
  */
-import { unverifiedIssuer, verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
+import { DEFAULT_MAX_TOKEN_BYTES, unverifiedIssuer, verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
+import { claimAt } from '../../authz/index.js';
 import type { HeaderMap } from '../http/types.js';
-import type { CompiledAuthn, CompiledJwtRule, TokenLocation } from './jwt-rules.js';
+import type { CompiledAuthn, CompiledJwtRule } from './jwt-rules.js';
 
 export type AuthnResult =
   | { ok: true; principal?: string; claims?: JwtClaims }
@@ -31,7 +32,7 @@ function single(headers: HeaderMap, name: string): string | undefined | null {
  * location is malformed: a repeated header or parameter, or a header without any configured prefix
  * (§2 "The prefix must match exactly, otherwise the token is invalid").
  */
-function findTokens(authn: CompiledAuthn, headers: HeaderMap, query: URLSearchParams | undefined): Map<string, Found> | string {
+function findTokens(authn: CompiledAuthn, headers: HeaderMap, path: string): Map<string, Found> | string {
   const found = new Map<string, Found>();
   const add = (token: string, rule: CompiledJwtRule, header: string | undefined): void => {
     let f = found.get(token);
@@ -39,43 +40,38 @@ function findTokens(authn: CompiledAuthn, headers: HeaderMap, query: URLSearchPa
     if (header) f.headers.add(header);
     if (!f.rules.includes(rule)) f.rules.push(rule);
   };
-  const headerLocations = new Map<string, { prefixes: string[]; matched: boolean }>();
+  // the query is parsed only when a rule reads a parameter
+  let query: URLSearchParams | null | undefined = null;
+  /** present header locations → whether any rule's prefix matched */
+  let headerMatched: Map<string, boolean> | undefined;
   for (const rule of authn.rules) {
     for (const loc of rule.locations) {
-      const token = tokenAt(loc, headers, query);
-      if (token === null) return loc.kind === 'header' ? `more than one ${loc.name} header` : `more than one ${loc.name} query parameter`;
-      if (loc.kind === 'header' && single(headers, loc.name) !== undefined) {
-        const h = headerLocations.get(loc.name) ?? { prefixes: [], matched: false };
-        h.prefixes.push(loc.prefix);
-        h.matched ||= token !== undefined;
-        headerLocations.set(loc.name, h);
+      if (loc.kind === 'param') {
+        if (query === null) {
+          const q = path.indexOf('?');
+          query = q < 0 ? undefined : new URLSearchParams(path.slice(q + 1).split('#')[0]);
+        }
+        const all = query?.getAll(loc.name) ?? [];
+        if (all.length > 1) return `more than one ${loc.name} query parameter`;
+        if (all.length === 1) add(all[0]!, rule, undefined);
+        continue;
       }
-      if (token !== undefined) add(token, rule, loc.kind === 'header' ? loc.name : undefined);
+      const v = single(headers, loc.name);
+      if (v === null) return `more than one ${loc.name} header`;
+      if (v === undefined) continue;
+      const matched = v.startsWith(loc.prefix);
+      headerMatched ??= new Map();
+      headerMatched.set(loc.name, matched || headerMatched.get(loc.name) === true);
+      if (matched) add(v.slice(loc.prefix.length), rule, loc.name);
     }
   }
-  for (const [name, h] of headerLocations) if (!h.matched) return `the ${name} header does not start with the configured prefix`;
+  if (headerMatched) for (const [name, matched] of headerMatched) if (!matched) return `the ${name} header does not start with the configured prefix`;
   return found;
 }
 
-/** The token at one location; undefined when absent, null when repeated. */
-function tokenAt(loc: TokenLocation, headers: HeaderMap, query: URLSearchParams | undefined): string | undefined | null {
-  if (loc.kind === 'param') {
-    const all = query?.getAll(loc.name) ?? [];
-    return all.length > 1 ? null : all[0];
-  }
-  const v = single(headers, loc.name);
-  if (v === null) return null;
-  if (v === undefined || !v.startsWith(loc.prefix)) return undefined;
-  return v.slice(loc.prefix.length);
-}
-
-/** `a.b` reads nested claim b of a; only scalars become header values (Envoy claim_to_headers, §3). */
-function claimHeaderValue(claims: JwtClaims, path: string): string | undefined {
-  let cur: unknown = claims;
-  for (const p of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
+/** Nested claim `a.b` (path split at config time); only scalars become header values (Envoy claim_to_headers, §3). */
+function claimHeaderValue(claims: JwtClaims, path: readonly string[]): string | undefined {
+  const cur = claimAt(claims, path);
   const v = typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : undefined;
   // A claim is attacker-influenced text; control characters would split or break the header.
   return v === undefined || /[\u0000-\u001f\u007f]/.test(v) ? undefined : v;
@@ -90,9 +86,7 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
   const headers = request.headers;
   // Always first, token or not: the app must never see a client-forged payload or claim header.
   for (const h of authn.outputHeaders) delete headers[h];
-  const q = request.path.indexOf('?');
-  const query = q < 0 ? undefined : new URLSearchParams(request.path.slice(q + 1).split('#')[0]);
-  const tokens = findTokens(authn, headers, query);
+  const tokens = findTokens(authn, headers, request.path);
   if (typeof tokens === 'string') return { ok: false, reason: tokens };
   if (tokens.size === 0) return { ok: true };
   // Several different tokens make the principal nondeterministic in Istio; refuse them (§2, rule 5).
@@ -103,7 +97,8 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
   // for the order and so the failure reported is that rule's); with one rule, skip the extra parse.
   let rules = found.rules;
   if (rules.length > 1) {
-    const iss = found.token.length <= 16384 ? unverifiedIssuer(found.token) : undefined;
+    // a token over the size cap fails every rule before any parsing: no point reading its iss
+    const iss = found.token.length <= DEFAULT_MAX_TOKEN_BYTES ? unverifiedIssuer(found.token) : undefined;
     rules = [...rules.filter((r) => r.issuer === iss), ...rules.filter((r) => r.issuer !== iss)];
   }
   for (const rule of rules) {
@@ -119,7 +114,7 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
     if (!rule.forwardOriginalToken) for (const h of found.headers) delete headers[h];
     if (rule.payloadHeader) headers[rule.payloadHeader] = r.payloadSegment;
     for (const c of rule.claimHeaders) {
-      const v = claimHeaderValue(r.claims, c.claim);
+      const v = claimHeaderValue(r.claims, c.path);
       if (v !== undefined) headers[c.header] = v;
     }
     return { ok: true, principal: `${r.claims.iss}/${r.claims.sub ?? ''}`, claims: r.claims };

@@ -15,7 +15,8 @@ export interface CompiledJwtRule {
   verify: CompiledJwtPolicy | undefined;
   setupError: string | undefined;
   payloadHeader: string | undefined;
-  claimHeaders: readonly { header: string; claim: string }[];
+  /** `path`: the claim name split at its dots, once per snapshot */
+  claimHeaders: readonly { header: string; claim: string; path: readonly string[] }[];
   forwardOriginalToken: boolean;
 }
 
@@ -88,7 +89,7 @@ export function compileAuthn(rules: readonly InboundJwtRule[], target: FetchTarg
       setupError = (e as Error).message;
     }
     const payloadHeader = r.Rule.outputPayloadToHeader?.toLowerCase();
-    const claimHeaders = (r.Rule.outputClaimToHeaders ?? []).map((c) => ({ header: c.header.toLowerCase(), claim: c.claim }));
+    const claimHeaders = (r.Rule.outputClaimToHeaders ?? []).map((c) => ({ header: c.header.toLowerCase(), claim: c.claim, path: c.claim.split('.') }));
     if (payloadHeader) outputs.add(payloadHeader);
     for (const c of claimHeaders) outputs.add(c.header);
     return {

@@ -23,10 +23,6 @@ const NUL = err(400, 'percent-encoded NUL in request-target');
 const ESCAPED_SLASH = err(400, 'percent-encoded slash or backslash in request-target');
 const NOT_ORIGIN = err(400, 'request-target is not origin-form');
 
-export function isTargetError(v: string | TargetError): v is TargetError {
-  return typeof v !== 'string';
-}
-
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const PERCENT = 0x25;

@@ -272,6 +272,13 @@ class ServerConnection {
   private async run(ex: Exchange): Promise<void> {
     if (ex.expectContinue && !this.closed) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     const ctx = ex.ctx;
+    await this.runChain(ctx);
+    if (this.closed) return;
+    this.writeResponse(ex, ctx.response ?? makeResponse(500, 'no response produced\n'));
+  }
+
+  /** The mount point's current chain on `ctx`; a chain that throws is logged and rescued into a response. */
+  private async runChain(ctx: RequestContext): Promise<void> {
     const chain = this.opts.chain();
     try {
       if (!chain) ctx.respond(503, 'sidecar has no configuration yet\n');
@@ -280,8 +287,6 @@ class ServerConnection {
       this.opts.log.error('chain failed', { mountPoint: this.opts.mountPoint, error: (err as Error).stack ?? String(err) });
       rescue(ctx, err);
     }
-    if (this.closed) return;
-    this.writeResponse(ex, ctx.response ?? makeResponse(500, 'no response produced\n'));
   }
 
   private writeResponse(ex: Exchange, res: HttpResponse): void {
@@ -326,7 +331,7 @@ class ServerConnection {
         s.write(fixed);
         s.uncork();
       } else s.write(head, 'latin1');
-      if (!(body instanceof BufferBody) && !body.empty && body instanceof PushBody) body.discard();
+      if (body instanceof PushBody && !body.empty) body.discard();
       this.responded(ex);
       return;
     }
@@ -453,13 +458,7 @@ class ServerConnection {
       // resumes the client socket: what it held since the Upgrade head follows `rest`
       s.pipe(upstream).pipe(s);
     };
-    const chain = this.opts.chain();
-    try {
-      if (!chain) ctx.respond(503, 'sidecar has no configuration yet\n');
-      else await chain(ctx);
-    } catch (err) {
-      rescue(ctx, err);
-    }
+    await this.runChain(ctx);
     if (tunnelled) return;
     const res = ctx.response ?? makeResponse(502, 'upgrade failed\n');
     if (s.destroyed) {

@@ -21,15 +21,24 @@ const pass: AuthStep = (_ctx, next) => next();
  * Istio's principal and namespace from the verified `sa.ns` identity; none for plaintext peers (§9).
  * Shared with the inbound TCP authorization step, so both protocols read identity the same way.
  */
-export function peerOf(identity: string | undefined): { principal?: string; namespace?: string } {
-  if (!identity) return {};
+export function peerOf(identity: string | undefined): Peer {
+  if (!identity) return NO_PEER;
+  // a connection's identity is the same for each of its requests: parse it once, not per request
+  if (identity === last.identity) return last.peer;
+  let peer: Peer;
   try {
     const id = parseServiceIdentity(identity);
-    return { principal: istioPrincipal(id), namespace: identityParts(id).namespace };
+    peer = Object.freeze({ principal: istioPrincipal(id), namespace: identityParts(id).namespace });
   } catch {
-    return {};
+    peer = NO_PEER;
   }
+  last = { identity, peer };
+  return peer;
 }
+
+type Peer = Readonly<{ principal?: string; namespace?: string }>;
+const NO_PEER: Peer = Object.freeze({});
+let last: { identity: string | undefined; peer: Peer } = { identity: undefined, peer: NO_PEER };
 
 function pathOnly(target: string): string {
   const q = target.search(/[?#]/);

@@ -114,7 +114,7 @@ class RequestView implements PluginRequest {
 
 class ResponseView implements PluginResponse {
   private view: HeadersView | undefined;
-  constructor(private readonly res: HttpResponse) {}
+  constructor(readonly res: HttpResponse) {}
   get status(): number {
     return this.res.status;
   }
@@ -181,7 +181,7 @@ class PluginCtx implements PluginContext {
   get response(): ResponseView | undefined {
     const r = this.ctx.response;
     if (!r) return undefined;
-    if (!this.responseView || (this.responseView as unknown as { res: HttpResponse }).res !== r) this.responseView = new ResponseView(r);
+    if (this.responseView?.res !== r) this.responseView = new ResponseView(r);
     return this.responseView;
   }
   respond(status: number, body?: string | Uint8Array | object, headers?: Record<string, string>): void {

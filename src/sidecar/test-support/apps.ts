@@ -1,5 +1,5 @@
 /** Upstream apps the sidecar tests forward to: an HTTP echo app (with Upgrade) and a TCP echo app. */
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { createHash } from 'node:crypto';
 import { listen, type Tracker } from './net.js';
@@ -25,6 +25,19 @@ export interface EchoApp {
   seen: SeenRequest[];
 }
 
+/** How `app` saw `req` as it arrived (no body bytes counted yet). */
+function seenRequest(app: string, req: IncomingMessage, chunked: boolean): SeenRequest {
+  return {
+    app,
+    method: req.method ?? '',
+    url: req.url ?? '',
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress ?? '',
+    bodyBytes: 0,
+    chunked,
+  };
+}
+
 /**
  * An HTTP app that tells what it received. Paths:
  *   /delay?ms=N   answers after N ms
@@ -38,15 +51,7 @@ export async function startEchoApp(tracker: Tracker, name: string, host: string,
   const seen: SeenRequest[] = [];
   const server = createHttpServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://app');
-    const record: SeenRequest = {
-      app: name,
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      bodyBytes: 0,
-      chunked: /chunked/i.test(String(req.headers['transfer-encoding'] ?? '')),
-    };
+    const record = seenRequest(name, req, /chunked/i.test(String(req.headers['transfer-encoding'] ?? '')));
     seen.push(record);
     if (url.pathname === '/pipe') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-app': name });
@@ -86,15 +91,7 @@ export async function startEchoApp(tracker: Tracker, name: string, host: string,
     });
   });
   server.on('upgrade', (req, socket, head) => {
-    seen.push({
-      app: name,
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      bodyBytes: 0,
-      chunked: false,
-    });
+    seen.push(seenRequest(name, req, false));
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade ?? 'echo'}\r\nconnection: Upgrade\r\nx-app: ${name}\r\n\r\n`);
     if (head.length > 0) socket.write(head);
     socket.on('error', () => undefined);

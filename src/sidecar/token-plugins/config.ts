@@ -76,10 +76,6 @@ export type TokenPluginConfig =
 
 const SCHEMAS = { 'jwt-reissue': reissue, 'claims-to-headers': claimsToHeaders, 'jwt-pass-through': passThrough } as const;
 
-export function isHmac(alg: SigningAlgorithm): boolean {
-  return (HMAC as readonly string[]).includes(alg);
-}
-
 /** Parses one config; the error names each bad field (never a value: configs may hold inline keys). */
 export function parseTokenPluginConfig(plugin: BuiltinPluginName, raw: unknown): { ok: true; value: TokenPluginConfig } | { ok: false; error: string } {
   const r = SCHEMAS[plugin].safeParse(raw ?? {});

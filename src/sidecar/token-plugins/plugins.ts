@@ -2,6 +2,7 @@
  * The three token patterns of the auth book (seed 004, "token handling at the context boundary") as
  * request handlers on the native plugin API: pass-through, re-issue and full extraction.
  */
+import { claimAt } from '../../authz/index.js';
 import type { PluginContext } from '../../plugins/api.js';
 import { refuseRequest } from '../plugins/module.js';
 import type { ClaimsToHeadersConfig, ReissueConfig } from './config.js';
@@ -86,11 +87,7 @@ export function reissueHandler(cfg: ReissueConfig, v: TokenVerifier): Handler {
 
 /** `a.b` reads nested claim b of a; scalars and lists of scalars become header text. */
 function claimText(claims: Record<string, unknown>, path: string): string | undefined {
-  let cur: unknown = claims;
-  for (const p of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
+  const cur = claimAt(claims, path.split('.'));
   const scalar = (x: unknown): string | undefined => (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? String(x) : undefined);
   const text = Array.isArray(cur) ? (cur.every((x) => scalar(x) !== undefined) ? cur.map(scalar).join(',') : undefined) : scalar(cur);
   // Claims are issuer- (and so possibly attacker-) chosen text: control characters would split headers.
