@@ -64,6 +64,7 @@ export function clusterIPFor(block: number, n: number): string {
 export const stateFiles = {
   mesh: (dir: string) => join(dir, 'mesh.json'),
   store: (dir: string) => join(dir, 'store.json'),
+  storeDb: (dir: string) => join(dir, 'store.db'),
   secretKey: (dir: string) => join(dir, 'mesh.key'),
   daemonLog: (dir: string) => join(dir, 'daemon.log'),
   podDir: (dir: string, ns: string, pod: string) => join(dir, 'pods', ns, pod),

@@ -1,7 +1,7 @@
-/** Tests of the file-backed resource store: persistence, atomicity, revisions, events, all-or-none. */
+/** Tests of the resource store's contract: persistence, revisions, events, all-or-none, copies out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '../../api/types.js';
@@ -130,36 +130,36 @@ test('returned objects are copies: mutating them does not change the store', (t)
   assert.equal(store.get({ kind: 'ConfigMap', namespace: 'default', name: 'a' })!.data!.k, 'v');
 });
 
-test('a leftover temp file from a crashed write is ignored (and cleaned up)', (t) => {
+test('temp files the old JSON writer left behind are removed', (t) => {
   const dir = tempDir(t);
-  const store = openStore(dir);
-  store.transact([{ op: 'put', object: configMap('a', { k: 'v' }) }]);
-  // A writer that crashed after writing half a temp file and before the rename.
   writeFileSync(`${stateFiles.store(dir)}.tmp-99999-deadbeef`, '{"version":1,"revision":7,"obj');
-  const reopened = openStore(dir);
-  assert.equal(reopened.revision, 1);
-  assert.equal(reopened.get({ kind: 'ConfigMap', namespace: 'default', name: 'a' })!.data!.k, 'v');
+  const store = openStore(dir);
+  assert.equal(store.revision, 0);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
 });
 
-test('writes leave no temp file behind and the store file is always complete JSON', (t) => {
+test('the state directory holds store.db and its WAL, owner-only, and no JSON file', (t) => {
   const dir = tempDir(t);
   const store = openStore(dir);
   for (let i = 0; i < 5; i++) store.transact([{ op: 'put', object: configMap(`c${i}`, { i: String(i) }) }]);
-  assert.deepEqual(readdirSync(dir), ['store.json']);
-  const parsed = JSON.parse(readFileSync(stateFiles.store(dir), 'utf8')) as { revision: number; objects: unknown[] };
-  assert.equal(parsed.revision, 5);
-  assert.equal(parsed.objects.length, 5);
+  assert.deepEqual(readdirSync(dir).sort(), ['store.db', 'store.db-shm', 'store.db-wal']);
+  for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
+  assert.equal(openStore(dir).list('ConfigMap').length, 5);
 });
 
-test('a truncated store file raises MESH_ERR_STORE_CORRUPT naming the file', (t) => {
+test('a damaged store.db, or a damaged store.json to import, raises MESH_ERR_STORE_CORRUPT naming the file', (t) => {
   const dir = tempDir(t);
-  openStore(dir).transact([{ op: 'put', object: configMap('a', { k: 'v' }) }]);
-  const file = stateFiles.store(dir);
-  truncateSync(file, 20);
-  assert.throws(() => openStore(dir), (e: unknown) => isMeshError(e) && e.code === 'MESH_ERR_STORE_CORRUPT' && e.message.includes(file));
+  const db = stateFiles.storeDb(dir);
+  writeFileSync(db, 'this is not an SQLite database, only some text that is long enough to hold a header '.repeat(20));
+  assert.throws(() => openStore(dir), (e: unknown) => isMeshError(e) && e.code === 'MESH_ERR_STORE_CORRUPT' && e.message.includes(db));
+
+  const other = tempDir(t);
+  const file = stateFiles.store(other);
+  writeFileSync(file, '{"version":1,"revision":3,"objects":[{"kind":"ConfigMap","metad');
+  assert.throws(() => openStore(other), (e: unknown) => isMeshError(e) && e.code === 'MESH_ERR_STORE_CORRUPT' && e.message.includes(file));
   writeFileSync(file, '{"hello":1}');
-  assert.throws(() => openStore(dir), (e: unknown) => isMeshError(e) && e.code === 'MESH_ERR_STORE_CORRUPT');
+  assert.throws(() => openStore(other), (e: unknown) => isMeshError(e) && e.code === 'MESH_ERR_STORE_CORRUPT');
+  assert.ok(existsSync(file), 'a file we could not import is left where it was');
 });
 
 test('a throwing watcher does not break others or the write', (t) => {
