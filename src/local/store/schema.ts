@@ -52,7 +52,7 @@ export const SQL = {
  * Opens (creating if needed) the database file, owner-only: SQLite gives its -wal and -shm files
  * the database file's mode, so creating the file ourselves with 0600 covers all three.
  */
-export function openDatabase(file: string, opts: { maxBytes?: number } = {}): Db {
+export function openDatabase(file: string, opts: { maxBytes?: number; synchronous?: 'FULL' | 'NORMAL' } = {}): Db {
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   let db: Db | undefined;
   try {
@@ -62,7 +62,7 @@ export function openDatabase(file: string, opts: { maxBytes?: number } = {}): Db
     if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('cannot switch to WAL mode');
     // FULL: a commit is on disk (WAL fsynced) before transact returns, so it survives power loss
     // too, not only a killed process. See bench/store.ts for what it costs.
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     // A second opener (a CLI check, a test) waits for the writer instead of failing at once.
     db.pragma('busy_timeout = 5000');
     if (opts.maxBytes !== undefined) {

@@ -45,6 +45,11 @@ export interface StoreOptions {
   keepRevisions?: number;
   /** a size quota in bytes: writes that would grow the database past it fail with MESH_ERR_STORE_WRITE (default none) */
   maxBytes?: number;
+  /**
+   * 'FULL' (default) fsyncs every commit; 'NORMAL' only at checkpoints, so a power loss (not a
+   * killed process) may lose the last commits. For benchmarks and throwaway stores.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 export interface ResourceStore {
