@@ -1,0 +1,96 @@
+/**
+ * The destination a REDIRECTed TCP connection was dialed to, read from conntrack
+ * (SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST) through the small N-API addon in native/original-dst.
+ * Node has no getsockopt; an addon call costs well under a microsecond (see the README figures
+ * in the package report), an FFI library several times that.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MeshError } from '../../lib/errors.js';
+import { plainAddress } from '../../lib/cidr.js';
+
+export interface OriginalDestination {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+interface Addon {
+  originalDst(fd: number): [string, number, number] | undefined;
+}
+
+const ADDON_PATH = join('native', 'original-dst', 'build', 'Release', 'original_dst.node');
+
+let addon: Addon | undefined;
+let loadError: string | undefined;
+
+/** Where the built addon is: $TESSERA_ORIGINAL_DST_ADDON, else the nearest ancestor holding native/original-dst. */
+export function addonPath(): string | undefined {
+  const override = process.env['TESSERA_ORIGINAL_DST_ADDON'];
+  if (override) return override;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function load(): Addon {
+  if (addon) return addon;
+  if (loadError === undefined) {
+    const path = addonPath();
+    if (!path) loadError = `${ADDON_PATH} is not built (run: npx node-gyp rebuild --directory=native/original-dst)`;
+    else {
+      try {
+        addon = createRequire(import.meta.url)(path) as Addon;
+        return addon;
+      } catch (e) {
+        loadError = `${path}: ${(e as Error).message}`;
+      }
+    }
+  }
+  throw new MeshError('MESH_ERR_INTERNAL', `original destination: the native addon cannot be loaded: ${loadError}`);
+}
+
+/** True when the addon loads (the sidecar checks this at start, not per connection). */
+export function originalDestinationAvailable(): boolean {
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fd of a connected net.Socket; undefined for a socket without one (closed, or not TCP). */
+function socketFd(socket: Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * The address and port the peer dialed before iptables redirected the connection to this socket.
+ * undefined when the socket has no fd, or the connection was not translated (conntrack then
+ * reports the socket's own local address, which is no "original" destination).
+ */
+export function originalDestination(socket: Socket): OriginalDestination | undefined {
+  const fd = socketFd(socket);
+  if (fd === undefined) return undefined;
+  let r: [string, number, number] | undefined;
+  try {
+    r = load().originalDst(fd);
+  } catch (e) {
+    if (e instanceof MeshError) throw e;
+    throw new MeshError('MESH_ERR_INTERNAL', `original destination of fd ${fd}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!r) return undefined;
+  const [address, port, family] = r;
+  if (port === socket.localPort && address === plainAddress(socket.localAddress ?? '')) return undefined;
+  return { address, port, family: family === 6 ? 6 : 4 };
+}
