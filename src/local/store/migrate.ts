@@ -17,11 +17,11 @@ import { SQL, type Db } from './schema.js';
  */
 export function migrateJsonStore(db: Db, jsonFile: string): { imported: number } {
   if (!existsSync(jsonFile)) return { imported: 0 };
-  const content = readStoreFile(jsonFile);
   const run = db.transaction((): number => {
     const revision = db.prepare(SQL.getMeta).pluck().get('revision') as number;
     const count = db.prepare(SQL.countCurrent).pluck().get() as number;
     if (revision !== 0 || count !== 0) return 0;
+    const content = readStoreFile(jsonFile);
     const insertLog = db.prepare(SQL.insertLog);
     const upsert = db.prepare(SQL.upsertCurrent);
     const setMeta = db.prepare(SQL.setMeta);
