@@ -8,13 +8,14 @@ import type { PrinterColumn } from '../registry/types.js';
 import { parseTemplate, JsonPathError } from '../../cli/output/jsonpath/index.js';
 // the index exports only the text renderer; cells need the typed values behind it
 import { evalSteps } from '../../cli/output/jsonpath/evaluate.js';
-import type { Segment } from '../../cli/output/jsonpath/ast.js';
 import { NAME_COLUMN, column } from './columns.js';
 import { DOC } from './descriptions.js';
 import { formatRFC3339, humanDuration, parseTimestamp } from './duration.js';
 import { invalidPrinterColumn } from './errors.js';
 import { jsonPathText, obj, str } from './values.js';
 import type { Printer } from './types.js';
+
+type Segment = ReturnType<typeof parseTemplate>[number];
 
 export const genericPrinter: Printer = {
   columns: [NAME_COLUMN, column('Created At', 'date', DOC.creationTimestamp)],
