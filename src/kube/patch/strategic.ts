@@ -219,7 +219,7 @@ function mergeList(orig: unknown[], patch: unknown[], schema: StrategicSchema, p
   if (key === undefined) throw invalid(path, 'a list of objects with patchStrategy merge needs a patchMergeKey');
   const keyOf = (m: unknown): unknown => (isObject(m) && hasOwn(m, key) ? m[key] : undefined);
 
-  let working = orig;
+  const gone = new Set<unknown>();
   let replace = false;
   const plain: { el: JsonObject; i: number }[] = [];
   for (let i = 0; i < patch.length; i++) {
@@ -231,8 +231,7 @@ function mergeList(orig: unknown[], patch: unknown[], schema: StrategicSchema, p
     const d = el[DIRECTIVE];
     if (d === 'delete') {
       if (!hasOwn(el, key)) throw invalid(`${path}[${i}]`, `$patch: delete needs the merge key ${JSON.stringify(key)}`);
-      const gone = el[key];
-      working = working.filter((m) => keyOf(m) !== gone);
+      gone.add(el[key]);
     } else if (d === 'replace') {
       replace = true;
     } else if (d === 'merge') {
@@ -243,6 +242,9 @@ function mergeList(orig: unknown[], patch: unknown[], schema: StrategicSchema, p
     }
   }
   if (replace) return plain.map(({ el, i }) => fresh(el, schema, `${path}[${i}]`));
+
+  // One pass for all deletions: a long list of `$patch: delete` elements must not cost n² here.
+  const working = gone.size === 0 ? orig : orig.filter((m) => !gone.has(keyOf(m)));
 
   for (let i = 0; i < working.length; i++) {
     if (keyOf(working[i]) === undefined) throw conflict(`${path}[${i}]`, `list element has no merge key ${JSON.stringify(key)}`);
