@@ -10,11 +10,11 @@ export interface CommandResult {
 /** Runs argv to completion; a non-zero exit fails with the command and its stderr in the message. */
 export function run(argv: readonly string[], opts: { input?: string; what?: string } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) =>
       reject(new MeshError('MESH_ERR_INTERNAL', `${opts.what ?? argv[0]}: cannot run ${argv[0]}: ${e.message}`, { cause: e })),
     );
@@ -25,7 +25,8 @@ export function run(argv: readonly string[], opts: { input?: string; what?: stri
         new MeshError('MESH_ERR_INTERNAL', `${opts.what ?? argv.join(' ')}: ${why}: ${stderr.trim() || stdout.trim() || '(no output)'}`),
       );
     });
-    child.stdin.end(opts.input ?? '');
+    // A command that fails before reading its input closes the pipe: its exit status tells why.
+    child.stdin?.on('error', () => undefined).end(opts.input);
   });
 }
 
