@@ -35,7 +35,10 @@ function firstResult(segments: Segment[], data: unknown): unknown {
   if (first.type !== 'action') return undefined;
   try {
     for (const expression of first.expressions) {
-      const values = expression.type === 'literal' ? [expression.value] : evalSteps(expression.steps, [data], data, { allowMissingKeys: true });
+      const values =
+        expression.type === 'literal'
+          ? [expression.value]
+          : evalSteps(expression.steps, [data], data, { allowMissingKeys: true });
       if (values.length > 0) return values[0];
     }
   } catch (e) {
