@@ -71,11 +71,11 @@ export const KINDS: readonly KindInfo[] = [
   },
   // Istio security kinds (security-rules.md §1, §2); policies in `<mesh>-system` apply mesh-wide.
   {
-    kind: 'RequestAuthentication', apiVersion: 'security.istio.io/v1beta1', plural: 'requestauthentications',
+    kind: 'RequestAuthentication', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'requestauthentications',
     singular: 'requestauthentication', shortNames: ['ra'], namespaced: true,
   },
   {
-    kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1beta1', plural: 'authorizationpolicies',
+    kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'authorizationpolicies',
     singular: 'authorizationpolicy', shortNames: ['ap'], namespaced: true,
   },
 ];

@@ -7,6 +7,7 @@ import { startWatch } from '../control-plane/watch.js';
 import { podProcess } from '../lib/pod-process.js';
 import { HttpMeshApi } from '../local/apiserver/index.js';
 import { BOOTSTRAP_ENV } from '../local/layout.js';
+import { ApiTransport } from '../local/api-transport.js';
 import { PresetKeeper } from './preset-keeper.js';
 
 const { required, log, serve } = podProcess('bootstrap');
@@ -16,8 +17,10 @@ const apiUrl = required(BOOTSTRAP_ENV.apiUrl);
 const token = required(BOOTSTRAP_ENV.apiToken);
 const listenAt = required(BOOTSTRAP_ENV.listen);
 
-const keeper = new PresetKeeper({ api: new HttpMeshApi(apiUrl, token), meshName, log: log('warn') });
+const transport = ApiTransport.fromFile(required(BOOTSTRAP_ENV.apiCa));
+const keeper = new PresetKeeper({ api: new HttpMeshApi(apiUrl, token, transport), meshName, log: log('warn') });
 const watch = startWatch({
+  transport,
   apiUrl,
   token,
   onSync: (objects) => {

@@ -7,6 +7,7 @@ import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
 import { AccessCertIssuer } from './access-certs.js';
 import { HttpMeshApi } from '../local/apiserver/index.js';
+import { ApiTransport } from '../local/api-transport.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -32,7 +33,8 @@ const registry = new ProxyRegistry();
 const controller = new Controller(meshName, registry, log);
 let identity: MeshIdentity | undefined;
 const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity });
-const api = new HttpMeshApi(required(CONTROLLER_ENV.apiUrl), required(CONTROLLER_ENV.apiToken));
+const transport = ApiTransport.fromFile(required(CONTROLLER_ENV.apiCa));
+const api = new HttpMeshApi(required(CONTROLLER_ENV.apiUrl), required(CONTROLLER_ENV.apiToken), transport);
 
 /** Loads (or on first start creates) the CA; retries while the API server is not answering. */
 async function loadIdentity(): Promise<void> {
@@ -68,6 +70,7 @@ setInterval(() => {
 const accessCerts = new AccessCertIssuer({ api, meshName, identity: () => identity, log });
 setInterval(() => void accessCerts.reconcile(), 5000).unref();
 const watch = startWatch({
+  transport,
   apiUrl: required(CONTROLLER_ENV.apiUrl),
   token: required(CONTROLLER_ENV.apiToken),
   onSync: (objects) => {

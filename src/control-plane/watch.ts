@@ -1,11 +1,14 @@
 /**
- * Mirrors the API server's resources into memory: a Server-Sent Events stream that starts with a
- * full `sync` and continues with changes. Reconnects with backoff and re-syncs from scratch.
+ * Mirrors the mesh's resources into memory through the Kubernetes API: every kind Tessera reads is
+ * listed, then watched from its list's resourceVersion; any broken watch re-lists everything.
  */
+import { KINDS } from '../api/kinds.js';
 import type { Resource } from '../api/types.js';
-import { readEventStream, type ServerSentEvent } from '../lib/sse.js';
+import { startListWatch, type FetchLike } from '../kube/client/index.js';
+import type { ApiTransport } from '../local/api-transport.js';
 
 export interface WatchOptions {
+  transport: ApiTransport;
   apiUrl: string;
   token: string;
   onSync: (objects: Resource[]) => void;
@@ -18,40 +21,17 @@ export function keyOf(r: Resource): string {
 }
 
 export function startWatch(opts: WatchOptions): { stop(): void } {
-  let stopped = false;
-  let abort: AbortController | undefined;
-  let backoff = 250;
-  const loop = async (): Promise<void> => {
-    while (!stopped) {
-      try {
-        abort = new AbortController();
-        const res = await fetch(`${opts.apiUrl}/v1/watch`, {
-          headers: { authorization: `Bearer ${opts.token}`, accept: 'text/event-stream' },
-          signal: abort.signal,
-        });
-        if (!res.ok || !res.body) throw new Error(`watch refused: HTTP ${res.status}`);
-        backoff = 250;
-        await readEventStream(res.body as unknown as AsyncIterable<Uint8Array>, (e) => dispatch(e, opts));
-        throw new Error('watch stream ended');
-      } catch (err) {
-        if (stopped) return;
-        opts.onError(err as Error);
-      }
-      await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 5000);
-    }
+  const fetchLike: FetchLike = async (url, init) => {
+    const res = await opts.transport.fetch(url, init);
+    return { ok: res.ok, status: res.status, text: () => res.text(), body: res.body as AsyncIterable<Uint8Array> | null };
   };
-  void loop();
-  return {
-    stop() {
-      stopped = true;
-      abort?.abort();
-    },
-  };
-}
-
-function dispatch(e: ServerSentEvent, opts: WatchOptions): void {
-  const msg = JSON.parse(e.data) as { objects?: Resource[]; type?: 'ADDED' | 'MODIFIED' | 'DELETED'; object?: Resource };
-  if (e.event === 'sync' && Array.isArray(msg.objects)) opts.onSync(msg.objects);
-  else if (msg.type && msg.object) opts.onChange(msg.type, msg.object);
+  return startListWatch({
+    baseUrl: opts.apiUrl,
+    fetch: fetchLike,
+    headers: { authorization: `Bearer ${opts.token}` },
+    types: KINDS.map((k) => ({ apiVersion: k.apiVersion, plural: k.plural })),
+    onSync: opts.onSync,
+    onChange: opts.onChange,
+    onError: opts.onError,
+  });
 }

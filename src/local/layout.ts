@@ -66,6 +66,8 @@ export const stateFiles = {
   store: (dir: string) => join(dir, 'store.json'),
   storeDb: (dir: string) => join(dir, 'store.db'),
   secretKey: (dir: string) => join(dir, 'mesh.key'),
+  apiCa: (dir: string) => join(dir, 'pki', 'ca.crt'),
+  kubeconfig: (dir: string) => join(dir, 'kubeconfig'),
   daemonLog: (dir: string) => join(dir, 'daemon.log'),
   podDir: (dir: string, ns: string, pod: string) => join(dir, 'pods', ns, pod),
   containerLog: (dir: string, ns: string, pod: string, container: string) => join(dir, 'pods', ns, pod, `${container}.log`),
@@ -104,6 +106,8 @@ export const SIDECAR_ENV = {
 /** Environment names the control-plane process reads. */
 export const CONTROLLER_ENV = {
   apiUrl: 'TESSERA_API_URL',
+  /** the cluster CA that the API server's certificate must chain to */
+  apiCa: 'TESSERA_API_CA_FILE',
   apiToken: 'TESSERA_API_TOKEN',
   meshName: 'TESSERA_MESH_NAME',
   listen: 'TESSERA_CONTROLLER_LISTEN',
@@ -123,6 +127,7 @@ export const INJECTOR_ENV = {
 /** Environment names the bootstrap process (pod `<mesh>-bootstrap`) reads. */
 export const BOOTSTRAP_ENV = {
   apiUrl: 'TESSERA_API_URL',
+  apiCa: 'TESSERA_API_CA_FILE',
   apiToken: 'TESSERA_API_TOKEN',
   meshName: 'TESSERA_MESH_NAME',
   listen: 'TESSERA_BOOTSTRAP_LISTEN',

@@ -10,6 +10,8 @@ import { inProcessInjector } from '../controllers/controller-fixtures.js';
 import { startControllers } from '../controllers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
 import { HttpMeshApi, startApiServer } from './index.js';
+import { ApiTransport } from '../api-transport.js';
+import { ensureClusterPki, type ClusterPki } from '../pki/index.js';
 
 /** Enough of the validator for these tests: known kind, a name, `spec.invalid` is refused. */
 export function fakeValidate(docs: ManifestDocument[], namespace?: string): Resource[] {
@@ -42,6 +44,9 @@ export function fakeCheckImages(template: PodTemplateSpec): void {
 
 export interface TestMesh {
   api: HttpMeshApi;
+  /** HTTPS to the test server, trusting its cluster CA */
+  transport: ApiTransport;
+  pki: ClusterPki;
   url: string;
   token: string;
   store: ResourceStore;
@@ -63,8 +68,10 @@ export async function startTestMesh(
   // Meshed pods are admitted by the injector webhook, as in the daemon; here it is served in-process.
   const injector = opts.controllers === false ? undefined : await inProcessInjector(t, 'tessera');
   const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, injector });
+  const pki = await ensureClusterPki(stateDir, 'tessera', ['127.0.0.1']);
   const server = await startApiServer({
     store, host: '127.0.0.1', port: 0, token, meshName: 'tessera', stateDir, block,
+    tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
     onShutdown: () => { mesh.shutdowns++; },
     controllerUrl: opts.controllerUrl ?? 'http://127.0.0.1:9',
     validate: fakeValidate, checkPlugin: fakeCheckPlugin, checkImages: fakeCheckImages,
@@ -74,7 +81,9 @@ export async function startTestMesh(
     await server.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
-  return Object.assign(mesh, { api: new HttpMeshApi(server.url, token), url: server.url, token, store, stateDir, block });
+  const transport = new ApiTransport(pki.ca.cert);
+  t.after(() => transport.close());
+  return Object.assign(mesh, { api: new HttpMeshApi(server.url, token, transport), url: server.url, token, store, stateDir, block, transport, pki });
 }
 
 let docIndex = 0;

@@ -5,6 +5,8 @@ import type { Resource } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
 import type { ApplyResult, ListQuery, ManifestDocument, MeshApi, MeshStatus, PodProcessInfo } from '../api-contract.js';
 import { readMeshFile } from '../mesh-file.js';
+import { ApiTransport, apiCaFile } from '../api-transport.js';
+import type { Response } from 'undici';
 import { ERROR_HEADER } from './http-json.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -25,7 +27,12 @@ function seg(s: string): string {
 }
 
 export class HttpMeshApi implements MeshApi {
-  constructor(readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly transport: ApiTransport,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+  ) {}
 
   private async send(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
@@ -33,7 +40,7 @@ export class HttpMeshApi implements MeshApi {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await this.transport.fetch(`${this.baseUrl}${path}`, {
         method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
@@ -142,8 +149,14 @@ export async function connectMesh(stateDir: string): Promise<MeshApi> {
   const mesh = readMeshFile(stateDir);
   if (!mesh) throw notRunning();
   let health: { status?: string; stateDir?: string };
+  let transport: ApiTransport;
   try {
-    const res = await fetch(`${mesh.apiUrl}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    transport = ApiTransport.fromFile(apiCaFile(stateDir));
+  } catch {
+    throw notRunning(`its cluster CA ${apiCaFile(stateDir)} cannot be read`);
+  }
+  try {
+    const res = await transport.fetch(`${mesh.apiUrl}/healthz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     health = (await res.json()) as typeof health;
   } catch {
     throw notRunning(`its API at ${mesh.apiUrl} does not answer`);
@@ -152,5 +165,5 @@ export async function connectMesh(stateDir: string): Promise<MeshApi> {
   if (health.status !== 'ok' || !health.stateDir || !sameDir(health.stateDir, stateDir)) {
     throw notRunning(`${mesh.apiUrl} is serving another mesh`);
   }
-  return new HttpMeshApi(mesh.apiUrl, mesh.apiToken);
+  return new HttpMeshApi(mesh.apiUrl, mesh.apiToken, transport);
 }

@@ -13,6 +13,8 @@ export interface ApiContext {
   /** this server's own URL, known once it listens */
   url: string;
   onShutdown: () => void;
+  /** where `tessera up` ran: exec'd commands start there */
+  workdir?: string;
 }
 
 export function meshConfigName(meshName: string): { name: string; namespace: string } {

@@ -9,6 +9,7 @@ import { API_PORT, INJECTOR_PORT, apiAddress, injectorAddress, type MeshFile } f
 import { leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
+import { ensureClusterPki, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
 import { assertSameMesh, ensureSystemObjects, meshNamesInStore } from './system-objects.js';
 
@@ -74,12 +75,16 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const reaped = await reapStale(stateDir);
     if (reaped.length > 0) log(`stopped ${reaped.length} process(es) left by an earlier run: ${reaped.join(', ')}`);
 
+    const pki = await ensureClusterPki(stateDir, meshName, [apiAddress(block), 'localhost']);
     const api = await startApiServer({
-      store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block,
+      store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block, workdir: opts.workdir,
+      tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
       onShutdown: () => requestShutdown('shutdown requested through the API'),
     });
     cleanups.push({ what: 'API server', run: () => api.close() });
     log(`API server listening at ${api.url}`);
+    const kubeconfig = writeKubeconfig(stateDir, meshName, api.url, pki);
+    log(`kubeconfig written to ${kubeconfig}`);
 
     const mesh: MeshFile = {
       meshName, block, apiUrl: api.url, apiToken, pid: process.pid, workdir: opts.workdir, startedAt: new Date().toISOString(),

@@ -26,7 +26,7 @@ function apiAccess(ctx: ContainerContext): { apiUrl: string; apiToken: string } 
   } catch {
     mesh = undefined;
   }
-  return { apiUrl: mesh?.apiUrl ?? `http://${apiAddress(ctx.block)}:${API_PORT}`, apiToken: mesh?.apiToken ?? '' };
+  return { apiUrl: mesh?.apiUrl ?? `https://${apiAddress(ctx.block)}:${API_PORT}`, apiToken: mesh?.apiToken ?? '' };
 }
 
 const controllerRuntime: ImageRuntime = {
@@ -42,6 +42,7 @@ const controllerRuntime: ImageRuntime = {
       env: {
         [CONTROLLER_ENV.apiUrl]: apiUrl,
         [CONTROLLER_ENV.apiToken]: apiToken,
+        [CONTROLLER_ENV.apiCa]: stateFiles.apiCa(ctx.stateDir),
         [CONTROLLER_ENV.meshName]: ctx.meshName,
         [CONTROLLER_ENV.listen]: listen,
         [CONTROLLER_ENV.meshKey]: Buffer.from(ctx.meshKey).toString('hex'),
@@ -86,6 +87,7 @@ const bootstrapRuntime: ImageRuntime = {
       env: {
         [BOOTSTRAP_ENV.apiUrl]: apiUrl,
         [BOOTSTRAP_ENV.apiToken]: apiToken,
+        [BOOTSTRAP_ENV.apiCa]: stateFiles.apiCa(ctx.stateDir),
         [BOOTSTRAP_ENV.meshName]: ctx.meshName,
         [BOOTSTRAP_ENV.listen]: listen,
       },

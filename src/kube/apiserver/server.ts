@@ -1,0 +1,189 @@
+/**
+ * The Kubernetes API as a request handler: authentication, discovery, and every verb of every served
+ * type, with failures as `metav1.Status`. The caller owns the listening socket (HTTPS in local mode)
+ * and passes requests and upgrades in; `close()` ends open watches.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Resource } from '../../api/types.js';
+import type { CrdObject } from '../registry/index.js';
+import type { UserInfo } from './backend.js';
+import type { RequestContext, ServerContext } from './context.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { sendJson, sendStatus } from './http.js';
+import { negotiate } from './negotiate.js';
+import { handlePatch } from './patch.js';
+import { parseRequestInfo, type ResourceRequest } from './request-info.js';
+import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
+import { badRequest, methodNotAllowed, StatusError, toStatus } from './status.js';
+import { handleExecUpgrade, handleLog, handleProxy, handleScale } from './subresources.js';
+import { handleWatch } from './watch.js';
+
+export interface VersionInfo {
+  major: string;
+  minor: string;
+  gitVersion: string;
+  gitCommit: string;
+  gitTreeState: string;
+  buildDate: string;
+  goVersion: string;
+  compiler: string;
+  platform: string;
+}
+
+export interface KubeApiOptions extends ServerContext {
+  version: VersionInfo;
+  /** who sent the request, or undefined for an anonymous one (401) */
+  authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
+  /** documents served at `/openapi/v2` and `/openapi/v3[/...]`, computed on demand */
+  openapi?: { v2(): object; v3Root(): object; v3GroupVersion(group: string, version: string): object | undefined };
+  /** extra non-resource paths (health details, platform endpoints) answered before discovery */
+  nonResource?: (path: string, req: IncomingMessage, res: ServerResponse, user: UserInfo) => Promise<boolean> | boolean;
+}
+
+export interface KubeApi {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  /** ends open watches and stops following CRDs */
+  close(): void;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export function createKubeApi(opts: KubeApiOptions): KubeApi {
+  const streams = new Set<() => void>();
+  const track = (stop: () => void): void => {
+    streams.add(stop);
+  };
+  const unfollow = followCrds(opts);
+
+  async function userOf(req: IncomingMessage, path: string): Promise<UserInfo> {
+    const user = await opts.authenticate(req);
+    if (user) return user;
+    if (PUBLIC_PATHS.has(path)) return { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+    throw new StatusError('Unauthorized', 'Unauthorized');
+  }
+
+  async function nonResource(ctx: RequestContext, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (opts.nonResource && (await opts.nonResource(path, req, res, ctx.user))) return;
+    const p = path.replace(/\/+$/, '') || '/';
+    if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (p === '/version') return sendJson(res, 200, opts.version);
+    if (p === '/api') return sendJson(res, 200, apiVersions(ctx.serverAddress));
+    if (p === '/apis') return sendJson(res, 200, apiGroupList(ctx.registry));
+    const parts = p.split('/').slice(1);
+    if (parts[0] === 'api' && parts.length === 2) return sendDoc(res, apiResourceList(ctx.registry, '', parts[1]!));
+    if (parts[0] === 'apis' && parts.length === 2) return sendDoc(res, apiGroup(ctx.registry, parts[1]!));
+    if (parts[0] === 'apis' && parts.length === 3) return sendDoc(res, apiResourceList(ctx.registry, parts[1]!, parts[2]!));
+    if (opts.openapi && p === '/openapi/v2') return sendJson(res, 200, opts.openapi.v2());
+    if (opts.openapi && p === '/openapi/v3') return sendJson(res, 200, opts.openapi.v3Root());
+    if (opts.openapi && parts[0] === 'openapi' && parts[1] === 'v3') {
+      const gv = parts[2] === 'api' ? { group: '', version: parts[3] ?? '' } : { group: parts[3] ?? '', version: parts[4] ?? '' };
+      return sendDoc(res, opts.openapi.v3GroupVersion(gv.group, gv.version));
+    }
+    throw new StatusError('NotFound', 'the server could not find the requested resource');
+  }
+
+  function targetOf(ctx: RequestContext, info: ResourceRequest, req: IncomingMessage, url: URL): Omit<Target, 'res'> {
+    const type = ctx.registry.lookup({ group: info.group, version: info.version, resource: info.resource });
+    if (!type) throw new StatusError('NotFound', 'the server could not find the requested resource');
+    if (!type.namespaced && info.namespace !== undefined) throw new StatusError('NotFound', 'the server could not find the requested resource');
+    if (info.subresource && !type.subresources.includes(info.subresource) && !(info.subresource === 'status' && type.versions.some((v) => v.subresources?.includes('status')))) {
+      throw new StatusError('NotFound', 'the server could not find the requested resource');
+    }
+    const representation = info.subresource === undefined || info.subresource === 'status' ? negotiate(req, url) : { as: 'object' as const };
+    return { info, type, req, url, representation };
+  }
+
+  async function resource(ctx: RequestContext, t: Target): Promise<void> {
+    const { info, type } = t;
+    if (info.subresource === 'scale') return handleScale(ctx, t);
+    if (info.subresource === 'log') return handleLog(ctx, t);
+    if (info.subresource === 'proxy') return handleProxy(ctx, t);
+    if (info.subresource === 'exec' || info.subresource === 'attach' || info.subresource === 'portforward') {
+      throw badRequest('Upgrade request required');
+    }
+    if (info.subresource === 'status' || info.subresource === 'finalize') {
+      if (info.verb === 'get') return handleGet(ctx, t);
+      if (info.verb === 'update') return handleUpdate(ctx, t);
+      if (info.verb === 'patch') return handlePatch(ctx, t);
+      throw methodNotAllowed(`${info.verb} is not supported on ${type.plural}/${info.subresource}`);
+    }
+    if (info.subresource !== undefined) throw new StatusError('NotFound', 'the server could not find the requested resource');
+    if (!type.verbs.includes(info.verb)) throw methodNotAllowed(`${info.verb} is not supported on ${type.plural}`);
+    switch (info.verb) {
+      case 'get': return handleGet(ctx, t);
+      case 'list': return handleList(ctx, t);
+      case 'watch': return handleWatch(ctx, t, track);
+      case 'create': return handleCreate(ctx, t);
+      case 'update': return handleUpdate(ctx, t);
+      case 'patch': return handlePatch(ctx, t);
+      case 'delete': return handleDelete(ctx, t);
+      case 'deletecollection': return handleDeleteCollection(ctx, t);
+      default: throw methodNotAllowed(`${info.verb} is not supported`);
+    }
+  }
+
+  return {
+    async handle(req, res) {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      try {
+        const user = await userOf(req, url.pathname);
+        const ctx: RequestContext = { ...opts, user };
+        const info = parseRequestInfo(req.method ?? 'GET', url);
+        if (info.type === 'nonresource') return await nonResource(ctx, info.path, req, res);
+        await resource(ctx, { ...targetOf(ctx, info, req, url), res });
+      } catch (e) {
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
+        sendStatus(res, toStatus(e));
+      }
+    },
+    async upgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      try {
+        const user = await userOf(req, url.pathname);
+        const ctx: RequestContext = { ...opts, user };
+        const info = parseRequestInfo(req.method ?? 'GET', url);
+        if (info.type !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'attach')) {
+          throw badRequest(`no upgrade is served at ${url.pathname}`);
+        }
+        await handleExecUpgrade(ctx, targetOf(ctx, info, req, url), socket, head);
+      } catch (e) {
+        const status = toStatus(e);
+        const body = JSON.stringify(status);
+        if (socket.writable) {
+          socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+        }
+      }
+    },
+    close() {
+      unfollow();
+      for (const stop of [...streams]) stop();
+      streams.clear();
+    },
+  };
+}
+
+function sendDoc(res: ServerResponse, doc: object | undefined): void {
+  if (!doc) throw new StatusError('NotFound', 'the server could not find the requested resource');
+  sendJson(res, 200, doc);
+}
+
+/** Keeps the registry in step with stored CustomResourceDefinitions. */
+function followCrds(opts: ServerContext): () => void {
+  const isCrd = (o: Resource) => o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
+  const { items, revision } = opts.storage.list('apiextensions.k8s.io', 'CustomResourceDefinition');
+  for (const crd of items) opts.registry.putCrd(crd as unknown as CrdObject);
+  return opts.storage.watch((e) => {
+    if (!isCrd(e.object)) return;
+    if (e.type === 'DELETED') opts.registry.removeCrd(e.object.metadata.name);
+    else opts.registry.putCrd(e.object as unknown as CrdObject);
+  }, revision);
+}

@@ -1,0 +1,1 @@
+export { startListWatch, type FetchLike, type ListWatchOptions, type WatchedType } from './list-watch.js';

@@ -1,0 +1,2 @@
+export { createLocalKubeApi, ensureMeshCrds, type LocalKubeApiOptions } from './kube-api.js';
+export { KUBE_VERSION } from './version.js';
