@@ -73,6 +73,14 @@ describe('kubectl reads the documents', { skip: !KUBECTL_120 && !KUBECTL_NEW ? '
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      if (req.method === 'POST') {
+        // echo the object back: enough for `apply --dry-run=server` to report success
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => json(201, JSON.parse(Buffer.concat(chunks).toString() || '{}')));
+        seen.push(`POST ${url.pathname}?${url.searchParams.toString()}`);
+        return;
+      }
       if (url.pathname === '/version') return json(200, { major: '1', minor: '33', gitVersion: 'v1.33.0' });
       if (url.pathname === '/openapi/v2') {
         if ((req.headers.accept ?? '').includes('protobuf')) {
@@ -168,8 +176,23 @@ describe('kubectl reads the documents', { skip: !KUBECTL_120 && !KUBECTL_NEW ? '
     assert.match(r.out, /KIND:\s+Pod/);
     assert.match(r.out, /image\s+<string>/);
     assert.ok(seen.some((s) => s.startsWith('GET /openapi/v3/api/v1')), 'the v1 document was read');
+    const w = await kubectl(KUBECTL_NEW!, 'explain', 'widgets.spec.port');
+    assert.equal(w.code, 0, w.err);
+    assert.match(w.out, /Port number or name/);
     const d = await kubectl(KUBECTL_NEW!, 'explain', 'deployments.spec.strategy.rollingUpdate');
     assert.equal(d.code, 0, d.err);
     assert.match(d.out, /maxSurge/);
+  });
+
+  it('newer kubectl detects server-side field validation and leaves it to the server', { skip: !KUBECTL_NEW && 'kubectl not found' }, async () => {
+    // kubectl validates client-side (and refuses `imagee`) unless the PATCH operation of the kind (or of
+    // Namespace, for CRs) lists fieldValidation; the bad manifests reaching the server prove the detection
+    for (const [f, path] of [['bad-pod.yaml', '/api/v1/namespaces/default/pods'], ['bad-widget.yaml', '/apis/example.com/v1/namespaces/default/widgets']] as const) {
+      const r = await kubectl(KUBECTL_NEW!, 'apply', '--dry-run=server', '-f', join(dir, f));
+      assert.equal(r.code, 0, `${f}: ${r.err}`);
+      const post = seen.find((s) => s.startsWith(`POST ${path}?`));
+      assert.ok(post, `${f} was sent: ${seen.filter((s) => s.startsWith('POST')).join(', ')}`);
+      assert.match(post!, /fieldValidation=Strict/);
+    }
   });
 });
