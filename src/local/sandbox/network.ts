@@ -217,9 +217,11 @@ export async function createMeshNetwork(opts: MeshNetworkOptions): Promise<MeshN
   try {
     await waitForUnshare(pid, mode === 'rootless' ? ['user', 'net', 'mnt'] : ['net', 'mnt']);
     if (mode === 'rootless') uidCount = await mapIds(pid);
+    // --preserve-credentials: the user is already uid 0 inside, and with a single-uid map
+    // (setgroups denied) nsenter's own setgroups() would fail.
     const enter =
       mode === 'rootless'
-        ? [tool('nsenter'), '-t', String(pid), '--user', '--mount', '--net']
+        ? [tool('nsenter'), '-t', String(pid), '--user', '--mount', '--net', '--preserve-credentials']
         : [tool('nsenter'), '-t', String(pid), '--mount', '--net'];
     const net: MeshNetwork = { meshName: opts.meshName, mode, cidr: `${intToIp(network)}/${prefix}`, prefix, gateway, holderPid: pid, stateDir: opts.stateDir, uidCount, enter };
     await run([...enter, '/bin/sh', '-euc', NODE_SETUP, 'tessera-node', join(opts.stateDir, 'netns'), `${gateway}/${prefix}`], {

@@ -56,6 +56,14 @@ try {
     report['sidecarOut'] = await dial(a, sidecar, b.ip, 9000);
     report['fromNode'] = await landing(runInMesh(net, [node, PROBE, 'dial', a.ip, '8080'], { env: ENV }));
   }
+  if (net.uidCount <= 1000) {
+    try {
+      runInPod(a, ['true'], { uid: 1000, env: ENV });
+      report['refused'] = 'no';
+    } catch (e) {
+      report['refused'] = (e as { code?: string }).code;
+    }
+  }
   const hosts = await output(runInPod(a, ['getent', 'hosts', 'httpbin.httpbin'], { uid: app, env: ENV }));
   report['resolved'] = hosts.stdout.trim().split(/\s+/)[0] ?? null;
 } catch (e) {

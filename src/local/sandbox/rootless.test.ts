@@ -71,3 +71,19 @@ test('rootless: an ordinary user runs pods with interception in its own user nam
   assert.equal(report.sidecarOut?.port, 9000);
   assert.equal(report.fromNode?.port, 15003);
 });
+
+test('rootless with one uid (nobody: no /etc/subuid range): network and DNS work, uids beyond 0 are refused', { skip: asRoot ? false : 'needs root to become nobody' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-rootless-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  spawnSync('chown', ['65534:65534', dir]);
+  const argv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SCENARIO, join(dir, 'run')];
+  const r = await output(spawn(argv[0]!, argv.slice(1), { cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir } }));
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim()) as { uidCount: number; ips: { a: string; b: string }; direct: Landing; resolved: string; error?: string; outbound?: unknown; refused?: string };
+  assert.equal(report.error, undefined, report.error);
+  assert.equal(report.uidCount, 1);
+  assert.equal(report.direct.port, 9000);
+  assert.equal(report.resolved, report.ips.b);
+  assert.equal(report.outbound, undefined);
+  assert.equal(report.refused, 'MESH_ERR_FORBIDDEN');
+});
