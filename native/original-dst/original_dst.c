@@ -1,7 +1,8 @@
 /*
  * originalDst(fd): the destination a TCP connection had before an iptables REDIRECT/DNAT,
  * read from conntrack with SO_ORIGINAL_DST (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6).
- * Node has no getsockopt, hence this addon. Returns [address, port, family] or undefined
+ * Node has no getsockopt, hence this addon. originalDst(fd, family?) with family 4 or 6 (known
+ * from socket.localAddress) skips the getsockname() that detection costs. Returns [address, port, family] or undefined
  * when the connection was not translated (ENOENT); other errors throw with the errno name,
  * so a caller can tell "not redirected" from "not a TCP socket".
  */
@@ -49,35 +50,36 @@ static napi_value undefined(napi_env env) {
 }
 
 static napi_value original_dst(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t fd = -1;
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1, hint = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
       napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
     napi_throw_type_error(env, "EINVAL", "originalDst(fd): fd must be a non-negative integer");
     return NULL;
   }
 
-  struct sockaddr_storage local;
-  socklen_t len = sizeof local;
-  if (getsockname(fd, (struct sockaddr *)&local, &len) != 0) return throw_errno(env, "getsockname", errno);
+  if (argc > 1) napi_get_value_int32(env, argv[1], &hint);
 
   char text[INET6_ADDRSTRLEN];
-  if (local.ss_family == AF_INET6) {
-    struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&local;
+  int v6 = hint == 6;
+  if (hint != 4 && hint != 6) {
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &len) != 0) return throw_errno(env, "getsockname", errno);
+    if (local.ss_family != AF_INET && local.ss_family != AF_INET6) return throw_errno(env, "originalDst", ENOPROTOOPT);
     /* A dual-stack listener accepts IPv4 peers as v4-mapped: conntrack holds an IPv4 entry. */
-    if (!IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr)) {
-      struct sockaddr_in6 dst;
-      socklen_t dlen = sizeof dst;
-      if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &dlen) != 0) {
-        if (errno == ENOENT) return undefined(env);
-        return throw_errno(env, "getsockopt(IP6T_SO_ORIGINAL_DST)", errno);
-      }
-      inet_ntop(AF_INET6, &dst.sin6_addr, text, sizeof text);
-      return result(env, text, ntohs(dst.sin6_port), 6);
+    v6 = local.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+  }
+  if (v6) {
+    struct sockaddr_in6 dst;
+    socklen_t dlen = sizeof dst;
+    if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &dlen) != 0) {
+      if (errno == ENOENT) return undefined(env);
+      return throw_errno(env, "getsockopt(IP6T_SO_ORIGINAL_DST)", errno);
     }
-  } else if (local.ss_family != AF_INET) {
-    return throw_errno(env, "originalDst", ENOPROTOOPT);
+    inet_ntop(AF_INET6, &dst.sin6_addr, text, sizeof text);
+    return result(env, text, ntohs(dst.sin6_port), 6);
   }
 
   struct sockaddr_in dst;
