@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { startWatch } from '../control-plane/watch.js';
 import { podProcess } from '../lib/pod-process.js';
-import { HttpMeshApi } from '../local/apiserver/index.js';
+import { KubeMeshApi } from '../local/client/index.js';
 import { BOOTSTRAP_ENV } from '../local/layout.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { PresetKeeper } from './preset-keeper.js';
@@ -18,7 +18,7 @@ const token = required(BOOTSTRAP_ENV.apiToken);
 const listenAt = required(BOOTSTRAP_ENV.listen);
 
 const transport = ApiTransport.fromFile(required(BOOTSTRAP_ENV.apiCa));
-const keeper = new PresetKeeper({ api: new HttpMeshApi(apiUrl, token, transport), meshName, log: log('warn') });
+const keeper = new PresetKeeper({ api: new KubeMeshApi({ baseUrl: apiUrl, token, transport }), meshName, log: log('warn') });
 const watch = startWatch({
   transport,
   apiUrl,

@@ -6,7 +6,7 @@ import { ProxyRegistry } from './registry.js';
 import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
 import { AccessCertIssuer } from './access-certs.js';
-import { HttpMeshApi } from '../local/apiserver/index.js';
+import { KubeMeshApi } from '../local/client/index.js';
 import { ApiTransport } from '../local/api-transport.js';
 
 function required(name: string): string {
@@ -34,7 +34,7 @@ const controller = new Controller(meshName, registry, log);
 let identity: MeshIdentity | undefined;
 const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity });
 const transport = ApiTransport.fromFile(required(CONTROLLER_ENV.apiCa));
-const api = new HttpMeshApi(required(CONTROLLER_ENV.apiUrl), required(CONTROLLER_ENV.apiToken), transport);
+const api = new KubeMeshApi({ baseUrl: required(CONTROLLER_ENV.apiUrl), token: required(CONTROLLER_ENV.apiToken), transport });
 
 /** Loads (or on first start creates) the CA; retries while the API server is not answering. */
 async function loadIdentity(): Promise<void> {

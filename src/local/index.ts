@@ -3,5 +3,5 @@ export * from './layout.js';
 export type * from './api-contract.js';
 export type * from './lifecycle-contract.js';
 export type * from './store/types.js';
-export { connectMesh } from './apiserver/index.js';
+export { connectMesh } from './client/index.js';
 export { up, down, runDaemon } from './daemon/index.js';

@@ -131,15 +131,18 @@ export function toStatus(e: unknown, target?: { group: string; kind: string; nam
     const err = e as MeshError;
     const code = err.code as string;
     const reason: StatusReason = code === 'MESH_ERR_CONFLICT' ? 'Conflict' : code === 'MESH_ERR_GONE' ? 'Expired' : MESH_REASONS[err.code] ?? 'InternalError';
+    // The mesh's own error code travels as a cause, so Tessera's clients keep it; kubectl ignores it.
+    const codeCause: StatusCause = { reason: err.code, message: err.message };
     if (reason === 'Invalid' && target) {
       const causes = err.problems.length > 0
         ? err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field }))
         : [{ reason: 'FieldValueInvalid', message: err.message }];
       const s = invalid(target.group, target.kind, target.name, causes).status;
-      return { ...s, message: `${s.message}` };
+      s.details!.causes!.push(codeCause);
+      return s;
     }
-    const details: StatusDetails | undefined = target ? { name: target.name, group: target.group, kind: target.kind } : undefined;
-    if (details && err.problems.length > 0) details.causes = err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field }));
+    const details: StatusDetails = target ? { name: target.name, group: target.group, kind: target.kind } : {};
+    details.causes = [...err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field })), codeCause];
     return new StatusError(reason, err.message, details).status;
   }
   return new StatusError('InternalError', `Internal error occurred: ${(e as Error)?.message ?? String(e)}`).status;

@@ -9,9 +9,10 @@ import type { ManifestDocument } from '../api-contract.js';
 import { inProcessInjector } from '../controllers/controller-fixtures.js';
 import { startControllers } from '../controllers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
-import { HttpMeshApi, startApiServer } from './index.js';
+import { startApiServer } from './index.js';
+import { KubeMeshApi } from '../client/index.js';
 import { ApiTransport } from '../api-transport.js';
-import { ensureClusterPki, type ClusterPki } from '../pki/index.js';
+import { ensureClusterPki, writeKubeconfig, type ClusterPki } from '../pki/index.js';
 
 /** Enough of the validator for these tests: known kind, a name, `spec.invalid` is refused. */
 export function fakeValidate(docs: ManifestDocument[], namespace?: string): Resource[] {
@@ -43,7 +44,7 @@ export function fakeCheckImages(template: PodTemplateSpec): void {
 }
 
 export interface TestMesh {
-  api: HttpMeshApi;
+  api: KubeMeshApi;
   /** HTTPS to the test server, trusting its cluster CA */
   transport: ApiTransport;
   pki: ClusterPki;
@@ -81,9 +82,10 @@ export async function startTestMesh(
     await server.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
+  writeKubeconfig(stateDir, 'tessera', server.url, pki);
   const transport = new ApiTransport(pki.ca.cert);
   t.after(() => transport.close());
-  return Object.assign(mesh, { api: new HttpMeshApi(server.url, token, transport), url: server.url, token, store, stateDir, block, transport, pki });
+  return Object.assign(mesh, { api: new KubeMeshApi({ baseUrl: server.url, token, transport, local: { meshName: 'tessera', stateDir, block, pid: process.pid } }), url: server.url, token, store, stateDir, block, transport, pki });
 }
 
 let docIndex = 0;

@@ -1,20 +1,21 @@
-/** `startApiServer`: the local mesh's API over node:http, bearer-token protected. */
+/**
+ * `startApiServer`: the local mesh's Kubernetes API over HTTPS. Clients authenticate with a client
+ * certificate from the cluster CA (the kubeconfig `up` writes) or, for the mesh's own components,
+ * with the API token the daemon hands them.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { MeshError } from '../../lib/errors.js';
+import type { TLSSocket } from 'node:tls';
+import type { UserInfo } from '../../kube/apiserver/index.js';
 import { CONTROLLER_PORT, controllerAddress } from '../layout.js';
+import { createLocalKubeApi } from '../kube/index.js';
+import { userOfCertificate } from '../pki/index.js';
 import type { ResourceStore } from '../store/index.js';
 import { loadAdmissionChecks, type AdmissionOverrides } from './admission-checks.js';
 import type { ApiContext } from './context.js';
-import { sendError } from './http-json.js';
-import { findRoute } from './routes.js';
-import { createLocalKubeApi } from '../kube/index.js';
-import { userOfCertificate } from '../pki/index.js';
-import type { UserInfo } from '../../kube/apiserver/index.js';
 
 export interface ApiServerOptions extends AdmissionOverrides {
   store: ResourceStore;
@@ -43,7 +44,7 @@ function digest(s: string): Buffer {
 }
 
 /** Constant-time comparison, on digests so that lengths do not leak either. */
-function authorized(req: IncomingMessage, expected: Buffer): boolean {
+function tokenMatches(req: IncomingMessage, expected: Buffer): boolean {
   const m = (req.headers.authorization ?? '').match(/^Bearer\s+(\S+)$/i);
   return m !== null && timingSafeEqual(digest(m[1]!), expected);
 }
@@ -55,7 +56,7 @@ function authenticate(req: IncomingMessage, expectedToken: Buffer): UserInfo | u
     const user = userOfCertificate(socket.getPeerCertificate() as unknown as { subject?: Record<string, string | string[]> });
     if (user) return user;
   }
-  if (authorized(req, expectedToken)) return { username: 'system:tessera:control-plane', groups: ['system:masters', 'system:authenticated'] };
+  if (tokenMatches(req, expectedToken)) return { username: 'system:tessera:control-plane', groups: ['system:masters', 'system:authenticated'] };
   return undefined;
 }
 
@@ -73,47 +74,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   if (opts.workdir !== undefined) ctx.workdir = opts.workdir;
   const expectedToken = digest(opts.token);
-  const streams = new Set<() => void>();
+  let kube: ReturnType<typeof createLocalKubeApi> | undefined;
 
-  const kube = createLocalKubeApi({
-    ctx,
-    serverAddress: `${opts.host}:${opts.port}`,
-    authenticate: (req) => authenticate(req, expectedToken),
-  });
-  /** The mesh's own routes: `/healthz` (its JSON form) and `/v1/*`; everything else is the Kubernetes API. */
-  const isMeshRoute = (path: string): boolean => path === '/healthz' || path.startsWith('/v1/');
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!isMeshRoute(url.pathname)) {
-      await kube.handle(req, res);
-      return;
-    }
-    const found = findRoute(req.method ?? 'GET', url.pathname);
-    if ('allowed' in found) {
-      if (found.allowed.length > 0) res.setHeader('allow', found.allowed.join(', '));
-      throw new MeshError(found.allowed.length > 0 ? 'MESH_ERR_USAGE' : 'MESH_ERR_NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
-    }
-    if (found.route.auth && !authenticate(req, expectedToken)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      throw new MeshError('MESH_ERR_FORBIDDEN', 'missing or wrong bearer token: use the apiToken from this mesh\'s mesh.json');
-    }
-    await found.route.handle({
-      req, res, url, ctx, params: found.params,
-      trackStream: (close) => {
-        streams.add(close);
-        res.on('close', () => streams.delete(close));
-      },
-    });
-  };
-
-  // Client certificates are asked for but not required: ServiceAccount-style bearer tokens remain a
-  // way in. A presented certificate counts only when it chains to the cluster CA.
+  // Client certificates are asked for but not required: bearer tokens remain a way in. A presented
+  // certificate counts only when it chains to the cluster CA.
   const server = createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    handle(req, res).catch((err: unknown) => sendError(res, err));
+    void kube!.handle(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
-    kube.upgrade(req, socket, head).catch(() => socket.destroy());
+    kube!.upgrade(req, socket, head).catch(() => socket.destroy());
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -123,15 +92,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   });
   const { address, port } = server.address() as AddressInfo;
-  ctx.url = `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const host = address.includes(':') ? `[${address}]` : address;
+  ctx.url = `https://${host}:${port}`;
+  // Requests cannot arrive before listen() completed, so the API exists before the first one.
+  kube = createLocalKubeApi({ ctx, serverAddress: `${host}:${port}`, authenticate: (req) => authenticate(req, expectedToken) });
 
   return {
     url: ctx.url,
     close: () => new Promise<void>((resolveClose) => {
-      for (const close of [...streams]) close();
-      kube.close();
+      kube?.close();
       server.close(() => resolveClose());
-      // Long polls and keep-alive sockets would otherwise hold close() open.
+      // Watches and keep-alive sockets would otherwise hold close() open.
       server.closeAllConnections();
     }),
   };

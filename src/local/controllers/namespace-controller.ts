@@ -1,7 +1,7 @@
 /**
- * Namespaces: the `default` namespace always exists, every namespace reports phase Active, and the
- * contents of a deleted namespace are deleted with it (pods last, so their owners go first and
- * nothing re-creates them).
+ * Namespaces: the `default` namespace always exists, every live namespace reports phase Active, and
+ * a namespace marked for deletion (Terminating) is emptied, then removed; contents of a namespace
+ * that is gone are deleted too (pods last, so their owners go first and nothing re-creates them).
  */
 import { KINDS } from '../../api/kinds.js';
 import type { Namespace } from '../../api/types.js';
@@ -15,10 +15,18 @@ export function reconcileNamespaces(ctx: ControllerContext): void {
     store.transact([{ op: 'put', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } } }]);
   }
   const namespaces = store.list('Namespace') as Namespace[];
+  const live = new Set<string>();
   for (const ns of namespaces) {
+    if (ns.metadata.deletionTimestamp) continue;
+    live.add(ns.metadata.name);
     if (ns.status?.phase !== 'Active') store.updateStatus({ kind: 'Namespace', name: ns.metadata.name }, { ...ns.status, phase: 'Active' });
   }
-  deleteContentsOfMissingNamespaces(ctx, new Set(namespaces.map((n) => n.metadata.name)));
+  deleteContentsOfMissingNamespaces(ctx, live);
+  // Emptied namespaces that are being deleted, and hold no finalizer, go away.
+  for (const ns of namespaces) {
+    if (!ns.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0) continue;
+    store.transact([{ op: 'delete', key: { kind: 'Namespace', name: ns.metadata.name } }]);
+  }
 }
 
 function deleteContentsOfMissingNamespaces(ctx: ControllerContext, existing: Set<string>): void {

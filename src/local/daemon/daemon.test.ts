@@ -15,7 +15,7 @@ import { readMeshFile } from '../mesh-file.js';
 import { alive, waiter } from '../../lib/test-processes.js';
 import { httpOk, reapStale } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
-import { connectMesh } from '../apiserver/index.js';
+import { connectMesh } from '../client/index.js';
 import { down, startDaemon, systemObjects, up } from './index.js';
 import { ensureSystemObjects } from './system-objects.js';
 import { registerStandInController, safeMesh } from './test-support.js';

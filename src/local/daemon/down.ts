@@ -1,8 +1,8 @@
 /** `tessera down`: ask the daemon to stop through its API, make sure it did, and reap leftovers. */
 import { resolve } from 'node:path';
-import { connectMesh } from '../apiserver/index.js';
+import { connectMesh } from '../client/index.js';
 import { readMeshFile } from '../mesh-file.js';
-import { httpOk, reapStale } from '../runtime/index.js';
+import { reapStale } from '../runtime/index.js';
 import { looksLikeDaemon, processExists, waitForExit } from './daemon-process.js';
 
 /** The daemon stops every pod first (5 s grace each, in parallel), so give it well more than that. */
@@ -13,7 +13,7 @@ export async function down(stateDir: string, log: (line: string) => void = (l) =
   const dir = resolve(stateDir);
   const mesh = readMeshFile(dir);
   const pid = mesh?.pid;
-  if (!mesh || pid === undefined || !(await daemonAlive(pid, mesh.apiUrl))) {
+  if (!mesh || pid === undefined || !(await daemonAlive(pid, dir))) {
     log(`no mesh is running in ${dir}`);
     await reapLeftovers(dir, log);
     return;
@@ -42,9 +42,9 @@ export async function down(stateDir: string, log: (line: string) => void = (l) =
 }
 
 /** The pid is a tessera daemon by its command line, or (embedded daemons) by its API answering. */
-async function daemonAlive(pid: number, apiUrl: string): Promise<boolean> {
+async function daemonAlive(pid: number, dir: string): Promise<boolean> {
   if (pid === process.pid || !processExists(pid)) return false;
-  return looksLikeDaemon(pid) || httpOk(`${apiUrl}/healthz`);
+  return looksLikeDaemon(pid) || connectMesh(dir).then(() => true, () => false);
 }
 
 async function reapLeftovers(dir: string, log: (line: string) => void): Promise<void> {

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Pod, Resource } from '../../api/types.js';
 import type { MeshApi } from '../api-contract.js';
-import { connectMesh } from '../apiserver/index.js';
+import { connectMesh } from '../client/index.js';
 import { isPodReady } from '../controllers/index.js';
 import { INJECTOR_PORT, injectorAddress } from '../layout.js';
 import { waiter } from '../../lib/test-processes.js';

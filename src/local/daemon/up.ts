@@ -9,7 +9,7 @@ import type { MeshApi } from '../api-contract.js';
 import { stateFiles } from '../layout.js';
 import type { UpOptions } from '../lifecycle-contract.js';
 import { readMeshFile } from '../mesh-file.js';
-import { httpOk } from '../runtime/index.js';
+import { connectMesh } from '../client/index.js';
 import { DAEMON_COMMAND, liveDaemonPid, processExists, waitForExit } from './daemon-process.js';
 import { startDaemon } from './run-daemon.js';
 import { waitUntilReady } from './wait-ready.js';
@@ -30,7 +30,7 @@ async function refuseIfRunning(stateDir: string): Promise<void> {
   if (pid === undefined) {
     // A daemon that is not a `tessera up` command line (e.g. embedded in a test) still proves itself by answering.
     const mesh = safeRead(stateDir);
-    if (mesh?.pid && processExists(mesh.pid) && (await httpOk(`${mesh.apiUrl}/healthz`))) pid = mesh.pid;
+    if (mesh?.pid && processExists(mesh.pid) && (await connectMesh(stateDir).then(() => true, () => false))) pid = mesh.pid;
   }
   if (pid !== undefined) {
     throw new MeshError('MESH_ERR_MESH_RUNNING', `a mesh is already running in ${stateDir} (pid ${pid}); run \`tessera down\` first`);

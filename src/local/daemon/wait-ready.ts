@@ -1,7 +1,7 @@
 /** Waiting until a starting daemon serves its API and its control-plane pods (controller, injector) are Ready. */
 import type { Pod, Resource } from '../../api/types.js';
 import type { MeshApi } from '../api-contract.js';
-import { connectMesh } from '../apiserver/index.js';
+import { connectMesh } from '../client/index.js';
 import { isPodReady } from '../controllers/index.js';
 import { readMeshFile } from '../mesh-file.js';
 import { MeshError } from '../../lib/errors.js';

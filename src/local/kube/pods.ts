@@ -14,7 +14,7 @@ import { badRequest, StatusError, type LogOptions, type PodConnector } from '../
 import { acceptExec, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
 import { stateFiles } from '../layout.js';
-import { podInfo } from '../apiserver/pods.js';
+import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
 
 const FOLLOW_POLL_MS = 200;
@@ -28,7 +28,7 @@ function chooseContainer(pod: Pod, container: string | undefined): string {
   const names = containerNames(pod);
   if (container) {
     if (!names.includes(container)) {
-      throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+      throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}: choose one of: [${names.join(' ')}]`);
     }
     return container;
   }
@@ -128,7 +128,7 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       const p = pod as Pod;
       const options = parseExecQuery(url);
       if (options.container) chooseContainer(p, options.container);
-      const info = podInfo(ctx, p.metadata.namespace!, p.metadata.name);
+      const info = podProcessInfo(p, ctx.block, ctx.stateDir);
       const session = await acceptExec(req, socket, head, options);
       const [cmd, ...args] = options.command;
       const child = spawn(cmd!, args, {

@@ -1,0 +1,64 @@
+/** `connectMesh`: the API client of the local mesh in a state directory, with the admin credentials `up` wrote. */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { MeshError } from '../../lib/errors.js';
+import type { MeshApi } from '../api-contract.js';
+import { ApiTransport } from '../api-transport.js';
+import { stateFiles } from '../layout.js';
+import { readMeshFile } from '../mesh-file.js';
+import { KubeMeshApi } from './kube-mesh-api.js';
+
+const HEALTH_TIMEOUT_MS = 2_000;
+
+interface KubeconfigDoc {
+  clusters?: { cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
+  users?: { user?: { 'client-certificate-data'?: string; 'client-key-data'?: string } }[];
+}
+
+function fromB64(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8');
+}
+
+/**
+ * The mesh's API client. The server is trusted only through the cluster CA of this state directory,
+ * so an address taken over by another process (or another mesh) is refused before any credential
+ * is sent.
+ */
+export async function connectMesh(stateDir: string): Promise<MeshApi> {
+  const dir = resolve(stateDir);
+  const notRunning = (why?: string): MeshError =>
+    new MeshError('MESH_ERR_MESH_NOT_RUNNING', `no mesh is running in ${stateDir}: run \`tessera up\` first${why ? ` (${why})` : ''}`);
+  const mesh = readMeshFile(dir);
+  if (!mesh || !mesh.pid) throw notRunning();
+  const file = stateFiles.kubeconfig(dir);
+  if (!existsSync(file)) throw notRunning(`${file} is missing`);
+  let doc: KubeconfigDoc;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8')) as KubeconfigDoc;
+  } catch (e) {
+    throw notRunning(`${file} cannot be read: ${(e as Error).message}`);
+  }
+  const cluster = doc.clusters?.[0]?.cluster;
+  const user = doc.users?.[0]?.user;
+  const ca = fromB64(cluster?.['certificate-authority-data']);
+  if (!ca || !cluster?.server) throw notRunning(`${file} names no cluster CA`);
+  const transport = new ApiTransport(ca, { cert: fromB64(user?.['client-certificate-data']), key: fromB64(user?.['client-key-data']) });
+  try {
+    const res = await transport.fetch(`${cluster.server}/readyz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    await res.text();
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw notRunning(`its API at ${cluster.server} does not answer as this mesh (${cause})`);
+  }
+  return new KubeMeshApi({ baseUrl: cluster.server, transport, local: { meshName: mesh.meshName, stateDir: realpathOr(dir), block: mesh.block, pid: mesh.pid } });
+}
+
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
