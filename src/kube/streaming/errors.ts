@@ -4,9 +4,9 @@
  * Status body kubectl prints.
  */
 
-export type StreamingErrorReason = 'BadRequest' | 'Forbidden' | 'InternalError' | 'Timeout';
+export type StreamingErrorReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'InternalError' | 'Timeout';
 
-const CODES: Record<StreamingErrorReason, number> = { BadRequest: 400, Forbidden: 403, InternalError: 500, Timeout: 504 };
+const CODES: Record<StreamingErrorReason, number> = { BadRequest: 400, Unauthorized: 401, Forbidden: 403, InternalError: 500, Timeout: 504 };
 
 export class StreamingError extends Error {
   readonly reason: StreamingErrorReason;

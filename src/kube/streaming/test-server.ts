@@ -17,7 +17,7 @@ import { runExecChild } from './child.js';
 import { StreamingError } from './errors.js';
 import { parseExecQuery } from './options.js';
 import { refuseUpgrade } from './refuse.js';
-import type { ExecSession } from './session.js';
+import type { ExecSession, TerminalSize } from './session.js';
 import type { ExecResult } from './status.js';
 
 const run = promisify(execFile);
@@ -40,6 +40,7 @@ export interface ExecRecord {
   session?: ExecSession;
   result?: ExecResult;
   refused?: StreamingError;
+  resizes: TerminalSize[];
 }
 
 export interface TestApiServer {
@@ -120,14 +121,15 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'https://x');
-    const record: ExecRecord = { url: url.pathname + url.search, method: req.method ?? '' };
+    const record: ExecRecord = { url: url.pathname + url.search, method: req.method ?? '', resizes: [] };
     execs.push(record);
     void (async () => {
       try {
-        if (!authorized(req)) throw new StreamingError('Forbidden', 'Unauthorized');
+        if (!authorized(req)) throw new StreamingError('Unauthorized', 'Unauthorized');
         if (url.pathname !== `/api/v1/namespaces/${NAMESPACE}/pods/${POD_NAME}/exec`) throw new StreamingError('BadRequest', `no streaming endpoint at ${url.pathname}`);
         const opts = parseExecQuery(url);
         record.session = await acceptExec(req, socket, head, opts, settings);
+        record.session.resize.on('resize', (size: TerminalSize) => record.resizes.push(size));
         const child = spawn(opts.command[0]!, opts.command.slice(1), { stdio: 'pipe' });
         children.add(child);
         child.once('close', () => children.delete(child));
