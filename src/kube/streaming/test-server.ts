@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { acceptPortForward } from './portforward.js';
 import { acceptExec, type AcceptExecSettings } from './accept.js';
 import { runExecChild } from './child.js';
 import { StreamingError } from './errors.js';
@@ -52,6 +55,10 @@ export interface TestApiServer {
   /** Every exec/attach upgrade seen, in order. */
   execs: ExecRecord[];
   settings: AcceptExecSettings;
+  /** Pod port → port on 127.0.0.1 that port-forward connects to; other ports are refused. */
+  podPorts: Map<number, number>;
+  /** Port-forward upgrades seen. */
+  forwards: { method: string; refused?: StreamingError; protocol?: string }[];
   close(): Promise<void>;
 }
 
@@ -96,6 +103,7 @@ const coreResources = {
     { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
     { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
     { name: 'pods/attach', singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+    { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   ],
 };
 
@@ -104,6 +112,8 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
   const { key, cert } = await makeCertificate(dir);
   const token = `test-${Math.random().toString(36).slice(2)}`;
   const execs: ExecRecord[] = [];
+  const podPorts = new Map<number, number>();
+  const forwards: TestApiServer['forwards'] = [];
   const children = new Set<ChildProcess>();
   const authorized = (req: IncomingMessage): boolean => req.headers.authorization === `Bearer ${token}`;
 
@@ -123,6 +133,23 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
     const url = new URL(req.url ?? '/', 'https://x');
     const record: ExecRecord = { url: url.pathname + url.search, method: req.method ?? '', resizes: [] };
     execs.push(record);
+    if (url.pathname === `/api/v1/namespaces/${NAMESPACE}/pods/${POD_NAME}/portforward`) {
+      execs.pop();
+      const fwd: TestApiServer['forwards'][number] = { method: req.method ?? '' };
+      forwards.push(fwd);
+      if (!authorized(req)) return refuseUpgrade(socket, new StreamingError('Unauthorized', 'Unauthorized'));
+      acceptPortForward(req, socket, head, async (port) => {
+        const local = podPorts.get(port);
+        if (local === undefined) throw new Error(`dial tcp 127.0.0.1:${port}: connect: connection refused`);
+        const target = connect(local, '127.0.0.1');
+        await once(target, 'connect');
+        return target;
+      }).then(
+        (session) => void (fwd.protocol = session.protocol),
+        (err: unknown) => void (fwd.refused = err instanceof StreamingError ? err : undefined),
+      );
+      return;
+    }
     void (async () => {
       try {
         if (!authorized(req)) throw new StreamingError('Unauthorized', 'Unauthorized');
@@ -167,6 +194,8 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
     kubeconfig,
     execs,
     settings,
+    podPorts,
+    forwards,
     async close() {
       for (const child of children) child.kill('SIGKILL');
       server.closeAllConnections();

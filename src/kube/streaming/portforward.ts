@@ -1,0 +1,98 @@
+/**
+ * Server side of `pods/portforward` over SPDY/3.1 (`portforward.k8s.io`): per forwarded
+ * connection the client opens an `error` and a `data` stream sharing `port` and `requestID`
+ * headers; the data stream is spliced to whatever `connect(port)` returns, and a failure is
+ * reported as text on the error stream (kubectl prints it and keeps forwarding).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { StreamingError } from './errors.js';
+import { SPDY_PORT_FORWARD_PROTOCOL, upgradeKind } from './protocols.js';
+import { refuseUpgrade } from './refuse.js';
+import { openSpdy, spdyProtocolFor, type SpdyStream } from './spdy.js';
+
+export type PortConnector = (port: number) => Promise<Duplex>;
+
+export interface PortForwardSession {
+  protocol: string;
+  /** Resolves once the client has hung up. */
+  closed: Promise<void>;
+}
+
+interface Pair {
+  port: number;
+  error?: SpdyStream;
+  data?: SpdyStream;
+}
+
+function splice(port: number, pair: Required<Pair>, connect: PortConnector): void {
+  const { data, error } = pair;
+  const fail = (message: string): void => {
+    if (!error.writableEnded) error.end(`error forwarding port ${port}: ${message}`);
+    if (!data.writableEnded) data.end();
+  };
+  connect(port).then(
+    (target) => {
+      target.on('error', (e: Error) => fail(e.message));
+      data.pipe(target);
+      target.pipe(data);
+      // Either side going away takes the other with it; the client's stream reset is its "close".
+      data.once('close', () => target.destroy());
+      target.once('close', () => {
+        if (!data.writableEnded) data.end();
+        if (!error.writableEnded) error.end();
+      });
+    },
+    (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
+  );
+}
+
+/**
+ * Completes a port-forward upgrade and serves every stream pair the client opens until it hangs
+ * up. WebSocket upgrades (kubectl ≥1.31 tunnels SPDY through one) are refused with 400, on which
+ * kubectl falls back to plain SPDY.
+ */
+export async function acceptPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, connect: PortConnector): Promise<PortForwardSession> {
+  if (upgradeKind(req) !== 'spdy') {
+    const err = new StreamingError('BadRequest', 'port-forward is served over SPDY/3.1 only');
+    refuseUpgrade(socket, err);
+    throw err;
+  }
+  const negotiated = spdyProtocolFor(req, [SPDY_PORT_FORWARD_PROTOCOL]);
+  if ('refusal' in negotiated) {
+    refuseUpgrade(socket, negotiated.refusal, negotiated.headers);
+    throw negotiated.refusal;
+  }
+  const conn = openSpdy(req, socket, head, negotiated.protocol);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const pairs = new Map<string, Pair>();
+
+  conn.on('stream', (stream: SpdyStream) => {
+    stream.on('error', () => {});
+    const type = (stream.headers['streamtype'] ?? '').toLowerCase();
+    const port = Number(stream.headers['port']);
+    // Clients before requestID paired streams by order; every kubectl this serves sends it.
+    const id = stream.headers['requestid'] ?? String(stream.id);
+    if ((type !== 'error' && type !== 'data') || !Number.isInteger(port) || port < 1 || port > 65535) {
+      stream.abort('PROTOCOL_ERROR');
+      return;
+    }
+    stream.respond(200, {});
+    stream._spdyState.window.send.current = Number.MAX_SAFE_INTEGER;
+    stream._spdyState.window.send.limit = Infinity;
+    const pair = pairs.get(id) ?? { port };
+    if (pair[type] || pair.port !== port) {
+      stream.abort('PROTOCOL_ERROR');
+      return;
+    }
+    pair[type] = stream;
+    pairs.set(id, pair);
+    if (type === 'error') stream.resume(); // the client writes nothing on it
+    if (pair.error && pair.data) {
+      pairs.delete(id);
+      splice(port, pair as Required<Pair>, connect);
+    }
+  });
+
+  return { protocol: negotiated.protocol, closed };
+}
