@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { MeshConfig } from '../api/types.js';
 import { isMeshError } from '../lib/errors.js';
 import { doc, ns, startTestMesh } from '../local/apiserver/api-fixtures.js';
-import { BOOTSTRAP_ENV } from '../local/layout.js';
+import { BOOTSTRAP_ENV, stateFiles } from '../local/layout.js';
 import { httpOk } from '../local/runtime/index.js';
 import { presetMeshConfig } from './preset-mesh-config.js';
 
@@ -37,7 +37,7 @@ test('keeps the preset MeshConfig in place', async (t) => {
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
-      [BOOTSTRAP_ENV.apiUrl]: mesh.url, [BOOTSTRAP_ENV.apiToken]: mesh.token,
+      [BOOTSTRAP_ENV.apiUrl]: mesh.url, [BOOTSTRAP_ENV.apiToken]: mesh.token, [BOOTSTRAP_ENV.apiCa]: stateFiles.apiCa(mesh.stateDir),
       [BOOTSTRAP_ENV.meshName]: 'tessera', [BOOTSTRAP_ENV.listen]: `127.0.0.1:${port}`,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

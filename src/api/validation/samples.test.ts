@@ -43,9 +43,16 @@ function seedHereDocs(file: string): HereDoc[] {
   return out;
 }
 
+/**
+ * FSM's canary walkthrough (its own namespace, SMI TrafficSplit) belongs to traffic management,
+ * issue #11: until then TrafficSplit is refused, and these files are checked for exactly that.
+ */
+const TRAFFIC_SPLIT_SAMPLE = /^canary-/;
+
 describe('sample manifests', () => {
   it('every fsm-docs sample validates, loaded as a directory', async () => {
-    const docs = await loadManifests([SAMPLES], async () => '');
+    const files = readdirSync(SAMPLES).filter((f) => f.endsWith('.yaml') && !TRAFFIC_SPLIT_SAMPLE.test(f));
+    const docs = await loadManifests(files.map((f) => join(SAMPLES, f)), async () => '');
     const resources = validateDocuments(docs, 'pipy');
     const kinds = resources.map((r) => r.kind);
     assert.ok(kinds.includes('Plugin') && kinds.includes('Deployment') && kinds.includes('Service') && kinds.includes('ServiceAccount'), kinds.join());
@@ -60,7 +67,13 @@ describe('sample manifests', () => {
     const files = readdirSync(SAMPLES).filter((f) => f.endsWith('.yaml'));
     assert.ok(files.length >= 8, files.join());
     for (const f of files) {
-      const resources = validateDocuments(parseManifests(readFileSync(join(SAMPLES, f), 'utf8'), f), 'curl');
+      const docs = parseManifests(readFileSync(join(SAMPLES, f), 'utf8'), f);
+      if (f === 'canary-httpbin-split.yaml') {
+        assert.throws(() => validateDocuments(docs), /no matches for kind "TrafficSplit" in version "split\.smi-spec\.io\/v1alpha2"/);
+        continue;
+      }
+      // Samples that name their namespace are applied without -n, as their walkthrough does.
+      const resources = validateDocuments(docs, TRAFFIC_SPLIT_SAMPLE.test(f) ? undefined : 'curl');
       assert.ok(resources.length > 0, f);
     }
   });

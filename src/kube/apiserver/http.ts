@@ -1,7 +1,8 @@
 /** Reading request bodies and writing JSON answers and Status errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { badRequest, StatusError, type Status } from './status.js';
+import { decodeKubeProtobuf, isKubeProtobuf, ProtobufUnsupportedError } from '../protobuf/index.js';
+import { badRequest, StatusError, unsupportedMediaType, type Status } from './status.js';
 
 /** kube-apiserver's limit for one request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -21,8 +22,19 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Parses a JSON body (or YAML, which server-side apply sends). Bad syntax is a 400 naming the problem. */
+/**
+ * Parses a JSON body, YAML (which server-side apply sends) or Kubernetes protobuf (what kubectl's
+ * typed clients send for built-in kinds). Bad syntax is a 400 naming the problem.
+ */
 export function parseBody(body: Buffer, contentType: string | undefined): unknown {
+  if (isKubeProtobuf(contentType ?? '')) {
+    try {
+      return decodeKubeProtobuf(body).object;
+    } catch (e) {
+      if (e instanceof ProtobufUnsupportedError) throw unsupportedMediaType(contentType ?? '', ['application/json', 'application/yaml']);
+      throw badRequest(`the request body is not valid protobuf: ${(e as Error).message}`);
+    }
+  }
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
   const type = mediaType(contentType);

@@ -15,6 +15,7 @@ import type { ResourceRequest } from './request-info.js';
 import { matches, parseFieldSelector, parseLabelSelector, type Selection } from './selectors.js';
 import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResource, StatusError, successStatus, toStatus } from './status.js';
 import { renderTable } from './table-view.js';
+import { builtinAdmission, CRD_CLEANUP_FINALIZER, fieldValidationOf } from './builtin-admission.js';
 
 export interface Target {
   info: ResourceRequest;
@@ -197,7 +198,11 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
     else throw invalid(t.type.group, t.type.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
   }
   requireNamespace(ctx, t, obj.metadata.namespace);
-  if (t.type.group === '' && t.type.kind === 'Namespace') obj.status = { phase: 'Active' };
+  if (t.type.group === '' && t.type.kind === 'Namespace') {
+    // The namespace controller's finalizer: a deleted namespace goes away only once it is empty.
+    obj.spec = { ...(obj.spec as object | undefined), finalizers: ['kubernetes'] };
+    obj.status = { phase: 'Active' };
+  }
   const stored = await admitted(ctx, t, 'CREATE', toStorage(obj, t.type), undefined, dryRun);
   if (ctx.storage.get(keyOf(t.type, stored.metadata.name, stored.metadata.namespace))) {
     throw alreadyExists(t.type.group, t.type.plural, stored.metadata.name);
@@ -209,7 +214,11 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
   respondObject(ctx, t, 201, ctx.storage.create(stored));
 }
 
-async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', obj: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
+async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
+  const own = builtinAdmission(t.type, t.info.version, given, operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now());
+  const obj = own.object;
+  // Warnings reach kubectl as `Warning:` lines (the HTTP Warning header, code 299).
+  for (const w of own.warnings) t.res.appendHeader('warning', `299 - ${JSON.stringify(w)}`);
   try {
     const req: Parameters<RequestContext['admission']['admit']>[0] = { operation, type: t.type, object: obj, dryRun, user: ctx.user };
     if (old) req.oldObject = old;
@@ -270,7 +279,8 @@ export async function storeUpdate(ctx: RequestContext, t: Target, existing: Reso
   const stored = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
   if (dryRun) return { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion } };
   const writeOpts = { expectResourceVersion: existing.metadata.resourceVersion! };
-  if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0) {
+  const specFinalizers = t.type.group === '' && t.type.kind === 'Namespace' ? ((stored.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
+  if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0 && specFinalizers.length === 0) {
     return ctx.storage.delete(keyOf(t.type, existing.metadata.name, existing.metadata.namespace), writeOpts);
   }
   return ctx.storage.update(stored, writeOpts).object;
@@ -298,7 +308,7 @@ interface DeleteOptions {
 
 async function deleteOptions(t: Target): Promise<DeleteOptions> {
   const body = await readBody(t.req);
-  const opts: DeleteOptions = body.length > 0 && body.toString().trim() !== '' ? (parseBody(body, 'application/json') as DeleteOptions) : {};
+  const opts: DeleteOptions = body.length > 0 && body.toString().trim() !== '' ? (parseBody(body, t.req.headers['content-type'] ?? 'application/json') as DeleteOptions) : {};
   if (!isObject(opts)) throw badRequest('DeleteOptions must be a JSON object');
   const q = t.url.searchParams;
   const pp = q.get('propagationPolicy');
@@ -335,6 +345,9 @@ export async function deleteObject(ctx: RequestContext, t: Target, existing: Res
   const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : undefined);
   if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
   if (policy === 'Orphan' && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
+  // A CRD's resources are deleted with it, by the CRD lifecycle controller, before it goes away.
+  const isCrd = t.type.group === 'apiextensions.k8s.io' && t.type.kind === 'CustomResourceDefinition';
+  if (isCrd && !finalizers.includes(CRD_CLEANUP_FINALIZER)) finalizers.push(CRD_CLEANUP_FINALIZER);
   // A Namespace is emptied by the namespace controller before it goes away, as in Kubernetes.
   const isNamespace = t.type.group === '' && t.type.kind === 'Namespace';
   if (finalizers.length === 0 && !isNamespace) {

@@ -18,6 +18,7 @@ import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleLi
 import { badRequest, methodNotAllowed, StatusError, toStatus } from './status.js';
 import { handleExecUpgrade, handleLog, handleProxy, handleScale } from './subresources.js';
 import { handleWatch } from './watch.js';
+import { openApiHandler } from './openapi.js';
 
 export interface VersionInfo {
   major: string;
@@ -35,8 +36,6 @@ export interface KubeApiOptions extends ServerContext {
   version: VersionInfo;
   /** who sent the request, or undefined for an anonymous one (401) */
   authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
-  /** documents served at `/openapi/v2` and `/openapi/v3[/...]`, computed on demand */
-  openapi?: { v2(): object; v3Root(): object; v3GroupVersion(group: string, version: string): object | undefined };
   /** extra non-resource paths (health details, platform endpoints) answered before discovery */
   nonResource?: (path: string, req: IncomingMessage, res: ServerResponse, user: UserInfo) => Promise<boolean> | boolean;
 }
@@ -56,6 +55,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     streams.add(stop);
   };
   const unfollow = followCrds(opts);
+  const openapi = openApiHandler(opts.registry, opts.version.gitVersion);
 
   async function userOf(req: IncomingMessage, path: string): Promise<UserInfo> {
     const user = await opts.authenticate(req);
@@ -79,12 +79,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     if (parts[0] === 'api' && parts.length === 2) return sendDoc(res, apiResourceList(ctx.registry, '', parts[1]!));
     if (parts[0] === 'apis' && parts.length === 2) return sendDoc(res, apiGroup(ctx.registry, parts[1]!));
     if (parts[0] === 'apis' && parts.length === 3) return sendDoc(res, apiResourceList(ctx.registry, parts[1]!, parts[2]!));
-    if (opts.openapi && p === '/openapi/v2') return sendJson(res, 200, opts.openapi.v2());
-    if (opts.openapi && p === '/openapi/v3') return sendJson(res, 200, opts.openapi.v3Root());
-    if (opts.openapi && parts[0] === 'openapi' && parts[1] === 'v3') {
-      const gv = parts[2] === 'api' ? { group: '', version: parts[3] ?? '' } : { group: parts[3] ?? '', version: parts[4] ?? '' };
-      return sendDoc(res, opts.openapi.v3GroupVersion(gv.group, gv.version));
-    }
+    if (openapi(p, req, res)) return;
     throw new StatusError('NotFound', 'the server could not find the requested resource');
   }
 

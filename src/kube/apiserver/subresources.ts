@@ -36,9 +36,14 @@ export async function handleScale(ctx: RequestContext, t: Target): Promise<void>
     return;
   }
   if (t.info.verb !== 'update' && t.info.verb !== 'patch') throw methodNotAllowed(`${t.info.verb} is not supported on ${t.type.plural}/scale`);
-  const body = parseBody(await readBody(t.req), 'application/json');
+  const body = parseBody(await readBody(t.req), t.req.headers['content-type']);
   let scale: unknown;
-  if (t.info.verb === 'update') scale = body;
+  if (t.info.verb === 'update') {
+    scale = body;
+    // Protobuf cannot tell replicas 0 from unset: an update without replicas means 0.
+    if (isObject(scale) && isObject(scale.spec) && scale.spec.replicas === undefined) scale.spec.replicas = 0;
+    if (isObject(scale) && scale.spec === undefined) scale.spec = { replicas: 0 };
+  }
   else {
     const kind = patchTypeOf(t.req.headers['content-type'] ?? '');
     const current = scaleOf(existing);

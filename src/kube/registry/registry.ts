@@ -63,6 +63,8 @@ export class ResourceRegistry {
   private readonly custom = new Map<string, ResourceType>();
   private byResource = new Map<string, ResourceType>();
   private byKind = new Map<string, ResourceType>();
+  /** bumped whenever the set of types changes, so derived documents (OpenAPI) know to rebuild */
+  generation = 0;
 
   constructor(fixed: ResourceType[] = builtinResourceTypes()) {
     this.fixed = fixed;
@@ -132,6 +134,7 @@ export class ResourceRegistry {
     }
     this.byResource = byResource;
     this.byKind = byKind;
+    this.generation++;
   }
 }
 

@@ -38,7 +38,7 @@ test('a Deployment gets Kubernetes-style pods owned by it, each with its own pod
     assert.ok(p.metadata.name.startsWith(`httpbin-${hash}-`));
     assert.equal(p.metadata.labels?.['pod-template-hash'], hash);
     assert.equal(p.metadata.labels?.app, 'httpbin');
-    assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'httpbin', uid: d.metadata.uid, controller: true }]);
+    assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'httpbin', uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     assert.equal(p.status?.phase, 'Pending');
     assert.equal(p.spec?.serviceAccountName, 'default');
     assert.equal(p.metadata.annotations?.['local.tessera.dev/app-address'], p.status?.podIP, 'no sidecar: the app binds the pod IP');

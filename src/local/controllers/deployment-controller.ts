@@ -36,7 +36,8 @@ export function reconcileDeployments(ctx: ControllerContext, creations: PendingC
   const addresses = podIPAllocator([...allPods, ...reserved], ctx.block);
   const deployments = ctx.store.list('Deployment') as Deployment[];
   creations.forgetAllBut(new Set(deployments.map((d) => d.metadata.uid!)));
-  for (const d of deployments) reconcileDeployment(ctx, d, addresses, creations);
+  // A Deployment being deleted gets no new pods: the garbage collector is removing them.
+  for (const d of deployments) if (!d.metadata.deletionTimestamp) reconcileDeployment(ctx, d, addresses, creations);
 }
 
 /** Orders pods so the ones to drop come first: not Ready before Ready, then newest first. */

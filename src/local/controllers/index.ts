@@ -3,7 +3,6 @@ import { reconcileAccessControlStatus } from './access-control-status.js';
 import type { ControllerContext } from './context.js';
 import { reconcileDeployments } from './deployment-controller.js';
 import { reconcileNamespaces } from './namespace-controller.js';
-import { collectOrphanPods } from './owner-gc.js';
 import { PendingCreations } from './pending-creations.js';
 import { reconcileServices } from './service-controller.js';
 
@@ -34,7 +33,6 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
     if (stopped) return;
     try {
       reconcileNamespaces(ctx);
-      collectOrphanPods(ctx);
       reconcileServices(ctx);
       reconcileDeployments(ctx, creations);
       reconcileAccessControlStatus(ctx);

@@ -31,7 +31,7 @@ export function buildPod(req: PodRequest): Pod {
       labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash },
       annotations: { ...template.metadata?.annotations },
       ownerReferences: [{
-        apiVersion: deployment.apiVersion, kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid!, controller: true,
+        apiVersion: deployment.apiVersion, kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid!, controller: true, blockOwnerDeletion: true,
       }],
     },
     // Kubernetes defaults the service account; the pod's identity (sa.ns) depends on it.

@@ -122,7 +122,7 @@ describe('embedded daemon', { skip: haveApiServer ? false : 'src/local/apiserver
       });
       assert.equal(mesh.meshName, 'embedded');
       assert.equal(mesh.workdir, dir);
-      assert.match(mesh.apiUrl, new RegExp(`^http://127\\.${mesh.block}\\.0\\.1:15080`));
+      assert.match(mesh.apiUrl, new RegExp(`^https://127\\.${mesh.block}\\.0\\.1:15080`));
       await waitFor('control plane healthy', async () => httpOk(`http://${controllerAddress(mesh.block)}:${CONTROLLER_PORT}/healthz`));
       const store = openStore(dir); // a second reader of the same file: only for checking what was written
       assert.ok(store.get({ kind: 'Deployment', namespace: 'embedded-system', name: 'embedded-controller' }));
@@ -165,7 +165,8 @@ describe('detached round trip', { skip: haveDetachedStack ? false : 'the CLI, AP
     await up({ stateDir: dir, meshName: 'roundtrip', files: [], detach: true, log: (l) => lines.push(l) });
     const mesh = readMeshFile(dir)!;
     assert.ok(mesh.pid && mesh.pid !== process.pid);
-    assert.ok(await httpOk(`${mesh.apiUrl}/healthz`), 'API healthz answers');
+    assert.ok(await connectMesh(dir).then(() => true), 'the API answers with this mesh\'s certificate');
+    assert.ok(existsSync(stateFiles.kubeconfig(dir)), 'up wrote the kubeconfig');
     assert.ok(lines.some((l) => l === `mesh "roundtrip" is up (state ${dir}, API ${mesh.apiUrl})`));
     const controllerPid = Number(readFileSync(join(dir, 'pods', 'roundtrip-system', podDirName(dir), 'controller.pid'), 'utf8'));
 

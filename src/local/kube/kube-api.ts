@@ -11,11 +11,13 @@ import { localAdmission } from './admission.js';
 import { localPodConnector } from './pods.js';
 import { storeBackedStorage } from './storage.js';
 import { KUBE_VERSION } from './version.js';
+import { startLifecycleControllers } from '../../kube/controllers/index.js';
 
 export interface LocalKubeApiOptions {
   ctx: ApiContext;
   serverAddress: string;
   authenticate(req: IncomingMessage): UserInfo | undefined;
+  log?: (line: string) => void;
 }
 
 /** Creates (once) a CRD object for each mesh kind, as installing the mesh on a cluster would. */
@@ -32,12 +34,17 @@ export function ensureMeshCrds(ctx: ApiContext, registry: ResourceRegistry): str
   return created;
 }
 
+/**
+ * The API plus what kube-controller-manager would run beside it for the API's own objects: the
+ * garbage collector and the namespace and CRD lifecycles.
+ */
 export function createLocalKubeApi(opts: LocalKubeApiOptions): KubeApi {
   const registry = new ResourceRegistry();
   ensureMeshCrds(opts.ctx, registry);
-  return createKubeApi({
+  const storage = storeBackedStorage(opts.ctx.store);
+  const api = createKubeApi({
     registry,
-    storage: storeBackedStorage(opts.ctx.store),
+    storage,
     admission: localAdmission(opts.ctx),
     pods: localPodConnector(opts.ctx),
     now: () => new Date(),
@@ -45,4 +52,13 @@ export function createLocalKubeApi(opts: LocalKubeApiOptions): KubeApi {
     version: KUBE_VERSION,
     authenticate: opts.authenticate,
   });
+  const controllers = startLifecycleControllers({ storage, registry, log: opts.log ?? ((line) => console.error(line)) });
+  return {
+    handle: (req, res) => api.handle(req, res),
+    upgrade: (req, socket, head) => api.upgrade(req, socket, head),
+    close() {
+      controllers.stop();
+      api.close();
+    },
+  };
 }

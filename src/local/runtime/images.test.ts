@@ -104,7 +104,7 @@ describe('image mapping', () => {
     assert.equal(boot.runtime, 'bootstrap');
     assert.match(boot.args[0]!, /src\/bootstrap\/main\.js$/);
     assert.equal(boot.env[BOOTSTRAP_ENV.listen], '127.77.0.4:9091');
-    assert.equal(boot.env[BOOTSTRAP_ENV.apiUrl], 'http://127.77.0.1:15080');
+    assert.equal(boot.env[BOOTSTRAP_ENV.apiUrl], 'https://127.77.0.1:15080');
     assert.deepEqual(boot.readiness, { kind: 'http', url: 'http://127.77.0.4:9091/healthz' });
   });
 
