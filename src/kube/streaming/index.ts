@@ -12,4 +12,4 @@ export { Channel, SPDY_EXEC_PROTOCOLS, WS_EXEC_PROTOCOLS, isStreamUpgrade } from
 export { refuseUpgrade } from './refuse.js';
 export type { ExecSession, TerminalSize } from './session.js';
 export { resultStatus, type ExecResult, type Status } from './status.js';
-export { acceptPortForward, type PortConnector, type PortForwardSession } from './portforward.js';
+export { acceptPortForward, type AcceptPortForwardSettings, type PortConnector, type PortForwardSession } from './portforward.js';

@@ -1,4 +1,4 @@
-/** `kubectl port-forward` (1.27 straight to SPDY; ≥1.31 after its WebSocket tunnel is refused) against acceptPortForward. */
+/** `kubectl port-forward` (1.27: SPDY; ≥1.31: SPDY tunnelled in a WebSocket, or plain SPDY when that is refused) against acceptPortForward. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -63,9 +63,19 @@ async function stop(child: ChildProcess): Promise<void> {
   await once(child, 'close');
 }
 
-for (const version of ['1.27', '1.32'] as const) {
+const cases = [
+  { version: '1.27', tunnel: true, expect: ['portforward.k8s.io'] },
+  { version: '1.32', tunnel: true, expect: ['SPDY/3.1+portforward.k8s.io'] },
+  { version: '1.33', tunnel: true, expect: ['SPDY/3.1+portforward.k8s.io'] },
+  { version: '1.32', tunnel: false, expect: [400, 'portforward.k8s.io'] },
+] as const;
+
+for (const { version, tunnel, expect } of cases) {
   const bin = kubectlBinary(version);
-  describe(`kubectl ${version} port-forward`, { skip: bin ? false : `kubectl ${version} not installed` }, () => {
+  describe(`kubectl ${version} port-forward${tunnel ? '' : ', WebSocket tunnel refused'}`, { skip: bin ? false : `kubectl ${version} not installed` }, () => {
+    before(() => {
+      server.portForwardSettings.websocket = tunnel;
+    });
     test('bytes reach the pod port and come back, on two connections', async () => {
       const before = server.forwards.length;
       const pf = await portForward(bin!, 8080);
@@ -74,7 +84,7 @@ for (const version of ['1.27', '1.32'] as const) {
         assert.ok((await roundTrip(pf.local, a)).equals(a));
         assert.equal((await roundTrip(pf.local, Buffer.from('second\n'))).toString(), 'second\n');
         const seen = server.forwards.slice(before);
-        assert.deepEqual(seen.map((f) => f.protocol ?? f.refused?.httpStatus), version === '1.27' ? ['portforward.k8s.io'] : [400, 'portforward.k8s.io']);
+        assert.deepEqual(seen.map((f) => f.protocol ?? f.refused?.httpStatus), expect);
       } finally {
         await stop(pf.child);
       }

@@ -7,9 +7,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StreamingError } from './errors.js';
-import { SPDY_PORT_FORWARD_PROTOCOL, upgradeKind } from './protocols.js';
+import { createWebSocketStream } from 'ws';
+import { SPDY_PORT_FORWARD_PROTOCOL, WS_PORT_FORWARD_TUNNEL, upgradeKind } from './protocols.js';
 import { refuseUpgrade } from './refuse.js';
-import { openSpdy, spdyProtocolFor, type SpdyStream } from './spdy.js';
+import { openSpdy, spdyProtocolFor, spdyServer, type SpdyConnection, type SpdyStream } from './spdy.js';
+import { openWebSocket, wsProtocolFor } from './websocket.js';
 
 export type PortConnector = (port: number) => Promise<Duplex>;
 
@@ -47,24 +49,50 @@ function splice(port: number, pair: Required<Pair>, connect: PortConnector): voi
   );
 }
 
+export interface AcceptPortForwardSettings {
+  /** Set false to refuse the WebSocket tunnel (kubectl then falls back to plain SPDY). */
+  websocket?: boolean;
+}
+
 /**
  * Completes a port-forward upgrade and serves every stream pair the client opens until it hangs
- * up. WebSocket upgrades (kubectl ≥1.31 tunnels SPDY through one) are refused with 400, on which
- * kubectl falls back to plain SPDY.
+ * up: plain SPDY/3.1, or the same SPDY tunnelled in binary WebSocket messages under the
+ * subprotocol `SPDY/3.1+portforward.k8s.io` (what kubectl ≥1.31 tries first). The v4 channel
+ * framing of older WebSocket clients is not served; refusing it makes them fall back to SPDY.
  */
-export async function acceptPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, connect: PortConnector): Promise<PortForwardSession> {
-  if (upgradeKind(req) !== 'spdy') {
-    const err = new StreamingError('BadRequest', 'port-forward is served over SPDY/3.1 only');
+export async function acceptPortForward(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  connect: PortConnector,
+  settings: AcceptPortForwardSettings = {},
+): Promise<PortForwardSession> {
+  const kind = upgradeKind(req);
+  let conn: SpdyConnection;
+  let protocol: string;
+  let transportStream: Duplex;
+  if (kind === 'websocket' && settings.websocket !== false && wsProtocolFor(req, [WS_PORT_FORWARD_TUNNEL])) {
+    protocol = WS_PORT_FORWARD_TUNNEL;
+    const ws = await openWebSocket(req, socket, head, protocol);
+    ws.on('error', () => {});
+    transportStream = createWebSocketStream(ws);
+    transportStream.on('error', () => {});
+    conn = spdyServer(transportStream);
+  } else if (kind === 'spdy') {
+    const negotiated = spdyProtocolFor(req, [SPDY_PORT_FORWARD_PROTOCOL]);
+    if ('refusal' in negotiated) {
+      refuseUpgrade(socket, negotiated.refusal, negotiated.headers);
+      throw negotiated.refusal;
+    }
+    protocol = negotiated.protocol;
+    transportStream = socket;
+    conn = openSpdy(req, socket, head, protocol);
+  } else {
+    const err = new StreamingError('BadRequest', `port-forward is served over SPDY/3.1, plain or tunnelled in a WebSocket (${WS_PORT_FORWARD_TUNNEL})`);
     refuseUpgrade(socket, err);
     throw err;
   }
-  const negotiated = spdyProtocolFor(req, [SPDY_PORT_FORWARD_PROTOCOL]);
-  if ('refusal' in negotiated) {
-    refuseUpgrade(socket, negotiated.refusal, negotiated.headers);
-    throw negotiated.refusal;
-  }
-  const conn = openSpdy(req, socket, head, negotiated.protocol);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) => transportStream.once('close', () => resolve()));
   const pairs = new Map<string, Pair>();
 
   conn.on('stream', (stream: SpdyStream) => {
@@ -94,5 +122,5 @@ export async function acceptPortForward(req: IncomingMessage, socket: Duplex, he
     }
   });
 
-  return { protocol: negotiated.protocol, closed };
+  return { protocol, closed };
 }

@@ -9,7 +9,8 @@ export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v
 export const WS_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io'] as const;
 
 export const SPDY_PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
-export const WS_PORT_FORWARD_PROTOCOLS = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'] as const;
+/** kubectl ≥1.31 tunnels the SPDY port-forward session through a WebSocket under this subprotocol. */
+export const WS_PORT_FORWARD_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
 
 /** Channel numbers of the WebSocket framing; the same ids name the SPDY `streamType`s. */
 export const Channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4 } as const;

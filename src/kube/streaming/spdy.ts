@@ -50,7 +50,7 @@ function unlimited(side: WindowSide): void {
   side.limit = Infinity;
 }
 
-/** Accepts a SPDY/3.1 connection on an already upgraded socket. Exposed for port-forward, which shares it. */
+/** Answers the SPDY upgrade with 101 and runs a server SPDY/3.1 session on the socket. */
 export function openSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): SpdyConnection {
   socket.on('error', () => {});
   socket.write(
@@ -60,7 +60,12 @@ export function openSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pro
       `X-Stream-Protocol-Version: ${protocol}\r\n\r\n`,
   );
   if (head.length > 0) socket.unshift(head);
-  const conn = transport.connection.create(socket, { protocol: 'spdy', isServer: true, windowSize: 1 << 20 });
+  return spdyServer(socket);
+}
+
+/** A server SPDY/3.1 session over any byte stream (a socket, or a WebSocket tunnel). */
+export function spdyServer(stream: Duplex): SpdyConnection {
+  const conn = transport.connection.create(stream, { protocol: 'spdy', isServer: true, windowSize: 1 << 20 });
   unlimited(conn._spdyState.window.send);
   unlimited(conn._spdyState.streamWindow.send);
   // spdy-transport insists on HTTP pseudo-headers in SYN_STREAM; spdystream's streams carry only

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { acceptPortForward } from './portforward.js';
+import { acceptPortForward, type AcceptPortForwardSettings } from './portforward.js';
 import { acceptExec, type AcceptExecSettings } from './accept.js';
 import { runExecChild } from './child.js';
 import { StreamingError } from './errors.js';
@@ -59,6 +59,7 @@ export interface TestApiServer {
   podPorts: Map<number, number>;
   /** Port-forward upgrades seen. */
   forwards: { method: string; refused?: StreamingError; protocol?: string }[];
+  portForwardSettings: AcceptPortForwardSettings;
   close(): Promise<void>;
 }
 
@@ -114,6 +115,7 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
   const execs: ExecRecord[] = [];
   const podPorts = new Map<number, number>();
   const forwards: TestApiServer['forwards'] = [];
+  const portForwardSettings: AcceptPortForwardSettings = {};
   const children = new Set<ChildProcess>();
   const authorized = (req: IncomingMessage): boolean => req.headers.authorization === `Bearer ${token}`;
 
@@ -144,7 +146,7 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
         const target = connect(local, '127.0.0.1');
         await once(target, 'connect');
         return target;
-      }).then(
+      }, portForwardSettings).then(
         (session) => void (fwd.protocol = session.protocol),
         (err: unknown) => void (fwd.refused = err instanceof StreamingError ? err : undefined),
       );
@@ -196,6 +198,7 @@ export async function startTestApiServer(settings: AcceptExecSettings = {}): Pro
     settings,
     podPorts,
     forwards,
+    portForwardSettings,
     async close() {
       for (const child of children) child.kill('SIGKILL');
       server.closeAllConnections();

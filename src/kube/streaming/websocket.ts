@@ -22,10 +22,26 @@ export function wsProtocolFor(req: IncomingMessage, server: readonly string[]): 
   return server.find((p) => client.has(p));
 }
 
-/** Completes the WebSocket handshake with `protocol` (already negotiated) as the subprotocol. */
+/**
+ * Completes the WebSocket handshake with `protocol` (already negotiated) as the subprotocol. A
+ * failed handshake is answered with a Status and rejects with a `StreamingError`.
+ */
 export function openWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): Promise<WebSocket> {
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, handleProtocols: () => protocol });
-  return new Promise((resolve) => wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) {
+    // `SPDY/3.1+portforward.k8s.io` is not an RFC 7230 token, so ws would refuse the request
+    // outright; hide the offer from it and name the subprotocol in the response ourselves.
+    delete req.headers['sec-websocket-protocol'];
+    wss.once('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${protocol}`));
+  }
+  return new Promise((resolve, reject) => {
+    wss.once('wsClientError', (err: Error, sock: Duplex) => {
+      const refusal = new StreamingError('BadRequest', `websocket handshake failed: ${err.message}`);
+      refuseUpgrade(sock, refusal);
+      reject(refusal);
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => resolve(ws));
+  });
 }
 
 /** Framing of one negotiated subprotocol. */
