@@ -6,6 +6,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
 import { registerLifecycle } from './commands/lifecycle.js';
+import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNamespace } from './commands/namespace.js';
 import { registerPatch } from './commands/patch.js';
@@ -49,6 +50,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerNamespace(program, deps);
   registerProxy(program, deps);
   registerVersion(program, deps);
+  registerKubeconfig(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;

@@ -86,6 +86,6 @@ export interface PodConnector {
   exec(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void>;
   /** relays `pods/<name[:port]>/proxy/<path>` to the pod */
   proxy(pod: Resource, port: number | undefined, path: string, req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** opens a TCP stream to a pod's port (port-forward) */
-  connect?(pod: Resource, port: number): Promise<Duplex>;
+  /** handles an upgraded `pods/portforward` request: each forwarded port is a stream to the pod's port */
+  portForward(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { handlePatch } from './patch.js';
 import { parseRequestInfo, type ResourceRequest } from './request-info.js';
 import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
 import { badRequest, methodNotAllowed, StatusError, toStatus } from './status.js';
-import { handleExecUpgrade, handleLog, handleProxy, handleScale } from './subresources.js';
+import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
 import { openApiHandler } from './openapi.js';
 
@@ -146,10 +146,10 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
         const user = await userOf(req, url.pathname);
         const ctx: RequestContext = { ...opts, user };
         const info = parseRequestInfo(req.method ?? 'GET', url);
-        if (info.type !== 'resource' || (info.subresource !== 'exec' && info.subresource !== 'attach')) {
+        if (info.type !== 'resource' || !['exec', 'attach', 'portforward'].includes(info.subresource ?? '')) {
           throw badRequest(`no upgrade is served at ${url.pathname}`);
         }
-        await handleExecUpgrade(ctx, targetOf(ctx, info, req, url), socket, head);
+        await handleStreamUpgrade(ctx, targetOf(ctx, info, req, url), socket, head);
       } catch (e) {
         const status = toStatus(e);
         const body = JSON.stringify(status);

@@ -117,12 +117,13 @@ export async function handleProxy(ctx: RequestContext, t: Target): Promise<void>
   await ctx.pods.proxy(pod, port, path, t.req, t.res);
 }
 
-/** An exec or attach upgrade: the pod connector speaks the stream protocol on the socket. */
-export async function handleExecUpgrade(ctx: RequestContext, t: Omit<Target, 'res'>, socket: Duplex, head: Buffer): Promise<void> {
-  if (!ctx.pods) throw notFound(t.type.group, `${t.type.plural}/exec`, t.info.name!);
+/** An exec, attach or port-forward upgrade: the pod connector speaks the stream protocol on the socket. */
+export async function handleStreamUpgrade(ctx: RequestContext, t: Omit<Target, 'res'>, socket: Duplex, head: Buffer): Promise<void> {
+  if (!ctx.pods) throw notFound(t.type.group, `${t.type.plural}/${t.info.subresource}`, t.info.name!);
   const pod = getStored(ctx, t.type, t.info.name!, t.info.namespace);
   if ((pod.status as { phase?: string } | undefined)?.phase !== 'Running') {
     throw badRequest(`unable to upgrade connection: pod ${t.info.name} is not running`);
   }
-  await ctx.pods.exec(pod, t.req as IncomingMessage, socket, head, t.url);
+  if (t.info.subresource === 'portforward') await ctx.pods.portForward(pod, t.req as IncomingMessage, socket, head);
+  else await ctx.pods.exec(pod, t.req as IncomingMessage, socket, head, t.url);
 }

@@ -45,6 +45,7 @@ async function upForeground(opts: UpOptions): Promise<void> {
     const api = await waitUntilReady({ stateDir, meshName, pid: process.pid, timeoutMs: READY_TIMEOUT_MS, log, daemonEnded: daemon.done });
     await applyFiles(api, opts.files, log);
     log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'}); press Ctrl-C to stop`);
+    log(kubectlHint(stateDir));
   } catch (e) {
     daemon.shutdown('startup failed');
     await daemon.done.catch(() => undefined);
@@ -87,6 +88,12 @@ async function upDetached(opts: UpOptions): Promise<void> {
     throw e;
   }
   log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'})`);
+  log(kubectlHint(stateDir));
+}
+
+/** How to point kubectl at this mesh: the kubeconfig `up` wrote, with the admin's client certificate. */
+function kubectlHint(stateDir: string): string {
+  return `use kubectl with it: export KUBECONFIG=${stateFiles.kubeconfig(stateDir)}`;
 }
 
 function stopStartedDaemon(pid: number): void {

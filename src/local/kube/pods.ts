@@ -8,12 +8,13 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
-import { acceptExec, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
+import { acceptExec, acceptPortForward, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
-import { stateFiles } from '../layout.js';
+import { localIPFor, stateFiles } from '../layout.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
 
@@ -137,6 +138,19 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       await runExecChild(session, child);
+    },
+
+    async portForward(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+      const p = pod as Pod;
+      const ip = podIPOf(p, ctx.block);
+      if (!ip) throw new StatusError('ServiceUnavailable', `pod ${p.metadata.name} has no IP yet`);
+      // As in a cluster, a forwarded port is the pod's own localhost: the app's private address, not the sidecar.
+      const target = localIPFor(ip);
+      await acceptPortForward(req, socket, head, (port) => new Promise<Duplex>((resolve, reject) => {
+        const s = connect(port, target);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      }));
     },
 
     async proxy(pod: Resource, port: number | undefined, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
