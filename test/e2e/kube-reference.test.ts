@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, waiter } from '../../src/lib/test-processes.js';
-import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
+import { ReferenceClusterStartError, referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
 
 const bins = referenceBinaries();
 const skip = 'skip' in bins ? bins.skip : false;
@@ -128,4 +128,19 @@ test('reference cluster: real control plane on loopback, kubectl against it, sto
       assert.equal(existsSync(dir), false, `${dir} remains after stop()`);
     }
   }
+});
+
+test('reference cluster: a failed start stops what it started and removes its directory', { skip, timeout: 120_000 }, async () => {
+  const err = await startReferenceCluster({ apiserverFlags: ['--no-such-flag=1'] }).then(
+    () => assert.fail('the API server started with an unknown flag'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ReferenceClusterStartError, String(err));
+  assert.match(err.message, /kube-apiserver exited \(1\) before \/readyz; its log ends:\n[^]*unknown flag: --no-such-flag/);
+  assert.deepEqual(
+    err.processes.map((p) => p.name),
+    ['etcd', 'kube-apiserver'],
+  );
+  for (const p of err.processes) assert.equal(alive(p.pid), false, `${p.name} (pid ${p.pid}) still runs`);
+  assert.equal(existsSync(err.dir), false, `${err.dir} remains`);
 });

@@ -248,7 +248,7 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-function exitedNow(p: Proc): boolean {
+function exitedNow(p: { child: ChildProcess }): boolean {
   return p.child.exitCode !== null || p.child.signalCode !== null;
 }
 
@@ -332,7 +332,7 @@ export async function startReferenceCluster(opts: StartOptions = {}): Promise<Re
       closeSync(fd);
     }
     const exited = new Promise<void>((resolve) => {
-      if (exitedNow({ child } as Proc)) resolve();
+      if (exitedNow({ child })) resolve();
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
@@ -483,6 +483,26 @@ export async function startReferenceCluster(opts: StartOptions = {}): Promise<Re
     };
   } catch (err) {
     await stop();
-    throw err;
+    throw new ReferenceClusterStartError(
+      err instanceof Error ? err.message : String(err),
+      dir,
+      procs.map((p) => ({ name: p.name, pid: p.child.pid ?? -1 })),
+      err,
+    );
+  }
+}
+
+/** A start that failed, after everything it had started was stopped and its directory removed. */
+export class ReferenceClusterStartError extends Error {
+  constructor(
+    message: string,
+    /** the temporary directory (removed unless TESSERA_KUBE_KEEP=1) */
+    readonly dir: string,
+    /** the processes it had started (all stopped) */
+    readonly processes: ReadonlyArray<{ name: string; pid: number }>,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'ReferenceClusterStartError';
   }
 }
