@@ -133,7 +133,7 @@ for kv in $KUBE_VERSIONS; do
   fi
 
   echo "kube-reference: building $key with $go_version (GOMODCACHE=$(go env GOMODCACHE), GOCACHE=$(go env GOCACHE), -p $jobs)"
-  rm -rf "$dir/work" "$dir/bin.tmp" "$dir/FAILED"
+  rm -rf "$dir/work" "$dir/bin.tmp" "$dir/FAILED" "$dir/logs"
   mkdir -p "$dir/work" "$dir/logs"
   bin_tmp="$dir/bin.tmp"
   mkdir -p "$bin_tmp"
