@@ -1,5 +1,5 @@
 /**
- * Seed 001_d131fb383f82f92a (osm-edge), run as written with kubectl/osm replaced by tessera on a
+ * Seed 001_d131fb383f82f92a (osm-edge), run as written (real kubectl for its kubectl lines, tessera for osm) on a
  * mesh started with --mesh-name osm. Its token-verifier admits a request only when the
  * `accesstoken` header equals its PluginConfig's AccessToken; the seed's PluginConfig sets only
  * Verifier and Paths, so every request gets 403 `token verify failed` (content-length 19), before
@@ -30,16 +30,16 @@ describe('seed 001 token-verifier on --mesh-name osm', () => {
       export osm_namespace=osm-system
 ${deploySample('curl')}
 ${deploySample('httpbin')}
-      tessera create namespace auth
+      kubectl create namespace auth
 ${heredocCommand(seed, 'Deployment', 'ext-auth')}
-      tessera patch meshconfig osm-mesh-config -n "$osm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
+      kubectl patch meshconfig osm-mesh-config -n "$osm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
 ${heredocCommand(seed, 'Plugin', 'token-injector')}
 ${heredocCommand(seed, 'Plugin', 'token-verifier')}
 ${heredocCommand(seed, 'PluginChain', 'token-injector-chain')}
 ${heredocCommand(seed, 'PluginChain', 'token-verifier-chain')}
 ${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']])}
 ${podVar('curl_pod', 'curl', 'curl')}
-      code() { tessera exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
+      code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
       expect() { for i in $(seq 1 60); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.25; done; echo "$2 $c (wanted $1)"; return 1; }
       # no PluginConfig yet: the seed prints 200 here; the script answers 403
       expect 403 /get
@@ -50,7 +50,7 @@ ${heredocCommand(seed, 'PluginConfig', 'token-injector-config')}
       sleep 1
       expect 403 /get
       echo "--- head"
-      tessera exec $curl_pod -n curl -c curl -- curl -si http://httpbin.httpbin:14001/get
+      kubectl exec $curl_pod -n curl -c curl -- curl -si http://httpbin.httpbin:14001/get
       `,
       { timeoutMs: 150_000 },
     );

@@ -1,6 +1,6 @@
 /**
  * Seed 002_0be51791b2116708 §1 ("Identity and Access Management") up to "Test communication",
- * run as written with kubectl/fsm replaced by tessera and the manifest URLs replaced by the sample
+ * run as written (real kubectl for its kubectl lines, tessera for fsm) with the manifest URLs replaced by the sample
  * files, on a mesh started with --mesh-name fsm. Then the native-plugin version of the rest of the
  * walkthrough (examples/iam): 200 / 401 / 200 / 200.
  */
@@ -39,7 +39,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       echo "--- inbound-http"
       tessera proxy get config_dump -n httpbin $httpbin_pod | jq '.Chains."inbound-http"'
       echo "--- curl"
-      tessera exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
+      kubectl exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
       `,
       { timeoutMs: 180_000 },
     );
@@ -59,7 +59,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
   });
 
   test('config_dump never carries a private key', async () => {
-    const r = await mesh.sh(`tessera proxy get config_dump -n httpbin $(tessera get pod -n httpbin -l app=httpbin -o jsonpath='{.items..metadata.name}')`);
+    const r = await mesh.sh(`tessera proxy get config_dump -n httpbin $(kubectl get pod -n httpbin -l app=httpbin -o jsonpath='{.items..metadata.name}')`);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /PRIVATE KEY|PrivateKey/);
   });
@@ -67,24 +67,24 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
   test('native IAM plugins: 200 / 401 / 200 / 200, injector at 115 between circuit breaker and load balancing', async () => {
     const r = await mesh.sh(
       `
-      tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
-      tessera create namespace auth
-      tessera apply -f examples/iam/03-ext-auth.yaml
+      kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
+      kubectl create namespace auth
+      kubectl apply -f examples/iam/03-ext-auth.yaml
 ${waitReady([['auth', 'ext-auth']])}
 ${podVar('curl_pod', 'curl', 'curl')}
-      code() { tessera exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
+      code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
       # Snapshots reach sidecars asynchronously: wait until the expected answer shows (bounded).
       expect() { for i in $(seq 1 50); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.2; done; echo "$2 $c (wanted $1)"; return 1; }
       expect 200 /get
-      tessera apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml
+      kubectl apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml
       expect 401 /get
       expect 200 /headers
-      tessera apply -f examples/iam/06-injector-config.yaml
+      kubectl apply -f examples/iam/06-injector-config.yaml
       expect 200 /get
       echo "--- chain"
       tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'
       echo "--- 401 head"
-tessera apply -f - <<EOF
+kubectl apply -f - <<EOF
 kind: PluginConfig
 apiVersion: plugin.flomesh.io/v1alpha1
 metadata:
@@ -99,7 +99,7 @@ spec:
       namespace: httpbin
 EOF
       expect 401 /get
-      tessera exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
+      kubectl exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
       `,
       { timeoutMs: 180_000 },
     );

@@ -1,6 +1,6 @@
 /**
- * Seed 002_0be51791b2116708, every walkthrough with the PipyJS plugins as written: kubectl/fsm
- * replaced by tessera on a mesh started with --mesh-name fsm, manifest URLs replaced by the sample
+ * Seed 002_0be51791b2116708, every walkthrough with the PipyJS plugins as written: real kubectl for
+ * its kubectl lines, tessera for fsm, on a mesh started with --mesh-name fsm, manifest URLs replaced by the sample
  * files, here-documents taken from the seed text. §3 uses a 1 s fixedDelay instead of 5 s.
  * §3–§5 run in namespace pipy, which the seed adds to the mesh (`fsm namespace add pipy`) before
  * deploying pipy-ok: without it pipy-ok has no sidecar, so no inbound plugin (fault injection,
@@ -23,9 +23,9 @@ const cors = seedSection(seed, '5 - Cross-Origin Resource Sharing');
 
 const PRELUDE = `
 export fsm_namespace=fsm-system
-curl_pod() { tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'; }
+curl_pod() { kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}'; }
 # snapshots reach sidecars asynchronously: retry until the expected status shows (bounded)
-expect() { local want=$1; shift; for i in $(seq 1 60); do c=$(tessera exec $(curl_pod) -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' "$@"); [ "$c" = "$want" ] && { echo "$want $*"; return 0; }; sleep 0.25; done; echo "got $c, wanted $want: $*"; return 1; }
+expect() { local want=$1; shift; for i in $(seq 1 60); do c=$(kubectl exec $(curl_pod) -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' "$@"); [ "$c" = "$want" ] && { echo "$want $*"; return 0; }; sleep 0.25; done; echo "got $c, wanted $want: $*"; return 1; }
 `;
 
 describe('seed 002 PipyJS walkthroughs', () => {
@@ -46,9 +46,9 @@ describe('seed 002 PipyJS walkthroughs', () => {
     const out = await sh(`
 ${deploySample('curl')}
 ${deploySample('httpbin')}
-      tessera create namespace auth
+      kubectl create namespace auth
 ${heredocCommand(iam, 'Deployment', 'ext-auth')}
-      tessera patch meshconfig fsm-mesh-config -n "$fsm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
+      kubectl patch meshconfig fsm-mesh-config -n "$fsm_namespace" -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
 ${heredocCommand(iam, 'Plugin', 'token-injector')}
 ${heredocCommand(iam, 'Plugin', 'token-verifier')}
 ${heredocCommand(iam, 'PluginChain', 'token-injector-chain')}
@@ -66,7 +66,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
 ${heredocCommand(iam, 'PluginConfig', 'token-verifier-config')}
       expect 401 http://httpbin.httpbin:14001/get
       echo "--- 401 head"
-      tessera exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
+      kubectl exec $curl_pod -n curl -c curl -- curl -Is http://httpbin.httpbin:14001/get
       echo "--- more"
       expect 200 http://httpbin.httpbin:14001/headers
 ${heredocCommand(iam, 'PluginConfig', 'token-injector-config')}
@@ -84,15 +84,15 @@ ${heredocCommand(iam, 'PluginConfig', 'token-injector-config')}
 
   test('§2 header modifier: version:v2 → X-Canary-Tag: v2 and no Version at the app, x-canary: true on the response', async () => {
     const out = await sh(`
-      tessera create namespace pipy
+      kubectl create namespace pipy
 ${heredocCommand(headers, 'PluginChain', 'header-modifier-chain')}
-      tessera apply -f "$SAMPLES/plugins-header-modifier.yaml"
+      kubectl apply -f "$SAMPLES/plugins-header-modifier.yaml"
 ${heredocCommand(headers, 'PluginConfig', 'header-modifier-config')}
-      curl_client="$(tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
-      for i in $(seq 1 60); do r=$(tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://httpbin.httpbin:14001/headers -H "version:v2"); echo "$r" | grep -q '^x-canary: true' && break; sleep 0.25; done
+      curl_client="$(kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
+      for i in $(seq 1 60); do r=$(kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://httpbin.httpbin:14001/headers -H "version:v2"); echo "$r" | grep -q '^x-canary: true' && break; sleep 0.25; done
       echo "$r"
       echo "--- without"
-      tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://httpbin.httpbin:14001/headers
+      kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://httpbin.httpbin:14001/headers
     `);
     const [withHeader, without] = out.split('--- without\n') as [string, string];
     assert.match(withHeader, /^x-canary: true\r?$/m);
@@ -106,21 +106,21 @@ ${heredocCommand(headers, 'PluginConfig', 'header-modifier-config')}
     assert.match(config, /fixedDelay: 5s/);
     const out = await sh(`
       tessera namespace add pipy
-      tessera apply -n pipy -f "$SAMPLES/plugins-pipy-ok.pipy.yaml"
-      tessera wait --for=condition=ready pod -n pipy -l app=pipy-ok -l version=v1 --timeout=90s
-      tessera wait --for=condition=ready pod -n pipy -l app=pipy-ok -l version=v2 --timeout=90s
-      tessera apply -f "$SAMPLES/plugins-fault-injection.yaml"
+      kubectl apply -n pipy -f "$SAMPLES/plugins-pipy-ok.pipy.yaml"
+      kubectl wait --for=condition=ready pod -n pipy -l app=pipy-ok -l version=v1 --timeout=90s
+      kubectl wait --for=condition=ready pod -n pipy -l app=pipy-ok -l version=v2 --timeout=90s
+      kubectl apply -f "$SAMPLES/plugins-fault-injection.yaml"
 ${heredocCommand(fault, 'PluginChain', 'http-fault-injection-chain')}
 ${config.replace('fixedDelay: 5s', 'fixedDelay: 1s')}
-      curl_client="$(tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
-      probe() { tessera exec \${curl_client} -n curl -c curl -- curl -s -o /dev/null -w '%{http_code} %{time_total}\\n' http://pipy-ok.pipy:8080; }
+      curl_client="$(kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
+      probe() { kubectl exec \${curl_client} -n curl -c curl -- curl -s -o /dev/null -w '%{http_code} %{time_total}\\n' http://pipy-ok.pipy:8080; }
       for i in $(seq 1 80); do r=$(probe); case "$r" in 400*) break;; esac; sleep 0.25; done
       echo "--- half"
       for i in $(seq 1 12); do probe; done
       echo "--- percentage 1.0"
 ${config.replace('fixedDelay: 5s', 'fixedDelay: 1s').replace(/value: 0\.5/g, 'value: 1.0')}
       # a 400 alone could still come from the 50 % config: wait until both pipy-ok sidecars hold 1.0
-      synced() { for p in $(tessera get pod -n pipy -l app=pipy-ok -o jsonpath='{.items[*].metadata.name}'); do tessera proxy get config_dump -n pipy $p | jq -e '[.Inbound.TrafficMatches[]?.HttpServiceRouteRules[]?.Plugins["http-fault-injection"]?.abort.percentage.value] | any(. == 1)' > /dev/null || return 1; done; }
+      synced() { for p in $(kubectl get pod -n pipy -l app=pipy-ok -o jsonpath='{.items[*].metadata.name}'); do tessera proxy get config_dump -n pipy $p | jq -e '[.Inbound.TrafficMatches[]?.HttpServiceRouteRules[]?.Plugins["http-fault-injection"]?.abort.percentage.value] | any(. == 1)' > /dev/null || return 1; done; }
       for i in $(seq 1 80); do synced && break; sleep 0.25; done
       echo "--- all"
       for i in 1 2 3; do probe; done
@@ -145,20 +145,20 @@ ${config.replace('fixedDelay: 5s', 'fixedDelay: 1s').replace(/value: 0\.5/g, 'va
 
   test('§4 traffic mirror: the client gets v1; v2’s log shows the mirrored request', async () => {
     const out = await sh(`
-      tessera delete pluginchain http-fault-injection-chain -n pipy
-      tessera apply -f "$SAMPLES/plugins-traffic-mirror.yaml"
+      kubectl delete pluginchain http-fault-injection-chain -n pipy
+      kubectl apply -f "$SAMPLES/plugins-traffic-mirror.yaml"
 ${heredocCommand(mirror, 'PluginChain', 'traffic-mirror-chain')}
 ${heredocCommand(mirror, 'PluginConfig', 'traffic-mirror-config')}
-      curl_client="$(tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
-      pipy_ok_v2="$(tessera get pod -n pipy -l app=pipy-ok,version=v2 -o jsonpath='{.items[0].metadata.name}')"
+      curl_client="$(kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
+      pipy_ok_v2="$(kubectl get pod -n pipy -l app=pipy-ok,version=v2 -o jsonpath='{.items[0].metadata.name}')"
       for i in $(seq 1 60); do
-        tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok-v1.pipy:8080/mirror-check-$i > /tmp/mirror-$$ || true
+        kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok-v1.pipy:8080/mirror-check-$i > /tmp/mirror-$$ || true
         sleep 0.2
-        tessera logs pod/\${pipy_ok_v2} -n pipy -c pipy | grep -q "GET /mirror-check-" && break
+        kubectl logs pod/\${pipy_ok_v2} -n pipy -c pipy | grep -q "GET /mirror-check-" && break
       done
       cat /tmp/mirror-$$; rm -f /tmp/mirror-$$
       echo "--- v2 log"
-      tessera logs pod/\${pipy_ok_v2} -n pipy -c pipy
+      kubectl logs pod/\${pipy_ok_v2} -n pipy -c pipy
     `);
     const [client, log] = out.split('--- v2 log\n') as [string, string];
     assert.match(client, /Hi, I am PIPY-OK v1!/);
@@ -167,16 +167,16 @@ ${heredocCommand(mirror, 'PluginConfig', 'traffic-mirror-config')}
 
   test('§5 CORS: GET and OPTIONS carry the seed’s headers; a non-matching origin gets none', async () => {
     const out = await sh(`
-      tessera apply -f "$SAMPLES/plugins-cors.yaml"
+      kubectl apply -f "$SAMPLES/plugins-cors.yaml"
 ${heredocCommand(cors, 'PluginChain', 'cors-policy-chain')}
 ${heredocCommand(cors, 'PluginConfig', 'cors-policy-config')}
-      curl_client="$(tessera get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
-      for i in $(seq 1 60); do r=$(tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://www.bbb.com"); echo "$r" | grep -q '^access-control-allow-origin' && break; sleep 0.25; done
+      curl_client="$(kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
+      for i in $(seq 1 60); do r=$(kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://www.bbb.com"); echo "$r" | grep -q '^access-control-allow-origin' && break; sleep 0.25; done
       echo "$r"
       echo "--- options"
-      tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://www.bbb.com" -X OPTIONS
+      kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://www.bbb.com" -X OPTIONS
       echo "--- evil"
-      tessera exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://evil.com" -X OPTIONS
+      kubectl exec \${curl_client} -n curl -c curl -- curl -ksi http://pipy-ok.pipy:8080 -H "Origin: http://evil.com" -X OPTIONS
     `);
     const [get, rest] = out.split('--- options\n') as [string, string];
     const [options, evil] = rest.split('--- evil\n') as [string, string];

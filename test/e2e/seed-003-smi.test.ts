@@ -112,7 +112,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
   before(async () => {
     mesh = await startMesh('fsm');
     const setup = await mesh.sh(
-      `tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}' --type=merge
+      `kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}' --type=merge
        tessera namespace add default`,
     );
     assert.equal(setup.code, 0, setup.stderr);
@@ -127,7 +127,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     await mesh?.stop();
   });
 
-  test("L7: the seed's table holds through `tessera exec … curl`; every other combination gets 403", async () => {
+  test("L7: the seed's table holds through `kubectl exec … curl`; every other combination gets 403", async () => {
     const allowed = (src: string, dst: string, method: string, path: string): boolean =>
       dst === 'api' && ((['website', 'payments'].includes(src) && path === '/api') || (src === 'prometheus' && path === '/metrics' && method === 'GET'));
     for (const src of L7) {
@@ -189,7 +189,7 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     assert.doesNotMatch(await tunnel(pods['stranger']!.ip, 'server.default:8301'), /tcp 8301/);
   });
 
-  test('L4: UDP by pod address through `tessera exec`: 8301 and 8302 answer, 8300 does not; other senders are dropped', async () => {
+  test('L4: UDP by pod address through `kubectl exec`: 8301 and 8302 answer, 8300 does not; other senders are dropped', async () => {
     const { name, ip } = pods['client']!;
     const server = pods['server']!.ip;
     const r = await mesh.tessera([

@@ -1,7 +1,7 @@
 /**
  * Deploying workloads the way the seeds do, as shell lines for `mesh.sh` scripts: a sample applied
  * in a namespace joined to the mesh, waits until pods are ready, a pod's name in a shell variable.
- * Each returns the seed's own command lines (kubectl/fsm/osm replaced by tessera), so a script
+ * Each returns the seed's own command lines (real kubectl for kubectl, tessera for fsm/osm), so a script
  * built from them still reads as the commands it runs. `deployDemo` runs the seeds' demo services.
  */
 import assert from 'node:assert/strict';
@@ -9,17 +9,17 @@ import type { TestMesh } from './mesh.js';
 
 /** `create namespace NS`, `namespace add NS`, `apply -n NS -f "$SAMPLES/FILE"`: a seed deploying one of FSM's samples. */
 export function deploySample(ns: string, file = `${ns}.yaml`): string {
-  return [`tessera create namespace ${ns}`, `tessera namespace add ${ns}`, `tessera apply -n ${ns} -f "$SAMPLES/${file}"`].join('\n');
+  return [`kubectl create namespace ${ns}`, `tessera namespace add ${ns}`, `kubectl apply -n ${ns} -f "$SAMPLES/${file}"`].join('\n');
 }
 
-/** One `tessera wait --for=condition=ready` line per [namespace, app] pod, each bounded by `timeout`. */
+/** One `kubectl wait --for=condition=ready` line per [namespace, app] pod, each bounded by `timeout`. */
 export function waitReady(pods: [ns: string, app: string][], timeout = '90s'): string {
-  return pods.map(([ns, app]) => `tessera wait --for=condition=ready pod -n ${ns} -l app=${app} --timeout=${timeout}`).join('\n');
+  return pods.map(([ns, app]) => `kubectl wait --for=condition=ready pod -n ${ns} -l app=${app} --timeout=${timeout}`).join('\n');
 }
 
-/** `VAR=\`tessera get pod -n NS -l app=APP -o jsonpath='{.items..metadata.name}'\``: how the seeds name a pod. */
+/** `VAR=\`kubectl get pod -n NS -l app=APP -o jsonpath='{.items..metadata.name}'\``: how the seeds name a pod. */
 export function podVar(variable: string, ns: string, app: string): string {
-  return `${variable}=\`tessera get pod -n ${ns} -l app=${app} -o jsonpath='{.items..metadata.name}'\``;
+  return `${variable}=\`kubectl get pod -n ${ns} -l app=${app} -o jsonpath='{.items..metadata.name}'\``;
 }
 
 /** The seeds' demo services: curl and httpbin from FSM's samples, each in its own namespace in the mesh, both ready. */

@@ -12,6 +12,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kubectlBinaries } from './kubectl.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -62,7 +63,16 @@ export async function startMesh(meshName = 'fsm', extraUpArgs: string[] = []): P
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
   chmodSync(join(bin, 'tessera'), 0o755);
-  const env = { ...process.env, TESSERA_HOME: stateDir, PATH: `${bin}:${process.env['PATH'] ?? ''}`, SAMPLES, SEEDS };
+  // The seeds' kubectl lines run with a real kubectl (the newest here) against the kubeconfig `up` writes.
+  const newest = kubectlBinaries().at(-1);
+  writeFileSync(join(bin, 'kubectl'), newest
+    ? `#!/bin/sh\nexec "${newest.path}" "$@"\n`
+    : '#!/bin/sh\necho "no kubectl on this machine: run scripts/install-kubectl-debian.sh" >&2\nexit 127\n');
+  chmodSync(join(bin, 'kubectl'), 0o755);
+  const env = {
+    ...process.env, TESSERA_HOME: stateDir, KUBECONFIG: join(stateDir, 'kubeconfig'), HOME: join(stateDir, 'home'),
+    PATH: `${bin}:${process.env['PATH'] ?? ''}`, SAMPLES, SEEDS,
+  };
   const mesh: TestMesh = {
     stateDir,
     meshName,

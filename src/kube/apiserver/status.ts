@@ -70,25 +70,28 @@ export function qualifiedResource(group: string, plural: string): string {
   return group === '' ? plural : `${plural}.${group}`;
 }
 
+/** `details` as kube-apiserver writes them: the core group is left out, not written as "". */
+function detailsOf(group: string, kind: string, name: string): StatusDetails {
+  return group === '' ? { name, kind } : { name, group, kind };
+}
+
 export function notFound(group: string, plural: string, name: string): StatusError {
-  return new StatusError('NotFound', `${qualifiedResource(group, plural)} "${name}" not found`, { name, group, kind: plural });
+  return new StatusError('NotFound', `${qualifiedResource(group, plural)} "${name}" not found`, detailsOf(group, plural, name));
 }
 
 export function alreadyExists(group: string, plural: string, name: string): StatusError {
-  return new StatusError('AlreadyExists', `${qualifiedResource(group, plural)} "${name}" already exists`, { name, group, kind: plural });
+  return new StatusError('AlreadyExists', `${qualifiedResource(group, plural)} "${name}" already exists`, detailsOf(group, plural, name));
 }
 
 export function conflict(group: string, plural: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): StatusError {
-  return new StatusError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, plural)} "${name}": ${why}`, { name, group, kind: plural });
+  return new StatusError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, plural)} "${name}": ${why}`, detailsOf(group, plural, name));
 }
 
 /** 422 with one cause per field, worded as kube-apiserver words it. */
 export function invalid(group: string, kind: string, name: string, causes: StatusCause[]): StatusError {
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
   const what = `${kind}${group ? `.${group}` : ''} "${name}"`;
-  return new StatusError('Invalid', `${what} is invalid: ${causes.length > 1 ? `[${list}]` : list}`, {
-    name, group, kind, causes,
-  });
+  return new StatusError('Invalid', `${what} is invalid: ${causes.length > 1 ? `[${list}]` : list}`, { ...detailsOf(group, kind, name), causes });
 }
 
 export function badRequest(message: string): StatusError {
@@ -141,7 +144,7 @@ export function toStatus(e: unknown, target?: { group: string; kind: string; nam
       s.details!.causes!.push(codeCause);
       return s;
     }
-    const details: StatusDetails = target ? { name: target.name, group: target.group, kind: target.kind } : {};
+    const details: StatusDetails = target ? detailsOf(target.group, target.kind, target.name) : {};
     details.causes = [...err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field })), codeCause];
     return new StatusError(reason, err.message, details).status;
   }

@@ -9,6 +9,7 @@
  * `x-tessera-object-meta: true` marks a nested ObjectMeta (a pod template's metadata): the documents
  * reference the shared ObjectMeta definition there.
  */
+import { strategicSchemaFor, type StrategicSchema } from '../patch/index.js';
 import type { JSONSchemaProps } from '../registry/types.js';
 
 type S = JSONSchemaProps;
@@ -393,7 +394,28 @@ const KINDS: Record<string, S> = {
 
 /** The schema of a built-in kind (`group` '' for core), or undefined for a kind not served here. */
 export function builtinSchema(group: string, kind: string): JSONSchemaProps | undefined {
-  return KINDS[`${group}/${kind}`];
+  const schema = KINDS[`${group}/${kind}`];
+  const strategic = strategicSchemaFor(group, kind);
+  return schema && strategic ? withPatchExtensions(schema, strategic) : schema;
+}
+
+/**
+ * The schema with kube-apiserver's `x-kubernetes-patch-merge-key` / `x-kubernetes-patch-strategy`
+ * on the fields strategic merge patch treats specially: kubectl's client-side apply reads them to
+ * compute its patch, so without them it re-sends whole lists (containers, ports) on every apply.
+ */
+function withPatchExtensions(schema: JSONSchemaProps, strategic: StrategicSchema): JSONSchemaProps {
+  const out: JSONSchemaProps = { ...schema };
+  const strategies = [strategic.patchStrategy, strategic.retainKeys ? 'retainKeys' : undefined].filter(Boolean);
+  if (strategies.length > 0) out['x-kubernetes-patch-strategy'] = strategies.join(',');
+  if (strategic.patchMergeKey) out['x-kubernetes-patch-merge-key'] = strategic.patchMergeKey;
+  const fields = strategic.fields ?? {};
+  if (schema.properties) {
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, fields[k] ? withPatchExtensions(v, fields[k]!) : v]));
+  }
+  // A list's `fields` describe each element.
+  if (schema.items && Object.keys(fields).length > 0) out.items = withPatchExtensions(schema.items, { fields });
+  return out;
 }
 
 /** Kinds the mesh defines through its own CRDs; their schemas will come from those CRDs. */

@@ -14,7 +14,8 @@ import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
 import { acceptExec, acceptPortForward, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
-import { localIPFor, stateFiles } from '../layout.js';
+import { bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
+import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, imageName } from '../runtime/index.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
 
@@ -155,7 +156,7 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
 
     async proxy(pod: Resource, port: number | undefined, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
       const p = pod as Pod;
-      const ip = podIPOf(p, ctx.block);
+      const ip = listenAddressOf(p, ctx.block);
       if (!ip) throw new StatusError('ServiceUnavailable', `pod ${p.metadata.name} has no IP yet`);
       const target = port ?? firstContainerPort(p);
       if (target === undefined) throw badRequest(`pod ${p.metadata.name} has no port to proxy to: name one as ${p.metadata.name}:PORT`);
@@ -175,6 +176,18 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       });
     },
   };
+}
+
+/**
+ * Where a pod's servers answer: its pod IP, except for the control plane's own components, which
+ * keep the fixed addresses sidecars and the daemon know them by (their stand-in for a Service).
+ */
+function listenAddressOf(pod: Pod, block: number): string | undefined {
+  const images = (pod.spec?.containers ?? []).map((c) => imageName(c.image ?? ''));
+  if (images.includes(CONTROLLER_IMAGE)) return controllerAddress(block);
+  if (images.includes(INJECTOR_IMAGE)) return injectorAddress(block);
+  if (images.includes(BOOTSTRAP_IMAGE)) return bootstrapAddress(block);
+  return podIPOf(pod, block);
 }
 
 function firstContainerPort(pod: Pod): number | undefined {
