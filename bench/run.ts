@@ -6,7 +6,8 @@
  * time over the requests it served, read from /proc, so it does not depend on wrk's core.
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
- * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part).
+ * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part),
+ * BENCH_STORE=0 (skip the API store part).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { proxyToken } from '../src/local/layout.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
 import { runJwtBench } from './jwt.js';
+import { storeBench } from './store.js';
 import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -163,6 +165,10 @@ async function main(): Promise<void> {
   if (process.env['BENCH_JWT'] !== '0') {
     process.stderr.write('benchmarking JWT verification\n');
     process.stdout.write(`\n${await runJwtBench({ seconds: 1, rounds: Number(process.env['BENCH_JWT_ROUNDS'] ?? 3) })}\n`);
+  }
+  if (process.env['BENCH_STORE'] !== '0') {
+    process.stderr.write('benchmarking the API store\n');
+    process.stdout.write(`\n${await storeBench()}\n`);
   }
 }
 
