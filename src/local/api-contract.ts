@@ -1,7 +1,7 @@
 /**
- * The contract between the `tessera` CLI and a running local mesh (the API server inside
- * `tessera up`). The CLI only ever talks to a mesh through `MeshApi`; `HttpMeshApi` implements it
- * over HTTP on the mesh's loopback address.
+ * The contract between the `tessera` CLI (and the mesh's own components) and a mesh's API. They
+ * only ever talk to a mesh through `MeshApi`; `KubeMeshApi` (src/local/client) implements it as a
+ * Kubernetes client of the API server `tessera up` serves.
  */
 import type { Resource } from '../api/types.js';
 
