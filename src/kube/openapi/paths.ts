@@ -58,10 +58,18 @@ interface OpSpec {
   gvk: { group: string; version: string; kind: string };
 }
 
-function operation(op: OpSpec, style: RefStyle, tag: string): Def {
-  const consumes = op.method === 'patch'
-    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
-    : ['*/*'];
+/**
+ * The patch types a type accepts, as the server does: strategic merge only for built-in kinds (kubectl's
+ * apply reads this list and falls back to a JSON merge patch for custom resources); no server-side apply.
+ */
+function patchTypes(builtIn: boolean): string[] {
+  return builtIn
+    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
+    : ['application/json-patch+json', 'application/merge-patch+json'];
+}
+
+function operation(op: OpSpec, style: RefStyle, tag: string, builtIn: boolean): Def {
+  const consumes = op.method === 'patch' ? patchTypes(builtIn) : ['*/*'];
   const produces = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
   const responses: Record<string, string> = { '200': 'OK' };
   if (op.created) responses['201'] = 'Created';
@@ -113,7 +121,7 @@ export function pathsOf(t: ResourceType, version: string, style: RefStyle): Reco
   const add = (path: string, params: Param[], ops: OpSpec[]) => {
     if (ops.length === 0) return;
     const pi: Def = {};
-    for (const op of ops) pi[op.method] = operation(op, style, tag);
+    for (const op of ops) pi[op.method] = operation(op, style, tag, t.builtIn);
     pi.parameters = params.map((p) => style === 'v2'
       ? { uniqueItems: true, type: p.type ?? 'string', name: p.name, in: p.in, description: p.description, ...(p.required ? { required: true } : {}) }
       : { name: p.name, in: p.in, description: p.description, ...(p.required ? { required: true } : {}), schema: { type: p.type ?? 'string', uniqueItems: true } });
