@@ -243,3 +243,28 @@ test('pod IPs survive a daemon restart and a status writer that drops podIP; fre
   assert.deepEqual(ips, ['127.42.1.1', '127.42.1.2', '127.42.1.4'], 'the replacement took .1, the new one .4, .3 stays reserved');
   assert.equal(pods(reopened, 'demo').length, 4);
 });
+
+test('Endpoints and EndpointSlices follow the pods a Service selects, and go with the Service', async (t) => {
+  const store = runningControllers(t, { readyPods: true });
+  put(store, namespace('demo'), deployment('web', 'demo', 2));
+  put(store, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'demo' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+  await waitFor('two ready addresses', () => {
+    const ep = store.get({ kind: 'Endpoints', namespace: 'demo', name: 'web' }) as unknown as { subsets?: { addresses?: unknown[] }[] } | undefined;
+    return (ep?.subsets?.[0]?.addresses?.length ?? 0) === 2;
+  });
+  const ep = store.get({ kind: 'Endpoints', namespace: 'demo', name: 'web' }) as unknown as { subsets: { addresses: { ip: string; targetRef: { kind: string } }[]; ports: unknown[] }[] };
+  const podIPs = pods(store, 'demo').map((p) => p.status!.podIP).sort();
+  assert.deepEqual(ep.subsets[0]!.addresses.map((a) => a.ip).sort(), podIPs);
+  assert.equal(ep.subsets[0]!.addresses[0]!.targetRef.kind, 'Pod');
+  assert.deepEqual(ep.subsets[0]!.ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  const slices = store.list('EndpointSlice', 'demo', 'discovery.k8s.io') as unknown as { metadata: { labels: Record<string, string>; ownerReferences: { kind: string }[] }; endpoints: { addresses: string[]; conditions: { ready: boolean } }[] }[];
+  assert.equal(slices.length, 1);
+  assert.equal(slices[0]!.metadata.labels['kubernetes.io/service-name'], 'web');
+  assert.equal(slices[0]!.metadata.ownerReferences[0]!.kind, 'Service');
+  assert.deepEqual(slices[0]!.endpoints.map((e) => e.addresses[0]).sort(), podIPs);
+  assert.ok(slices[0]!.endpoints.every((e) => e.conditions.ready));
+
+  store.transact([{ op: 'delete', key: { kind: 'Service', namespace: 'demo', name: 'web' } }]);
+  await waitFor('endpoints gone with the service', () =>
+    store.get({ kind: 'Endpoints', namespace: 'demo', name: 'web' }) === undefined && store.list('EndpointSlice', 'demo', 'discovery.k8s.io').length === 0);
+});

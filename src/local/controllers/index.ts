@@ -2,6 +2,7 @@
 import { reconcileAccessControlStatus } from './access-control-status.js';
 import type { ControllerContext } from './context.js';
 import { reconcileDeployments } from './deployment-controller.js';
+import { reconcileEndpoints } from './endpoints-controller.js';
 import { reconcileNamespaces } from './namespace-controller.js';
 import { PendingCreations } from './pending-creations.js';
 import { reconcileServices } from './service-controller.js';
@@ -36,6 +37,7 @@ export function startControllers(ctx: ControllerContext & { log?: (line: string)
       reconcileServices(ctx);
       reconcileDeployments(ctx, creations);
       reconcileAccessControlStatus(ctx);
+      reconcileEndpoints(ctx);
     } catch (e) {
       log(`controllers: ${(e as Error).message}; retrying`);
       retry ??= setTimeout(() => {
