@@ -19,6 +19,7 @@ import { badRequest, methodNotAllowed, StatusError, toStatus } from './status.js
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
 import { openApiHandler } from './openapi.js';
+import { authorizeRequest, serveAuthRequest, type AuthorizeFn, type AuthServices } from '../auth/index.js';
 
 export interface VersionInfo {
   major: string;
@@ -38,6 +39,10 @@ export interface KubeApiOptions extends ServerContext {
   authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
   /** extra non-resource paths (health details, platform endpoints) answered before discovery */
   nonResource?: (path: string, req: IncomingMessage, res: ServerResponse, user: UserInfo) => Promise<boolean> | boolean;
+  /** decides every request after authentication (src/kube/auth: RBAC); absent, everything is allowed */
+  authorize?: AuthorizeFn;
+  /** SelfSubjectRulesReview's rules and TokenRequest's issuer (src/kube/auth) */
+  authServices?: AuthServices;
 }
 
 export interface KubeApi {
@@ -130,6 +135,8 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
         const user = await userOf(req, url.pathname);
         const ctx: RequestContext = { ...opts, user };
         const info = parseRequestInfo(req.method ?? 'GET', url);
+        await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
+        if (await serveAuthRequest(ctx, opts.authorize, opts.authServices, info, req, res)) return;
         if (info.type === 'nonresource') return await nonResource(ctx, info.path, req, res);
         await resource(ctx, { ...targetOf(ctx, info, req, url), res });
       } catch (e) {
@@ -146,6 +153,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
         const user = await userOf(req, url.pathname);
         const ctx: RequestContext = { ...opts, user };
         const info = parseRequestInfo(req.method ?? 'GET', url);
+        await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
         if (info.type !== 'resource' || !['exec', 'attach', 'portforward'].includes(info.subresource ?? '')) {
           throw badRequest(`no upgrade is served at ${url.pathname}`);
         }

@@ -79,8 +79,28 @@ export function builtinResourceTypes(): ResourceType[] {
       ...plainBuiltin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], ['status']),
       singular: 'customresourcedefinition', categories: ['api-extensions'],
     },
+    ...authTypes(),
   );
   return types;
+}
+
+/**
+ * RBAC (rbac.authorization.k8s.io/v1, stored) and the review kinds answered without being stored
+ * (authorization.k8s.io/v1 self-subject access and rules reviews, authentication.k8s.io/v1
+ * SelfSubjectReview); src/kube/auth serves the reviews and decides with the RBAC objects.
+ */
+function authTypes(): ResourceType[] {
+  const rbac = 'rbac.authorization.k8s.io';
+  const createOnly = (group: string, kind: string, plural: string): ResourceType => ({ ...plainBuiltin(group, 'v1', kind, plural, false), verbs: ['create'] });
+  return [
+    plainBuiltin(rbac, 'v1', 'Role', 'roles', true),
+    plainBuiltin(rbac, 'v1', 'ClusterRole', 'clusterroles', false),
+    plainBuiltin(rbac, 'v1', 'RoleBinding', 'rolebindings', true),
+    plainBuiltin(rbac, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+    createOnly('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'),
+    createOnly('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'),
+    createOnly('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+  ];
 }
 
 /** True for the mesh's own kinds (served from built-in code but presented as CRDs). */

@@ -1,0 +1,13 @@
+/**
+ * Authentication and authorization for the Kubernetes API: RBAC (the authorizer, its index and the
+ * default policy), request attributes and kube-apiserver's 403, the review endpoints, ServiceAccount
+ * tokens and OIDC id tokens.
+ */
+export type { AuthorizationAttributes, AuthorizationDecision, AuthUser, BindingObject, PolicyRule, RoleObject, RoleRef, Subject } from './types.js';
+export { RBAC_API_VERSION, RBAC_GROUP, RBAC_KINDS } from './types.js';
+export { authorize, appliesToUser, RbacIndex, ruleAllows, rulesFor, serviceAccountOf, SYSTEM_MASTERS } from './rbac.js';
+export { defaultClusterRoleBindings, defaultClusterRoles } from './bootstrap-policy.js';
+export { attributesOf, forbiddenError, forbiddenMessage } from './attributes.js';
+export { authorizeRequest, serveAuthRequest, type AuthorizeFn, type AuthServices, type SubjectRules } from './handler.js';
+export { DEFAULT_SA_ISSUER, ServiceAccountTokens } from './service-account-tokens.js';
+export { OidcAuthenticator, OidcConfigError, readOidcOptions, validateOidcOptions, writeOidcOptions, type OidcOptions } from './oidc.js';

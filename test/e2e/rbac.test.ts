@@ -1,0 +1,254 @@
+/**
+ * Authentication and RBAC on `tessera up` with real kubectl (issue #13): the admin (system:masters)
+ * may do anything; a user with a client certificate of the mesh's cluster CA, bound to `view` in one
+ * namespace, reads there and gets kube-apiserver's exact 403 elsewhere and for writes; `kubectl auth
+ * can-i` answers (both kubectls); `kubectl create token` issues a ServiceAccount token that
+ * authenticates as the ServiceAccount in a kubeconfig, until the ServiceAccount or its bound pod is
+ * gone; the issuer's discovery document and JWKS verify it.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { parse as parseYaml, stringify } from 'yaml';
+import { signClusterLeaf } from '../../src/local/pki/index.js';
+import { eventually, run, SAMPLES, SEEDS, type RunResult, type TestMesh } from '../support/mesh.js';
+import { kubeApi, kubectlBinaries, missingKubectls, type KubectlBinary } from '../support/kubectl.js';
+
+const OWN_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** `tessera up --detach ARGS` with the CLI of this build, in a fresh state directory. */
+export async function startOwnMesh(meshName: string, extraUpArgs: string[] = []): Promise<TestMesh> {
+  const stateDir = mkdtempSync(join(tmpdir(), `tessera-e2e-${meshName}-`));
+  const bin = join(stateDir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${OWN_CLI}" "$@"\n`);
+  chmodSync(join(bin, 'tessera'), 0o755);
+  const env = { ...process.env, TESSERA_HOME: stateDir, PATH: `${bin}:${process.env['PATH'] ?? ''}`, SAMPLES, SEEDS };
+  const mesh: TestMesh = {
+    stateDir,
+    meshName,
+    tessera: (args, opts) => run(process.execPath, [OWN_CLI, ...args], { env, ...opts }),
+    sh: (script, opts) => run('bash', ['-euo', 'pipefail', '-c', script], { env, ...opts }),
+    stop: async () => {
+      await run(process.execPath, [OWN_CLI, 'down'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  const up = await mesh.tessera(['up', '--mesh-name', meshName, '--detach', ...extraUpArgs], { timeoutMs: 90_000 });
+  if (up.code !== 0) {
+    await mesh.stop();
+    throw new Error(`tessera up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+  }
+  return mesh;
+}
+
+interface Kubeconfig {
+  clusters: { name: string; cluster: Record<string, string> }[];
+  users: { name: string; user: Record<string, unknown> }[];
+  contexts: { name: string; context: { cluster: string; user: string } }[];
+  'current-context': string;
+}
+
+/** A kubeconfig like the admin's, for another user (client certificate, token, or exec plugin). */
+export function kubeconfigFor(mesh: TestMesh, name: string, user: Record<string, unknown>): string {
+  const admin = parseYaml(readFileSync(join(mesh.stateDir, 'kubeconfig'), 'utf8')) as Kubeconfig;
+  const cfg: Kubeconfig = {
+    ...admin,
+    users: [{ name, user }],
+    contexts: [{ name, context: { cluster: admin.clusters[0]!.name, user: name } }],
+    'current-context': name,
+  };
+  const file = join(mesh.stateDir, `kubeconfig-${name.replace(/[^a-z0-9-]/gi, '_')}`);
+  writeFileSync(file, stringify(cfg), { mode: 0o600 });
+  return file;
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+const [OLDEST] = kubectlBinaries();
+const NEWEST = kubectlBinaries().at(-1);
+
+for (const m of missingKubectls()) {
+  describe(`RBAC with kubectl (${m.role})`, { skip: m.skip }, () => {
+    it('authorizes kubectl', () => undefined);
+  });
+}
+
+describe('authentication and RBAC with real kubectl', { skip: NEWEST ? false : 'no kubectl on this machine', timeout: 600_000 }, () => {
+  let mesh: TestMesh;
+  let janeConfig = '';
+
+  /** kubectl with a kubeconfig (the admin's by default) and a HOME of its own per kubeconfig */
+  const k = (args: string[], opts: { config?: string; bin?: KubectlBinary; input?: string } = {}): Promise<RunResult> => {
+    const config = opts.config ?? join(mesh.stateDir, 'kubeconfig');
+    const bin = opts.bin ?? NEWEST!;
+    const home = `${config}-home-${bin.version}`;
+    mkdirSync(home, { recursive: true });
+    return run(bin.path, args, { env: { ...process.env, KUBECONFIG: config, HOME: home }, timeoutMs: 60_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  };
+  const ok = async (args: string[], opts: { config?: string; bin?: KubectlBinary; input?: string } = {}): Promise<string> => {
+    const r = await k(args, opts);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** kubectl fails with the 403 `message`, printed as kubectl prints it (`Error from server (Forbidden): …`, or `prefix…` for generators) */
+  const forbidden = async (args: string[], config: string, message: string, bin?: KubectlBinary, prefix = 'Error from server (Forbidden): '): Promise<void> => {
+    const r = await k(args, { config, ...(bin ? { bin } : {}) });
+    assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail\n${r.stdout}`);
+    assert.equal(r.stderr.trim(), `${prefix}${message}`);
+  };
+
+  before(async () => {
+    mesh = await startOwnMesh('rbac');
+    await ok(['create', 'namespace', 'team']);
+    await ok(['create', 'namespace', 'other']);
+    await ok(['create', 'configmap', 'settings', '-n', 'team', '--from-literal=a=1']);
+    await ok(['create', 'configmap', 'settings', '-n', 'other', '--from-literal=a=2']);
+    const pki = join(mesh.stateDir, 'pki');
+    const ca = { cert: readFileSync(join(pki, 'ca.crt'), 'utf8'), key: readFileSync(join(pki, 'ca.key'), 'utf8') };
+    const jane = await signClusterLeaf(ca, { commonName: 'jane', organizations: ['developers'], usage: 'client' });
+    janeConfig = kubeconfigFor(mesh, 'jane', { 'client-certificate-data': b64(jane.cert), 'client-key-data': b64(jane.key) });
+  });
+  after(async () => {
+    await mesh?.stop();
+  });
+
+  it('serves the RBAC kinds with the default roles; the admin may do anything', async () => {
+    const roles = await ok(['get', 'clusterroles', '-o', 'name']);
+    for (const r of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user']) assert.match(roles, new RegExp(`^clusterrole.rbac.authorization.k8s.io/${r}$`, 'm'));
+    assert.equal((await ok(['get', 'clusterrolebinding', 'cluster-admin', '-o', 'jsonpath={.subjects[0].name}'])), 'system:masters');
+    assert.equal((await ok(['auth', 'can-i', '*', '*'])).trim(), 'yes');
+    assert.equal((await ok(['auth', 'can-i', 'delete', 'nodes'])).trim(), 'yes');
+  });
+
+  it('a user without bindings gets kube-apiserver\'s 403', async () => {
+    await forbidden(['get', 'configmaps', '-n', 'team'], janeConfig, 'configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "team"');
+    await forbidden(['get', 'namespaces'], janeConfig, 'namespaces is forbidden: User "jane" cannot list resource "namespaces" in API group "" at the cluster scope');
+  });
+
+  it('bound to view in one namespace: reads there, 403 elsewhere and for writes', async () => {
+    assert.equal((await ok(['create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane', '-n', 'team'])).trim(), 'rolebinding.rbac.authorization.k8s.io/jane-view created');
+    const got = await eventually(async () => {
+      const r = await k(['get', 'configmap', 'settings', '-n', 'team', '-o', 'jsonpath={.data.a}'], { config: janeConfig });
+      return r.code === 0 && r.stdout;
+    }, 10_000, 'jane reads team');
+    assert.equal(got, '1');
+    assert.match(await ok(['get', 'configmaps', '-n', 'team'], { config: janeConfig }), /^settings\s+1\s+/m);
+    await forbidden(['get', 'configmaps', '-n', 'other'], janeConfig, 'configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "other"');
+    await forbidden(['get', 'configmap', 'settings', '-n', 'other'], janeConfig, 'configmaps "settings" is forbidden: User "jane" cannot get resource "configmaps" in API group "" in the namespace "other"');
+    await forbidden(['delete', 'configmap', 'settings', '-n', 'team'], janeConfig, 'configmaps "settings" is forbidden: User "jane" cannot delete resource "configmaps" in API group "" in the namespace "team"');
+    await forbidden(['create', 'configmap', 'x', '-n', 'team', '--from-literal=b=1'], janeConfig, 'configmaps is forbidden: User "jane" cannot create resource "configmaps" in API group "" in the namespace "team"', undefined, 'error: failed to create configmap: ');
+    await forbidden(['get', 'secrets', '-n', 'team'], janeConfig, 'secrets is forbidden: User "jane" cannot list resource "secrets" in API group "" in the namespace "team"');
+    // the oldest kubectl prints the same
+    if (OLDEST && OLDEST !== NEWEST) {
+      await forbidden(['delete', 'configmap', 'settings', '-n', 'team'], janeConfig, 'configmaps "settings" is forbidden: User "jane" cannot delete resource "configmaps" in API group "" in the namespace "team"', OLDEST);
+    }
+    // the admin still reads everything
+    assert.equal(await ok(['get', 'configmap', 'settings', '-n', 'other', '-o', 'jsonpath={.data.a}']), '2');
+  });
+
+  it('kubectl auth can-i answers for the user (every kubectl)', async () => {
+    for (const bin of kubectlBinaries()) {
+      assert.equal((await ok(['auth', 'can-i', 'list', 'pods', '-n', 'team'], { config: janeConfig, bin })).trim(), 'yes', bin.version);
+      const no = await k(['auth', 'can-i', 'delete', 'pods', '-n', 'team'], { config: janeConfig, bin });
+      assert.equal(no.code, 1, bin.version);
+      assert.equal(no.stdout.trim(), 'no', bin.version);
+      const elsewhere = await k(['auth', 'can-i', 'get', 'configmaps', '-n', 'other'], { config: janeConfig, bin });
+      assert.equal(elsewhere.stdout.trim(), 'no', bin.version);
+    }
+    const list = await ok(['auth', 'can-i', '--list', '-n', 'team'], { config: janeConfig });
+    assert.match(list, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.match(list, /selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/);
+  });
+
+  it('kubectl auth whoami names the certificate\'s user and groups', async () => {
+    const out = await k(['auth', 'whoami', '-o', 'json'], { config: janeConfig });
+    if (out.code !== 0 && /unknown command|unknown subcommand/.test(out.stderr)) return; // kubectl < 1.27
+    assert.equal(out.code, 0, out.stderr);
+    const review = JSON.parse(out.stdout) as { status: { userInfo: { username: string; groups: string[] } } };
+    assert.deepEqual(review.status.userInfo, { username: 'jane', groups: ['developers', 'system:authenticated'] });
+  });
+
+  it('kubectl create token: the token authenticates as the ServiceAccount until it is deleted', async () => {
+    await ok(['create', 'serviceaccount', 'bot', '-n', 'team']);
+    await ok(['create', 'rolebinding', 'bot-edit', '--clusterrole=edit', '--serviceaccount=team:bot', '-n', 'team']);
+    const token = (await ok(['create', 'token', 'bot', '-n', 'team', '--duration=15m'])).trim();
+    assert.match(token, /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    assert.equal(claims['iss'], 'https://kubernetes.default.svc.cluster.local');
+    assert.deepEqual(claims['aud'], ['https://kubernetes.default.svc.cluster.local']);
+    assert.equal(claims['sub'], 'system:serviceaccount:team:bot');
+    assert.equal(claims['exp'] - claims['iat'], 900);
+    assert.equal(claims['kubernetes.io'].namespace, 'team');
+    assert.equal(claims['kubernetes.io'].serviceaccount.name, 'bot');
+    assert.equal(claims['kubernetes.io'].serviceaccount.uid, (await ok(['get', 'sa', 'bot', '-n', 'team', '-o', 'jsonpath={.metadata.uid}'])));
+
+    // the issuer's discovery document and JWKS verify it
+    const api = kubeApi(mesh);
+    const discovery = await api.request('GET', '/.well-known/openid-configuration');
+    assert.equal(discovery.status, 200);
+    assert.equal(discovery.json.issuer, 'https://kubernetes.default.svc.cluster.local');
+    const jwks = await api.request('GET', new URL(discovery.json.jwks_uri as string).pathname);
+    assert.equal(jwks.status, 200);
+    const verified = await jwtVerify(token, createLocalJWKSet(jwks.json), { issuer: claims['iss'], audience: claims['aud'] });
+    assert.equal(verified.payload.sub, 'system:serviceaccount:team:bot');
+
+    const botConfig = kubeconfigFor(mesh, 'bot', { token });
+    await ok(['create', 'configmap', 'from-bot', '-n', 'team', '--from-literal=x=y'], { config: botConfig });
+    const who = await k(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { config: botConfig });
+    if (who.code === 0) assert.equal(who.stdout, 'system:serviceaccount:team:bot');
+    await forbidden(['get', 'configmaps', '-n', 'other'], botConfig, 'configmaps is forbidden: User "system:serviceaccount:team:bot" cannot list resource "configmaps" in API group "" in the namespace "other"');
+    // the ServiceAccount goes: its tokens go with it
+    await ok(['delete', 'serviceaccount', 'bot', '-n', 'team']);
+    const refused = await k(['get', 'configmaps', '-n', 'team'], { config: botConfig });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
+  });
+
+  it('kubectl create token --bound-object-kind Pod: valid while that pod lives', async () => {
+    await ok(['create', 'serviceaccount', 'worker', '-n', 'team']);
+    await ok(['create', 'rolebinding', 'worker-view', '--clusterrole=view', '--serviceaccount=team:worker', '-n', 'team']);
+    await ok(['apply', '-f', '-'], {
+      input: `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: worker, namespace: team }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: worker } }
+  template:
+    metadata:
+      labels: { app: worker }
+      annotations: { local.tessera.dev/command: 'sleep 3600' }
+    spec:
+      serviceAccountName: worker
+      containers: [{ name: worker, image: busybox }]
+`,
+    });
+    const pod = await eventually(async () => (await ok(['get', 'pods', '-n', 'team', '-l', 'app=worker', '-o', 'jsonpath={.items[0].metadata.name}'])) || undefined, 30_000, 'the worker pod');
+    const token = (await ok(['create', 'token', 'worker', '-n', 'team', '--bound-object-kind', 'Pod', '--bound-object-name', pod])).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    assert.equal(claims['kubernetes.io'].pod.name, pod);
+    assert.equal(claims['exp'] - claims['iat'], 3600);
+    const config = kubeconfigFor(mesh, 'worker', { token });
+    assert.match(await ok(['get', 'pods', '-n', 'team'], { config }), new RegExp(`^${pod}\\s`, 'm'));
+    // a token for another ServiceAccount cannot be bound to this pod
+    const other = await k(['create', 'token', 'default', '-n', 'team', '--bound-object-kind', 'Pod', '--bound-object-name', pod]);
+    if (other.code === 0) assert.fail('bound a token of another ServiceAccount to the pod');
+    await ok(['delete', 'pod', pod, '-n', 'team', '--wait=true']);
+    await eventually(async () => {
+      const r = await k(['get', 'pods', '-n', 'team'], { config });
+      return r.code !== 0 && /Unauthorized/.test(r.stderr);
+    }, 30_000, 'the token to stop working once its pod is gone');
+  });
+
+  it('anonymous requests: 401 except health and version', async () => {
+    const api = kubeApi(mesh);
+    assert.equal((await api.request('GET', '/api/v1/namespaces', { credentials: false })).status, 401);
+    assert.equal((await api.request('GET', '/version', { credentials: false })).status, 200);
+    assert.equal((await api.request('GET', '/healthz', { credentials: false })).status, 200);
+  });
+});
