@@ -1,6 +1,6 @@
 /** Discovery documents: `/api`, `/apis`, `/apis/<group>`, and one APIResourceList per group/version. */
 import { createHash } from 'node:crypto';
-import type { ResourceRegistry, ResourceType } from '../registry/index.js';
+import { storageVersion, type ResourceRegistry, type ResourceType } from '../registry/index.js';
 
 interface SubresourceInfo {
   kind: string;
@@ -27,9 +27,25 @@ function proxyKind(t: ResourceType): string {
   return t.kind === 'Pod' ? 'PodProxyOptions' : t.kind === 'Service' ? 'ServiceProxyOptions' : `${t.kind}ProxyOptions`;
 }
 
-/** A short stable hash, as kube-apiserver publishes to let clients notice a changed storage version. */
-function storageVersionHash(t: ResourceType): string {
-  return createHash('sha256').update(`${t.group}/${t.versions[0]!.name}/${t.kind}`).digest('base64').slice(0, 11);
+/**
+ * kube-apiserver's storageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind` of the
+ * storage version, base64 with padding (e.g. "qFsyl6wFWjQ=" for configmaps), so clients can notice
+ * a changed storage version.
+ */
+export function storageVersionHash(t: ResourceType): string {
+  return createHash('sha256').update(`${t.group}/${storageVersion(t)}/${t.kind}`).digest().subarray(0, 8).toString('base64');
+}
+
+/** The order kube-apiserver lists a custom resource's verbs in (built-in kinds' are sorted). */
+const CUSTOM_VERB_ORDER = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+
+export function discoveryVerbs(t: ResourceType): string[] {
+  if (t.builtIn) return t.verbs;
+  const rank = (v: string): number => {
+    const i = CUSTOM_VERB_ORDER.indexOf(v);
+    return i < 0 ? CUSTOM_VERB_ORDER.length : i;
+  };
+  return [...t.verbs].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function apiVersions(serverAddress: string): object {
@@ -56,7 +72,7 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
   const resources: object[] = [];
   for (const t of types) {
     const entry: Record<string, unknown> = {
-      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs,
+      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: discoveryVerbs(t),
       storageVersionHash: storageVersionHash(t),
     };
     if (t.shortNames.length > 0) entry.shortNames = t.shortNames;

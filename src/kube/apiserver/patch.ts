@@ -30,6 +30,11 @@ export async function handlePatch(ctx: RequestContext, t: Target): Promise<void>
     else patched = applyStrategicMergePatch(current, patch, strategicSchema!);
   } catch (e) {
     if (e instanceof PatchError) {
+      // kube-apiserver answers a JSON patch that cannot be applied (a failed test, a missing path,
+      // an unknown op) with 422 Invalid and empty details; the message here says which operation.
+      if (kind === 'json' && (e.opIndex !== undefined || e.code === 'PATCH_TEST_FAILED' || e.code === 'PATCH_CONFLICT')) {
+        throw new StatusError('Invalid', e.message, {});
+      }
       if (e.code === 'PATCH_TEST_FAILED' || e.code === 'PATCH_CONFLICT') {
         throw invalid(t.type.group, t.type.kind, existing.metadata.name, [{ reason: 'FieldValueInvalid', message: e.message }]);
       }

@@ -3,6 +3,7 @@
  * kube-apiserver gives them: optimistic concurrency, generateName, dry-run, status subresources,
  * finalizers and deletion timestamps, delete preconditions and propagation policies.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Resource } from '../../api/types.js';
 import type { ResourceType } from '../registry/index.js';
@@ -32,7 +33,7 @@ export function hasStatusSubresource(type: ResourceType, version: string): boole
 }
 
 export function selectionOf(url: URL, type: ResourceType): Selection {
-  const sel: Selection = { fields: parseFieldSelector(url.searchParams.get('fieldSelector'), type.group, type.kind) };
+  const sel: Selection = { fields: parseFieldSelector(url.searchParams.get('fieldSelector'), type.group, type.kind, { custom: !type.builtIn, namespaced: type.namespaced }) };
   const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
   if (labels) sel.labels = labels;
   return sel;
@@ -208,14 +209,15 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
     throw alreadyExists(t.type.group, t.type.plural, stored.metadata.name);
   }
   if (dryRun) {
-    respondObject(ctx, t, 201, { ...stored, metadata: { ...stored.metadata, uid: stored.metadata.uid ?? '', creationTimestamp: kubeNow(ctx.now()) } });
+    // kube-apiserver fills in what a real create would (a fresh uid, the creation time), not a resourceVersion
+    respondObject(ctx, t, 201, { ...stored, metadata: { ...stored.metadata, uid: stored.metadata.uid || randomUUID(), creationTimestamp: kubeNow(ctx.now()) } });
     return;
   }
   respondObject(ctx, t, 201, ctx.storage.create(stored));
 }
 
 async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
-  const own = builtinAdmission(t.type, t.info.version, given, operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now());
+  const own = decoded(t, () => builtinAdmission(t.type, t.info.version, given, operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now()));
   const obj = own.object;
   // Warnings reach kubectl as `Warning:` lines (the HTTP Warning header, code 299).
   for (const w of own.warnings) t.res.appendHeader('warning', `299 - ${JSON.stringify(w)}`);
@@ -227,6 +229,22 @@ async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'U
     return toStorage(out ?? obj, t.type);
   } catch (e) {
     throw asStatusError(e, t, obj.metadata.name);
+  }
+}
+
+/**
+ * A body refused by strict field validation on create or update is, in kube-apiserver's words, one
+ * its decoder could not handle: `Widget in version "v1" cannot be handled as a Widget: strict
+ * decoding error: unknown field "spec.shape"` (400).
+ */
+function decoded<T>(t: Target, admit: () => T): T {
+  try {
+    return admit();
+  } catch (e) {
+    if (t.info.verb !== 'patch' && e instanceof StatusError && e.status.reason === 'BadRequest' && e.message.startsWith('strict decoding error:')) {
+      throw badRequest(`${t.type.kind} in version "${t.info.version}" cannot be handled as a ${t.type.kind}: ${e.message}`);
+    }
+    throw e;
   }
 }
 

@@ -9,20 +9,42 @@ export interface FieldRequirement {
   value: string;
 }
 
-/** Fields every kind can be selected by, and the extra ones kube-apiserver indexes per kind. */
+/**
+ * The fields kube-apiserver lets each kind be selected by. Kinds with a field-label conversion of
+ * their own (core/v1 Pod, Event, Namespace, Secret, Service, ReplicationController, Node) accept
+ * exactly their list and refuse anything else as `field label not supported: X`; every other
+ * built-in kind accepts metadata.name and metadata.namespace and words the refusal as
+ * `"X" is not a known field selector: only "metadata.name", "metadata.namespace"`. Custom resources
+ * accept metadata.name (and metadata.namespace when namespaced), refused as "field label not supported".
+ */
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
-const KIND_FIELDS: Record<string, string[]> = {
-  '/Pod': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  '/Event': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
-  '/Secret': ['type'],
-  '/Namespace': ['status.phase'],
-  '/ReplicationController': ['status.replicas'],
+const OWN_CONVERSION: Record<string, string[]> = {
+  '/Pod': [...COMMON_FIELDS, 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  '/Event': [...COMMON_FIELDS, 'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  '/Secret': [...COMMON_FIELDS, 'type'],
+  '/Namespace': ['metadata.name', 'status.phase'],
+  '/Service': [...COMMON_FIELDS, 'spec.clusterIP', 'spec.type'],
+  '/ReplicationController': [...COMMON_FIELDS, 'status.replicas'],
+  '/Node': ['metadata.name', 'spec.unschedulable'],
+};
+/** built-in kinds without their own conversion that still index a field here */
+const EXTRA_FIELDS: Record<string, string[]> = {
   'apps/ReplicaSet': ['status.replicas'],
 };
 
-export function parseFieldSelector(input: string | null, group: string, kind: string): FieldRequirement[] {
+export interface FieldSelectorScope {
+  /** a custom resource (CRD-served kind) rather than a built-in one */
+  custom?: boolean;
+  namespaced?: boolean;
+}
+
+export function parseFieldSelector(input: string | null, group: string, kind: string, scope: FieldSelectorScope = {}): FieldRequirement[] {
   if (!input) return [];
-  const allowed = [...COMMON_FIELDS, ...(KIND_FIELDS[`${group}/${kind}`] ?? [])];
+  const key = `${group}/${kind}`;
+  const own = scope.custom ? (scope.namespaced === false ? ['metadata.name'] : COMMON_FIELDS) : OWN_CONVERSION[key];
+  const allowed = own ?? [...COMMON_FIELDS, ...(EXTRA_FIELDS[key] ?? [])];
+  const refuse = (field: string): string =>
+    own ? `field label not supported: ${field}` : `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`;
   const out: FieldRequirement[] = [];
   for (const part of input.split(',')) {
     const p = part.trim();
@@ -30,7 +52,7 @@ export function parseFieldSelector(input: string | null, group: string, kind: st
     const m = p.match(/^([^!=]+?)\s*(==|=|!=)\s*(.*)$/);
     if (!m) throw badRequest(`invalid field selector: "${p}": expected field=value or field!=value`);
     const field = m[1]!.trim();
-    if (!allowed.includes(field)) throw badRequest(`field label not supported: ${field}`);
+    if (!allowed.includes(field)) throw badRequest(refuse(field));
     out.push({ field, op: m[2] === '!=' ? '!=' : '=', value: m[3]!.trim() });
   }
   return out;
@@ -54,7 +76,9 @@ export function parseLabelSelector(input: string | null): LabelSelector | undefi
   try {
     return parseSelectorString(input);
   } catch (e) {
-    throw badRequest(`unable to parse requirement: ${(e as Error).message}`);
+    // kube-apiserver's wording starts `unable to parse requirement: `; say it once
+    const message = (e as Error).message;
+    throw badRequest(message.startsWith('unable to parse requirement') ? message : `unable to parse requirement: ${message}`);
   }
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Writes as kube-apiserver v1.37.2 answers them (measured by test/e2e/differential.test.ts): a
+ * dry-run create carries a uid, strict decoding errors on create/update name the kind and version,
+ * a JSON patch that cannot be applied is 422 Invalid with empty details. In process: the generic
+ * server over a SQLite-backed store, on a loopback HTTP port.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { storeBackedStorage } from '../../local/kube/storage.js';
+import { openStore } from '../../local/store/index.js';
+import { ResourceRegistry, type CrdObject } from '../registry/index.js';
+import { createKubeApi } from './server.js';
+
+const WIDGETS = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'widgets.example.com' },
+  spec: {
+    group: 'example.com',
+    scope: 'Namespaced',
+    names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+    versions: [{
+      name: 'v1', served: true, storage: true,
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+    }],
+  },
+} as unknown as CrdObject;
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+async function server(t: { after(fn: () => void | Promise<void>): void }): Promise<(method: string, path: string, body?: unknown, contentType?: string) => Promise<Answer>> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-kube-resources-'));
+  const store = openStore(dir, { compactEvery: 0, synchronous: 'NORMAL' });
+  const storage = storeBackedStorage(store);
+  const registry = new ResourceRegistry();
+  registry.putCrd(WIDGETS);
+  const api = createKubeApi({
+    registry, storage, now: () => new Date(), serverAddress: '127.0.0.1:0',
+    admission: { admit: async () => undefined },
+    version: { major: '1', minor: '33', gitVersion: 'v1.33.0', gitCommit: '', gitTreeState: 'clean', buildDate: '', goVersion: '', compiler: '', platform: '' },
+    authenticate: () => ({ username: 'admin', groups: ['system:masters'] }),
+  });
+  const http = createServer((req, res) => void api.handle(req, res));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    api.close();
+    await new Promise((r) => http.close(r));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { port } = http.address() as AddressInfo;
+  const send = (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (text !== undefined) Object.assign(headers, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)) });
+      const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
+      });
+      req.on('error', reject);
+      req.end(text);
+    });
+  assert.equal((await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } })).status, 201);
+  return send;
+}
+
+test('a dry-run create answers with a generated name, a uid and a creation time, and stores nothing', async (t) => {
+  const send = await server(t);
+  const r = await send('POST', '/api/v1/namespaces/demo/configmaps?dryRun=All', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-' } });
+  assert.equal(r.status, 201);
+  assert.match(r.body.metadata.name, /^g-[a-z0-9]{5}$/);
+  assert.match(r.body.metadata.uid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.ok(r.body.metadata.creationTimestamp);
+  assert.equal(r.body.metadata.resourceVersion, undefined);
+  assert.equal((await send('GET', '/api/v1/namespaces/demo/configmaps')).body.items.length, 0);
+});
+
+test('strict decoding errors on create and update: "<Kind> in version "<v>" cannot be handled as a <Kind>: …" (400)', async (t) => {
+  const send = await server(t);
+  const create = await send('POST', '/apis/example.com/v1/namespaces/demo/widgets?fieldValidation=Strict', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1, shape: 'round' } });
+  assert.equal(create.status, 400);
+  assert.equal(create.body.message, 'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.shape"');
+  assert.equal((await send('POST', '/apis/example.com/v1/namespaces/demo/widgets', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } })).status, 201);
+  const update = await send('PUT', '/apis/example.com/v1/namespaces/demo/widgets/w?fieldValidation=Strict', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 2, shape: 'round' } });
+  assert.equal(update.status, 400);
+  assert.equal(update.body.message, 'Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.shape"');
+});
+
+test('a JSON patch that cannot be applied is 422 Invalid with empty details; merge patches are unchanged', async (t) => {
+  const send = await server(t);
+  await send('POST', '/api/v1/namespaces/demo/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { color: 'blue' } });
+  const path = '/api/v1/namespaces/demo/configmaps/c';
+  for (const ops of [[{ op: 'test', path: '/data/color', value: 'red' }], [{ op: 'remove', path: '/data/nope' }], [{ op: 'bogus', path: '/data/color' }]]) {
+    const r = await send('PATCH', path, ops, 'application/json-patch+json');
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal(r.body.reason, 'Invalid');
+    assert.deepEqual(r.body.details, {});
+    assert.match(r.body.message, /^operation 0: /);
+  }
+  // not a list of operations at all: still a bad request
+  assert.equal((await send('PATCH', path, { op: 'add' }, 'application/json-patch+json')).status, 400);
+  assert.equal((await send('GET', path)).body.data.color, 'blue');
+});
