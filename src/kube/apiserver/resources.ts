@@ -14,7 +14,7 @@ import type { Representation } from './negotiate.js';
 import { atVersion, generateName, isObject, keyOf, kubeNow, toStorage } from './objects.js';
 import type { ResourceRequest } from './request-info.js';
 import { matches, parseFieldSelector, parseLabelSelector, type Selection } from './selectors.js';
-import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResource, StatusError, successStatus, toStatus } from './status.js';
+import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResource, StatusError, successStatus, toStatusError } from './status.js';
 import { renderTable } from './table-view.js';
 import { builtinAdmission, CRD_CLEANUP_FINALIZER, fieldValidationOf } from './builtin-admission.js';
 
@@ -249,9 +249,7 @@ function decoded<T>(t: Target, admit: () => T): T {
 }
 
 function asStatusError(e: unknown, t: Target, name: string): StatusError {
-  if (e instanceof StatusError) return e;
-  const s = toStatus(e, { group: t.type.group, kind: t.type.kind, name });
-  return new StatusError(s.reason ?? 'InternalError', s.message ?? '', s.details);
+  return toStatusError(e, { group: t.type.group, kind: t.type.kind, name });
 }
 
 // ---------------------------------------------------------------------------------------------

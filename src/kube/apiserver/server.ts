@@ -15,7 +15,7 @@ import { negotiate } from './negotiate.js';
 import { handlePatch } from './patch.js';
 import { parseRequestInfo, type ResourceRequest } from './request-info.js';
 import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
-import { badRequest, methodNotAllowed, StatusError, toStatus } from './status.js';
+import { badRequest, MESH_ERROR_CODE_HEADER, methodNotAllowed, StatusError, toStatus, toStatusError } from './status.js';
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
 import { openApiHandler } from './openapi.js';
@@ -144,7 +144,9 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
           res.end();
           return;
         }
-        sendStatus(res, toStatus(e));
+        const err = toStatusError(e);
+        if (err.meshCode) res.setHeader(MESH_ERROR_CODE_HEADER, err.meshCode);
+        sendStatus(res, err.status);
       }
     },
     async upgrade(req, socket, head) {

@@ -41,9 +41,14 @@ const CODES: Record<StatusReason, number> = {
   RequestEntityTooLarge: 413, Timeout: 504, TooManyRequests: 429, InternalError: 500, ServiceUnavailable: 503,
 };
 
+/** The response header naming the mesh's own error code, for Tessera's clients (kubectl ignores it). */
+export const MESH_ERROR_CODE_HEADER = 'x-tessera-error-code';
+
 /** An error the API server turns into a Status response as it is. */
 export class StatusError extends Error {
   readonly status: Status;
+  /** the MeshError code behind this Status, when there was one */
+  meshCode?: string;
   constructor(reason: StatusReason, message: string, details?: StatusDetails) {
     super(message);
     this.name = 'StatusError';
@@ -134,19 +139,25 @@ export function toStatus(e: unknown, target?: { group: string; kind: string; nam
     const err = e as MeshError;
     const code = err.code as string;
     const reason: StatusReason = code === 'MESH_ERR_CONFLICT' ? 'Conflict' : code === 'MESH_ERR_GONE' ? 'Expired' : MESH_REASONS[err.code] ?? 'InternalError';
-    // The mesh's own error code travels as a cause, so Tessera's clients keep it; kubectl ignores it.
-    const codeCause: StatusCause = { reason: err.code, message: err.message };
     if (reason === 'Invalid' && target) {
       const causes = err.problems.length > 0
         ? err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field }))
         : [{ reason: 'FieldValueInvalid', message: err.message }];
-      const s = invalid(target.group, target.kind, target.name, causes).status;
-      s.details!.causes!.push(codeCause);
-      return s;
+      return invalid(target.group, target.kind, target.name, causes).status;
     }
     const details: StatusDetails = target ? detailsOf(target.group, target.kind, target.name) : {};
-    details.causes = [...err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field })), codeCause];
-    return new StatusError(reason, err.message, details).status;
+    const causes = err.problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field }));
+    if (causes.length > 0) details.causes = causes;
+    return new StatusError(reason, err.message, Object.keys(details).length > 0 ? details : undefined).status;
   }
   return new StatusError('InternalError', `Internal error occurred: ${(e as Error)?.message ?? String(e)}`).status;
+}
+
+/** Any error as a StatusError, remembering the mesh's error code behind it (sent as a header). */
+export function toStatusError(e: unknown, target?: { group: string; kind: string; name: string }): StatusError {
+  if (isStatusError(e)) return e;
+  const s = toStatus(e, target);
+  const out = new StatusError(s.reason ?? 'InternalError', s.message ?? '', s.details);
+  if (isMeshError(e)) out.meshCode = (e as MeshError).code;
+  return out;
 }

@@ -13,6 +13,7 @@ import type { ApplyResult, ListQuery, ManifestDocument, MeshApi, MeshStatus, Pod
 import { hasSidecar, podIPOf, RESTARTED_AT_ANNOTATION } from '../controllers/index.js';
 import { CONTROLLER_PORT, SIDECAR_ADMIN_PORT } from '../layout.js';
 import { podProcessInfo } from './pod-info.js';
+import { MESH_ERROR_CODE_HEADER } from '../../kube/apiserver/index.js';
 import { collectionPath, objectPath, RestMapper, type Mapping } from './rest-mapper.js';
 import { meetsCondition, parseCondition, podStatusText } from './conditions.js';
 
@@ -45,17 +46,16 @@ const CODES: Record<string, MeshErrorCode> = {
 };
 
 /** A Status as a MeshError; field causes become problems of `label` (`PluginChain curl/x`). */
-export function meshErrorOf(status: KubeStatus, label?: string): MeshError {
-  const all = status.details?.causes ?? [];
-  // Tessera's server names its own error code in a cause; other servers only give the reason.
-  const meshCode = all.find((c) => c.reason?.startsWith('MESH_ERR_'))?.reason as MeshErrorCode | undefined;
-  const code = meshCode ?? CODES[status.reason ?? ''] ?? 'MESH_ERR_INTERNAL';
-  const meshMessage = all.find((c) => c.reason?.startsWith('MESH_ERR_'))?.message;
-  const causes = all.filter((c) => !c.reason?.startsWith('MESH_ERR_'));
-  const problems: FieldProblem[] = causes.map((c) => ({ resource: label ?? '', field: c.field ?? '', message: c.message ?? '' }));
-  if (meshMessage !== undefined) return new MeshError(code, meshMessage, { problems: label ? problems : [] });
-  if (label && problems.length > 0) return new MeshError(code, problems.map(formatProblem).join('\n'), { problems });
-  return new MeshError(code, status.message ?? `HTTP ${status.code ?? '?'}`);
+/**
+ * A Status as a MeshError. Tessera's server names its own error code in a response header (other
+ * servers only give the reason). An Invalid Status's field causes become problems of `label`
+ * (`PluginChain curl/x`), printed as the mesh's validator prints them.
+ */
+export function meshErrorOf(status: KubeStatus, label?: string, meshCode?: string): MeshError {
+  const code = (meshCode as MeshErrorCode | undefined) ?? CODES[status.reason ?? ''] ?? 'MESH_ERR_INTERNAL';
+  const problems: FieldProblem[] = (status.details?.causes ?? []).map((c) => ({ resource: label ?? '', field: c.field ?? '', message: c.message ?? '' }));
+  if (status.reason === 'Invalid' && label && problems.length > 0) return new MeshError(code, problems.map(formatProblem).join('\n'), { problems });
+  return new MeshError(code, status.message ?? `HTTP ${status.code ?? '?'}`, { problems: label ? problems : [] });
 }
 
 export interface KubeMeshApiOptions {
@@ -94,7 +94,7 @@ export class KubeMeshApi implements MeshApi {
     return this.opts.baseUrl;
   }
 
-  private async send(method: string, path: string, o: RequestOptions = {}): Promise<{ status: number; text: string; contentType: string }> {
+  private async send(method: string, path: string, o: RequestOptions = {}): Promise<{ status: number; text: string; contentType: string; meshCode?: string }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
@@ -107,7 +107,8 @@ export class KubeMeshApi implements MeshApi {
         method, headers, body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
         signal: AbortSignal.timeout(timeoutMs),
       } as Dispatcher.RequestOptions as never);
-      return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '' };
+      const meshCode = res.headers.get(MESH_ERROR_CODE_HEADER) ?? undefined;
+      return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '', ...(meshCode ? { meshCode } : {}) };
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') {
         throw new MeshError('MESH_ERR_TIMEOUT', `the API server at ${this.opts.baseUrl} did not answer ${method} ${path} within ${timeoutMs} ms`, { cause: e });
@@ -126,7 +127,7 @@ export class KubeMeshApi implements MeshApi {
     } catch {
       status = { reason: res.status === 404 ? 'NotFound' : 'InternalError', message: `${method} ${path}: HTTP ${res.status} ${res.text.slice(0, 200)}`, code: res.status };
     }
-    throw meshErrorOf(status, o.label);
+    throw meshErrorOf(status, o.label, res.meshCode);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -366,7 +367,7 @@ export class KubeMeshApi implements MeshApi {
   async logs(namespace: string, pod: string, container?: string): Promise<string> {
     const res = await this.send('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, { query: { container } });
     if (res.status >= 200 && res.status < 300) return res.text;
-    throw meshErrorOf(JSON.parse(res.text || '{}') as KubeStatus);
+    throw meshErrorOf(JSON.parse(res.text || '{}') as KubeStatus, undefined, res.meshCode);
   }
 
   async proxyGet(namespace: string, pod: string, query: string): Promise<{ status: number; contentType: string; body: string }> {
@@ -381,7 +382,7 @@ export class KubeMeshApi implements MeshApi {
     const res = await this.send('GET', path);
     // A Status from the API server itself (pod gone, no IP) is an error; anything else is the sidecar's answer.
     if (res.contentType.startsWith('application/json') && res.status >= 400 && res.text.includes('"kind":"Status"')) {
-      throw meshErrorOf(JSON.parse(res.text) as KubeStatus);
+      throw meshErrorOf(JSON.parse(res.text) as KubeStatus, undefined, res.meshCode);
     }
     return { status: res.status, contentType: res.contentType, body: res.text };
   }
