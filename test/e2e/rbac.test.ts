@@ -252,3 +252,170 @@ spec:
     assert.equal((await api.request('GET', '/healthz', { credentials: false })).status, 200);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// OIDC: a real OpenID provider (oidc-provider) over HTTPS, trusted through --oidc-ca-file.
+
+const OIDC_AUDIENCE = 'kubernetes';
+
+/**
+ * oidc-provider on https://127.0.0.1 (a certificate of a CA of its own), issuing JWT access tokens by
+ * the client credentials grant with the claims an id token of the book's FusionAuth carries (email,
+ * email_verified, roles); `claims` decides them for the next token.
+ */
+class HttpsProvider {
+  issuer = '';
+  caFile = '';
+  claims: Record<string, unknown> = {};
+  private server: import('node:https').Server | undefined;
+  private readonly secret = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+
+  async start(dir: string): Promise<void> {
+    const { createServer } = await import('node:https');
+    const { ensureClusterPki } = await import('../../src/local/pki/index.js');
+    const { default: Provider } = await import('oidc-provider');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pki = await ensureClusterPki(dir, 'oidc-test', ['127.0.0.1']);
+    this.caFile = join(dir, 'oidc-ca.crt');
+    writeFileSync(this.caFile, pki.ca.cert);
+    const server = createServer({ cert: pki.server.cert, key: pki.server.key });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.issuer = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const provider = new Provider(this.issuer, {
+      clients: [{ client_id: 'kubectl', client_secret: this.secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+      jwks: { keys: [{ ...(rsa.export({ format: 'jwk' }) as object), kid: 'k1', alg: 'RS256', use: 'sig' }] },
+      cookies: { keys: ['0123456789abcdef'] },
+      extraTokenClaims: () => this.claims,
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => 'https://kubernetes.tessera.test/',
+          useGrantedResource: () => true,
+          getResourceServerInfo: (_ctx, indicator) => ({
+            scope: 'openid', audience: indicator === 'https://other.tessera.test/' ? 'other' : OIDC_AUDIENCE, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+          }),
+        },
+      },
+    });
+    server.on('request', provider.callback());
+  }
+
+  /** A token with `claims`, for `resource` (another audience with the other resource). */
+  async token(claims: Record<string, unknown>, resource = 'https://kubernetes.tessera.test/'): Promise<string> {
+    this.claims = claims;
+    const { request } = await import('node:https');
+    const body = new URLSearchParams({ grant_type: 'client_credentials', resource, scope: 'openid' }).toString();
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(`${this.issuer}/token`, {
+        method: 'POST', ca: readFileSync(this.caFile, 'utf8'),
+        headers: { authorization: `Basic ${Buffer.from(`kubectl:${this.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        let t = '';
+        res.on('data', (d: Buffer) => (t += d.toString()));
+        res.on('end', () => resolve(t));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    assert.ok(typeof parsed['access_token'] === 'string', text);
+    return parsed['access_token'] as string;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+describe('OIDC id tokens (tessera up --oidc-…) with a real OpenID provider over HTTPS', { skip: NEWEST ? false : 'no kubectl on this machine', timeout: 600_000 }, () => {
+  let mesh: TestMesh;
+  const provider = new HttpsProvider();
+  let providerDir = '';
+
+  const k = (args: string[], config: string): Promise<RunResult> => {
+    const home = `${config}-home`;
+    mkdirSync(home, { recursive: true });
+    return run(NEWEST!.path, args, { env: { ...process.env, KUBECONFIG: config, HOME: home }, timeoutMs: 60_000 });
+  };
+  const admin = (args: string[]): Promise<RunResult> => k(args, join(mesh.stateDir, 'kubeconfig'));
+
+  before(async () => {
+    providerDir = mkdtempSync(join(tmpdir(), 'tessera-oidc-provider-'));
+    await provider.start(providerDir);
+    mesh = await startOwnMesh('oidc', [
+      '--oidc-issuer-url', provider.issuer, '--oidc-client-id', OIDC_AUDIENCE, '--oidc-ca-file', provider.caFile,
+      '--oidc-username-claim', 'email', '--oidc-groups-claim', 'roles', '--oidc-groups-prefix', 'oidc:',
+      '--oidc-required-claim', 'tenant=tessera', '--oidc-signing-algs', 'RS256',
+    ]);
+  });
+  after(async () => {
+    await mesh?.stop();
+    await provider.close();
+    rmSync(providerDir, { recursive: true, force: true });
+  });
+
+  it('an http issuer is refused by tessera up', async () => {
+    const r = await mesh.tessera(['up', '--mesh-name', 'oidc', '--detach', '--oidc-issuer-url', 'http://127.0.0.1:1', '--oidc-client-id', 'x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /oidc-issuer-url \(http:\/\/127\.0\.0\.1:1\) must use https scheme/);
+  });
+
+  it('maps email and roles (with the prefix) and RBAC decides', async () => {
+    const bindings = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: oidc-cluster-admin }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "oidc:admin" }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: oidc-cluster-viewer }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "oidc:viewer" }]
+`;
+    const apply = await run(NEWEST!.path, ['apply', '-f', '-'], { env: { ...process.env, KUBECONFIG: join(mesh.stateDir, 'kubeconfig'), HOME: join(mesh.stateDir, 'h') }, input: bindings });
+    assert.equal(apply.code, 0, apply.stderr);
+    assert.deepEqual(apply.stdout.trim().split('\n'), ['clusterrolebinding.rbac.authorization.k8s.io/oidc-cluster-admin created', 'clusterrolebinding.rbac.authorization.k8s.io/oidc-cluster-viewer created']);
+    assert.equal((await admin(['create', 'configmap', 'c', '-n', 'default', '--from-literal=a=b'])).code, 0);
+
+    const viewer = kubeconfigFor(mesh, 'viewer', { token: await provider.token({ email: 'viewer@example.com', email_verified: true, roles: ['viewer'], tenant: 'tessera' }) });
+    const got = await k(['get', 'configmap', 'c', '-n', 'default', '-o', 'jsonpath={.data.a}'], viewer);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, 'b');
+    const del = await k(['delete', 'configmap', 'c', '-n', 'default'], viewer);
+    assert.equal(del.stderr.trim(), 'Error from server (Forbidden): configmaps "c" is forbidden: User "viewer@example.com" cannot delete resource "configmaps" in API group "" in the namespace "default"');
+    assert.equal((await k(['auth', 'can-i', 'delete', 'configmaps'], viewer)).stdout.trim(), 'no');
+    const who = await k(['auth', 'whoami', '-o', 'json'], viewer);
+    if (who.code === 0) assert.deepEqual(JSON.parse(who.stdout).status.userInfo, { username: 'viewer@example.com', groups: ['oidc:viewer', 'system:authenticated'] });
+
+    const adminUser = kubeconfigFor(mesh, 'oidc-admin', { token: await provider.token({ email: 'admin@example.com', email_verified: true, roles: ['admin'], tenant: 'tessera' }) });
+    assert.equal((await k(['auth', 'can-i', 'delete', 'configmaps'], adminUser)).stdout.trim(), 'yes');
+    const d = await k(['delete', 'configmap', 'c', '-n', 'default'], adminUser);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout.trim(), 'configmap "c" deleted');
+  });
+
+  it('refuses (401) other audiences, unverified email, a missing required claim, and tampered tokens', async () => {
+    const unauthorized = async (token: string, what: string): Promise<void> => {
+      const r = await k(['get', 'configmaps'], kubeconfigFor(mesh, 'refused', { token }));
+      assert.notEqual(r.code, 0, what);
+      // kubectl words a 401 as "Unauthorized" or, before it has discovery, "the server has asked for the client to provide credentials"
+      assert.match(r.stderr, /You must be logged in to the server \(Unauthorized\)|the server has asked for the client to provide credentials/, what);
+    };
+    const good = { email: 'viewer@example.com', email_verified: true, roles: ['viewer'], tenant: 'tessera' };
+    await unauthorized(await provider.token(good, 'https://other.tessera.test/'), 'another audience');
+    await unauthorized(await provider.token({ ...good, email_verified: false }), 'email_verified false');
+    await unauthorized(await provider.token({ ...good, tenant: 'other' }), 'required claim with another value');
+    const { tenant: _t, ...noTenant } = good;
+    await unauthorized(await provider.token(noTenant), 'required claim missing');
+    const t = await provider.token(good);
+    const [h, p, s] = t.split('.');
+    const payload = { ...JSON.parse(Buffer.from(p!, 'base64url').toString()), email: 'admin@example.com', roles: ['admin'] };
+    await unauthorized(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`, 'tampered');
+  });
+});

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { isAbsolute, resolve } from 'node:path';
 import { CliExit, type CliDeps } from '../deps.js';
 import { collectList, stateDirOf } from './common.js';
+import { addOidcFlags } from './oidc-flags.js';
 
 export const DEFAULT_MESH_NAME = 'tessera';
 
@@ -73,4 +74,6 @@ export function registerLifecycle(program: Command, deps: CliDeps): void {
     .action(async (o: { meshName: string }, cmd: Command) => {
       await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), meshName: o.meshName }, deps);
     });
+  // kube-apiserver's --oidc-* flags on `up` (issue #13), kept for the daemon
+  addOidcFlags(program.commands.find((c) => c.name() === 'up')!, deps);
 }

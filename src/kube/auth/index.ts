@@ -10,4 +10,5 @@ export { defaultClusterRoleBindings, defaultClusterRoles } from './bootstrap-pol
 export { attributesOf, forbiddenError, forbiddenMessage } from './attributes.js';
 export { authorizeRequest, serveAuthRequest, type AuthorizeFn, type AuthServices, type SubjectRules } from './handler.js';
 export { DEFAULT_SA_ISSUER, ServiceAccountTokens } from './service-account-tokens.js';
-export { OidcAuthenticator, OidcConfigError, readOidcOptions, validateOidcOptions, writeOidcOptions, type OidcOptions } from './oidc.js';
+export { OidcAuthenticator } from './oidc.js';
+export { OidcConfigError, oidcOptionsPath, readOidcOptions, validateOidcOptions, writeOidcOptions, type OidcOptions } from './oidc-options.js';

@@ -4,11 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Resource } from '../../api/types.js';
-import { join } from 'node:path';
 import { createKubeApi, type KubeApi, type KubeStorage, type UserInfo } from '../../kube/apiserver/index.js';
 import {
   authorize, defaultClusterRoleBindings, defaultClusterRoles, OidcAuthenticator, RbacIndex, RBAC_GROUP, RBAC_KINDS,
-  readOidcOptions, rulesFor, ServiceAccountTokens, type AuthServices, type AuthorizeFn,
+  oidcOptionsPath, readOidcOptions, rulesFor, ServiceAccountTokens, type AuthServices, type AuthorizeFn,
 } from '../../kube/auth/index.js';
 import { ensureServiceAccountKey } from '../pki/sa-key.js';
 import { crdObjectFor, isMeshKind, OPEN_OBJECT_SCHEMA, ResourceRegistry } from '../../kube/registry/index.js';
@@ -25,11 +24,6 @@ export interface LocalKubeApiOptions {
   serverAddress: string;
   authenticate(req: IncomingMessage): UserInfo | undefined | Promise<UserInfo | undefined>;
   log?: (line: string) => void;
-}
-
-/** Where `tessera up --oidc-…` keeps the OIDC flags for the daemon. */
-export function oidcOptionsPath(stateDir: string): string {
-  return join(stateDir, 'oidc.json');
 }
 
 /**
