@@ -5,6 +5,7 @@ import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
+import { registerInstall } from './commands/install.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerLogs } from './commands/logs.js';
@@ -51,6 +52,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerProxy(program, deps);
   registerVersion(program, deps);
   registerKubeconfig(program, deps);
+  registerInstall(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;

@@ -1,0 +1,234 @@
+/**
+ * `tessera install` / `tessera uninstall`: the mesh on the cluster of the current kubeconfig (as
+ * `fsm install` / `fsm uninstall mesh`). The manifests come from src/install (the Helm chart in
+ * charts/tessera renders the same); what needs I/O — the mesh CA, the injector's serving
+ * certificate, the mesh key — is generated here. An install over an existing one keeps its CA and keys.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import type { Resource, Secret } from '../../api/types.js';
+import { caFromSecret } from '../../identity/ca-secret.js';
+import { createRootCa, type CertificateAuthority } from '../../identity/certificate-authority.js';
+import { generateKeyPair, exportPrivateKeyPem } from '../../identity/keys.js';
+import { toBase64 } from '../../identity/pem.js';
+import { signLeaf } from '../../identity/sign-certificate.js';
+import { subtle, x509 } from '../../identity/x509-runtime.js';
+import {
+  componentName, defaultValues, meshKeySecretName, renderInstall, resolveValues, setValue, toYamlDocuments,
+  type InstallSecrets, type InstallValues, type Manifest, type Resolved,
+} from '../../install/index.js';
+import { MeshError } from '../../lib/errors.js';
+import type { ManifestDocument } from '../../local/api-contract.js';
+import type { KubeMeshApi } from '../../local/client/kube-mesh-api.js';
+import { defaultKubeconfigPath, fromKubeconfig } from '../../local/client/kubeconfig.js';
+import type { CliDeps } from '../deps.js';
+import { parseDuration } from '../duration.js';
+
+export interface InstallOptions {
+  set: string[];
+  meshName?: string;
+  dryRun?: boolean;
+  timeoutMs: number;
+  kubeconfig?: string;
+}
+
+export interface UninstallOptions {
+  set: string[];
+  meshName?: string;
+  keepCrds?: boolean;
+  timeoutMs: number;
+  kubeconfig?: string;
+}
+
+const POLL_MS = 250;
+const INJECTOR_CERT_TTL_MS = 365 * 24 * 3600_000;
+
+function valuesOf(opts: { set: string[]; meshName?: string }): InstallValues {
+  let values = defaultValues();
+  if (opts.meshName !== undefined) values = setValue(values, `fsm.meshName=${opts.meshName}`);
+  for (const s of opts.set) values = setValue(values, s);
+  return values;
+}
+
+/** DNS names the injector's serving certificate covers: the API server calls `<svc>.<ns>.svc`. */
+export function injectorHosts(r: Pick<Resolved, 'mesh' | 'namespace'>): string[] {
+  const svc = componentName(r.mesh, 'injector');
+  return [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
+}
+
+/** The CA (new, or the one an earlier install stored) and everything issued from it. */
+export async function generateSecrets(r: Resolved, existing?: { ca?: CertificateAuthority; caSecret?: Secret; keys?: Secret }): Promise<InstallSecrets> {
+  const ca = existing?.ca ?? (await createRootCa({ meshName: r.mesh }));
+  const keys = await generateKeyPair('ECDSA-P256');
+  const hosts = injectorHosts(r);
+  const serving = await signLeaf(ca, {
+    commonName: hosts[2]!,
+    sans: hosts.map((value) => ({ type: 'dns' as const, value })),
+    extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
+    publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
+    ttlMs: INJECTOR_CERT_TTL_MS,
+    now: new Date(),
+  });
+  const kept = existing?.keys?.data ?? {};
+  return {
+    caCert: existing?.caSecret?.data?.['ca.crt'] ?? toBase64(ca.certificatePem),
+    caKey: existing?.caSecret?.data?.['private.key'] ?? toBase64(ca.privateKeyPem.reveal()),
+    caExpiration: existing?.caSecret?.data?.expiration ?? toBase64(ca.certificate.notAfter.toISOString()),
+    injectorCert: toBase64(serving.certificatePem),
+    injectorKey: toBase64(await exportPrivateKeyPem(keys.privateKey)),
+    meshKey: kept['mesh-key'] ?? toBase64(randomBytes(32).toString('hex')),
+    webhookToken: kept['webhook-token'] ?? toBase64(randomBytes(32).toString('hex')),
+  };
+}
+
+async function getOrUndefined(api: KubeMeshApi, kind: string, name: string, namespace?: string): Promise<Resource | undefined> {
+  try {
+    return await api.get(kind, name, namespace);
+  } catch (e) {
+    if (e instanceof MeshError && (e.code === 'MESH_ERR_NOT_FOUND' || e.code === 'MESH_ERR_KIND_UNKNOWN')) return undefined;
+    throw e;
+  }
+}
+
+const docsOf = (list: Manifest[]): ManifestDocument[] =>
+  list.map((object, i) => ({ source: 'tessera install', index: i + 1, line: 1, object: object as unknown as Record<string, unknown> }));
+
+async function until(what: string, deadline: number, check: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new MeshError('MESH_ERR_TIMEOUT', `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+function established(crd: Resource | undefined): boolean {
+  const conditions = (crd?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+}
+
+export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<void> {
+  const values = valuesOf(opts);
+  const r = resolveValues(values);
+  if (opts.dryRun) {
+    deps.stdout.write(toYamlDocuments(renderInstall(values, await generateSecrets(r))));
+    return;
+  }
+  const path = opts.kubeconfig ?? defaultKubeconfigPath(deps.env);
+  const api = fromKubeconfig(path);
+  const deadline = Date.now() + opts.timeoutMs;
+  // An earlier install's CA and keys are kept: sidecars and the webhook keep trusting them.
+  const caSecret = (await getOrUndefined(api, 'Secret', r.caBundleSecretName, r.namespace)) as Secret | undefined;
+  const keys = (await getOrUndefined(api, 'Secret', meshKeySecretName(r.mesh), r.namespace)) as Secret | undefined;
+  const ca = caSecret ? await caFromSecret(caSecret) : undefined;
+  const manifests = renderInstall(values, await generateSecrets(r, { ...(ca ? { ca } : {}), ...(caSecret ? { caSecret } : {}), ...(keys ? { keys } : {}) }));
+  const crds = manifests.filter((m) => m.kind === 'CustomResourceDefinition');
+  const rest = manifests.filter((m) => m.kind !== 'CustomResourceDefinition');
+
+  const report = (results: { kind: string; name: string; namespace?: string; action: string }[]): void => {
+    for (const x of results) deps.stdout.write(`${x.kind.toLowerCase()}/${x.name}${x.namespace ? ` (${x.namespace})` : ''} ${x.action}\n`);
+  };
+  report(await api.apply(docsOf(crds), {}));
+  await until(`the CustomResourceDefinitions to be Established (--timeout ${Math.round(opts.timeoutMs / 1000)}s)`, deadline, async () => {
+    for (const crd of crds) if (!established(await getOrUndefined(api, 'CustomResourceDefinition', crd.metadata.name))) return false;
+    return true;
+  });
+  // Discovery lists a new group a moment after its CRD is Established.
+  await until('discovery to serve the mesh kinds', deadline, async () => {
+    try {
+      for (const crd of crds) {
+        const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string; storage: boolean }[] };
+        await api.mapper.forObject(`${spec.group}/${spec.versions.find((v) => v.storage)!.name}`, spec.names.kind);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  deps.stdout.write(`${crds.length} CustomResourceDefinitions established\n`);
+  report(await api.apply(docsOf(rest), {}));
+  const deployments = rest.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name);
+  deps.stdout.write(
+    `mesh "${r.mesh}" installed in namespace ${r.namespace} (context ${path}).\n` +
+      `Not waited for: the Deployments ${deployments.join(', ')} become available only once a node runs their pods ` +
+      `(images ${r.registry}/tessera-{controller,injector,bootstrap}:${r.tag}); check with \`kubectl -n ${r.namespace} get deploy\`.\n`,
+  );
+}
+
+export async function runUninstall(opts: UninstallOptions, deps: CliDeps): Promise<void> {
+  const values = valuesOf(opts);
+  const r = resolveValues(values);
+  const api = fromKubeconfig(opts.kubeconfig ?? defaultKubeconfigPath(deps.env));
+  const deadline = Date.now() + opts.timeoutMs;
+  const manifests = renderInstall(values);
+  const del = async (m: Manifest): Promise<void> => {
+    const res = await api.delete(m.kind, m.metadata.name, m.metadata.namespace, { ignoreNotFound: true });
+    deps.stdout.write(`${m.kind.toLowerCase()}/${m.metadata.name} ${res.action === 'deleted' ? 'deleted' : 'not found'}\n`);
+  };
+  // The webhook first: with failurePolicy Fail it would refuse pods once the injector is gone.
+  for (const m of manifests.filter((x) => x.kind === 'MutatingWebhookConfiguration')) await del(m);
+  // The namespace takes everything in it (Deployments, Services, Secrets, Roles, the MeshConfig).
+  for (const m of manifests.filter((x) => x.kind === 'Namespace')) await del(m);
+  for (const m of manifests.filter((x) => x.kind === 'ClusterRoleBinding' || x.kind === 'ClusterRole')) await del(m);
+  await until(`namespace ${r.namespace} to be deleted (its finalizers need the namespace controller)`, deadline, async () => !(await getOrUndefined(api, 'Namespace', r.namespace)));
+  if (opts.keepCrds) {
+    deps.stdout.write('CustomResourceDefinitions kept (--keep-crds): the mesh resources of every namespace stay in place\n');
+    return;
+  }
+  // The CRDs are shared by every mesh of the cluster: keep them while another mesh is installed.
+  const others = await listOtherMeshes(api, r.mesh);
+  if (others.length > 0) {
+    deps.stdout.write(`CustomResourceDefinitions kept: mesh ${others.join(', ')} still uses them\n`);
+    return;
+  }
+  deps.stdout.write('Deleting the CustomResourceDefinitions: this deletes every mesh resource (MeshConfigs, Plugins, TrafficTargets, policies…) in every namespace\n');
+  const crds = manifests.filter((x) => x.kind === 'CustomResourceDefinition');
+  for (const m of crds) await del(m);
+  await until('the CustomResourceDefinitions to be deleted', deadline, async () => {
+    for (const m of crds) if (await getOrUndefined(api, 'CustomResourceDefinition', m.metadata.name)) return false;
+    return true;
+  });
+  deps.stdout.write(`mesh "${r.mesh}" uninstalled\n`);
+}
+
+/** Other meshes' preset MeshConfigs (`<mesh>-mesh-config` in `<mesh>-system`). */
+async function listOtherMeshes(api: KubeMeshApi, mesh: string): Promise<string[]> {
+  let list: Resource[];
+  try {
+    list = await api.list({ kind: 'meshconfigs.config.flomesh.io', allNamespaces: true });
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const mc of list) {
+    const m = /^(.+)-mesh-config$/.exec(mc.metadata.name);
+    if (m && m[1] !== mesh && mc.metadata.namespace === `${m[1]}-system`) out.add(m[1]!);
+  }
+  return [...out];
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function registerInstall(program: Command, deps: CliDeps): void {
+  program
+    .command('install')
+    .description('Install the mesh on the cluster of the current kubeconfig: CRDs, namespace, RBAC, control plane, webhook, MeshConfig, CA')
+    .option('--set <key=value>', "set a value (FSM's names: fsm.meshName, fsm.image.registry, fsm.image.tag, fsm.enablePermissiveTrafficPolicy…); repeatable", collect, [])
+    .option('--mesh-name <name>', 'name of the mesh (same as --set fsm.meshName=NAME)')
+    .option('--dry-run', 'print the manifests as YAML documents instead of installing')
+    .option('--timeout <duration>', 'how long to wait for the CRDs to be Established', '5m')
+    .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+    .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; timeout: string; kubeconfig?: string }) => {
+      await runInstall({ set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) }, deps);
+    });
+  program
+    .command('uninstall')
+    .description('Remove what `tessera install` created; the CRDs last, and with them every mesh resource of the cluster (unless --keep-crds)')
+    .option('--set <key=value>', 'the values the mesh was installed with (names of its objects); repeatable', collect, [])
+    .option('--mesh-name <name>', 'name of the mesh (same as --set fsm.meshName=NAME)')
+    .option('--keep-crds', 'keep the CustomResourceDefinitions (and so the mesh resources of every namespace)')
+    .option('--timeout <duration>', 'how long to wait for the namespace and the CRDs to be gone', '5m')
+    .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+    .action(async (o: { set: string[]; meshName?: string; keepCrds?: boolean; timeout: string; kubeconfig?: string }) => {
+      await runUninstall({ set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.keepCrds ? { keepCrds: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) }, deps);
+    });
+}

@@ -1,0 +1,197 @@
+/**
+ * `tessera install` / `tessera uninstall` and the Helm chart against the reference Kubernetes
+ * control plane (issue #14 item 1, issue #21 part 4): real CRDs established and validating, RBAC
+ * at least privilege as the real API server decides it, the webhook's CA bundle, the chart equal to
+ * the install, and nothing left behind. The Deployments' pods need a node (issue #21 part 5): not here.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseYamlDocuments, renderCrds, type Manifest } from '../../src/install/index.js';
+import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
+import { REPO_ROOT, run, SAMPLES, type RunResult } from '../support/mesh.js';
+
+const bins = referenceBinaries();
+const skip = 'skip' in bins ? bins.skip : false;
+/** this build's CLI (not dist/'s: each build runs its own copy) */
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CHART = join(REPO_ROOT, 'charts', 'tessera');
+const MESH = 'tessera';
+const NS = `${MESH}-system`;
+const TIMEOUT_MS = 180_000;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Volatile material (generated keys) replaced, documents in one order, formatting gone. */
+function normalise(yaml: string): Manifest[] {
+  return parseYamlDocuments(yaml)
+    .map((o) => {
+      const c = structuredClone(o);
+      if (c.kind === 'Secret' && c.data) for (const k of Object.keys(c.data as object)) (c.data as Record<string, string>)[k] = '<generated>';
+      if (c.kind === 'MutatingWebhookConfiguration') for (const w of c.webhooks as { clientConfig: { caBundle?: string } }[]) w.clientConfig.caBundle = '<ca>';
+      return c;
+    })
+    .sort((a, b) => `${a.kind}/${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+}
+
+describe('tessera install on the reference cluster', { skip }, () => {
+  let cluster: ReferenceCluster;
+  let helm: string;
+  const tessera = (args: string[], timeoutMs = TIMEOUT_MS): Promise<RunResult> =>
+    run(process.execPath, [CLI, ...args, '--kubeconfig', cluster.kubeconfig], { timeoutMs, env: { ...process.env, KUBECONFIG: cluster.kubeconfig } });
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  const helmRun = (args: string[]): Promise<RunResult> =>
+    run(helm, args, { timeoutMs: 120_000, cwd: cluster.dir, env: { ...process.env, HOME: cluster.dir, KUBECONFIG: cluster.kubeconfig, HELM_CACHE_HOME: join(cluster.dir, 'helm-cache'), HELM_CONFIG_HOME: join(cluster.dir, 'helm-config'), HELM_DATA_HOME: join(cluster.dir, 'helm-data') } });
+
+  before(async () => {
+    // the namespace controller finalizes deleted namespaces; the token controller fills SA tokens
+    cluster = await startReferenceCluster({ withControllers: true });
+    helm = join(cluster.binDir, 'helm');
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('helm template renders what tessera install --dry-run prints; helm lint passes', async () => {
+    const dry = ok(await run(process.execPath, [CLI, 'install', '--dry-run'], { timeoutMs: 60_000 }), 'tessera install --dry-run');
+    const tpl = ok(await helmRun(['template', MESH, CHART, '--include-crds']), 'helm template');
+    assert.deepEqual(normalise(tpl), normalise(dry));
+    // with values set on both sides, too
+    const sets = ['fsm.meshName=other', 'fsm.image.tag=9.9.9', 'fsm.fsmController.replicaCount=2', 'fsm.enablePermissiveTrafficPolicy=false'];
+    const dry2 = ok(await run(process.execPath, [CLI, 'install', '--dry-run', ...sets.flatMap((s) => ['--set', s])], { timeoutMs: 60_000 }), 'dry-run with --set');
+    const tpl2 = ok(await helmRun(['template', 'other', CHART, '--include-crds', ...sets.flatMap((s) => ['--set', s])]), 'helm template with --set');
+    assert.deepEqual(normalise(tpl2), normalise(dry2));
+    const lint = ok(await helmRun(['lint', CHART]), 'helm lint');
+    assert.match(lint, /0 chart\(s\) failed/);
+  });
+
+  test('install: CRDs established and listed, kubectl explain, samples validated by the CRD schemas', async () => {
+    const out = ok(await tessera(['install', '--timeout', '2m']), 'tessera install');
+    assert.match(out, /CustomResourceDefinitions established/);
+    assert.match(out, /need|node/);
+    const crds = renderCrds().map((c) => c.metadata.name);
+    const established = ok(await kubectl(['get', 'crd', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}']), 'get crd');
+    for (const name of crds) assert.match(established, new RegExp(`^${name.replace(/\./g, '\\.')}=True$`, 'm'), `${name} Established`);
+    const listed = ok(await kubectl(['get', 'crd']), 'kubectl get crd');
+    for (const name of crds) assert.ok(listed.includes(name), `kubectl get crd lists ${name}`);
+    const explain = ok(await kubectl(['explain', 'pluginchains.plugin.flomesh.io']), 'kubectl explain');
+    assert.match(explain, /KIND:\s+PluginChain/);
+    assert.match(explain, /spec/);
+    ok(await kubectl(['get', 'meshconfig', '-n', NS, `${MESH}-mesh-config`]), 'preset MeshConfig');
+
+    // FSM samples and an SMI TrafficTarget through the real API server (schema-validated)
+    ok(await kubectl(['create', 'namespace', 'curl']), 'create ns');
+    ok(await kubectl(['apply', '-f', join(SAMPLES, 'plugins-cors.yaml')]), 'apply Plugin sample');
+    const chain = `apiVersion: plugin.flomesh.io/v1alpha1
+kind: PluginChain
+metadata: { name: cors-chain, namespace: curl }
+spec:
+  chains:
+    - name: inbound-http
+      plugins: [cors-policy]
+  selectors:
+    podSelector: { matchLabels: { app: curl } }
+    namespaceSelector: { matchExpressions: [{ key: flomesh.io/monitored-by, operator: In, values: [${MESH}] }] }
+---
+apiVersion: access.smi-spec.io/v1alpha3
+kind: TrafficTarget
+metadata: { name: curl-to-httpbin, namespace: curl }
+spec:
+  destination: { kind: ServiceAccount, name: httpbin, namespace: curl }
+  rules: [{ kind: HTTPRouteGroup, name: routes, matches: [all] }]
+  sources: [{ kind: ServiceAccount, name: curl, namespace: curl }]
+`;
+    ok(await kubectl(['apply', '-f', '-'], chain), 'apply PluginChain and TrafficTarget');
+    ok(await kubectl(['get', 'pichn', '-n', 'curl', 'cors-chain']), 'get by short name');
+    // the schema types metadata: a malformed object is refused by the API server itself
+    const bad = await kubectl(['apply', '-f', '-'], 'apiVersion: plugin.flomesh.io/v1alpha1\nkind: PluginChain\nmetadata: { name: bad, namespace: curl }\nspec: 7\n');
+    assert.notEqual(bad.code, 0, 'a non-object spec is refused');
+  });
+
+  test('RBAC is least privilege (the API server decides)', async () => {
+    const can = async (sa: string, args: string[]): Promise<boolean> => {
+      const r = await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:${MESH}-${sa}`, ...args]);
+      return r.stdout.trim() === 'yes';
+    };
+    assert.equal(await can('controller', ['list', 'pluginchains.plugin.flomesh.io', '-A']), true);
+    assert.equal(await can('controller', ['watch', 'traffictargets.access.smi-spec.io', '-A']), true);
+    assert.equal(await can('controller', ['list', 'endpointslices.discovery.k8s.io', '-A']), true);
+    assert.equal(await can('controller', ['update', 'accesscontrols.policy.flomesh.io', '--subresource=status', '-n', 'curl']), true);
+    assert.equal(await can('controller', ['create', 'pods', '-n', 'curl']), false);
+    assert.equal(await can('controller', ['delete', 'pluginchains.plugin.flomesh.io', '-n', 'curl']), false);
+    assert.equal(await can('controller', ['create', 'configmaps', '-n', 'curl']), false);
+    assert.equal(await can('controller', ['create', 'configmaps', '-n', NS]), true);
+    assert.equal(await can('injector', ['get', 'namespaces']), true);
+    assert.equal(await can('injector', ['get', 'secrets', '-n', NS]), false);
+    assert.equal(await can('injector', ['list', 'pods', '-A']), false);
+    assert.equal(await can('bootstrap', ['create', 'meshconfigs.config.flomesh.io', '-n', NS]), true);
+    assert.equal(await can('bootstrap', ['create', 'meshconfigs.config.flomesh.io', '-n', 'curl']), false);
+    assert.equal(await can('bootstrap', ['get', 'secrets', '-n', NS]), false);
+  });
+
+  test('the MutatingWebhookConfiguration carries the mesh CA and FSM\'s selector', async () => {
+    const mwc = JSON.parse(ok(await kubectl(['get', 'mutatingwebhookconfiguration', `tessera-webhook-${MESH}`, '-o', 'json']), 'get mwc')) as {
+      webhooks: { name: string; failurePolicy: string; sideEffects: string; admissionReviewVersions: string[]; clientConfig: { caBundle: string; service: { name: string; namespace: string; path: string } }; namespaceSelector: { matchLabels: Record<string, string> } }[];
+    };
+    const w = mwc.webhooks[0]!;
+    const secret = JSON.parse(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`, '-o', 'json']), 'get ca secret')) as { data: Record<string, string> };
+    assert.equal(w.clientConfig.caBundle, secret.data['ca.crt']);
+    assert.match(Buffer.from(w.clientConfig.caBundle, 'base64').toString(), /BEGIN CERTIFICATE/);
+    assert.equal(w.failurePolicy, 'Fail');
+    assert.equal(w.sideEffects, 'None');
+    assert.deepEqual(w.admissionReviewVersions, ['v1']);
+    assert.deepEqual(w.clientConfig.service, { name: `${MESH}-injector`, namespace: NS, path: '/mutate-pod-creation', port: 9090 });
+    assert.deepEqual(w.namespaceSelector.matchLabels, { 'flomesh.io/monitored-by': MESH });
+    // the injector's serving certificate is issued by that CA
+    const tls = JSON.parse(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-injector-tls`, '-o', 'json']), 'get tls')) as { data: Record<string, string> };
+    const { X509Certificate } = await import('node:crypto');
+    const caCert = new X509Certificate(Buffer.from(secret.data['ca.crt']!, 'base64'));
+    const leaf = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
+    assert.ok(leaf.verify(caCert.publicKey), 'injector certificate signed by the mesh CA');
+    assert.ok(leaf.checkHost(`${MESH}-injector.${NS}.svc`));
+    // a second install keeps the CA
+    ok(await tessera(['install', '--timeout', '2m']), 'tessera install again');
+    const again = JSON.parse(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`, '-o', 'json']), 'get ca secret')) as { data: Record<string, string> };
+    assert.equal(again.data['ca.crt'], secret.data['ca.crt']);
+  });
+
+  test('helm install of the chart into a second release namespace, beside the first mesh', async () => {
+    ok(await kubectl(['create', 'namespace', 'release-two']), 'create release ns');
+    ok(await helmRun(['install', 'second', CHART, '-n', 'release-two', '--set', 'fsm.meshName=second', '--wait=false', '--timeout', '2m']), 'helm install');
+    ok(await kubectl(['get', 'meshconfig', '-n', 'second-system', 'second-mesh-config']), 'second MeshConfig');
+    const r = await kubectl(['auth', 'can-i', '--as=system:serviceaccount:second-system:second-controller', 'list', 'pluginchains.plugin.flomesh.io', '-A']);
+    assert.equal(r.stdout.trim(), 'yes');
+    const mwc = ok(await kubectl(['get', 'mutatingwebhookconfiguration', 'tessera-webhook-second', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']), 'second mwc');
+    const caCrt = ok(await kubectl(['get', 'secret', '-n', 'second-system', 'second-ca-bundle', '-o', 'jsonpath={.data.ca\\.crt}']), 'second ca');
+    assert.equal(mwc, caCrt);
+    // the rendered templates also pass server-side dry-run validation as a plain apply
+    const tpl = ok(await helmRun(['template', 'third', CHART, '--set', 'fsm.meshName=third']), 'helm template third');
+    writeFileSync(join(cluster.dir, 'third.yaml'), tpl);
+    ok(await kubectl(['create', 'namespace', 'third-system']), 'create third ns');
+    ok(await kubectl(['apply', '--dry-run=server', '-f', join(cluster.dir, 'third.yaml')]), 'server-side dry run');
+    ok(await helmRun(['uninstall', 'second', '-n', 'release-two', '--wait', '--timeout', '2m']), 'helm uninstall');
+    // CRDs from crds/ stay (Helm never deletes them); the first mesh still works
+    ok(await kubectl(['get', 'crd', 'pluginchains.plugin.flomesh.io']), 'CRDs kept by helm');
+  });
+
+  test('uninstall leaves nothing behind', async () => {
+    const out = ok(await tessera(['uninstall', '--timeout', '2m']), 'tessera uninstall');
+    assert.match(out, /deletes every mesh resource/);
+    const crds = ok(await kubectl(['get', 'crd', '-o', 'name']), 'get crd');
+    for (const c of renderCrds()) assert.ok(!crds.includes(c.metadata.name), `${c.metadata.name} deleted`);
+    const ns = await kubectl(['get', 'namespace', NS]);
+    assert.notEqual(ns.code, 0, `${NS} is gone`);
+    const roles = ok(await kubectl(['get', 'clusterroles,clusterrolebindings', '-o', 'name']), 'get cluster rbac');
+    assert.doesNotMatch(roles, new RegExp(`/${MESH}-(controller|injector|bootstrap)$`, 'm'));
+    const hooks = ok(await kubectl(['get', 'mutatingwebhookconfigurations', '-o', 'name']), 'get mwc');
+    assert.doesNotMatch(hooks, /tessera-webhook-/);
+    // the second (helm) mesh's namespace went with `helm uninstall`
+    const second = await kubectl(['get', 'namespace', 'second-system']);
+    if (second.code === 0) assert.match(second.stdout, /Terminating/);
+  });
+});
