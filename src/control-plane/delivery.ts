@@ -8,10 +8,14 @@
  *   POST /v1/proxies/:uuid/csr          {csr} → {certChain, trust}: a certificate for the proxy's identity
  *   GET  /v1/proxies/:uuid/secrets/:plugin/:ns/:svc/:secret   {data}: a Secret a built-in token plugin's
  *                                       PluginConfig names (plugin-secrets.ts says when); never in the snapshot
- * Proxy routes require `Authorization: Bearer <proxy token>` (HMAC of the uuid under the mesh key).
+ * Proxy routes require `Authorization: Bearer <proxy token>` (layout.ts `proxyToken`: the uuid, an
+ * issue time and an expiry under the mesh key); the stream pushes `token` events with a renewed one.
+ * Served over TLS (`createDeliveryEndpoint`, a certificate of the cluster CA); plain HTTP on the same
+ * port answers only /healthz and /v1/proxies, the routes the API server's pod proxy reaches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { proxyTokenValid } from '../local/layout.js';
+import { PROXY_TOKEN_RENEW_MS, checkProxyToken, proxyToken } from '../local/layout.js';
+import { createDualServer, type DualServer } from '../lib/tls-or-plain.js';
 import { serviceCertValidityMs } from '../identity/index.js';
 import { isMeshError } from '../lib/errors.js';
 import { snapshotEvent, type Controller } from './controller.js';
@@ -28,14 +32,29 @@ export interface DeliveryOptions {
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
 }
 
+/** Plain HTTP only: for tests and embedding behind something else that authenticates the server. */
 export function createDeliveryServer(opts: DeliveryOptions): Server {
-  const server = createServer((req, res) => {
-    route(opts, req, res).catch((err: Error) => {
-      if (!res.headersSent) send(res, 500, { error: err.message });
-    });
-  });
+  const server = createServer((req, res) => handle(opts, req, res, true));
   server.requestTimeout = 0;
   return server;
+}
+
+/** The delivery endpoint as the controller serves it: TLS with `tls`, plain HTTP only for health and status. */
+export function createDeliveryEndpoint(opts: DeliveryOptions, tls: { cert: string; key: string }): DualServer {
+  return createDualServer(tls, (req, res, secure) => handle(opts, req, res, secure), (s) => {
+    s.requestTimeout = 0;
+  });
+}
+
+function handle(opts: DeliveryOptions, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+  route(opts, req, res, secure).catch((err: Error) => {
+    if (!res.headersSent) send(res, 500, { error: err.message });
+  });
+}
+
+/** The SSE event carrying a renewed proxy token. */
+export function tokenEvent(token: string): string {
+  return `event: token\ndata: ${JSON.stringify({ token })}\n\n`;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -54,17 +73,20 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
-async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://control-plane');
   const path = url.pathname;
   if (path === '/healthz') return send(res, opts.controller.ready ? 200 : 503, { ready: opts.controller.ready });
   if (path === '/v1/proxies' && req.method === 'GET') return send(res, 200, opts.registry.status());
   const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config|csr|secrets\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+))$/.exec(path);
   if (!m) return send(res, 404, { error: `no route ${req.method} ${path}` });
+  // A proxy token travels only over TLS to a server the client verified.
+  if (!secure) return send(res, 403, { error: 'proxy routes are served over TLS only: use https:// and the cluster CA' });
   const uuid = m[1]!.toLowerCase();
   const auth = req.headers.authorization ?? '';
   const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  if (!proxyTokenValid(opts.meshKey, uuid, token)) return send(res, 401, { error: 'invalid proxy token' });
+  const check = checkProxyToken(opts.meshKey, uuid, token);
+  if (check !== 'valid') return send(res, 401, { error: check === 'expired' ? 'proxy token expired' : 'invalid proxy token' });
   const pod = opts.controller.proxyPod(uuid);
   if (!pod) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
 
@@ -133,10 +155,14 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
       if (lastEventId !== v.version) push(snapshotEvent(v));
       else record.appliedVersion ??= v.version;
     }
+    // A fresh short-lived token now and then: the sidecar reconnects and calls with the newest.
+    push(tokenEvent(proxyToken(opts.meshKey, uuid)));
+    const renew = setInterval(() => push(tokenEvent(proxyToken(opts.meshKey, uuid))), PROXY_TOKEN_RENEW_MS);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
     opts.log.info('proxy connected', { proxy: `${pod.namespace}/${pod.name}` });
     req.on('close', () => {
       clearInterval(heartbeat);
+      clearInterval(renew);
       if (record.push === push) {
         record.connected = false;
         delete record.push;

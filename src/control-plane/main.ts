@@ -1,7 +1,8 @@
 /** The control-plane process (pod `<mesh>-controller`): watch resources, compute, deliver. */
 import { CONTROLLER_ENV } from '../local/layout.js';
 import { Controller } from './controller.js';
-import { createDeliveryServer } from './delivery.js';
+import { readFileSync } from 'node:fs';
+import { createDeliveryEndpoint, createDeliveryServer } from './delivery.js';
 import { ProxyRegistry } from './registry.js';
 import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
@@ -32,7 +33,20 @@ const listenAt = required(CONTROLLER_ENV.listen);
 const registry = new ProxyRegistry();
 const controller = new Controller(meshName, registry, log);
 let identity: MeshIdentity | undefined;
-const server = createDeliveryServer({ controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity });
+const deliveryOptions = { controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity };
+// TLS with the certificate `up` issued from the cluster CA: sidecars verify it before sending their
+// token. Without one (a hand-started controller) it serves plain HTTP and says so.
+const tlsCertFile = process.env[CONTROLLER_ENV.tlsCert];
+const tlsKeyFile = process.env[CONTROLLER_ENV.tlsKey];
+let server: { listen: (o: { host: string; port: number }, cb: () => void) => unknown; closeAll: () => void; close: (cb: () => void) => unknown };
+if (tlsCertFile && tlsKeyFile) {
+  const endpoint = createDeliveryEndpoint(deliveryOptions, { cert: readFileSync(tlsCertFile, 'utf8'), key: readFileSync(tlsKeyFile, 'utf8') });
+  server = { listen: (o, cb) => endpoint.server.listen(o, cb), closeAll: () => endpoint.closeAll(), close: (cb) => endpoint.server.close(cb) };
+} else {
+  log.warn(`no ${CONTROLLER_ENV.tlsCert}/${CONTROLLER_ENV.tlsKey}: serving delivery over plain HTTP`);
+  const plain = createDeliveryServer(deliveryOptions);
+  server = { listen: (o, cb) => plain.listen(o, cb), closeAll: () => plain.closeAllConnections(), close: (cb) => plain.close(cb) };
+}
 const transport = ApiTransport.fromFile(required(CONTROLLER_ENV.apiCa));
 const api = new KubeMeshApi({ baseUrl: required(CONTROLLER_ENV.apiUrl), token: required(CONTROLLER_ENV.apiToken), transport });
 
@@ -87,12 +101,12 @@ const watch = startWatch({
 
 const colon = listenAt.lastIndexOf(':');
 server.listen({ host: listenAt.slice(0, colon), port: Number(listenAt.slice(colon + 1)) }, () => {
-  log.info('control plane listening', { address: listenAt, mesh: meshName });
+  log.info('control plane listening', { address: listenAt, mesh: meshName, tls: Boolean(tlsCertFile && tlsKeyFile) });
 });
 
 const shutdown = (): void => {
   watch.stop();
-  server.closeAllConnections();
+  server.closeAll();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 };

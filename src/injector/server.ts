@@ -1,6 +1,11 @@
-/** The injector's HTTP server: `POST /mutate-pod-creation` (bearer token) and an unauthenticated `GET /healthz`. */
+/**
+ * The injector's server: `POST /mutate-pod-creation` (bearer token) and an unauthenticated `GET /healthz`.
+ * With `tls` (a certificate of the cluster CA, issued at `up`) it serves HTTPS only: the daemon
+ * verifies the certificate before it sends its token, so a process squatting the address gets nothing.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
 import { HEALTH_PATH, MUTATE_PATH, type MutationRequest } from './protocol.js';
 
@@ -13,6 +18,8 @@ export interface InjectorServerOptions {
   /** the bearer token callers must present (the mesh's API token) */
   token: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** serving certificate and key (PEM); without them the server speaks plain HTTP (tests) */
+  tls?: { cert: string; key: string };
 }
 
 class HttpError extends Error {
@@ -43,12 +50,16 @@ export function createInjectorServer(opts: InjectorServerOptions): Server {
     send(res, 200, result);
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : err instanceof InvalidInjectionAnnotation ? 400 : 500;
       send(res, status, { error: { message: (err as Error).message } });
     });
-  });
+  };
+  // An https.Server has every http.Server method the pod process uses (listen, close*, keepAliveTimeout).
+  const server = opts.tls
+    ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, listener) as unknown as Server)
+    : createServer(listener);
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   return server;
 }

@@ -69,6 +69,9 @@ export const stateFiles = {
   apiCa: (dir: string) => join(dir, 'pki', 'ca.crt'),
   kubeconfig: (dir: string) => join(dir, 'kubeconfig'),
   daemonLog: (dir: string) => join(dir, 'daemon.log'),
+  /** a serving certificate the cluster CA issued at `up` for a control-plane component (`controller`, `injector`) */
+  servingCert: (dir: string, name: string) => join(dir, 'pki', `${name}.crt`),
+  servingKey: (dir: string, name: string) => join(dir, 'pki', `${name}.key`),
   podDir: (dir: string, ns: string, pod: string) => join(dir, 'pods', ns, pod),
   containerLog: (dir: string, ns: string, pod: string, container: string) => join(dir, 'pods', ns, pod, `${container}.log`),
 };
@@ -95,9 +98,13 @@ export const SIDECAR_ENV = {
   localIP: 'TESSERA_LOCAL_IP',
   serviceAccount: 'TESSERA_SERVICE_ACCOUNT',
   proxyUUID: 'TESSERA_PROXY_UUID',
-  /** HMAC of the proxy UUID under the mesh key: proves to the controller which proxy this is */
+  /** short-lived token (see `proxyToken`): proves to the controller which proxy this is */
   proxyToken: 'TESSERA_PROXY_TOKEN',
   controllerUrl: 'TESSERA_CONTROLLER_URL',
+  /** the cluster CA the controller's serving certificate must chain to (before any token is sent) */
+  controllerCa: 'TESSERA_CONTROLLER_CA_FILE',
+  /** bearer token the admin port's state-changing endpoints (POST /quitquitquit) require (`sidecarAdminToken`) */
+  adminToken: 'TESSERA_ADMIN_TOKEN',
   /** directory where the sidecar keeps its last good snapshot */
   dataDir: 'TESSERA_SIDECAR_DIR',
   meshName: 'TESSERA_MESH_NAME',
@@ -114,6 +121,9 @@ export const CONTROLLER_ENV = {
   /** hex key used to check proxy tokens */
   meshKey: 'TESSERA_MESH_KEY',
   stateDir: 'TESSERA_STATE_DIR',
+  /** the delivery endpoint's serving certificate and key (PEM files), issued by the cluster CA at `up` */
+  tlsCert: 'TESSERA_CONTROLLER_TLS_CERT',
+  tlsKey: 'TESSERA_CONTROLLER_TLS_KEY',
 } as const;
 
 /** Environment names the injector process (pod `<mesh>-injector`) reads. */
@@ -122,6 +132,9 @@ export const INJECTOR_ENV = {
   apiToken: 'TESSERA_API_TOKEN',
   meshName: 'TESSERA_MESH_NAME',
   listen: 'TESSERA_INJECTOR_LISTEN',
+  /** the webhook's serving certificate and key (PEM files), issued by the cluster CA at `up` */
+  tlsCert: 'TESSERA_INJECTOR_TLS_CERT',
+  tlsKey: 'TESSERA_INJECTOR_TLS_KEY',
 } as const;
 
 /** Environment names the bootstrap process (pod `<mesh>-bootstrap`) reads. */
@@ -136,14 +149,74 @@ export const BOOTSTRAP_ENV = {
 /** Label the runner puts on pods that get a sidecar (FSM's name). */
 export const PROXY_UUID_LABEL = 'fsm-proxy-uuid';
 
-/** The token a sidecar presents to the control plane: HMAC-SHA256 of its proxy UUID under the mesh key (hex). */
-export function proxyToken(meshKeyHex: string, uuid: string): string {
-  return createHmac('sha256', Buffer.from(meshKeyHex, 'hex')).update(uuid).digest('hex');
+/** How long a proxy token is good for. The controller re-issues one on the open stream well before. */
+export const PROXY_TOKEN_TTL_MS = 60 * 60_000;
+/** The controller pushes a fresh token on a proxy's stream this often (and when it connects). */
+export const PROXY_TOKEN_RENEW_MS = 15 * 60_000;
+/** Clock skew tolerated on a token's issued-at. */
+const PROXY_TOKEN_SKEW_MS = 60_000;
+
+const tokenMac = (meshKeyHex: string, uuid: string, iat: number, exp: number): string =>
+  createHmac('sha256', Buffer.from(meshKeyHex, 'hex')).update(`proxy\0${uuid}\0${iat}\0${exp}`).digest('hex');
+
+/**
+ * The token a sidecar presents to the control plane: `IAT.EXP.MAC` (seconds since the epoch, then
+ * HMAC-SHA256 of the proxy UUID, IAT and EXP under the mesh key, hex). It expires: the runtime issues
+ * a fresh one each time it (re)starts a sidecar, and the controller renews it on the sidecar's stream.
+ */
+export function proxyToken(meshKeyHex: string, uuid: string, opts: { now?: number; ttlMs?: number } = {}): string {
+  const now = opts.now ?? Date.now();
+  const iat = Math.floor(now / 1000);
+  const exp = Math.floor((now + (opts.ttlMs ?? PROXY_TOKEN_TTL_MS)) / 1000);
+  return `${iat}.${exp}.${tokenMac(meshKeyHex, uuid, iat, exp)}`;
 }
 
-/** Constant-time check of a presented proxy token. */
-export function proxyTokenValid(meshKeyHex: string, uuid: string, presented: string): boolean {
-  const want = Buffer.from(proxyToken(meshKeyHex, uuid), 'hex');
-  const got = Buffer.from(presented, 'hex');
-  return got.length === want.length && timingSafeEqual(got, want);
+export type ProxyTokenCheck = 'valid' | 'expired' | 'invalid';
+
+/** Checks a presented proxy token (constant-time MAC comparison; the times are checked after the MAC). */
+export function checkProxyToken(meshKeyHex: string, uuid: string, presented: string, now = Date.now()): ProxyTokenCheck {
+  const m = /^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{64})$/.exec(presented);
+  if (!m) return 'invalid';
+  const iat = Number(m[1]);
+  const exp = Number(m[2]);
+  const want = Buffer.from(tokenMac(meshKeyHex, uuid, iat, exp), 'hex');
+  if (!timingSafeEqual(Buffer.from(m[3]!, 'hex'), want)) return 'invalid';
+  if (iat * 1000 > now + PROXY_TOKEN_SKEW_MS || exp <= iat) return 'invalid';
+  return exp * 1000 <= now ? 'expired' : 'valid';
+}
+
+export function proxyTokenValid(meshKeyHex: string, uuid: string, presented: string, now = Date.now()): boolean {
+  return checkProxyToken(meshKeyHex, uuid, presented, now) === 'valid';
+}
+
+/** When a proxy token expires (ms since the epoch), read without checking it; undefined if malformed. */
+export function proxyTokenExpiry(token: string): number | undefined {
+  const m = /^\d{1,12}\.(\d{1,12})\./.exec(token);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/**
+ * The bearer token a sidecar's admin port requires for state-changing endpoints: derived from the
+ * mesh key, so the daemon can compute it whenever it needs to and no other process can.
+ */
+export function sidecarAdminToken(meshKeyHex: string, uuid: string): string {
+  return createHmac('sha256', Buffer.from(meshKeyHex, 'hex')).update(`admin\0${uuid}`).digest('hex');
+}
+
+/** The controller's delivery endpoint (TLS; its certificate is issued by the cluster CA). */
+export function controllerUrl(block: number): string {
+  return `https://${controllerAddress(block)}:${CONTROLLER_PORT}`;
+}
+
+/**
+ * What a sidecar needs to reach its control plane safely, as environment for the runtime to set on
+ * each (re)start: the TLS URL, the CA to verify it with, a freshly issued token and the admin token.
+ */
+export function sidecarControlEnv(opts: { stateDir: string; block: number; meshKeyHex: string; uuid: string; now?: number }): Record<string, string> {
+  return {
+    [SIDECAR_ENV.controllerUrl]: controllerUrl(opts.block),
+    [SIDECAR_ENV.controllerCa]: stateFiles.apiCa(opts.stateDir),
+    [SIDECAR_ENV.proxyToken]: proxyToken(opts.meshKeyHex, opts.uuid, opts.now === undefined ? {} : { now: opts.now }),
+    [SIDECAR_ENV.adminToken]: sidecarAdminToken(opts.meshKeyHex, opts.uuid),
+  };
 }

@@ -79,3 +79,34 @@ test('many state directories get distinct blocks', (t) => {
   for (let i = 0; i < 20; i++) blocks.add(leaseMeshBlock(tempDir(t), { leaseDir }));
   assert.equal(blocks.size, 20);
 });
+
+test('a block whose API address someone listens on is skipped, whoever holds it', async (t) => {
+  const { blockInUse } = await import('./mesh-file.js');
+  const dir = tempDir(t);
+  const proc = join(dir, 'tcp');
+  // 127.180.0.1:15080 LISTEN (0A), and 127.181.0.1:15080 only connected (01)
+  writeFileSync(proc, [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100B47F:3AE8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1',
+    '   1: 0100B57F:3AE8 0100007F:1234 01 00000000:00000000 00:00000000 00000000  1000        0 2',
+  ].join('\n'));
+  assert.equal(blockInUse(180, proc), true);
+  assert.equal(blockInUse(181, proc), false);
+  assert.equal(blockInUse(182, join(dir, 'missing')), false);
+});
+
+test('the lease directory is per user and private; the state directory is made 0700', async (t) => {
+  const { defaultLeaseDir, ensurePrivateStateDir } = await import('./mesh-file.js');
+  const uid = process.getuid?.();
+  if (uid !== undefined) assert.match(defaultLeaseDir(), new RegExp(`tessera-blocks-${uid}$`));
+  const leaseDir = join(tempDir(t, 'tessera-leases-'), 'blocks');
+  leaseMeshBlock(tempDir(t), { leaseDir });
+  assert.equal(statSync(leaseDir).mode & 0o777, 0o700);
+  const state = join(tempDir(t), 'state');
+  ensurePrivateStateDir(state);
+  assert.equal(statSync(state).mode & 0o777, 0o700);
+  const { chmodSync } = await import('node:fs');
+  chmodSync(state, 0o755);
+  ensurePrivateStateDir(state);
+  assert.equal(statSync(state).mode & 0o777, 0o700, 'an existing open state directory is closed');
+});

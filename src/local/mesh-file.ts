@@ -2,12 +2,12 @@
 import { processExists } from '../lib/process.js';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync,
+  chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MeshError } from '../lib/errors.js';
-import { stateFiles, type MeshFile } from './layout.js';
+import { API_PORT, stateFiles, type MeshFile } from './layout.js';
 
 // ---------------------------------------------------------------------------------------------
 // mesh.json
@@ -31,20 +31,99 @@ export function readMeshFile(stateDir: string): MeshFile | undefined {
 
 /** Writes mesh.json atomically (0600: it holds the API token). */
 export function writeMeshFile(stateDir: string, mesh: MeshFile): void {
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeFileAtomic(stateFiles.mesh(stateDir), `${JSON.stringify(mesh, null, 2)}\n`, 0o600);
 }
 
+// ---------------------------------------------------------------------------------------------
+// the state directory itself
+
+/**
+ * Makes the state directory private (0700): it holds the mesh key, the cluster CA's key, the API
+ * token and every pod's logs. A directory that belongs to another user is refused rather than used.
+ */
+export function ensurePrivateStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(stateDir);
+  if (!st.isDirectory()) throw new MeshError('MESH_ERR_USAGE', `state directory ${stateDir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && uid !== 0 && st.uid !== uid) {
+    throw new MeshError('MESH_ERR_FORBIDDEN', `state directory ${stateDir} belongs to uid ${st.uid}, not to you (uid ${uid}); use a directory of your own`);
+  }
+  if ((st.mode & 0o777) !== 0o700) chmodSync(stateDir, 0o700);
+}
+
+/** What a starting mesh needs free in its state directory: store, keys, logs of the first pods. */
+export const MIN_FREE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Refuses to start on a (nearly) full file system with an error a person can act on, instead of a
+ * daemon that dies mid-write with nothing in its log (the log cannot be written either).
+ */
+export function assertDiskSpace(stateDir: string, minBytes = MIN_FREE_BYTES): void {
+  let free: number;
+  try {
+    const st = statfsSync(stateDir);
+    free = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return; // cannot tell: the writes themselves will say
+  }
+  if (free < minBytes) {
+    throw new MeshError('MESH_ERR_STORE_WRITE', `no space left for the mesh in ${stateDir}: ${Math.floor(free / 1024)} KiB free, at least ${minBytes / 1024 / 1024} MiB needed; free some space and run \`tessera up\` again`);
+  }
+}
+
+/** A write that failed for lack of space (or quota) as the error a person can act on. */
+export function diskFullError(file: string, e: unknown): MeshError | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new MeshError('MESH_ERR_STORE_WRITE', `cannot write ${file}: no space left on its file system (${code}); free some space and retry — nothing was changed`, { cause: e });
+}
+
+/**
+ * Writes a file atomically: a temp file, fsync, rename. On any failure (a full disk) the temp file
+ * is removed and the previous content stays; a full disk becomes MESH_ERR_STORE_WRITE.
+ */
 function writeFileAtomic(file: string, text: string, mode: number): void {
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(temp, 'wx', mode);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw diskFullError(file, e) ?? e;
   }
-  renameSync(temp, file);
+}
+
+/** Creates `file` with `text` only if it does not exist; complete or not at all (never a partial file). */
+function createFileOnce(file: string, text: string, mode: number): boolean {
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temp, file);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } catch (e) {
+    throw diskFullError(file, e) ?? e;
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -56,12 +135,9 @@ function writeFileAtomic(file: string, text: string, mode: number): void {
  */
 export function readOrCreateMeshKey(stateDir: string): string {
   const file = stateFiles.secretKey(stateDir);
-  mkdirSync(stateDir, { recursive: true });
-  try {
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // Written whole or not at all: a full disk must not leave a truncated key behind.
+  createFileOnce(file, `${randomBytes(32).toString('hex')}\n`, 0o600);
   const key = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(key)) {
     throw new MeshError('MESH_ERR_STORE_CORRUPT', `the mesh key ${file} is not 64 hex characters; remove it to make a new one`);
@@ -89,8 +165,24 @@ const STALE_TAKEOVER_MS = 10_000;
 /** A lease file still empty after this long was left by a process that died right after creating it. */
 const STALE_EMPTY_LEASE_MS = 5_000;
 
+/**
+ * Per user: `<tmp>/tessera-blocks-<uid>`, 0700 and owned by the user. A shared directory would
+ * belong to whoever ran first, who could then delete or forge everyone's leases.
+ */
 export function defaultLeaseDir(): string {
-  return join(tmpdir(), 'tessera-blocks');
+  const uid = process.getuid?.();
+  return join(tmpdir(), uid === undefined ? 'tessera-blocks' : `tessera-blocks-${uid}`);
+}
+
+/** Creates (or checks) a lease directory: ours alone, never a symlink, never one another user made. */
+function ensureLeaseDir(leaseDir: string): void {
+  mkdirSync(leaseDir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(leaseDir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+    throw new MeshError('MESH_ERR_FORBIDDEN', `lease directory ${leaseDir} is not a directory of yours (owner uid ${st.uid}); remove it and retry`);
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(leaseDir, 0o700);
 }
 
 /** Remembers the chosen block inside the state directory so `down` then `up` keeps the addresses. */
@@ -106,15 +198,22 @@ function rememberedBlockFile(stateDir: string): string {
 export function leaseMeshBlock(stateDir: string, opts: BlockLeaseOptions = {}): number {
   const absDir = resolve(stateDir);
   const leaseDir = opts.leaseDir ?? defaultLeaseDir();
-  mkdirSync(leaseDir, { recursive: true });
-  mkdirSync(absDir, { recursive: true });
+  ensureLeaseDir(leaseDir);
+  mkdirSync(absDir, { recursive: true, mode: 0o700 });
   const remembered = readRememberedBlock(absDir);
   const start = hashBlock(absDir);
   const candidates = remembered === undefined ? [] : [remembered];
   for (let i = 0; i <= MAX_BLOCK - MIN_BLOCK; i++) candidates.push(MIN_BLOCK + ((start - MIN_BLOCK + i) % (MAX_BLOCK - MIN_BLOCK + 1)));
   for (const block of candidates) {
     if (tryLease(leaseDir, block, absDir)) {
-      if (block !== remembered) writeFileAtomic(rememberedBlockFile(absDir), `${JSON.stringify({ block })}\n`, 0o644);
+      if (block !== remembered) {
+        try {
+          writeFileAtomic(rememberedBlockFile(absDir), `${JSON.stringify({ block })}\n`, 0o600);
+        } catch (e) {
+          rmSync(leaseFile(leaseDir, block), { force: true });
+          throw e;
+        }
+      }
       return block;
     }
   }
@@ -148,7 +247,29 @@ function leaseFile(leaseDir: string, block: number): string {
   return join(leaseDir, `${block}.json`);
 }
 
+/**
+ * Leases are per user, so another user's mesh (or one of an older version with a shared lease
+ * directory) is seen by its API address: a block whose 127.B.0.1:15080 someone listens on is taken.
+ * Linux lists every listening socket of the network namespace in /proc/net/tcp, whoever owns it.
+ */
+export function blockInUse(block: number, procNetTcp = '/proc/net/tcp'): boolean {
+  let table: string;
+  try {
+    table = readFileSync(procNetTcp, 'utf8');
+  } catch {
+    return false;
+  }
+  // 127.B.0.1 as /proc prints it (little-endian hex) and port API_PORT; state 0A = LISTEN
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+  const local = `${hex(1)}${hex(0)}${hex(block)}${hex(127)}:${API_PORT.toString(16).toUpperCase().padStart(4, '0')}`;
+  return table.split('\n').some((line) => {
+    const cols = line.trim().split(/\s+/);
+    return cols[1] === local && cols[3] === '0A';
+  });
+}
+
 function tryLease(leaseDir: string, block: number, absDir: string): boolean {
+  if (blockInUse(block)) return false;
   const file = leaseFile(leaseDir, block);
   if (createLease(file, absDir)) return true;
   const holder = readLease(file);
@@ -160,20 +281,8 @@ function tryLease(leaseDir: string, block: number, absDir: string): boolean {
 }
 
 function createLease(file: string, absDir: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o644);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    writeSync(fd, JSON.stringify({ stateDir: absDir, pid: process.pid } satisfies Lease));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
+  // Whole or not at all: an empty lease left by a full disk would block the address for a while.
+  return createFileOnce(file, JSON.stringify({ stateDir: absDir, pid: process.pid } satisfies Lease), 0o600);
 }
 
 /**

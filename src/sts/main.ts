@@ -7,7 +7,14 @@
  *   STS_ROTATE_EVERY            seconds between signing-key rotations (default 3600)
  *   STS_CLIENTS / STS_CLIENTS_FILE   JSON {"client-id": {"secret": "…", "audiences": ["…"]}} for callers outside the mesh
  *   STS_TRUSTED_ISSUERS         JSON {"issuer": "jwksUri"}: other issuers whose tokens may be exchanged
- *   STS_SIDECAR_ADDRESSES       comma list of addresses whose `serviceidentity` header is believed (default POD_IP)
+ *   STS_SIDECAR_ADDRESSES       comma list of addresses whose `serviceidentity` header is believed on plain
+ *                               connections (default POD_IP; none when STS_TLS_CERT_FILE is set). A source
+ *                               address is not an identity where other processes can bind it (loopback mode).
+ *   STS_TLS_CERT_FILE, STS_TLS_KEY_FILE, STS_CLIENT_CA_FILE
+ *                               serve TLS and authenticate workloads by client certificates of the mesh CA
+ *                               (e.g. an AccessCert Secret's tls.crt, tls.key, ca.crt mounted in the pod)
+ *   STS_SIDECAR_IDENTITIES      comma list of identities (`sa.ns`) whose certificate may vouch for a caller
+ *                               with `serviceidentity` (the pod's own sidecar)
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -55,11 +62,20 @@ for (const [id, c] of Object.entries(rawClients)) {
   clients.set(id, { secretSha256: createHash('sha256').update(secret).digest(), ...(audiences ? { audiences: audiences as string[] } : {}) });
 }
 const trustedIssuers = json('STS_TRUSTED_ISSUERS', env['STS_TRUSTED_ISSUERS']) as Record<string, string>;
-const sidecarAddresses = new Set((env['STS_SIDECAR_ADDRESSES'] ?? env['POD_IP'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const list = (text: string | undefined): string[] => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const tlsFiles = [env['STS_TLS_CERT_FILE'], env['STS_TLS_KEY_FILE'], env['STS_CLIENT_CA_FILE']];
+if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) die('STS_TLS_CERT_FILE, STS_TLS_KEY_FILE and STS_CLIENT_CA_FILE go together');
+const tls = tlsFiles.every(Boolean)
+  ? { cert: readFileSync(tlsFiles[0]!, 'utf8'), key: readFileSync(tlsFiles[1]!, 'utf8'), clientCa: readFileSync(tlsFiles[2]!, 'utf8') }
+  : undefined;
+const sidecarAddresses = new Set(list(env['STS_SIDECAR_ADDRESSES'] ?? (tls ? '' : env['POD_IP'])));
+const sidecarIdentities = new Set(list(env['STS_SIDECAR_IDENTITIES']));
 
 const keys = new KeyRing({ alg, rotateEveryMs: seconds('STS_ROTATE_EVERY', 3600) * 1000, maxTokenLifetimeMs: lifetimeSeconds * 1000 });
-const server = createStsServer({ issuer, lifetimeSeconds, keys, trustedIssuers, clients, sidecarAddresses, log });
-server.listen(port, host, () => log('tessera-sts listening', { address: `${host}:${port}`, issuer, alg, clients: clients.size }));
+const server = createStsServer({ issuer, lifetimeSeconds, keys, trustedIssuers, clients, sidecarAddresses, sidecarIdentities, log, ...(tls ? { tls } : {}) });
+server.listen(port, host, () => log('tessera-sts listening', {
+  address: `${host}:${port}`, issuer, alg, clients: clients.size, mtls: tls !== undefined, trustedSourceAddresses: [...sidecarAddresses],
+}));
 
 const shutdown = (): void => {
   server.closeAllConnections();

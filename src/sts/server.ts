@@ -1,12 +1,21 @@
 /**
  * tessera-sts's HTTP surface: `POST /token` (client credentials, token exchange),
- * `GET /.well-known/openid-configuration` and `GET /jwks.json`. A caller is a workload by its mTLS
- * identity (the `serviceidentity` header the inbound sidecar sets from the verified certificate and
- * strips from clients, trusted only on connections from the sidecar itself) or a client with a secret.
+ * `GET /.well-known/openid-configuration` and `GET /jwks.json`. A caller is, in this order:
+ * - a client with a secret (Basic or form);
+ * - a workload by a client certificate of the mesh CA (`tls_client_auth`, RFC 8705): with `tls`, the
+ *   server speaks TLS, asks for a certificate and takes the identity from its verified SPIFFE URI
+ *   SAN. A certificate whose identity is one of `sidecarIdentities` (the pod's own sidecar) may
+ *   vouch for its caller with the `serviceidentity` header it sets from that caller's certificate;
+ * - the `serviceidentity` header on a plain connection from one of `sidecarAddresses`: a source
+ *   address, which proves something only where no other process can bind it (a pod's own network
+ *   namespace) — in loopback mode any local process can; docs/security.md says so. Leave it empty
+ *   to trust certificates only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { istioPrincipal, parseServiceIdentity } from '../identity/service-identity.js';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { istioPrincipal, parseServiceIdentity, parseSpiffeId } from '../identity/service-identity.js';
 import { plainAddress } from '../lib/cidr.js';
 import { Grants, TOKEN_EXCHANGE, type Caller, type GrantOptions } from './grants.js';
 
@@ -19,8 +28,12 @@ export interface StsClient {
 
 export interface StsServerOptions extends GrantOptions {
   clients: ReadonlyMap<string, StsClient>;
-  /** remote addresses of the pod's own sidecar: only their `serviceidentity` header is believed */
+  /** remote addresses of the pod's own sidecar whose `serviceidentity` header is believed on plain connections (see above) */
   sidecarAddresses: ReadonlySet<string>;
+  /** serve TLS and authenticate workloads by client certificates chaining to `clientCa` (the mesh trust bundle) */
+  tls?: { cert: string; key: string; clientCa: string | string[] };
+  /** identities (`sa.ns`) whose certificate may vouch for a caller with `serviceidentity` (the pod's own sidecar) */
+  sidecarIdentities?: ReadonlySet<string>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -77,6 +90,19 @@ function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSea
     return { kind: 'client', clientId: id!, ...(client.audiences ? { audiences: client.audiences } : {}) };
   }
   const identity = req.headers['serviceidentity'];
+  const peer = verifiedPeer(req);
+  if (peer !== undefined) {
+    // A certificate of the mesh CA: the caller itself, or the pod's sidecar speaking for its caller.
+    if (typeof identity === 'string' && opts.sidecarIdentities?.has(peer)) {
+      try {
+        return { kind: 'workload', principal: istioPrincipal(parseServiceIdentity(identity)) };
+      } catch {
+        return undefined;
+      }
+    }
+    return { kind: 'workload', principal: istioPrincipal(parseServiceIdentity(peer)) };
+  }
+  if ((req.socket as Partial<TLSSocket>).encrypted) return undefined; // TLS without a valid certificate: no address trust either
   if (typeof identity === 'string' && opts.sidecarAddresses.has(plainAddress(req.socket.remoteAddress ?? ''))) {
     try {
       return { kind: 'workload', principal: istioPrincipal(parseServiceIdentity(identity)) };
@@ -85,6 +111,21 @@ function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSea
     }
   }
   return undefined;
+}
+
+/** The identity (`sa.ns`) of a client certificate the TLS layer verified against the mesh CA, if any. */
+function verifiedPeer(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (!socket.encrypted || !socket.authorized || !socket.getPeerX509Certificate) return undefined;
+  const cert: X509Certificate | undefined = socket.getPeerX509Certificate();
+  const uri = (cert?.subjectAltName ?? '').split(', ').find((n) => n.startsWith('URI:spiffe://'))?.slice(4);
+  if (!uri) return undefined;
+  try {
+    const id = parseSpiffeId(uri);
+    return id;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createStsServer(opts: StsServerOptions): Server {
@@ -131,10 +172,13 @@ export function createStsServer(opts: StsServerOptions): Server {
     return send(res, 200, r.body);
   };
 
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: Error) => {
       log('token service error', { error: err.message });
       if (!res.headersSent) send(res, 500, { error: 'server_error' });
     });
-  });
+  };
+  if (!opts.tls) return createServer(listener);
+  // Ask for a certificate but do not require one: clients with a secret may have none.
+  return createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, listener) as unknown as Server;
 }

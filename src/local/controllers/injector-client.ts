@@ -1,8 +1,11 @@
 /**
  * The daemon's side of the injector webhook: POSTs a pod to `<mesh>-injector` and returns the
- * mutated pod. One keep-alive agent, so pod creation does not pay a TCP handshake per pod.
+ * mutated pod. One keep-alive agent, so pod creation does not pay a TCP handshake per pod. Over
+ * https the injector's certificate must chain to `ca` (the cluster CA) and name its address before
+ * the bearer token is sent: a process that took the address first never sees it.
  */
-import { Agent, request } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { MUTATE_PATH, type MutationRequest, type MutationResponse } from '../../injector/protocol.js';
 
 export const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -18,9 +21,11 @@ export interface InjectorClient {
 }
 
 export interface InjectorClientOptions {
-  /** base URL, e.g. http://127.B.0.3:9090 */
+  /** base URL, e.g. https://127.B.0.3:9090 */
   baseUrl: string;
   token: string;
+  /** PEM of the only CA the injector's certificate may chain to; required for https */
+  ca?: string;
   timeoutMs?: number;
 }
 
@@ -30,8 +35,13 @@ export class WebhookDenied extends Error {
 }
 
 export function httpInjectorClient(opts: InjectorClientOptions): InjectorClient {
-  const agent = new Agent({ keepAlive: true, maxSockets: 8, timeout: IDLE_SOCKET_MS });
   const url = new URL(MUTATE_PATH, opts.baseUrl);
+  const secure = url.protocol === 'https:';
+  if (secure && !opts.ca) throw new Error(`injector client: ${opts.baseUrl} needs the CA to verify it`);
+  const agentOptions = { keepAlive: true, maxSockets: 8, timeout: IDLE_SOCKET_MS };
+  // Only the cluster CA: the system's roots must not vouch for the injector's address.
+  const agent = secure ? new HttpsAgent({ ...agentOptions, ca: opts.ca }) : new HttpAgent(agentOptions);
+  const request = secure ? httpsRequest : httpRequest;
   const timeoutMs = opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
 
   const post = (body: Buffer, signal: AbortSignal): Promise<{ status: number; text: string; reused: boolean }> =>

@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
 import { startApiServer } from '../apiserver/index.js';
 import { httpInjectorClient, startControllers } from '../controllers/index.js';
-import { API_PORT, INJECTOR_PORT, apiAddress, injectorAddress, type MeshFile } from '../layout.js';
-import { leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
+import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, type MeshFile } from '../layout.js';
+import { assertDiskSpace, ensurePrivateStateDir, leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
-import { ensureClusterPki, writeKubeconfig } from '../pki/index.js';
+import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
 import { assertSameMesh, ensureSystemObjects, meshNamesInStore } from './system-objects.js';
 
@@ -42,7 +42,9 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
 async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, requestShutdown: (reason: string) => void): Promise<void> {
   const stateDir = resolve(opts.stateDir);
   const { meshName, log } = opts;
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensurePrivateStateDir(stateDir);
+  assertDiskSpace(stateDir);
   const other = liveDaemonPid(stateDir);
   if (other !== undefined) {
     throw new MeshError('MESH_ERR_MESH_RUNNING', `a mesh is already running in ${stateDir} (pid ${other}); run \`tessera down\` first`);
@@ -76,6 +78,10 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     if (reaped.length > 0) log(`stopped ${reaped.length} process(es) left by an earlier run: ${reaped.join(', ')}`);
 
     const pki = await ensureClusterPki(stateDir, meshName, [apiAddress(block), 'localhost']);
+    // The controller's and injector's fixed addresses get certificates of the cluster CA: sidecars,
+    // the daemon and readiness probes check who answers there before trusting or sending anything.
+    await issueServingCertificate(stateDir, 'controller', [controllerAddress(block)]);
+    await issueServingCertificate(stateDir, 'injector', [injectorAddress(block)]);
     const api = await startApiServer({
       store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block, workdir: opts.workdir,
       tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
@@ -97,7 +103,7 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     if (created.length > 0) log(`created ${created.join(', ')}`);
 
     // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the API token.
-    const injector = httpInjectorClient({ baseUrl: `http://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken });
+    const injector = httpInjectorClient({ baseUrl: `https://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken, ca: pki.ca.cert });
     cleanups.push({ what: 'injector client', run: () => injector.close() });
     const controllers = startControllers({ store, meshName, block, log, injector });
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });

@@ -15,7 +15,8 @@ import type { Pod, Resource } from '../../api/types.js';
 import type { MeshApi } from '../api-contract.js';
 import { connectMesh } from '../client/index.js';
 import { isPodReady } from '../controllers/index.js';
-import { INJECTOR_PORT, injectorAddress } from '../layout.js';
+import { INJECTOR_PORT, injectorAddress, stateFiles } from '../layout.js';
+import { httpsOk } from '../runtime/readiness.js';
 import { waiter } from '../../lib/test-processes.js';
 import { httpOk, reapStale, registerImageRuntime } from '../runtime/index.js';
 import { startDaemon, type RunningDaemon } from './index.js';
@@ -59,7 +60,9 @@ describe('control-plane deployments', () => {
     for (const app of ['controller', 'injector', 'bootstrap']) await readyPod(`${MESH}-${app}`);
     const names = (await api.list({ kind: 'Deployment', namespace: SYSTEM })).map((d) => d.metadata.name).sort();
     assert.deepEqual(names, [`${MESH}-bootstrap`, `${MESH}-controller`, `${MESH}-injector`]);
-    assert.ok(await httpOk(`http://${injectorAddress(safeMesh(dir)!.block)}:${INJECTOR_PORT}/healthz`));
+    // TLS with a certificate of the cluster CA for its address, and nothing else
+    assert.ok(await httpsOk(`https://${injectorAddress(safeMesh(dir)!.block)}:${INJECTOR_PORT}/healthz`, stateFiles.apiCa(dir)));
+    assert.equal(await httpOk(`http://${injectorAddress(safeMesh(dir)!.block)}:${INJECTOR_PORT}/healthz`), false);
     if (haveCli) {
       const { stdout } = await tessera('get', 'deploy', '-n', SYSTEM);
       for (const n of names) assert.match(stdout, new RegExp(`^${n}\\s`, 'm'));

@@ -1,6 +1,6 @@
 /** `tessera up`: start the daemon (here, or detached in the background), wait until ready, apply `-f` files. */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MeshError } from '../../lib/errors.js';
@@ -8,7 +8,7 @@ import { loadManifests } from '../../manifest/index.js';
 import type { MeshApi } from '../api-contract.js';
 import { stateFiles } from '../layout.js';
 import type { UpOptions } from '../lifecycle-contract.js';
-import { readMeshFile } from '../mesh-file.js';
+import { assertDiskSpace, diskFullError, ensurePrivateStateDir, readMeshFile } from '../mesh-file.js';
 import { connectMesh } from '../client/index.js';
 import { DAEMON_COMMAND, liveDaemonPid, processExists, waitForExit } from './daemon-process.js';
 import { startDaemon } from './run-daemon.js';
@@ -56,9 +56,16 @@ async function upForeground(opts: UpOptions): Promise<void> {
 
 async function upDetached(opts: UpOptions): Promise<void> {
   const { stateDir, meshName, log } = opts;
-  mkdirSync(stateDir, { recursive: true });
+  ensurePrivateStateDir(stateDir);
+  assertDiskSpace(stateDir);
   const logFile = stateFiles.daemonLog(stateDir);
-  const fd = openSync(logFile, 'a');
+  let fd: number;
+  try {
+    fd = openSync(logFile, 'a', 0o600);
+    chmodSync(logFile, 0o600);
+  } catch (e) {
+    throw diskFullError(logFile, e) ?? e;
+  }
   let child;
   try {
     child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName], {

@@ -5,6 +5,9 @@ import { connectMesh } from '../client/index.js';
 import { isPodReady } from '../controllers/index.js';
 import { readMeshFile } from '../mesh-file.js';
 import { MeshError } from '../../lib/errors.js';
+import { readFileSync } from 'node:fs';
+import { CONTROLLER_PORT, INJECTOR_PORT, controllerAddress, injectorAddress, stateFiles } from '../layout.js';
+import { whoAnswers } from '../runtime/readiness.js';
 import { controllerName, injectorName, systemNamespace } from './system-objects.js';
 
 export interface WaitReadyOptions {
@@ -21,6 +24,58 @@ export interface WaitReadyOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Something that holds a component's address without completing a TLS handshake for this long is not ours. */
+const NOT_TLS_GRACE_MS = 5_000;
+
+/**
+ * Notices a process squatting a control-plane address: whatever answers there must present a
+ * certificate of this mesh's cluster CA. A wrong certificate is conclusive at once; a listener that
+ * does not speak TLS is, once it has done so for NOT_TLS_GRACE_MS (our own server always does).
+ */
+export class SquatterCheck {
+  private notTlsSince = new Map<string, number>();
+
+  constructor(private readonly caPem: string, private readonly targets: { component: string; host: string; port: number }[]) {}
+
+  static forMesh(stateDir: string, meshName: string, block: number): SquatterCheck | undefined {
+    let ca: string;
+    try {
+      ca = readFileSync(stateFiles.apiCa(stateDir), 'utf8');
+    } catch {
+      return undefined;
+    }
+    return new SquatterCheck(ca, [
+      { component: controllerName(meshName), host: controllerAddress(block), port: CONTROLLER_PORT },
+      { component: injectorName(meshName), host: injectorAddress(block), port: INJECTOR_PORT },
+    ]);
+  }
+
+  /** Throws MESH_ERR_FORBIDDEN naming the address and what answered if a component's address is taken. */
+  async check(components: Set<string>, now = Date.now()): Promise<void> {
+    for (const t of this.targets) {
+      if (!components.has(t.component)) continue;
+      const who = await whoAnswers(t.host, t.port, this.caPem);
+      const where = `${t.host}:${t.port}`;
+      if (who.kind === 'impostor') throw squatted(t.component, where, who.reason);
+      if (who.kind !== 'not-tls') {
+        this.notTlsSince.delete(where);
+        continue;
+      }
+      const since = this.notTlsSince.get(where) ?? now;
+      this.notTlsSince.set(where, since);
+      if (now - since >= NOT_TLS_GRACE_MS) throw squatted(t.component, where, who.reason);
+    }
+  }
+}
+
+function squatted(component: string, where: string, reason: string): MeshError {
+  return new MeshError(
+    'MESH_ERR_FORBIDDEN',
+    `another process holds ${component}'s address ${where}: ${reason}. It is not this mesh's ${component}; `
+      + 'stop it (e.g. `ss -ltnp` shows who listens there) and run `tessera up` again',
+  );
+}
 
 /** Returns a connected API once the mesh is ready. */
 export async function waitUntilReady(opts: WaitReadyOptions): Promise<MeshApi> {
@@ -47,9 +102,12 @@ export async function waitUntilReady(opts: WaitReadyOptions): Promise<MeshApi> {
   // 2. The control plane runs as ordinary pods; the mesh is ready when the controller and the
   // injector are (without the injector no meshed pod can be created). Bootstrap may follow later.
   const components = [controllerName(opts.meshName), injectorName(opts.meshName)];
+  const block = readMeshFileQuietly(opts.stateDir)?.block;
+  const squatters = block === undefined ? undefined : SquatterCheck.forMesh(opts.stateDir, opts.meshName, block);
   let lastState = '';
   for (;;) {
     const states: string[] = [];
+    const notReady = new Set<string>();
     for (const app of components) {
       let pods: Resource[] = [];
       try {
@@ -58,9 +116,14 @@ export async function waitUntilReady(opts: WaitReadyOptions): Promise<MeshApi> {
         // the API may still be settling; keep trying until the deadline
       }
       const state = describeComponent(pods);
-      if (state !== 'ready') states.push(`${app} ${state}`);
+      if (state !== 'ready') {
+        states.push(`${app} ${state}`);
+        notReady.add(app);
+      }
     }
     if (states.length === 0) break;
+    // Not ready yet: is it starting, or has another process taken its address (it never would be)?
+    await squatters?.check(notReady);
     const state = states.join('; ');
     if (state !== lastState) opts.log(`control plane: ${state}`);
     lastState = state;

@@ -4,7 +4,7 @@
  * the mesh's workload CA: the seeds rotate the mesh root by deleting `<mesh>-ca-bundle`, which must
  * not invalidate every kubeconfig. Keys are files of mode 0600 in `<state>/pki/` (a 0700 folder).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -39,10 +39,22 @@ export function pkiDir(stateDir: string): string {
   return join(stateDir, 'pki');
 }
 
+/** Writes a 0600 file atomically; on failure (a full disk) no temp file is left and the old file stays. */
 function writePrivate(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 function readPair(dir: string, name: string): PemPair | undefined {
@@ -153,6 +165,32 @@ export async function ensureClusterPki(stateDir: string, meshName: string, hosts
     writePair(dir, 'admin', admin);
   }
   return { ca, server, admin, dir };
+}
+
+export interface ServingCertificateFiles {
+  certFile: string;
+  keyFile: string;
+  /** the cluster CA clients verify the certificate against */
+  caFile: string;
+}
+
+/**
+ * A serving certificate of the cluster CA for a control-plane component (`controller`, `injector`)
+ * at `hosts`, kept in `<state>/pki/NAME.crt|key` (0600) and renewed when the hosts change or it is
+ * about to expire. Clients that trust only the cluster CA then refuse any other process that binds
+ * the component's address first.
+ */
+export async function issueServingCertificate(stateDir: string, name: string, hosts: string[]): Promise<ServingCertificateFiles> {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || ['ca', 'apiserver', 'admin'].includes(name)) throw new Error(`invalid serving certificate name "${name}"`);
+  const dir = pkiDir(stateDir);
+  const ca = readPair(dir, 'ca');
+  if (!ca) throw new Error(`${dir} has no cluster CA yet: ensureClusterPki first`);
+  let pair = readPair(dir, name);
+  if (!stillGood(pair, ca, hosts)) {
+    pair = await signClusterLeaf(ca, { commonName: name, hosts, usage: 'server' });
+    writePair(dir, name, pair);
+  }
+  return { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), caFile: join(dir, 'ca.crt') };
 }
 
 /** The user and groups a verified client certificate names, as kube-apiserver reads them. */

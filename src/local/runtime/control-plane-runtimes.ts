@@ -47,8 +47,12 @@ const controllerRuntime: ImageRuntime = {
         [CONTROLLER_ENV.listen]: listen,
         [CONTROLLER_ENV.meshKey]: Buffer.from(ctx.meshKey).toString('hex'),
         [CONTROLLER_ENV.stateDir]: ctx.stateDir,
+        // issued by the cluster CA at `up` (issueServingCertificate); sidecars verify it
+        [CONTROLLER_ENV.tlsCert]: stateFiles.servingCert(ctx.stateDir, 'controller'),
+        [CONTROLLER_ENV.tlsKey]: stateFiles.servingKey(ctx.stateDir, 'controller'),
       },
-      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+      // Who answers, not just that something does: a squatter's certificate fails this.
+      readiness: { kind: 'https', url: `https://${listen}/healthz`, caFile: stateFiles.apiCa(ctx.stateDir) },
     };
   },
 };
@@ -69,8 +73,10 @@ const injectorRuntime: ImageRuntime = {
         [INJECTOR_ENV.apiToken]: apiAccess(ctx).apiToken,
         [INJECTOR_ENV.meshName]: ctx.meshName,
         [INJECTOR_ENV.listen]: listen,
+        [INJECTOR_ENV.tlsCert]: stateFiles.servingCert(ctx.stateDir, 'injector'),
+        [INJECTOR_ENV.tlsKey]: stateFiles.servingKey(ctx.stateDir, 'injector'),
       },
-      readiness: { kind: 'http', url: `http://${listen}/healthz` },
+      readiness: { kind: 'https', url: `https://${listen}/healthz`, caFile: stateFiles.apiCa(ctx.stateDir) },
     };
   },
 };

@@ -36,7 +36,9 @@ export interface ContainerContext {
 export type ReadinessCheck =
   | { kind: 'started' }
   | { kind: 'tcp'; host: string; ports: number[] }
-  | { kind: 'http'; url: string };
+  | { kind: 'http'; url: string }
+  /** an HTTPS GET whose server certificate must chain to `caFile` and name the URL's host: who answers, not just that something does */
+  | { kind: 'https'; url: string; caFile: string };
 
 /** What to run for one container. `command` undefined means "no process" (e.g. a curl image). */
 export interface ContainerCommand {

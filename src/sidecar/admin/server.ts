@@ -2,8 +2,15 @@
  * The admin server (FSM's port 15000): /config_dump (the applied snapshot; it never holds a private
  * key), /certs (the workload certificate: identity, issuer, expiry), /ready, /stats/prometheus and
  * /metrics, /listeners, /clusters, and POST /quitquitquit.
+ *
+ * Every state-changing endpoint (POST /quitquitquit) requires `Authorization: Bearer <admin token>`,
+ * a token only the runtime and the daemon hold (layout.ts `sidecarAdminToken`, handed over as
+ * TESSERA_ADMIN_TOKEN); without a configured token they are refused outright. Any local process can
+ * connect to the admin port, so its address proves nothing.
  */
-import { createServer, type Server } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { SIDECAR_ENV } from '../../local/layout.js';
 import type { SidecarMetrics } from '../observability/metrics.js';
 import type { Runtime } from '../runtime.js';
 import type { CertificateInfo } from '../identity/index.js';
@@ -19,9 +26,21 @@ export interface AdminDeps {
   listeners: () => string[];
   status: () => Record<string, unknown>;
   quit: () => void;
+  /** bearer token for state-changing endpoints; default: TESSERA_ADMIN_TOKEN; none configured: refused */
+  adminToken?: string;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** 'ok', or why the caller may not change state. */
+export function adminAuthorized(req: IncomingMessage, token: string | undefined): 'ok' | 'no-token-configured' | 'unauthorized' {
+  if (!token) return 'no-token-configured';
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return m && timingSafeEqual(digest(m[1]!), digest(token)) ? 'ok' : 'unauthorized';
 }
 
 export function createAdminServer(deps: AdminDeps): Server {
+  const adminToken = deps.adminToken ?? process.env[SIDECAR_ENV.adminToken];
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown): void => {
@@ -59,11 +78,18 @@ export function createAdminServer(deps: AdminDeps): Server {
         return json(200, Object.fromEntries([...rt.tables.clusters.values()].map((c) => [c.name, c.endpoints])));
       case '/status':
         return json(200, deps.status());
-      case '/quitquitquit':
+      case '/quitquitquit': {
         if (req.method !== 'POST') return text(405, 'POST only\n');
+        const auth = adminAuthorized(req, adminToken);
+        if (auth === 'no-token-configured') return text(403, 'state-changing admin endpoints are disabled: no admin token is configured\n');
+        if (auth !== 'ok') {
+          res.setHeader('www-authenticate', 'Bearer realm="tessera-sidecar-admin"');
+          return text(401, 'admin token required\n');
+        }
         text(200, 'OK\n');
         deps.quit();
         return;
+      }
       default:
         return text(404, 'not found\n');
     }

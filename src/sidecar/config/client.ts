@@ -2,9 +2,13 @@
  * The sidecar's side of delivery: one Server-Sent Events stream from the control plane carrying
  * versioned full snapshots. Each version is applied and acknowledged (ACK) or rejected with its
  * error (NACK). On disconnect it reconnects with jittered backoff (0.5 s doubling to 30 s), sending
- * `Last-Event-ID` so an unchanged snapshot is not resent.
+ * `Last-Event-ID` so an unchanged snapshot is not resent. The stream runs over TLS to a controller
+ * whose certificate chains to the cluster CA (control-plane-fetch.ts); `token` events renew the
+ * short-lived proxy token. A token that expired while disconnected cannot be renewed: the sidecar
+ * then exits so the runtime restarts it with a fresh one.
  */
 import type { ProxySnapshot } from '../../snapshot/types.js';
+import { controlPlaneChannel, type ControlPlaneChannel } from './control-plane-fetch.js';
 import { readEventStream, type ServerSentEvent } from '../../lib/sse.js';
 import type { SidecarLog } from '../observability/log.js';
 
@@ -19,6 +23,8 @@ export interface StreamClientOptions {
   apply: (version: string, snapshot: ProxySnapshot) => Promise<string | undefined>;
   /** the mesh's trust bundle (sent on connect and whenever roots change) */
   onTrust?: (trust: { bundle: string[]; activeRoot: string }) => void;
+  /** the token expired and the controller refuses it; default: log and exit(75) so the runtime restarts the sidecar */
+  onTokenExpired?: () => void;
 }
 
 export class StreamClient {
@@ -27,7 +33,11 @@ export class StreamClient {
   private backoffMs = 500;
   connected = false;
 
-  constructor(private readonly opts: StreamClientOptions) {}
+  private readonly channel: ControlPlaneChannel;
+
+  constructor(private readonly opts: StreamClientOptions) {
+    this.channel = controlPlaneChannel({ controllerUrl: opts.controllerUrl, uuid: opts.uuid, token: opts.token });
+  }
 
   start(): void {
     void this.loop();
@@ -57,19 +67,39 @@ export class StreamClient {
 
   private async once(): Promise<void> {
     this.abort = new AbortController();
-    const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'text/event-stream' };
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
     const v = this.opts.currentVersion();
     if (v) headers['last-event-id'] = v;
-    const res = await fetch(`${this.opts.controllerUrl}/v1/proxies/${this.opts.uuid}/stream`, { headers, signal: this.abort.signal });
-    if (!res.ok || !res.body) throw new Error(`stream refused: HTTP ${res.status} ${await res.text().catch(() => '')}`);
+    const res = await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/stream`, { headers, signal: this.abort.signal });
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      if (res.status === 401 && this.channel.tokenExpired()) this.tokenExpired();
+      throw new Error(`stream refused: HTTP ${res.status} ${text}`);
+    }
     this.connected = true;
     this.backoffMs = 500;
-    this.opts.log.info('connected to control plane', { url: this.opts.controllerUrl });
+    this.opts.log.info('connected to control plane', { url: this.channel.baseUrl, tls: this.channel.secure });
     await readEventStream(res.body as unknown as AsyncIterable<Uint8Array>, (e) => this.onEvent(e));
     throw new Error('stream ended');
   }
 
+  private tokenExpired(): void {
+    this.opts.log.error('proxy token expired while disconnected from the control plane; exiting so the runtime restarts this sidecar with a fresh one', {});
+    this.stop();
+    if (this.opts.onTokenExpired) this.opts.onTokenExpired();
+    else process.exit(75);
+  }
+
   private async onEvent(e: ServerSentEvent): Promise<void> {
+    if (e.event === 'token') {
+      try {
+        const { token } = JSON.parse(e.data) as { token?: unknown };
+        if (typeof token === 'string') this.channel.renewToken(token);
+      } catch (err) {
+        this.opts.log.warn('bad token event', { error: (err as Error).message });
+      }
+      return;
+    }
     if (e.event === 'trust') {
       try {
         this.opts.onTrust?.(JSON.parse(e.data) as { bundle: string[]; activeRoot: string });
@@ -93,9 +123,9 @@ export class StreamClient {
 
   private async ack(version: string, error: string | undefined): Promise<void> {
     try {
-      await fetch(`${this.opts.controllerUrl}/v1/proxies/${this.opts.uuid}/ack`, {
+      await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/ack`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(error === undefined ? { version, ok: true } : { version, ok: false, error }),
         signal: AbortSignal.timeout(5000),
       });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { PrivateKeyPem, createWorkloadKeyAndCsr, parseServiceIdentity, renewDelayMs } from '../../identity/index.js';
 import type { SidecarLog } from '../observability/log.js';
+import { controlPlaneChannel } from '../config/control-plane-fetch.js';
 
 export interface TrustState {
   bundle: string[];
@@ -170,9 +171,11 @@ export class WorkloadIdentity {
 
   private async requestOnce(): Promise<void> {
     const { csrPem, privateKeyPem } = await createWorkloadKeyAndCsr(parseServiceIdentity(this.opts.identity));
-    const res = await fetch(`${this.opts.controllerUrl}/v1/proxies/${this.opts.uuid}/csr`, {
+    // TLS to the cluster CA's controller only, with the newest proxy token (control-plane-fetch.ts).
+    const channel = controlPlaneChannel({ controllerUrl: this.opts.controllerUrl, uuid: this.opts.uuid, token: this.opts.token });
+    const res = await channel.fetch(`/v1/proxies/${this.opts.uuid}/csr`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ csr: csrPem }),
       signal: AbortSignal.timeout(10_000),
     });

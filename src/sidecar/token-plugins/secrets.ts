@@ -5,6 +5,7 @@
  * (src/control-plane/plugin-secrets.ts). Values are cached briefly so a rotated Secret is picked
  * up within REFRESH_MS, and the last good copy survives a control-plane outage.
  */
+import { controlPlaneChannel } from '../config/control-plane-fetch.js';
 
 export interface SecretRef {
   plugin: string;
@@ -28,8 +29,10 @@ export function setSecretSource(s: SecretSource | undefined): void {
 export function controlPlaneSecretSource(opts: { controllerUrl: string; uuid: string; token: string }): SecretSource {
   return async (ref) => {
     const parts = [ref.plugin, ref.service.namespace, ref.service.name, ref.secretName].map(encodeURIComponent).join('/');
-    const res = await fetch(`${opts.controllerUrl}/v1/proxies/${opts.uuid}/secrets/${parts}`, {
-      headers: { authorization: `Bearer ${opts.token}`, accept: 'application/json' },
+    // TLS to the cluster CA's controller only, with the newest proxy token (control-plane-fetch.ts).
+    const channel = controlPlaneChannel({ controllerUrl: opts.controllerUrl, uuid: opts.uuid, token: opts.token });
+    const res = await channel.fetch(`/v1/proxies/${opts.uuid}/secrets/${parts}`, {
+      headers: { accept: 'application/json' },
       signal: AbortSignal.timeout(5000),
     });
     const body = (await res.json().catch(() => ({}))) as { data?: Record<string, unknown>; error?: unknown };

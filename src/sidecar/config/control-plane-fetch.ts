@@ -1,0 +1,103 @@
+/**
+ * How a sidecar calls its control plane (snapshot stream, ACKs, CSRs, plugin Secrets): over TLS,
+ * trusting only the cluster CA, so the proxy token is never sent to a process that took the
+ * controller's address first. One channel per (controller, proxy) holds the newest proxy token:
+ * the controller renews it on the stream (`token` events) and every call uses the latest.
+ *
+ * The CA comes from TESSERA_CONTROLLER_CA_FILE, or — for a sidecar started by a runtime that does
+ * not set it yet — from the state directory its data directory lies in (`<state>/pods/NS/POD` →
+ * `<state>/pki/ca.crt`). With a CA, an `http://` controller URL is upgraded to `https://`; without
+ * one, only a plain `http://` URL is used as given (tests' in-process control planes).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Agent, Headers, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import { SIDECAR_ENV, proxyTokenExpiry } from '../../local/layout.js';
+
+export interface ControlPlaneChannelOptions {
+  controllerUrl: string;
+  uuid: string;
+  /** the token the runtime started this sidecar with */
+  token: string;
+  /** PEM of the CA the controller's certificate must chain to; default: from the environment (see above) */
+  caPem?: string;
+}
+
+export class ControlPlaneChannel {
+  readonly baseUrl: string;
+  private token: string;
+  private readonly agent: Agent | undefined;
+
+  constructor(opts: ControlPlaneChannelOptions) {
+    const ca = opts.caPem ?? controlPlaneCaFromEnv();
+    let url = opts.controllerUrl.replace(/\/+$/, '');
+    if (ca !== undefined && url.startsWith('http://')) url = `https://${url.slice('http://'.length)}`;
+    if (url.startsWith('https://') && ca === undefined) {
+      throw new Error(`no CA to verify the control plane at ${url}: set ${SIDECAR_ENV.controllerCa}`);
+    }
+    this.baseUrl = url;
+    this.token = opts.token;
+    // Only the cluster CA: no system root may vouch for the controller's address.
+    this.agent = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000 });
+  }
+
+  get secure(): boolean {
+    return this.agent !== undefined;
+  }
+
+  /** The newest proxy token. */
+  currentToken(): string {
+    return this.token;
+  }
+
+  /** A renewed token from the controller; an older or malformed one is ignored. */
+  renewToken(token: string): void {
+    const next = proxyTokenExpiry(token);
+    const now = proxyTokenExpiry(this.token);
+    if (next !== undefined && (now === undefined || next >= now)) this.token = token;
+  }
+
+  /** True when the newest token has expired: only a restart (a fresh token from the runtime) helps. */
+  tokenExpired(at = Date.now()): boolean {
+    const exp = proxyTokenExpiry(this.token);
+    return exp !== undefined && exp <= at;
+  }
+
+  /** A call to `path` (`/v1/proxies/…`) carrying the newest token. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${this.token}`);
+    return undiciFetch(`${this.baseUrl}${path}`, { ...init, headers, ...(this.agent ? { dispatcher: this.agent } : {}) });
+  }
+}
+
+const channels = new Map<string, ControlPlaneChannel>();
+
+/** The process's channel to `controllerUrl` for proxy `uuid` (created on first use). */
+export function controlPlaneChannel(opts: ControlPlaneChannelOptions): ControlPlaneChannel {
+  const key = `${opts.controllerUrl}\0${opts.uuid}`;
+  let ch = channels.get(key);
+  if (!ch) {
+    ch = new ControlPlaneChannel(opts);
+    channels.set(key, ch);
+  }
+  return ch;
+}
+
+/** Forgets every channel (tests). */
+export function resetControlPlaneChannels(): void {
+  channels.clear();
+}
+
+/** The CA file named by the environment, or the cluster CA of the state directory the sidecar's data directory is in. */
+export function controlPlaneCaFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const named = env[SIDECAR_ENV.controllerCa];
+  if (named) return readFileSync(named, 'utf8');
+  const dataDir = env[SIDECAR_ENV.dataDir];
+  if (!dataDir) return undefined;
+  // <state>/pods/<ns>/<pod>
+  const podsDir = dirname(dirname(dataDir));
+  if (basename(podsDir) !== 'pods') return undefined;
+  const caFile = join(dirname(podsDir), 'pki', 'ca.crt');
+  return existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+}
