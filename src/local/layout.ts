@@ -87,6 +87,8 @@ export interface MeshFile {
   /** where `tessera up` ran; local commands of workloads run here */
   workdir: string;
   startedAt: string;
+  /** how pods run: `namespace` (sandboxes, transparent interception) or `loopback`; absent means loopback */
+  podNetwork?: 'namespace' | 'loopback';
 }
 
 /** Environment names a sidecar process reads. */

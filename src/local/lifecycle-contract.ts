@@ -8,4 +8,6 @@ export interface UpOptions {
   detach: boolean;
   /** writes progress lines (the CLI passes process.stderr) */
   log: (line: string) => void;
+  /** `--pod-network`: namespace, loopback or auto (default: $TESSERA_POD_NETWORK, else auto) */
+  podNetwork?: string;
 }

@@ -1,6 +1,7 @@
 /** The sidecar process entry: reads its identity from the environment the runner sets, and runs. */
 import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT, localIPFor } from '../local/layout.js';
 import { Sidecar } from './sidecar.js';
+import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
 import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
 
 function required(name: string): string {
@@ -40,6 +41,7 @@ const sidecar = new Sidecar({
   adminPort: SIDECAR_ADMIN_PORT,
   outboundPort: SIDECAR_OUTBOUND_PORT,
   senderPodIP,
+  ...(process.env[SIDECAR_TRANSPARENT_ENV] ? { transparentInboundPort: Number(process.env[SIDECAR_TRANSPARENT_ENV]) } : {}),
 });
 
 const shutdown = (): void => {

@@ -21,6 +21,7 @@ import { InboundTls, type InboundSecurity } from './engine/mtls.js';
 import { AccessPolicy } from './access-control.js';
 import { InboundUdp } from './udp/index.js';
 import { UpstreamListeners } from './listeners/upstreams.js';
+import { createTransparentInbound, createTransparentOutbound } from './listeners/transparent.js';
 
 export interface SidecarOptions {
   podName: string;
@@ -39,6 +40,11 @@ export interface SidecarOptions {
   logLevel?: LogLevel;
   /** UDP: the pod IP a sender's address stands for when it is not one (local mode: a pod's private app address) */
   senderPodIP?: (address: string) => string | undefined;
+  /**
+   * Transparent mode (iptables interception in the pod's namespace): inbound traffic arrives on this
+   * port and is dispatched by original destination; the outbound port serves redirected traffic too.
+   */
+  transparentInboundPort?: number;
 }
 
 interface OpenListener {
@@ -55,6 +61,8 @@ export class Sidecar {
   private readonly inbound = new Map<number, OpenListener>();
   private outbound: Server | undefined;
   private admin: Server | undefined;
+  private transparentInbound: Server | undefined;
+  private outboundHttp: Server | undefined;
   private stream: StreamClient | undefined;
   private listenerErrors: string[] = [];
   readonly identity: WorkloadIdentity;
@@ -139,6 +147,18 @@ export class Sidecar {
       timeoutMs: 60_000,
       onConnect: (authority, socket, head, source) => this.onConnect(authority, socket, head, source),
     });
+    if (this.opts.transparentInboundPort !== undefined) {
+      // Redirected connections come from the app (to a cluster IP or a pod) and from other pods.
+      this.outboundHttp = this.outbound;
+      this.outbound = createTransparentOutbound({
+        http: this.outboundHttp,
+        tcp: (socket, target) => this.onRedirectedTcp(socket, target),
+        matches: () => this.runtime?.snapshot.Outbound.TrafficMatches,
+        log: this.log,
+      });
+      this.transparentInbound = createTransparentInbound({ engineFor: (port) => this.inbound.get(port)?.server, log: this.log });
+      await listenOn(this.transparentInbound, '0.0.0.0', this.opts.transparentInboundPort);
+    }
     await listenOn(this.outbound, this.opts.localIP, this.opts.outboundPort);
 
     const saved = await loadSnapshot(this.opts.dataDir);
@@ -176,7 +196,8 @@ export class Sidecar {
     await this.reconcileInbound(next);
     // UDP relays and per-upstream listeners follow the snapshot like inbound listeners do
     await this.udp.update(snapshot.Inbound);
-    await this.upstreamListeners.reconcile(snapshot);
+    // Transparent mode needs no per-upstream listeners: the app dials the service itself.
+    if (this.opts.transparentInboundPort === undefined) await this.upstreamListeners.reconcile(snapshot);
     this.listenerErrors.push(...this.udp.errors, ...this.upstreamListeners.errors);
     this.retainPools(next);
     this.log.info('snapshot applied', { version });
@@ -210,7 +231,8 @@ export class Sidecar {
               chain: () => this.runtime?.inboundTcp,
               upstream: this.inboundClient,
               log: this.log,
-              target: (s) => ({ host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
+              // transparent: the app on the pod's loopback (dialing the pod IP would be redirected back to us)
+              target: (s) => (this.opts.transparentInboundPort !== undefined ? { host: '127.0.0.1', port } : { host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
               security: this.security,
             })
           : createHttpEngine({
@@ -224,7 +246,8 @@ export class Sidecar {
               security: this.security,
             });
       try {
-        await listenOn(server, this.opts.podIP, port);
+        // transparent: connections reach the engine through the inbound port's dispatch, not a listener
+        if (this.opts.transparentInboundPort === undefined) await listenOn(server, this.opts.podIP, port);
         this.inbound.set(port, { key: protocol, server });
       } catch (err) {
         errors.push(`${this.opts.podIP}:${port}: ${(err as Error).message}`);
@@ -261,8 +284,20 @@ export class Sidecar {
     );
   }
 
+  /** A redirected outbound connection that is not HTTP: the outbound TCP chain, to its original destination. */
+  private onRedirectedTcp(socket: import('node:net').Socket, target: { host: string; port: number }): void {
+    void runTcpChain(
+      { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
+      socket,
+      target,
+      Buffer.alloc(0),
+      { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 } },
+    );
+  }
+
   private listenerList(): string[] {
     const out = [`admin ${this.opts.podIP}:${this.opts.adminPort}`, `outbound ${this.opts.localIP}:${this.opts.outboundPort}`];
+    if (this.opts.transparentInboundPort !== undefined) out.push(`inbound-transparent 0.0.0.0:${this.opts.transparentInboundPort}`);
     for (const [port, l] of this.inbound) out.push(`inbound-${l.key} ${this.opts.podIP}:${port}`);
     out.push(...this.udp.list(), ...this.upstreamListeners.list());
     return out;
@@ -271,7 +306,7 @@ export class Sidecar {
   async stop(): Promise<void> {
     this.stream?.stop();
     this.identity.stop();
-    const servers = [this.admin, this.outbound, ...[...this.inbound.values()].map((l) => l.server)];
+    const servers = [this.admin, this.outbound, this.transparentInbound, ...[...this.inbound.values()].map((l) => l.server)];
     for (const s of servers) s?.close();
     this.udp.close();
     this.upstreamListeners.close();

@@ -1,5 +1,7 @@
 /** `tessera exec POD -- CMD ARGS...`: runs CMD on this machine with the pod's environment (its sidecar as HTTP proxy). */
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { runInPod } from '../../local/sandbox/index.js';
+import { loadPodSandbox, withoutProxyVariables } from '../../local/runtime/pod-network.js';
 import type { Command } from 'commander';
 import { CliExit, type CliDeps } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -41,11 +43,15 @@ export async function runExec(opts: ExecOptions, deps: CliDeps): Promise<void> {
   }
   const [file, ...args] = opts.command as [string, ...string[]];
   const stdinMode = opts.stdin ? 'inherit' : 'ignore';
-  const child = spawn(file, args, {
-    cwd: deps.cwd,
-    env: execEnvironment(deps.env, info.env),
-    stdio: deps.inheritStdio ? [stdinMode, 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-  });
+  const stdio: StdioOptions = deps.inheritStdio ? [stdinMode, 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'];
+  // Namespace mode: inside the pod (its network and mount namespaces, the app's uid), no proxy variables.
+  const inPod = loadPodSandbox(opts.stateDir, namespace, pod);
+  const child = inPod
+    ? runInPod(inPod.sandbox, opts.command, {
+      uid: inPod.record.appUid, env: { PATH: deps.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
+      mounts: inPod.record.mounts, stdio,
+    })
+    : spawn(file, args, { cwd: deps.cwd, env: execEnvironment(deps.env, info.env), stdio });
   child.stdout?.setEncoding('utf8').on('data', (s: string) => deps.stdout.write(s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => deps.stderr.write(s));
   // Ctrl-C reaches the child too (same process group); stay alive to report its exit status

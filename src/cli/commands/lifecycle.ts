@@ -14,6 +14,8 @@ export interface UpCommandOptions {
   detach: boolean;
   /** a quickstart directory: hand everything to runQuickstart instead */
   quickstart?: string;
+  /** --pod-network namespace|loopback|auto */
+  podNetwork?: string;
 }
 
 function logTo(deps: CliDeps): (line: string) => void {
@@ -36,16 +38,22 @@ export async function runUp(opts: UpCommandOptions, deps: CliDeps): Promise<void
   }
   // the daemon may run elsewhere than our cwd, so hand it absolute paths (stdin and URLs stay as they are)
   const files = opts.files.map((f) => (f === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(f) || isAbsolute(f) ? f : resolve(deps.cwd, f)));
-  await deps.lifecycle.up({ stateDir: opts.stateDir, meshName: opts.meshName, files, detach: opts.detach, log: logTo(deps) });
+  await deps.lifecycle.up({
+    stateDir: opts.stateDir, meshName: opts.meshName, files, detach: opts.detach, log: logTo(deps), ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}),
+  });
 }
 
 export async function runDown(opts: { stateDir: string }, deps: CliDeps): Promise<void> {
   await deps.lifecycle.down(opts.stateDir);
 }
 
-export async function runDaemonCommand(opts: { stateDir: string; meshName: string }, deps: CliDeps): Promise<void> {
-  await deps.lifecycle.runDaemon({ stateDir: opts.stateDir, meshName: opts.meshName, workdir: deps.cwd, log: logTo(deps) });
+export async function runDaemonCommand(opts: { stateDir: string; meshName: string; podNetwork?: string }, deps: CliDeps): Promise<void> {
+  await deps.lifecycle.runDaemon({
+    stateDir: opts.stateDir, meshName: opts.meshName, workdir: deps.cwd, log: logTo(deps), ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}),
+  });
 }
+
+const POD_NETWORK_HELP = 'pods as sandboxes with transparent interception (namespace), as loopback processes (loopback), or namespace where possible (auto; default $TESSERA_POD_NETWORK or auto)';
 
 export function registerLifecycle(program: Command, deps: CliDeps): void {
   program
@@ -55,9 +63,13 @@ export function registerLifecycle(program: Command, deps: CliDeps): void {
     .option('-f, --filename <path>', 'manifests to apply once the mesh is ready (repeatable)', collectList)
     .option('--detach', 'return once the mesh is ready and keep it running in the background')
     .option('--quickstart <dir>', 'start the mesh and run the example in DIR')
-    .action(async (o: { meshName: string; filename?: string[]; detach?: boolean; quickstart?: string }, cmd: Command) => {
+    .option('--pod-network <mode>', POD_NETWORK_HELP)
+    .action(async (o: { meshName: string; filename?: string[]; detach?: boolean; quickstart?: string; podNetwork?: string }, cmd: Command) => {
       await runUp(
-        { stateDir: stateDirOf(cmd, deps), meshName: o.meshName, files: o.filename ?? [], detach: o.detach === true, quickstart: o.quickstart },
+        {
+          stateDir: stateDirOf(cmd, deps), meshName: o.meshName, files: o.filename ?? [], detach: o.detach === true, quickstart: o.quickstart,
+          ...(o.podNetwork ? { podNetwork: o.podNetwork } : {}),
+        },
         deps,
       );
     });
@@ -71,8 +83,9 @@ export function registerLifecycle(program: Command, deps: CliDeps): void {
     .command('__daemon', { hidden: true })
     .description('run the mesh daemon in the foreground (started by `up`)')
     .option('--mesh-name <name>', 'mesh name', DEFAULT_MESH_NAME)
-    .action(async (o: { meshName: string }, cmd: Command) => {
-      await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), meshName: o.meshName }, deps);
+    .option('--pod-network <mode>', POD_NETWORK_HELP)
+    .action(async (o: { meshName: string; podNetwork?: string }, cmd: Command) => {
+      await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), meshName: o.meshName, ...(o.podNetwork ? { podNetwork: o.podNetwork } : {}) }, deps);
     });
   // kube-apiserver's --oidc-* flags on `up` (issue #13), kept for the daemon
   addOidcFlags(program.commands.find((c) => c.name() === 'up')!, deps);

@@ -8,6 +8,7 @@ import { httpInjectorClient, startControllers } from '../controllers/index.js';
 import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, type MeshFile } from '../layout.js';
 import { assertDiskSpace, ensurePrivateStateDir, leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
+import { startPodNetwork } from './pod-network.js';
 import { openStore } from '../store/index.js';
 import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
@@ -19,6 +20,8 @@ export interface DaemonOptions {
   /** where `tessera up` ran; annotated local commands of workloads run here */
   workdir: string;
   log: (line: string) => void;
+  /** `--pod-network`: namespace, loopback or auto */
+  podNetwork?: string;
 }
 
 export interface RunningDaemon {
@@ -92,8 +95,12 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const kubeconfig = writeKubeconfig(stateDir, meshName, api.url, pki);
     log(`kubeconfig written to ${kubeconfig}`);
 
+    const podNetwork = await startPodNetwork({ choice: opts.podNetwork, store, stateDir, meshName, block, log });
+    if (podNetwork.sandboxes) cleanups.push({ what: 'pod network', run: () => podNetwork.sandboxes!.close() });
+
     const mesh: MeshFile = {
       meshName, block, apiUrl: api.url, apiToken, pid: process.pid, workdir: opts.workdir, startedAt: new Date().toISOString(),
+      podNetwork: podNetwork.mode,
     };
     writeMeshFile(stateDir, mesh);
     // Keep mesh.json (the CLI finds the mesh and its block there) but say no daemon runs.
@@ -107,7 +114,9 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     cleanups.push({ what: 'injector client', run: () => injector.close() });
     const controllers = startControllers({ store, meshName, block, log, injector });
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });
-    const supervisor = startSupervisor({ store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log });
+    const supervisor = startSupervisor({
+      store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log, ...(podNetwork.sandboxes ? { sandboxes: podNetwork.sandboxes } : {}),
+    });
     cleanups.push({ what: 'pods', run: () => supervisor.stop() });
     log(`mesh "${meshName}" daemon running (pid ${process.pid}, addresses 127.${block}.0.0/16)`);
 

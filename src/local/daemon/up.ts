@@ -12,6 +12,7 @@ import { assertDiskSpace, diskFullError, ensurePrivateStateDir, readMeshFile } f
 import { connectMesh } from '../client/index.js';
 import { DAEMON_COMMAND, liveDaemonPid, processExists, waitForExit } from './daemon-process.js';
 import { startDaemon } from './run-daemon.js';
+import { LOOPBACK_WARNINGS } from '../runtime/index.js';
 import { waitUntilReady } from './wait-ready.js';
 
 /** How long `up --detach` waits for the mesh to become ready. */
@@ -40,12 +41,13 @@ async function refuseIfRunning(stateDir: string): Promise<void> {
 async function upForeground(opts: UpOptions): Promise<void> {
   const { stateDir, meshName, log } = opts;
   log(`starting mesh "${meshName}" in ${stateDir}`);
-  const daemon = startDaemon({ stateDir, meshName, workdir: process.cwd(), log });
+  const daemon = startDaemon({ stateDir, meshName, workdir: process.cwd(), log, ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}) });
   try {
     const api = await waitUntilReady({ stateDir, meshName, pid: process.pid, timeoutMs: READY_TIMEOUT_MS, log, daemonEnded: daemon.done });
     await applyFiles(api, opts.files, log);
     log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'}); press Ctrl-C to stop`);
     log(kubectlHint(stateDir));
+    warnIfLoopback(stateDir, log);
   } catch (e) {
     daemon.shutdown('startup failed');
     await daemon.done.catch(() => undefined);
@@ -68,7 +70,8 @@ async function upDetached(opts: UpOptions): Promise<void> {
   }
   let child;
   try {
-    child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName], {
+    const podNetwork = opts.podNetwork ? ['--pod-network', opts.podNetwork] : [];
+    child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName, ...podNetwork], {
       detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(),
     });
   } finally {
@@ -96,6 +99,18 @@ async function upDetached(opts: UpOptions): Promise<void> {
   }
   log(`mesh "${meshName}" is up (state ${stateDir}, API ${safeRead(stateDir)?.apiUrl ?? '?'})`);
   log(kubectlHint(stateDir));
+  warnIfLoopback(stateDir, log);
+}
+
+/** Loopback mode leaves pods open to every local process: `up` says so (the daemon log has the reason). */
+function warnIfLoopback(stateDir: string, log: (line: string) => void): void {
+  const mode = safeRead(stateDir)?.podNetwork ?? 'loopback';
+  if (mode !== 'loopback') {
+    log('pod network: namespace mode (each pod in its own network and mount namespaces, traffic intercepted)');
+    return;
+  }
+  log('WARNING: pod network: loopback mode (see the daemon log for why namespace mode was not used)');
+  for (const w of LOOPBACK_WARNINGS) log(`WARNING:   ${w}`);
 }
 
 /** How to point kubectl at this mesh: the kubeconfig `up` wrote, with the admin's client certificate. */

@@ -12,6 +12,8 @@ import { connect } from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
+import { runInPod } from '../sandbox/index.js';
+import { loadPodSandbox, withoutProxyVariables } from '../runtime/pod-network.js';
 import { acceptExec, acceptPortForward, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
 import { bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
@@ -133,11 +135,18 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       const info = podProcessInfo(p, ctx.block, ctx.stateDir);
       const session = await acceptExec(req, socket, head, options);
       const [cmd, ...args] = options.command;
-      const child = spawn(cmd!, args, {
-        cwd: ctx.workdir ?? process.cwd(),
-        env: { ...process.env, ...info.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      // Namespace mode: inside the pod's sandbox, as the app's uid, without proxy variables.
+      const inPod = loadPodSandbox(ctx.stateDir, p.metadata.namespace!, p.metadata.name);
+      const child = inPod
+        ? runInPod(inPod.sandbox, options.command, {
+          uid: inPod.record.appUid, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
+          mounts: inPod.record.mounts, stdio: ['pipe', 'pipe', 'pipe'],
+        })
+        : spawn(cmd!, args, {
+          cwd: ctx.workdir ?? process.cwd(),
+          env: { ...process.env, ...info.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
       await runExecChild(session, child);
     },
 

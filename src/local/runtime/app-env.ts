@@ -26,7 +26,8 @@ export function appEnv(ctx: ContainerContext, port: number | undefined): Record<
     POD_IP: ctx.podIP,
   };
   if (port !== undefined) env.PORT = String(port);
-  if (ctx.hasSidecar) {
+  // In a sandbox the pod's traffic is intercepted: no proxy variables, no upstreams file.
+  if (ctx.hasSidecar && !ctx.sandbox) {
     const proxy = `http://${ctx.appAddress}:${SIDECAR_OUTBOUND_PORT}`;
     Object.assign(env, { http_proxy: proxy, HTTP_PROXY: proxy, NO_PROXY: '', no_proxy: '' });
     env[UPSTREAMS_FILE_ENV] = join(stateFiles.podDir(ctx.stateDir, ctx.pod.metadata.namespace, ctx.pod.metadata.name), UPSTREAMS_FILE);

@@ -8,6 +8,7 @@ import { appEnv, firstContainerPort } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { imageName } from './image-name.js';
 import { stsRuntime } from './sts-runtime.js';
+import { SIDECAR_TRANSPARENT_ENV, TRANSPARENT_INBOUND_PORT } from '../../sidecar/listeners/transparent.js';
 import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
 
 export { imageName } from './image-name.js';
@@ -60,9 +61,11 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.serviceAccount]: pod.spec?.serviceAccountName ?? 'default',
         [SIDECAR_ENV.proxyUUID]: uuid,
         [SIDECAR_ENV.proxyToken]: proxyToken(Buffer.from(ctx.meshKey).toString('hex'), uuid),
-        [SIDECAR_ENV.controllerUrl]: `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`,
-        [SIDECAR_ENV.dataDir]: stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
+        // a sandboxed sidecar reaches the controller through the relay on the mesh bridge (mesh-relay.ts)
+        [SIDECAR_ENV.controllerUrl]: ctx.sandbox ? `https://${ctx.sandbox.gateway}:${CONTROLLER_PORT}` : `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`,
+        [SIDECAR_ENV.dataDir]: ctx.sandbox ? ctx.sandbox.sidecarDataDir : stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
         [SIDECAR_ENV.meshName]: ctx.meshName,
+        ...(ctx.sandbox ? { [SIDECAR_TRANSPARENT_ENV]: String(TRANSPARENT_INBOUND_PORT), [SIDECAR_ENV.controllerCa]: ctx.sandbox.caFile } : {}),
       },
       readiness: { kind: 'http', url: `http://${ctx.podIP}:${SIDECAR_ADMIN_PORT}/ready` },
     };

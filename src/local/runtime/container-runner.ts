@@ -4,10 +4,10 @@ import { constants } from 'node:os';
 import type { ContainerStatus } from '../../api/types.js';
 import { kubeTimestamp } from '../store/index.js';
 import { RestartBackoff } from './backoff.js';
-import { removePidFile, signalGroup, spawnContainer, stopGroup } from './processes.js';
+import { removePidFile, signalGroup, spawnContainer, stopProcess, type ProcessSpec } from './processes.js';
 import { PROBE_UNTIL_READY_MS, PROBE_WHEN_READY_MS, probe } from './readiness.js';
 import { withMounts, type MountedVolume } from './secret-volumes.js';
-import type { ContainerCommand, ContainerContext, ImageRuntime } from './types.js';
+import type { ContainerCommand, ContainerContext, ImageRuntime, ReadinessCheck } from './types.js';
 
 type State = NonNullable<ContainerStatus['state']>;
 
@@ -20,6 +20,13 @@ export interface ContainerRunnerOptions {
   onChange: () => void;
   /** writes the container's Secret volumes (secret-volumes.ts); throws while a Secret is missing */
   mountVolumes?: () => MountedVolume[];
+  /**
+   * Namespace mode: starts the process inside the pod's sandbox, the volumes bind-mounted at their
+   * mountPath (so the command's paths are left as the manifest wrote them).
+   */
+  spawn?: (spec: ProcessSpec, volumes: MountedVolume[]) => ChildProcess;
+  /** Namespace mode: readiness checks run inside the pod's network namespace. */
+  probe?: (check: ReadinessCheck) => Promise<boolean>;
 }
 
 /** How soon a container waiting for a missing Secret tries again. */
@@ -73,8 +80,10 @@ export class ContainerRunner {
       this.#set({ waiting: { reason: 'CreateContainerError', message: (e as Error).message } }, false);
       return;
     }
+    let volumes: MountedVolume[];
     try {
-      cmd = withMounts(cmd, this.#opts.mountVolumes?.() ?? []);
+      volumes = this.#opts.mountVolumes?.() ?? [];
+      if (!this.#opts.spawn) cmd = withMounts(cmd, volumes);
     } catch (e) {
       // As on Kubernetes: the container waits in ContainerCreating until its Secret exists.
       this.#set({ waiting: { reason: 'ContainerCreating', message: (e as Error).message } }, false);
@@ -90,10 +99,17 @@ export class ContainerRunner {
       this.#probeLoop(gen, cmd);
       return;
     }
-    const child = spawnContainer({
+    const spec: ProcessSpec = {
       stateDir: ctx.stateDir, namespace: meta.namespace, pod: meta.name, container: this.name,
       command: cmd.command, args: cmd.args, env: cmd.env, ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
-    });
+    };
+    let child: ChildProcess;
+    try {
+      child = this.#opts.spawn ? this.#opts.spawn(spec, volumes) : spawnContainer(spec);
+    } catch (e) {
+      this.#set({ waiting: { reason: 'CreateContainerError', message: (e as Error).message } }, false);
+      return;
+    }
     this.#child = child;
     this.#exited = new Promise((resolve) => {
       let finished = false;
@@ -116,7 +132,7 @@ export class ContainerRunner {
 
   #probeLoop(gen: number, cmd: ContainerCommand): void {
     const tick = async () => {
-      const ok = await probe(cmd.readiness);
+      const ok = await (this.#opts.probe ?? probe)(cmd.readiness);
       if (gen !== this.#generation || this.#stopping || this.#state.running === undefined) return;
       if (ok !== this.#ready) this.#set(this.#state, ok);
       this.#timer = setTimeout(tick, ok ? PROBE_WHEN_READY_MS : PROBE_UNTIL_READY_MS);
@@ -150,7 +166,7 @@ export class ContainerRunner {
     clearTimeout(this.#timer);
     const child = this.#child;
     if (child?.pid !== undefined) {
-      await stopGroup(child.pid);
+      await stopProcess(child.pid);
       await this.#exited;
     }
     const meta = this.#opts.ctx.pod.metadata;

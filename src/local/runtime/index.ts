@@ -7,3 +7,8 @@ export { SIDECAR_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, BOOTSTRAP_IMAGE, SIDEC
 export { STATE_DIR_ENV } from './processes.js';
 export { httpOk } from './readiness.js';
 export type { ContainerCommand, ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
+export { SandboxHost, runsOnHost, podInterceptionRules, serviceCidr } from './sandbox-host.js';
+export {
+  decidePodNetwork, podNetworkChoice, parsePodNetwork, loadPodSandbox, loadMeshNetwork, withoutProxyVariables, LOOPBACK_WARNINGS,
+  POD_NETWORK_ENV, APP_UID, SIDECAR_UID, type PodNetwork, type PodNetworkChoice, type PodNetworkDecision,
+} from './pod-network.js';

@@ -1,5 +1,6 @@
 /** Runs one pod: its containers (apps held until the sidecar is ready) and its status in the store. */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { localIPFor, stateFiles } from '../layout.js';
@@ -10,6 +11,9 @@ import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
 import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
 import type { ContainerContext } from './types.js';
+import type { PodSandbox } from '../sandbox/index.js';
+import { APP_UID, SIDECAR_UID } from './pod-network.js';
+import { SIDECAR_DATA_MOUNT, podReadable, runsOnHost, type SandboxHost } from './sandbox-host.js';
 
 export interface PodRunnerDeps {
   store: ResourceStore;
@@ -19,7 +23,12 @@ export interface PodRunnerDeps {
   meshKey: Uint8Array;
   workdir: string;
   log: (line: string) => void;
+  /** namespace mode: pods (but the control plane's) run in sandboxes of this mesh network */
+  sandboxes?: SandboxHost;
 }
+
+/** How soon creating a pod's sandbox is tried again after it failed. */
+const SANDBOX_RETRY_MS = 2000;
 
 export class PodRunner {
   readonly uid: string;
@@ -34,30 +43,61 @@ export class PodRunner {
   #writeScheduled = false;
   #stopped = false;
 
+  #pod: Pod;
+  #sandbox: PodSandbox | undefined;
+  #sandboxTimer: NodeJS.Timeout | undefined;
+
   constructor(pod: Pod, deps: PodRunnerDeps) {
     this.#deps = deps;
+    this.#pod = pod;
     this.#namespace = pod.metadata.namespace ?? 'default';
     this.#name = pod.metadata.name;
     this.uid = pod.metadata.uid ?? '';
-    const podIP = pod.status?.podIP ?? '';
+    // In namespace mode the containers are made once the sandbox (and its pod IP) exists.
+    if (!this.#sandboxed) this.#build(pod.status?.podIP ?? '');
+  }
+
+  get #sandboxed(): boolean {
+    return this.#deps.sandboxes !== undefined && !runsOnHost(this.#pod);
+  }
+
+  #build(podIP: string, sandbox?: PodSandbox): void {
+    const deps = this.#deps;
+    const pod = this.#pod;
     const containers = pod.spec?.containers ?? [];
     const hasSidecar = containers.some((c) => c.name === SIDECAR_CONTAINER);
+    const host = deps.sandboxes;
     const base = {
       pod: { ...pod, metadata: { ...pod.metadata, namespace: this.#namespace } },
       meshName: deps.meshName, block: deps.block, meshKey: deps.meshKey, stateDir: deps.stateDir, workdir: deps.workdir,
       podIP,
       // The controller always sets it; the fallback mirrors its rule (private twin only behind a sidecar).
-      appAddress: pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? (hasSidecar ? localIPFor(podIP) : podIP),
+      // In a sandbox apps bind every address of their own namespace: interception guards the pod IP.
+      appAddress: sandbox ? '0.0.0.0' : pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? (hasSidecar ? localIPFor(podIP) : podIP),
       hasSidecar,
+      ...(sandbox && host ? { sandbox: { gateway: host.net.gateway, sidecarDataDir: SIDECAR_DATA_MOUNT, caFile: `${SIDECAR_DATA_MOUNT}/ca.crt` } } : {}),
     };
     for (const container of containers) {
       const ctx: ContainerContext = { ...base, container };
+      const inPod = sandbox && host ? {
+        spawn: (spec: import('./processes.js').ProcessSpec, volumes: MountedVolume[]) => {
+          const isSidecar = container.name === SIDECAR_CONTAINER;
+          for (const v of volumes) podReadable(v.dir);
+          const mounts = volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: true }));
+          if (isSidecar) mounts.push({ hostPath: join(stateFiles.podDir(deps.stateDir, this.#namespace, this.#name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false });
+          return host.spawn(sandbox, {
+            namespace: this.#namespace, pod: this.#name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
+            ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), uid: isSidecar ? SIDECAR_UID : APP_UID, mounts,
+          });
+        },
+        probe: (check: import('./types.js').ReadinessCheck) => host.probe(sandbox, check),
+      } : {};
       const mountVolumes = (): MountedVolume[] => mountSecretVolumes(
         { stateDir: deps.stateDir, namespace: this.#namespace, pod: this.#name, spec: pod.spec, container },
         (namespace, name) => deps.store.get({ kind: 'Secret', namespace, name }),
       );
       const runner = new ContainerRunner({
-        ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes,
+        ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
       });
       this.#all.push(runner);
       if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;
@@ -66,6 +106,38 @@ export class PodRunner {
   }
 
   start(): void {
+    if (this.#sandboxed && !this.#sandbox) {
+      void this.#startSandbox();
+      return;
+    }
+    this.#startContainers();
+  }
+
+  /** Namespace mode: the sandbox first (its IP becomes the pod IP), then the containers in it. */
+  async #startSandbox(): Promise<void> {
+    const host = this.#deps.sandboxes!;
+    const hasSidecar = (this.#pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER);
+    try {
+      const podDir = stateFiles.podDir(this.#deps.stateDir, this.#namespace, this.#name);
+      const sandbox = await host.createPod(this.#pod, podDir, hasSidecar);
+      if (this.#stopped) {
+        await host.destroyPod(this.#namespace, this.#name);
+        return;
+      }
+      this.#sandbox = sandbox;
+    } catch (e) {
+      if (this.#stopped) return;
+      this.#deps.log(`pod ${this.#namespace}/${this.#name}: creating its sandbox failed (retrying): ${(e as Error).message}`);
+      this.#sandboxTimer = setTimeout(() => void this.#startSandbox(), SANDBOX_RETRY_MS);
+      return;
+    }
+    this.#deps.log(`pod ${this.#namespace}/${this.#name}: sandbox ${this.#sandbox.ip}${hasSidecar ? ' (intercepted)' : ''}`);
+    this.#build(this.#sandbox.ip, this.#sandbox);
+    this.writeStatus();
+    this.#startContainers();
+  }
+
+  #startContainers(): void {
     this.#deps.log(`pod ${this.#namespace}/${this.#name}: starting ${this.#all.length} container(s)`);
     if (!this.#sidecar) {
       for (const app of this.#apps) app.start();
@@ -90,9 +162,11 @@ export class PodRunner {
   async stop(opts: { removeFiles: boolean }): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#holdTimer);
+    clearTimeout(this.#sandboxTimer);
     // Apps first, sidecar last: the reverse of start, so apps can drain through the proxy.
     await Promise.all(this.#apps.map((a) => a.stop()));
     await this.#sidecar?.stop();
+    if (this.#sandbox) await this.#deps.sandboxes?.destroyPod(this.#namespace, this.#name);
     if (opts.removeFiles) rmSync(stateFiles.podDir(this.#deps.stateDir, this.#namespace, this.#name), { recursive: true, force: true });
   }
 
@@ -113,6 +187,7 @@ export class PodRunner {
     if (!current || (current.metadata.uid ?? '') !== this.uid) return;
     const previous = current.status as PodStatus | undefined;
     const next = buildPodStatus(previous, this.#all.map((c) => c.status()), kubeTimestamp());
+    if (this.#sandbox) Object.assign(next, { podIP: this.#sandbox.ip, podIPs: [{ ip: this.#sandbox.ip }] });
     if (jsonEqual(previous, next)) return;
     try {
       this.#deps.store.updateStatus(key, next);

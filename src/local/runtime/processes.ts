@@ -77,3 +77,31 @@ export async function stopGroup(pgid: number, graceMs = STOP_GRACE_MS): Promise<
   }
   signalGroup(pgid, 'SIGKILL');
 }
+
+/**
+ * stopGroup, or just the pid when it does not (yet) lead a group: a process started in a sandbox
+ * becomes its group's leader only once `setsid` has run in it.
+ */
+export async function stopProcess(pid: number, graceMs = STOP_GRACE_MS): Promise<void> {
+  if (groupAlive(pid)) return stopGroup(pid, graceMs);
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await sleep(50);
+    if (groupAlive(pid)) return stopGroup(pid, Math.max(0, deadline - Date.now()));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}

@@ -14,7 +14,8 @@ export const stsRuntime: ImageRuntime = {
     return {
       command: process.execPath,
       args: [fileURLToPath(new URL('../../sts/main.js', import.meta.url))],
-      env: appEnv(ctx, port),
+      // In a sandbox the pod's own sidecar reaches the app from the pod's loopback, and only it can.
+      env: ctx.sandbox ? { STS_SIDECAR_ADDRESSES: '127.0.0.1', ...appEnv(ctx, port) } : appEnv(ctx, port),
       readiness: { kind: 'http', url: `http://${ctx.appAddress}:${port}/healthz` },
     };
   },

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Pod } from '../../api/types.js';
 import type { ResourceStore } from '../store/types.js';
 import { PodRunner, type PodRunnerDeps } from './pod-runner.js';
+import type { SandboxHost } from './sandbox-host.js';
 
 export interface SupervisorOptions {
   store: ResourceStore;
@@ -14,6 +15,8 @@ export interface SupervisorOptions {
   /** where `tessera up` ran; annotated local commands run here */
   workdir: string;
   log: (line: string) => void;
+  /** namespace mode: the mesh network pods get their sandboxes from (startPodNetwork) */
+  sandboxes?: SandboxHost;
 }
 
 export interface Supervisor {

@@ -30,6 +30,18 @@ export interface ContainerContext {
   appAddress: string;
   /** true when the pod has an injected `sidecar` container */
   hasSidecar: boolean;
+  /** namespace mode: the pod is a sandbox (pod IP on the mesh bridge, transparent interception) */
+  sandbox?: SandboxContext;
+}
+
+/** What runtimes need to know about a sandboxed pod (pod-network.ts, sandbox-host.ts). */
+export interface SandboxContext {
+  /** the mesh bridge's gateway: the control plane's relay listens there */
+  gateway: string;
+  /** the sidecar's data directory as seen inside the pod */
+  sidecarDataDir: string;
+  /** the cluster CA (verifies the controller), as seen inside the pod */
+  caFile: string;
 }
 
 /** How to tell that a container is ready. */

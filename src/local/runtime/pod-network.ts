@@ -1,0 +1,165 @@
+/**
+ * Which pod network a local mesh runs: `namespace` (each pod a sandbox of src/local/sandbox with
+ * transparent interception) or `loopback` (pods as processes on 127.B.x.y addresses, the sidecar as
+ * an explicit HTTP proxy). `auto` picks namespace mode where this machine allows it.
+ *
+ * Also the records that let the CLI and the API server (other processes than the daemon's runtime)
+ * find a pod's sandbox: `<stateDir>/sandbox/mesh-network.json` (written by createMeshNetwork) and
+ * `<podDir>/sandbox.json` per pod.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MeshError } from '../../lib/errors.js';
+import { sandboxSupport, type MeshNetwork, type PodSandbox, type SandboxSupport } from '../sandbox/index.js';
+import { stateFiles } from '../layout.js';
+
+export type PodNetwork = 'namespace' | 'loopback';
+export type PodNetworkChoice = PodNetwork | 'auto';
+
+/** `--pod-network`'s default when the flag is not given (CI can switch every mesh at once). */
+export const POD_NETWORK_ENV = 'TESSERA_POD_NETWORK';
+
+/**
+ * What `auto` prefers when namespaces are available. Namespace mode becomes the default only once
+ * the seeds' e2e suites pass in it (see docs/architecture.md, "Pod sandboxes").
+ */
+export const AUTO_PREFERS: PodNetwork = 'loopback';
+
+/** FSM's proxy uid; the interception rules exclude it. */
+export const SIDECAR_UID = 1500;
+/** The uid app containers (and `exec`) run as inside a pod. */
+export const APP_UID = 1000;
+
+export function parsePodNetwork(value: string | undefined): PodNetworkChoice | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'namespace' || value === 'loopback' || value === 'auto') return value;
+  throw new MeshError('MESH_ERR_USAGE', `--pod-network: '${value}' is not one of namespace, loopback, auto`);
+}
+
+/** The choice from the flag, else $TESSERA_POD_NETWORK, else auto. */
+export function podNetworkChoice(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): PodNetworkChoice {
+  return parsePodNetwork(flag) ?? parsePodNetwork(env[POD_NETWORK_ENV]) ?? 'auto';
+}
+
+/** What loopback mode does not protect: said loudly whenever a mesh runs in it. */
+export const LOOPBACK_WARNINGS = [
+  'pods run as processes on shared loopback addresses: any local process can bind a pod address, use a pod\'s outbound proxy (and its identity) and reach apps directly, skipping mTLS and every policy',
+  'apps reach the mesh only through http_proxy (no transparent interception); `exec` has no cluster DNS, no pod IP and no volume mounts',
+];
+
+export interface PodNetworkDecision {
+  mode: PodNetwork;
+  /** why namespace mode was not taken (auto) */
+  reason?: string;
+  support?: SandboxSupport;
+}
+
+/** Sandboxed pods with a sidecar need two uids (the sidecar's is excluded from interception). */
+export function namespaceModeUsable(s: SandboxSupport): string | undefined {
+  if (!s.mode) return s.reason ?? 'no namespace mode on this machine';
+  if (s.mode === 'rootless' && s.rootlessUids <= SIDECAR_UID) {
+    return `rootless namespaces map only ${s.rootlessUids} uid(s); the sidecar needs uid ${SIDECAR_UID} (add a /etc/subuid and /etc/subgid range of at least 65536 for this user, and install uidmap)`;
+  }
+  return undefined;
+}
+
+/** Resolves a choice on this machine. `namespace` asked for explicitly and impossible is an error. */
+export async function decidePodNetwork(choice: PodNetworkChoice, probe: () => Promise<SandboxSupport> = sandboxSupport): Promise<PodNetworkDecision> {
+  if (choice === 'loopback') return { mode: 'loopback' };
+  const support = await probe();
+  const unusable = namespaceModeUsable(support);
+  if (choice === 'namespace') {
+    if (unusable) throw new MeshError('MESH_ERR_FORBIDDEN', `--pod-network=namespace is not possible here: ${unusable}`);
+    return { mode: 'namespace', support };
+  }
+  if (unusable) return { mode: 'loopback', reason: unusable, support };
+  if (AUTO_PREFERS === 'loopback') return { mode: 'loopback', reason: 'auto prefers loopback mode until the e2e suites pass in namespace mode', support };
+  return { mode: 'namespace', support };
+}
+
+/** Where the mesh network and the sandboxes' own directories live (apart from pods/<ns>/<pod>). */
+export function sandboxStateDir(stateDir: string): string {
+  return join(stateDir, 'sandbox');
+}
+
+/** A pod's sandbox name: unique in the mesh (namespace and name; sandbox names allow `_`). */
+export function sandboxName(namespace: string, name: string): string {
+  return `${namespace}_${name}`;
+}
+
+/** What other processes need to enter a pod: written by the runtime once the sandbox exists. */
+export interface SandboxRecord {
+  name: string;
+  namespace: string;
+  ip: string;
+  netnsPath: string;
+  dir: string;
+  hostsFile: string;
+  resolvFile: string;
+  hostVeth: string;
+  /** the app uid commands run as */
+  appUid: number;
+  /** hostPath → mountPath of the pod's volumes (exec sees them too) */
+  mounts: { hostPath: string; mountPath: string; readOnly?: boolean }[];
+}
+
+export function sandboxRecordFile(stateDir: string, namespace: string, pod: string): string {
+  return join(stateFiles.podDir(stateDir, namespace, pod), 'sandbox.json');
+}
+
+export async function writeSandboxRecord(stateDir: string, pod: PodSandbox, extra: Pick<SandboxRecord, 'appUid' | 'mounts'>, podName: string): Promise<void> {
+  const record: SandboxRecord = {
+    name: pod.name, namespace: pod.namespace, ip: pod.ip, netnsPath: pod.netnsPath, dir: pod.dir,
+    hostsFile: pod.hostsFile, resolvFile: pod.resolvFile, hostVeth: pod.hostVeth, ...extra,
+  };
+  await writeFile(sandboxRecordFile(stateDir, pod.namespace, podName), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+}
+
+function nsenter(): string {
+  for (const d of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) if (existsSync(join(d, 'nsenter'))) return join(d, 'nsenter');
+  return 'nsenter';
+}
+
+/** The `enter` prefix createMeshNetwork builds, for a network read back from its file. */
+export function enterArgv(mode: MeshNetwork['mode'], holderPid: number): string[] {
+  return mode === 'rootless'
+    ? [nsenter(), '-t', String(holderPid), '--user', '--mount', '--net', '--preserve-credentials']
+    : [nsenter(), '-t', String(holderPid), '--mount', '--net'];
+}
+
+/** The running mesh network of a state directory, or undefined (none, or its holder is gone). */
+export function loadMeshNetwork(stateDir: string): MeshNetwork | undefined {
+  let raw: Omit<MeshNetwork, 'enter'>;
+  try {
+    raw = JSON.parse(readFileSync(join(sandboxStateDir(stateDir), 'mesh-network.json'), 'utf8')) as Omit<MeshNetwork, 'enter'>;
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(`/proc/${raw.holderPid}`)) return undefined;
+  return { ...raw, uidCount: raw.uidCount ?? Number.MAX_SAFE_INTEGER, enter: enterArgv(raw.mode, raw.holderPid) };
+}
+
+/** A pod's sandbox as another process sees it, or undefined when the pod runs in loopback mode. */
+export function loadPodSandbox(stateDir: string, namespace: string, pod: string): { sandbox: PodSandbox; record: SandboxRecord } | undefined {
+  let record: SandboxRecord;
+  try {
+    record = JSON.parse(readFileSync(sandboxRecordFile(stateDir, namespace, pod), 'utf8')) as SandboxRecord;
+  } catch {
+    return undefined;
+  }
+  const net = loadMeshNetwork(stateDir);
+  if (!net) return undefined;
+  const { appUid: _u, mounts: _m, ...shape } = record;
+  return { sandbox: { ...shape, net }, record };
+}
+
+/** Proxy variables and loopback-mode helpers a command inside a sandbox must not see. */
+export function withoutProxyVariables(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (/^(https?|no|all)_proxy$/i.test(k) || k === 'TESSERA_UPSTREAMS_FILE') continue;
+    out[k] = v;
+  }
+  return out;
+}

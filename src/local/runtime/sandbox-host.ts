@@ -1,0 +1,246 @@
+/**
+ * Namespace mode's node: the mesh network (created at daemon start), the control-plane relay, and
+ * one sandbox per pod — created, given its /etc/hosts from the Services (rewritten when they
+ * change), intercepted when it has a sidecar (FSM's init step), entered to run containers and
+ * probes, and destroyed with the pod.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, closeSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Pod } from '../../api/types.js';
+import { API_PORT, CONTROLLER_PORT, apiAddress, controllerAddress, stateFiles } from '../layout.js';
+import {
+  applyInterception, createMeshNetwork, createPodSandbox, destroyMeshNetwork, destroyPodSandbox, interceptionRules,
+  annotationsToInterception, runInPod, serviceHostEntries, writePodHosts, type MeshNetwork, type PodSandbox, type VolumeMount,
+} from '../sandbox/index.js';
+import type { ResourceStore } from '../store/types.js';
+import { startMeshRelay, type MeshRelay } from './mesh-relay.js';
+import { APP_UID, SIDECAR_UID, loadMeshNetwork, sandboxName, sandboxStateDir, writeSandboxRecord } from './pod-network.js';
+import { STATE_DIR_ENV, pidFile } from './processes.js';
+import type { ReadinessCheck } from './types.js';
+import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
+import { imageName } from './image-name.js';
+
+/** Where a sandboxed sidecar keeps its snapshot (its pod directory's `sidecar/`, bind-mounted). */
+export const SIDECAR_DATA_MOUNT = '/var/run/tessera/sidecar';
+
+/** The mesh block's Service cluster IPs (layout.ts): redirected to the sidecar like any destination. */
+export function serviceCidr(block: number): string {
+  return `127.${block}.128.0/17`;
+}
+
+/** Control-plane pods keep their fixed loopback addresses (the daemon and the relay reach them there). */
+export function runsOnHost(pod: Pod): boolean {
+  const images = (pod.spec?.containers ?? []).map((c) => imageName(c.image ?? ''));
+  return images.some((i) => i === CONTROLLER_IMAGE || i === INJECTOR_IMAGE || i === BOOTSTRAP_IMAGE);
+}
+
+/**
+ * FSM's rules plus two for local meshes, first in PROXY_OUTPUT: the sidecar's own loopback
+ * connections (to the app, at its app address on 127/8) are never redirected, and cluster IPs —
+ * which live on 127/8 here, so the kernel routes them to `lo`, where FSM's rules would let the app
+ * through unredirected — go to the outbound listener.
+ */
+export function podInterceptionRules(opts: { block: number; annotations?: Record<string, string> | undefined; ipv6: boolean }): string {
+  const rules = interceptionRules({ proxyUid: SIDECAR_UID, ipv6: opts.ipv6, ...annotationsToInterception(opts.annotations) });
+  if (opts.ipv6) return rules;
+  const lines = rules.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('-A PROXY_OUTPUT'));
+  lines.splice(at, 0,
+    `-A PROXY_OUTPUT -d 127.0.0.0/8 -m owner --uid-owner ${SIDECAR_UID} -j RETURN`,
+    `-A PROXY_OUTPUT -d ${serviceCidr(opts.block)} -p tcp -j PROXY_REDIRECT`);
+  return lines.join('\n');
+}
+
+export interface SandboxHostOptions {
+  store: ResourceStore;
+  stateDir: string;
+  meshName: string;
+  block: number;
+  log: (line: string) => void;
+}
+
+export interface SpawnInPodSpec {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  uid: number;
+  mounts: VolumeMount[];
+}
+
+export class SandboxHost {
+  readonly net: MeshNetwork;
+  readonly relay: MeshRelay;
+  #opts: SandboxHostOptions;
+  #pods = new Map<string, PodSandbox>();
+  #unwatch: () => void;
+  #hostsTimer: NodeJS.Timeout | undefined;
+
+  private constructor(opts: SandboxHostOptions, net: MeshNetwork, relay: MeshRelay) {
+    this.#opts = opts;
+    this.net = net;
+    this.relay = relay;
+    this.#unwatch = opts.store.watch((e) => {
+      if (e.object.kind === 'Service') this.#scheduleHosts();
+    });
+  }
+
+  static async start(opts: SandboxHostOptions): Promise<SandboxHost> {
+    const dir = sandboxStateDir(opts.stateDir);
+    // A daemon that died left its holder: kill it, and every namespace goes with it.
+    const stale = loadMeshNetwork(opts.stateDir);
+    if (stale) {
+      opts.log(`stopping the mesh network left by an earlier run (holder pid ${stale.holderPid})`);
+      await destroyMeshNetwork(stale);
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const net = await createMeshNetwork({ meshName: opts.meshName, stateDir: dir });
+    let relay: MeshRelay;
+    try {
+      relay = await startMeshRelay(net, dir, [
+        { name: 'controller', port: CONTROLLER_PORT, host: controllerAddress(opts.block) },
+        { name: 'api', port: API_PORT, host: apiAddress(opts.block) },
+      ]);
+    } catch (e) {
+      await destroyMeshNetwork(net);
+      throw e;
+    }
+    opts.log(`pod network: namespace mode (${net.mode}), pods in ${net.cidr}, gateway ${net.gateway}`);
+    return new SandboxHost(opts, net, relay);
+  }
+
+  /** The pod's sandbox: network namespace, hosts, interception when it has a sidecar, and its record. */
+  async createPod(pod: Pod, podDir: string, hasSidecar: boolean): Promise<PodSandbox> {
+    const namespace = pod.metadata.namespace ?? 'default';
+    const key = `${namespace}/${pod.metadata.name}`;
+    const existing = this.#pods.get(key);
+    if (existing) await this.destroyPod(namespace, pod.metadata.name);
+    const sandbox = await createPodSandbox(this.net, { name: sandboxName(namespace, pod.metadata.name), namespace });
+    this.#pods.set(key, sandbox);
+    try {
+      await writePodHosts(sandbox, this.#hostEntries(namespace));
+      if (hasSidecar) {
+        await applyInterception(sandbox, podInterceptionRules({ block: this.#opts.block, annotations: pod.metadata.annotations, ipv6: false }));
+      }
+      mkdirSync(podDir, { recursive: true, mode: 0o700 });
+      // the sidecar's own directory, writable only by its uid
+      const data = join(podDir, 'sidecar');
+      mkdirSync(data, { recursive: true, mode: 0o700 });
+      chownSync(data, SIDECAR_UID, SIDECAR_UID);
+      // the cluster CA (public) the sidecar verifies the controller with; the state directory's copy is 0600
+      copyFileSync(stateFiles.apiCa(this.#opts.stateDir), join(data, 'ca.crt'));
+      chmodSync(join(data, 'ca.crt'), 0o644);
+      await writeSandboxRecord(this.#opts.stateDir, sandbox, { appUid: APP_UID, mounts: [] }, pod.metadata.name);
+      return sandbox;
+    } catch (e) {
+      await this.destroyPod(namespace, pod.metadata.name);
+      throw e;
+    }
+  }
+
+  get(namespace: string, name: string): PodSandbox | undefined {
+    return this.#pods.get(`${namespace}/${name}`);
+  }
+
+  async destroyPod(namespace: string, name: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const sandbox = this.#pods.get(key);
+    if (!sandbox) return;
+    this.#pods.delete(key);
+    await destroyPodSandbox(sandbox).catch((e: unknown) => this.#opts.log(`pod ${key}: destroying its sandbox failed: ${(e as Error).message}`));
+  }
+
+  /**
+   * Starts a container's process in the pod (as runInPod, under `setsid` so it leads its own
+   * process group as spawnContainer's children do), output appended to the container log.
+   */
+  spawn(sandbox: PodSandbox, spec: SpawnInPodSpec): ChildProcess {
+    const logPath = stateFiles.containerLog(this.#opts.stateDir, spec.namespace, spec.pod, spec.container);
+    mkdirSync(dirname(logPath), { recursive: true });
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env, [STATE_DIR_ENV]: this.#opts.stateDir,
+    };
+    const fd = openSync(logPath, 'a');
+    try {
+      const child = runInPod(sandbox, ['setsid', spec.command, ...spec.args], {
+        uid: spec.uid, env, cwd: spec.cwd ?? '/', stdio: ['ignore', fd, fd], mounts: spec.mounts,
+      });
+      if (child.pid !== undefined) writeFileSync(pidFile(this.#opts.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A readiness check run inside the pod's network namespace (bash's /dev/tcp; no Node start per probe). */
+  probe(sandbox: PodSandbox, check: ReadinessCheck): Promise<boolean> {
+    if (check.kind === 'started') return Promise.resolve(true);
+    const local = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+    let script: string;
+    let args: string[];
+    if (check.kind === 'tcp') {
+      script = 'h=$1; shift; for p; do exec 3<>"/dev/tcp/$h/$p" || exit 1; exec 3<&-; done';
+      args = [local(check.host), ...check.ports.map(String)];
+    } else {
+      const url = new URL(check.url);
+      script = 'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$3" "$1" >&3; IFS= read -r l <&3; case $l in "HTTP/1."?" 200"*) exit 0;; esac; exit 1';
+      args = [local(url.hostname), url.port || '80', url.pathname + url.search];
+    }
+    const argv = [...this.net.enter.filter((a) => a !== '--net'), 'nsenter', `--net=${sandbox.netnsPath}`, 'timeout', '2', 'bash', '-c', script, 'probe', ...args];
+    return new Promise((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      child.once('error', () => resolve(false));
+      child.once('close', (code) => resolve(code === 0));
+    });
+  }
+
+  /** Service names as /etc/hosts entries for a pod in `namespace`. */
+  #hostEntries(namespace: string) {
+    const services = this.#opts.store.list('Service').flatMap((s) => {
+      const ip = (s as { spec?: { clusterIP?: string } }).spec?.clusterIP;
+      return ip && ip !== 'None' ? [{ name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', ip }] : [];
+    });
+    return serviceHostEntries(services, namespace);
+  }
+
+  #scheduleHosts(): void {
+    if (this.#hostsTimer) return;
+    this.#hostsTimer = setTimeout(() => {
+      this.#hostsTimer = undefined;
+      for (const [key, sandbox] of this.#pods) {
+        writePodHosts(sandbox, this.#hostEntries(sandbox.namespace)).catch((e: unknown) => this.#opts.log(`pod ${key}: hosts update failed: ${(e as Error).message}`));
+      }
+    }, 50);
+  }
+
+  async close(): Promise<void> {
+    this.#unwatch();
+    clearTimeout(this.#hostsTimer);
+    for (const key of [...this.#pods.keys()]) {
+      const [ns, name] = key.split('/') as [string, string];
+      await this.destroyPod(ns, name);
+    }
+    await this.relay.close();
+    await destroyMeshNetwork(this.net);
+  }
+}
+
+/**
+ * Volumes as a pod process sees them: the runtime's materialized Secret volumes (0600 files of the
+ * daemon's) made readable inside the pod (the state directory above them stays 0700), bind-mounted at
+ * their mountPath.
+ */
+export function podReadable(dir: string): void {
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      chmodSync(p, 0o755);
+      for (const e of readdirSync(p)) walk(join(p, e));
+    } else chmodSync(p, 0o644);
+  };
+  walk(dir);
+}

@@ -1,0 +1,102 @@
+/**
+ * Transparent mode (pods in namespace mode, and the Kubernetes injector's pods): iptables REDIRECTs
+ * the pod's traffic to two listeners, and the original destination (SO_ORIGINAL_DST) says what the
+ * connection was for.
+ *
+ * - inbound (:15003): other pods dialed `podIP:targetPort`; the connection is handed to that port's
+ *   inbound engine (HTTP or TCP, as the snapshot's inbound traffic matches say), which sees the
+ *   original port as the socket's local port (AccessControl and routing are keyed by it) and
+ *   forwards to the app on the pod's loopback.
+ * - outbound (:15001): the app dialed a service (a cluster IP from /etc/hosts) or a pod; HTTP ports
+ *   go to the HTTP engine, which routes by Host as the explicit proxy does; everything else runs the
+ *   outbound TCP chain with the original destination as its target. A connection that was not
+ *   redirected (an app configured with http_proxy) is served as the explicit proxy.
+ */
+import { createServer, Socket, type Server } from 'node:net';
+import { cidrContains, parseCidr } from '../../lib/cidr.js';
+import { originalDestination, type OriginalDestination } from '../../local/sandbox/original-dst.js';
+import type { OutboundTrafficMatch } from '../../snapshot/types.js';
+import type { SidecarLog } from '../observability/log.js';
+
+/** The environment variable that puts the sidecar in transparent mode (its value: the inbound port). */
+export const SIDECAR_TRANSPARENT_ENV = 'TESSERA_SIDECAR_INBOUND_PORT';
+export const TRANSPARENT_INBOUND_PORT = 15003;
+
+type OriginalDst = (socket: Socket) => OriginalDestination | undefined;
+
+/**
+ * The socket now answers for the port the peer dialed (the engines key matches and policies by it).
+ * Patched at the handle's getsockname, so a TLSSocket wrapping it (mTLS termination; its handle
+ * proxies getsockname to this one) reports the same port.
+ */
+function presentAs(socket: Socket, port: number): void {
+  const s = socket as unknown as { _handle?: { getsockname?: (out: Record<string, unknown>) => unknown }; _sockname?: unknown };
+  const handle = s._handle;
+  if (handle?.getsockname) {
+    const real = handle.getsockname.bind(handle);
+    handle.getsockname = (out) => {
+      const r = real(out);
+      out['port'] = port;
+      return r;
+    };
+  }
+  s._sockname = undefined;
+}
+
+export interface TransparentInboundOptions {
+  /** the inbound engine serving a target port, if the snapshot has one */
+  engineFor: (port: number) => Server | undefined;
+  log: SidecarLog;
+  originalDst?: OriginalDst;
+}
+
+export function createTransparentInbound(opts: TransparentInboundOptions): Server {
+  const od = opts.originalDst ?? originalDestination;
+  return createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined);
+    const dst = od(socket);
+    const engine = dst && opts.engineFor(dst.port);
+    if (!dst || !engine) {
+      opts.log.warn('inbound connection to a port with no listener refused', { peer: socket.remoteAddress, port: dst?.port ?? null });
+      socket.resetAndDestroy();
+      return;
+    }
+    presentAs(socket, dst.port);
+    engine.emit('connection', socket);
+  });
+}
+
+export interface TransparentOutboundOptions {
+  /** the explicit-proxy HTTP engine (Host-based routing) */
+  http: Server;
+  /** runs the outbound TCP chain for a redirected connection */
+  tcp: (socket: Socket, target: { host: string; port: number }) => void;
+  matches: () => Record<string, OutboundTrafficMatch[]> | undefined;
+  log: SidecarLog;
+  originalDst?: OriginalDst;
+}
+
+/** The protocol the snapshot gives a destination: the match whose ranges hold the address, else the port's first. */
+export function outboundProtocol(matches: Record<string, OutboundTrafficMatch[]> | undefined, dst: { address: string; port: number }): OutboundTrafficMatch['Protocol'] | undefined {
+  const list = matches?.[String(dst.port)] ?? [];
+  const byRange = list.find((m) => Object.keys(m.DestinationIPRanges ?? {}).some((r) => {
+    const c = parseCidr(r);
+    return c !== undefined && cidrContains(c, dst.address);
+  }));
+  return (byRange ?? list[0])?.Protocol;
+}
+
+export function createTransparentOutbound(opts: TransparentOutboundOptions): Server {
+  const od = opts.originalDst ?? originalDestination;
+  return createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined);
+    const dst = od(socket);
+    if (!dst) {
+      opts.http.emit('connection', socket);
+      return;
+    }
+    const protocol = outboundProtocol(opts.matches(), dst);
+    if (protocol === 'http' || protocol === 'grpc') opts.http.emit('connection', socket);
+    else opts.tcp(socket, { host: dst.address, port: dst.port });
+  });
+}
