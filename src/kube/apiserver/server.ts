@@ -128,14 +128,20 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     }
   }
 
+  /** Who is asking and for what, and whether they may: the same for plain requests and upgrades. */
+  async function admitRequest(req: IncomingMessage): Promise<{ ctx: RequestContext; info: ReturnType<typeof parseRequestInfo>; url: URL }> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const user = await userOf(req, url.pathname);
+    const ctx: RequestContext = { ...opts, user };
+    const info = parseRequestInfo(req.method ?? 'GET', url);
+    await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
+    return { ctx, info, url };
+  }
+
   return {
     async handle(req, res) {
-      const url = new URL(req.url ?? '/', 'https://localhost');
       try {
-        const user = await userOf(req, url.pathname);
-        const ctx: RequestContext = { ...opts, user };
-        const info = parseRequestInfo(req.method ?? 'GET', url);
-        await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
+        const { ctx, info, url } = await admitRequest(req);
         if (await serveAuthRequest(ctx, opts.authorize, opts.authServices, info, req, res)) return;
         if (info.type === 'nonresource') return await nonResource(ctx, info.path, req, res);
         await resource(ctx, { ...targetOf(ctx, info, req, url), res });
@@ -150,12 +156,8 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
       }
     },
     async upgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'https://localhost');
       try {
-        const user = await userOf(req, url.pathname);
-        const ctx: RequestContext = { ...opts, user };
-        const info = parseRequestInfo(req.method ?? 'GET', url);
-        await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
+        const { ctx, info, url } = await admitRequest(req);
         if (info.type !== 'resource' || !['exec', 'attach', 'portforward'].includes(info.subresource ?? '')) {
           throw badRequest(`no upgrade is served at ${url.pathname}`);
         }

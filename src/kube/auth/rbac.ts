@@ -11,6 +11,7 @@
  * `RbacIndex` keeps the objects with an index of bindings by subject, updated one object at a time,
  * so a decision costs O(bindings naming the user or one of their groups), not O(all objects).
  */
+import { selectorMatches as labelSelectorMatches } from '../../api/labels.js';
 import type {
   AuthorizationAttributes,
   AuthorizationDecision,
@@ -127,34 +128,13 @@ function describeSubject(s: Subject, bindingNamespace: string): string {
 // ---------------------------------------------------------------------------------------------
 // Label selectors (aggregation rules)
 
+/**
+ * An aggregationRule's selector. Unlike a plain label selector, an empty one selects nothing: the
+ * aggregation controller skips nil and `{}` alike.
+ */
 export function selectorMatches(sel: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
   const hasAny = Object.keys(sel.matchLabels ?? {}).length > 0 || (sel.matchExpressions ?? []).length > 0;
-  // An empty selector in an aggregationRule selects nothing (metav1.LabelSelectorAsSelector: Nothing for nil, Everything for {}),
-  // the aggregation controller skips both.
-  if (!hasAny) return false;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(l[e.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[e.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return hasAny && labelSelectorMatches(sel, labels);
 }
 
 // ---------------------------------------------------------------------------------------------

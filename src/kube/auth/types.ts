@@ -55,10 +55,9 @@ export interface RoleRef {
   name: string;
 }
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | string; values?: string[] }[];
-}
+/** metav1.LabelSelector; an unknown operator matches nothing (src/api/labels.ts). */
+import type { LabelSelector } from '../../api/types.js';
+export type { LabelSelector };
 
 interface Meta {
   name: string;
