@@ -8,7 +8,7 @@ import { httpInjectorClient, startControllers } from '../controllers/index.js';
 import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, type MeshFile } from '../layout.js';
 import { assertDiskSpace, ensurePrivateStateDir, leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
-import { startPodNetwork } from './pod-network.js';
+import { meshGateway, startPodNetwork } from './pod-network.js';
 import { openStore } from '../store/index.js';
 import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
@@ -83,7 +83,8 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const pki = await ensureClusterPki(stateDir, meshName, [apiAddress(block), 'localhost']);
     // The controller's and injector's fixed addresses get certificates of the cluster CA: sidecars,
     // the daemon and readiness probes check who answers there before trusting or sending anything.
-    await issueServingCertificate(stateDir, 'controller', [controllerAddress(block)]);
+    // …and, for sandboxed pods (--pod-network=namespace), the mesh bridge's gateway the relay listens on
+    await issueServingCertificate(stateDir, 'controller', [controllerAddress(block), meshGateway(meshName)]);
     await issueServingCertificate(stateDir, 'injector', [injectorAddress(block)]);
     const api = await startApiServer({
       store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block, workdir: opts.workdir,
