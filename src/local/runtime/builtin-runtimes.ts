@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
 import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
-import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, controllerAddress, proxyToken, stateFiles } from '../layout.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, sidecarControlEnv, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { imageName } from './image-name.js';
@@ -60,9 +60,10 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.localIP]: ctx.appAddress,
         [SIDECAR_ENV.serviceAccount]: pod.spec?.serviceAccountName ?? 'default',
         [SIDECAR_ENV.proxyUUID]: uuid,
-        [SIDECAR_ENV.proxyToken]: proxyToken(Buffer.from(ctx.meshKey).toString('hex'), uuid),
+        // the controller's https URL and CA, a fresh short-lived proxy token, the admin token
+        ...sidecarControlEnv({ stateDir: ctx.stateDir, block: ctx.block, meshKeyHex: Buffer.from(ctx.meshKey).toString('hex'), uuid }),
         // a sandboxed sidecar reaches the controller through the relay on the mesh bridge (mesh-relay.ts)
-        [SIDECAR_ENV.controllerUrl]: ctx.sandbox ? `https://${ctx.sandbox.gateway}:${CONTROLLER_PORT}` : `http://${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`,
+        ...(ctx.sandbox ? { [SIDECAR_ENV.controllerUrl]: `https://${ctx.sandbox.gateway}:${CONTROLLER_PORT}` } : {}),
         [SIDECAR_ENV.dataDir]: ctx.sandbox ? ctx.sandbox.sidecarDataDir : stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
         [SIDECAR_ENV.meshName]: ctx.meshName,
         ...(ctx.sandbox ? { [SIDECAR_TRANSPARENT_ENV]: String(TRANSPARENT_INBOUND_PORT), [SIDECAR_ENV.controllerCa]: ctx.sandbox.caFile } : {}),

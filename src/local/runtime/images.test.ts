@@ -1,10 +1,9 @@
 /** Image mapping: which runtime runs which container, the commands and env they get, apply-time refusals. */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Container } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
-import { BOOTSTRAP_ENV, CONTROLLER_ENV, INJECTOR_ENV, SIDECAR_ENV } from '../layout.js';
+import { BOOTSTRAP_ENV, CONTROLLER_ENV, INJECTOR_ENV, SIDECAR_ENV, checkProxyToken } from '../layout.js';
 import { checkPodImages, imageName, registerImageRuntime, runtimeFor, type ContainerContext, type PodShape } from './index.js';
 import { gunicornBindPort, narrowWildcardBind } from './builtin-runtimes.js';
 
@@ -72,8 +71,11 @@ describe('image mapping', () => {
     assert.equal(cmd.env[SIDECAR_ENV.localIP], '127.77.65.5');
     assert.equal(cmd.env[SIDECAR_ENV.serviceAccount], 'web');
     assert.equal(cmd.env[SIDECAR_ENV.proxyUUID], 'u-1');
-    assert.equal(cmd.env[SIDECAR_ENV.proxyToken], createHmac('sha256', Buffer.from('k3y')).update('u-1').digest('hex'));
-    assert.equal(cmd.env[SIDECAR_ENV.controllerUrl], 'http://127.77.0.2:6060');
+    // a short-lived token for this uuid under the mesh key, and the controller over TLS with the cluster CA
+    assert.equal(checkProxyToken(Buffer.from('k3y').toString('hex'), 'u-1', cmd.env[SIDECAR_ENV.proxyToken]!), 'valid');
+    assert.equal(cmd.env[SIDECAR_ENV.controllerUrl], 'https://127.77.0.2:6060');
+    assert.equal(cmd.env[SIDECAR_ENV.controllerCa], '/tmp/state/pki/ca.crt');
+    assert.ok(cmd.env[SIDECAR_ENV.adminToken], 'the admin token guards state-changing admin endpoints');
     assert.equal(cmd.env[SIDECAR_ENV.dataDir], '/tmp/state/pods/demo/web-abc');
     assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.1.5:15000/ready' });
   });
@@ -88,7 +90,8 @@ describe('image mapping', () => {
     assert.equal(cmd.env[CONTROLLER_ENV.listen], '127.77.0.2:6060');
     assert.equal(cmd.env[CONTROLLER_ENV.meshKey], Buffer.from('k3y').toString('hex'));
     assert.equal(cmd.env[CONTROLLER_ENV.stateDir], '/tmp/state');
-    assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.0.2:6060/healthz' });
+    // readiness checks who answers: the controller's certificate must chain to the cluster CA
+    assert.deepEqual(cmd.readiness, { kind: 'https', url: 'https://127.77.0.2:6060/healthz', caFile: '/tmp/state/pki/ca.crt' });
   });
 
   it('runs the injector and bootstrap at their fixed addresses with the API token', () => {
@@ -98,7 +101,7 @@ describe('image mapping', () => {
     assert.match(inj.args[0]!, /src\/injector\/main\.js$/);
     assert.equal(inj.env[INJECTOR_ENV.listen], '127.77.0.3:9090');
     assert.equal(inj.env[INJECTOR_ENV.meshName], 'm');
-    assert.deepEqual(inj.readiness, { kind: 'http', url: 'http://127.77.0.3:9090/healthz' });
+    assert.deepEqual(inj.readiness, { kind: 'https', url: 'https://127.77.0.3:9090/healthz', caFile: '/tmp/state/pki/ca.crt' });
     const bootstrap: Container = { name: 'bootstrap', image: 'tessera/bootstrap:v1' };
     const boot = commandOf(pod([bootstrap]), bootstrap);
     assert.equal(boot.runtime, 'bootstrap');
