@@ -10,6 +10,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNamespace } from './commands/namespace.js';
+import { registerOidcLogin } from './commands/oidc-login.js';
 import { registerPatch } from './commands/patch.js';
 import { registerProxy } from './commands/proxy.js';
 import { registerRollout } from './commands/rollout.js';
@@ -53,6 +54,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerVersion(program, deps);
   registerKubeconfig(program, deps);
   registerInstall(program, deps);
+  registerOidcLogin(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
