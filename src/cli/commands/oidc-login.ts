@@ -490,12 +490,13 @@ export async function runGetToken(flags: RawFlags, deps: CliDeps): Promise<void>
 }
 
 /** The exec arguments that repeat the login options of `flags` (the ones a user gave). */
-function execArgs(flags: RawFlags): string[] {
+function execArgs(flags: RawFlags, deps: CliDeps): string[] {
   const args = ['oidc-login', 'get-token', `--oidc-issuer-url=${flags.oidcIssuerUrl}`, `--oidc-client-id=${flags.oidcClientId}`];
   if (flags.oidcClientSecret) args.push(`--oidc-client-secret=${flags.oidcClientSecret}`);
   for (const s of flags.oidcExtraScope ?? []) args.push(`--oidc-extra-scope=${s}`);
   if (flags.oidcSigningAlgs) args.push(`--oidc-signing-algs=${flags.oidcSigningAlgs}`);
-  if (flags.certificateAuthority) args.push(`--certificate-authority=${flags.certificateAuthority}`);
+  // absolute: kubectl runs the plugin wherever it is itself run
+  if (flags.certificateAuthority) args.push(`--certificate-authority=${expandHome(flags.certificateAuthority, deps)}`);
   if (flags.certificateAuthorityData) args.push(`--certificate-authority-data=${flags.certificateAuthorityData}`);
   if (flags.insecureSkipTlsVerify) args.push('--insecure-skip-tls-verify');
   for (const l of flags.listenAddress ?? []) args.push(`--listen-address=${l}`);
@@ -506,10 +507,10 @@ function execArgs(flags: RawFlags): string[] {
 
 const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-export function setupText(flags: RawFlags & { user?: string; execApiVersion?: string }, claims: JwtClaims | undefined): string {
+export function setupText(flags: RawFlags & { user?: string; execApiVersion?: string }, claims: JwtClaims | undefined, deps: CliDeps): string {
   const user = flags.user ?? 'oidc';
   const apiVersion = flags.execApiVersion ?? V1BETA1;
-  const args = execArgs(flags);
+  const args = execArgs(flags, deps);
   let out = '';
   if (claims) {
     out += `## Authenticated with the OpenID Connect Provider\n\nYou got the token with the following claims:\n\n${JSON.stringify(claims, null, 2)}\n\n`;
@@ -546,7 +547,7 @@ export function registerOidcLogin(program: Command, deps: CliDeps): void {
         rmSync(cacheFile(o), { force: true });
         claims = (await obtainIdToken(o, deps)).claims;
       }
-      deps.stdout.write(setupText(flags, claims));
+      deps.stdout.write(setupText(flags, claims, deps));
     });
   root
     .command('clean')
