@@ -1,6 +1,6 @@
 /**
- * The bootstrap process (pod `<mesh>-bootstrap`): watches the API and keeps the mesh's preset
- * objects in place. `GET /healthz` answers 200 once the watch has synced (its readiness).
+ * The bootstrap process (pod `<mesh>-bootstrap`): watches the MeshConfigs of `<mesh>-system` and keeps
+ * the mesh's preset MeshConfig in place. `GET /healthz` answers 200 once the watch has synced (its readiness).
  */
 import { createServer } from 'node:http';
 import { startWatch } from '../control-plane/watch.js';
@@ -9,6 +9,7 @@ import { KubeMeshApi } from '../local/client/index.js';
 import { BOOTSTRAP_ENV } from '../local/layout.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { PresetKeeper } from './preset-keeper.js';
+import { systemNamespace } from './preset-mesh-config.js';
 
 const { required, log, serve } = podProcess('bootstrap');
 
@@ -19,10 +20,13 @@ const listenAt = required(BOOTSTRAP_ENV.listen);
 
 const transport = ApiTransport.fromFile(required(BOOTSTRAP_ENV.apiCa));
 const keeper = new PresetKeeper({ api: new KubeMeshApi({ baseUrl: apiUrl, token, transport }), meshName, log: log('warn') });
+// Only what it keeps: MeshConfigs in its own namespace (its Role grants nothing else, in Kubernetes mode).
 const watch = startWatch({
   transport,
   apiUrl,
   token,
+  kinds: ['MeshConfig'],
+  namespace: systemNamespace(meshName),
   onSync: (objects) => {
     log('info')('resources synced', { count: objects.length });
     keeper.onSync(objects);

@@ -1,13 +1,23 @@
 /**
- * The injector's server: `POST /mutate-pod-creation` (bearer token) and an unauthenticated `GET /healthz`.
+ * The injector's server: `POST /mutate-pod-creation` and an unauthenticated `GET /healthz`.
  * With `tls` (a certificate of the cluster CA, issued at `up`) it serves HTTPS only: the daemon
  * verifies the certificate before it sends its token, so a process squatting the address gets nothing.
+ *
+ * Two protocols on the one path, told apart by the body:
+ *  * the local daemon's `{pod, namespace, meshName}` → `{pod, injected}` (protocol.ts), behind the
+ *    bearer token, as before;
+ *  * Kubernetes' `AdmissionReview` v1 (admission-review.ts), when the server has `namespaces` (Kubernetes
+ *    mode). The API server presents no credential to a webhook by default: it verifies the injector's
+ *    certificate with the webhook's caBundle, so a review is answered without the token. Its answer
+ *    is a JSON patch, nothing secret; the namespace is read with the injector's own ServiceAccount.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { admit, BadAdmissionReview, denied, isAdmissionReview, namespaceOfRequest, parseAdmissionReview, podOfRequest } from './admission-review.js';
+import type { NamespaceLookup } from './kube-namespaces.js';
 import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
-import { HEALTH_PATH, MUTATE_PATH, type MutationRequest } from './protocol.js';
+import { HEALTH_PATH, MUTATE_PATH, type MutationRequest, type NamespaceInfo } from './protocol.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Longer than the daemon's keep-alive agent keeps idle sockets, so the server never closes one under a request. */
@@ -15,8 +25,13 @@ const KEEP_ALIVE_MS = 65_000;
 
 export interface InjectorServerOptions {
   meshName: string;
-  /** the bearer token callers must present (the mesh's API token) */
-  token: string;
+  /** the bearer token callers of the daemon's protocol must present (the mesh's API token); none: that protocol is refused */
+  token?: string;
+  /**
+   * Kubernetes mode: how the pod's namespace is read for an AdmissionReview. Without it an
+   * AdmissionReview is refused (local mode has no API access of its own).
+   */
+  namespaces?: NamespaceLookup;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** serving certificate and key (PEM); without them the server speaks plain HTTP (tests) */
   tls?: { cert: string; key: string };
@@ -31,10 +46,38 @@ class HttpError extends Error {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export function createInjectorServer(opts: InjectorServerOptions): Server {
-  const expected = digest(opts.token);
+  const expected = opts.token ? digest(opts.token) : undefined;
   const authorized = (req: IncomingMessage): boolean => {
     const m = (req.headers.authorization ?? '').match(/^Bearer\s+(\S+)$/i);
-    return m !== null && timingSafeEqual(digest(m[1]!), expected);
+    return expected !== undefined && m !== null && timingSafeEqual(digest(m[1]!), expected);
+  };
+
+  const review = async (body: unknown, res: ServerResponse): Promise<void> => {
+    if (!opts.namespaces) throw new HttpError(400, 'this injector answers AdmissionReviews only in Kubernetes mode (it has no API access to read namespaces)');
+    let request;
+    try {
+      request = parseAdmissionReview(body);
+    } catch (e) {
+      if (e instanceof BadAdmissionReview) throw new HttpError(400, e.message);
+      throw e;
+    }
+    let namespace: NamespaceInfo | undefined;
+    const nsName = namespaceOfRequest(request);
+    if (podOfRequest(request) && nsName) {
+      try {
+        namespace = await opts.namespaces(nsName);
+      } catch (e) {
+        // failurePolicy decides nothing here: the webhook answered. Refuse, saying why.
+        opts.log?.('cannot read the pod\'s namespace', { namespace: nsName, error: (e as Error).message });
+        return send(res, 200, denied(request.uid, `sidecar injector: cannot read namespace ${nsName}: ${(e as Error).message}`, 500, 'InternalError'));
+      }
+    }
+    const answer = admit(request, namespace, opts.meshName);
+    const pod = request.object as { metadata?: { name?: string; generateName?: string } } | undefined;
+    const podName = `${nsName ?? ''}/${pod?.metadata?.name || `${pod?.metadata?.generateName ?? ''}*`}`;
+    if (answer.injected) opts.log?.('injected sidecar', { pod: podName, uid: request.uid });
+    else if (answer.review.response?.allowed === false) opts.log?.('refused pod', { pod: podName, uid: request.uid, reason: answer.review.response.status?.message });
+    send(res, 200, answer.review);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -42,8 +85,13 @@ export function createInjectorServer(opts: InjectorServerOptions): Server {
     if (path === HEALTH_PATH && req.method === 'GET') return send(res, 200, { status: 'ok', meshName: opts.meshName });
     if (path !== MUTATE_PATH) throw new HttpError(404, `no route for ${req.method} ${path}`);
     if (req.method !== 'POST') throw new HttpError(405, `${MUTATE_PATH} takes POST`);
-    if (!authorized(req)) throw new HttpError(401, 'missing or wrong bearer token');
-    const request = parseRequest(await readBody(req));
+    const ok = authorized(req);
+    // Without the token only an AdmissionReview gets an answer, and only in Kubernetes mode.
+    if (!ok && !opts.namespaces) throw new HttpError(401, 'missing or wrong bearer token');
+    const body = await readBody(req);
+    if (isAdmissionReview(body)) return review(body, res);
+    if (!ok) throw new HttpError(401, 'missing or wrong bearer token');
+    const request = parseRequest(body);
     if (request.meshName !== opts.meshName) throw new HttpError(400, `this injector serves mesh "${opts.meshName}", not "${request.meshName}"`);
     const result = mutatePod(request.pod, request.namespace, opts.meshName);
     if (result.injected) opts.log?.('injected sidecar', { pod: `${request.namespace.name}/${request.pod.metadata.name}` });

@@ -33,6 +33,7 @@ const RESOLVED: Record<keyof Resolved, [string, Kind]> = {
   bootstrapReplicas: ['.Values.fsm.fsmBootstrap.replicaCount', 'number'],
   webhookTimeoutSeconds: ['.Values.fsm.injector.webhookTimeoutSeconds', 'number'],
   webhookConfigNamePrefix: ['.Values.fsm.webhookConfigNamePrefix', 'string'],
+  webhookURL: ['.Values.fsm.injector.webhookURL', 'string'],
 };
 
 /** Secret material comes from the template's header (generated, or kept from an earlier release). */
@@ -66,6 +67,14 @@ export function templatize(yaml: string): string {
   return spliced;
 }
 
+/** `clientConfig.service` (as rendered) when fsm.injector.webhookURL is empty, else `clientConfig.url`. */
+function webhookTarget(yaml: string): string {
+  return yaml.replace(/^(\s*)clientConfig:\n(\s*)service:\n((?:\2\s+.*\n)+)/m, (_m, outer: string, inner: string, service: string) => {
+    const [expr] = EXPRESSIONS.get('webhookURL')!;
+    return `${outer}clientConfig:\n${inner}{{- if ${expr} }}\n${inner}url: {{ ${expr} | quote }}\n${inner}{{- else }}\n${inner}service:\n${service}${inner}{{- end }}\n`;
+  });
+}
+
 function fail(key: string): never {
   throw new Error(`no Helm expression for marker ${key}`);
 }
@@ -91,6 +100,9 @@ function header(): string {
 {{- if ne .Values.fsm.certificateProvider.kind "tresor" -}}
 {{- fail (printf "fsm.certificateProvider.kind %q: only \\"tresor\\" (the mesh's own CA) is supported" .Values.fsm.certificateProvider.kind) -}}
 {{- end -}}
+{{- if and .Values.fsm.injector.webhookURL (not (hasPrefix "https://" .Values.fsm.injector.webhookURL)) -}}
+{{- fail (printf "fsm.injector.webhookURL %q: the API server calls webhooks over https only" .Values.fsm.injector.webhookURL) -}}
+{{- end -}}
 {{- $tessera := dict -}}
 {{- $ca := dict -}}
 {{- $caSecret := lookup "v1" "Secret" $ns (include "tessera.caBundleSecretName" .) -}}
@@ -106,7 +118,17 @@ function header(): string {
 {{- $_ := set $tessera "caExpiration" (dateInZone "2006-01-02T15:04:05.000Z" (now | dateModify "+87600h") "UTC" | b64enc) -}}
 {{- end -}}
 {{- $svc := printf "%s${svc}" .Values.fsm.meshName -}}
-{{- $serving := genSignedCert (printf "%s.%s.svc" $svc $ns) nil (list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns)) 3650 $ca -}}
+{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- $ips := list -}}
+{{- with .Values.fsm.injector.webhookURL -}}
+{{- $host := regexReplaceAll ":[0-9]+$" (urlParse .).host "" | trimPrefix "[" | trimSuffix "]" -}}
+{{- if or (regexMatch "^[0-9.]+$" $host) (contains ":" $host) -}}
+{{- $ips = append $ips $host -}}
+{{- else -}}
+{{- $names = append $names $host -}}
+{{- end -}}
+{{- end -}}
+{{- $serving := genSignedCert (printf "%s.%s.svc" $svc $ns) $ips $names 3650 $ca -}}
 {{- $_ := set $tessera "injectorCert" ($serving.Cert | b64enc) -}}
 {{- $_ := set $tessera "injectorKey" ($serving.Key | b64enc) -}}
 {{- $keys := lookup "v1" "Secret" $ns (printf "%s${meshKeySecretName('x').slice(1)}" .Values.fsm.meshName) -}}
@@ -136,8 +158,9 @@ export function chartFiles(): Map<string, string> {
   files.set('values.yaml', `${generated}# The names are FSM's (charts/fsm/values.yaml) where FSM has the setting; \`tessera install --set\` takes the same keys.\n${toYaml(defaultValues())}`);
   files.set('.helmignore', `${generated}.DS_Store\n*.tgz\n`);
   files.set('templates/_helpers.tpl', HELPERS);
-  const objects = sortForInstall(renderResolved(markers<Resolved>(RESOLVED), markers<InstallSecrets>(SECRETS)));
-  files.set('templates/tessera.yaml', header() + objects.map((o) => `---\n${templatize(toYaml(o))}`).join(''));
+  // Rendered with the Service as the webhook's target; clientConfig then becomes an if/else on the URL.
+  const objects = sortForInstall(renderResolved({ ...markers<Resolved>(RESOLVED), webhookURL: '' }, markers<InstallSecrets>(SECRETS)));
+  files.set('templates/tessera.yaml', header() + objects.map((o) => `---\n${webhookTarget(templatize(toYaml(o)))}`).join(''));
   const crds = renderCrds();
   meshResourceTypes().forEach((t, i) => files.set(`crds/${crdName(t)}.yaml`, generated + toYaml(crds[i])));
   return files;

@@ -1,4 +1,4 @@
-export { defaultValues, setValue, resolveValues, valueKeys, DEFAULT_IMAGE_TAG, DEFAULT_MESH_NAME, type InstallValues, type Resolved } from './values.js';
+export { defaultValues, setValue, resolveValues, valueKeys, injectorServingNames, webhookUrlProblem, DEFAULT_IMAGE_TAG, DEFAULT_MESH_NAME, type InstallValues, type Resolved } from './values.js';
 export { renderCrds, crdFor, crdName, meshResourceTypes } from './crds.js';
 export {
   renderInstall, renderResolved, PLACEHOLDER_SECRETS, MUTATING_WEBHOOK_NAME, componentName, webhookConfigName, meshKeySecretName,

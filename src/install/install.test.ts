@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KINDS } from '../api/kinds.js';
-import { chartFiles, controllerReadRules, defaultValues, renderInstall, resolveValues, setValue, templatize } from './index.js';
+import { chartFiles, controllerReadRules, defaultValues, injectorServingNames, renderInstall, resolveValues, setValue, templatize } from './index.js';
 
 // dist*/src/install/ → the repository
 const CHART = fileURLToPath(new URL('../../../charts/tessera/', import.meta.url));
@@ -72,4 +72,25 @@ test('templatize keeps whole scalars typed and splices markers inside strings', 
   assert.equal(templatize('  name: __TESSERA_mesh__\n'), '  name: {{ .Values.fsm.meshName | quote }}\n');
   assert.equal(templatize('  image: __TESSERA_registry__/x:__TESSERA_tag__\n'), '  image: {{ .Values.fsm.image.registry }}/x:{{ .Values.fsm.image.tag }}\n');
   assert.equal(templatize("    - '__TESSERA_namespace__'\n"), '    - {{ include "tessera.namespace" . | quote }}\n');
+});
+
+test('fsm.injector.webhookURL: the webhook calls that URL instead of the Service; https only; the serving names include its host', () => {
+  const url = 'https://127.0.0.1:8443/mutate-pod-creation';
+  const v = setValue(defaultValues(), `fsm.injector.webhookURL=${url}`);
+  const hook = renderInstall(v).find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+  const cc = (hook.webhooks as { clientConfig: { url?: string; service?: unknown } }[])[0]!.clientConfig;
+  assert.equal(cc.url, url);
+  assert.equal(cc.service, undefined);
+  const byDefault = renderInstall().find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+  assert.ok((byDefault.webhooks as { clientConfig: { service?: unknown } }[])[0]!.clientConfig.service, 'the Service by default');
+  assert.throws(() => resolveValues(setValue(defaultValues(), 'fsm.injector.webhookURL=http://127.0.0.1:1/x')), /https only/);
+  assert.deepEqual(injectorServingNames(resolveValues(v)).ips, ['127.0.0.1']);
+  const named = injectorServingNames(resolveValues(setValue(defaultValues(), 'fsm.injector.webhookURL=https://injector.example:9443/m')));
+  assert.ok(named.dns.includes('injector.example') && named.dns.includes('tessera-injector.tessera-system.svc'));
+  const template = chartFiles().get('templates/tessera.yaml')!;
+  assert.match(template, /\{\{- if \.Values\.fsm\.injector\.webhookURL \}\}\n\s+url: \{\{ \.Values\.fsm\.injector\.webhookURL \| quote \}\}\n\s+\{\{- else \}\}\n\s+service:/);
+  // the injector's Deployment can read namespaces in Kubernetes mode (ServiceAccount token file)
+  const dep = renderInstall().find((o) => o.kind === 'Deployment' && o.metadata.name === 'tessera-injector')!;
+  const env = (dep.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
+  assert.equal(env.find((e) => e.name === 'TESSERA_INJECTOR_API_TOKEN_FILE')?.value, '/var/run/secrets/kubernetes.io/serviceaccount/token');
 });

@@ -8,6 +8,7 @@ import { KINDS } from '../api/kinds.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
 import { presetMeshConfig } from '../bootstrap/preset-mesh-config.js';
 import { CA_SECRET_KEYS } from '../identity/ca-secret.js';
+import { INJECTOR_KUBE_ENV } from '../injector/kube-namespaces.js';
 import { MUTATE_PATH, HEALTH_PATH } from '../injector/protocol.js';
 import { IGNORE_NAMESPACE_LABEL } from '../local/controllers/well-known.js';
 import { BOOTSTRAP_ENV, BOOTSTRAP_PORT, CONTROLLER_ENV, CONTROLLER_PORT, INJECTOR_ENV, INJECTOR_PORT } from '../local/layout.js';
@@ -39,6 +40,8 @@ export const MUTATING_WEBHOOK_NAME = 'fsm-inject.k8s.io';
 /** Where the ServiceAccount's CA certificate is mounted in every pod. */
 export const IN_CLUSTER_CA_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 export const IN_CLUSTER_API_URL = 'https://kubernetes.default.svc';
+/** The ServiceAccount's projected token, beside the CA. */
+export const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const STATE_DIR = '/var/lib/tessera';
 const TLS_DIR = '/etc/tessera/tls';
 
@@ -207,6 +210,10 @@ function workloads(r: Resolved): Manifest[] {
         { name: INJECTOR_ENV.meshName, value: r.mesh },
         { name: INJECTOR_ENV.listen, value: `0.0.0.0:${INJECTOR_PORT}` },
         fromSecret(INJECTOR_ENV.apiToken, meshKeySecretName(r.mesh), 'webhook-token'),
+        // Kubernetes mode: namespaces read with the ServiceAccount's (projected, rotated) token.
+        { name: INJECTOR_KUBE_ENV.apiUrl, value: IN_CLUSTER_API_URL },
+        { name: INJECTOR_KUBE_ENV.apiCa, value: IN_CLUSTER_CA_FILE },
+        { name: INJECTOR_KUBE_ENV.apiTokenFile, value: IN_CLUSTER_TOKEN_FILE },
         { name: INJECTOR_ENV.tlsCert, value: `${TLS_DIR}/tls.crt` },
         { name: INJECTOR_ENV.tlsKey, value: `${TLS_DIR}/tls.key` },
       ],
@@ -275,7 +282,10 @@ function webhook(r: Resolved, s: InstallSecrets): Manifest {
       {
         name: MUTATING_WEBHOOK_NAME,
         clientConfig: {
-          service: { namespace: r.namespace, name: componentName(r.mesh, 'injector'), path: MUTATE_PATH, port: INJECTOR_PORT },
+          // The chart turns this into an if/else on fsm.injector.webhookURL (chart.ts).
+          ...(r.webhookURL
+            ? { url: r.webhookURL }
+            : { service: { namespace: r.namespace, name: componentName(r.mesh, 'injector'), path: MUTATE_PATH, port: INJECTOR_PORT } }),
           caBundle: s.caCert,
         },
         failurePolicy: 'Fail',

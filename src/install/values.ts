@@ -22,7 +22,12 @@ export interface InstallValues {
     /** the MutatingWebhookConfiguration is named `<prefix>-<meshName>`, as FSM names it */
     webhookConfigNamePrefix: string;
     fsmController: { replicaCount: number };
-    injector: { replicaCount: number; webhookTimeoutSeconds: number };
+    /**
+     * `webhookURL`: Tessera's own. Empty (the default): the API server calls the injector's Service.
+     * Set: the webhook's clientConfig is this `https://` URL instead (an injector outside the cluster,
+     * e.g. a process beside a local API server); its certificate must name the URL's host.
+     */
+    injector: { replicaCount: number; webhookTimeoutSeconds: number; webhookURL: string };
     fsmBootstrap: { replicaCount: number };
     sidecar: { sidecarLogLevel: string };
     featureFlags: { enablePluginPolicy: boolean };
@@ -45,7 +50,7 @@ export function defaultValues(): InstallValues {
       enableEgress: true,
       webhookConfigNamePrefix: 'tessera-webhook',
       fsmController: { replicaCount: 1 },
-      injector: { replicaCount: 1, webhookTimeoutSeconds: 20 },
+      injector: { replicaCount: 1, webhookTimeoutSeconds: 20, webhookURL: '' },
       fsmBootstrap: { replicaCount: 1 },
       sidecar: { sidecarLogLevel: 'error' },
       featureFlags: { enablePluginPolicy: false },
@@ -111,6 +116,8 @@ export interface Resolved {
   bootstrapReplicas: number;
   webhookTimeoutSeconds: number;
   webhookConfigNamePrefix: string;
+  /** '' → the injector's Service */
+  webhookURL: string;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -127,6 +134,10 @@ export function resolveValues(values: InstallValues): Resolved {
   if (f.certificateProvider.kind !== 'tresor') problems.push(`fsm.certificateProvider.kind "${f.certificateProvider.kind}": only "tresor" (the mesh's own CA) is supported`);
   if (!['Always', 'IfNotPresent', 'Never'].includes(f.image.pullPolicy)) problems.push(`fsm.image.pullPolicy "${f.image.pullPolicy}": expected Always, IfNotPresent or Never`);
   if (f.injector.webhookTimeoutSeconds < 1 || f.injector.webhookTimeoutSeconds > 30) problems.push('fsm.injector.webhookTimeoutSeconds must be between 1 and 30');
+  if (f.injector.webhookURL !== '') {
+    const why = webhookUrlProblem(f.injector.webhookURL);
+    if (why) problems.push(`fsm.injector.webhookURL "${f.injector.webhookURL}": ${why}`);
+  }
   if (problems.length > 0) throw new MeshError('MESH_ERR_USAGE', problems.join('\n'));
   return {
     mesh: f.meshName,
@@ -144,5 +155,33 @@ export function resolveValues(values: InstallValues): Resolved {
     bootstrapReplicas: f.fsmBootstrap.replicaCount,
     webhookTimeoutSeconds: f.injector.webhookTimeoutSeconds,
     webhookConfigNamePrefix: f.webhookConfigNamePrefix,
+    webhookURL: f.injector.webhookURL,
   };
+}
+
+/** What the API server requires of a webhook URL (admissionregistration validation), or undefined. */
+export function webhookUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.protocol !== 'https:') return 'the API server calls webhooks over https only';
+  if (u.username || u.password) return 'no user or password in the URL';
+  if (u.search || u.hash) return 'no query or fragment';
+  return undefined;
+}
+
+/** The host names and IP addresses the injector's serving certificate must carry for `r` (the Service's names, and the webhook URL's host when set). */
+export function injectorServingNames(r: Pick<Resolved, 'mesh' | 'namespace' | 'webhookURL'>): { dns: string[]; ips: string[] } {
+  const svc = `${r.mesh}-injector`;
+  const dns = [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
+  const ips: string[] = [];
+  if (r.webhookURL) {
+    const host = new URL(r.webhookURL).hostname.replace(/^\[|\]$/g, '');
+    if (/^[\d.]+$/.test(host) || host.includes(':')) ips.push(host);
+    else if (!dns.includes(host)) dns.push(host);
+  }
+  return { dns, ips };
 }

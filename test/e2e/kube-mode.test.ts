@@ -1,0 +1,332 @@
+/**
+ * Kubernetes mode against the reference control plane (issue #14 item 3, issue #21 part 4): the
+ * injector as the MutatingWebhook the real kube-apiserver calls over TLS (AdmissionReview v1, caBundle
+ * = the mesh CA, failurePolicy Fail), pods made by the real controller-manager from a Deployment; the
+ * controller and the bootstrap as processes on the host with their ServiceAccounts' tokens, their
+ * informers fed by the real API server, RBAC refusals in their logs.
+ *
+ * The reference cluster has no node, so the components run here, as processes beside the API server:
+ * the webhook's clientConfig is `url: https://127.0.0.1:PORT/mutate-pod-creation`
+ * (`--set fsm.injector.webhookURL=…`) instead of the injector's Service.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { X509Certificate } from 'node:crypto';
+import type { Secret } from '../../src/api/types.js';
+import { caFromSecret } from '../../src/identity/ca-secret.js';
+import { exportPrivateKeyPem, generateKeyPair } from '../../src/identity/keys.js';
+import { signLeaf } from '../../src/identity/sign-certificate.js';
+import { subtle, x509 } from '../../src/identity/x509-runtime.js';
+import { INJECTOR_KUBE_ENV } from '../../src/injector/kube-namespaces.js';
+import { defaultValues, injectorServingNames, resolveValues, setValue } from '../../src/install/index.js';
+import { freePort } from '../../src/lib/test-processes.js';
+import { BOOTSTRAP_ENV, CONTROLLER_ENV, INJECTOR_ENV } from '../../src/local/layout.js';
+import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
+import { run, SAMPLES, type RunResult } from '../support/mesh.js';
+
+const bins = referenceBinaries();
+const skip = 'skip' in bins ? bins.skip : false;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const INJECTOR_MAIN = fileURLToPath(new URL('../../src/injector/main.js', import.meta.url));
+const CONTROLLER_MAIN = fileURLToPath(new URL('../../src/control-plane/main.js', import.meta.url));
+const BOOTSTRAP_MAIN = fileURLToPath(new URL('../../src/bootstrap/main.js', import.meta.url));
+const MESH = 'tessera';
+const NS = `${MESH}-system`;
+const WAIT_MS = 60_000;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A child process and everything it printed. */
+interface Child {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+describe('Kubernetes mode on the reference cluster', { skip }, () => {
+  let cluster: ReferenceCluster;
+  const children: Child[] = [];
+  let injectorPort = 0;
+  let webhookURL = '';
+  let tlsDir = '';
+  let injectorKubeconfig = '';
+  let injector: Child | undefined;
+
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  const tessera = (args: string[]): Promise<RunResult> =>
+    run(process.execPath, [CLI, ...args, '--kubeconfig', cluster.kubeconfig], { timeoutMs: 180_000, env: { ...process.env, KUBECONFIG: cluster.kubeconfig } });
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+
+  const spawnChild = (main: string, env: NodeJS.ProcessEnv): Child => {
+    const proc = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<void>((r) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) r();
+      proc.once('exit', () => r());
+    });
+    const child = { proc, output: () => out, exited };
+    children.push(child);
+    return child;
+  };
+  /** SIGTERM by PID, SIGKILL after 5 s; resolves once it exited. */
+  const stop = async (c: Child): Promise<void> => {
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
+    process.kill(c.proc.pid, 'SIGTERM');
+    const killer = setTimeout(() => c.proc.pid !== undefined && c.proc.exitCode === null && process.kill(c.proc.pid, 'SIGKILL'), 5000);
+    await c.exited;
+    clearTimeout(killer);
+  };
+
+  /** A kubeconfig for a ServiceAccount of the mesh: a token from the TokenRequest API and the cluster CA. */
+  const serviceAccountKubeconfig = async (sa: string): Promise<{ path: string; token: string }> => {
+    const token = ok(await kubectl(['create', 'token', sa, '-n', NS, '--duration=1h']), `create token ${sa}`).trim();
+    const path = join(cluster.dir, `${sa}.kubeconfig`);
+    writeFileSync(path, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': sa,
+      clusters: [{ name: 'reference', cluster: { server: cluster.server, 'certificate-authority': join(cluster.dir, 'ca.crt') } }],
+      users: [{ name: sa, user: { token } }],
+      contexts: [{ name: sa, context: { cluster: 'reference', user: sa } }],
+    }), { mode: 0o600 });
+    return { path, token };
+  };
+
+  const startInjector = (): Child =>
+    spawnChild(INJECTOR_MAIN, {
+      [INJECTOR_ENV.meshName]: MESH,
+      [INJECTOR_ENV.listen]: `127.0.0.1:${injectorPort}`,
+      [INJECTOR_ENV.tlsCert]: join(tlsDir, 'injector.crt'),
+      [INJECTOR_ENV.tlsKey]: join(tlsDir, 'injector.key'),
+      [INJECTOR_KUBE_ENV.kubeconfig]: injectorKubeconfig,
+      // no TESSERA_API_TOKEN: the API server presents none, and Kubernetes mode needs none
+      [INJECTOR_ENV.apiToken]: '',
+    });
+
+  before(async () => {
+    cluster = await startReferenceCluster({ withControllers: true });
+    tlsDir = cluster.dir;
+    injectorPort = await freePort();
+    webhookURL = `https://127.0.0.1:${injectorPort}/mutate-pod-creation`;
+  });
+  after(async () => {
+    for (const c of children) await stop(c).catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  test('tessera install with the webhook pointing at a URL; the injector serves the install\'s CA chain', async () => {
+    const out = ok(await tessera(['install', '--timeout', '2m', '--set', `fsm.injector.webhookURL=${webhookURL}`]), 'tessera install');
+    assert.match(out, /CustomResourceDefinitions established/);
+    const hook = await json<{ webhooks: { clientConfig: { url?: string; service?: unknown; caBundle: string }; failurePolicy: string }[] }>(
+      ['get', 'mutatingwebhookconfiguration', `tessera-webhook-${MESH}`],
+    );
+    assert.equal(hook.webhooks[0]!.clientConfig.url, webhookURL);
+    assert.equal(hook.webhooks[0]!.clientConfig.service, undefined);
+    assert.equal(hook.webhooks[0]!.failurePolicy, 'Fail');
+
+    // The serving certificate must name 127.0.0.1 (the URL's host): the install's own when it does,
+    // else one issued here by the install's CA (the one in the webhook's caBundle).
+    const caSecret = await json<Secret>(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`]);
+    assert.equal(hook.webhooks[0]!.clientConfig.caBundle, caSecret.data!['ca.crt'], 'caBundle = the mesh CA');
+    const installed = await json<Secret>(['get', 'secret', '-n', NS, `${MESH}-injector-tls`]);
+    const installedPem = Buffer.from(installed.data!['tls.crt']!, 'base64').toString('utf8');
+    let certPem = installedPem;
+    let keyPem = Buffer.from(installed.data!['tls.key']!, 'base64').toString('utf8');
+    if (!new X509Certificate(installedPem).checkIP('127.0.0.1')) {
+      const ca = await caFromSecret(caSecret);
+      const names = injectorServingNames(resolveValues(setValue(defaultValues(), `fsm.injector.webhookURL=${webhookURL}`)));
+      assert.deepEqual(names.ips, ['127.0.0.1']);
+      const keys = await generateKeyPair('ECDSA-P256');
+      const leaf = await signLeaf(ca, {
+        commonName: names.dns[2]!,
+        sans: [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
+        extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
+        publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
+        ttlMs: 3600_000,
+        now: new Date(),
+      });
+      certPem = leaf.certificatePem;
+      keyPem = await exportPrivateKeyPem(keys.privateKey);
+    }
+    writeFileSync(join(tlsDir, 'injector.crt'), certPem);
+    writeFileSync(join(tlsDir, 'injector.key'), keyPem, { mode: 0o600 });
+
+    injectorKubeconfig = (await serviceAccountKubeconfig(`${MESH}-injector`)).path;
+    injector = startInjector();
+    const caPem = Buffer.from(caSecret.data!['ca.crt']!, 'base64').toString('utf8');
+    // verified as the API server verifies it: the mesh CA only, the name 127.0.0.1
+    const healthz = (): Promise<number> => new Promise((resolve) => {
+      const req = httpsGet(`https://127.0.0.1:${injectorPort}/healthz`, { ca: caPem, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+    });
+    await waitFor('the injector to answer /healthz over TLS with the mesh CA', async () => (await healthz()) === 200, 20_000, () => injector!.output());
+    assert.match(injector.output(), /Kubernetes mode/);
+  });
+
+  test('the API server calls the webhook: a Deployment\'s pod in a monitored namespace gets the sidecar', async () => {
+    assert.ok(injector, 'the injector runs');
+    ok(await kubectl(['create', 'namespace', 'demo']), 'create ns demo');
+    ok(await kubectl(['label', 'namespace', 'demo', `flomesh.io/monitored-by=${MESH}`]), 'label ns');
+    ok(await kubectl(['annotate', 'namespace', 'demo', 'flomesh.io/sidecar-injection=enabled']), 'annotate ns');
+    ok(await kubectl(['create', 'deployment', 'web', '-n', 'demo', '--image=registry.invalid/web:1']), 'create deployment');
+    type PodList = { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { containers: { name: string; image: string }[] } }[] };
+    const pods = await waitFor('the ReplicaSet\'s pod in demo', async () => {
+      const list = await json<PodList>(['get', 'pods', '-n', 'demo', '-l', 'app=web']);
+      return list.items.length > 0 ? list.items : undefined;
+    }, WAIT_MS, () => `${cluster.log('kube-controller-manager', 20)}\n${injector!.output()}`);
+    const pod = pods[0]!;
+    assert.deepEqual(pod.spec.containers.map((c) => c.name), ['web', 'sidecar'], 'the sidecar container injected');
+    assert.ok(pod.metadata.labels?.['fsm-proxy-uuid'], 'FSM\'s proxy UUID label');
+    assert.equal(pod.metadata.labels?.app, 'web', 'the pod\'s own labels kept');
+    assert.match(injector!.output(), /injected sidecar/);
+
+    // a namespace not monitored: no sidecar (the API server does not even call the webhook)
+    ok(await kubectl(['create', 'namespace', 'plain']), 'create ns plain');
+    ok(await kubectl(['create', 'deployment', 'web', '-n', 'plain', '--image=registry.invalid/web:1']), 'create deployment in plain');
+    const plain = await waitFor('the pod in plain', async () => {
+      const list = await json<PodList>(['get', 'pods', '-n', 'plain', '-l', 'app=web']);
+      return list.items[0];
+    });
+    assert.deepEqual(plain.spec.containers.map((c) => c.name), ['web']);
+
+    // annotated off on the pod: admitted unpatched
+    ok(await kubectl(['run', 'off', '-n', 'demo', '--image=registry.invalid/web:1', '--annotations=flomesh.io/sidecar-injection=disabled']), 'kubectl run off');
+    const off = await json<PodList['items'][number]>(['get', 'pod', 'off', '-n', 'demo']);
+    assert.deepEqual(off.spec.containers.map((c) => c.name), ['off']);
+
+    // what cannot be injected is refused, with the webhook's message
+    const bad = await kubectl(['run', 'bad', '-n', 'demo', '--image=registry.invalid/web:1', '--annotations=flomesh.io/sidecar-injection=maybe']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /admission webhook "fsm-inject\.k8s\.io" denied the request: invalid annotation value .*maybe/);
+  });
+
+  test('with the injector stopped, failurePolicy Fail refuses pods in monitored namespaces only', async () => {
+    assert.ok(injector, 'the injector runs');
+    await stop(injector);
+    const refused = await kubectl(['run', 'refused', '-n', 'demo', '--image=registry.invalid/web:1']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /failed calling webhook "fsm-inject\.k8s\.io"/);
+    ok(await kubectl(['run', 'fine', '-n', 'plain', '--image=registry.invalid/web:1']), 'a pod outside the selector is created');
+
+    // the ReplicaSet cannot create its second pod: FailedCreate
+    ok(await kubectl(['scale', 'deployment', 'web', '-n', 'demo', '--replicas=2']), 'scale');
+    type RsList = { items: { status: { conditions?: { type: string; reason?: string; message?: string }[] } }[] };
+    const failure = await waitFor('the ReplicaSet\'s ReplicaFailure condition', async () => {
+      const list = await json<RsList>(['get', 'replicasets', '-n', 'demo', '-l', 'app=web']);
+      return list.items.flatMap((rs) => rs.status.conditions ?? []).find((c) => c.type === 'ReplicaFailure');
+    });
+    assert.equal(failure.reason, 'FailedCreate');
+    assert.match(failure.message ?? '', /fsm-inject\.k8s\.io/);
+
+    // and back: the injector restarted, the ReplicaSet's retry succeeds with a sidecar
+    injector = startInjector();
+    await waitFor('the injector to listen again', async () => /injector listening/.test(injector!.output()), 20_000, () => injector!.output());
+    // an update makes the ReplicaSet controller sync now, not after its failure backoff
+    ok(await kubectl(['annotate', 'replicasets', '-n', 'demo', '-l', 'app=web', 'tessera.test/nudge=1', '--overwrite']), 'nudge the ReplicaSet');
+    type PodList = { items: { spec: { containers: { name: string }[] } }[] };
+    const both = await waitFor('the second pod, once the injector is back', async () => {
+      const list = await json<PodList>(['get', 'pods', '-n', 'demo', '-l', 'app=web']);
+      return list.items.length === 2 ? list.items : undefined;
+    }, 90_000, () => injector!.output());
+    for (const p of both) assert.deepEqual(p.spec.containers.map((c) => c.name), ['web', 'sidecar']);
+  });
+
+  test('the controller against the real API server: informers see mesh resources; RBAC refusals are logged', async () => {
+    const { token } = await serviceAccountKubeconfig(`${MESH}-controller`);
+    const meshKey = Buffer.from((await json<Secret>(['get', 'secret', '-n', NS, `${MESH}-mesh-key`])).data!['mesh-key']!, 'base64').toString('utf8');
+    const port = await freePort();
+    const controllerEnv = {
+      [CONTROLLER_ENV.apiUrl]: cluster.server,
+      [CONTROLLER_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
+      [CONTROLLER_ENV.apiToken]: token,
+      [CONTROLLER_ENV.meshName]: MESH,
+      [CONTROLLER_ENV.listen]: `127.0.0.1:${port}`,
+      [CONTROLLER_ENV.meshKey]: meshKey,
+      [CONTROLLER_ENV.stateDir]: join(cluster.dir, 'controller-state'),
+    };
+    const controller = spawnChild(CONTROLLER_MAIN, controllerEnv);
+    await waitFor('the controller to sync its informers and load the CA', async () => /resources synced/.test(controller.output()) && /the mesh root CA/.test(controller.output()), WAIT_MS, () => controller.output());
+    assert.match(controller.output(), /loaded the mesh root CA/, 'it loaded the CA the install stored (no second CA)');
+    assert.doesNotMatch(controller.output(), /watch interrupted/);
+
+    // Plugin (cluster-scoped), PluginChain and a MeshConfig, applied with kubectl
+    ok(await kubectl(['apply', '-f', join(SAMPLES, 'plugins-cors.yaml')]), 'apply Plugin sample');
+    ok(await kubectl(['apply', '-f', '-'], `apiVersion: plugin.flomesh.io/v1alpha1
+kind: PluginChain
+metadata: { name: cors-chain, namespace: demo }
+spec:
+  chains:
+    - name: inbound-http
+      plugins: [cors-policy]
+  selectors:
+    podSelector: { matchLabels: { app: web } }
+    namespaceSelector: { matchExpressions: [{ key: flomesh.io/monitored-by, operator: In, values: [${MESH}] }] }
+`), 'apply PluginChain');
+    ok(await kubectl(['patch', 'meshconfig', `${MESH}-mesh-config`, '-n', NS, '--type=merge', '-p', '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}']), 'patch MeshConfig');
+    // The controller's informers list them: a restarted controller syncs two objects more.
+    const before = Number(/"resources synced","count":(\d+)/.exec(controller.output())?.[1]);
+    await stop(controller);
+    const again = spawnChild(CONTROLLER_MAIN, controllerEnv);
+    await waitFor('the controller to re-sync', async () => /resources synced/.test(again.output()), WAIT_MS, () => again.output());
+    const afterCount = Number(/"resources synced","count":(\d+)/.exec(again.output())?.[1]);
+    assert.ok(afterCount >= before + 2, `the informers list the Plugin and the PluginChain (${before} → ${afterCount})`);
+    await stop(again);
+
+    // RBAC: the controller's ClusterRole without `watch` — the real API server refuses, its log says so
+    const fetched = await json<{ metadata: { resourceVersion?: string }; rules: { verbs: string[] }[] }>(['get', 'clusterrole', `${MESH}-controller`]);
+    const role = { ...fetched, metadata: { ...fetched.metadata, resourceVersion: undefined } };
+    const noWatch = { ...role, rules: role.rules.map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== 'watch') })) };
+    ok(await kubectl(['replace', '-f', '-'], JSON.stringify(noWatch)), 'replace the ClusterRole without watch');
+    const refused = spawnChild(CONTROLLER_MAIN, controllerEnv);
+    const line = await waitFor('the controller to log the refused watch', async () => /watch interrupted.*(403|forbidden)/i.exec(refused.output())?.[0], WAIT_MS, () => refused.output());
+    assert.match(line, /watch/);
+    await stop(refused);
+    ok(await kubectl(['replace', '-f', '-'], JSON.stringify(role)), 'put the ClusterRole back');
+  });
+
+  test('the bootstrap with its least-privilege Role: watches MeshConfigs of its namespace, restores the preset', async () => {
+    const { token } = await serviceAccountKubeconfig(`${MESH}-bootstrap`);
+    const port = await freePort();
+    const bootstrap = spawnChild(BOOTSTRAP_MAIN, {
+      [BOOTSTRAP_ENV.apiUrl]: cluster.server,
+      [BOOTSTRAP_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
+      [BOOTSTRAP_ENV.apiToken]: token,
+      [BOOTSTRAP_ENV.meshName]: MESH,
+      [BOOTSTRAP_ENV.listen]: `127.0.0.1:${port}`,
+    });
+    await waitFor('the bootstrap to be ready (its watch synced)', async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, WAIT_MS, () => bootstrap.output());
+    assert.doesNotMatch(bootstrap.output(), /watch interrupted/, 'no list or watch refused by its Role');
+    ok(await kubectl(['delete', 'meshconfig', `${MESH}-mesh-config`, '-n', NS]), 'delete the preset MeshConfig');
+    await waitFor('the preset MeshConfig to come back', async () => (await kubectl(['get', 'meshconfig', `${MESH}-mesh-config`, '-n', NS])).code === 0, WAIT_MS, () => bootstrap.output());
+    assert.match(bootstrap.output(), /restored the preset MeshConfig/);
+    await stop(bootstrap);
+  });
+});
