@@ -14,7 +14,7 @@ import { toBase64 } from '../../identity/pem.js';
 import { signLeaf } from '../../identity/sign-certificate.js';
 import { subtle, x509 } from '../../identity/x509-runtime.js';
 import {
-  componentName, defaultValues, meshKeySecretName, renderInstall, resolveValues, setValue, toYamlDocuments,
+  defaultValues, injectorServingNames, meshKeySecretName, renderInstall, resolveValues, setValue, toYamlDocuments,
   type InstallSecrets, type InstallValues, type Manifest, type Resolved,
 } from '../../install/index.js';
 import { MeshError } from '../../lib/errors.js';
@@ -50,20 +50,15 @@ function valuesOf(opts: { set: string[]; meshName?: string }): InstallValues {
   return values;
 }
 
-/** DNS names the injector's serving certificate covers: the API server calls `<svc>.<ns>.svc`. */
-export function injectorHosts(r: Pick<Resolved, 'mesh' | 'namespace'>): string[] {
-  const svc = componentName(r.mesh, 'injector');
-  return [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
-}
-
 /** The CA (new, or the one an earlier install stored) and everything issued from it. */
 export async function generateSecrets(r: Resolved, existing?: { ca?: CertificateAuthority; caSecret?: Secret; keys?: Secret }): Promise<InstallSecrets> {
   const ca = existing?.ca ?? (await createRootCa({ meshName: r.mesh }));
   const keys = await generateKeyPair('ECDSA-P256');
-  const hosts = injectorHosts(r);
+  // The API server calls `<svc>.<ns>.svc`, or the webhook URL's host when one is set.
+  const names = injectorServingNames(r);
   const serving = await signLeaf(ca, {
-    commonName: hosts[2]!,
-    sans: hosts.map((value) => ({ type: 'dns' as const, value })),
+    commonName: names.dns[2]!,
+    sans: [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
     extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
     publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
     ttlMs: INJECTOR_CERT_TTL_MS,
