@@ -1,8 +1,9 @@
 /** The state directory's identity files: mesh.json, the mesh key, and the leased address block. */
+import { createFileOnce as createFileOnceRaw, writeFileAtomic as writeFileAtomicRaw } from '../lib/atomic-file.js';
 import { processExists } from '../lib/process.js';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeSync,
+  chmodSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync, statfsSync, statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,49 +81,21 @@ export function diskFullError(file: string, e: unknown): MeshError | undefined {
   return new MeshError('MESH_ERR_STORE_WRITE', `cannot write ${file}: no space left on its file system (${code}); free some space and retry — nothing was changed`, { cause: e });
 }
 
-/**
- * Writes a file atomically: a temp file, fsync, rename. On any failure (a full disk) the temp file
- * is removed and the previous content stays; a full disk becomes MESH_ERR_STORE_WRITE.
- */
+/** `writeFileAtomic` with a full disk worded as MESH_ERR_STORE_WRITE. */
 function writeFileAtomic(file: string, text: string, mode: number): void {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const fd = openSync(temp, 'wx', mode);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
+    writeFileAtomicRaw(file, text, mode);
   } catch (e) {
-    rmSync(temp, { force: true });
     throw diskFullError(file, e) ?? e;
   }
 }
 
-/** Creates `file` with `text` only if it does not exist; complete or not at all (never a partial file). */
+/** `createFileOnce` with a full disk worded as MESH_ERR_STORE_WRITE. */
 function createFileOnce(file: string, text: string, mode: number): boolean {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const fd = openSync(temp, 'wx', mode);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(temp, file);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
+    return createFileOnceRaw(file, text, mode);
   } catch (e) {
     throw diskFullError(file, e) ?? e;
-  } finally {
-    rmSync(temp, { force: true });
   }
 }
 

@@ -14,11 +14,10 @@
  * ("stale"), so a fixed difference cannot hide a new one.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:https';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { KubectlBinary, KubeApi, KubeResponse } from './kubectl.js';
+import { kubeApiOf, type KubectlBinary, type KubeApi, type KubeResponse } from './kubectl.js';
 import { run, type RunResult } from './mesh.js';
 
 export type SideName = 'reference' | 'tessera';
@@ -33,61 +32,6 @@ export interface Side {
 // ---------------------------------------------------------------------------------------------
 // Sides
 
-interface KubeconfigFile {
-  clusters: { name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
-  users: { name: string; user: { 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string } }[];
-  contexts: { name: string; context: { cluster: string; user: string } }[];
-  'current-context': string;
-}
-
-/** A raw HTTPS client for the current context of any kubeconfig (inline data or file paths). */
-export function kubeApiOf(kubeconfig: string): KubeApi {
-  const cfg = parseYaml(readFileSync(kubeconfig, 'utf8')) as KubeconfigFile;
-  const ctx = cfg.contexts.find((c) => c.name === cfg['current-context'])!.context;
-  const cluster = cfg.clusters.find((c) => c.name === ctx.cluster)!.cluster;
-  const user = cfg.users.find((u) => u.name === ctx.user)!.user;
-  const pem = (data: string | undefined, file: string | undefined): string => {
-    if (data) return Buffer.from(data, 'base64').toString('utf8');
-    if (file) return readFileSync(isAbsolute(file) ? file : resolve(dirname(kubeconfig), file), 'utf8');
-    return '';
-  };
-  const ca = pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
-  const cert = pem(user['client-certificate-data'], user['client-certificate']);
-  const key = pem(user['client-key-data'], user['client-key']);
-  const base = new URL(cluster.server);
-  return {
-    server: cluster.server,
-    request: (method, path, opts = {}) =>
-      new Promise<KubeResponse>((resolvePromise, reject) => {
-        const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-        const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
-        if (body !== undefined) {
-          headers['content-type'] = opts.contentType ?? 'application/json';
-          headers['content-length'] = String(Buffer.byteLength(body));
-        }
-        const options: RequestOptions = { method, hostname: base.hostname, port: base.port, path, headers, ca, agent: false };
-        if (opts.credentials !== false) Object.assign(options, { cert, key });
-        const req = request(options, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-            resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-          });
-          res.on('error', reject);
-        });
-        req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-        req.on('error', reject);
-        req.end(body);
-      }),
-  };
-}
 
 /**
  * One side: `bin` (the same kubectl for both) with KUBECONFIG=`kubeconfig` and a HOME (discovery

@@ -18,7 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { CLI, REPO_ROOT, SAMPLES, SEEDS, run, startMesh, type RunResult, type TestMesh } from './mesh.js';
@@ -182,27 +182,31 @@ export interface KubeApi {
 }
 
 interface KubeconfigFile {
-  clusters: { name: string; cluster: { server: string; 'certificate-authority-data'?: string } }[];
-  users: { name: string; user: { 'client-certificate-data'?: string; 'client-key-data'?: string } }[];
+  clusters: { name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
+  users: { name: string; user: { 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string } }[];
   contexts: { name: string; context: { cluster: string; user: string } }[];
   'current-context': string;
 }
 
-/** An HTTPS client for `mesh`'s API: trusts the kubeconfig's CA, presents its client certificate. */
-export function kubeApi(mesh: TestMesh): KubeApi {
-  const cfg = parseYaml(readFileSync(kubeconfigPath(mesh), 'utf8')) as KubeconfigFile;
+/** A raw HTTPS client for the current context of any kubeconfig (inline data or file paths). */
+export function kubeApiOf(kubeconfig: string): KubeApi {
+  const cfg = parseYaml(readFileSync(kubeconfig, 'utf8')) as KubeconfigFile;
   const ctx = cfg.contexts.find((c) => c.name === cfg['current-context'])!.context;
   const cluster = cfg.clusters.find((c) => c.name === ctx.cluster)!.cluster;
   const user = cfg.users.find((u) => u.name === ctx.user)!.user;
-  const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
-  const ca = b64(cluster['certificate-authority-data']);
-  const cert = b64(user['client-certificate-data']);
-  const key = b64(user['client-key-data']);
+  const pem = (data: string | undefined, file: string | undefined): string => {
+    if (data) return Buffer.from(data, 'base64').toString('utf8');
+    if (file) return readFileSync(isAbsolute(file) ? file : resolve(dirname(kubeconfig), file), 'utf8');
+    return '';
+  };
+  const ca = pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
+  const cert = pem(user['client-certificate-data'], user['client-certificate']);
+  const key = pem(user['client-key-data'], user['client-key']);
   const base = new URL(cluster.server);
   return {
     server: cluster.server,
     request: (method, path, opts = {}) =>
-      new Promise<KubeResponse>((resolve, reject) => {
+      new Promise<KubeResponse>((resolvePromise, reject) => {
         const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
         const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
         if (body !== undefined) {
@@ -222,7 +226,7 @@ export function kubeApi(mesh: TestMesh): KubeApi {
             } catch {
               json = undefined;
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+            resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, json });
           });
           res.on('error', reject);
         });
@@ -231,6 +235,11 @@ export function kubeApi(mesh: TestMesh): KubeApi {
         req.end(body);
       }),
   };
+}
+
+/** An HTTPS client for `mesh`'s API: trusts the kubeconfig's CA, presents its client certificate. */
+export function kubeApi(mesh: TestMesh): KubeApi {
+  return kubeApiOf(kubeconfigPath(mesh));
 }
 
 /** Newline-delimited watch events of a finished (or timed out) watch response. */

@@ -4,7 +4,8 @@
  * the mesh's workload CA: the seeds rotate the mesh root by deleting `<mesh>-ca-bundle`, which must
  * not invalidate every kubeconfig. Keys are files of mode 0600 in `<state>/pki/` (a 0700 folder).
  */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../../lib/atomic-file.js';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -39,22 +40,9 @@ export function pkiDir(stateDir: string): string {
   return join(stateDir, 'pki');
 }
 
-/** Writes a 0600 file atomically; on failure (a full disk) no temp file is left and the old file stays. */
+/** A 0600 file, written whole or not at all. */
 function writePrivate(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(file, text, 0o600);
 }
 
 function readPair(dir: string, name: string): PemPair | undefined {

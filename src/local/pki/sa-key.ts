@@ -3,8 +3,9 @@
  * mode 0600, in the 0700 pki folder), an EC P-256 key created once per mesh and kept across restarts,
  * so tokens issued before a restart stay valid.
  */
+import { createFileOnce } from '../../lib/atomic-file.js';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function serviceAccountKeyPath(stateDir: string): string {
@@ -22,19 +23,7 @@ export function ensureServiceAccountKey(stateDir: string): KeyObject {
   }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, pem);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  // Two daemons racing on one state directory must end with one key: the first one written wins.
+  if (!createFileOnce(file, pem, 0o600)) return createPrivateKey(readFileSync(file, 'utf8'));
   return privateKey;
 }
