@@ -44,13 +44,34 @@ export function handleWatch(ctx: RequestContext, t: Target, track: (stop: () => 
   const send = (eventType: string, object: unknown): void => {
     if (!stopped) res.write(`${JSON.stringify({ type: eventType, object })}\n`);
   };
+  // With a selector, an object that starts matching is ADDED and one that stops matching is DELETED,
+  // as the watch cache reports them. Objects seen matching by this stream are remembered by key; on a
+  // watch resumed from a revision, an object first seen through MODIFIED is reported as it comes.
+  const selective = sel.labels !== undefined || sel.fields.length > 0;
+  const matching = new Set<string>();
+  const keyOfObject = (o: Resource): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   const onEvent = (e: StoredEvent): void => {
     lastRevision = e.revision;
     const o = e.object;
     if (o.kind !== type.kind || groupOf(o.apiVersion) !== type.group) return;
     if (type.namespaced && info.namespace !== undefined && o.metadata.namespace !== info.namespace) return;
-    if (!matches(o, sel)) return;
-    send(e.type, render(o));
+    const nowMatches = matches(o, sel);
+    if (!selective) {
+      if (nowMatches) send(e.type, render(o));
+      return;
+    }
+    const key = keyOfObject(o);
+    const before = matching.has(key);
+    if (e.type === 'DELETED') {
+      matching.delete(key);
+      if (before || nowMatches) send('DELETED', render(o));
+    } else if (nowMatches) {
+      matching.add(key);
+      send(e.type === 'MODIFIED' && !before && fromRevision === undefined ? 'ADDED' : e.type, render(o));
+    } else if (before) {
+      matching.delete(key);
+      send('DELETED', render(o));
+    }
   };
 
   let unsubscribe: () => void = () => undefined;
@@ -74,7 +95,10 @@ export function handleWatch(ctx: RequestContext, t: Target, track: (stop: () => 
     if (fromRevision === undefined) {
       const { items, revision } = listObjects(ctx, type, info.namespace, sel);
       lastRevision = revision;
-      for (const o of items) send('ADDED', render(o));
+      for (const o of items) {
+        matching.add(keyOfObject(o));
+        send('ADDED', render(o));
+      }
       unsubscribe = ctx.storage.watch(onEvent, revision);
     } else {
       unsubscribe = ctx.storage.watch(onEvent, fromRevision);
