@@ -10,6 +10,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNamespace } from './commands/namespace.js';
+import { registerNode } from './commands/node.js';
 import { registerOidcLogin } from './commands/oidc-login.js';
 import { registerPatch } from './commands/patch.js';
 import { registerProxy } from './commands/proxy.js';
@@ -55,6 +56,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerKubeconfig(program, deps);
   registerInstall(program, deps);
   registerOidcLogin(program, deps);
+  registerNode(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;

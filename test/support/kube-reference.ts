@@ -55,6 +55,12 @@ export interface ReferenceCluster {
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   /** the tail of one component's log (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) */
   log(name: string, lines?: number): string;
+  /**
+   * A kubeconfig for a node agent: user `system:node:<nodeName>` in group `system:nodes` (a client
+   * certificate of the cluster CA, as a kubelet holds after TLS bootstrap), so the Node authorizer
+   * and the `system:node` rules apply to it.
+   */
+  nodeKubeconfig(nodeName: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -298,6 +304,13 @@ export interface StartOptions {
   apiserverFlags?: string[];
   /** how long each component may take to become ready (default 120 s: 2 shared cores are slow) */
   readyTimeoutMs?: number;
+  /**
+   * The API server calls kubelets (logs, exec) with a client certificate of the cluster CA
+   * (CN kube-apiserver-kubelet-client, group system:masters) and verifies their serving certificates
+   * against the cluster CA: `--kubelet-client-certificate/-key`, `--kubelet-certificate-authority`.
+   * Without it, the API server presents no certificate and does not verify the kubelet's.
+   */
+  kubeletClient?: boolean;
 }
 
 export async function startReferenceCluster(opts: StartOptions = {}): Promise<ReferenceCluster> {
@@ -382,6 +395,15 @@ export async function startReferenceCluster(opts: StartOptions = {}): Promise<Re
       return file(`${user}.kubeconfig`, kubeconfigYaml(server, caFile, user, certFile, keyFile));
     };
     const kubeconfig = await clientFor('admin', 'admin', ['system:masters']);
+    const kubeletClientFlags = async (): Promise<string[]> => {
+      if (!opts.kubeletClient) return [];
+      const c = await issue(ca, { cn: 'kube-apiserver-kubelet-client', orgs: ['system:masters'], client: true });
+      return [
+        `--kubelet-client-certificate=${file('apiserver-kubelet-client.crt', c.certPem, 0o644)}`,
+        `--kubelet-client-key=${file('apiserver-kubelet-client.key', c.keyPem)}`,
+        `--kubelet-certificate-authority=${caFile}`,
+      ];
+    };
     const admin = { ca: ca.certPem, cert: readFileSync(join(dir, 'admin.crt'), 'utf8'), key: readFileSync(join(dir, 'admin.key'), 'utf8') };
 
     // etcd: plain HTTP on loopback only, no fsync (test data)
@@ -420,6 +442,7 @@ export async function startReferenceCluster(opts: StartOptions = {}): Promise<Re
       '--allow-privileged=true',
       // a loopback address is no valid endpoint for the `kubernetes` Service: do not reconcile it
       '--endpoint-reconciler-type=none',
+      ...(await kubeletClientFlags()),
       ...(opts.apiserverFlags ?? []),
     ]);
     await waitReady(apiserver, '/readyz', async () => (await get(`${server}/readyz`, admin)).code === 200);
@@ -479,6 +502,7 @@ export async function startReferenceCluster(opts: StartOptions = {}): Promise<Re
           ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         }),
       log: (name, lines = 50) => tail(join(dir, `${name}.log`), lines),
+      nodeKubeconfig: (nodeName) => clientFor(`node-${nodeName}`, `system:node:${nodeName}`, ['system:nodes']),
       stop,
     };
   } catch (err) {

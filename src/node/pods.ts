@@ -1,0 +1,359 @@
+/**
+ * The pods bound to this node, run with Tessera's local runtimes as a kubelet runs them with a
+ * container runtime: one worker per pod UID, its containers as local processes (the same image →
+ * runtime mapping as local mode, apps held until an injected sidecar is ready), its status written
+ * to `pods/status` as the kubelet writes it, and on deletion its processes stopped within the grace
+ * period, a final status written and the object deleted with a UID precondition.
+ *
+ * Pod networking is local mode's loopback one: every pod gets an address of the node's leased
+ * 127.B.0.0/16 block (127.B.P.Q, its apps on the private twin 127.B.P+64.Q behind a sidecar).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js';
+import { LOCAL_COMMAND_ANNOTATION } from '../api/types.js';
+import { localIPFor, podIPFor, stateFiles } from '../local/layout.js';
+import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
+import { ContainerRunner } from '../local/runtime/container-runner.js';
+import { runtimeFor } from '../local/runtime/images.js';
+import { buildPodStatus } from '../local/runtime/pod-status.js';
+import { pidFile, signalGroup } from '../local/runtime/processes.js';
+import type { ContainerContext } from '../local/runtime/types.js';
+import { kubeTime, NodeApiError, type NodeApi } from './api.js';
+
+/** How many pod addresses a block holds (rows 1..63 of 254). */
+const POD_ADDRESSES = 63 * 254;
+/** The grace a deletion without one gets (the API server always sets one; this is a fallback). */
+const DEFAULT_GRACE_S = 30;
+
+export interface NodePodsOptions {
+  api: NodeApi;
+  nodeName: string;
+  /** the node's InternalIP: status.hostIP */
+  nodeIP: string;
+  /** where container logs and pid files go (the local runtime's state-directory layout) */
+  rootDir: string;
+  /** the node's leased 127.B.0.0/16 */
+  block: number;
+  meshName: string;
+  meshKey: Uint8Array;
+  /** annotated local commands run here */
+  workdir: string;
+  log: (line: string) => void;
+}
+
+/** What exec and logs need to know about a running pod. */
+export interface RunningPod {
+  pod: Pod;
+  podIP: string;
+  containers: string[];
+}
+
+type StatusPatch = Required<Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses'>> & PodStatus & { hostIPs?: { ip: string }[] };
+
+class PodWorker {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  pod: Pod;
+  podIP: string;
+  #o: NodePodsOptions;
+  #all: ContainerRunner[] = [];
+  #apps: ContainerRunner[] = [];
+  #sidecar: ContainerRunner | undefined;
+  #holdTimer: NodeJS.Timeout | undefined;
+  #writeScheduled = false;
+  #lastWritten = '';
+  #writing: Promise<void> = Promise.resolve();
+  #stopped = false;
+  terminating: Promise<void> | undefined;
+
+  constructor(pod: Pod, podIP: string, o: NodePodsOptions) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid ?? '';
+    this.namespace = pod.metadata.namespace ?? 'default';
+    this.name = pod.metadata.name;
+    this.podIP = podIP;
+    this.#o = o;
+    const containers = pod.spec?.containers ?? [];
+    const hasSidecar = containers.some((c) => c.name === SIDECAR_CONTAINER);
+    const base = {
+      pod: { ...pod, metadata: { ...pod.metadata, namespace: this.namespace } },
+      meshName: o.meshName, block: o.block, meshKey: o.meshKey, stateDir: o.rootDir, workdir: o.workdir,
+      podIP,
+      // as local mode's loopback network: behind a sidecar the apps bind the pod's private twin
+      appAddress: hasSidecar ? localIPFor(podIP) : podIP,
+      hasSidecar,
+    };
+    for (const container of containers) {
+      const ctx: ContainerContext = { ...base, container };
+      const runtime = runtimeFor(container, ctx.pod);
+      if (!runtime) void this.#imageUnsupported(container);
+      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite() });
+      this.#all.push(runner);
+      if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;
+      else this.#apps.push(runner);
+    }
+  }
+
+  get containers(): string[] {
+    return this.#all.map((c) => c.name);
+  }
+
+  start(): void {
+    this.#o.log(`pod ${this.namespace}/${this.name}: starting ${this.#all.length} container(s) on ${this.podIP}`);
+    this.#scheduleStatusWrite();
+    if (!this.#sidecar) {
+      for (const app of this.#apps) app.start();
+      return;
+    }
+    // FSM's holdApplicationUntilProxyStarts: apps start once the proxy can carry their traffic
+    for (const app of this.#apps) app.holdFor('PodInitializing', 'waiting for the sidecar to be ready');
+    this.#sidecar.start();
+    const sidecar = this.#sidecar;
+    const waitForSidecar = (): void => {
+      if (this.#stopped) return;
+      if (!sidecar.ready) {
+        this.#holdTimer = setTimeout(waitForSidecar, 100);
+        return;
+      }
+      for (const app of this.#apps) app.start();
+    };
+    waitForSidecar();
+  }
+
+  async #imageUnsupported(container: Container): Promise<void> {
+    await event(this.#o, this.pod, 'Warning', 'Failed',
+      `Failed to run image "${container.image}" for container ${container.name}: no local runtime for this image; ` +
+      `add annotation ${LOCAL_COMMAND_ANNOTATION} with the command to run`);
+  }
+
+  /** Stops every process: SIGTERM, SIGKILL once `graceS` has passed (the runtime's own grace is 5 s at most). */
+  async stop(graceS: number): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#holdTimer);
+    const killer = setTimeout(() => {
+      for (const c of this.#all) {
+        try {
+          const pid = Number(readFileSync(pidFile(this.#o.rootDir, this.namespace, this.name, c.name), 'utf8').trim());
+          if (pid > 0) signalGroup(pid, 'SIGKILL');
+        } catch {
+          /* no process */
+        }
+      }
+    }, Math.max(0, graceS) * 1000);
+    try {
+      // apps first, the sidecar last: the reverse of start, so apps can drain through the proxy
+      await Promise.all(this.#apps.map((a) => a.stop()));
+      await this.#sidecar?.stop();
+    } finally {
+      clearTimeout(killer);
+    }
+  }
+
+  removeFiles(): void {
+    rmSync(stateFiles.podDir(this.#o.rootDir, this.namespace, this.name), { recursive: true, force: true });
+  }
+
+  #scheduleStatusWrite(): void {
+    if (this.#writeScheduled || this.#stopped) return;
+    this.#writeScheduled = true;
+    setImmediate(() => {
+      this.#writeScheduled = false;
+      if (!this.#stopped) void this.writeStatus();
+    });
+  }
+
+  /** The status the kubelet would report now. */
+  status(containers: ContainerStatus[] = this.#all.map((c) => c.status())): StatusPatch {
+    const now = kubeTime();
+    const built = buildPodStatus(this.pod.status, containers, now);
+    return {
+      phase: built.phase!,
+      conditions: built.conditions!,
+      containerStatuses: containers,
+      startTime: built.startTime ?? now,
+      podIP: this.podIP,
+      podIPs: [{ ip: this.podIP }],
+      hostIP: this.#o.nodeIP,
+      hostIPs: [{ ip: this.#o.nodeIP }],
+    };
+  }
+
+  /** Writes `status` (strategic merge on pods/status, as the kubelet's status manager); serialized, skipped when unchanged. */
+  writeStatus(status: StatusPatch = this.status()): Promise<void> {
+    const body = JSON.stringify(status);
+    const next = this.#writing.then(async () => {
+      if (body === this.#lastWritten) return;
+      const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.name)}/status`;
+      try {
+        const pod = await this.#o.api.must<Pod>('PATCH', path, { metadata: { uid: this.uid }, status }, 'application/strategic-merge-patch+json');
+        this.#lastWritten = body;
+        if ((pod.metadata.uid ?? '') === this.uid) this.pod = pod;
+      } catch (e) {
+        // 404/409: the pod is gone or replaced; the watch will tell
+        if (!(e instanceof NodeApiError && (e.status === 404 || e.status === 409))) this.#o.log(`pod ${this.namespace}/${this.name}: status update failed: ${(e as Error).message}`);
+      }
+    });
+    this.#writing = next;
+    return next;
+  }
+}
+
+/** Records an Event about `pod` from the kubelet of this node (best effort). */
+async function event(o: NodePodsOptions, pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  const ns = pod.metadata.namespace ?? 'default';
+  const now = kubeTime();
+  try {
+    await o.api.must('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { generateName: `${pod.metadata.name}.`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid },
+      reason, message, type,
+      source: { component: 'kubelet', host: o.nodeName },
+      reportingComponent: 'kubelet', reportingInstance: o.nodeName,
+      firstTimestamp: now, lastTimestamp: now, count: 1,
+    });
+  } catch (e) {
+    o.log(`pod ${ns}/${pod.metadata.name}: event ${reason} not recorded: ${(e as Error).message}`);
+  }
+}
+
+export class NodePods {
+  #o: NodePodsOptions;
+  /** by UID */
+  #workers = new Map<string, PodWorker>();
+  #watch: { stop(): void } | undefined;
+  #stopped = false;
+  #synced = false;
+  #onSynced: (() => void)[] = [];
+
+  constructor(o: NodePodsOptions) {
+    this.#o = o;
+  }
+
+  start(): void {
+    this.#watch = this.#o.api.watchPods(this.#o.nodeName, {
+      onSync: (pods) => this.#sync(pods as Pod[]),
+      onChange: (type, pod) => (type === 'DELETED' ? this.#gone(pod as Pod) : this.#reconcile(pod as Pod)),
+      onError: (e) => this.#o.log(`node ${this.#o.nodeName}: pod watch: ${e.message} (re-listing)`),
+    });
+  }
+
+  /** Resolves once the first list of the node's pods has been handled. */
+  synced(): Promise<void> {
+    return this.#synced ? Promise.resolve() : new Promise((r) => this.#onSynced.push(r));
+  }
+
+  /** The running pod `namespace/name`, for logs and exec. */
+  find(namespace: string, name: string): RunningPod | undefined {
+    for (const w of this.#workers.values()) {
+      if (w.namespace === namespace && w.name === name && !w.terminating) return { pod: w.pod, podIP: w.podIP, containers: w.containers };
+    }
+    return undefined;
+  }
+
+  get rootDir(): string {
+    return this.#o.rootDir;
+  }
+
+  #sync(pods: Pod[]): void {
+    const live = new Set(pods.map((p) => p.metadata.uid ?? ''));
+    for (const w of [...this.#workers.values()]) if (!live.has(w.uid)) this.#gone(w.pod);
+    for (const p of pods) this.#reconcile(p);
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const r of this.#onSynced.splice(0)) r();
+    }
+  }
+
+  #allocate(pod: Pod): string {
+    const used = new Set([...this.#workers.values()].map((w) => w.podIP));
+    const own = pod.status?.podIP;
+    // a pod this node ran before (the agent restarted) keeps its address
+    if (own && own.startsWith(`127.${this.#o.block}.`) && !used.has(own)) return own;
+    for (let n = 0; n < POD_ADDRESSES; n++) {
+      const ip = podIPFor(this.#o.block, n);
+      if (!used.has(ip)) return ip;
+    }
+    throw new Error(`node ${this.#o.nodeName} is out of pod addresses`);
+  }
+
+  #reconcile(pod: Pod): void {
+    if (this.#stopped || pod.spec?.nodeName !== this.#o.nodeName) return;
+    const uid = pod.metadata.uid ?? '';
+    const worker = this.#workers.get(uid);
+    if (worker) worker.pod = { ...pod, status: worker.pod.status ?? pod.status };
+    if (pod.metadata.deletionTimestamp) {
+      if (worker) void this.#terminate(worker, pod);
+      else void this.#finishDeletion(pod);
+      return;
+    }
+    if (worker) return;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    let ip: string;
+    try {
+      ip = this.#allocate(pod);
+    } catch (e) {
+      this.#o.log((e as Error).message);
+      return;
+    }
+    // a pod of the same name still stopping (a StatefulSet's replacement) starts once it is gone
+    const before = [...this.#workers.values()].find((w) => w.namespace === (pod.metadata.namespace ?? 'default') && w.name === pod.metadata.name);
+    const next = new PodWorker(pod, ip, this.#o);
+    this.#workers.set(uid, next);
+    void (before?.terminating ?? Promise.resolve()).then(() => {
+      if (this.#workers.get(uid) === next && !this.#stopped) next.start();
+    });
+  }
+
+  /** Graceful deletion as the kubelet does it: stop within the grace period, final status, delete with a UID precondition. */
+  #terminate(w: PodWorker, pod: Pod): Promise<void> {
+    w.terminating ??= (async () => {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? (pod.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S;
+      this.#o.log(`pod ${w.namespace}/${w.name}: deleted; stopping its containers (grace ${grace}s)`);
+      const finished = kubeTime();
+      await w.stop(grace);
+      const terminated = (w.pod.spec?.containers ?? []).map((c): ContainerStatus => ({
+        name: c.name, image: c.image ?? '', ready: false, restartCount: 0, started: false,
+        state: { terminated: { exitCode: 143, reason: 'Error', finishedAt: finished } },
+      }));
+      const last = w.status(terminated);
+      await w.writeStatus({ ...last, phase: 'Failed' });
+      await this.#finishDeletion(w.pod);
+      w.removeFiles();
+      this.#workers.delete(w.uid);
+      this.#o.log(`pod ${w.namespace}/${w.name}: stopped and removed`);
+    })();
+    return w.terminating;
+  }
+
+  /** DELETE with gracePeriodSeconds 0 and the pod's UID as precondition: only this pod, never a replacement. */
+  async #finishDeletion(pod: Pod): Promise<void> {
+    const ns = pod.metadata.namespace ?? 'default';
+    const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+    const a = await this.#o.api.call('DELETE', path, {
+      apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid },
+    }).catch((e: unknown) => ({ status: 0, text: (e as Error).message }));
+    if (a.status >= 300 && a.status !== 404 && a.status !== 409) this.#o.log(`pod ${ns}/${pod.metadata.name}: delete failed: HTTP ${a.status} ${a.text.slice(0, 200)}`);
+  }
+
+  /** The object is gone (force-deleted, or our own delete): stop whatever still runs. */
+  #gone(pod: Pod): void {
+    const w = this.#workers.get(pod.metadata.uid ?? '');
+    if (!w || w.terminating) return;
+    w.terminating = (async () => {
+      await w.stop(0);
+      w.removeFiles();
+      this.#workers.delete(w.uid);
+      this.#o.log(`pod ${w.namespace}/${w.name}: removed from the API; its processes stopped`);
+    })();
+  }
+
+  /** Stops the watch and every pod's processes (the pods stay bound to the node, as with a kubelet restart). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#watch?.stop();
+    await Promise.all([...this.#workers.values()].map((w) => w.terminating ?? w.stop(5)));
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Tessera's local runtime as the reference cluster's node (issue #21 part 5): `tessera node`
+ * registers a Node with the real kube-apiserver (as `system:node:<name>`, so the Node authorizer
+ * judges it), gets its serving certificate from the controller-manager's kubelet-serving signer once
+ * the CSR is approved, keeps its Lease fresh; the real scheduler binds a Deployment's pod to it, the
+ * node runs it with the local runtimes and reports it Running and Ready; `kubectl logs` and
+ * `kubectl exec` go through the API server (which authenticates to the node with its kubelet client
+ * certificate and verifies the node's serving certificate); deleting the pod stops its processes.
+ *
+ * Pod networking is local mode's loopback one: pod IPs in the node's leased 127.B.0.0/16.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/lib/test-processes.js';
+import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
+import { SAMPLES, type RunResult } from '../support/mesh.js';
+
+const bins = referenceBinaries();
+const skip = 'skip' in bins ? bins.skip : false;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const NODE = 'tessera-node-1';
+const WAIT_MS = 90_000;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface PodJson {
+  metadata: { name: string; uid: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status: {
+    phase?: string; podIP?: string; hostIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; ready: boolean; restartCount: number; state?: { running?: unknown; waiting?: { reason: string; message?: string } } }[];
+  };
+}
+
+describe('tessera node on the reference cluster', { skip }, () => {
+  let cluster: ReferenceCluster;
+  let node: ChildProcess | undefined;
+  let nodeOut = '';
+  let nodeExited: Promise<void> = Promise.resolve();
+  let rootDir = '';
+  let kubeletPort = 0;
+
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+  const detail = (): string => `--- tessera node ---\n${nodeOut.split('\n').slice(-40).join('\n')}\n--- scheduler ---\n${cluster.log('kube-scheduler', 10)}`;
+
+  before(async () => {
+    cluster = await startReferenceCluster({ withControllers: true, kubeletClient: true });
+    const kubeconfig = await cluster.nodeKubeconfig(NODE);
+    kubeletPort = await freePort();
+    rootDir = join(cluster.dir, 'node');
+    node = spawn(process.execPath, [CLI, 'node', '--kubeconfig', kubeconfig, '--node-name', NODE, '--port', String(kubeletPort), '--root-dir', rootDir, '--csr-timeout', '2m'], {
+      cwd: cluster.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
+    node.stdout!.on('data', (b: Buffer) => (nodeOut += b.toString()));
+    node.stderr!.on('data', (b: Buffer) => (nodeOut += b.toString()));
+    const child = node;
+    nodeExited = new Promise((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) r();
+      child.once('exit', () => r());
+    });
+  });
+
+  after(async () => {
+    if (node?.pid !== undefined && node.exitCode === null && node.signalCode === null) {
+      process.kill(node.pid, 'SIGTERM');
+      const killer = setTimeout(() => node?.pid !== undefined && node.exitCode === null && process.kill(node.pid, 'SIGKILL'), 15_000);
+      await nodeExited;
+      clearTimeout(killer);
+    }
+    if (process.env.TESSERA_NODE_DEBUG) process.stderr.write(nodeOut);
+    // whatever a pod left behind (there should be nothing): by the PIDs the node recorded
+    for (const pid of pidsUnder(join(rootDir, 'pods'))) if (alive(pid)) process.kill(-pid, 'SIGKILL');
+    await cluster?.stop();
+  });
+
+  test('registers a Ready Node with a serving certificate from the kubelet-serving signer and renews its Lease', async () => {
+    const csr = await waitFor('the node\'s serving certificate request', async () => /certificate request (csr-\S+)/.exec(nodeOut)?.[1], WAIT_MS, detail);
+    const csrObj = await json<{ spec: { signerName: string; username: string; usages: string[] } }>(['get', 'csr', csr]);
+    assert.equal(csrObj.spec.signerName, 'kubernetes.io/kubelet-serving');
+    assert.equal(csrObj.spec.username, `system:node:${NODE}`, 'requested by the node\'s own identity');
+    ok(await kubectl(['certificate', 'approve', csr]), 'approve the CSR');
+    await waitFor('the node to be Ready', async () => /registered and Ready/.test(nodeOut), WAIT_MS, detail);
+
+    type NodeJson = {
+      metadata: { labels: Record<string, string> };
+      status: { conditions: { type: string; status: string }[]; addresses: { type: string; address: string }[]; daemonEndpoints: { kubeletEndpoint: { Port: number } }; allocatable: Record<string, string> };
+    };
+    const n = await json<NodeJson>(['get', 'node', NODE]);
+    assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.deepEqual(n.status.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }]);
+    assert.equal(n.status.daemonEndpoints.kubeletEndpoint.Port, kubeletPort);
+    assert.equal(n.status.allocatable.pods, '110');
+    assert.equal(n.metadata.labels['kubernetes.io/hostname'], NODE);
+    assert.match(ok(await kubectl(['get', 'nodes']), 'get nodes'), new RegExp(`${NODE}\\s+Ready`));
+
+    type Lease = { spec: { holderIdentity: string; renewTime: string; leaseDurationSeconds: number } };
+    const first = await json<Lease>(['get', 'lease', NODE, '-n', 'kube-node-lease']);
+    assert.equal(first.spec.holderIdentity, NODE);
+    await waitFor('the Lease to be renewed', async () => (await json<Lease>(['get', 'lease', NODE, '-n', 'kube-node-lease'])).spec.renewTime !== first.spec.renewTime, 30_000, detail);
+  });
+
+  test('a Deployment\'s pod is scheduled to the node, runs with the local runtime, and is Running and Ready', async () => {
+    ok(await kubectl(['apply', '-f', join(SAMPLES, 'httpbin.yaml')]), 'apply httpbin');
+    const pod = await waitFor('the httpbin pod Running and Ready', async () => {
+      const list = await json<{ items: PodJson[] }>(['get', 'pods', '-l', 'app=httpbin']);
+      const p = list.items[0];
+      return p?.status.phase === 'Running' && p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    }, WAIT_MS, detail);
+    assert.equal(pod.spec.nodeName, NODE, 'bound by the real scheduler');
+    assert.equal(pod.status.hostIP, '127.0.0.1');
+    assert.match(pod.status.podIP ?? '', /^127\.\d+\.\d+\.\d+$/, 'a loopback pod IP');
+    assert.deepEqual(pod.status.containerStatuses?.map((c) => [c.name, c.ready, c.restartCount]), [['httpbin', true, 0]]);
+    for (const type of ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']) {
+      assert.equal(pod.status.conditions?.find((c) => c.type === type)?.status, 'True', type);
+    }
+    assert.match(ok(await kubectl(['get', 'pods', '-l', 'app=httpbin']), 'get pods'), /1\/1\s+Running\s+0/);
+    // the app answers on the pod IP at the manifest's port
+    const res = await fetch(`http://${pod.status.podIP}:14001/get`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /"url"/);
+    // the ReplicaSet and Deployment see it available
+    await waitFor('the Deployment available', async () => (await json<{ status: { availableReplicas?: number } }>(['get', 'deployment', 'httpbin'])).status.availableReplicas === 1, 30_000);
+  });
+
+  test('kubectl logs and kubectl exec go through the API server to the node', async () => {
+    const name = ok(await kubectl(['get', 'pods', '-l', 'app=httpbin', '-o', 'jsonpath={.items[0].metadata.name}']), 'pod name').trim();
+    const logs = ok(await kubectl(['logs', name]), 'kubectl logs');
+    assert.match(logs, /Listening at/);
+    const tail = ok(await kubectl(['logs', name, '--tail=1']), 'kubectl logs --tail=1');
+    assert.equal(tail.trim().split('\n').length, 1);
+
+    assert.equal(ok(await kubectl(['exec', name, '--', 'echo', 'hi']), 'kubectl exec echo').trim(), 'hi');
+    assert.equal(ok(await kubectl(['exec', '-i', name, '-c', 'httpbin', '--', 'cat'], 'piped in\n'), 'kubectl exec -i cat'), 'piped in\n');
+    const env = ok(await kubectl(['exec', name, '--', 'sh', '-c', 'echo $POD_NAME $POD_IP']), 'kubectl exec env').trim();
+    assert.match(env, new RegExp(`^${name} 127\\.`));
+    const failed = await kubectl(['exec', name, '--', 'sh', '-c', 'exit 3']);
+    assert.equal(failed.code, 3, 'the command\'s exit code comes back');
+    const noSuch = await kubectl(['exec', name, '-c', 'nope', '--', 'true']);
+    assert.notEqual(noSuch.code, 0);
+    assert.match(noSuch.stderr, /container nope is not valid|not found/);
+  });
+
+  test('a pod whose image has no local runtime waits with a reason and an event', async () => {
+    ok(await kubectl(['run', 'nolocal', '--image=registry.invalid/none:1']), 'kubectl run');
+    const pod = await waitFor('the waiting reason', async () => {
+      const p = await json<PodJson>(['get', 'pod', 'nolocal']);
+      return p.status.containerStatuses?.[0]?.state?.waiting?.reason === 'ImageUnsupported' ? p : undefined;
+    }, WAIT_MS, detail);
+    assert.equal(pod.status.phase, 'Pending');
+    const events = await waitFor('the Failed event', async () => {
+      const list = await json<{ items: { reason: string; message: string; type: string; source?: { component?: string } }[] }>(['get', 'events', '--field-selector', 'involvedObject.name=nolocal']);
+      return list.items.find((e) => e.reason === 'Failed');
+    }, 30_000);
+    assert.equal(events.type, 'Warning');
+    assert.match(events.message, /no local runtime/);
+    ok(await kubectl(['delete', 'pod', 'nolocal', '--wait=true', '--timeout=60s']), 'delete nolocal');
+  });
+
+  test('deleting the Deployment stops the pod\'s processes; the node deletes the pod with a UID precondition', async () => {
+    const pod = (await json<{ items: PodJson[] }>(['get', 'pods', '-l', 'app=httpbin'])).items[0]!;
+    const pidPath = join(rootDir, 'pods', 'default', pod.metadata.name, 'httpbin.pid');
+    const pid = Number(readFileSync(pidPath, 'utf8').trim());
+    assert.ok(alive(pid), 'the app process runs');
+    ok(await kubectl(['delete', 'deployment', 'httpbin']), 'delete deployment');
+    await waitFor('the pod object to be gone', async () => (await json<{ items: PodJson[] }>(['get', 'pods', '-l', 'app=httpbin'])).items.length === 0, WAIT_MS, detail);
+    await waitFor('the app process to be gone', async () => !alive(pid), 15_000);
+    assert.ok(!existsSync(join(rootDir, 'pods', 'default', pod.metadata.name)), 'the pod\'s files removed');
+    assert.match(nodeOut, new RegExp(`pod default/${pod.metadata.name}: stopped and removed`));
+  });
+});
+
+function pidsUnder(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string): void => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.pid')) {
+        const pid = Number(readFileSync(p, 'utf8').trim());
+        if (pid > 0) out.push(pid);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
