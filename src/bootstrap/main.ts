@@ -9,19 +9,28 @@ import { KubeMeshApi } from '../local/client/index.js';
 import { BOOTSTRAP_ENV } from '../local/layout.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { PresetKeeper } from './preset-keeper.js';
+import { tokenSource, type TokenSource } from '../kube/auth/token-file.js';
 import { systemNamespace } from './preset-mesh-config.js';
 
 const { required, log, serve } = podProcess('bootstrap');
 
 const meshName = required(BOOTSTRAP_ENV.meshName);
 const apiUrl = required(BOOTSTRAP_ENV.apiUrl);
-const token = required(BOOTSTRAP_ENV.apiToken);
+// The ServiceAccount's token: from TESSERA_API_TOKEN_FILE (re-read as it rotates), else TESSERA_API_TOKEN.
+let apiToken: TokenSource;
+try {
+  apiToken = tokenSource(BOOTSTRAP_ENV.apiToken);
+} catch (e) {
+  process.stderr.write(`bootstrap: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 const listenAt = required(BOOTSTRAP_ENV.listen);
 
 const transport = ApiTransport.fromFile(required(BOOTSTRAP_ENV.apiCa));
-const keeper = new PresetKeeper({ api: new KubeMeshApi({ baseUrl: apiUrl, token, transport }), meshName, log: log('warn') });
+const keeper = new PresetKeeper({ api: new KubeMeshApi({ baseUrl: apiUrl, get token() { return apiToken.current(); }, transport }), meshName, log: log('warn') });
 // Only what it keeps: MeshConfigs in its own namespace (its Role grants nothing else, in Kubernetes mode).
-const watch = startWatch({
+// A rotated token restarts the watch: its reconnects must not present an expired one.
+const startApiWatch = (token: string) => startWatch({
   transport,
   apiUrl,
   token,
@@ -33,6 +42,11 @@ const watch = startWatch({
   },
   onChange: (type, object) => keeper.onChange(type, object),
   onError: (err) => log('warn')('watch interrupted', { error: err.message }),
+});
+let watch = startApiWatch(apiToken.current());
+apiToken.onChange((token) => {
+  watch.stop();
+  watch = startApiWatch(token);
 });
 
 const health = createServer((req, res) => {

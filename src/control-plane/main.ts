@@ -9,6 +9,7 @@ import { MeshIdentity, trustEvent } from './identity.js';
 import { AccessCertIssuer } from './access-certs.js';
 import { KubeMeshApi } from '../local/client/index.js';
 import { ApiTransport } from '../local/api-transport.js';
+import { tokenSource, type TokenSource } from '../kube/auth/token-file.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -48,7 +49,15 @@ if (tlsCertFile && tlsKeyFile) {
   server = { listen: (o, cb) => plain.listen(o, cb), closeAll: () => plain.closeAllConnections(), close: (cb) => plain.close(cb) };
 }
 const transport = ApiTransport.fromFile(required(CONTROLLER_ENV.apiCa));
-const api = new KubeMeshApi({ baseUrl: required(CONTROLLER_ENV.apiUrl), token: required(CONTROLLER_ENV.apiToken), transport });
+// The ServiceAccount's token: from TESSERA_API_TOKEN_FILE (re-read as it rotates), else TESSERA_API_TOKEN.
+let apiToken: TokenSource;
+try {
+  apiToken = tokenSource(CONTROLLER_ENV.apiToken);
+} catch (e) {
+  process.stderr.write(`controller: ${(e as Error).message}\n`);
+  process.exit(2);
+}
+const api = new KubeMeshApi({ baseUrl: required(CONTROLLER_ENV.apiUrl), get token() { return apiToken.current(); }, transport });
 
 /** Loads (or on first start creates) the CA; retries while the API server is not answering. */
 async function loadIdentity(): Promise<void> {
@@ -83,10 +92,11 @@ setInterval(() => {
 // AccessCert Secrets: issued on change, re-checked periodically for renewal and root changes.
 const accessCerts = new AccessCertIssuer({ api, meshName, identity: () => identity, log });
 setInterval(() => void accessCerts.reconcile(), 5000).unref();
-const watch = startWatch({
+// A rotated token restarts the watch: its reconnects must not present an expired one.
+const startApiWatch = (token: string) => startWatch({
   transport,
   apiUrl: required(CONTROLLER_ENV.apiUrl),
-  token: required(CONTROLLER_ENV.apiToken),
+  token,
   onSync: (objects) => {
     log.info('resources synced', { count: objects.length });
     controller.sync(objects);
@@ -97,6 +107,11 @@ const watch = startWatch({
     accessCerts.change(type, object);
   },
   onError: (err) => log.warn('watch interrupted', { error: err.message }),
+});
+let watch = startApiWatch(apiToken.current());
+apiToken.onChange((token) => {
+  watch.stop();
+  watch = startApiWatch(token);
 });
 
 const colon = listenAt.lastIndexOf(':');

@@ -4,7 +4,10 @@
  * namespace, reads there and gets kube-apiserver's exact 403 elsewhere and for writes; `kubectl auth
  * can-i` answers (both kubectls); `kubectl create token` issues a ServiceAccount token that
  * authenticates as the ServiceAccount in a kubeconfig, until the ServiceAccount or its bound pod is
- * gone; the issuer's discovery document and JWKS verify it.
+ * gone; the issuer's discovery document and JWKS verify it. The mesh's components run as their
+ * ServiceAccounts with the roles `tessera install` gives them; pods get their ServiceAccount token
+ * mounted (bound to the pod, `automountServiceAccountToken: false` honoured); `kubectl --as`
+ * impersonates when RBAC grants `impersonate`; TokenReview and (Local)SubjectAccessReview answer.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -243,6 +246,183 @@ spec:
       const r = await k(['get', 'pods', '-n', 'team'], { config });
       return r.code !== 0 && /Unauthorized/.test(r.stderr);
     }, 30_000, 'the token to stop working once its pod is gone');
+  });
+
+  /** A raw HTTPS request to the mesh's API with a bearer token (no client certificate). */
+  const bearerRequest = async (path: string, token: string): Promise<number> => {
+    const { request } = await import('node:https');
+    const server = new URL(kubeApi(mesh).server);
+    const ca = readFileSync(join(mesh.stateDir, 'pki', 'ca.crt'), 'utf8');
+    return new Promise<number>((resolve, reject) => {
+      const req = request({ hostname: server.hostname, port: server.port, path, ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  };
+  const SYSTEM_NS = 'rbac-system';
+  const claimsOf = (token: string): Record<string, any> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+
+  it('the mesh components run as their ServiceAccounts with the roles tessera install gives them', async () => {
+    // the objects src/install renders, created at `up`
+    for (const c of ['controller', 'injector']) {
+      assert.equal(await ok(['get', 'clusterrolebinding', `rbac-${c}`, '-o', 'jsonpath={.subjects[0].kind}/{.subjects[0].namespace}/{.subjects[0].name}']), `ServiceAccount/${SYSTEM_NS}/rbac-${c}`);
+    }
+    for (const c of ['controller', 'bootstrap']) assert.equal(await ok(['get', 'role', `rbac-${c}`, '-n', SYSTEM_NS, '-o', 'jsonpath={.metadata.name}']), `rbac-${c}`);
+    const controller = `system:serviceaccount:${SYSTEM_NS}:rbac-controller`;
+    const canI = async (args: string[]): Promise<string> => (await k(['auth', 'can-i', ...args])).stdout.trim();
+    assert.equal(await canI(['list', 'pluginchains.plugin.flomesh.io', '-A', `--as=${controller}`]), 'yes');
+    assert.equal(await canI(['watch', 'meshconfigs.config.flomesh.io', '-A', `--as=${controller}`]), 'yes');
+    assert.equal(await canI(['create', 'pods', '-n', 'default', `--as=${controller}`]), 'no');
+    assert.equal(await canI(['delete', 'namespaces', `--as=${controller}`]), 'no');
+    assert.equal(await canI(['create', 'configmaps', '-n', 'team', `--as=${controller}`]), 'no');
+    assert.equal(await canI(['create', 'configmaps', '-n', SYSTEM_NS, `--as=${controller}`]), 'yes');
+    const bootstrap = `system:serviceaccount:${SYSTEM_NS}:rbac-bootstrap`;
+    assert.equal(await canI(['update', 'meshconfigs.config.flomesh.io', '-n', SYSTEM_NS, `--as=${bootstrap}`]), 'yes');
+    assert.equal(await canI(['get', 'secrets', '-n', SYSTEM_NS, `--as=${bootstrap}`]), 'no');
+    assert.equal(await canI(['list', 'pods', '-A', `--as=system:serviceaccount:${SYSTEM_NS}:rbac-injector`]), 'no');
+
+    // the controller's pod holds its projected token (0600, bound to the pod) and did its work with it
+    const pod = await eventually(async () => (await ok(['get', 'pods', '-n', SYSTEM_NS, '-l', 'app=rbac-controller', '-o', 'jsonpath={.items[0].metadata.name}'])) || undefined, 30_000, 'the controller pod');
+    const dir = join(mesh.stateDir, 'pods', SYSTEM_NS, pod, 'serviceaccount');
+    const { statSync } = await import('node:fs');
+    assert.equal(statSync(join(dir, 'token')).mode & 0o777, 0o600);
+    assert.equal(readFileSync(join(dir, 'namespace'), 'utf8'), SYSTEM_NS);
+    assert.equal(readFileSync(join(dir, 'ca.crt'), 'utf8'), readFileSync(join(mesh.stateDir, 'pki', 'ca.crt'), 'utf8'));
+    const claims = claimsOf(readFileSync(join(dir, 'token'), 'utf8'));
+    assert.equal(claims['sub'], controller);
+    assert.equal(claims['kubernetes.io'].pod.name, pod);
+    assert.equal(claims['exp'] - claims['iat'], 3607);
+    await eventually(async () => (await k(['get', 'configmap', 'rbac-ca-trust-bundle', '-n', SYSTEM_NS])).code === 0, 30_000, 'the controller (as its ServiceAccount) to write the trust bundle');
+    const logs = await ok(['logs', pod, '-n', SYSTEM_NS]);
+    assert.match(logs, /resources synced/);
+    assert.doesNotMatch(logs, /forbidden|Unauthorized/i);
+
+    // mesh.json's per-run secret is no API credential any more
+    const meshFile = JSON.parse(readFileSync(join(mesh.stateDir, 'mesh.json'), 'utf8')) as { apiToken: string };
+    assert.equal(await bearerRequest('/api/v1/namespaces', meshFile.apiToken), 401);
+  });
+
+  it('a pod gets its ServiceAccount token as Kubernetes mounts it, valid while the pod lives', async () => {
+    await ok(['create', 'serviceaccount', 'reader', '-n', 'team']);
+    await ok(['create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=team:reader', '-n', 'team']);
+    const deployment = (name: string, automount?: boolean): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, namespace: team }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata:
+      labels: { app: ${name} }
+      annotations:
+        local.tessera.dev/command: 'echo "dir=$TESSERA_SERVICEACCOUNT_DIR ns=$(cat $TESSERA_SERVICEACCOUNT_DIR/namespace 2>/dev/null)"; echo "token=$(cat $TESSERA_SERVICEACCOUNT_DIR/token 2>/dev/null)"; exec sleep 3600'
+    spec:
+      serviceAccountName: reader
+${automount === undefined ? '' : `      automountServiceAccountToken: ${automount}\n`}      containers: [{ name: app, image: busybox }]
+`;
+    await ok(['apply', '-f', '-'], { input: deployment('reader') });
+    await ok(['apply', '-f', '-'], { input: deployment('no-token', false) });
+    const podOf = (app: string) => eventually(async () => (await ok(['get', 'pods', '-n', 'team', '-l', `app=${app}`, '-o', 'jsonpath={.items[0].metadata.name}'])) || undefined, 30_000, `the ${app} pod`);
+    const pod = await podOf('reader');
+    const logs = await eventually(async () => {
+      const r = await k(['logs', pod, '-n', 'team']);
+      return r.code === 0 && /token=/.test(r.stdout) ? r.stdout : undefined;
+    }, 30_000, 'the reader pod to print its token');
+    assert.match(logs, /^dir=\S+ ns=team$/m);
+    const token = /^token=(\S+)$/m.exec(logs)?.[1];
+    assert.ok(token, logs);
+    const claims = claimsOf(token);
+    assert.equal(claims['sub'], 'system:serviceaccount:team:reader');
+    assert.deepEqual(claims['aud'], ['https://kubernetes.default.svc.cluster.local']);
+    assert.equal(claims['kubernetes.io'].pod.name, pod);
+    const config = kubeconfigFor(mesh, 'reader', { token });
+    const who = await k(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { config });
+    if (who.code === 0) assert.equal(who.stdout, 'system:serviceaccount:team:reader');
+    assert.match(await ok(['get', 'pods', '-n', 'team'], { config }), new RegExp(`^${pod}\\s`, 'm'));
+    await forbidden(['get', 'secrets', '-n', 'team'], config, 'secrets is forbidden: User "system:serviceaccount:team:reader" cannot list resource "secrets" in API group "" in the namespace "team"');
+
+    // automountServiceAccountToken: false — nothing mounted
+    const bare = await podOf('no-token');
+    const bareLogs = await eventually(async () => {
+      const r = await k(['logs', bare, '-n', 'team']);
+      return r.code === 0 && /token=/.test(r.stdout) ? r.stdout : undefined;
+    }, 30_000, 'the no-token pod to start');
+    assert.match(bareLogs, /^dir= ns=$/m);
+    assert.match(bareLogs, /^token=$/m);
+
+    // the pod goes: its token goes with it
+    await ok(['delete', 'deployment', 'reader', '-n', 'team']);
+    await eventually(async () => {
+      const r = await k(['get', 'pods', '-n', 'team'], { config });
+      return r.code !== 0 && /Unauthorized/.test(r.stderr);
+    }, 30_000, 'the pod token to stop working once its pod is gone');
+  });
+
+  it('impersonation (kubectl --as): allowed by the impersonate verb, then authorized as the impersonated user', async () => {
+    // the admin (system:masters) may impersonate anyone; jane is bound to view in team (above)
+    assert.match(await ok(['get', 'configmaps', '-n', 'team', '--as=jane']), /^settings\s/m);
+    await forbidden(['get', 'configmaps', '-n', 'other', '--as=jane'], join(mesh.stateDir, 'kubeconfig'), 'configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "other"');
+    assert.equal((await k(['auth', 'can-i', 'list', 'pods', '-n', 'team', '--as=jane'])).stdout.trim(), 'yes');
+    assert.equal((await k(['auth', 'can-i', 'delete', 'configmaps', '-n', 'team', '--as=jane'])).stdout.trim(), 'no');
+    // a group of one's own choosing counts (developers bound to edit in other)
+    await ok(['create', 'rolebinding', 'developers-edit', '--clusterrole=edit', '--group=developers', '-n', 'other']);
+    assert.equal((await k(['auth', 'can-i', 'delete', 'configmaps', '-n', 'other', '--as=bob', '--as-group=developers'])).stdout.trim(), 'yes');
+    assert.equal((await k(['auth', 'can-i', 'delete', 'configmaps', '-n', 'other', '--as=bob'])).stdout.trim(), 'no');
+
+    // jane may not impersonate: refused with kube-apiserver's message
+    await forbidden(['get', 'pods', '-n', 'team', '--as=bob'], janeConfig, 'users "bob" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope');
+    await forbidden(['get', 'pods', '-n', 'team', '--as=system:serviceaccount:team:reader'], janeConfig, 'serviceaccounts "reader" is forbidden: User "jane" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"');
+    // …until RBAC grants the verb, for bob only (and not his groups)
+    await ok(['create', 'clusterrole', 'impersonate-bob', '--verb=impersonate', '--resource=users', '--resource-name=bob']);
+    await ok(['create', 'clusterrolebinding', 'jane-impersonates-bob', '--clusterrole=impersonate-bob', '--user=jane']);
+    await eventually(async () => (await k(['get', 'pods', '-n', 'team', '--as=bob'], { config: janeConfig })).stderr.includes('User "bob" cannot list'), 10_000, 'jane to impersonate bob');
+    await forbidden(['get', 'pods', '-n', 'team', '--as=bob'], janeConfig, 'pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "team"');
+    await forbidden(['get', 'pods', '-n', 'team', '--as=carol'], janeConfig, 'users "carol" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope');
+    await forbidden(['get', 'pods', '-n', 'team', '--as=bob', '--as-group=developers'], janeConfig, 'groups "developers" is forbidden: User "jane" cannot impersonate resource "groups" in API group "" at the cluster scope');
+    const whoami = await k(['auth', 'whoami', '-o', 'json', '--as=bob'], { config: janeConfig });
+    if (whoami.code === 0) assert.deepEqual((JSON.parse(whoami.stdout) as { status: { userInfo: unknown } }).status.userInfo, { username: 'bob', groups: ['system:authenticated'] });
+  });
+
+  it('TokenReview, SubjectAccessReview and LocalSubjectAccessReview', async () => {
+    const review = async (path: string, body: object, config?: string): Promise<Record<string, any>> =>
+      JSON.parse(await ok(['create', '--raw', path, '-f', '-'], { input: JSON.stringify(body), ...(config ? { config } : {}) })) as Record<string, any>;
+    await ok(['create', 'serviceaccount', 'checker', '-n', 'team']);
+    const token = (await ok(['create', 'token', 'checker', '-n', 'team'])).trim();
+    const tr = await review('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+    assert.equal(tr['kind'], 'TokenReview');
+    assert.equal(tr['status'].authenticated, true);
+    assert.equal(tr['status'].user.username, 'system:serviceaccount:team:checker');
+    assert.deepEqual(tr['status'].user.groups, ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated']);
+    assert.deepEqual(tr['status'].audiences, ['https://kubernetes.default.svc.cluster.local']);
+    const other = (await ok(['create', 'token', 'checker', '-n', 'team', '--audience=vault'])).trim();
+    const forVault = await review('/apis/authentication.k8s.io/v1/tokenreviews', { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', spec: { token: other, audiences: ['vault'] } });
+    assert.equal(forVault['status'].authenticated, true);
+    assert.deepEqual(forVault['status'].audiences, ['vault']);
+    const notForApi = await review('/apis/authentication.k8s.io/v1/tokenreviews', { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', spec: { token: other } });
+    assert.notEqual(notForApi['status'].authenticated, true);
+    const bad = await review('/apis/authentication.k8s.io/v1/tokenreviews', { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', spec: { token: 'not-a-token' } });
+    assert.notEqual(bad['status'].authenticated, true);
+    assert.ok(bad['status'].error);
+
+    const sar = (verb: string, namespace: string) => ({
+      kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1',
+      spec: { user: 'jane', groups: ['developers'], resourceAttributes: { verb, resource: 'configmaps', namespace } },
+    });
+    assert.equal((await review('/apis/authorization.k8s.io/v1/subjectaccessreviews', sar('list', 'team')))['status'].allowed, true);
+    assert.equal((await review('/apis/authorization.k8s.io/v1/subjectaccessreviews', sar('delete', 'team')))['status'].allowed, false);
+    const local = await review('/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { ...sar('get', 'team'), kind: 'LocalSubjectAccessReview' });
+    assert.equal(local['status'].allowed, true);
+    assert.equal(local['metadata'].namespace, 'team');
+    const mismatch = await k(['create', '--raw', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', '-f', '-'], { input: JSON.stringify({ ...sar('get', 'other'), kind: 'LocalSubjectAccessReview' }) });
+    assert.notEqual(mismatch.code, 0);
+    assert.match(mismatch.stderr, /must match metadata\.namespace/);
+    // jane may not ask about others
+    const refused = await k(['create', '--raw', '/apis/authorization.k8s.io/v1/subjectaccessreviews', '-f', '-'], { input: JSON.stringify(sar('list', 'team')), config: janeConfig });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /subjectaccessreviews\.authorization\.k8s\.io is forbidden: User "jane" cannot create resource "subjectaccessreviews" in API group "authorization\.k8s\.io" at the cluster scope/);
   });
 
   it('anonymous requests: 401 except health and version', async () => {

@@ -19,7 +19,7 @@ import { badRequest, MESH_ERROR_CODE_HEADER, methodNotAllowed, StatusError, toSt
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
 import { openApiHandler } from './openapi.js';
-import { authorizeRequest, serveAuthRequest, type AuthorizeFn, type AuthServices } from '../auth/index.js';
+import { authorizeRequest, impersonate, serveAuthRequest, withTokenReview, type AuthorizeFn, type AuthServices } from '../auth/index.js';
 
 export interface VersionInfo {
   major: string;
@@ -61,6 +61,8 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
   };
   const unfollow = followCrds(opts);
   const openapi = openApiHandler(opts.registry, opts.version.gitVersion);
+  // TokenReview asks the same authenticators a request meets.
+  const authServices = withTokenReview(opts.authServices, opts.authenticate);
 
   async function userOf(req: IncomingMessage, path: string): Promise<UserInfo> {
     const user = await opts.authenticate(req);
@@ -131,7 +133,8 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
   /** Who is asking and for what, and whether they may: the same for plain requests and upgrades. */
   async function admitRequest(req: IncomingMessage): Promise<{ ctx: RequestContext; info: ReturnType<typeof parseRequestInfo>; url: URL }> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const user = await userOf(req, url.pathname);
+    // Impersonation headers (`kubectl --as`), each part allowed the `impersonate` verb (src/kube/auth).
+    const user = await impersonate(await userOf(req, url.pathname), req.headers, opts.authorize, req.headersDistinct);
     const ctx: RequestContext = { ...opts, user };
     const info = parseRequestInfo(req.method ?? 'GET', url);
     await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
@@ -142,7 +145,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     async handle(req, res) {
       try {
         const { ctx, info, url } = await admitRequest(req);
-        if (await serveAuthRequest(ctx, opts.authorize, opts.authServices, info, req, res)) return;
+        if (await serveAuthRequest(ctx, opts.authorize, authServices, info, req, res)) return;
         if (info.type === 'nonresource') return await nonResource(ctx, info.path, req, res);
         await resource(ctx, { ...targetOf(ctx, info, req, url), res });
       } catch (e) {

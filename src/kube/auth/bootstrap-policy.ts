@@ -90,6 +90,11 @@ export function defaultClusterRoles(): RoleObject[] {
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     ]),
     clusterRole('system:public-info-viewer', [urls(['get'], PUBLIC_INFO)]),
+    // what a component that delegates authentication and authorization to the API server holds
+    clusterRole('system:auth-delegator', [
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ]),
     clusterRole('system:service-account-issuer-discovery', [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
   ];
 }

@@ -3,7 +3,8 @@
  * request, after authentication: the attributes kube-apiserver builds, a 403 worded as it words it),
  * then `serveAuthRequest` for the requests answered here rather than stored: SelfSubjectAccessReview
  * (`kubectl auth can-i`), SelfSubjectRulesReview (`can-i --list`), SelfSubjectReview (`auth
- * whoami`) and TokenRequest (`serviceaccounts/<name>/token`, `kubectl create token`).
+ * whoami`), SubjectAccessReview and LocalSubjectAccessReview (someone else's access), TokenReview
+ * and TokenRequest (`serviceaccounts/<name>/token`, `kubectl create token`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Resource } from '../../api/types.js';
@@ -30,8 +31,22 @@ export interface SubjectRules {
 export interface AuthServices {
   /** what SelfSubjectRulesReview lists for a user in a namespace */
   rules?(user: UserInfo, namespace: string): SubjectRules;
-  /** ServiceAccount token issuing (TokenRequest) */
+  /** ServiceAccount token issuing (TokenRequest), and their audience-specific checks (TokenReview) */
   tokens?: ServiceAccountTokens;
+  /** TokenReview: who a bearer token names, through the server's whole authenticator chain */
+  authenticateToken?(token: string): Promise<UserInfo | undefined> | UserInfo | undefined;
+}
+
+/**
+ * The services with `authenticateToken` filled in from a request authenticator, when missing: the
+ * token is presented as a request would present it (`Authorization: Bearer`, no client certificate).
+ */
+export function withTokenReview(services: AuthServices | undefined, authenticate: (req: IncomingMessage) => UserInfo | undefined | Promise<UserInfo | undefined>): AuthServices {
+  if (services?.authenticateToken) return services;
+  return {
+    ...services,
+    authenticateToken: (token) => authenticate({ headers: { authorization: `Bearer ${token}` }, socket: {} } as unknown as IncomingMessage),
+  };
 }
 
 /** Throws kube-apiserver's 403 unless every attribute set of the request is allowed. */
@@ -52,12 +67,32 @@ export async function authorizeRequest(authorize: AuthorizeFn | undefined, user:
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+const REVIEWS: Record<string, Record<string, string>> = {
+  'authorization.k8s.io': {
+    selfsubjectaccessreviews: 'SelfSubjectAccessReview', selfsubjectrulesreviews: 'SelfSubjectRulesReview',
+    subjectaccessreviews: 'SubjectAccessReview', localsubjectaccessreviews: 'LocalSubjectAccessReview',
+  },
+  'authentication.k8s.io': { selfsubjectreviews: 'SelfSubjectReview', tokenreviews: 'TokenReview' },
+};
+/** The namespaced one; every other review is cluster-scoped. */
+const NAMESPACED_REVIEW = 'LocalSubjectAccessReview';
+
 function reviewKind(info: ResourceRequest): string | undefined {
-  if (info.verb !== 'create' || info.name !== undefined) return undefined;
-  if (info.group === 'authorization.k8s.io' && info.resource === 'selfsubjectaccessreviews') return 'SelfSubjectAccessReview';
-  if (info.group === 'authorization.k8s.io' && info.resource === 'selfsubjectrulesreviews') return 'SelfSubjectRulesReview';
-  if (info.group === 'authentication.k8s.io' && info.resource === 'selfsubjectreviews') return 'SelfSubjectReview';
-  return undefined;
+  if (info.verb !== 'create' || info.name !== undefined || info.subresource !== undefined) return undefined;
+  if (info.version !== 'v1') return undefined;
+  const kind = REVIEWS[info.group]?.[info.resource];
+  if (!kind || (kind === NAMESPACED_REVIEW) !== (info.namespace !== undefined)) return undefined;
+  return kind;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** `spec.extra` of a SubjectAccessReview: string lists only. */
+function extraOf(v: unknown): Record<string, string[]> | undefined {
+  if (!isObj(v)) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [k, list] of Object.entries(v)) out[k] = strings(list);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -82,7 +117,7 @@ export async function serveAuthRequest(
   const body = parseReviewBody(await readBody(req), req.headers['content-type']);
   const review: Record<string, unknown> = isObj(body) ? body : {};
   const apiVersion = `${info.group}/${info.version}`;
-  const metadata = { creationTimestamp: null as string | null, ...(isObj(review['metadata']) ? review['metadata'] : {}) };
+  const metadata: Record<string, unknown> = { creationTimestamp: null, ...(isObj(review['metadata']) ? review['metadata'] : {}) };
   const spec = isObj(review['spec']) ? review['spec'] : {};
   if (kind === 'SelfSubjectReview') {
     const userInfo: Record<string, unknown> = { username: ctx.user.username, groups: ctx.user.groups };
@@ -99,14 +134,36 @@ export async function serveAuthRequest(
     sendJson(res, 201, { kind, apiVersion, metadata, spec: { namespace }, status: rules });
     return true;
   }
+  if (kind === 'TokenReview') {
+    await tokenReview(services, spec, res, { kind, apiVersion, metadata });
+    return true;
+  }
   const ra = isObj(spec['resourceAttributes']) ? spec['resourceAttributes'] : undefined;
   const na = isObj(spec['nonResourceAttributes']) ? spec['nonResourceAttributes'] : undefined;
+  const problems: { field: string; message: string }[] = [];
   if ((ra === undefined) === (na === undefined)) {
-    throw invalid('authorization.k8s.io', 'SelfSubjectAccessReview', '', [{
-      reason: 'FieldValueInvalid', field: 'spec.resourceAttributes',
-      message: `Invalid value: ${ra ? '"resourceAttributes"' : '"null"'}: exactly one of nonResourceAttributes or resourceAttributes must be specified`,
-    }]);
+    problems.push({ field: 'spec.resourceAttributes', message: `Invalid value: ${ra ? '"resourceAttributes"' : '"null"'}: exactly one of nonResourceAttributes or resourceAttributes must be specified` });
   }
+  // Whose access: the requester's (self), or the spec's user, groups, uid and extra.
+  let subject: UserInfo = ctx.user;
+  if (kind === 'SubjectAccessReview' || kind === 'LocalSubjectAccessReview') {
+    const username = str(spec['user']);
+    const groups = strings(spec['groups']);
+    if (!username && groups.length === 0) problems.push({ field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' });
+    const extra = extraOf(spec['extra']);
+    subject = { username, groups, ...(str(spec['uid']) ? { uid: str(spec['uid']) } : {}), ...(extra ? { extra } : {}) };
+  }
+  if (kind === 'LocalSubjectAccessReview') {
+    const namespace = info.namespace!;
+    const declared = str(metadata['namespace']);
+    if (declared && declared !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    metadata['namespace'] = namespace;
+    if (na) problems.push({ field: 'spec.nonResourceAttributes', message: `Invalid value: ${JSON.stringify(na)}: disallowed on this kind of request` });
+    if (ra && str(ra['namespace']) !== namespace) {
+      problems.push({ field: 'spec.resourceAttributes.namespace', message: `Invalid value: ${JSON.stringify(str(ra['namespace']))}: must match metadata.namespace` });
+    }
+  }
+  if (problems.length > 0) throw invalid('authorization.k8s.io', kind, str(metadata['name']), problems.map((p) => ({ reason: 'FieldValueInvalid', ...p })));
   const attrs: AuthorizationAttributes = ra
     ? {
       resourceRequest: true, verb: str(ra['verb']), apiGroup: str(ra['group']), apiVersion: str(ra['version']), resource: str(ra['resource']),
@@ -117,7 +174,7 @@ export async function serveAuthRequest(
   const status: Record<string, unknown> = {};
   if (authorize) {
     try {
-      decision = await authorize(ctx.user, attrs);
+      decision = await authorize(subject, attrs);
     } catch (e) {
       decision = { allowed: false };
       status['evaluationError'] = (e as Error).message;
@@ -127,6 +184,54 @@ export async function serveAuthRequest(
   if (decision.reason) status['reason'] = decision.reason;
   sendJson(res, 201, { kind, apiVersion, metadata, spec, status });
   return true;
+}
+
+/**
+ * `POST /apis/authentication.k8s.io/v1/tokenreviews`: whether a token authenticates, and as whom.
+ * With `spec.audiences` the token must be meant for one of them (ServiceAccount tokens are checked
+ * against those audiences; other tokens are good for the API's audiences only); the answer's
+ * `status.audiences` lists those it is good for.
+ */
+async function tokenReview(services: AuthServices | undefined, spec: Record<string, unknown>, res: ServerResponse, head: { kind: string; apiVersion: string; metadata: Record<string, unknown> }): Promise<void> {
+  const token = str(spec['token']);
+  const requested = strings(spec['audiences']);
+  const apiAudiences = services?.tokens?.apiAudiences ?? [];
+  const status: Record<string, unknown> = { user: {} };
+  let user: UserInfo | undefined;
+  let audiences: string[] = [];
+  if (!token) {
+    status['error'] = 'token is required';
+  } else {
+    const forApi = requested.length === 0 ? apiAudiences : requested.filter((a) => apiAudiences.includes(a));
+    if (requested.length > 0 && services?.tokens && forApi.length < requested.length) {
+      // A ServiceAccount token meant for another audience: checked against those audiences.
+      const other = requested.filter((a) => !apiAudiences.includes(a));
+      const sa = services.tokens.authenticate(token, other);
+      if (sa) {
+        user = sa;
+        audiences = other.filter((a) => services.tokens!.authenticate(token, [a]) !== undefined);
+      }
+    }
+    if (!user && (requested.length === 0 || forApi.length > 0)) {
+      try {
+        user = await services?.authenticateToken?.(token);
+      } catch {
+        user = undefined;
+      }
+      if (user) audiences = requested.length === 0 ? [...apiAudiences] : forApi;
+    }
+    if (!user) status['error'] = requested.length > 0 ? '[invalid bearer token, token audiences is invalid for the target audiences]' : '[invalid bearer token]';
+  }
+  if (user) {
+    status['authenticated'] = true;
+    const info: Record<string, unknown> = { username: user.username };
+    if (user.uid) info['uid'] = user.uid;
+    info['groups'] = user.groups;
+    if (user.extra && Object.keys(user.extra).length > 0) info['extra'] = user.extra;
+    status['user'] = info;
+    if (audiences.length > 0) status['audiences'] = audiences;
+  }
+  sendJson(res, 201, { ...head, spec, status });
 }
 
 /** `POST /api/v1/namespaces/NS/serviceaccounts/NAME/token` (authentication.k8s.io/v1 TokenRequest). */

@@ -42,6 +42,8 @@ export class ServiceAccountTokens {
   readonly keyId: string;
   private readonly publicJwk: Record<string, string>;
   private readonly policy: CompiledJwtPolicy;
+  /** policies for other audiences (TokenReview with `spec.audiences`), by audience list */
+  private readonly audiencePolicies = new Map<string, CompiledJwtPolicy>();
   private readonly now: () => number;
 
   constructor(private readonly privateKey: KeyObject, private readonly storage: Pick<KubeStorage, 'get'>, opts: { issuer?: string; apiAudiences?: string[]; now?: () => number } = {}) {
@@ -81,8 +83,8 @@ export class ServiceAccountTokens {
    * The user a token names, or undefined: a bad signature, issuer, audience or expiry, or a
    * ServiceAccount or bound Pod that is gone, replaced, or being deleted.
    */
-  authenticate(token: string): AuthUser | undefined {
-    const r = verifyJwt(token, this.policy, this.now());
+  authenticate(token: string, audiences?: string[]): AuthUser | undefined {
+    const r = verifyJwt(token, audiences === undefined ? this.policy : this.policyFor(audiences), this.now());
     if (!r.ok) return undefined;
     const c = r.claims;
     const k8s = c['kubernetes.io'] as KubernetesClaim | undefined;
@@ -104,6 +106,20 @@ export class ServiceAccountTokens {
     }
     if (typeof c['jti'] === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${c['jti']}`];
     return { username: c.sub, uid: saUid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], extra };
+  }
+
+  /** The verifier for tokens meant for `audiences` (any of them) instead of the API's. */
+  private policyFor(audiences: string[]): CompiledJwtPolicy {
+    const key = JSON.stringify([...audiences].sort());
+    let policy = this.audiencePolicies.get(key);
+    if (!policy) {
+      policy = compileJwtPolicy({
+        issuer: this.issuer, audiences, keys: compileJwks({ keys: [this.publicJwk] }), algorithms: ['ES256'], requireExpiration: true, cache: false,
+      });
+      if (this.audiencePolicies.size > 100) this.audiencePolicies.clear();
+      this.audiencePolicies.set(key, policy);
+    }
+    return policy;
   }
 
   /** `/.well-known/openid-configuration` of the service-account issuer. */

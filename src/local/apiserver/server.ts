@@ -1,7 +1,11 @@
 /**
  * `startApiServer`: the local mesh's Kubernetes API over HTTPS. Clients authenticate with a client
- * certificate from the cluster CA (the kubeconfig `up` writes) or, for the mesh's own components,
- * with the API token the daemon hands them.
+ * certificate from the cluster CA (the kubeconfig `up` writes), a ServiceAccount token (the mesh's
+ * components run as theirs, with least-privilege RBAC) or an OIDC id token (src/local/kube).
+ *
+ * `token` is for embedders that want one all-powerful bearer token (`system:masters`): the
+ * in-process test fixtures (api-fixtures.ts). The daemon passes none, so no such token exists on a
+ * running mesh.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -21,7 +25,8 @@ export interface ApiServerOptions extends AdmissionOverrides {
   store: ResourceStore;
   host: string;
   port: number;
-  token: string;
+  /** an all-powerful bearer token (tests only; the daemon gives none) */
+  token?: string;
   meshName: string;
   stateDir: string;
   block: number;
@@ -49,14 +54,14 @@ function tokenMatches(req: IncomingMessage, expected: Buffer): boolean {
   return m !== null && timingSafeEqual(digest(m[1]!), expected);
 }
 
-/** A verified client certificate names the user; otherwise the mesh's API token, held by its own components. */
-function authenticate(req: IncomingMessage, expectedToken: Buffer): UserInfo | undefined {
+/** A verified client certificate names the user; otherwise the embedder's token, when it gave one. */
+function authenticate(req: IncomingMessage, expectedToken: Buffer | undefined): UserInfo | undefined {
   const socket = req.socket as TLSSocket;
   if (socket.authorized) {
     const user = userOfCertificate(socket.getPeerCertificate() as unknown as { subject?: Record<string, string | string[]> });
     if (user) return user;
   }
-  if (tokenMatches(req, expectedToken)) return { username: 'system:tessera:control-plane', groups: ['system:masters', 'system:authenticated'] };
+  if (expectedToken && tokenMatches(req, expectedToken)) return { username: 'system:tessera:control-plane', groups: ['system:masters', 'system:authenticated'] };
   return undefined;
 }
 
@@ -73,7 +78,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     onShutdown: opts.onShutdown,
   };
   if (opts.workdir !== undefined) ctx.workdir = opts.workdir;
-  const expectedToken = digest(opts.token);
+  const expectedToken = opts.token ? digest(opts.token) : undefined;
   let kube: ReturnType<typeof createLocalKubeApi> | undefined;
 
   // Client certificates are asked for but not required: bearer tokens remain a way in. A presented

@@ -74,7 +74,8 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const block = leaseMeshBlock(stateDir);
     cleanups.push({ what: 'address block', run: () => releaseMeshBlock(stateDir) });
     const meshKey = readOrCreateMeshKey(stateDir);
-    // A fresh token per run: a mesh.json left behind by a stopped daemon grants nothing.
+    // A fresh secret per run for the daemon's calls to the injector (mesh.json's `apiToken`); the API
+    // does not accept it: the components use their ServiceAccount tokens (issue #13).
     const apiToken = randomBytes(32).toString('hex');
 
     const reaped = await reapStale(stateDir);
@@ -87,7 +88,7 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     await issueServingCertificate(stateDir, 'controller', [controllerAddress(block), meshGateway(meshName)]);
     await issueServingCertificate(stateDir, 'injector', [injectorAddress(block)]);
     const api = await startApiServer({
-      store, host: apiAddress(block), port: API_PORT, token: apiToken, meshName, stateDir, block, workdir: opts.workdir,
+      store, host: apiAddress(block), port: API_PORT, meshName, stateDir, block, workdir: opts.workdir,
       tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
       onShutdown: () => requestShutdown('shutdown requested through the API'),
     });
@@ -110,7 +111,7 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const created = ensureSystemObjects(store, meshName);
     if (created.length > 0) log(`created ${created.join(', ')}`);
 
-    // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the API token.
+    // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the per-run secret.
     const injector = httpInjectorClient({ baseUrl: `https://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken, ca: pki.ca.cert });
     cleanups.push({ what: 'injector client', run: () => injector.close() });
     const controllers = startControllers({ store, meshName, block, log, injector });

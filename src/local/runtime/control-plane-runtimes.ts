@@ -1,6 +1,13 @@
 /**
  * Runtimes of the control plane's own images: `tessera/controller`, `tessera/injector` and
  * `tessera/bootstrap`, each a Node process at a fixed address of the mesh block.
+ *
+ * They reach the API as their ServiceAccounts (`<mesh>-controller`, `<mesh>-bootstrap` in
+ * `<mesh>-system`, with the Roles `tessera install` gives them: system-objects.ts): the pod's
+ * projected token (service-account-token.ts), named by `TESSERA_API_TOKEN_FILE` and re-read as it
+ * rotates. No component holds an all-powerful credential. The injector calls no API in local mode;
+ * the daemon calls it with a per-run webhook secret (mesh.json's `apiToken`, which the API does not
+ * accept).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +15,9 @@ import {
   API_PORT, BOOTSTRAP_ENV, BOOTSTRAP_PORT, CONTROLLER_ENV, CONTROLLER_PORT, INJECTOR_ENV, INJECTOR_PORT,
   apiAddress, bootstrapAddress, controllerAddress, injectorAddress, stateFiles, type MeshFile,
 } from '../layout.js';
+import { API_TOKEN_FILE_ENV } from '../../kube/auth/token-file.js';
 import { imageName } from './image-name.js';
+import { serviceAccountTokenFile } from './service-account-token.js';
 import type { ContainerContext, ImageRuntime } from './types.js';
 
 export const CONTROLLER_IMAGE = 'tessera/controller';
@@ -18,22 +27,28 @@ export const BOOTSTRAP_IMAGE = 'tessera/bootstrap';
 /** Entry points resolve next to this compiled file, so dist and test builds each run their own copy. */
 const entry = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
 
-/** The API URL and token: per daemon run, they live only in mesh.json, written before any pod starts. */
-function apiAccess(ctx: ContainerContext): { apiUrl: string; apiToken: string } {
+/**
+ * The API URL and the injector's webhook secret: per daemon run, they live only in mesh.json,
+ * written before any pod starts.
+ */
+function meshAccess(ctx: ContainerContext): { apiUrl: string; webhookToken: string } {
   let mesh: Partial<MeshFile> | undefined;
   try {
     mesh = JSON.parse(readFileSync(stateFiles.mesh(ctx.stateDir), 'utf8')) as Partial<MeshFile>;
   } catch {
     mesh = undefined;
   }
-  return { apiUrl: mesh?.apiUrl ?? `https://${apiAddress(ctx.block)}:${API_PORT}`, apiToken: mesh?.apiToken ?? '' };
+  return { apiUrl: mesh?.apiUrl ?? `https://${apiAddress(ctx.block)}:${API_PORT}`, webhookToken: mesh?.apiToken ?? '' };
 }
+
+/** The pod's ServiceAccount token, written (0600) and rotated by the runtime before the process starts. */
+const tokenFile = (ctx: ContainerContext): string => serviceAccountTokenFile(ctx.stateDir, ctx.pod.metadata.namespace, ctx.pod.metadata.name);
 
 const controllerRuntime: ImageRuntime = {
   name: 'controller',
   matches: (image) => imageName(image) === CONTROLLER_IMAGE,
   command(ctx) {
-    const { apiUrl, apiToken } = apiAccess(ctx);
+    const { apiUrl } = meshAccess(ctx);
     const listen = `${controllerAddress(ctx.block)}:${CONTROLLER_PORT}`;
     return {
       command: process.execPath,
@@ -41,7 +56,7 @@ const controllerRuntime: ImageRuntime = {
       args: [entry('./await-address-main.js'), controllerAddress(ctx.block), String(CONTROLLER_PORT), entry('../../control-plane/main.js')],
       env: {
         [CONTROLLER_ENV.apiUrl]: apiUrl,
-        [CONTROLLER_ENV.apiToken]: apiToken,
+        [API_TOKEN_FILE_ENV]: tokenFile(ctx),
         [CONTROLLER_ENV.apiCa]: stateFiles.apiCa(ctx.stateDir),
         [CONTROLLER_ENV.meshName]: ctx.meshName,
         [CONTROLLER_ENV.listen]: listen,
@@ -70,7 +85,8 @@ const injectorRuntime: ImageRuntime = {
       command: process.execPath,
       args: [entry('../../injector/main.js')],
       env: {
-        [INJECTOR_ENV.apiToken]: apiAccess(ctx).apiToken,
+        // not an API credential: what the daemon's webhook calls carry
+        [INJECTOR_ENV.apiToken]: meshAccess(ctx).webhookToken,
         [INJECTOR_ENV.meshName]: ctx.meshName,
         [INJECTOR_ENV.listen]: listen,
         [INJECTOR_ENV.tlsCert]: stateFiles.servingCert(ctx.stateDir, 'injector'),
@@ -85,14 +101,14 @@ const bootstrapRuntime: ImageRuntime = {
   name: 'bootstrap',
   matches: (image) => imageName(image) === BOOTSTRAP_IMAGE,
   command(ctx) {
-    const { apiUrl, apiToken } = apiAccess(ctx);
+    const { apiUrl } = meshAccess(ctx);
     const listen = `${bootstrapAddress(ctx.block)}:${BOOTSTRAP_PORT}`;
     return {
       command: process.execPath,
       args: [entry('../../bootstrap/main.js')],
       env: {
         [BOOTSTRAP_ENV.apiUrl]: apiUrl,
-        [BOOTSTRAP_ENV.apiToken]: apiToken,
+        [API_TOKEN_FILE_ENV]: tokenFile(ctx),
         [BOOTSTRAP_ENV.apiCa]: stateFiles.apiCa(ctx.stateDir),
         [BOOTSTRAP_ENV.meshName]: ctx.meshName,
         [BOOTSTRAP_ENV.listen]: listen,

@@ -10,6 +10,7 @@ import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
 import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
+import { withServiceAccountToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';
 import type { PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID } from './pod-network.js';
@@ -96,9 +97,10 @@ export class PodRunner {
         { stateDir: deps.stateDir, namespace: this.#namespace, pod: this.#name, spec: pod.spec, container },
         (namespace, name) => deps.store.get({ kind: 'Secret', namespace, name }),
       );
-      const runner = new ContainerRunner({
+      // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
+      const runner = new ContainerRunner(withServiceAccountToken({
         ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
-      });
+      }, deps));
       this.#all.push(runner);
       if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;
       else this.#apps.push(runner);
