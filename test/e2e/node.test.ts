@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +126,33 @@ describe('tessera node on the reference cluster', { skip }, () => {
     const first = await json<Lease>(['get', 'lease', NODE, '-n', 'kube-node-lease']);
     assert.equal(first.spec.holderIdentity, NODE);
     await waitFor('the Lease to be renewed', async () => (await json<Lease>(['get', 'lease', NODE, '-n', 'kube-node-lease'])).spec.renewTime !== first.spec.renewTime, 30_000, detail);
+  });
+
+  test('the kubelet API: TLS verified with the cluster CA, callers authenticated and authorized by the API server', async () => {
+    const ca = readFileSync(join(cluster.dir, 'ca.crt'), 'utf8');
+    const get = (path: string, o: { cert?: string; key?: string; token?: string } = {}): Promise<{ code: number; body: string }> => new Promise((resolve, reject) => {
+      const req = httpsRequest({
+        host: '127.0.0.1', port: kubeletPort, path, ca, servername: '', timeout: 10_000,
+        ...(o.cert ? { cert: o.cert, key: o.key } : {}), ...(o.token ? { headers: { authorization: `Bearer ${o.token}` } } : {}),
+      }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end();
+    });
+    // the serving certificate chains to the cluster CA and names 127.0.0.1 (the request above verifies both)
+    assert.equal((await get('/healthz')).code, 401, 'no credentials');
+    const admin = { cert: readFileSync(join(cluster.dir, 'admin.crt'), 'utf8'), key: readFileSync(join(cluster.dir, 'admin.key'), 'utf8') };
+    const healthz = await get('/healthz', admin);
+    assert.equal(healthz.code, 200, healthz.body);
+    // a ServiceAccount's token: authenticated by a TokenReview, refused by the SubjectAccessReview
+    const token = ok(await kubectl(['create', 'token', 'default', '-n', 'default', '--duration=10m']), 'create token').trim();
+    const refused = await get('/containerLogs/default/x/y', { token });
+    assert.equal(refused.code, 403, refused.body);
+    assert.match(refused.body, /system:serviceaccount:default:default.*nodes.*proxy/);
   });
 
   test('a Deployment\'s pod is scheduled to the node, runs with the local runtime, and is Running and Ready', async () => {
