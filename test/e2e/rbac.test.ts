@@ -476,7 +476,9 @@ class HttpsProvider {
           defaultResource: () => 'https://kubernetes.tessera.test/',
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx, indicator) => ({
-            scope: 'openid', audience: indicator === 'https://other.tessera.test/' ? 'other' : OIDC_AUDIENCE, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+            scope: 'openid', audience: indicator === 'https://other.tessera.test/' ? 'other' : OIDC_AUDIENCE,
+            // the "short" resource's tokens live one second: an expired token for the right audience
+            accessTokenTTL: indicator === 'https://short.tessera.test/' ? 1 : 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
           }),
         },
       },
@@ -580,7 +582,7 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "oidc:viewe
     assert.equal(d.stdout.trim(), 'configmap "c" deleted');
   });
 
-  it('refuses (401) other audiences, unverified email, a missing required claim, and tampered tokens', async () => {
+  it('refuses (401) other audiences, unverified email, a missing required claim, expired tokens, other issuers and tampered tokens', async () => {
     const unauthorized = async (token: string, what: string): Promise<void> => {
       const r = await k(['get', 'configmaps'], kubeconfigFor(mesh, 'refused', { token }));
       assert.notEqual(r.code, 0, what);
@@ -597,5 +599,19 @@ subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "oidc:viewe
     const [h, p, s] = t.split('.');
     const payload = { ...JSON.parse(Buffer.from(p!, 'base64url').toString()), email: 'admin@example.com', roles: ['admin'] };
     await unauthorized(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`, 'tampered');
+    const short = await provider.token(good, 'https://short.tessera.test/');
+    assert.equal(JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()).aud, OIDC_AUDIENCE, 'the short-lived token is for the API');
+    await new Promise((r) => setTimeout(r, 2500));
+    await unauthorized(short, 'expired');
+    // the same claims and audience, signed by another issuer the API server was not configured with
+    const other = new HttpsProvider();
+    const otherDir = mkdtempSync(join(tmpdir(), 'tessera-oidc-other-'));
+    try {
+      await other.start(otherDir);
+      await unauthorized(await other.token(good), 'another issuer');
+    } finally {
+      await other.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,7 +55,8 @@ export class OidcAuthenticator {
     const ca = o.caFile ? readFileSync(o.caFile, 'utf8') : undefined;
     this.keys = new RemoteJwks({ issuer: this.issuer, fetch: fetchImpl ?? httpsOnlyFetch(ca) });
     const algs = (o.signingAlgs && o.signingAlgs.length > 0 ? o.signingAlgs : ['RS256']) as JwtAlgorithm[];
-    this.policy = compileJwtPolicy({ issuer: this.issuer, audiences: [o.clientId], keys: this.keys, algorithms: algs, requireExpiration: true, maxTokenBytes: 16384 });
+    // kube-apiserver's OIDC verifier allows no leeway on `exp`: an expired id token is refused at once.
+    this.policy = compileJwtPolicy({ issuer: this.issuer, audiences: [o.clientId], keys: this.keys, algorithms: algs, requireExpiration: true, clockSkewSeconds: 0, maxTokenBytes: 16384 });
   }
 
   /** Fetches the issuer's keys now (at start, so the first request need not wait); failures are retried on use. */
