@@ -10,6 +10,11 @@ import { notFoundMessage } from '../store/index.js';
 import { admitAccessPolicies } from './admission-policy.js';
 import { meshConfigName, type ApiContext } from './context.js';
 import { describeKey } from './kind-names.js';
+import { SIDECAR_IMAGE } from '../controllers/well-known.js';
+import { imageName } from '../runtime/image-name.js';
+import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from '../runtime/control-plane-runtimes.js';
+
+const CONTROL_PLANE_IMAGES = new Set([CONTROLLER_IMAGE, INJECTOR_IMAGE, BOOTSTRAP_IMAGE]);
 
 const PLUGIN_KINDS = new Set(['Plugin', 'PluginChain', 'PluginConfig']);
 
@@ -23,6 +28,7 @@ export async function admit(ctx: ApiContext, batch: Resource[]): Promise<void> {
   requireNamespaces(ctx, batch);
   requirePluginPolicy(ctx, batch);
   admitAccessPolicies(ctx, batch);
+  refuseReservedImages(ctx, batch);
   checkDeploymentImages(ctx, batch);
   for (const r of batch) if (r.kind === 'Plugin') await ctx.checks.checkPlugin(r as Plugin);
 }
@@ -62,6 +68,33 @@ function requirePluginPolicy(ctx: ApiContext, batch: Resource[]): void {
   const problems = plugins.map((r) => ({ resource: describe(r), field: '', message: `plugin policy is disabled; ${hint}` }));
   throw new MeshError('MESH_ERR_PLUGIN_POLICY_DISABLED',
     `FSM is prohibited to apply plugin policy: ${plugins.map(describe).join(', ')} refused; ${hint}`, { problems });
+}
+
+/**
+ * The mesh's own images carry its credentials: control-plane images run only in `<mesh>-system`
+ * (where the daemon puts them), and the sidecar image only where injection adds it — a template that
+ * names it could claim another proxy's identity.
+ */
+function refuseReservedImages(ctx: ApiContext, batch: Resource[]): void {
+  const system = meshConfigName(ctx.meshName).namespace;
+  const problems: FieldProblem[] = [];
+  for (const r of batch) {
+    if (r.kind !== 'Deployment') continue;
+    const spec = (r as Deployment).spec?.template?.spec;
+    const lists: [string, { name: string; image?: string }[] | undefined][] = [['containers', spec?.containers], ['initContainers', (spec as { initContainers?: { name: string; image?: string }[] } | undefined)?.initContainers]];
+    for (const [list, containers] of lists) {
+      (containers ?? []).forEach((c, i) => {
+        const image = imageName(c.image ?? '');
+        const field = `spec.template.spec.${list}[${i}].image`;
+        if (image === SIDECAR_IMAGE) {
+          problems.push({ resource: describe(r), field, message: `"${c.image}": the sidecar is added by injection; a pod template may not name it` });
+        } else if (CONTROL_PLANE_IMAGES.has(image) && r.metadata.namespace !== system) {
+          problems.push({ resource: describe(r), field, message: `"${c.image}": the mesh's control-plane images run only in namespace ${system}` });
+        }
+      });
+    }
+  }
+  if (problems.length > 0) throw new MeshError('MESH_ERR_FORBIDDEN', problems.map((p) => `${p.resource}: ${p.field}: ${p.message}`).join('\n'), { problems });
 }
 
 function checkDeploymentImages(ctx: ApiContext, batch: Resource[]): void {

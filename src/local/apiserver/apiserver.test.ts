@@ -300,3 +300,14 @@ test('connectMesh finds the running mesh of a state dir, or says none is running
   writeKubeconfig(mesh.stateDir, 'tessera', 'https://127.0.0.1:9', mesh.pki);
   await rejectsWith(connectMesh(mesh.stateDir), 'MESH_ERR_MESH_NOT_RUNNING', /does not answer/);
 });
+
+test('the mesh\'s own images: control-plane images only in <mesh>-system, the sidecar image only by injection', async (t) => {
+  const { api } = await startTestMesh(t);
+  await api.apply([ns('demo'), ns('tessera-system')], {});
+  await rejectsWith(api.apply([deploymentDoc('fake-controller', 'demo', 1, 'tessera/controller:latest')], {}), 'MESH_ERR_FORBIDDEN',
+    /spec\.template\.spec\.containers\[0\]\.image: "tessera\/controller:latest": the mesh's control-plane images run only in namespace tessera-system/);
+  await rejectsWith(api.apply([deploymentDoc('fake-proxy', 'demo', 1, 'tessera/sidecar')], {}), 'MESH_ERR_FORBIDDEN', /the sidecar is added by injection/);
+  await rejectsWith(api.apply([deploymentDoc('fake-proxy', 'tessera-system', 1, 'tessera/sidecar')], {}), 'MESH_ERR_FORBIDDEN', /the sidecar is added by injection/);
+  const ok = await api.apply([deploymentDoc('controller', 'tessera-system', 1, 'tessera/controller:latest')], {});
+  assert.equal(ok[0]!.action, 'created');
+});
