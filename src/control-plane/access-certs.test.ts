@@ -77,3 +77,17 @@ test('flag on: issues once, deletes only the Secrets it owns whose AccessCert is
   assert.deepEqual(applied, ['ingress/client-cert', 'ingress/other-cert']);
   assert.deepEqual(deleted, ['ingress/old-cert', 'ingress/client-cert'], 'the Secret the AccessCert no longer names');
 });
+
+test('not the leader (canWrite false): nothing issued or deleted; once it leads, the pass writes', async () => {
+  const { issuer, applied, deleted } = harness();
+  let leading = false;
+  issuer.canWrite = () => leading;
+  issuer.sync([meshConfig(true), accessCert('client-cert'), orphan]);
+  await issuer.reconcile();
+  assert.deepEqual(applied, []);
+  assert.deepEqual(deleted, []);
+  leading = true;
+  await issuer.reconcile();
+  assert.deepEqual(applied, ['ingress/client-cert']);
+  assert.deepEqual(deleted, ['ingress/old-cert']);
+});

@@ -50,14 +50,23 @@ export interface AccessCertIssuerOptions {
   identity: () => Pick<MeshIdentity, 'issueAccessCert' | 'trust'> | undefined;
   log: ControllerLog;
   now?: () => Date;
+  /** whether this replica may write now (leader election); always, by default */
+  canWrite?: () => boolean;
 }
 
 export class AccessCertIssuer {
   private readonly accessCerts = new Map<string, Issuable>();
   private readonly secrets = new Map<string, Secret>();
   private meshConfig: MeshConfig | undefined;
+  /**
+   * Only while this says true is anything issued or deleted: with several replicas, the leader's
+   * (control-plane/main.ts sets the elector's `canWrite`). Checked before every write.
+   */
+  canWrite: () => boolean;
 
-  constructor(private readonly opts: AccessCertIssuerOptions) {}
+  constructor(private readonly opts: AccessCertIssuerOptions) {
+    this.canWrite = opts.canWrite ?? (() => true);
+  }
 
   sync(objects: readonly Resource[]): void {
     this.accessCerts.clear();
@@ -94,7 +103,7 @@ export class AccessCertIssuer {
   private async reconcileOnce(): Promise<void> {
     const identity = this.opts.identity();
     // Nothing is issued or deleted while the flag is off.
-    if (!identity || !this.enabled) return;
+    if (!identity || !this.enabled || !this.canWrite()) return;
     const bundleHash = createHash('sha256').update(identity.trust.bundle.join('\n')).digest('hex');
     const now = (this.opts.now ?? (() => new Date()))();
     const wanted = new Map<string, string>(); // secret key → AccessCert key
@@ -106,12 +115,14 @@ export class AccessCertIssuer {
       const existing = this.secrets.get(secretKey)?.metadata.annotations ?? {};
       const renewAfter = Date.parse(existing[ACCESS_CERT_RENEW_ANNOTATION] ?? '');
       if (existing[ACCESS_CERT_HASH_ANNOTATION] === hash && existing[ACCESS_CERT_OWNER_ANNOTATION] === acKey && renewAfter > now.getTime()) continue;
+      if (!this.canWrite()) return; // leadership lost part-way: the new leader finishes
       await this.issue(identity, ac, acKey, t, hash, now);
     }
     // Secrets we issued whose AccessCert is gone or names another Secret now.
     for (const [secretKey, secret] of this.secrets) {
       const owner = secret.metadata.annotations?.[ACCESS_CERT_OWNER_ANNOTATION];
       if (owner === undefined || wanted.get(secretKey) === owner) continue;
+      if (!this.canWrite()) return;
       try {
         await this.opts.api.delete('Secret', secret.metadata.name, secret.metadata.namespace, { ignoreNotFound: true });
         this.secrets.delete(secretKey);

@@ -6,7 +6,7 @@
  * reissue, and the old root is retired once every proxy holds a certificate from the new one.
  */
 import type { ConfigMap, Resource, Secret } from '../api/types.js';
-import { isMeshError } from '../lib/errors.js';
+import { isMeshError, MeshError } from '../lib/errors.js';
 import {
   TrustBundle,
   issueAccessCertSecret,
@@ -32,17 +32,30 @@ export interface TrustState {
   activeRoot: string;
 }
 
-function secretStore(api: MeshApi): SecretStore {
+/** Whether this replica may write now (the leader election's `canWrite`); always, by default. */
+export type WriteGate = () => boolean;
+
+/** A replica that does not lead never creates the CA: it waits (the caller retries) for the leader's. */
+function notLeading(what: string): MeshError {
+  return new MeshError('MESH_ERR_NOT_FOUND', `${what} does not exist yet and this replica does not hold the leader election Lease: waiting for the leader to create it`);
+}
+
+function secretStore(api: MeshApi, canWrite: WriteGate): SecretStore {
   return {
     async get(namespace, name) {
       try {
         return (await api.get('Secret', name, namespace)) as Secret;
       } catch (e) {
-        if (isMeshError(e) && e.code === 'MESH_ERR_NOT_FOUND') return undefined;
+        if (isMeshError(e) && e.code === 'MESH_ERR_NOT_FOUND') {
+          // Checked before a root key is generated, and again before the create.
+          if (!canWrite()) throw notLeading(`Secret ${namespace}/${name}`);
+          return undefined;
+        }
         throw e;
       }
     },
     async create(secret) {
+      if (!canWrite()) throw notLeading(`Secret ${secret.metadata.namespace}/${secret.metadata.name}`);
       await api.apply([{ source: 'control-plane', index: 1, line: 1, object: secret as unknown as Record<string, unknown> }], {});
       return secret;
     },
@@ -50,7 +63,16 @@ function secretStore(api: MeshApi): SecretStore {
 }
 
 export class MeshIdentity {
+  /**
+   * The process's write gate, for replicas under leader election (control-plane/main.ts sets it to
+   * the elector's `canWrite`): the CA bundle Secret is created, and the trust-bundle ConfigMap
+   * written, only while it says true. Reads, signing and the in-memory bundle are unaffected.
+   */
+  static canWrite: WriteGate = () => true;
+
   private bundle: TrustBundle;
+  /** the trust bundle changed while this replica could not write it: written by `flushBundle` */
+  private bundleUnwritten = false;
   /** proxy uuid → fingerprint of the root that issued its current certificate */
   private readonly issuedBy = new Map<string, string>();
 
@@ -59,13 +81,15 @@ export class MeshIdentity {
     private readonly meshName: string,
     private readonly ca: CertificateAuthority,
     bundle: TrustBundle,
+    private readonly canWrite: WriteGate,
   ) {
     this.bundle = bundle;
   }
 
   /** Loads or creates the CA, and reconciles the stored trust bundle with it. */
-  static async start(api: MeshApi, meshName: string): Promise<{ identity: MeshIdentity; created: boolean }> {
-    const { ca, created } = await loadOrCreateCa(secretStore(api), { meshName });
+  static async start(api: MeshApi, meshName: string, opts: { canWrite?: WriteGate } = {}): Promise<{ identity: MeshIdentity; created: boolean }> {
+    const canWrite = opts.canWrite ?? (() => MeshIdentity.canWrite());
+    const { ca, created } = await loadOrCreateCa(secretStore(api, canWrite), { meshName });
     let stored: ConfigMap | undefined;
     try {
       stored = (await api.get('ConfigMap', trustBundleConfigMapName(meshName), meshSystemNamespace(meshName))) as ConfigMap;
@@ -73,7 +97,7 @@ export class MeshIdentity {
       if (!(isMeshError(e) && e.code === 'MESH_ERR_NOT_FOUND')) throw e;
     }
     const bundle = reconcileTrustBundle(trustBundleFromConfigMap(stored), ca.certificatePem, new Date());
-    const identity = new MeshIdentity(api, meshName, ca, bundle);
+    const identity = new MeshIdentity(api, meshName, ca, bundle, canWrite);
     await identity.persistBundle();
     return { identity, created };
   }
@@ -116,7 +140,17 @@ export class MeshIdentity {
     for (const uuid of this.issuedBy.keys()) if (!alive.has(uuid)) this.issuedBy.delete(uuid);
   }
 
+  /** Writes the trust bundle if a change was kept from the API while this replica did not lead. */
+  async flushBundle(): Promise<void> {
+    if (this.bundleUnwritten) await this.persistBundle();
+  }
+
   private async persistBundle(): Promise<void> {
+    if (!this.canWrite()) {
+      this.bundleUnwritten = true;
+      return;
+    }
+    this.bundleUnwritten = false;
     const cm = trustBundleToConfigMap(this.bundle, { meshName: this.meshName }) as Resource;
     await this.api.apply([{ source: 'control-plane', index: 1, line: 1, object: cm as unknown as Record<string, unknown> }], {});
   }

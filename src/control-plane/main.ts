@@ -127,3 +127,30 @@ const shutdown = (): void => {
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+
+// ---------------------------------------------------------------------------------------------
+// Leader election (control-plane/leader.ts; one block, so it stays apart from the rest): every
+// replica watches, computes and serves its own sidecars, but only the holder of the Lease
+// `<mesh>-controller` in `<mesh>-system` writes: the CA bundle Secret, the trust-bundle ConfigMap,
+// AccessCert Secrets. The gates are set here, at the end of the module body, before any of the
+// asynchronous work started above can reach a write. SIGTERM and SIGINT release the Lease first.
+import { leaderIdentity, startLeaderElection } from './leader.js';
+import { meshSystemNamespace } from '../identity/index.js';
+
+const election = startLeaderElection({
+  api, namespace: meshSystemNamespace(meshName), name: `${meshName}-controller`, identity: leaderIdentity(), log,
+  onStartedLeading: () => {
+    void identity?.flushBundle().catch((err: Error) => log.warn('cannot write the trust bundle', { error: err.message }));
+    void accessCerts.reconcile();
+  },
+  onNewLeader: (holder) => log.info('leader election: the Lease names a holder', { holder: holder ?? null }),
+});
+MeshIdentity.canWrite = election.canWrite;
+accessCerts.canWrite = election.canWrite;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.removeListener(signal, shutdown);
+  process.once(signal, () => {
+    const released = election.stop();
+    void Promise.race([released, new Promise((r) => setTimeout(r, 1500).unref())]).then(shutdown);
+  });
+}

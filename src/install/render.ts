@@ -114,7 +114,11 @@ function rbac(r: Resolved): Manifest[] {
       { apiGroups: ['policy.flomesh.io'], resources: ['accesscontrols/status'], verbs: ['update', 'patch'] },
     ]),
     // The trust-bundle ConfigMap lives in the mesh's namespace (control-plane/identity.ts).
-    ...role('controller', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update'] }]),
+    // and so does the leader election Lease `<mesh>-controller` (control-plane/leader.ts).
+    ...role('controller', [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]),
     // FSM's handler looks up the pod's namespace (its annotations decide injection).
     ...clusterRole('injector', [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }]),
     // The preset MeshConfig, put back when deleted (bootstrap/preset-keeper.ts: get, apply).

@@ -75,6 +75,8 @@ export function builtinResourceTypes(): ResourceType[] {
     plainBuiltin('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
     { ...plainBuiltin('', 'v1', 'Event', 'events', true, ['ev']), singular: 'event' },
     { ...plainBuiltin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true), singular: 'endpointslice' },
+    // leader election of the controller's replicas (control-plane/leader.ts)
+    { ...plainBuiltin('coordination.k8s.io', 'v1', 'Lease', 'leases', true), singular: 'lease' },
     {
       ...plainBuiltin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], ['status']),
       singular: 'customresourcedefinition', categories: ['api-extensions'],
