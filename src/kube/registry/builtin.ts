@@ -88,8 +88,8 @@ export function builtinResourceTypes(): ResourceType[] {
 
 /**
  * RBAC (rbac.authorization.k8s.io/v1, stored) and the review kinds answered without being stored
- * (authorization.k8s.io/v1 self-subject access and rules reviews, authentication.k8s.io/v1
- * SelfSubjectReview); src/kube/auth serves the reviews and decides with the RBAC objects.
+ * (authorization.k8s.io/v1 access and rules reviews, authentication.k8s.io/v1 SelfSubjectReview and
+ * TokenReview); src/kube/auth serves the reviews and decides with the RBAC objects.
  */
 function authTypes(): ResourceType[] {
   const rbac = 'rbac.authorization.k8s.io';
@@ -102,6 +102,9 @@ function authTypes(): ResourceType[] {
     createOnly('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'),
     createOnly('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'),
     createOnly('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+    createOnly('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews'),
+    { ...createOnly('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews'), namespaced: true },
+    createOnly('authentication.k8s.io', 'TokenReview', 'tokenreviews'),
   ];
 }
 
