@@ -10,9 +10,10 @@
  * is not used by the node yet.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stateFiles } from '../local/layout.js';
 import { leaseMeshBlock, releaseMeshBlock } from '../local/mesh-file.js';
 import '../local/runtime/index.js'; // registers the pipy image runtime, as local mode does
 import { NodeApi } from './api.js';
@@ -47,9 +48,16 @@ export interface NodeOptions {
   /** how long to wait for the serving certificate's approval (default 5 min) */
   csrTimeoutMs?: number;
   maxPods?: number;
-  /** for injected sidecars: the mesh's name and key (hex) */
+  /** for injected sidecars: the mesh's name and key (hex: the `mesh-key` of `tessera install`'s `<mesh>-mesh-key` Secret) */
   meshName?: string;
   meshKeyHex?: string;
+  /**
+   * for injected sidecars: the mesh CA (PEM, `ca.crt` of `<mesh>-ca-bundle`) they verify the
+   * controller with; written to `<rootDir>/pki/ca.crt`, where the sidecar runtime points them
+   */
+  meshCaPem?: string;
+  /** for injected sidecars: the controller's delivery URL (default https://127.B.0.2:6060, local mode's address) */
+  controllerUrl?: string;
   workdir?: string;
   version?: string;
   log: (line: string) => void;
@@ -93,10 +101,16 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       log(`node ${nodeName}: serving certificate issued by the cluster's kubelet-serving signer`);
     }
     const clientCaPem = opts.clientCaFile ? readFileSync(opts.clientCaFile, 'utf8') : api.caPem;
+    if (opts.meshKeyHex !== undefined && !/^([0-9a-f]{2})+$/i.test(opts.meshKeyHex)) throw new Error('the mesh key is not hex');
     const meshKey = opts.meshKeyHex ? Buffer.from(opts.meshKeyHex, 'hex') : randomBytes(32);
+    if (opts.meshCaPem !== undefined) {
+      if (!opts.meshCaPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('the mesh CA is not a PEM certificate');
+      mkdirSync(join(rootDir, 'pki'), { recursive: true, mode: 0o700 });
+      writeFileSync(stateFiles.apiCa(rootDir), opts.meshCaPem, { mode: 0o644 });
+    }
     const pods = new NodePods({
       api, nodeName, nodeIP: address, rootDir, block, meshName: opts.meshName ?? 'tessera', meshKey,
-      workdir: opts.workdir ?? process.cwd(), log,
+      workdir: opts.workdir ?? process.cwd(), log, ...(opts.controllerUrl ? { controllerUrl: opts.controllerUrl } : {}),
     });
     const server = new KubeletServer({
       api, nodeName, pods, block, workdir: opts.workdir ?? process.cwd(), certPem: serving.certPem, keyPem: serving.keyPem,

@@ -11,13 +11,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../api/types.js';
-import { localIPFor, podIPFor, stateFiles } from '../local/layout.js';
+import { APP_ADDRESS_ANNOTATION } from '../catalog/pods.js';
+import { localIPFor, podIPFor, SIDECAR_ENV, stateFiles } from '../local/layout.js';
 import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
 import { ContainerRunner } from '../local/runtime/container-runner.js';
 import { runtimeFor } from '../local/runtime/images.js';
 import { buildPodStatus } from '../local/runtime/pod-status.js';
 import { pidFile, signalGroup } from '../local/runtime/processes.js';
-import type { ContainerContext } from '../local/runtime/types.js';
+import type { ContainerContext, ImageRuntime } from '../local/runtime/types.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
 /** How many pod addresses a block holds (rows 1..63 of 254). */
@@ -38,6 +39,11 @@ export interface NodePodsOptions {
   meshKey: Uint8Array;
   /** annotated local commands run here */
   workdir: string;
+  /**
+   * Where injected sidecars reach the control plane (default local mode's https://127.B.0.2:6060);
+   * they verify it with the mesh CA at `<rootDir>/pki/ca.crt` either way.
+   */
+  controllerUrl?: string;
   log: (line: string) => void;
 }
 
@@ -56,6 +62,8 @@ class PodWorker {
   readonly name: string;
   pod: Pod;
   podIP: string;
+  /** where the pod's apps listen: the pod IP, or its private twin behind a sidecar */
+  readonly appAddress: string;
   #o: NodePodsOptions;
   #all: ContainerRunner[] = [];
   #apps: ContainerRunner[] = [];
@@ -76,17 +84,19 @@ class PodWorker {
     this.#o = o;
     const containers = pod.spec?.containers ?? [];
     const hasSidecar = containers.some((c) => c.name === SIDECAR_CONTAINER);
+    this.appAddress = hasSidecar ? localIPFor(podIP) : podIP;
     const base = {
       pod: { ...pod, metadata: { ...pod.metadata, namespace: this.namespace } },
       meshName: o.meshName, block: o.block, meshKey: o.meshKey, stateDir: o.rootDir, workdir: o.workdir,
       podIP,
       // as local mode's loopback network: behind a sidecar the apps bind the pod's private twin
-      appAddress: hasSidecar ? localIPFor(podIP) : podIP,
+      appAddress: this.appAddress,
       hasSidecar,
     };
     for (const container of containers) {
       const ctx: ContainerContext = { ...base, container };
-      const runtime = runtimeFor(container, ctx.pod);
+      const found = runtimeFor(container, ctx.pod);
+      const runtime = found && container.name === SIDECAR_CONTAINER && o.controllerUrl ? atController(found, o.controllerUrl) : found;
       if (!runtime) void this.#imageUnsupported(container);
       const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite() });
       this.#all.push(runner);
@@ -186,7 +196,10 @@ class PodWorker {
       if (body === this.#lastWritten) return;
       const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.name)}/status`;
       try {
-        const pod = await this.#o.api.must<Pod>('PATCH', path, { metadata: { uid: this.uid }, status }, 'application/strategic-merge-patch+json');
+        // The app address annotation rides along (as local mode's pod factory sets it): the controller
+        // points the pod's inbound cluster there instead of 127.0.0.1, which pods here do not own.
+        const metadata = { uid: this.uid, annotations: { [APP_ADDRESS_ANNOTATION]: this.appAddress } };
+        const pod = await this.#o.api.must<Pod>('PATCH', path, { metadata, status }, 'application/strategic-merge-patch+json');
         this.#lastWritten = body;
         if ((pod.metadata.uid ?? '') === this.uid) this.pod = pod;
       } catch (e) {
@@ -197,6 +210,18 @@ class PodWorker {
     this.#writing = next;
     return next;
   }
+}
+
+/** The sidecar runtime, its control-plane URL replaced (the runtime's environment is otherwise kept). */
+function atController(runtime: ImageRuntime, url: string): ImageRuntime {
+  return {
+    ...runtime,
+    matches: (...args) => runtime.matches(...args),
+    command: (ctx) => {
+      const c = runtime.command(ctx);
+      return { ...c, env: { ...c.env, [SIDECAR_ENV.controllerUrl]: url } };
+    },
+  };
 }
 
 /** Records an Event about `pod` from the kubelet of this node (best effort). */

@@ -30,6 +30,12 @@ export interface InstallOptions {
   dryRun?: boolean;
   timeoutMs: number;
   kubeconfig?: string;
+  /**
+   * Extra names (IP addresses or DNS names) for the controller's serving certificate
+   * (`<mesh>-controller-tls`), for a controller reached elsewhere than at its Service — e.g. run as
+   * a process on the host, beside `tessera node`, at https://127.0.0.1:PORT.
+   */
+  controllerAddresses?: string[];
 }
 
 export interface UninstallOptions {
@@ -85,6 +91,48 @@ async function getOrUndefined(api: KubeMeshApi, kind: string, name: string, name
   }
 }
 
+export const controllerTlsSecretName = (mesh: string): string => `${mesh}-controller-tls`;
+
+/** The controller Service's names, and the extra addresses given (IPs apart from DNS names). */
+export function controllerServingNames(r: Pick<Resolved, 'mesh' | 'namespace'>, extra: string[] = []): { dns: string[]; ips: string[] } {
+  const svc = `${r.mesh}-controller`;
+  const dns = [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
+  const ips: string[] = [];
+  for (const raw of extra) {
+    const host = raw.trim().replace(/^\[|\]$/g, '');
+    if (!host) continue;
+    if (/^[\d.]+$/.test(host) || host.includes(':')) ips.push(host);
+    else if (!dns.includes(host)) dns.push(host);
+  }
+  return { dns, ips };
+}
+
+/**
+ * `<mesh>-controller-tls`: the delivery endpoint's serving certificate, issued by the mesh CA (the CA
+ * sidecars verify the controller with, `TESSERA_CONTROLLER_CA_FILE`), re-issued on every install as
+ * the injector's is. Set CONTROLLER_ENV.tlsCert/tlsKey to its `tls.crt`/`tls.key`.
+ */
+export async function controllerTlsSecret(r: Resolved, ca: CertificateAuthority, addresses: string[] = []): Promise<Manifest> {
+  const keys = await generateKeyPair('ECDSA-P256');
+  const names = controllerServingNames(r, addresses);
+  const serving = await signLeaf(ca, {
+    commonName: names.dns[2]!,
+    sans: [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
+    extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
+    publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
+    ttlMs: INJECTOR_CERT_TTL_MS,
+    now: new Date(),
+  });
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+    metadata: {
+      name: controllerTlsSecretName(r.mesh), namespace: r.namespace,
+      labels: { app: `${r.mesh}-controller`, 'app.kubernetes.io/name': 'tessera', 'app.kubernetes.io/instance': r.mesh, 'app.kubernetes.io/part-of': 'tessera', 'app.kubernetes.io/component': 'controller' },
+    },
+    data: { 'tls.crt': toBase64(serving.certificatePem), 'tls.key': toBase64(await exportPrivateKeyPem(keys.privateKey)) },
+  } as Manifest;
+}
+
 const docsOf = (list: Manifest[]): ManifestDocument[] =>
   list.map((object, i) => ({ source: 'tessera install', index: i + 1, line: 1, object: object as unknown as Record<string, unknown> }));
 
@@ -105,6 +153,7 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   const values = valuesOf(opts);
   const r = resolveValues(values);
   if (opts.dryRun) {
+    // what the Helm chart renders (test/e2e/install.test.ts compares them); <mesh>-controller-tls is not in the chart yet
     deps.stdout.write(toYamlDocuments(renderInstall(values, await generateSecrets(r))));
     return;
   }
@@ -114,8 +163,11 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   // An earlier install's CA and keys are kept: sidecars and the webhook keep trusting them.
   const caSecret = (await getOrUndefined(api, 'Secret', r.caBundleSecretName, r.namespace)) as Secret | undefined;
   const keys = (await getOrUndefined(api, 'Secret', meshKeySecretName(r.mesh), r.namespace)) as Secret | undefined;
-  const ca = caSecret ? await caFromSecret(caSecret) : undefined;
-  const manifests = renderInstall(values, await generateSecrets(r, { ...(ca ? { ca } : {}), ...(caSecret ? { caSecret } : {}), ...(keys ? { keys } : {}) }));
+  const ca = caSecret ? await caFromSecret(caSecret) : await createRootCa({ meshName: r.mesh });
+  const manifests = [
+    ...renderInstall(values, await generateSecrets(r, { ca, ...(caSecret ? { caSecret } : {}), ...(keys ? { keys } : {}) })),
+    await controllerTlsSecret(r, ca, opts.controllerAddresses),
+  ];
   const crds = manifests.filter((m) => m.kind === 'CustomResourceDefinition');
   const rest = manifests.filter((m) => m.kind !== 'CustomResourceDefinition');
 
@@ -212,8 +264,12 @@ export function registerInstall(program: Command, deps: CliDeps): void {
     .option('--dry-run', 'print the manifests as YAML documents instead of installing')
     .option('--timeout <duration>', 'how long to wait for the CRDs to be Established', '5m')
     .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
-    .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; timeout: string; kubeconfig?: string }) => {
-      await runInstall({ set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) }, deps);
+    .option('--controller-address <hosts>', 'extra IPs or DNS names (comma-separated) for the controller\'s serving certificate <mesh>-controller-tls, for a controller reached outside its Service', (v: string, prev: string[]) => [...prev, ...v.split(',')], [] as string[])
+    .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; timeout: string; kubeconfig?: string; controllerAddress: string[] }) => {
+      await runInstall({
+        set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+        ...(o.controllerAddress.length ? { controllerAddresses: o.controllerAddress } : {}),
+      }, deps);
     });
   program
     .command('uninstall')

@@ -1,31 +1,74 @@
 /** `tessera namespace add|remove|list`: FSM's mesh-membership verbs, as labels and an annotation on the Namespace. */
 import type { Command } from 'commander';
 import { MONITORED_BY_LABEL, OSM_MONITORED_BY_LABEL, SIDECAR_INJECTION_ANNOTATION } from '../../api/types.js';
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import type { MeshApi } from '../../local/api-contract.js';
+import { fromKubeconfig } from '../../local/client/kubeconfig.js';
+import { stateFiles } from '../../local/layout.js';
 import type { CliDeps } from '../deps.js';
 import { formatTable } from '../output/table.js';
 import { stateDirOf } from './common.js';
 
-export interface NamespaceAddOptions {
+/**
+ * Where the verbs act: the local mesh of the state directory, or — given `kubeconfig` (from
+ * `--kubeconfig`, or KUBECONFIG when no local mesh runs in the state directory) — the cluster of that
+ * kubeconfig, where `tessera install` put the mesh (its name from `--mesh-name`, else the one
+ * installed mesh).
+ */
+interface Target {
+  stateDir: string;
+  kubeconfig?: string;
+}
+
+export interface NamespaceAddOptions extends Target {
   stateDir: string;
   namespaces: string[];
   meshName?: string;
   disableSidecarInjection?: boolean;
 }
 
-export interface NamespaceRemoveOptions {
+export interface NamespaceRemoveOptions extends Target {
   stateDir: string;
   namespace: string;
   meshName?: string;
 }
 
-export interface NamespaceListOptions {
+export interface NamespaceListOptions extends Target {
   stateDir: string;
   meshName?: string;
 }
 
-async function meshNameOf(api: MeshApi, explicit: string | undefined): Promise<string> {
-  return explicit ?? (await api.status()).meshName;
+async function connectTo(t: Target, deps: CliDeps): Promise<{ api: MeshApi; kube: boolean }> {
+  if (t.kubeconfig) return { api: fromKubeconfig(t.kubeconfig), kube: true };
+  return { api: await deps.connect(t.stateDir), kube: false };
+}
+
+/** The kubeconfig to use: `--kubeconfig`, else KUBECONFIG when the state directory holds no local mesh. */
+export function kubeconfigFor(flag: string | undefined, stateDir: string, env: Record<string, string | undefined>): string | undefined {
+  if (flag) return flag;
+  const fromEnv = env['KUBECONFIG']?.split(delimiter).find((p) => p !== '');
+  return fromEnv && !existsSync(stateFiles.mesh(stateDir)) ? fromEnv : undefined;
+}
+
+async function meshNameOf(c: { api: MeshApi; kube: boolean }, explicit: string | undefined): Promise<string> {
+  if (explicit) return explicit;
+  if (!c.kube) return (await c.api.status()).meshName;
+  // On a cluster: the mesh `tessera install` put there (its preset MeshConfig `<mesh>-mesh-config` in `<mesh>-system`).
+  let configs: { metadata: { name: string; namespace?: string } }[] = [];
+  try {
+    configs = await c.api.list({ kind: 'meshconfigs.config.flomesh.io', allNamespaces: true });
+  } catch {
+    configs = [];
+  }
+  const meshes = [...new Set(configs.flatMap((mc) => {
+    const m = /^(.+)-mesh-config$/.exec(mc.metadata.name);
+    return m && mc.metadata.namespace === `${m[1]}-system` ? [m[1]!] : [];
+  }))];
+  if (meshes.length === 1) return meshes[0]!;
+  throw new Error(meshes.length === 0
+    ? 'no mesh installed on the cluster of the kubeconfig (tessera install); or name it with --mesh-name'
+    : `meshes ${meshes.join(', ')} are installed on the cluster: choose one with --mesh-name`);
 }
 
 /** The merge patch that joins a namespace to `mesh` (both label spellings, so FSM and OSM selectors match). */
@@ -47,8 +90,9 @@ export const LEAVE_PATCH = {
 };
 
 export async function runNamespaceAdd(opts: NamespaceAddOptions, deps: CliDeps): Promise<void> {
-  const api = await deps.connect(opts.stateDir);
-  const mesh = await meshNameOf(api, opts.meshName);
+  const c = await connectTo(opts, deps);
+  const { api } = c;
+  const mesh = await meshNameOf(c, opts.meshName);
   for (const ns of opts.namespaces) {
     const current = (await api.get('Namespace', ns)).metadata.labels?.[MONITORED_BY_LABEL];
     if (current && current !== mesh) {
@@ -60,8 +104,9 @@ export async function runNamespaceAdd(opts: NamespaceAddOptions, deps: CliDeps):
 }
 
 export async function runNamespaceRemove(opts: NamespaceRemoveOptions, deps: CliDeps): Promise<void> {
-  const api = await deps.connect(opts.stateDir);
-  const mesh = await meshNameOf(api, opts.meshName);
+  const c = await connectTo(opts, deps);
+  const { api } = c;
+  const mesh = await meshNameOf(c, opts.meshName);
   const current = (await api.get('Namespace', opts.namespace)).metadata.labels?.[MONITORED_BY_LABEL];
   if (!current) {
     // FSM reports this without failing
@@ -74,7 +119,7 @@ export async function runNamespaceRemove(opts: NamespaceRemoveOptions, deps: Cli
 }
 
 export async function runNamespaceList(opts: NamespaceListOptions, deps: CliDeps): Promise<void> {
-  const api = await deps.connect(opts.stateDir);
+  const { api } = await connectTo(opts, deps);
   const selector = opts.meshName ? `${MONITORED_BY_LABEL}=${opts.meshName}` : MONITORED_BY_LABEL;
   const namespaces = await api.list({ kind: 'Namespace', labelSelector: selector });
   if (namespaces.length === 0) {
@@ -89,7 +134,19 @@ export async function runNamespaceList(opts: NamespaceListOptions, deps: CliDeps
   deps.stdout.write(formatTable(['NAMESPACE', 'MESH', 'SIDECAR-INJECTION'], rows));
 }
 
+const KUBECONFIG_HELP = 'act on the cluster of this kubeconfig, where `tessera install` put the mesh (default: KUBECONFIG when no local mesh runs)';
+
+function withoutKubeconfig<T extends { kubeconfig?: string }>(o: T): Omit<T, 'kubeconfig'> {
+  const { kubeconfig: _k, ...rest } = o;
+  return rest;
+}
+
 export function registerNamespace(program: Command, deps: CliDeps): void {
+  const target = (cmd: Command, flag: string | undefined): Target => {
+    const stateDir = stateDirOf(cmd, deps);
+    const kubeconfig = kubeconfigFor(flag, stateDir, deps.env);
+    return { stateDir, ...(kubeconfig ? { kubeconfig } : {}) };
+  };
   const namespace = program.command('namespace').alias('ns').description('Manage which namespaces belong to the mesh');
   namespace
     .command('add')
@@ -97,23 +154,26 @@ export function registerNamespace(program: Command, deps: CliDeps): void {
     .argument('<namespaces...>', 'namespace names')
     .option('--mesh-name <name>', 'mesh to join (default: the running mesh)')
     .option('--disable-sidecar-injection', 'join without injecting sidecars')
-    .action(async (namespaces: string[], o: { meshName?: string; disableSidecarInjection?: boolean }, cmd: Command) => {
-      await runNamespaceAdd({ stateDir: stateDirOf(cmd, deps), namespaces, ...o }, deps);
+    .option('--kubeconfig <path>', KUBECONFIG_HELP)
+    .action(async (namespaces: string[], o: { meshName?: string; disableSidecarInjection?: boolean; kubeconfig?: string }, cmd: Command) => {
+      await runNamespaceAdd({ ...target(cmd, o.kubeconfig), namespaces, ...withoutKubeconfig(o) }, deps);
     });
   namespace
     .command('remove')
     .description('Remove a namespace from the mesh')
     .argument('<namespace>', 'namespace name')
     .option('--mesh-name <name>', 'mesh to leave (default: the running mesh)')
-    .action(async (ns: string, o: { meshName?: string }, cmd: Command) => {
-      await runNamespaceRemove({ stateDir: stateDirOf(cmd, deps), namespace: ns, ...o }, deps);
+    .option('--kubeconfig <path>', KUBECONFIG_HELP)
+    .action(async (ns: string, o: { meshName?: string; kubeconfig?: string }, cmd: Command) => {
+      await runNamespaceRemove({ ...target(cmd, o.kubeconfig), namespace: ns, ...withoutKubeconfig(o) }, deps);
     });
   namespace
     .command('list')
     .alias('ls')
     .description('List the namespaces in a mesh')
     .option('--mesh-name <name>', 'only this mesh')
-    .action(async (o: { meshName?: string }, cmd: Command) => {
-      await runNamespaceList({ stateDir: stateDirOf(cmd, deps), ...o }, deps);
+    .option('--kubeconfig <path>', KUBECONFIG_HELP)
+    .action(async (o: { meshName?: string; kubeconfig?: string }, cmd: Command) => {
+      await runNamespaceList({ ...target(cmd, o.kubeconfig), ...withoutKubeconfig(o) }, deps);
     });
 }

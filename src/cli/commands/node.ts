@@ -4,6 +4,7 @@
  * `kubectl logs/exec/port-forward`. Runs in the foreground until SIGINT or SIGTERM, then stops the
  * pods' processes (the Node object stays, as with a stopped kubelet; its lease then expires).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultKubeconfigPath } from '../../local/client/kubeconfig.js';
 import { DEFAULT_KUBELET_PORT, startNode, type NodeOptions } from '../../node/index.js';
@@ -22,6 +23,9 @@ interface NodeFlags {
   csrTimeout: string;
   maxPods: string;
   meshName?: string;
+  meshKeyFile?: string;
+  meshCaFile?: string;
+  controllerUrl?: string;
 }
 
 export async function runNode(opts: Omit<NodeOptions, 'log'>, deps: CliDeps, until?: Promise<void>): Promise<void> {
@@ -57,11 +61,17 @@ export function registerNode(program: Command, deps: CliDeps): void {
     .option('--csr-timeout <duration>', 'how long to wait for the serving certificate request\'s approval', '5m')
     .option('--max-pods <n>', 'pods the node accepts', '110')
     .option('--mesh-name <name>', 'the mesh injected sidecars belong to (default tessera)')
+    .option('--mesh-key-file <file>', 'the mesh key (hex; `mesh-key` of the install\'s <mesh>-mesh-key Secret): sidecars\' proxy tokens')
+    .option('--mesh-ca-file <file>', 'the mesh CA (`ca.crt` of <mesh>-ca-bundle) sidecars verify the controller with; copied to ROOT-DIR/pki/ca.crt')
+    .option('--controller-url <url>', 'where sidecars reach the controller (default https://127.B.0.2:6060, B the node\'s address block)')
     .action(async (o: NodeFlags) => {
       const port = Number(o.port);
       const maxPods = Number(o.maxPods);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${o.port}: not a port`);
       if (!Number.isInteger(maxPods) || maxPods < 1) throw new Error(`--max-pods ${o.maxPods}: not a positive integer`);
+      if (o.controllerUrl !== undefined && !/^https:\/\/[^/]+\/?$/.test(o.controllerUrl)) throw new Error(`--controller-url ${o.controllerUrl}: an https://HOST:PORT URL`);
+      const meshKeyHex = o.meshKeyFile ? readFileSync(o.meshKeyFile, 'utf8').trim() : undefined;
+      if (meshKeyHex !== undefined && !/^([0-9a-f]{2})+$/i.test(meshKeyHex)) throw new Error(`--mesh-key-file ${o.meshKeyFile}: not a hex key`);
       await runNode({
         kubeconfig: o.kubeconfig ?? defaultKubeconfigPath(deps.env),
         address: o.address, port, maxPods, csrTimeoutMs: parseDuration(o.csrTimeout), workdir: deps.cwd, version: deps.version,
@@ -71,6 +81,9 @@ export function registerNode(program: Command, deps: CliDeps): void {
         ...(o.tlsPrivateKeyFile ? { tlsKeyFile: o.tlsPrivateKeyFile } : {}),
         ...(o.clientCaFile ? { clientCaFile: o.clientCaFile } : {}),
         ...(o.meshName ? { meshName: o.meshName } : {}),
+        ...(meshKeyHex ? { meshKeyHex } : {}),
+        ...(o.meshCaFile ? { meshCaPem: readFileSync(o.meshCaFile, 'utf8') } : {}),
+        ...(o.controllerUrl ? { controllerUrl: o.controllerUrl.replace(/\/$/, '') } : {}),
       }, deps);
     });
 }

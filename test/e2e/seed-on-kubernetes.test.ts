@@ -1,0 +1,281 @@
+/**
+ * Issue #21 "Done when": a seed's walkthrough with real kubectl against the reference cluster with
+ * Tessera installed on it. `tessera install` (the webhook at a host injector, the controller's
+ * serving certificate naming 127.0.0.1), then the injector, the controller (TLS with the install's
+ * `<mesh>-controller-tls`) and `tessera node` (the install's mesh key and CA) as host processes; the
+ * seed 002 lines run as written in a shell with the reference kubectl and `tessera` on PATH: namespaces
+ * joined with `tessera namespace add` (the current kubeconfig), FSM's samples applied, the real
+ * scheduler binds the pods to the node, the real API server calls the webhook, `kubectl exec` reaches
+ * curl through the node's kubelet API, and curl's request goes through both sidecars (mTLS, the
+ * identities from the pods' ServiceAccounts). Then the seed's IAM plugins: 200 → 401 → 200.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Secret } from '../../src/api/types.js';
+import { INJECTOR_KUBE_ENV } from '../../src/injector/kube-namespaces.js';
+import { freePort } from '../../src/lib/test-processes.js';
+import { CONTROLLER_ENV, INJECTOR_ENV } from '../../src/local/layout.js';
+import { deploySample, podVar, waitReady } from '../support/deploy.js';
+import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
+import { REPO_ROOT, run, SAMPLES, type RunResult } from '../support/mesh.js';
+
+const bins = referenceBinaries();
+const skip = 'skip' in bins ? `seed on Kubernetes: ${bins.skip}` : false;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const INJECTOR_MAIN = fileURLToPath(new URL('../../src/injector/main.js', import.meta.url));
+const CONTROLLER_MAIN = fileURLToPath(new URL('../../src/control-plane/main.js', import.meta.url));
+/** The seed's mesh: `fsm-mesh-config` in `fsm-system`, as its commands say. */
+const MESH = 'fsm';
+const NS = `${MESH}-system`;
+const NODE = 'tessera-seed-node';
+const WAIT_MS = 90_000;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+describe('a seed on a real control plane: seed 002 on the reference cluster with tessera node', { skip }, () => {
+  let cluster: ReferenceCluster;
+  const children: Child[] = [];
+  let dir = '';
+  let controllerPort = 0;
+
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+  const secretText = async (name: string, key: string): Promise<string> =>
+    Buffer.from((await json<Secret>(['get', 'secret', '-n', NS, name])).data![key]!, 'base64').toString('utf8');
+  const tail = (c: Child | undefined, n = 40): string => (c ? `--- ${c.name} ---\n${c.output().split('\n').slice(-n).join('\n')}` : '');
+  /** The sidecars' logs the node keeps (`<root-dir>/pods/NS/POD/sidecar.log`), last lines. */
+  const sidecarLogs = (): string => {
+    const out: string[] = [];
+    const pods = join(dir, 'node', 'pods');
+    for (const ns of existsSync(pods) ? readdirSync(pods) : []) {
+      for (const pod of readdirSync(join(pods, ns))) {
+        const file = join(pods, ns, pod, 'sidecar.log');
+        if (existsSync(file)) out.push(`--- sidecar of ${ns}/${pod} ---\n${readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')}`);
+      }
+    }
+    return out.join('\n');
+  };
+  const detail = (): string => `${children.map((c) => tail(c, 25)).join('\n')}\n${sidecarLogs()}`;
+
+  const spawnChild = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Child => {
+    const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<void>((r) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) r();
+      proc.once('exit', () => r());
+    });
+    const child = { name, proc, output: () => out, exited };
+    children.push(child);
+    return child;
+  };
+  /** SIGTERM by PID, SIGKILL after `graceMs`; resolves once it exited. */
+  const stop = async (c: Child, graceMs = 5000): Promise<void> => {
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
+    process.kill(c.proc.pid, 'SIGTERM');
+    const killer = setTimeout(() => c.proc.pid !== undefined && c.proc.exitCode === null && process.kill(c.proc.pid, 'SIGKILL'), graceMs);
+    await c.exited;
+    clearTimeout(killer);
+  };
+
+  /** A kubeconfig for a ServiceAccount of the mesh: a token from the TokenRequest API and the cluster CA. */
+  const serviceAccount = async (sa: string): Promise<{ path: string; token: string }> => {
+    const token = ok(await kubectl(['create', 'token', sa, '-n', NS, '--duration=1h']), `create token ${sa}`).trim();
+    const path = join(dir, `${sa}.kubeconfig`);
+    writeFileSync(path, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': sa,
+      clusters: [{ name: 'reference', cluster: { server: cluster.server, 'certificate-authority': join(cluster.dir, 'ca.crt') } }],
+      users: [{ name: sa, user: { token } }],
+      contexts: [{ name: sa, context: { cluster: 'reference', user: sa } }],
+    }), { mode: 0o600 });
+    return { path, token };
+  };
+
+  /** Runs a script of the seed's lines: the reference kubectl and `tessera` on PATH, the admin kubeconfig current. */
+  const sh = (script: string, timeoutMs = 240_000): Promise<RunResult> =>
+    run('bash', ['-euo', 'pipefail', '-c', script], {
+      timeoutMs,
+      env: {
+        ...process.env,
+        PATH: `${join(dir, 'bin')}:${cluster.binDir}:${process.env.PATH ?? ''}`,
+        KUBECONFIG: cluster.kubeconfig,
+        HOME: dir,
+        SAMPLES,
+        TESSERA_HOME: join(dir, 'no-local-mesh'),
+      },
+    });
+
+  before(async () => {
+    cluster = await startReferenceCluster({ withControllers: true, kubeletClient: true });
+    dir = join(cluster.dir, 'seed');
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    const wrapper = join(dir, 'bin', 'tessera');
+    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+    chmodSync(wrapper, 0o755);
+
+    // tessera install: the webhook calls a host injector; the controller's certificate names 127.0.0.1
+    const injectorPort = await freePort();
+    controllerPort = await freePort();
+    const webhookURL = `https://127.0.0.1:${injectorPort}/mutate-pod-creation`;
+    ok(await sh(`tessera install --mesh-name ${MESH} --timeout 2m --set fsm.injector.webhookURL=${webhookURL} --controller-address 127.0.0.1`), 'tessera install');
+
+    const caPem = await secretText(`${MESH}-ca-bundle`, 'ca.crt');
+    const files = {
+      ca: join(dir, 'mesh-ca.crt'), meshKey: join(dir, 'mesh-key'),
+      injectorCert: join(dir, 'injector.crt'), injectorKey: join(dir, 'injector.key'),
+      controllerCert: join(dir, 'controller.crt'), controllerKey: join(dir, 'controller.key'),
+    };
+    writeFileSync(files.ca, caPem);
+    writeFileSync(files.meshKey, await secretText(`${MESH}-mesh-key`, 'mesh-key'), { mode: 0o600 });
+    writeFileSync(files.injectorCert, await secretText(`${MESH}-injector-tls`, 'tls.crt'));
+    writeFileSync(files.injectorKey, await secretText(`${MESH}-injector-tls`, 'tls.key'), { mode: 0o600 });
+    const controllerCert = await secretText(`${MESH}-controller-tls`, 'tls.crt');
+    assert.ok(new X509Certificate(controllerCert).checkIP('127.0.0.1'), 'the controller\'s certificate names --controller-address');
+    assert.ok(new X509Certificate(controllerCert).verify(new X509Certificate(caPem).publicKey), 'issued by the mesh CA');
+    writeFileSync(files.controllerCert, controllerCert);
+    writeFileSync(files.controllerKey, await secretText(`${MESH}-controller-tls`, 'tls.key'), { mode: 0o600 });
+
+    const injector = spawnChild('injector', [INJECTOR_MAIN], {
+      [INJECTOR_ENV.meshName]: MESH,
+      [INJECTOR_ENV.listen]: `127.0.0.1:${injectorPort}`,
+      [INJECTOR_ENV.tlsCert]: files.injectorCert,
+      [INJECTOR_ENV.tlsKey]: files.injectorKey,
+      [INJECTOR_KUBE_ENV.kubeconfig]: (await serviceAccount(`${MESH}-injector`)).path,
+      [INJECTOR_ENV.apiToken]: '',
+    });
+    const controller = spawnChild('controller', [CONTROLLER_MAIN], {
+      [CONTROLLER_ENV.apiUrl]: cluster.server,
+      [CONTROLLER_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
+      [CONTROLLER_ENV.apiToken]: (await serviceAccount(`${MESH}-controller`)).token,
+      [CONTROLLER_ENV.meshName]: MESH,
+      [CONTROLLER_ENV.listen]: `127.0.0.1:${controllerPort}`,
+      [CONTROLLER_ENV.meshKey]: await secretText(`${MESH}-mesh-key`, 'mesh-key'),
+      [CONTROLLER_ENV.stateDir]: join(dir, 'controller-state'),
+      [CONTROLLER_ENV.tlsCert]: files.controllerCert,
+      [CONTROLLER_ENV.tlsKey]: files.controllerKey,
+    });
+    const node = spawnChild('node', [
+      CLI, 'node', '--kubeconfig', await cluster.nodeKubeconfig(NODE), '--node-name', NODE, '--port', String(await freePort()),
+      '--root-dir', join(dir, 'node'), '--csr-timeout', '2m', '--mesh-name', MESH,
+      '--mesh-key-file', files.meshKey, '--mesh-ca-file', files.ca, '--controller-url', `https://127.0.0.1:${controllerPort}`,
+    ]);
+    await waitFor('the injector to listen', async () => /injector listening/.test(injector.output()), 30_000, detail);
+    await waitFor('the controller to listen with TLS and load the install\'s CA', async () =>
+      /control plane listening.*"tls":true/.test(controller.output()) && /loaded the mesh root CA/.test(controller.output()), WAIT_MS, detail);
+    const csr = await waitFor('the node\'s serving certificate request', async () => /certificate request (csr-\S+)/.exec(node.output())?.[1], WAIT_MS, detail);
+    ok(await kubectl(['certificate', 'approve', csr]), 'approve the node\'s CSR');
+    await waitFor('the node to be Ready', async () => /registered and Ready/.test(node.output()), WAIT_MS, detail);
+  });
+
+  after(async () => {
+    // the node first (it stops its pods' processes), then the control plane
+    for (const c of [...children].reverse()) await stop(c, c.name === 'node' ? 20_000 : 5000).catch(() => undefined);
+    if (process.env.TESSERA_NODE_DEBUG) process.stderr.write(`${detail()}\n`);
+    await cluster?.stop();
+  });
+
+  test('seed 002: curl → httpbin through both sidecars, with real kubectl', async () => {
+    const waitPods = (pods: [string, string][]): string => pods.map(([ns, app]) =>
+      `for i in $(seq 1 120); do [ -n "$(kubectl get pod -n ${ns} -l app=${app} -o name)" ] && break; sleep 0.5; done`).join('\n');
+    const r = await sh(`
+${deploySample('curl')}
+
+${deploySample('httpbin')}
+
+${waitPods([['curl', 'curl'], ['httpbin', 'httpbin']])}
+${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']], '120s')}
+
+${podVar('curl_pod', 'curl', 'curl')}
+${podVar('httpbin_pod', 'httpbin', 'httpbin')}
+      echo "--- containers"
+      kubectl get pod -n curl $curl_pod -o jsonpath='{.spec.containers[*].name}'; echo
+      kubectl get pod -n httpbin $httpbin_pod -o jsonpath='{.spec.containers[*].name}'; echo
+      echo "--- curl"
+      # the sidecars get their snapshots asynchronously: bounded retries until the answer is 200
+      for i in $(seq 1 60); do
+        out=$(kubectl exec $curl_pod -n curl -c curl -- curl -sI http://httpbin.httpbin:14001/get || true)
+        case "$out" in "HTTP/1.1 200"*) break;; esac
+        sleep 0.5
+      done
+      printf '%s\\n' "$out"
+      echo "--- namespaces"
+      tessera namespace list
+`);
+    assert.equal(r.code, 0, `script failed:\n${r.stdout}\n${r.stderr}\n${detail()}`);
+    const section = (name: string): string => r.stdout.split(`--- ${name}\n`)[1]!.split('--- ')[0]!;
+    assert.match(r.stdout, /Namespace \[curl\] successfully added to mesh \[fsm\]/);
+    assert.deepEqual(section('containers').trim().split('\n'), ['curl sidecar', 'httpbin sidecar'], 'the real API server called the webhook');
+    const curl = section('curl');
+    assert.equal(curl.split('\r\n')[0], 'HTTP/1.1 200 OK', `${curl}\n${detail()}`);
+    assert.match(curl, /server: gunicorn\/19\.9\.0/);
+    assert.match(section('namespaces'), /curl\s+fsm\s+enabled/);
+    assert.match(section('namespaces'), /httpbin\s+fsm\s+enabled/);
+
+    // The FSM labels and annotation on the real Namespace objects.
+    const ns = await json<{ metadata: { labels: Record<string, string>; annotations: Record<string, string> } }>(['get', 'namespace', 'httpbin']);
+    assert.equal(ns.metadata.labels['flomesh.io/monitored-by'], MESH);
+    assert.equal(ns.metadata.annotations['flomesh.io/sidecar-injection'], 'enabled');
+
+    // Both sidecars connected to the controller over TLS with their ServiceAccounts' identities; the
+    // request crossed them as mTLS (httpbin's sidecar saw curl's identity).
+    const headers = ok(await sh(`${podVar('curl_pod', 'curl', 'curl')}
+      kubectl exec $curl_pod -n curl -c curl -- curl -s http://httpbin.httpbin:14001/headers`), 'curl /headers');
+    assert.match(headers, /"Host": "httpbin\.httpbin:14001"/);
+    const httpbinSidecar = sidecarLogs().split('--- sidecar of ').find((l) => l.startsWith('httpbin/')) ?? '';
+    assert.match(httpbinSidecar, /"direction":"inbound"[^\n]*"sourceService":"curl\.curl"[^\n]*"status":200/, 'httpbin\'s sidecar authenticated curl\'s identity (mTLS)');
+    const controller = children.find((c) => c.name === 'controller')!.output();
+    assert.match(controller, /"certificate issued","proxy":"curl\/[^"]+","identity":"curl\.curl"/, 'curl\'s identity from its ServiceAccount');
+    assert.match(controller, /"certificate issued","proxy":"httpbin\/[^"]+","identity":"httpbin\.httpbin"/);
+    assert.doesNotMatch(controller, /watch interrupted.*(403|forbidden)/i, 'the controller\'s RBAC suffices');
+  });
+
+  test('seed 002: the native IAM plugins applied with kubectl to the real CRDs: 200 → 401 → 200', async () => {
+    const r = await sh(`
+      kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
+      kubectl create namespace auth
+      kubectl apply -f examples/iam/03-ext-auth.yaml
+      for i in $(seq 1 120); do [ -n "$(kubectl get pod -n auth -l app=ext-auth -o name)" ] && break; sleep 0.5; done
+${waitReady([['auth', 'ext-auth']], '120s')}
+${podVar('curl_pod', 'curl', 'curl')}
+      code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1 || true; }
+      # Snapshots reach sidecars asynchronously: wait until the expected answer shows (bounded).
+      expect() { for i in $(seq 1 60); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.5; done; echo "$2 $c (wanted $1)"; return 1; }
+      expect 200 /get
+      kubectl apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml
+      expect 401 /get
+      expect 200 /headers
+      kubectl apply -f examples/iam/06-injector-config.yaml
+      expect 200 /get
+`);
+    assert.equal(r.code, 0, `script failed:\n${r.stdout}\n${r.stderr}\n${detail()}`);
+    assert.match(r.stdout, /^\/get 200$/m);
+    assert.match(r.stdout, /^\/get 401$/m);
+    assert.match(r.stdout, /^\/headers 200$/m);
+  });
+});
