@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { connectMesh, down, up } from '../local/index.js';
 import type { MeshApi } from '../local/index.js';
 import { loadManifests } from '../manifest/index.js';
-import { requestViaProxy } from './request.js';
+import { requestInPod, requestViaProxy } from './request.js';
+import { loadPodSandbox } from '../local/runtime/pod-network.js';
 import { resultLine } from '../cli/index.js';
 
 export interface QuickstartOptions {
@@ -62,6 +63,9 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
     const info = await api.podInfo('curl', curlPod.metadata.name);
     if (!info.proxyUrl) throw new Error('the curl pod has no sidecar');
     const proxyUrl = info.proxyUrl;
+    // Namespace mode: from inside the pod, where interception takes the request to the sidecar.
+    const inPod = loadPodSandbox(opts.stateDir, 'curl', curlPod.metadata.name);
+    const send = (url: string) => (inPod ? requestInPod(inPod.sandbox, inPod.record.appUid, url, 'HEAD') : requestViaProxy(proxyUrl, url, 'HEAD'));
 
     const probe = async (step: string, path: string, expected: number): Promise<void> => {
       out(`$ tessera exec ${curlPod.metadata.name} -n curl -c curl -- curl -Is http://httpbin.httpbin:14001${path}`);
@@ -70,7 +74,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<StepResult
       let text = '';
       const deadline = Date.now() + 10_000;
       do {
-        const r = await requestViaProxy(proxyUrl, `http://httpbin.httpbin:14001${path}`, 'HEAD');
+        const r = await send(`http://httpbin.httpbin:14001${path}`);
         status = r.status;
         text = `HTTP/1.1 ${r.status} ${r.statusText}`;
         if (status === expected) break;

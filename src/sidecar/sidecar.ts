@@ -159,7 +159,8 @@ export class Sidecar {
       this.transparentInbound = createTransparentInbound({ engineFor: (port) => this.inbound.get(port)?.server, log: this.log });
       await listenOn(this.transparentInbound, '0.0.0.0', this.opts.transparentInboundPort);
     }
-    await listenOn(this.outbound, this.opts.localIP, this.opts.outboundPort);
+    // transparent: REDIRECT delivers the app's connections to 127.0.0.1, whatever address they were for
+    await listenOn(this.outbound, this.opts.transparentInboundPort !== undefined ? '127.0.0.1' : this.opts.localIP, this.opts.outboundPort);
 
     const saved = await loadSnapshot(this.opts.dataDir);
     if (saved) {
@@ -232,7 +233,7 @@ export class Sidecar {
               upstream: this.inboundClient,
               log: this.log,
               // transparent: the app on the pod's loopback (dialing the pod IP would be redirected back to us)
-              target: (s) => (this.opts.transparentInboundPort !== undefined ? { host: '127.0.0.1', port } : { host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
+              target: (s) => (this.opts.transparentInboundPort !== undefined ? { host: this.opts.localIP, port } : { host: s.localAddress ?? this.opts.podIP, port: s.localPort ?? port }),
               security: this.security,
             })
           : createHttpEngine({
@@ -296,7 +297,7 @@ export class Sidecar {
   }
 
   private listenerList(): string[] {
-    const out = [`admin ${this.opts.podIP}:${this.opts.adminPort}`, `outbound ${this.opts.localIP}:${this.opts.outboundPort}`];
+    const out = [`admin ${this.opts.podIP}:${this.opts.adminPort}`, `outbound ${this.opts.transparentInboundPort !== undefined ? '127.0.0.1' : this.opts.localIP}:${this.opts.outboundPort}`];
     if (this.opts.transparentInboundPort !== undefined) out.push(`inbound-transparent 0.0.0.0:${this.opts.transparentInboundPort}`);
     for (const [port, l] of this.inbound) out.push(`inbound-${l.key} ${this.opts.podIP}:${port}`);
     out.push(...this.udp.list(), ...this.upstreamListeners.list());

@@ -4,16 +4,24 @@
  * L7: the seed's table holds, everything else gets 403, deleting a TrafficTarget revokes within a
  * second. L4: TCP to 8300–8302 through CONNECT and per-upstream listeners, UDP to 8301/8302 only
  * (by pod address), denied TCP closed, and deleting the TrafficTarget closes both within a second.
+ *
+ * The first suite pins loopback mode: it drives each pod's explicit proxy (CONNECT, per-upstream
+ * listeners, TESSERA_UPSTREAMS_FILE) and sends UDP from the host as a pod address, which only exist
+ * there. The second runs the same examples in namespace mode, everything from inside the pods through
+ * transparent interception: the L7 table, revocation, TCP to the service, and UDP by pod address and
+ * by service name (kube-proxy's DNAT in the pod), other identities dropped.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { localIPFor } from '../../src/local/layout.js';
 import { seedExampleYaml } from '../../src/snapshot/testdata/smi-seed.js';
 import { sleeperClient } from '../support/manifests.js';
-import { eventually, podFile, readyPods, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { REPO_ROOT, eventually, podFile, readyPods, startMesh, type TestMesh, within } from '../support/mesh.js';
+import { decidePodNetwork } from '../../src/local/runtime/pod-network.js';
 import { tunnel } from '../support/tcp.js';
 
 const APP = 'node dist/test/support/smi-app.js';
@@ -110,7 +118,8 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
   const pods: Record<string, { name: string; ip: string }> = {};
 
   before(async () => {
-    mesh = await startMesh('fsm');
+    // loopback mode explicitly: this suite reaches the pods' explicit proxies and pod addresses from the host
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     const setup = await mesh.sh(
       `kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}' --type=merge
        tessera namespace add default`,
@@ -213,5 +222,116 @@ describe('seed 003 SMI examples on a local mesh (permissive mode off)', () => {
     assert.equal(del.code, 0, del.stderr);
     await within(1000, 'TCP closed', async () => !(await tunnel(client.ip, 'server.default:8301')).includes('tcp 8301'));
     await within(1000, 'UDP dropped', async () => (await udpAsk(client.ip, server, 8301, 150)) === undefined);
+  });
+});
+
+const namespaceMode = await decidePodNetwork('namespace').then(() => true, () => false);
+
+describe('seed 003 SMI examples in namespace mode: transparent interception, from inside the pods', { skip: namespaceMode ? false : 'namespace mode is not possible here' }, () => {
+  let mesh: TestMesh;
+  const pods: Record<string, { name: string; ip: string }> = {};
+  // inside a pod the command runs from /, so the test apps go by their absolute path
+  const app = `node ${join(REPO_ROOT, 'dist', 'test', 'support', 'smi-app.js')}`;
+  const inPod = (pod: string, script: string) => mesh.tessera(['exec', pods[pod]!.name, '-n', 'default', '--', 'sh', '-c', script], { timeoutMs: 60_000 });
+  const code = async (pod: string, method: string, url: string) => (await inPod(pod, `curl -s -o /dev/null -w '%{http_code}' -X ${method} ${url}`)).stdout;
+  /** a loop in the pod printing `<ms since epoch> <result>` per probe until `stop` matches (at most n probes) */
+  const probeLoop = (probe: string, stop: string, n = 40) =>
+    `for i in $(seq 1 ${n}); do t=$(date +%s%3N); r=$(${probe} 2>&1 | tr '\\n' ' '); echo "$t $r"; case "$r" in ${stop}) break;; esac; sleep 0.05; done`;
+  /** ms from `since` (the delete returned, as `within` counts in the loopback suite) to the first probe line matching `changed`, after which every line matches it */
+  const settledAfter = (out: string, since: number, changed: RegExp): number => {
+    const lines = out.trim().split('\n').map((l) => ({ t: Number(l.slice(0, l.indexOf(' '))), r: l.slice(l.indexOf(' ') + 1) }));
+    const first = lines.findIndex((l) => changed.test(l.r));
+    assert.ok(first >= 0, `never changed:\n${out}`);
+    assert.ok(lines.slice(first).every((l) => changed.test(l.r)), `changed back:\n${out}`);
+    return lines[first]!.t - since;
+  };
+
+  before(async () => {
+    mesh = await startMesh('fsm', ['--pod-network=namespace']);
+    const setup = await mesh.sh(
+      `kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}' --type=merge
+       tessera namespace add default`,
+    );
+    assert.equal(setup.code, 0, setup.stderr);
+    const apply = await mesh.tessera(['apply', '-n', 'default', '-f', '-'], { input: `${WORKLOADS}\n${seedExampleYaml('L7')}\n---\n${seedExampleYaml('L4')}\n` });
+    assert.equal(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
+    Object.assign(pods, await readyPods(mesh, 'default', [...L7.map((w) => w.name), 'server', 'client', 'stranger']));
+    await eventually(async () => (await code('website', 'GET', 'http://api.default:8080/api')) === '200', 30_000, 'website → api /api');
+    await eventually(async () => (await inPod('client', `${app} tcp-read server.default 8301`)).stdout.includes('tcp 8301'), 30_000, 'client → server:8301');
+  });
+  after(async () => {
+    await mesh?.stop();
+  });
+
+  test('pods have mesh-bridge IPs and no proxy variables', async () => {
+    for (const p of Object.values(pods)) assert.match(p.ip, /^10\.2(2[4-9]|[3-5]\d)\./);
+    const r = await inPod('client', 'env | grep -ci _proxy || true');
+    assert.equal(r.stdout.trim(), '0');
+  });
+
+  test("L7: the seed's table holds through `tessera exec … curl`; every other combination gets 403", async () => {
+    const allowed = (src: string, dst: string, method: string, path: string): boolean =>
+      dst === 'api' && ((['website', 'payments'].includes(src) && path === '/api') || (src === 'prometheus' && path === '/metrics' && method === 'GET'));
+    for (const src of L7) {
+      const r = await inPod(src.name,
+        `for d in api website payments prometheus; do for m in GET POST DELETE; do for p in /api /metrics /; do
+           echo "$d $m $p $(curl -s -o /dev/null -w '%{http_code}' -X $m http://$d.default:8080$p)"; done; done; done`);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.equal(lines.length, 36);
+      for (const line of lines) {
+        const [dst, method, path, c] = line.split(' ') as [string, string, string, string];
+        assert.equal(c, allowed(src.name, dst, method, path) ? '200' : '403', `${src.sa} → ${dst} ${method} ${path}`);
+      }
+    }
+  });
+
+  test('L7: deleting a TrafficTarget revokes it within a second, and only it', async () => {
+    assert.equal(await code('prometheus', 'GET', 'http://api.default:8080/metrics'), '200');
+    const loop = inPod('prometheus', probeLoop("curl -s -o /dev/null -w '%{http_code}' http://api.default:8080/metrics", '403*'));
+    await new Promise((r) => setTimeout(r, 300));
+    const del = await mesh.tessera(['delete', 'traffictarget', 'api-service-metrics', '-n', 'default']);
+    const since = Date.now();
+    assert.equal(del.code, 0, del.stderr);
+    const ms = settledAfter((await loop).stdout, since, /^403/);
+    assert.ok(ms <= 1000, `${ms} ms`);
+    assert.equal(await code('website', 'POST', 'http://api.default:8080/api'), '200', 'the other TrafficTarget still holds');
+  });
+
+  test('L4: TCP to server.default:8300–8302 through interception; the stranger gets nothing of the app', async () => {
+    const r = await inPod('client', L4_PORTS.map((p) => `${app} tcp-read server.default ${p}`).join('; '));
+    for (const p of L4_PORTS) assert.match(r.stdout, new RegExp(`^tcp ${p} ${pods['server']!.name}$`, 'm'), r.stdout + r.stderr);
+    const stranger = await inPod('stranger', `${app} tcp-read server.default 8301 || true`);
+    assert.doesNotMatch(stranger.stdout, /tcp 8301/);
+  });
+
+  test('L4: UDP by pod address and by service name: 8301 and 8302 answer, 8300 does not; other identities are dropped', async () => {
+    const server = pods['server']!.ip;
+    const r = await inPod('client',
+      `for p in ${L4_PORTS.join(' ')}; do echo "$p $(${app} udp-send $POD_IP ${server} $p hi)"; done; echo "svc $(${app} udp-send $POD_IP server.default 8302 hi)"`);
+    assert.match(r.stdout, /^8300 no reply$/m, r.stdout);
+    assert.match(r.stdout, new RegExp(`^8301 udp 8301 ${pods['server']!.name} hi$`, 'm'), r.stdout);
+    assert.match(r.stdout, new RegExp(`^8302 udp 8302 ${pods['server']!.name} hi$`, 'm'), r.stdout);
+    assert.match(r.stdout, new RegExp(`^svc udp 8302 ${pods['server']!.name} hi$`, 'm'), 'through the cluster IP (DNAT in the pod)');
+    const stranger = await inPod('stranger', `${app} udp-send $POD_IP ${server} 8301 hi || true`);
+    assert.match(stranger.stdout, /^no reply$/m, 'a pod with another identity');
+  });
+
+  test('L4: deleting the TrafficTarget closes TCP and UDP within a second', async () => {
+    const server = pods['server']!.ip;
+    const loops = inPod('client', `(${probeLoop(`${app} tcp-read server.default 8301`, '*error*|""', 60)} | sed 's/^/tcp /') &
+      (${probeLoop(`${app} udp-send $POD_IP ${server} 8301 hi`, "'no reply'*", 30)} | sed 's/^/udp /') & wait`);
+    await new Promise((r) => setTimeout(r, 500));
+    const del = await mesh.tessera(['delete', 'traffictarget', 'protocal-specific', '-n', 'default']);
+    const since = Date.now();
+    assert.equal(del.code, 0, del.stderr);
+    const out = (await loops).stdout;
+    const of = (kind: string) => out.split('\n').filter((l) => l.startsWith(`${kind} `)).map((l) => l.slice(kind.length + 1)).join('\n');
+    assert.match(of('tcp'), /tcp 8301/, 'TCP worked before');
+    assert.match(of('udp'), /udp 8301/, 'UDP worked before');
+    const tcpMs = settledAfter(of('tcp'), since, /^(?!tcp 8301)/);
+    const udpMs = settledAfter(of('udp'), since, /^no reply/);
+    assert.ok(tcpMs <= 1000, `TCP closed after ${tcpMs} ms`);
+    assert.ok(udpMs <= 1000, `UDP dropped after ${udpMs} ms`);
   });
 });

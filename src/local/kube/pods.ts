@@ -12,11 +12,12 @@ import { connect } from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
-import { runInPod } from '../sandbox/index.js';
+import { dialInPod, runInPod } from '../sandbox/index.js';
 import { loadPodSandbox, withoutProxyVariables } from '../runtime/pod-network.js';
 import { acceptExec, acceptPortForward, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
-import { bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
+import { SIDECAR_ADMIN_PORT, bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
+import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, imageName } from '../runtime/index.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
@@ -154,6 +155,14 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       const p = pod as Pod;
       const ip = podIPOf(p, ctx.block);
       if (!ip) throw new StatusError('ServiceUnavailable', `pod ${p.metadata.name} has no IP yet`);
+      // Namespace mode: the pod's own localhost, dialed inside its network namespace.
+      const inPod = loadPodSandbox(ctx.stateDir, p.metadata.namespace!, p.metadata.name);
+      if (inPod) {
+        // apps of a pod with a sidecar listen on its private address there, the others on every address
+        const local = p.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? '127.0.0.1';
+        await acceptPortForward(req, socket, head, (port) => dialInPod(inPod.sandbox, local, port));
+        return;
+      }
       // As in a cluster, a forwarded port is the pod's own localhost: the app's private address, not the sidecar.
       const target = localIPFor(ip);
       await acceptPortForward(req, socket, head, (port) => new Promise<Duplex>((resolve, reject) => {
@@ -169,11 +178,24 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       if (!ip) throw new StatusError('ServiceUnavailable', `pod ${p.metadata.name} has no IP yet`);
       const target = port ?? firstContainerPort(p);
       if (target === undefined) throw badRequest(`pod ${p.metadata.name} has no port to proxy to: name one as ${p.metadata.name}:PORT`);
+      // Namespace mode: the pod's network is not the host's; the connection is made inside the pod.
+      const inPod = loadPodSandbox(ctx.stateDir, p.metadata.namespace!, p.metadata.name);
+      let stream: Duplex | undefined;
+      if (inPod) {
+        try {
+          // the sidecar's admin port is on the pod IP; apps behind a sidecar on the pod's private address
+          const host = target === SIDECAR_ADMIN_PORT ? ip : p.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? ip;
+          stream = await dialInPod(inPod.sandbox, host, target);
+        } catch (e) {
+          throw new StatusError('ServiceUnavailable', `error trying to reach pod ${p.metadata.name} on port ${target}: ${(e as Error).message}`);
+        }
+      }
       await new Promise<void>((resolve, reject) => {
         const headers = { ...req.headers };
         delete headers.authorization;
         delete headers.host;
-        const upstream = request({ host: ip, port: target, method: req.method, path, headers, timeout: 10_000 }, (up) => {
+        const via = stream ? { createConnection: () => stream as unknown as import('node:net').Socket } : {};
+        const upstream = request({ host: ip, port: target, method: req.method, path, headers, timeout: 10_000, ...via }, (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
           up.on('end', resolve);

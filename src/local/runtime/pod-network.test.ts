@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decidePodNetwork, parsePodNetwork, podNetworkChoice, withoutProxyVariables } from './pod-network.js';
-import { podInterceptionRules, serviceCidr } from './sandbox-host.js';
-import { outboundProtocol } from '../../sidecar/listeners/transparent.js';
+import { AUTO_PREFERS, decidePodNetwork, parsePodNetwork, podNetworkChoice, withoutProxyVariables } from './pod-network.js';
+import { podInterceptionRules, podNatRules, serviceBackends, serviceCidr, serviceNatRules } from './sandbox-host.js';
+import { outboundProtocol, outboundTcpTarget } from '../../sidecar/listeners/transparent.js';
 import type { SandboxSupport } from '../sandbox/index.js';
 import type { OutboundTrafficMatch } from '../../snapshot/types.js';
 
@@ -25,6 +25,41 @@ test('namespace asked for where impossible fails; auto falls back to loopback wi
   assert.equal(auto.mode, 'loopback');
   assert.match(auto.reason ?? '', /no userns/);
   assert.equal((await decidePodNetwork('loopback', async () => root)).mode, 'loopback');
+  assert.equal(AUTO_PREFERS, 'namespace');
+  assert.equal((await decidePodNetwork('auto', async () => root)).mode, 'namespace', 'auto prefers namespace mode where it is possible');
+});
+
+test('pod nat rules: the services chain after interception, SNAT for 127/8 sources, DNAT per endpoint with kube-proxy\'s odds', () => {
+  const backends = [{ clusterIP: '127.77.128.1', port: 80, protocol: 'tcp' as const, endpoints: [{ ip: '10.224.0.2', port: 8080 }, { ip: '10.224.0.3', port: 8080 }] }];
+  const rules = podNatRules({ block: 77, podIP: '10.224.0.4', hasSidecar: true, backends }).split('\n');
+  assert.ok(rules.indexOf(':TESSERA_SERVICES - [0:0]') > rules.indexOf('*nat'));
+  assert.ok(rules.indexOf('-A OUTPUT -j TESSERA_SERVICES') > rules.indexOf('-A OUTPUT -p tcp -j PROXY_OUTPUT'), 'app traffic is redirected first');
+  assert.ok(rules.includes('-A POSTROUTING -s 127.0.0.0/8 -o eth0 -j SNAT --to-source 10.224.0.4'));
+  assert.ok(rules.includes('-A TESSERA_SERVICES -d 127.77.128.1/32 -p tcp --dport 80 -m statistic --mode random --probability 0.50000 -j DNAT --to-destination 10.224.0.2:8080'));
+  assert.ok(rules.includes('-A TESSERA_SERVICES -d 127.77.128.1/32 -p tcp --dport 80 -j DNAT --to-destination 10.224.0.3:8080'));
+  assert.ok(rules.indexOf('COMMIT') > rules.indexOf('-A OUTPUT -j TESSERA_SERVICES'));
+  const bare = podNatRules({ block: 77, podIP: '10.224.0.4', hasSidecar: false, backends: [] });
+  assert.ok(!bare.includes('PROXY_'), bare);
+  assert.match(serviceNatRules(backends), /^\*nat\n:TESSERA_SERVICES - \[0:0\]\n-A TESSERA_SERVICES .*\nCOMMIT\n$/s);
+});
+
+test('service backends: cluster IP ports to ready endpoints of the pod network, by port name and protocol', () => {
+  const objects: Record<string, unknown> = {
+    'Endpoints/default/web': { kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [
+      { addresses: [{ ip: '10.224.0.2' }, { ip: '127.77.0.9' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'dns', port: 5353, protocol: 'UDP' }] },
+    ] },
+  };
+  const store = {
+    list: () => [
+      { kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '127.77.128.3', ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }] } },
+      { kind: 'Service', metadata: { name: 'headless', namespace: 'default' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
+    ],
+    get: (k: { kind: string; namespace?: string; name: string }) => objects[`${k.kind}/${k.namespace}/${k.name}`],
+  } as unknown as Parameters<typeof serviceBackends>[0];
+  assert.deepEqual(serviceBackends(store, '10.224.0.0/20'), [
+    { clusterIP: '127.77.128.3', port: 80, protocol: 'tcp', endpoints: [{ ip: '10.224.0.2', port: 8080 }] },
+    { clusterIP: '127.77.128.3', port: 53, protocol: 'udp', endpoints: [{ ip: '10.224.0.2', port: 5353 }] },
+  ]);
 });
 
 test('pod rules: the sidecar reaches the app on 127/8 unredirected, cluster IPs go to the outbound listener, before FSM\'s rules', () => {
@@ -52,4 +87,9 @@ test('transparent outbound: the protocol of the match whose ranges hold the addr
   assert.equal(outboundProtocol(matches, { address: '127.1.128.5', port: 8080 }), 'tcp');
   assert.equal(outboundProtocol(matches, { address: '10.0.0.9', port: 8080 }), 'tcp');
   assert.equal(outboundProtocol(matches, { address: '10.0.0.9', port: 9999 }), undefined);
+  const tcp: Record<string, OutboundTrafficMatch[]> = {
+    '8301': [{ Port: 8301, Protocol: 'tcp', DestinationIPRanges: { '127.1.128.7/32': null } as Record<string, null>, TcpServiceRouteRules: { 'server.default': {} as never } }],
+  };
+  assert.deepEqual(outboundTcpTarget(tcp, { address: '127.1.128.7', port: 8301 }), { host: 'server.default', port: 8301 }, 'a cluster IP goes by its service name');
+  assert.deepEqual(outboundTcpTarget(tcp, { address: '10.0.0.9', port: 8301 }), { host: '10.0.0.9', port: 8301 });
 });

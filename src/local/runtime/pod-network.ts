@@ -21,10 +21,10 @@ export type PodNetworkChoice = PodNetwork | 'auto';
 export const POD_NETWORK_ENV = 'TESSERA_POD_NETWORK';
 
 /**
- * What `auto` prefers when namespaces are available. Namespace mode becomes the default only once
- * the seeds' e2e suites pass in it (see docs/architecture.md, "Pod sandboxes").
+ * What `auto` prefers when namespaces are available: namespace mode, now that the seeds' e2e suites
+ * and the quickstart pass in it (see docs/architecture.md, "Pod sandboxes").
  */
-export const AUTO_PREFERS: PodNetwork = 'loopback';
+export const AUTO_PREFERS: PodNetwork = 'namespace' as PodNetwork;
 
 /** FSM's proxy uid; the interception rules exclude it. */
 export const SIDECAR_UID = 1500;

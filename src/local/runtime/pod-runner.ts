@@ -73,8 +73,10 @@ export class PodRunner {
       meshName: deps.meshName, block: deps.block, meshKey: deps.meshKey, stateDir: deps.stateDir, workdir: deps.workdir,
       podIP,
       // The controller always sets it; the fallback mirrors its rule (private twin only behind a sidecar).
-      // In a sandbox apps bind every address of their own namespace: interception guards the pod IP.
-      appAddress: sandbox ? '0.0.0.0' : pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? (hasSidecar ? localIPFor(podIP) : podIP),
+      // In a sandbox with a sidecar apps bind the pod's private address on its own loopback (the one the
+      // snapshot's local clusters name): the sidecar serves the pod IP (TCP by interception, UDP relays
+      // on the pod IP, as in loopback mode). Without a sidecar, every address.
+      appAddress: sandbox ? (hasSidecar ? pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? '127.0.0.1' : '0.0.0.0') : pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? (hasSidecar ? localIPFor(podIP) : podIP),
       hasSidecar,
       ...(sandbox && host ? { sandbox: { gateway: host.net.gateway, sidecarDataDir: SIDECAR_DATA_MOUNT, caFile: `${SIDECAR_DATA_MOUNT}/ca.crt` } } : {}),
     };

@@ -5,9 +5,10 @@
  * probes, and destroyed with the pod.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, closeSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Pod } from '../../api/types.js';
+import type { Pod, Resource, Service } from '../../api/types.js';
+import { cidrContains, parseCidr } from '../../lib/cidr.js';
 import { API_PORT, CONTROLLER_PORT, apiAddress, controllerAddress, stateFiles } from '../layout.js';
 import {
   applyInterception, createMeshNetwork, createPodSandbox, destroyMeshNetwork, destroyPodSandbox, interceptionRules,
@@ -52,6 +53,79 @@ export function podInterceptionRules(opts: { block: number; annotations?: Record
   return lines.join('\n');
 }
 
+/** kube-proxy's part in every sandboxed pod: Service cluster IP:port → the ready endpoints (DNAT). */
+export const SERVICES_CHAIN = 'TESSERA_SERVICES';
+
+export interface ServiceBackend {
+  clusterIP: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  endpoints: { ip: string; port: number }[];
+}
+
+function serviceRuleLines(backends: readonly ServiceBackend[]): string[] {
+  const out: string[] = [];
+  for (const b of backends) {
+    const n = b.endpoints.length;
+    b.endpoints.forEach((e, i) => {
+      // kube-proxy's random balancing: endpoint i of n is taken with probability 1/(n-i)
+      const pick = i < n - 1 ? ` -m statistic --mode random --probability ${(1 / (n - i)).toFixed(5)}` : '';
+      out.push(`-A ${SERVICES_CHAIN} -d ${b.clusterIP}/32 -p ${b.protocol} --dport ${b.port}${pick} -j DNAT --to-destination ${e.ip}:${e.port}`);
+    });
+  }
+  return out;
+}
+
+/** The document that replaces only the services chain of a pod (`iptables-restore --noflush`). */
+export function serviceNatRules(backends: readonly ServiceBackend[]): string {
+  return ['*nat', `:${SERVICES_CHAIN} - [0:0]`, ...serviceRuleLines(backends), 'COMMIT', ''].join('\n');
+}
+
+/**
+ * A sandboxed pod's whole nat table: with a sidecar, the interception rules (podInterceptionRules);
+ * always, the services chain after them in OUTPUT — what the app's own connections to a cluster IP
+ * meet when nothing redirected them (a pod without a sidecar, the sidecar's own dials, UDP) — and
+ * the SNAT that gives such a connection, begun on 127/8 where cluster IPs live, the pod IP as its
+ * source once DNAT sent it out of eth0 (kube-proxy's route_localnet + masquerade).
+ */
+export function podNatRules(opts: { block: number; podIP: string; hasSidecar: boolean; annotations?: Record<string, string> | undefined; backends: readonly ServiceBackend[] }): string {
+  const lines = opts.hasSidecar
+    ? podInterceptionRules({ block: opts.block, annotations: opts.annotations, ipv6: false }).split('\n')
+    : ['# Tessera pod without a sidecar: Service cluster IPs only', '*nat', 'COMMIT', ''];
+  lines.splice(lines.indexOf('*nat') + 1, 0, `:${SERVICES_CHAIN} - [0:0]`);
+  lines.splice(lines.indexOf('COMMIT'), 0,
+    `-A OUTPUT -j ${SERVICES_CHAIN}`,
+    `-A POSTROUTING -s 127.0.0.0/8 -o eth0 -j SNAT --to-source ${opts.podIP}`,
+    ...serviceRuleLines(opts.backends));
+  return lines.join('\n');
+}
+
+/** Every Service port with a cluster IP and its ready endpoints that are pods of this mesh network. */
+export function serviceBackends(store: Pick<ResourceStore, 'list' | 'get'>, podCidr: string): ServiceBackend[] {
+  const cidr = parseCidr(podCidr);
+  const out: ServiceBackend[] = [];
+  for (const svc of store.list('Service') as Service[]) {
+    const clusterIP = svc.spec?.clusterIP;
+    if (!clusterIP || clusterIP === 'None') continue;
+    const ns = svc.metadata.namespace ?? 'default';
+    const ep = store.get({ kind: 'Endpoints', namespace: ns, name: svc.metadata.name }) as (Resource & {
+      subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number; protocol?: string }[] }[];
+    }) | undefined;
+    for (const sp of svc.spec?.ports ?? []) {
+      const protocol = (sp.protocol ?? 'TCP').toLowerCase();
+      if (protocol !== 'tcp' && protocol !== 'udp') continue;
+      const endpoints: { ip: string; port: number }[] = [];
+      for (const subset of ep?.subsets ?? []) {
+        const port = (subset.ports ?? []).find((p) => (p.protocol ?? 'TCP').toLowerCase() === protocol && (!sp.name || p.name === sp.name));
+        if (!port) continue;
+        for (const a of subset.addresses ?? []) if (cidr && cidrContains(cidr, a.ip)) endpoints.push({ ip: a.ip, port: port.port });
+      }
+      if (endpoints.length > 0) out.push({ clusterIP, port: sp.port, protocol, endpoints });
+    }
+  }
+  return out;
+}
+
 export interface SandboxHostOptions {
   store: ResourceStore;
   stateDir: string;
@@ -79,6 +153,10 @@ export class SandboxHost {
   #pods = new Map<string, PodSandbox>();
   #unwatch: () => void;
   #hostsTimer: NodeJS.Timeout | undefined;
+  #servicesTimer: NodeJS.Timeout | undefined;
+  /** the services chain as last loaded into every pod */
+  #servicesDoc = '';
+  #servicesBusy: Promise<void> = Promise.resolve();
 
   private constructor(opts: SandboxHostOptions, net: MeshNetwork, relay: MeshRelay) {
     this.#opts = opts;
@@ -86,6 +164,7 @@ export class SandboxHost {
     this.relay = relay;
     this.#unwatch = opts.store.watch((e) => {
       if (e.object.kind === 'Service') this.#scheduleHosts();
+      if (e.object.kind === 'Service' || e.object.kind === 'Endpoints') this.#scheduleServices();
     });
   }
 
@@ -123,8 +202,12 @@ export class SandboxHost {
     this.#pods.set(key, sandbox);
     try {
       await writePodHosts(sandbox, this.#hostEntries(namespace));
-      if (hasSidecar) {
-        await applyInterception(sandbox, podInterceptionRules({ block: this.#opts.block, annotations: pod.metadata.annotations, ipv6: false }));
+      await applyInterception(sandbox, podNatRules({
+        block: this.#opts.block, podIP: sandbox.ip, hasSidecar, annotations: pod.metadata.annotations, backends: serviceBackends(this.#opts.store, this.net.cidr),
+      }));
+      // The pod has no IPv6 but ::1 (IPv6 is off on eth0); FSM's IPv6 rules anyway, where the kernel has IPv6.
+      if (hasSidecar && existsSync('/proc/net/if_inet6')) {
+        await applyInterception(sandbox, podInterceptionRules({ block: this.#opts.block, annotations: pod.metadata.annotations, ipv6: true }), { ipv6: true });
       }
       mkdirSync(podDir, { recursive: true, mode: 0o700 });
       // the sidecar's own directory, writable only by its uid
@@ -207,6 +290,21 @@ export class SandboxHost {
     return serviceHostEntries(services, namespace);
   }
 
+  /** Endpoints or Services changed: the services chain of every pod, reloaded when it differs. */
+  #scheduleServices(): void {
+    if (this.#servicesTimer) return;
+    this.#servicesTimer = setTimeout(() => {
+      this.#servicesTimer = undefined;
+      this.#servicesBusy = this.#servicesBusy.then(async () => {
+        const doc = serviceNatRules(serviceBackends(this.#opts.store, this.net.cidr));
+        if (doc === this.#servicesDoc) return;
+        this.#servicesDoc = doc;
+        await Promise.all([...this.#pods].map(([key, sandbox]) => applyInterception(sandbox, doc, { noflush: true })
+          .catch((e: unknown) => this.#opts.log(`pod ${key}: services update failed: ${(e as Error).message}`))));
+      });
+    }, 100);
+  }
+
   #scheduleHosts(): void {
     if (this.#hostsTimer) return;
     this.#hostsTimer = setTimeout(() => {
@@ -220,6 +318,8 @@ export class SandboxHost {
   async close(): Promise<void> {
     this.#unwatch();
     clearTimeout(this.#hostsTimer);
+    clearTimeout(this.#servicesTimer);
+    await this.#servicesBusy;
     for (const key of [...this.#pods.keys()]) {
       const [ns, name] = key.split('/') as [string, string];
       await this.destroyPod(ns, name);

@@ -28,6 +28,8 @@ export {
   writePodHosts,
   runInPod,
   runInMesh,
+  dialInPod,
+  ChildStream,
   applyInterception,
   SANDBOX_TOOLS,
   type SandboxMode,

@@ -25,6 +25,8 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshError } from '../../lib/errors.js';
 import { run, succeeds } from './commands.js';
@@ -357,6 +359,12 @@ ip link set eth0 up
 ip addr add "$1" dev eth0
 ip route add default via "$2"
 echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start
+# Service cluster IPs are on 127/8 here: their DNAT to a pod IP leaves by eth0 (then SNAT to the pod IP).
+echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet
+echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet
+# The mesh bridge is IPv4 only: no IPv6 (not even link-local) on eth0, so nothing reaches a
+# neighbour over IPv6 around the interception rules. ::1 on lo stays.
+if [ -e /proc/sys/net/ipv6/conf/eth0/disable_ipv6 ]; then echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6; fi
 ' tessera-pod-if "$4" "$5"`;
 
 /** Frees the pod's network namespace (once its processes are gone) and its directory. */
@@ -468,11 +476,95 @@ export function runInMesh(net: MeshNetwork, argv: readonly string[], opts: Omit<
   return spawn(args[0]!, args.slice(1), { env: opts.env ?? {}, stdio: opts.stdio ?? 'pipe' });
 }
 
-/** The init step: loads an iptables-restore document into the pod's nat table (replacing it whole). */
-export async function applyInterception(pod: PodSandbox, rules: string, opts: { ipv6?: boolean } = {}): Promise<void> {
+/**
+ * The init step: loads an iptables-restore document into the pod's nat table (replacing it whole;
+ * with `noflush`, only the chains the document declares).
+ */
+export async function applyInterception(pod: PodSandbox, rules: string, opts: { ipv6?: boolean; noflush?: boolean } = {}): Promise<void> {
   const restore = opts.ipv6 ? 'ip6tables-restore' : 'iptables-restore';
-  await run([...pod.net.enter, tool('nsenter'), `--net=${pod.netnsPath}`, tool(restore)], {
+  await run([...pod.net.enter, tool('nsenter'), `--net=${pod.netnsPath}`, tool(restore), ...(opts.noflush ? ['--noflush'] : [])], {
     input: rules,
     what: `pod ${pod.name}: ${restore}`,
+  });
+}
+
+const DIAL_MAIN = fileURLToPath(new URL('./dial-main.js', import.meta.url));
+
+/**
+ * A byte stream over a child's stdin/stdout, with the few Socket methods HTTP clients call. Not a
+ * socket: the connection itself lives in the child (another network namespace).
+ */
+export class ChildStream extends Duplex {
+  readonly #child: ChildProcess;
+  constructor(child: ChildProcess) {
+    super({ allowHalfOpen: true });
+    this.#child = child;
+    const out = child.stdout!;
+    out.on('data', (d: Buffer) => {
+      if (!this.push(d)) out.pause();
+    });
+    out.once('end', () => this.push(null));
+    child.stdin!.on('error', () => undefined);
+    child.once('exit', () => {
+      if (!this.readableEnded) this.push(null);
+    });
+  }
+  override _read(): void {
+    this.#child.stdout!.resume();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.#child.stdin!.write(chunk, cb);
+  }
+  override _final(cb: (e?: Error | null) => void): void {
+    this.#child.stdin!.end(cb);
+  }
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    cb(err);
+  }
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+/**
+ * A TCP connection opened from inside the pod's network namespace (as root there, so interception
+ * lets it through to the pod's own addresses): how processes of the host — the API server's
+ * pods/proxy and port-forward — reach a pod's loopback, its app ports and its sidecar's admin port.
+ * Resolves once connected; rejects with the reason.
+ */
+export function dialInPod(pod: PodSandbox, host: string, port: number): Promise<ChildStream> {
+  const args = [...pod.net.enter.filter((a) => a !== '--net'), tool('nsenter'), `--net=${pod.netnsPath}`, process.execPath, DIAL_MAIN, host, String(port)];
+  const child = spawn(args[0]!, args.slice(1), { env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    let settled = false;
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (!settled && err.includes('connected\n')) {
+        settled = true;
+        resolve(new ChildStream(child));
+      }
+    });
+    child.once('error', (e) => {
+      if (!settled) reject(e);
+      settled = true;
+    });
+    child.once('exit', (code) => {
+      if (!settled) reject(new MeshError('MESH_ERR_INTERNAL', `pod ${pod.name}: connecting to ${host}:${port} failed: ${err.trim() || `exit ${code}`}`));
+      settled = true;
+    });
   });
 }

@@ -76,14 +76,27 @@ export interface TransparentOutboundOptions {
   originalDst?: OriginalDst;
 }
 
-/** The protocol the snapshot gives a destination: the match whose ranges hold the address, else the port's first. */
-export function outboundProtocol(matches: Record<string, OutboundTrafficMatch[]> | undefined, dst: { address: string; port: number }): OutboundTrafficMatch['Protocol'] | undefined {
-  const list = matches?.[String(dst.port)] ?? [];
-  const byRange = list.find((m) => Object.keys(m.DestinationIPRanges ?? {}).some((r) => {
+/** The match whose ranges hold the destination address (a Service's cluster IP), if any. */
+export function outboundMatch(matches: Record<string, OutboundTrafficMatch[]> | undefined, dst: { address: string; port: number }): OutboundTrafficMatch | undefined {
+  return (matches?.[String(dst.port)] ?? []).find((m) => Object.keys(m.DestinationIPRanges ?? {}).some((r) => {
     const c = parseCidr(r);
     return c !== undefined && cidrContains(c, dst.address);
   }));
-  return (byRange ?? list[0])?.Protocol;
+}
+
+/** The protocol the snapshot gives a destination: the match whose ranges hold the address, else the port's first. */
+export function outboundProtocol(matches: Record<string, OutboundTrafficMatch[]> | undefined, dst: { address: string; port: number }): OutboundTrafficMatch['Protocol'] | undefined {
+  return (outboundMatch(matches, dst) ?? matches?.[String(dst.port)]?.[0])?.Protocol;
+}
+
+/**
+ * Who a redirected TCP connection is for: the TCP service whose match holds the cluster IP goes by
+ * its name (the outbound TCP chain selects services by name, as for CONNECT), anything else by the
+ * original address.
+ */
+export function outboundTcpTarget(matches: Record<string, OutboundTrafficMatch[]> | undefined, dst: { address: string; port: number }): { host: string; port: number } {
+  const names = Object.keys(outboundMatch(matches, dst)?.TcpServiceRouteRules ?? {});
+  return { host: names.length === 1 ? names[0]! : dst.address, port: dst.port };
 }
 
 export function createTransparentOutbound(opts: TransparentOutboundOptions): Server {
@@ -95,8 +108,9 @@ export function createTransparentOutbound(opts: TransparentOutboundOptions): Ser
       opts.http.emit('connection', socket);
       return;
     }
-    const protocol = outboundProtocol(opts.matches(), dst);
+    const matches = opts.matches();
+    const protocol = outboundProtocol(matches, dst);
     if (protocol === 'http' || protocol === 'grpc') opts.http.emit('connection', socket);
-    else opts.tcp(socket, { host: dst.address, port: dst.port });
+    else opts.tcp(socket, outboundTcpTarget(matches, dst));
   });
 }
