@@ -1,8 +1,8 @@
-export { defaultValues, setValue, resolveValues, valueKeys, injectorServingNames, webhookUrlProblem, DEFAULT_IMAGE_TAG, DEFAULT_MESH_NAME, type InstallValues, type Resolved } from './values.js';
+export { defaultValues, setValue, resolveValues, valueKeys, injectorServingNames, controllerServingNames, addressProblem, webhookUrlProblem, DEFAULT_IMAGE_TAG, DEFAULT_MESH_NAME, type InstallValues, type Resolved, type ValueType } from './values.js';
 export { renderCrds, crdFor, crdName, meshResourceTypes } from './crds.js';
 export {
   renderInstall, renderResolved, PLACEHOLDER_SECRETS, MUTATING_WEBHOOK_NAME, componentName, webhookConfigName, meshKeySecretName,
-  injectorTlsSecretName, tokenSecretName, controllerReadRules, type InstallSecrets, type Component,
+  injectorTlsSecretName, controllerTlsSecretName, tokenSecretName, controllerReadRules, type InstallSecrets, type Component,
 } from './render.js';
 export { sortForInstall, INSTALL_ORDER, type Manifest } from './manifest.js';
 export { toYaml, toYamlDocuments, parseYamlDocuments } from './yaml.js';

@@ -4,7 +4,11 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KINDS } from '../api/kinds.js';
-import { chartFiles, controllerReadRules, defaultValues, injectorServingNames, renderInstall, resolveValues, setValue, templatize } from './index.js';
+import { X509Certificate } from 'node:crypto';
+import { generateSecrets } from '../cli/commands/install.js';
+import {
+  chartFiles, controllerReadRules, controllerServingNames, defaultValues, injectorServingNames, renderInstall, resolveValues, setValue, templatize,
+} from './index.js';
 
 // dist*/src/install/ → the repository
 const CHART = fileURLToPath(new URL('../../../charts/tessera/', import.meta.url));
@@ -93,4 +97,49 @@ test('fsm.injector.webhookURL: the webhook calls that URL instead of the Service
   const dep = renderInstall().find((o) => o.kind === 'Deployment' && o.metadata.name === 'tessera-injector')!;
   const env = (dep.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
   assert.equal(env.find((e) => e.name === 'TESSERA_INJECTOR_API_TOKEN_FILE')?.value, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+});
+
+test('<mesh>-controller-tls: rendered, mounted by the controller as its TLS cert/key, issued by the mesh CA for the Service and fsm.fsmController.extraAddresses', async () => {
+  // the list value: Helm's {a,b} (or a,b), replacing the list; each entry an IP or a DNS name
+  const v = setValue(setValue(defaultValues(), 'fsm.meshName=blue'), 'fsm.fsmController.extraAddresses={127.0.0.1, controller.example,[::1]}');
+  assert.deepEqual(v.fsm.fsmController.extraAddresses, ['127.0.0.1', 'controller.example', '[::1]']);
+  assert.deepEqual(setValue(v, 'fsm.fsmController.extraAddresses=10.0.0.1').fsm.fsmController.extraAddresses, ['10.0.0.1']);
+  assert.throws(() => resolveValues(setValue(v, 'fsm.fsmController.extraAddresses={300.1.2.3}')), /not an IP address/);
+  assert.throws(() => resolveValues(setValue(v, 'fsm.fsmController.extraAddresses={bad_name!}')), /not an IP address or DNS name/);
+  const r = resolveValues(v);
+  const names = controllerServingNames(r, r.controllerExtraAddresses);
+  assert.deepEqual(names.ips, ['127.0.0.1', '::1']);
+  assert.deepEqual(names.dns, ['blue-controller', 'blue-controller.blue-system', 'blue-controller.blue-system.svc', 'blue-controller.blue-system.svc.cluster.local', 'controller.example']);
+
+  const objs = renderInstall(v);
+  const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'blue-controller-tls')!;
+  assert.equal((secret as { type?: string }).type, 'kubernetes.io/tls');
+  assert.equal(secret.metadata.namespace, 'blue-system');
+  const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'blue-controller')!;
+  const pod = (dep.spec as { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[]; containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[] } } }).template.spec;
+  assert.deepEqual(pod.volumes.find((x) => x.name === 'tls')?.secret, { secretName: 'blue-controller-tls' });
+  assert.deepEqual(pod.containers[0]!.volumeMounts.find((m) => m.name === 'tls'), { name: 'tls', mountPath: '/etc/tessera/tls', readOnly: true });
+  const env = new Map(pod.containers[0]!.env.map((e) => [e.name, e.value]));
+  assert.equal(env.get('TESSERA_CONTROLLER_TLS_CERT'), '/etc/tessera/tls/tls.crt');
+  assert.equal(env.get('TESSERA_CONTROLLER_TLS_KEY'), '/etc/tessera/tls/tls.key');
+
+  // what `tessera install` puts in it: a certificate of the install's CA naming the Service and the extra addresses
+  const s = await generateSecrets(r);
+  const ca = new X509Certificate(Buffer.from(s.caCert, 'base64'));
+  const leaf = new X509Certificate(Buffer.from(s.controllerCert, 'base64'));
+  assert.ok(leaf.verify(ca.publicKey), 'signed by the mesh CA');
+  assert.ok(leaf.checkHost('blue-controller.blue-system.svc'));
+  assert.ok(leaf.checkHost('controller.example'));
+  assert.ok(leaf.checkIP('127.0.0.1'));
+  assert.ok(leaf.checkIP('::1'));
+  assert.match(Buffer.from(s.controllerKey, 'base64').toString(), /PRIVATE KEY/);
+  const secrets = renderInstall(v, s).find((o) => o.kind === 'Secret' && o.metadata.name === 'blue-controller-tls')!;
+  assert.deepEqual(secrets.data, { 'tls.crt': s.controllerCert, 'tls.key': s.controllerKey });
+
+  // the chart generates it in its header from the same CA, for the same names
+  const template = chartFiles().get('templates/tessera.yaml')!;
+  assert.match(template, /range \.Values\.fsm\.fsmController\.extraAddresses/);
+  assert.match(template, /\$controllerServing := genSignedCert \(printf "%s\.%s\.svc" \$csvc \$ns\) \$cips \$cnames 3650 \$ca/);
+  assert.match(template, /tls\.crt: \{\{ \$tessera\.controllerCert \| quote \}\}/);
+  assert.match(chartFiles().get('values.yaml')!, /fsmController:\n    replicaCount: 1\n    extraAddresses: \[\]/);
 });

@@ -25,6 +25,12 @@ export interface InstallSecrets {
   /** the injector's serving certificate, issued by the mesh CA for `<mesh>-injector.<ns>.svc` */
   injectorCert: string;
   injectorKey: string;
+  /**
+   * the controller's serving certificate (delivery to sidecars, which verify it with the mesh CA),
+   * issued by the mesh CA for `<mesh>-controller.<ns>.svc` and fsm.fsmController.extraAddresses
+   */
+  controllerCert: string;
+  controllerKey: string;
   /** hex key the controller checks proxy tokens with */
   meshKey: string;
   /** the bearer token the injector's server asks of its callers */
@@ -32,7 +38,7 @@ export interface InstallSecrets {
 }
 
 export const PLACEHOLDER_SECRETS: InstallSecrets = {
-  caCert: '', caKey: '', caExpiration: '', injectorCert: '', injectorKey: '', meshKey: '', webhookToken: '',
+  caCert: '', caKey: '', caExpiration: '', injectorCert: '', injectorKey: '', controllerCert: '', controllerKey: '', meshKey: '', webhookToken: '',
 };
 
 /** FSM's name for the pod-injection webhook inside the configuration (pkg/injector/webhook.go). */
@@ -50,6 +56,7 @@ export type Component = 'controller' | 'injector' | 'bootstrap';
 export const webhookConfigName = (r: Pick<Resolved, 'webhookConfigNamePrefix' | 'mesh'>): string => `${r.webhookConfigNamePrefix}-${r.mesh}`;
 export const meshKeySecretName = (mesh: string): string => `${mesh}-mesh-key`;
 export const injectorTlsSecretName = (mesh: string): string => `${mesh}-injector-tls`;
+export const controllerTlsSecretName = (mesh: string): string => `${mesh}-controller-tls`;
 export const tokenSecretName = (mesh: string, component: Component): string => `${mesh}-${component}-token`;
 
 function instanceLabels(r: Resolved): Record<string, string> {
@@ -205,8 +212,12 @@ function workloads(r: Resolved): Manifest[] {
         { name: CONTROLLER_ENV.listen, value: `0.0.0.0:${CONTROLLER_PORT}` },
         fromSecret(CONTROLLER_ENV.meshKey, meshKeySecretName(r.mesh), 'mesh-key'),
         { name: CONTROLLER_ENV.stateDir, value: STATE_DIR },
+        // Delivery over TLS with <mesh>-controller-tls (plain HTTP on the same port answers /healthz only).
+        { name: CONTROLLER_ENV.tlsCert, value: `${TLS_DIR}/tls.crt` },
+        { name: CONTROLLER_ENV.tlsKey, value: `${TLS_DIR}/tls.key` },
       ],
-      ...state,
+      volumes: [...state.volumes, { name: 'tls', secret: { secretName: controllerTlsSecretName(r.mesh) } }],
+      mounts: [...state.mounts, { name: 'tls', mountPath: TLS_DIR, readOnly: true }],
     }),
     deployment(r, 'injector', {
       replicas: r.injectorReplicas, port: INJECTOR_PORT, scheme: 'HTTPS',
@@ -250,6 +261,11 @@ function secrets(r: Resolved, s: InstallSecrets): Manifest[] {
       apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
       metadata: { name: injectorTlsSecretName(r.mesh), namespace: ns, labels: componentLabels(r, 'injector') },
       data: { 'tls.crt': s.injectorCert, 'tls.key': s.injectorKey },
+    },
+    {
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+      metadata: { name: controllerTlsSecretName(r.mesh), namespace: ns, labels: componentLabels(r, 'controller') },
+      data: { 'tls.crt': s.controllerCert, 'tls.key': s.controllerKey },
     },
     {
       apiVersion: 'v1', kind: 'Secret', type: 'Opaque',

@@ -4,6 +4,7 @@
  * `--set key=value` (Helm's syntax for scalars: true/false and integers are typed, anything else is a
  * string). `resolveValues` turns them into the names every manifest uses.
  */
+import { isIP } from 'node:net';
 import { MeshError } from '../lib/errors.js';
 
 export interface InstallValues {
@@ -21,7 +22,13 @@ export interface InstallValues {
     enableEgress: boolean;
     /** the MutatingWebhookConfiguration is named `<prefix>-<meshName>`, as FSM names it */
     webhookConfigNamePrefix: string;
-    fsmController: { replicaCount: number };
+    /**
+     * `extraAddresses`: Tessera's own. Extra names (IP addresses or DNS names) for the controller's
+     * serving certificate `<mesh>-controller-tls`, besides its Service's names: for a controller
+     * reached elsewhere, e.g. run as a process on the host beside `tessera node`, at
+     * https://127.0.0.1:PORT. `tessera install --controller-address` appends to it.
+     */
+    fsmController: { replicaCount: number; extraAddresses: string[] };
     /**
      * `webhookURL`: Tessera's own. Empty (the default): the API server calls the injector's Service.
      * Set: the webhook's clientConfig is this `https://` URL instead (an injector outside the cluster,
@@ -49,7 +56,7 @@ export function defaultValues(): InstallValues {
       enablePermissiveTrafficPolicy: true,
       enableEgress: true,
       webhookConfigNamePrefix: 'tessera-webhook',
-      fsmController: { replicaCount: 1 },
+      fsmController: { replicaCount: 1, extraAddresses: [] },
       injector: { replicaCount: 1, webhookTimeoutSeconds: 20, webhookURL: '' },
       fsmBootstrap: { replicaCount: 1 },
       sidecar: { sidecarLogLevel: 'error' },
@@ -58,13 +65,16 @@ export function defaultValues(): InstallValues {
   };
 }
 
-/** Every settable key (dotted path) with the type of its value. */
-export function valueKeys(values: InstallValues = defaultValues()): Map<string, 'string' | 'number' | 'boolean'> {
-  const out = new Map<string, 'string' | 'number' | 'boolean'>();
+export type ValueType = 'string' | 'number' | 'boolean' | 'list';
+
+/** Every settable key (dotted path) with the type of its value (`list`: a list of strings). */
+export function valueKeys(values: InstallValues = defaultValues()): Map<string, ValueType> {
+  const out = new Map<string, ValueType>();
   const walk = (o: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(o)) {
       const key = prefix ? `${prefix}.${k}` : k;
-      if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>, key);
+      if (Array.isArray(v)) out.set(key, 'list');
+      else if (v !== null && typeof v === 'object') walk(v as Record<string, unknown>, key);
       else out.set(key, typeof v as 'string' | 'number' | 'boolean');
     }
   };
@@ -72,7 +82,10 @@ export function valueKeys(values: InstallValues = defaultValues()): Map<string, 
   return out;
 }
 
-/** Applies one `key=value` (Helm's `--set` for a scalar) to a copy of `values`. */
+/**
+ * Applies one `key=value` (Helm's `--set` for a scalar) to a copy of `values`. A list takes Helm's
+ * `key={a,b}` (or `key=a,b`): it replaces the list, as Helm's `--set` does.
+ */
 export function setValue(values: InstallValues, assignment: string): InstallValues {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new MeshError('MESH_ERR_USAGE', `--set ${assignment}: expected key=value`);
@@ -83,8 +96,10 @@ export function setValue(values: InstallValues, assignment: string): InstallValu
     const known = [...valueKeys().keys()].join(', ');
     throw new MeshError('MESH_ERR_USAGE', `--set ${key}: unknown value (known: ${known})`);
   }
-  let value: string | number | boolean = raw;
-  if (type === 'boolean') {
+  let value: string | number | boolean | string[] = raw;
+  if (type === 'list') {
+    value = raw.replace(/^\{(.*)\}$/s, '$1').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  } else if (type === 'boolean') {
     if (raw !== 'true' && raw !== 'false') throw new MeshError('MESH_ERR_USAGE', `--set ${key}: expected true or false, got "${raw}"`);
     value = raw === 'true';
   } else if (type === 'number') {
@@ -112,6 +127,8 @@ export interface Resolved {
   pluginPolicy: boolean;
   sidecarLogLevel: string;
   controllerReplicas: number;
+  /** fsm.fsmController.extraAddresses: extra names of the controller's serving certificate */
+  controllerExtraAddresses: string[];
   injectorReplicas: number;
   bootstrapReplicas: number;
   webhookTimeoutSeconds: number;
@@ -138,6 +155,9 @@ export function resolveValues(values: InstallValues): Resolved {
     const why = webhookUrlProblem(f.injector.webhookURL);
     if (why) problems.push(`fsm.injector.webhookURL "${f.injector.webhookURL}": ${why}`);
   }
+  for (const a of f.fsmController.extraAddresses) {
+    if (addressProblem(a)) problems.push(`fsm.fsmController.extraAddresses "${a}": ${addressProblem(a)}`);
+  }
   if (problems.length > 0) throw new MeshError('MESH_ERR_USAGE', problems.join('\n'));
   return {
     mesh: f.meshName,
@@ -151,6 +171,7 @@ export function resolveValues(values: InstallValues): Resolved {
     pluginPolicy: f.featureFlags.enablePluginPolicy,
     sidecarLogLevel: f.sidecar.sidecarLogLevel,
     controllerReplicas: f.fsmController.replicaCount,
+    controllerExtraAddresses: [...f.fsmController.extraAddresses],
     injectorReplicas: f.injector.replicaCount,
     bootstrapReplicas: f.fsmBootstrap.replicaCount,
     webhookTimeoutSeconds: f.injector.webhookTimeoutSeconds,
@@ -171,6 +192,36 @@ export function webhookUrlProblem(url: string): string | undefined {
   if (u.username || u.password) return 'no user or password in the URL';
   if (u.search || u.hash) return 'no query or fragment';
   return undefined;
+}
+
+/** Why `raw` cannot be a name of a serving certificate (an IP address, `[IPv6]`, or a DNS name), or undefined. */
+export function addressProblem(raw: string): string | undefined {
+  const host = unbracket(raw);
+  if (isIP(host)) return undefined;
+  if (/^[\d.]+$/.test(host) || host.includes(':')) return 'not an IP address';
+  if (!/^(?=.{1,253}$)[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/.test(host)) return 'not an IP address or DNS name';
+  return undefined;
+}
+
+const unbracket = (raw: string): string => raw.trim().replace(/^\[|\]$/g, '');
+
+/**
+ * The host names and IP addresses the controller's serving certificate `<mesh>-controller-tls` must
+ * carry: its Service's names, and `extra` (fsm.fsmController.extraAddresses; IPs apart from DNS names).
+ * The chart's header computes the same.
+ */
+export function controllerServingNames(r: Pick<Resolved, 'mesh' | 'namespace'>, extra: string[] = []): { dns: string[]; ips: string[] } {
+  const svc = `${r.mesh}-controller`;
+  const dns = [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
+  const ips: string[] = [];
+  for (const raw of extra) {
+    const host = unbracket(raw);
+    if (!host) continue;
+    if (/^[\d.]+$/.test(host) || host.includes(':')) {
+      if (!ips.includes(host)) ips.push(host);
+    } else if (!dns.includes(host)) dns.push(host);
+  }
+  return { dns, ips };
 }
 
 /** The host names and IP addresses the injector's serving certificate must carry for `r` (the Service's names, and the webhook URL's host when set). */

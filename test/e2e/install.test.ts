@@ -63,9 +63,22 @@ describe('tessera install on the reference cluster', { skip }, () => {
     assert.deepEqual(normalise(tpl), normalise(dry));
     // with values set on both sides, too
     const sets = ['fsm.meshName=other', 'fsm.image.tag=9.9.9', 'fsm.fsmController.replicaCount=2', 'fsm.enablePermissiveTrafficPolicy=false'];
-    const dry2 = ok(await run(process.execPath, [CLI, 'install', '--dry-run', ...sets.flatMap((s) => ['--set', s])], { timeoutMs: 60_000 }), 'dry-run with --set');
-    const tpl2 = ok(await helmRun(['template', 'other', CHART, '--include-crds', ...sets.flatMap((s) => ['--set', s])]), 'helm template with --set');
+    // the controller's extra addresses: the CLI's --controller-address sets the chart's list value
+    const dry2 = ok(await run(process.execPath, [CLI, 'install', '--dry-run', ...sets.flatMap((s) => ['--set', s]), '--controller-address', '127.0.0.1,controller.example'], { timeoutMs: 60_000 }), 'dry-run with --set');
+    const tpl2 = ok(await helmRun(['template', 'other', CHART, '--include-crds', ...sets.flatMap((s) => ['--set', s]), '--set', 'fsm.fsmController.extraAddresses={127.0.0.1,controller.example}']), 'helm template with --set');
     assert.deepEqual(normalise(tpl2), normalise(dry2));
+    // both issue <mesh>-controller-tls from the CA they render, for the Service and the extra addresses
+    const { X509Certificate } = await import('node:crypto');
+    for (const [what, yaml] of [['helm template', tpl2], ['--dry-run', dry2]] as const) {
+      const objs = parseYamlDocuments(yaml);
+      const data = (name: string) => objs.find((o) => o.kind === 'Secret' && o.metadata.name === name)!.data as Record<string, string>;
+      const ca = new X509Certificate(Buffer.from(data('other-ca-bundle')['ca.crt']!, 'base64'));
+      const leaf = new X509Certificate(Buffer.from(data('other-controller-tls')['tls.crt']!, 'base64'));
+      assert.ok(leaf.verify(ca.publicKey), `${what}: the controller's certificate is signed by the mesh CA`);
+      assert.ok(leaf.checkHost('other-controller.other-system.svc'), `${what}: names the controller Service`);
+      assert.ok(leaf.checkHost('controller.example'), `${what}: names the extra DNS name`);
+      assert.ok(leaf.checkIP('127.0.0.1'), `${what}: names the extra IP`);
+    }
     const lint = ok(await helmRun(['lint', CHART]), 'helm lint');
     assert.match(lint, /0 chart\(s\) failed/);
   });
@@ -154,6 +167,12 @@ spec:
     const leaf = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
     assert.ok(leaf.verify(caCert.publicKey), 'injector certificate signed by the mesh CA');
     assert.ok(leaf.checkHost(`${MESH}-injector.${NS}.svc`));
+    // and so is the controller's (sidecars verify the controller with that CA)
+    const ctls = JSON.parse(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-controller-tls`, '-o', 'json']), 'get controller tls')) as { type: string; data: Record<string, string> };
+    assert.equal(ctls.type, 'kubernetes.io/tls');
+    const controllerLeaf = new X509Certificate(Buffer.from(ctls.data['tls.crt']!, 'base64'));
+    assert.ok(controllerLeaf.verify(caCert.publicKey), 'controller certificate signed by the mesh CA');
+    assert.ok(controllerLeaf.checkHost(`${MESH}-controller.${NS}.svc`));
     // a second install keeps the CA
     ok(await tessera(['install', '--timeout', '2m']), 'tessera install again');
     const again = JSON.parse(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`, '-o', 'json']), 'get ca secret')) as { data: Record<string, string> };

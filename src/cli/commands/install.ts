@@ -1,8 +1,9 @@
 /**
  * `tessera install` / `tessera uninstall`: the mesh on the cluster of the current kubeconfig (as
  * `fsm install` / `fsm uninstall mesh`). The manifests come from src/install (the Helm chart in
- * charts/tessera renders the same); what needs I/O — the mesh CA, the injector's serving
- * certificate, the mesh key — is generated here. An install over an existing one keeps its CA and keys.
+ * charts/tessera renders the same); what needs I/O — the mesh CA, the injector's and the controller's
+ * serving certificates, the mesh key — is generated here. An install over an existing one keeps its CA
+ * and keys.
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
@@ -14,7 +15,7 @@ import { toBase64 } from '../../identity/pem.js';
 import { signLeaf } from '../../identity/sign-certificate.js';
 import { subtle, x509 } from '../../identity/x509-runtime.js';
 import {
-  defaultValues, injectorServingNames, meshKeySecretName, renderInstall, resolveValues, setValue, toYamlDocuments,
+  controllerServingNames, defaultValues, injectorServingNames, meshKeySecretName, renderInstall, resolveValues, setValue, toYamlDocuments,
   type InstallSecrets, type InstallValues, type Manifest, type Resolved,
 } from '../../install/index.js';
 import { MeshError } from '../../lib/errors.js';
@@ -33,7 +34,8 @@ export interface InstallOptions {
   /**
    * Extra names (IP addresses or DNS names) for the controller's serving certificate
    * (`<mesh>-controller-tls`), for a controller reached elsewhere than at its Service — e.g. run as
-   * a process on the host, beside `tessera node`, at https://127.0.0.1:PORT.
+   * a process on the host, beside `tessera node`, at https://127.0.0.1:PORT. Appended to the value
+   * fsm.fsmController.extraAddresses (what the chart takes).
    */
   controllerAddresses?: string[];
 }
@@ -47,36 +49,48 @@ export interface UninstallOptions {
 }
 
 const POLL_MS = 250;
-const INJECTOR_CERT_TTL_MS = 365 * 24 * 3600_000;
+const SERVING_CERT_TTL_MS = 365 * 24 * 3600_000;
 
-function valuesOf(opts: { set: string[]; meshName?: string }): InstallValues {
+function valuesOf(opts: { set: string[]; meshName?: string; controllerAddresses?: string[] }): InstallValues {
   let values = defaultValues();
   if (opts.meshName !== undefined) values = setValue(values, `fsm.meshName=${opts.meshName}`);
   for (const s of opts.set) values = setValue(values, s);
+  const extra = (opts.controllerAddresses ?? []).map((a) => a.trim()).filter((a) => a !== '');
+  if (extra.length > 0) values.fsm.fsmController.extraAddresses = [...values.fsm.fsmController.extraAddresses, ...extra];
   return values;
 }
 
-/** The CA (new, or the one an earlier install stored) and everything issued from it. */
-export async function generateSecrets(r: Resolved, existing?: { ca?: CertificateAuthority; caSecret?: Secret; keys?: Secret }): Promise<InstallSecrets> {
-  const ca = existing?.ca ?? (await createRootCa({ meshName: r.mesh }));
+/** A serving certificate (and its new key) issued by `ca` for `names`, base64 as it goes into a Secret. */
+async function issueServing(ca: CertificateAuthority, names: { dns: string[]; ips: string[] }): Promise<{ cert: string; key: string }> {
   const keys = await generateKeyPair('ECDSA-P256');
-  // The API server calls `<svc>.<ns>.svc`, or the webhook URL's host when one is set.
-  const names = injectorServingNames(r);
   const serving = await signLeaf(ca, {
     commonName: names.dns[2]!,
     sans: [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
     extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
     publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
-    ttlMs: INJECTOR_CERT_TTL_MS,
+    ttlMs: SERVING_CERT_TTL_MS,
     now: new Date(),
   });
+  return { cert: toBase64(serving.certificatePem), key: toBase64(await exportPrivateKeyPem(keys.privateKey)) };
+}
+
+/** The CA (new, or the one an earlier install stored) and everything issued from it. */
+export async function generateSecrets(r: Resolved, existing?: { ca?: CertificateAuthority; caSecret?: Secret; keys?: Secret }): Promise<InstallSecrets> {
+  const ca = existing?.ca ?? (await createRootCa({ meshName: r.mesh }));
+  // The API server calls `<svc>.<ns>.svc`, or the webhook URL's host when one is set.
+  const injector = await issueServing(ca, injectorServingNames(r));
+  // Sidecars call `<mesh>-controller.<ns>.svc` and verify it with the mesh CA (TESSERA_CONTROLLER_CA_FILE),
+  // or an extra address (fsm.fsmController.extraAddresses) for a controller outside its Service.
+  const controller = await issueServing(ca, controllerServingNames(r, r.controllerExtraAddresses));
   const kept = existing?.keys?.data ?? {};
   return {
     caCert: existing?.caSecret?.data?.['ca.crt'] ?? toBase64(ca.certificatePem),
     caKey: existing?.caSecret?.data?.['private.key'] ?? toBase64(ca.privateKeyPem.reveal()),
     caExpiration: existing?.caSecret?.data?.expiration ?? toBase64(ca.certificate.notAfter.toISOString()),
-    injectorCert: toBase64(serving.certificatePem),
-    injectorKey: toBase64(await exportPrivateKeyPem(keys.privateKey)),
+    injectorCert: injector.cert,
+    injectorKey: injector.key,
+    controllerCert: controller.cert,
+    controllerKey: controller.key,
     meshKey: kept['mesh-key'] ?? toBase64(randomBytes(32).toString('hex')),
     webhookToken: kept['webhook-token'] ?? toBase64(randomBytes(32).toString('hex')),
   };
@@ -89,48 +103,6 @@ async function getOrUndefined(api: KubeMeshApi, kind: string, name: string, name
     if (e instanceof MeshError && (e.code === 'MESH_ERR_NOT_FOUND' || e.code === 'MESH_ERR_KIND_UNKNOWN')) return undefined;
     throw e;
   }
-}
-
-export const controllerTlsSecretName = (mesh: string): string => `${mesh}-controller-tls`;
-
-/** The controller Service's names, and the extra addresses given (IPs apart from DNS names). */
-export function controllerServingNames(r: Pick<Resolved, 'mesh' | 'namespace'>, extra: string[] = []): { dns: string[]; ips: string[] } {
-  const svc = `${r.mesh}-controller`;
-  const dns = [svc, `${svc}.${r.namespace}`, `${svc}.${r.namespace}.svc`, `${svc}.${r.namespace}.svc.cluster.local`];
-  const ips: string[] = [];
-  for (const raw of extra) {
-    const host = raw.trim().replace(/^\[|\]$/g, '');
-    if (!host) continue;
-    if (/^[\d.]+$/.test(host) || host.includes(':')) ips.push(host);
-    else if (!dns.includes(host)) dns.push(host);
-  }
-  return { dns, ips };
-}
-
-/**
- * `<mesh>-controller-tls`: the delivery endpoint's serving certificate, issued by the mesh CA (the CA
- * sidecars verify the controller with, `TESSERA_CONTROLLER_CA_FILE`), re-issued on every install as
- * the injector's is. Set CONTROLLER_ENV.tlsCert/tlsKey to its `tls.crt`/`tls.key`.
- */
-export async function controllerTlsSecret(r: Resolved, ca: CertificateAuthority, addresses: string[] = []): Promise<Manifest> {
-  const keys = await generateKeyPair('ECDSA-P256');
-  const names = controllerServingNames(r, addresses);
-  const serving = await signLeaf(ca, {
-    commonName: names.dns[2]!,
-    sans: [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ips.map((value) => ({ type: 'ip' as const, value }))],
-    extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
-    publicKey: new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey)),
-    ttlMs: INJECTOR_CERT_TTL_MS,
-    now: new Date(),
-  });
-  return {
-    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
-    metadata: {
-      name: controllerTlsSecretName(r.mesh), namespace: r.namespace,
-      labels: { app: `${r.mesh}-controller`, 'app.kubernetes.io/name': 'tessera', 'app.kubernetes.io/instance': r.mesh, 'app.kubernetes.io/part-of': 'tessera', 'app.kubernetes.io/component': 'controller' },
-    },
-    data: { 'tls.crt': toBase64(serving.certificatePem), 'tls.key': toBase64(await exportPrivateKeyPem(keys.privateKey)) },
-  } as Manifest;
 }
 
 const docsOf = (list: Manifest[]): ManifestDocument[] =>
@@ -153,7 +125,7 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   const values = valuesOf(opts);
   const r = resolveValues(values);
   if (opts.dryRun) {
-    // what the Helm chart renders (test/e2e/install.test.ts compares them); <mesh>-controller-tls is not in the chart yet
+    // what the Helm chart renders, <mesh>-controller-tls included (test/e2e/install.test.ts compares them)
     deps.stdout.write(toYamlDocuments(renderInstall(values, await generateSecrets(r))));
     return;
   }
@@ -164,10 +136,7 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   const caSecret = (await getOrUndefined(api, 'Secret', r.caBundleSecretName, r.namespace)) as Secret | undefined;
   const keys = (await getOrUndefined(api, 'Secret', meshKeySecretName(r.mesh), r.namespace)) as Secret | undefined;
   const ca = caSecret ? await caFromSecret(caSecret) : await createRootCa({ meshName: r.mesh });
-  const manifests = [
-    ...renderInstall(values, await generateSecrets(r, { ca, ...(caSecret ? { caSecret } : {}), ...(keys ? { keys } : {}) })),
-    await controllerTlsSecret(r, ca, opts.controllerAddresses),
-  ];
+  const manifests = renderInstall(values, await generateSecrets(r, { ca, ...(caSecret ? { caSecret } : {}), ...(keys ? { keys } : {}) }));
   const crds = manifests.filter((m) => m.kind === 'CustomResourceDefinition');
   const rest = manifests.filter((m) => m.kind !== 'CustomResourceDefinition');
 
@@ -264,7 +233,7 @@ export function registerInstall(program: Command, deps: CliDeps): void {
     .option('--dry-run', 'print the manifests as YAML documents instead of installing')
     .option('--timeout <duration>', 'how long to wait for the CRDs to be Established', '5m')
     .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
-    .option('--controller-address <hosts>', 'extra IPs or DNS names (comma-separated) for the controller\'s serving certificate <mesh>-controller-tls, for a controller reached outside its Service', (v: string, prev: string[]) => [...prev, ...v.split(',')], [] as string[])
+    .option('--controller-address <hosts>', 'extra IPs or DNS names (comma-separated) for the controller\'s serving certificate <mesh>-controller-tls, for a controller reached outside its Service (appended to --set fsm.fsmController.extraAddresses={…})', (v: string, prev: string[]) => [...prev, ...v.split(',')], [] as string[])
     .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; timeout: string; kubeconfig?: string; controllerAddress: string[] }) => {
       await runInstall({
         set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
