@@ -198,6 +198,27 @@ spec:
     ok(await kubectl(['get', 'crd', 'pluginchains.plugin.flomesh.io']), 'CRDs kept by helm');
   });
 
+  test('upgrade: installing again with new values updates the mesh and keeps its CA and keys; helm upgrade too', async () => {
+    const caBefore = ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`, '-o', 'jsonpath={.data.ca\\.crt}']), 'CA before');
+    const keyBefore = ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-mesh-key`, '-o', 'jsonpath={.data.mesh-key}']), 'mesh key before');
+    ok(await tessera(['install', '--timeout', '2m', '--set', 'fsm.fsmController.replicaCount=2', '--set', 'fsm.image.tag=v9.9.9']), 'tessera install again (upgrade)');
+    const deploy = JSON.parse(ok(await kubectl(['get', 'deploy', '-n', NS, `${MESH}-controller`, '-o', 'json']), 'controller deployment')) as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } };
+    assert.equal(deploy.spec.replicas, 2, 'the new replica count is applied');
+    assert.match(deploy.spec.template.spec.containers[0]!.image, /:v9\.9\.9$/, 'the new image tag is applied');
+    assert.equal(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-ca-bundle`, '-o', 'jsonpath={.data.ca\\.crt}']), 'CA after'), caBefore, 'the mesh CA is kept');
+    assert.equal(ok(await kubectl(['get', 'secret', '-n', NS, `${MESH}-mesh-key`, '-o', 'jsonpath={.data.mesh-key}']), 'mesh key after'), keyBefore, 'the mesh key is kept');
+    const webhookCa = ok(await kubectl(['get', 'mutatingwebhookconfiguration', `tessera-webhook-${MESH}`, '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']), 'webhook CA');
+    assert.equal(webhookCa, caBefore, 'the webhook still trusts the same CA');
+    // helm: an upgrade of a chart release keeps the CA it generated (the chart looks the Secret up)
+    ok(await kubectl(['create', 'namespace', 'release-four']), 'create release ns');
+    ok(await helmRun(['install', 'four', CHART, '-n', 'release-four', '--set', 'fsm.meshName=four', '--wait=false', '--timeout', '2m']), 'helm install four');
+    const fourCa = ok(await kubectl(['get', 'secret', '-n', 'four-system', 'four-ca-bundle', '-o', 'jsonpath={.data.ca\\.crt}']), 'four CA');
+    ok(await helmRun(['upgrade', 'four', CHART, '-n', 'release-four', '--set', 'fsm.meshName=four', '--set', 'fsm.fsmController.replicaCount=3', '--wait=false', '--timeout', '2m']), 'helm upgrade four');
+    assert.equal(ok(await kubectl(['get', 'deploy', '-n', 'four-system', 'four-controller', '-o', 'jsonpath={.spec.replicas}']), 'four replicas'), '3');
+    assert.equal(ok(await kubectl(['get', 'secret', '-n', 'four-system', 'four-ca-bundle', '-o', 'jsonpath={.data.ca\\.crt}']), 'four CA after'), fourCa, 'helm upgrade keeps the CA');
+    ok(await helmRun(['uninstall', 'four', '-n', 'release-four', '--wait', '--timeout', '2m']), 'helm uninstall four');
+  });
+
   test('uninstall leaves nothing behind', async () => {
     const out = ok(await tessera(['uninstall', '--timeout', '2m']), 'tessera uninstall');
     assert.match(out, /deletes every mesh resource/);
