@@ -7,7 +7,9 @@
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
  * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part),
- * BENCH_STORE=0 (skip the API store part).
+ * BENCH_STORE=0 (skip the API store part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
+ * path, which needs root or rootless namespaces with a /etc/subuid range; skipped with the reason
+ * where it is not possible).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { proxyToken } from '../src/local/layout.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
 import { runJwtBench } from './jwt.js';
 import { storeBench } from './store.js';
+import { runTransparentBench, transparentBenchUnavailable } from './transparent.js';
 import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -157,6 +160,20 @@ async function main(): Promise<void> {
   await use('iam');
   await measure('mesh path (mTLS) + IAM plugins, unprotected path (/headers)', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
   await measure('mesh path (mTLS) + IAM plugins, protected path (/get, ext-auth call per request)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+
+  if (process.env['BENCH_TRANSPARENT'] !== '0') {
+    const why = await transparentBenchUnavailable();
+    if (why) process.stderr.write(`  transparent path skipped: ${why}\n`);
+    else {
+      // the loopback sidecars leave: the sandboxed ones get the same identities
+      client.kill('SIGTERM');
+      server.kill('SIGTERM');
+      rows.push(...await runTransparentBench({
+        addresses: a, delivery, dataRoot, meshKey: MESH_KEY, sidecarMain, upstreamCode, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS,
+        log: (l) => process.stderr.write(`${l}\n`),
+      }));
+    }
+  }
 
   delivery.close();
   cleanup();

@@ -70,14 +70,19 @@ export interface WrkResult {
 }
 
 /** Runs wrk (one thread, pinned to `core`) and parses its --latency report. */
-export function runWrk(url: string, opts: { connections: number; seconds: number; core?: number; headers?: string[] }): Promise<WrkResult> {
+export function runWrk(
+  url: string,
+  opts: { connections: number; seconds: number; core?: number; headers?: string[]; spawn?: (argv: string[]) => ChildProcess },
+): Promise<WrkResult> {
   const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), url];
   const pin = opts.core !== undefined && hasCommand('taskset');
+  const argv = pin ? ['taskset', '-c', String(opts.core), 'wrk', ...args] : ['wrk', ...args];
   return new Promise((resolve, reject) => {
-    const child = pin ? spawn('taskset', ['-c', String(opts.core), 'wrk', ...args]) : spawn('wrk', args);
+    // opts.spawn: somewhere else than here (inside a pod's sandbox), with stdout and stderr piped
+    const child = opts.spawn ? opts.spawn(argv) : spawn(argv[0]!, argv.slice(1));
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', () => {
       const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
