@@ -108,7 +108,9 @@ describe('AccessControl: clients outside the mesh, permissive mode off', () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-acl-'));
-    mesh = await startMesh('fsm');
+    // Clients outside the mesh are processes on this machine dialing pod addresses: loopback mode's
+    // mechanics (in namespace mode the host has no route to pods; see docs/architecture.md, Pod sandboxes).
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     const r = await mesh.sh(`
       tessera patch meshconfig fsm-mesh-config -n fsm-system --type=merge -p '{"spec":{"traffic":{"enablePermissiveTrafficPolicyMode":false}}}'
       tessera create namespace httpbin

@@ -89,7 +89,9 @@ describe('AuthorizationPolicy on inbound TCP', () => {
   };
 
   before(async () => {
-    mesh = await startMesh('fsm');
+    // Strangers outside the mesh dial the pod's address from this machine: loopback mode's mechanics
+    // (in namespace mode the host has no route to pods at all; see docs/architecture.md, Pod sandboxes).
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     // warn: the refusal lines are part of what is under test (FSM's default sidecar level is error)
     const setup = await mesh.sh(
       `tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"sidecar":{"logLevel":"warn"}}}' --type=merge

@@ -23,7 +23,9 @@ async function certOf(mesh: TestMesh, ns: string, pod: string): Promise<{ serial
 describe('identity and mTLS (seed 003)', () => {
   let mesh: TestMesh;
   before(async () => {
-    mesh = await startMesh('fsm');
+    // The load and the probes run from this machine through the pods' explicit proxies: loopback
+    // mode's mechanics (in namespace mode they would run inside the pods).
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     await deployDemo(mesh);
   });
   after(async () => {
@@ -96,7 +98,9 @@ describe('identity and mTLS (seed 003)', () => {
 describe('certificate renewal and root rotation under load', () => {
   let mesh: TestMesh;
   before(async () => {
-    mesh = await startMesh('fsm');
+    // The load and the probes run from this machine through the pods' explicit proxies: loopback
+    // mode's mechanics (in namespace mode they would run inside the pods).
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     // short-lived workload certificates so renewal happens within the test (renewal at ~2/3)
     const r = await mesh.sh(
       `tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"certificate":{"serviceCertValidityDuration":"30s"}}}' --type=merge\n${DEMO_SERVICES}`,

@@ -179,7 +179,9 @@ describe('an external OpenID provider (oidc-provider) as the issuer: discovery, 
     idp.start([gen1]);
     await stranger.listen();
     stranger.start([attacker]);
-    mesh = await startMesh('fsm');
+    // The provider listens on this machine's loopback, which sandboxed pods cannot reach (their
+    // sidecars fetch its JWKS): loopback mode, where pods share the machine's network.
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     const r = await mesh.sh(
       `
       tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"sidecar":{"logLevel":"warn"}}}' --type=merge

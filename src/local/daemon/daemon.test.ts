@@ -51,6 +51,9 @@ describe('system objects', () => {
       'ServiceAccount/blue-controller', 'Deployment/blue-controller',
       'ServiceAccount/blue-injector', 'Deployment/blue-injector',
       'ServiceAccount/blue-bootstrap', 'Deployment/blue-bootstrap',
+      // each component's least-privilege RBAC, as tessera install gives it on a cluster
+      'ClusterRole/blue-controller', 'ClusterRole/blue-injector', 'ClusterRoleBinding/blue-controller', 'ClusterRoleBinding/blue-injector',
+      'Role/blue-bootstrap', 'Role/blue-controller', 'RoleBinding/blue-bootstrap', 'RoleBinding/blue-controller',
     ]);
     const mc = store.get({ kind: 'MeshConfig', namespace: 'blue-system', name: 'blue-mesh-config' })!;
     assert.equal(mc.apiVersion, 'config.flomesh.io/v1alpha3');
@@ -79,6 +82,7 @@ describe('system objects', () => {
     store.transact(older.map((object) => ({ op: 'put' as const, object })));
     assert.deepEqual(ensureSystemObjects(store, 'blue'), [
       'ServiceAccount/blue-injector', 'Deployment/blue-injector', 'ServiceAccount/blue-bootstrap', 'Deployment/blue-bootstrap',
+      'ClusterRole/blue-injector', 'ClusterRoleBinding/blue-injector', 'Role/blue-bootstrap', 'RoleBinding/blue-bootstrap',
     ]);
   });
 });

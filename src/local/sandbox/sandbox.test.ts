@@ -114,6 +114,10 @@ describe('pod sandboxes as root', { skip }, () => {
 
   test('IPv6: IP6T_SO_ORIGINAL_DST reports the IPv6 address the app dialed', async () => {
     for (const [pod, addr] of [[a!, 'fd00:7e55::a'], [b!, 'fd00:7e55::b']] as const) {
+      // pods are created with IPv6 off on eth0 (no link-local route around interception): this test
+      // turns it on to give the pods IPv6 addresses of its own
+      const on = await output(runInPod(pod, ['sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'], { env: ENV }));
+      assert.equal(on.code, 0, on.stderr);
       const r = await output(runInPod(pod, ['ip', '-6', 'addr', 'add', `${addr}/64`, 'dev', 'eth0', 'nodad'], { env: ENV }));
       assert.equal(r.code, 0, r.stderr);
     }
