@@ -10,111 +10,47 @@
  * (`--set fsm.injector.webhookURL=…`) instead of the injector's Service.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { X509Certificate } from 'node:crypto';
 import type { Secret } from '../../src/api/types.js';
-import { INJECTOR_KUBE_ENV } from '../../src/injector/kube-namespaces.js';
 import { freePort } from '../../src/lib/test-processes.js';
-import { BOOTSTRAP_ENV, CONTROLLER_ENV, INJECTOR_ENV } from '../../src/local/layout.js';
+import { BOOTSTRAP_ENV } from '../../src/local/layout.js';
+import {
+  BOOTSTRAP_MAIN, CONTROLLER_MAIN, controllerEnv as controllerEnvOf, HostProcesses, INJECTOR_MAIN, injectorEnv, kubectlJson, kubectlOn, ok,
+  secretText, serviceAccountKubeconfig as serviceAccountKubeconfigOf, stopHostProcess as stop, tesseraOn, waitFor, type HostProcess,
+} from '../support/kube-mode.js';
 import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
-import { run, SAMPLES, type RunResult } from '../support/mesh.js';
+import { SAMPLES, type RunResult } from '../support/mesh.js';
 
 const bins = referenceBinaries();
 const skip = 'skip' in bins ? bins.skip : false;
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const INJECTOR_MAIN = fileURLToPath(new URL('../../src/injector/main.js', import.meta.url));
-const CONTROLLER_MAIN = fileURLToPath(new URL('../../src/control-plane/main.js', import.meta.url));
-const BOOTSTRAP_MAIN = fileURLToPath(new URL('../../src/bootstrap/main.js', import.meta.url));
 const MESH = 'tessera';
 const NS = `${MESH}-system`;
 const WAIT_MS = 60_000;
 
-function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** A child process and everything it printed. */
-interface Child {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
 describe('Kubernetes mode on the reference cluster', { skip }, () => {
   let cluster: ReferenceCluster;
-  const children: Child[] = [];
+  const children = new HostProcesses();
   let injectorPort = 0;
   let webhookURL = '';
   let tlsDir = '';
   let injectorKubeconfig = '';
-  let injector: Child | undefined;
+  let injector: HostProcess | undefined;
 
-  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  const tessera = (args: string[]): Promise<RunResult> =>
-    run(process.execPath, [CLI, ...args, '--kubeconfig', cluster.kubeconfig], { timeoutMs: 180_000, env: { ...process.env, KUBECONFIG: cluster.kubeconfig } });
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => kubectlOn(cluster, args, input);
+  const tessera = (args: string[]): Promise<RunResult> => tesseraOn(cluster, args);
+  const json = <T>(args: string[]): Promise<T> => kubectlJson<T>(cluster, args);
+  const spawnChild = (main: string, env: NodeJS.ProcessEnv): HostProcess => children.start(main, [main], { env });
+  const serviceAccountKubeconfig = (sa: string): Promise<{ path: string; token: string }> =>
+    serviceAccountKubeconfigOf(cluster, { namespace: NS, serviceAccount: sa });
 
-  const spawnChild = (main: string, env: NodeJS.ProcessEnv): Child => {
-    const proc = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) r();
-      proc.once('exit', () => r());
-    });
-    const child = { proc, output: () => out, exited };
-    children.push(child);
-    return child;
-  };
-  /** SIGTERM by PID, SIGKILL after 5 s; resolves once it exited. */
-  const stop = async (c: Child): Promise<void> => {
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
-    process.kill(c.proc.pid, 'SIGTERM');
-    const killer = setTimeout(() => c.proc.pid !== undefined && c.proc.exitCode === null && process.kill(c.proc.pid, 'SIGKILL'), 5000);
-    await c.exited;
-    clearTimeout(killer);
-  };
-
-  /** A kubeconfig for a ServiceAccount of the mesh: a token from the TokenRequest API and the cluster CA. */
-  const serviceAccountKubeconfig = async (sa: string): Promise<{ path: string; token: string }> => {
-    const token = ok(await kubectl(['create', 'token', sa, '-n', NS, '--duration=1h']), `create token ${sa}`).trim();
-    const path = join(cluster.dir, `${sa}.kubeconfig`);
-    writeFileSync(path, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': sa,
-      clusters: [{ name: 'reference', cluster: { server: cluster.server, 'certificate-authority': join(cluster.dir, 'ca.crt') } }],
-      users: [{ name: sa, user: { token } }],
-      contexts: [{ name: sa, context: { cluster: 'reference', user: sa } }],
-    }), { mode: 0o600 });
-    return { path, token };
-  };
-
-  const startInjector = (): Child =>
-    spawnChild(INJECTOR_MAIN, {
-      [INJECTOR_ENV.meshName]: MESH,
-      [INJECTOR_ENV.listen]: `127.0.0.1:${injectorPort}`,
-      [INJECTOR_ENV.tlsCert]: join(tlsDir, 'injector.crt'),
-      [INJECTOR_ENV.tlsKey]: join(tlsDir, 'injector.key'),
-      [INJECTOR_KUBE_ENV.kubeconfig]: injectorKubeconfig,
-      // no TESSERA_API_TOKEN: the API server presents none, and Kubernetes mode needs none
-      [INJECTOR_ENV.apiToken]: '',
-    });
+  const startInjector = (): HostProcess =>
+    spawnChild(INJECTOR_MAIN, injectorEnv({
+      mesh: MESH, port: injectorPort, cert: join(tlsDir, 'injector.crt'), key: join(tlsDir, 'injector.key'), kubeconfig: injectorKubeconfig,
+    }));
 
   before(async () => {
     cluster = await startReferenceCluster({ withControllers: true });
@@ -123,7 +59,7 @@ describe('Kubernetes mode on the reference cluster', { skip }, () => {
     webhookURL = `https://127.0.0.1:${injectorPort}/mutate-pod-creation`;
   });
   after(async () => {
-    for (const c of children) await stop(c).catch(() => undefined);
+    await children.stopAll();
     await cluster?.stop();
   });
 
@@ -234,17 +170,10 @@ describe('Kubernetes mode on the reference cluster', { skip }, () => {
 
   test('the controller against the real API server: informers see mesh resources; RBAC refusals are logged', async () => {
     const { token } = await serviceAccountKubeconfig(`${MESH}-controller`);
-    const meshKey = Buffer.from((await json<Secret>(['get', 'secret', '-n', NS, `${MESH}-mesh-key`])).data!['mesh-key']!, 'base64').toString('utf8');
-    const port = await freePort();
-    const controllerEnv = {
-      [CONTROLLER_ENV.apiUrl]: cluster.server,
-      [CONTROLLER_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
-      [CONTROLLER_ENV.apiToken]: token,
-      [CONTROLLER_ENV.meshName]: MESH,
-      [CONTROLLER_ENV.listen]: `127.0.0.1:${port}`,
-      [CONTROLLER_ENV.meshKey]: meshKey,
-      [CONTROLLER_ENV.stateDir]: join(cluster.dir, 'controller-state'),
-    };
+    const meshKey = await secretText(cluster, NS, `${MESH}-mesh-key`, 'mesh-key');
+    const controllerEnv = controllerEnvOf(cluster, {
+      mesh: MESH, token, port: await freePort(), meshKey, stateDir: join(cluster.dir, 'controller-state'),
+    });
     const controller = spawnChild(CONTROLLER_MAIN, controllerEnv);
     await waitFor('the controller to sync its informers and load the CA', async () => /resources synced/.test(controller.output()) && /the mesh root CA/.test(controller.output()), WAIT_MS, () => controller.output());
     assert.match(controller.output(), /loaded the mesh root CA/, 'it loaded the CA the install stored (no second CA)');

@@ -8,113 +8,63 @@
  * controller `tessera up` runs holds the Lease of the embedded API.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Secret } from '../../src/api/types.js';
 import type { Lease } from '../../src/control-plane/leader.js';
 import { freePort } from '../../src/lib/test-processes.js';
-import { CONTROLLER_ENV } from '../../src/local/layout.js';
+import {
+  CLI, CONTROLLER_MAIN, controllerEnv, HostProcesses, kubectlJson, kubectlOn, ok, secretText, stopHostProcess as stop, tesseraOn, waitFor,
+  type HostProcess,
+} from '../support/kube-mode.js';
 import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
 import { kubeApiOf } from '../support/kubectl.js';
 import { run, type RunResult } from '../support/mesh.js';
 
 const bins = referenceBinaries();
 const skip = 'skip' in bins ? bins.skip : false;
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const CONTROLLER_MAIN = fileURLToPath(new URL('../../src/control-plane/main.js', import.meta.url));
 const MESH = 'tessera';
 const NS = `${MESH}-system`;
 const WAIT_MS = 60_000;
 
-function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
 describe('leader election of two controllers on the reference cluster', { skip }, () => {
   let cluster: ReferenceCluster;
-  const children: Child[] = [];
+  const children = new HostProcesses();
 
-  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => kubectlOn(cluster, args, input);
+  const json = <T>(args: string[]): Promise<T> => kubectlJson<T>(cluster, args);
   const lease = async (): Promise<Lease | undefined> => {
     const r = await kubectl(['get', 'lease', `${MESH}-controller`, '-n', NS, '-o', 'json']);
     return r.code === 0 ? (JSON.parse(r.stdout) as Lease) : undefined;
   };
 
-  const spawnController = (name: string, env: NodeJS.ProcessEnv): Child => {
-    const proc = spawn(process.execPath, [CONTROLLER_MAIN], { env: { ...process.env, ...env, POD_NAME: name }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) r();
-      proc.once('exit', () => r());
-    });
-    const child = { name, proc, output: () => out, exited };
-    children.push(child);
-    return child;
-  };
-  const running = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null && c.proc.pid !== undefined;
-  /** SIGTERM by PID (SIGKILL after 5 s); resolves once it exited. */
-  const stop = async (c: Child): Promise<void> => {
-    if (!running(c)) return;
-    process.kill(c.proc.pid!, 'SIGTERM');
-    const killer = setTimeout(() => running(c) && process.kill(c.proc.pid!, 'SIGKILL'), 5000);
-    await c.exited;
-    clearTimeout(killer);
-  };
-  const logs = (): string => children.map((c) => `--- ${c.name}\n${c.output()}`).join('\n');
+  const spawnController = (name: string, env: NodeJS.ProcessEnv): HostProcess =>
+    children.start(name, [CONTROLLER_MAIN], { env: { ...env, POD_NAME: name } });
+  const logs = (): string => children.all.map((c) => `--- ${c.name}\n${c.output()}`).join('\n');
 
   before(async () => {
     cluster = await startReferenceCluster();
   });
   after(async () => {
-    for (const c of children) await stop(c).catch(() => undefined);
+    await children.stopAll();
     await cluster?.stop();
   });
 
   test('one leader writes, the other serves; the leader killed, the other takes over; SIGTERM releases', async () => {
-    ok(await run(process.execPath, [CLI, 'install', '--timeout', '2m', '--kubeconfig', cluster.kubeconfig], { timeoutMs: 180_000, env: { ...process.env, KUBECONFIG: cluster.kubeconfig } }), 'tessera install');
+    ok(await tesseraOn(cluster, ['install', '--timeout', '2m']), 'tessera install');
     // The controller's Role lets it use Leases in its namespace (and nowhere else).
     const can = async (args: string[]): Promise<string> => (await kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${NS}:${MESH}-controller`])).stdout.trim();
     for (const verb of ['get', 'create', 'update']) assert.equal(await can([verb, 'leases.coordination.k8s.io', '-n', NS]), 'yes', verb);
     assert.equal(await can(['update', 'leases.coordination.k8s.io', '-n', 'default']), 'no');
 
     const token = ok(await kubectl(['create', 'token', `${MESH}-controller`, '-n', NS, '--duration=1h']), 'create token').trim();
-    const meshKey = Buffer.from((await json<Secret>(['get', 'secret', '-n', NS, `${MESH}-mesh-key`])).data!['mesh-key']!, 'base64').toString('utf8');
+    const meshKey = await secretText(cluster, NS, `${MESH}-mesh-key`, 'mesh-key');
     // Without the CA bundle Secret, someone must create it: only the leader may.
     ok(await kubectl(['delete', 'secret', `${MESH}-ca-bundle`, '-n', NS]), 'delete the CA bundle Secret');
-    const env = async (name: string): Promise<NodeJS.ProcessEnv> => ({
-      [CONTROLLER_ENV.apiUrl]: cluster.server,
-      [CONTROLLER_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
-      [CONTROLLER_ENV.apiToken]: token,
-      [CONTROLLER_ENV.meshName]: MESH,
-      [CONTROLLER_ENV.listen]: `127.0.0.1:${await freePort()}`,
-      [CONTROLLER_ENV.meshKey]: meshKey,
-      [CONTROLLER_ENV.stateDir]: join(cluster.dir, `${name}-state`),
-    });
+    const env = async (name: string): Promise<NodeJS.ProcessEnv> =>
+      controllerEnv(cluster, { mesh: MESH, token, port: await freePort(), meshKey, stateDir: join(cluster.dir, `${name}-state`) });
     const a = spawnController('controller-a', await env('controller-a'));
     const b = spawnController('controller-b', await env('controller-b'));
 

@@ -10,36 +10,24 @@
  * Pod networking is local mode's loopback one: pod IPs in the node's leased 127.B.0.0/16.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/lib/test-processes.js';
+import {
+  kubectlJson, kubectlOn, nodeCsrName, ok, startHostProcess, stopHostProcess, tesseraNodeArgs, waitFor as waitForEvery, type HostProcess,
+} from '../support/kube-mode.js';
 import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
 import { SAMPLES, type RunResult } from '../support/mesh.js';
 
 const bins = referenceBinaries();
 const skip = 'skip' in bins ? bins.skip : false;
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const NODE = 'tessera-node-1';
 const WAIT_MS = 90_000;
 
-function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> =>
+  waitForEvery(what, fn, ms, detail, 300);
 
 function alive(pid: number): boolean {
   try {
@@ -62,53 +50,38 @@ interface PodJson {
 
 describe('tessera node on the reference cluster', { skip }, () => {
   let cluster: ReferenceCluster;
-  let node: ChildProcess | undefined;
-  let nodeOut = '';
-  let nodeExited: Promise<void> = Promise.resolve();
+  let node: HostProcess | undefined;
+  const nodeOut = (): string => node?.output() ?? '';
   let rootDir = '';
   let kubeletPort = 0;
 
-  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
-  const detail = (): string => `--- tessera node ---\n${nodeOut.split('\n').slice(-40).join('\n')}\n--- scheduler ---\n${cluster.log('kube-scheduler', 10)}`;
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => kubectlOn(cluster, args, input);
+  const json = <T>(args: string[]): Promise<T> => kubectlJson<T>(cluster, args);
+  const detail = (): string => `--- tessera node ---\n${nodeOut().split('\n').slice(-40).join('\n')}\n--- scheduler ---\n${cluster.log('kube-scheduler', 10)}`;
 
   before(async () => {
     cluster = await startReferenceCluster({ withControllers: true, kubeletClient: true });
     const kubeconfig = await cluster.nodeKubeconfig(NODE);
     kubeletPort = await freePort();
     rootDir = join(cluster.dir, 'node');
-    node = spawn(process.execPath, [CLI, 'node', '--kubeconfig', kubeconfig, '--node-name', NODE, '--port', String(kubeletPort), '--root-dir', rootDir, '--csr-timeout', '2m'], {
-      cwd: cluster.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig },
-    });
-    node.stdout!.on('data', (b: Buffer) => (nodeOut += b.toString()));
-    node.stderr!.on('data', (b: Buffer) => (nodeOut += b.toString()));
-    const child = node;
-    nodeExited = new Promise((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) r();
-      child.once('exit', () => r());
-    });
+    node = startHostProcess('node', tesseraNodeArgs({ kubeconfig, name: NODE, port: kubeletPort, rootDir }), { cwd: cluster.dir, env: { KUBECONFIG: kubeconfig } });
   });
 
   after(async () => {
-    if (node?.pid !== undefined && node.exitCode === null && node.signalCode === null) {
-      process.kill(node.pid, 'SIGTERM');
-      const killer = setTimeout(() => node?.pid !== undefined && node.exitCode === null && process.kill(node.pid, 'SIGKILL'), 15_000);
-      await nodeExited;
-      clearTimeout(killer);
-    }
-    if (process.env.TESSERA_NODE_DEBUG) process.stderr.write(nodeOut);
+    if (node) await stopHostProcess(node, 15_000);
+    if (process.env.TESSERA_NODE_DEBUG) process.stderr.write(nodeOut());
     // whatever a pod left behind (there should be nothing): by the PIDs the node recorded
     for (const pid of pidsUnder(join(rootDir, 'pods'))) if (alive(pid)) process.kill(-pid, 'SIGKILL');
     await cluster?.stop();
   });
 
   test('registers a Ready Node with a serving certificate from the kubelet-serving signer and renews its Lease', async () => {
-    const csr = await waitFor('the node\'s serving certificate request', async () => /certificate request (csr-\S+)/.exec(nodeOut)?.[1], WAIT_MS, detail);
+    const csr = await nodeCsrName(node!, WAIT_MS, detail);
     const csrObj = await json<{ spec: { signerName: string; username: string; usages: string[] } }>(['get', 'csr', csr]);
     assert.equal(csrObj.spec.signerName, 'kubernetes.io/kubelet-serving');
     assert.equal(csrObj.spec.username, `system:node:${NODE}`, 'requested by the node\'s own identity');
     ok(await kubectl(['certificate', 'approve', csr]), 'approve the CSR');
-    await waitFor('the node to be Ready', async () => /registered and Ready/.test(nodeOut), WAIT_MS, detail);
+    await waitFor('the node to be Ready', async () => /registered and Ready/.test(nodeOut()), WAIT_MS, detail);
 
     type NodeJson = {
       metadata: { labels: Record<string, string> };
@@ -221,7 +194,7 @@ describe('tessera node on the reference cluster', { skip }, () => {
     await waitFor('the pod object to be gone', async () => (await json<{ items: PodJson[] }>(['get', 'pods', '-l', 'app=httpbin'])).items.length === 0, WAIT_MS, detail);
     await waitFor('the app process to be gone', async () => !alive(pid), 15_000);
     assert.ok(!existsSync(join(rootDir, 'pods', 'default', pod.metadata.name)), 'the pod\'s files removed');
-    assert.match(nodeOut, new RegExp(`pod default/${pod.metadata.name}: stopped and removed`));
+    assert.match(nodeOut(), new RegExp(`pod default/${pod.metadata.name}: stopped and removed`));
   });
 });
 

@@ -10,64 +10,40 @@
  * identities from the pods' ServiceAccounts). Then the seed's IAM plugins: 200 → 401 → 200.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Secret } from '../../src/api/types.js';
-import { INJECTOR_KUBE_ENV } from '../../src/injector/kube-namespaces.js';
 import { freePort } from '../../src/lib/test-processes.js';
-import { CONTROLLER_ENV, INJECTOR_ENV } from '../../src/local/layout.js';
 import { deploySample, podVar, waitReady } from '../support/deploy.js';
+import {
+  CLI, CONTROLLER_MAIN, controllerEnv, HostProcesses, INJECTOR_MAIN, injectorEnv, kubectlJson, kubectlOn, nodeCsrName, ok,
+  secretText as secretTextOf, serviceAccountKubeconfig, tesseraNodeArgs, waitFor as waitForEvery, type HostProcess,
+} from '../support/kube-mode.js';
 import { referenceBinaries, startReferenceCluster, type ReferenceCluster } from '../support/kube-reference.js';
 import { REPO_ROOT, run, SAMPLES, type RunResult } from '../support/mesh.js';
 
 const bins = referenceBinaries();
 const skip = 'skip' in bins ? `seed on Kubernetes: ${bins.skip}` : false;
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const INJECTOR_MAIN = fileURLToPath(new URL('../../src/injector/main.js', import.meta.url));
-const CONTROLLER_MAIN = fileURLToPath(new URL('../../src/control-plane/main.js', import.meta.url));
 /** The seed's mesh: `fsm-mesh-config` in `fsm-system`, as its commands say. */
 const MESH = 'fsm';
 const NS = `${MESH}-system`;
 const NODE = 'tessera-seed-node';
 const WAIT_MS = 90_000;
 
-function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = WAIT_MS, detail?: () => string): Promise<T> =>
+  waitForEvery(what, fn, ms, detail, 300);
 
 describe('a seed on a real control plane: seed 002 on the reference cluster with tessera node', { skip }, () => {
   let cluster: ReferenceCluster;
-  const children: Child[] = [];
+  const children = new HostProcesses();
   let dir = '';
   let controllerPort = 0;
 
-  const kubectl = (args: string[], input?: string): Promise<RunResult> => cluster.kubectl(args, { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
-  const json = async <T>(args: string[]): Promise<T> => JSON.parse(ok(await kubectl([...args, '-o', 'json']), `kubectl ${args.join(' ')}`)) as T;
-  const secretText = async (name: string, key: string): Promise<string> =>
-    Buffer.from((await json<Secret>(['get', 'secret', '-n', NS, name])).data![key]!, 'base64').toString('utf8');
-  const tail = (c: Child | undefined, n = 40): string => (c ? `--- ${c.name} ---\n${c.output().split('\n').slice(-n).join('\n')}` : '');
+  const kubectl = (args: string[], input?: string): Promise<RunResult> => kubectlOn(cluster, args, input);
+  const json = <T>(args: string[]): Promise<T> => kubectlJson<T>(cluster, args);
+  const secretText = (name: string, key: string): Promise<string> => secretTextOf(cluster, NS, name, key);
+  const tail = (c: HostProcess | undefined, n = 40): string => (c ? `--- ${c.name} ---\n${c.output().split('\n').slice(-n).join('\n')}` : '');
   /** The sidecars' logs the node keeps (`<root-dir>/pods/NS/POD/sidecar.log`), last lines. */
   const sidecarLogs = (): string => {
     const out: string[] = [];
@@ -80,42 +56,12 @@ describe('a seed on a real control plane: seed 002 on the reference cluster with
     }
     return out.join('\n');
   };
-  const detail = (): string => `${children.map((c) => tail(c, 25)).join('\n')}\n${sidecarLogs()}`;
+  const detail = (): string => `${children.all.map((c) => tail(c, 25)).join('\n')}\n${sidecarLogs()}`;
 
-  const spawnChild = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Child => {
-    const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<void>((r) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) r();
-      proc.once('exit', () => r());
-    });
-    const child = { name, proc, output: () => out, exited };
-    children.push(child);
-    return child;
-  };
-  /** SIGTERM by PID, SIGKILL after `graceMs`; resolves once it exited. */
-  const stop = async (c: Child, graceMs = 5000): Promise<void> => {
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
-    process.kill(c.proc.pid, 'SIGTERM');
-    const killer = setTimeout(() => c.proc.pid !== undefined && c.proc.exitCode === null && process.kill(c.proc.pid, 'SIGKILL'), graceMs);
-    await c.exited;
-    clearTimeout(killer);
-  };
-
+  const spawnChild = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): HostProcess => children.start(name, args, { cwd: REPO_ROOT, env });
   /** A kubeconfig for a ServiceAccount of the mesh: a token from the TokenRequest API and the cluster CA. */
-  const serviceAccount = async (sa: string): Promise<{ path: string; token: string }> => {
-    const token = ok(await kubectl(['create', 'token', sa, '-n', NS, '--duration=1h']), `create token ${sa}`).trim();
-    const path = join(dir, `${sa}.kubeconfig`);
-    writeFileSync(path, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': sa,
-      clusters: [{ name: 'reference', cluster: { server: cluster.server, 'certificate-authority': join(cluster.dir, 'ca.crt') } }],
-      users: [{ name: sa, user: { token } }],
-      contexts: [{ name: sa, context: { cluster: 'reference', user: sa } }],
-    }), { mode: 0o600 });
-    return { path, token };
-  };
+  const serviceAccount = (sa: string): Promise<{ path: string; token: string }> =>
+    serviceAccountKubeconfig(cluster, { namespace: NS, serviceAccount: sa, dir });
 
   /** Runs a script of the seed's lines: the reference kubectl and `tessera` on PATH, the admin kubeconfig current. */
   const sh = (script: string, timeoutMs = 240_000): Promise<RunResult> =>
@@ -161,41 +107,29 @@ describe('a seed on a real control plane: seed 002 on the reference cluster with
     writeFileSync(files.controllerCert, controllerCert);
     writeFileSync(files.controllerKey, await secretText(`${MESH}-controller-tls`, 'tls.key'), { mode: 0o600 });
 
-    const injector = spawnChild('injector', [INJECTOR_MAIN], {
-      [INJECTOR_ENV.meshName]: MESH,
-      [INJECTOR_ENV.listen]: `127.0.0.1:${injectorPort}`,
-      [INJECTOR_ENV.tlsCert]: files.injectorCert,
-      [INJECTOR_ENV.tlsKey]: files.injectorKey,
-      [INJECTOR_KUBE_ENV.kubeconfig]: (await serviceAccount(`${MESH}-injector`)).path,
-      [INJECTOR_ENV.apiToken]: '',
-    });
-    const controller = spawnChild('controller', [CONTROLLER_MAIN], {
-      [CONTROLLER_ENV.apiUrl]: cluster.server,
-      [CONTROLLER_ENV.apiCa]: join(cluster.dir, 'ca.crt'),
-      [CONTROLLER_ENV.apiToken]: (await serviceAccount(`${MESH}-controller`)).token,
-      [CONTROLLER_ENV.meshName]: MESH,
-      [CONTROLLER_ENV.listen]: `127.0.0.1:${controllerPort}`,
-      [CONTROLLER_ENV.meshKey]: await secretText(`${MESH}-mesh-key`, 'mesh-key'),
-      [CONTROLLER_ENV.stateDir]: join(dir, 'controller-state'),
-      [CONTROLLER_ENV.tlsCert]: files.controllerCert,
-      [CONTROLLER_ENV.tlsKey]: files.controllerKey,
-    });
-    const node = spawnChild('node', [
-      CLI, 'node', '--kubeconfig', await cluster.nodeKubeconfig(NODE), '--node-name', NODE, '--port', String(await freePort()),
-      '--root-dir', join(dir, 'node'), '--csr-timeout', '2m', '--mesh-name', MESH,
-      '--mesh-key-file', files.meshKey, '--mesh-ca-file', files.ca, '--controller-url', `https://127.0.0.1:${controllerPort}`,
-    ]);
+    const injector = spawnChild('injector', [INJECTOR_MAIN], injectorEnv({
+      mesh: MESH, port: injectorPort, cert: files.injectorCert, key: files.injectorKey, kubeconfig: (await serviceAccount(`${MESH}-injector`)).path,
+    }));
+    const controller = spawnChild('controller', [CONTROLLER_MAIN], controllerEnv(cluster, {
+      mesh: MESH, token: (await serviceAccount(`${MESH}-controller`)).token, port: controllerPort,
+      meshKey: await secretText(`${MESH}-mesh-key`, 'mesh-key'), stateDir: join(dir, 'controller-state'),
+      tls: { cert: files.controllerCert, key: files.controllerKey },
+    }));
+    const node = spawnChild('node', tesseraNodeArgs({
+      kubeconfig: await cluster.nodeKubeconfig(NODE), name: NODE, port: await freePort(), rootDir: join(dir, 'node'),
+      extraArgs: ['--mesh-name', MESH, '--mesh-key-file', files.meshKey, '--mesh-ca-file', files.ca, '--controller-url', `https://127.0.0.1:${controllerPort}`],
+    }));
     await waitFor('the injector to listen', async () => /injector listening/.test(injector.output()), 30_000, detail);
     await waitFor('the controller to listen with TLS and load the install\'s CA', async () =>
       /control plane listening.*"tls":true/.test(controller.output()) && /loaded the mesh root CA/.test(controller.output()), WAIT_MS, detail);
-    const csr = await waitFor('the node\'s serving certificate request', async () => /certificate request (csr-\S+)/.exec(node.output())?.[1], WAIT_MS, detail);
+    const csr = await nodeCsrName(node, WAIT_MS, detail);
     ok(await kubectl(['certificate', 'approve', csr]), 'approve the node\'s CSR');
     await waitFor('the node to be Ready', async () => /registered and Ready/.test(node.output()), WAIT_MS, detail);
   });
 
   after(async () => {
     // the node first (it stops its pods' processes), then the control plane
-    for (const c of [...children].reverse()) await stop(c, c.name === 'node' ? 20_000 : 5000).catch(() => undefined);
+    await children.stopAll((c) => (c.name === 'node' ? 20_000 : 5000));
     if (process.env.TESSERA_NODE_DEBUG) process.stderr.write(`${detail()}\n`);
     await cluster?.stop();
   });
@@ -249,7 +183,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
     assert.match(headers, /"Host": "httpbin\.httpbin:14001"/);
     const httpbinSidecar = sidecarLogs().split('--- sidecar of ').find((l) => l.startsWith('httpbin/')) ?? '';
     assert.match(httpbinSidecar, /"direction":"inbound"[^\n]*"sourceService":"curl\.curl"[^\n]*"status":200/, 'httpbin\'s sidecar authenticated curl\'s identity (mTLS)');
-    const controller = children.find((c) => c.name === 'controller')!.output();
+    const controller = children.all.find((c) => c.name === 'controller')!.output();
     assert.match(controller, /"certificate issued","proxy":"curl\/[^"]+","identity":"curl\.curl"/, 'curl\'s identity from its ServiceAccount');
     assert.match(controller, /"certificate issued","proxy":"httpbin\/[^"]+","identity":"httpbin\.httpbin"/);
     assert.doesNotMatch(controller, /watch interrupted.*(403|forbidden)/i, 'the controller\'s RBAC suffices');
