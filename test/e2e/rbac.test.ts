@@ -10,44 +10,15 @@
  * impersonates when RBAC grants `impersonate`; TokenReview and (Local)SubjectAccessReview answer.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { parse as parseYaml, stringify } from 'yaml';
 import { signClusterLeaf } from '../../src/local/pki/index.js';
-import { eventually, run, SAMPLES, SEEDS, type RunResult, type TestMesh } from '../support/mesh.js';
-import { kubeApi, kubectlBinaries, missingKubectls, type KubectlBinary } from '../support/kubectl.js';
-
-const OWN_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-/** `tessera up --detach ARGS` with the CLI of this build, in a fresh state directory. */
-export async function startOwnMesh(meshName: string, extraUpArgs: string[] = []): Promise<TestMesh> {
-  const stateDir = mkdtempSync(join(tmpdir(), `tessera-e2e-${meshName}-`));
-  const bin = join(stateDir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${OWN_CLI}" "$@"\n`);
-  chmodSync(join(bin, 'tessera'), 0o755);
-  const env = { ...process.env, TESSERA_HOME: stateDir, PATH: `${bin}:${process.env['PATH'] ?? ''}`, SAMPLES, SEEDS };
-  const mesh: TestMesh = {
-    stateDir,
-    meshName,
-    tessera: (args, opts) => run(process.execPath, [OWN_CLI, ...args], { env, ...opts }),
-    sh: (script, opts) => run('bash', ['-euo', 'pipefail', '-c', script], { env, ...opts }),
-    stop: async () => {
-      await run(process.execPath, [OWN_CLI, 'down'], { env, timeoutMs: 60_000 }).catch(() => undefined);
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-  const up = await mesh.tessera(['up', '--mesh-name', meshName, '--detach', ...extraUpArgs], { timeoutMs: 90_000 });
-  if (up.code !== 0) {
-    await mesh.stop();
-    throw new Error(`tessera up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-  }
-  return mesh;
-}
+import { eventually, run, type RunResult, type TestMesh } from '../support/mesh.js';
+import { kubeApi, kubectlBinaries, missingKubectls, startKubectlMesh, type KubectlBinary } from '../support/kubectl.js';
 
 interface Kubeconfig {
   clusters: { name: string; cluster: Record<string, string> }[];
@@ -106,7 +77,7 @@ describe('authentication and RBAC with real kubectl', { skip: NEWEST ? false : '
   };
 
   before(async () => {
-    mesh = await startOwnMesh('rbac');
+    mesh = await startKubectlMesh('rbac');
     await ok(['create', 'namespace', 'team']);
     await ok(['create', 'namespace', 'other']);
     await ok(['create', 'configmap', 'settings', '-n', 'team', '--from-literal=a=1']);
@@ -529,7 +500,7 @@ describe('OIDC id tokens (tessera up --oidc-…) with a real OpenID provider ove
   before(async () => {
     providerDir = mkdtempSync(join(tmpdir(), 'tessera-oidc-provider-'));
     await provider.start(providerDir);
-    mesh = await startOwnMesh('oidc', [
+    mesh = await startKubectlMesh('oidc', [
       '--oidc-issuer-url', provider.issuer, '--oidc-client-id', OIDC_AUDIENCE, '--oidc-ca-file', provider.caFile,
       '--oidc-username-claim', 'email', '--oidc-groups-claim', 'roles', '--oidc-groups-prefix', 'oidc:',
       '--oidc-required-claim', 'tenant=tessera', '--oidc-signing-algs', 'RS256',

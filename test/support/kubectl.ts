@@ -14,14 +14,14 @@
  *   const r = await kubectl(mesh, ['get', 'pods', '-n', 'httpbin'], { bin });
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { CLI, REPO_ROOT, SAMPLES, SEEDS, run, startMesh, type RunResult, type TestMesh } from './mesh.js';
+import { REPO_ROOT, SAMPLES, SEEDS, run, startMesh, type RunResult, type TestMesh } from './mesh.js';
 
 export interface KubectlBinary {
   /** major.minor of the client, e.g. "1.20" */
@@ -257,33 +257,11 @@ export function watchEvents(text: string): { type: string; object: any }[] {
 const OWN_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /**
- * `startMesh()` from mesh.ts, whose CLI is always `<repo>/dist/src/cli/main.js`. Under `npm test`
- * that is this build's CLI and startMesh() runs as it is; when the tests were compiled into another
- * --outDir (as parallel work in one checkout does), the same steps run with this build's CLI, so
- * the daemon under test is the code these tests were built with.
+ * `startMesh()` from mesh.ts with the CLI of this build. mesh.ts's CLI is always
+ * `<repo>/dist/src/cli/main.js`: under `npm test` that is this build's CLI; when the tests were
+ * compiled into another --outDir (as parallel work in one checkout does), the same steps run with
+ * this build's CLI, so the daemon under test is the code these tests were built with.
  */
-export async function startKubectlMesh(meshName = 'fsm'): Promise<TestMesh> {
-  if (OWN_CLI === CLI) return startMesh(meshName);
-  const stateDir = mkdtempSync(join(tmpdir(), `tessera-e2e-${meshName}-`));
-  const bin = join(stateDir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${OWN_CLI}" "$@"\n`);
-  chmodSync(join(bin, 'tessera'), 0o755);
-  const env = { ...process.env, TESSERA_HOME: stateDir, PATH: `${bin}:${process.env['PATH'] ?? ''}`, SAMPLES, SEEDS };
-  const mesh: TestMesh = {
-    stateDir,
-    meshName,
-    tessera: (args, opts) => run(process.execPath, [OWN_CLI, ...args], { env, ...opts }),
-    sh: (script, opts) => run('bash', ['-euo', 'pipefail', '-c', script], { env, ...opts }),
-    stop: async () => {
-      await run(process.execPath, [OWN_CLI, 'down'], { env, timeoutMs: 60_000 }).catch(() => undefined);
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-  const up = await mesh.tessera(['up', '--mesh-name', meshName, '--detach'], { timeoutMs: 90_000 });
-  if (up.code !== 0) {
-    await mesh.stop();
-    throw new Error(`tessera up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-  }
-  return mesh;
+export function startKubectlMesh(meshName = 'fsm', extraUpArgs: string[] = []): Promise<TestMesh> {
+  return startMesh(meshName, extraUpArgs, { cli: OWN_CLI });
 }

@@ -56,12 +56,18 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
-/** Starts a mesh (`tessera up --detach`) in a fresh state directory. */
-export async function startMesh(meshName = 'fsm', extraUpArgs: string[] = []): Promise<TestMesh> {
+export interface StartMeshOptions {
+  /** the CLI to run (`<repo>/dist/src/cli/main.js` by default) */
+  cli?: string;
+}
+
+/** Starts a mesh (`tessera up --detach ARGS`) in a fresh state directory. */
+export async function startMesh(meshName = 'fsm', extraUpArgs: string[] = [], opts: StartMeshOptions = {}): Promise<TestMesh> {
+  const cli = opts.cli ?? CLI;
   const stateDir = mkdtempSync(join(tmpdir(), `tessera-e2e-${meshName}-`));
   const bin = join(stateDir, 'bin');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  writeFileSync(join(bin, 'tessera'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`);
   chmodSync(join(bin, 'tessera'), 0o755);
   // The seeds' kubectl lines run with a real kubectl (the newest here) against the kubeconfig `up` writes.
   const newest = kubectlBinaries().at(-1);
@@ -76,10 +82,10 @@ export async function startMesh(meshName = 'fsm', extraUpArgs: string[] = []): P
   const mesh: TestMesh = {
     stateDir,
     meshName,
-    tessera: (args, opts) => run(process.execPath, [CLI, ...args], { env, ...opts }),
+    tessera: (args, opts) => run(process.execPath, [cli, ...args], { env, ...opts }),
     sh: (script, opts) => run('bash', ['-euo', 'pipefail', '-c', script], { env, ...opts }),
     stop: async () => {
-      await run(process.execPath, [CLI, 'down'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+      await run(process.execPath, [cli, 'down'], { env, timeoutMs: 60_000 }).catch(() => undefined);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
