@@ -11,8 +11,6 @@
  * node, the verb from the method (GET → get, POST → create, …), as the kubelet's webhook authorizer.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
@@ -21,12 +19,11 @@ import type { TLSSocket } from 'node:tls';
 import { localIPFor, stateFiles } from '../local/layout.js';
 import { podProcessInfo } from '../local/client/pod-info.js';
 import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
+import { streamContainerLog } from '../local/runtime/container-logs.js';
 import { acceptExec, acceptPortForward, parseExecQuery, refuseUpgrade, runExecChild, StreamingError } from '../kube/streaming/index.js';
 import type { NodeApi } from './api.js';
 import type { NodePods, RunningPod } from './pods.js';
 
-const FOLLOW_POLL_MS = 200;
-const TAIL_CHUNK = 64 * 1024;
 const AUTH_CACHE_MS = 10_000;
 
 export interface KubeletServerOptions {
@@ -74,45 +71,6 @@ function subresourceOf(path: string): string {
   if (path === '/healthz' || path.startsWith('/healthz/')) return 'healthz';
   if (path.startsWith('/logs')) return 'log';
   return 'proxy';
-}
-
-/** The byte offset where the last `lines` lines of a file start. */
-async function tailOffset(file: string, size: number, lines: number): Promise<number> {
-  if (lines <= 0) return size;
-  const fh = await open(file, 'r');
-  try {
-    let pos = size;
-    let seen = 0;
-    let skipTrailing = true;
-    const buf = Buffer.alloc(TAIL_CHUNK);
-    while (pos > 0) {
-      const len = Math.min(TAIL_CHUNK, pos);
-      pos -= len;
-      await fh.read(buf, 0, len, pos);
-      for (let i = len - 1; i >= 0; i--) {
-        if (buf[i] !== 0x0a) {
-          skipTrailing = false;
-          continue;
-        }
-        if (skipTrailing) {
-          skipTrailing = false;
-          continue;
-        }
-        if (++seen === lines) return pos + i + 1;
-      }
-    }
-    return 0;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
 }
 
 export class KubeletServer {
@@ -256,33 +214,21 @@ export class KubeletServer {
     const tailLines = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
     const limitBytes = q.has('limitBytes') ? Number(q.get('limitBytes')) : undefined;
     const file = stateFiles.containerLog(this.#o.pods.rootDir, p.pod.metadata.namespace ?? 'default', p.pod.metadata.name, container);
-    let offset = tailLines !== undefined && Number.isFinite(tailLines) ? await tailOffset(file, await sizeOf(file), tailLines) : 0;
+    const abort = new AbortController();
+    req.on('close', () => abort.abort());
+    res.on('close', () => abort.abort());
+    const ns = p.pod.metadata.namespace ?? 'default';
+    const stream = await streamContainerLog(file, {
+      ...(tailLines !== undefined && Number.isFinite(tailLines) ? { tailLines } : {}),
+      ...(limitBytes !== undefined ? { limitBytes } : {}),
+      follow,
+      // a pod that stopped ends a follow
+      following: () => this.#o.pods.find(ns, p.pod.metadata.name) !== undefined,
+    }, abort.signal);
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
-    let closed = false;
-    req.on('close', () => (closed = true));
-    res.on('close', () => (closed = true));
-    let sent = 0;
-    while (!closed) {
-      const size = await sizeOf(file);
-      if (size < offset) offset = 0;
-      if (size > offset) {
-        const end = limitBytes !== undefined ? Math.min(size, offset + (limitBytes - sent)) : size;
-        if (end > offset) {
-          for await (const chunk of createReadStream(file, { start: offset, end: end - 1 })) {
-            if (closed) break;
-            if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-          }
-          sent += end - offset;
-          offset = end;
-        }
-        if (limitBytes !== undefined && sent >= limitBytes) break;
-      }
-      // a pod that stopped ends a follow
-      if (!follow || !this.#o.pods.find(p.pod.metadata.namespace ?? 'default', p.pod.metadata.name)) break;
-      await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
-    }
-    res.end();
+    stream.on('error', () => res.end());
+    stream.pipe(res);
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

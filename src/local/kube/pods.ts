@@ -4,12 +4,10 @@
  * to a port of the pod (`pods/NAME:15000/proxy/config_dump`).
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
 import { dialInPod, runInPod } from '../sandbox/index.js';
@@ -19,11 +17,9 @@ import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
 import { SIDECAR_ADMIN_PORT, bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, imageName } from '../runtime/index.js';
+import { streamContainerLog } from '../runtime/container-logs.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
-
-const FOLLOW_POLL_MS = 200;
-const TAIL_CHUNK = 64 * 1024;
 
 function containerNames(pod: Pod): string[] {
   return (pod.spec?.containers ?? []).map((c) => c.name);
@@ -43,78 +39,6 @@ function chooseContainer(pod: Pod, container: string | undefined): string {
   throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`);
 }
 
-/** The byte offset where the last `lines` lines of a file start, reading backwards in chunks. */
-async function tailOffset(file: string, size: number, lines: number): Promise<number> {
-  if (lines === 0) return size;
-  const fh = await open(file, 'r');
-  try {
-    let pos = size;
-    let seen = 0;
-    const buf = Buffer.alloc(TAIL_CHUNK);
-    // A final newline ends the last line; it does not start another one.
-    let skipTrailing = true;
-    while (pos > 0) {
-      const len = Math.min(TAIL_CHUNK, pos);
-      pos -= len;
-      await fh.read(buf, 0, len, pos);
-      for (let i = len - 1; i >= 0; i--) {
-        if (buf[i] !== 0x0a) {
-          skipTrailing = false;
-          continue;
-        }
-        if (skipTrailing) {
-          skipTrailing = false;
-          continue;
-        }
-        seen++;
-        if (seen === lines) return pos + i + 1;
-      }
-    }
-    return 0;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw e;
-  }
-}
-
-/** Streams `file` from `start`, then (when following) whatever is appended, until aborted. */
-function streamFile(file: string, start: number, opts: LogOptions, signal: AbortSignal): Readable {
-  const out = new PassThrough();
-  let offset = start;
-  let sent = 0;
-  const limit = opts.limitBytes;
-  const pump = async (): Promise<void> => {
-    while (!signal.aborted) {
-      const size = await fileSize(file);
-      if (size < offset) offset = 0; // rotated or truncated: start over
-      if (size > offset) {
-        const end = limit !== undefined ? Math.min(size, offset + (limit - sent)) : size;
-        if (end > offset) {
-          for await (const chunk of createReadStream(file, { start: offset, end: end - 1 })) {
-            if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-          }
-          sent += end - offset;
-          offset = end;
-        }
-        if (limit !== undefined && sent >= limit) break;
-      }
-      if (!opts.follow) break;
-      await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
-    }
-    out.end();
-  };
-  pump().catch((e: unknown) => out.destroy(e as Error));
-  return out;
-}
-
 export function localPodConnector(ctx: ApiContext): PodConnector {
   return {
     async logs(pod: Resource, opts: LogOptions, signal: AbortSignal): Promise<Readable> {
@@ -124,9 +48,7 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
         throw badRequest(`previous terminated container "${container}" in pod "${p.metadata.name}" not found`);
       }
       const file = stateFiles.containerLog(ctx.stateDir, p.metadata.namespace!, p.metadata.name, container);
-      const size = await fileSize(file);
-      const start = opts.tailLines !== undefined ? await tailOffset(file, size, opts.tailLines) : 0;
-      return streamFile(file, start, opts, signal);
+      return streamContainerLog(file, opts, signal);
     },
 
     async exec(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
