@@ -4,7 +4,6 @@
  * embedded API server and a real cluster. An apply is all or none: every document is first sent as a
  * server-side dry run, and a failure part-way through the real pass undoes what that pass applied.
  */
-import type { Dispatcher } from 'undici';
 
 import type { Pod, Resource } from '../../api/types.js';
 import { formatProblem, MeshError, type FieldProblem, type MeshErrorCode } from '../../lib/errors.js';
@@ -106,7 +105,7 @@ export class KubeMeshApi implements MeshApi {
       const res = await this.opts.transport.fetch(url, {
         method, headers, body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
         signal: AbortSignal.timeout(timeoutMs),
-      } as Dispatcher.RequestOptions as never);
+      });
       const meshCode = res.headers.get(MESH_ERROR_CODE_HEADER) ?? undefined;
       return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '', ...(meshCode ? { meshCode } : {}) };
     } catch (e) {
