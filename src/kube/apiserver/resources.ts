@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Resource } from '../../api/types.js';
-import type { ResourceType } from '../registry/index.js';
+import { apiVersionOf, type ResourceType } from '../registry/index.js';
 import type { ObjectKey } from './backend.js';
 import type { RequestContext } from './context.js';
 import { parseBody, readBody, sendJson } from './http.js';
@@ -132,7 +132,7 @@ export function handleList(ctx: RequestContext, t: Target): void {
     });
     return;
   }
-  sendJson(t.res, 200, { kind: type.listKind, apiVersion: served[0]?.apiVersion ?? atVersion({ apiVersion: '', kind: '', metadata: { name: '' } }, type, info.version).apiVersion, metadata, items: served });
+  sendJson(t.res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type.group, info.version), metadata, items: served });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ export async function handleDeleteCollection(ctx: RequestContext, t: Target): Pr
       if (!(e instanceof StatusError && e.status.reason === 'NotFound')) throw e;
     }
   }
-  sendJson(t.res, 200, { kind: t.type.listKind, apiVersion: atVersion({ apiVersion: '', kind: '', metadata: { name: '' } }, t.type, t.info.version).apiVersion, metadata: {}, items: deleted.map((o) => atVersion(o, t.type, t.info.version)) });
+  sendJson(t.res, 200, { kind: t.type.listKind, apiVersion: apiVersionOf(t.type.group, t.info.version), metadata: {}, items: deleted.map((o) => atVersion(o, t.type, t.info.version)) });
 }
 
 export function describeTarget(t: { type: ResourceType; info: ResourceRequest }): string {

@@ -4,6 +4,7 @@
  * a revision compacted away ends the stream with an ERROR event carrying 410 Expired, as
  * kube-apiserver does. Bookmarks are sent when asked for; `timeoutSeconds` ends the stream.
  */
+import { apiVersionOf } from '../registry/index.js';
 import type { Resource } from '../../api/types.js';
 import type { StoredEvent } from './backend.js';
 import type { RequestContext } from './context.js';
@@ -85,7 +86,7 @@ export function handleWatch(ctx: RequestContext, t: Target, track: (stop: () => 
   };
   const timer = setTimeout(stop, timeoutS * 1000);
   const bookmarkTimer = setInterval(() => {
-    if (bookmarks) send('BOOKMARK', { kind: type.kind, apiVersion: atVersion({ apiVersion: '', kind: '', metadata: { name: '' } }, type, info.version).apiVersion, metadata: { resourceVersion: String(lastRevision || ctx.storage.revision) } });
+    if (bookmarks) send('BOOKMARK', { kind: type.kind, apiVersion: apiVersionOf(type.group, info.version), metadata: { resourceVersion: String(lastRevision || ctx.storage.revision) } });
   }, BOOKMARK_EVERY_MS);
   bookmarkTimer.unref();
   res.on('close', stop);
