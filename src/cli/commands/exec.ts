@@ -69,7 +69,7 @@ export async function runExec(opts: ExecOptions, deps: CliDeps): Promise<void> {
 export function registerExec(program: Command, deps: CliDeps): void {
   program
     .command('exec')
-    .description("Run a command as if inside a pod: its outbound HTTP goes through the pod's sidecar")
+    .description("Run a command in a pod: inside its sandbox (namespace mode), or here with the pod's sidecar as its HTTP proxy (loopback mode)")
     .argument('<pod>', 'POD or pod/NAME')
     .argument('[command...]', 'command and arguments, after --')
     .option('-n, --namespace <ns>', 'namespace')
