@@ -21,7 +21,9 @@ describe('metrics scraped by a real Prometheus', { skip: hasPrometheus ? false :
   const promAddress = `127.0.0.1:${20000 + (process.pid % 20000)}`;
 
   before(async () => {
-    mesh = await startMesh('fsm');
+    // Prometheus runs on this machine and scrapes the sidecar's admin port at the pod's address, which
+    // only loopback mode routes to from the host (in namespace mode it would run as a pod of the mesh).
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
     await deployDemo(mesh);
     const httpbinIP = (await podOf(mesh, 'httpbin', 'httpbin')).ip;
     dir = mkdtempSync(join(tmpdir(), 'tessera-prom-'));
