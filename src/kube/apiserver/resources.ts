@@ -357,6 +357,11 @@ export async function deleteObject(ctx: RequestContext, t: Target, existing: Res
   if (t.type.group === '' && t.type.kind === 'Namespace' && ['default', 'kube-system', 'kube-public'].includes(existing.metadata.name)) {
     throw new StatusError('Forbidden', `namespaces "${existing.metadata.name}" is forbidden: this namespace may not be deleted`);
   }
+  try {
+    await ctx.admission.admit({ operation: 'DELETE', type: t.type, oldObject: existing, dryRun, user: ctx.user });
+  } catch (e) {
+    throw asStatusError(e, t, existing.metadata.name);
+  }
   const finalizers = [...(existing.metadata.finalizers ?? [])];
   const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : undefined);
   if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);

@@ -1,7 +1,8 @@
 /**
  * Admission for the local Kubernetes API: the mesh's own validators (every kind Tessera knows, with
  * problems as field causes) and the checks a cluster's webhooks would make (plugin policy gate,
- * namespaces, images with no local runtime, plugin scripts that compile). Types Tessera has no
+ * namespaces, images with no local runtime, plugin scripts that compile), and what the mesh
+ * controller may do to Secrets (secret-ownership.ts). Types Tessera has no
  * validator for (CRDs, custom resources, Events…) are checked by the API server's own rules.
  */
 import { apiVersionAccepted, kindInfo } from '../../api/kinds.js';
@@ -9,6 +10,7 @@ import type { Resource } from '../../api/types.js';
 import type { Admission, AdmissionRequest } from '../../kube/apiserver/index.js';
 import { admit, keepServerDefaults } from '../apiserver/admission.js';
 import type { ApiContext } from '../apiserver/context.js';
+import { checkControllerSecretWrite } from './secret-ownership.js';
 
 /** Metadata the validators treat as the user's but which the server owns; restored after validation. */
 const SERVER_META = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'finalizers', 'ownerReferences'] as const;
@@ -21,6 +23,7 @@ function knownToValidators(obj: Resource): boolean {
 export function localAdmission(ctx: ApiContext): Admission {
   return {
     async admit(req: AdmissionRequest): Promise<Resource | undefined> {
+      checkControllerSecretWrite(req, ctx.meshName);
       if (req.operation === 'DELETE' || !req.object) return undefined;
       const obj = req.object;
       // Status writes come from controllers and leave the spec as it was validated.
