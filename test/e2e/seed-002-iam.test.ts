@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMesh, type TestMesh } from '../support/mesh.js';
 import { printedListAfter, seedText } from '../support/seeds.js';
-import { deploySample, podVar, waitReady } from '../support/deploy.js';
+import { deploySample, iamWalkthrough, podVar, waitReady } from '../support/deploy.js';
 
 const SEED = '002_0be51791b2116708.txt';
 
@@ -67,20 +67,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
   test('native IAM plugins: 200 / 401 / 200 / 200, injector at 115 between circuit breaker and load balancing', async () => {
     const r = await mesh.sh(
       `
-      kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
-      kubectl create namespace auth
-      kubectl apply -f examples/iam/03-ext-auth.yaml
-${waitReady([['auth', 'ext-auth']])}
-${podVar('curl_pod', 'curl', 'curl')}
-      code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1; }
-      # Snapshots reach sidecars asynchronously: wait until the expected answer shows (bounded).
-      expect() { for i in $(seq 1 50); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.2; done; echo "$2 $c (wanted $1)"; return 1; }
-      expect 200 /get
-      kubectl apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml
-      expect 401 /get
-      expect 200 /headers
-      kubectl apply -f examples/iam/06-injector-config.yaml
-      expect 200 /get
+${iamWalkthrough({ tries: 50, pause: 0.2 })}
       echo "--- chain"
       tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'
       echo "--- 401 head"

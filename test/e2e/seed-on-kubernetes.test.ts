@@ -15,7 +15,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/lib/test-processes.js';
-import { deploySample, podVar, waitReady } from '../support/deploy.js';
+import { deploySample, iamWalkthrough, podVar, waitReady } from '../support/deploy.js';
 import {
   CLI, CONTROLLER_MAIN, controllerEnv, HostProcesses, INJECTOR_MAIN, injectorEnv, kubectlJson, kubectlOn, nodeCsrName, ok,
   secretText as secretTextOf, serviceAccountKubeconfig, tesseraNodeArgs, waitFor as waitForEvery, type HostProcess,
@@ -191,21 +191,7 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
 
   test('seed 002: the native IAM plugins applied with kubectl to the real CRDs: 200 → 401 → 200', async () => {
     const r = await sh(`
-      kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge
-      kubectl create namespace auth
-      kubectl apply -f examples/iam/03-ext-auth.yaml
-      for i in $(seq 1 120); do [ -n "$(kubectl get pod -n auth -l app=ext-auth -o name)" ] && break; sleep 0.5; done
-${waitReady([['auth', 'ext-auth']], '120s')}
-${podVar('curl_pod', 'curl', 'curl')}
-      code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1 || true; }
-      # Snapshots reach sidecars asynchronously: wait until the expected answer shows (bounded).
-      expect() { for i in $(seq 1 60); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep 0.5; done; echo "$2 $c (wanted $1)"; return 1; }
-      expect 200 /get
-      kubectl apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml
-      expect 401 /get
-      expect 200 /headers
-      kubectl apply -f examples/iam/06-injector-config.yaml
-      expect 200 /get
+${iamWalkthrough({ tries: 60, pause: 0.5, readyTimeout: '120s', tolerateExecErrors: true, extAuthWait: 'for i in $(seq 1 120); do [ -n "$(kubectl get pod -n auth -l app=ext-auth -o name)" ] && break; sleep 0.5; done' })}
 `);
     assert.equal(r.code, 0, `script failed:\n${r.stdout}\n${r.stderr}\n${detail()}`);
     assert.match(r.stdout, /^\/get 200$/m);

@@ -30,3 +30,30 @@ export async function deployDemo(mesh: TestMesh): Promise<void> {
   const r = await mesh.sh(DEMO_SERVICES, { timeoutMs: 180_000 });
   assert.equal(r.code, 0, r.stderr);
 }
+
+/**
+ * The IAM walkthrough's steps (examples/iam, as `npm start` runs it): plugin policy on, the ext-auth
+ * service, then the token verifier and injector plugins, expecting 200 → 401 on /get, 200 on
+ * /headers → 200 once the injector's config is in. Snapshots reach sidecars asynchronously, so each
+ * expectation polls `tries` times, `pause` seconds apart. `extAuthWait`: lines run before waiting for
+ * the ext-auth pod (a node may need a moment to see it); `tolerateExecErrors` keeps a failed exec
+ * (the pod not yet reachable) from ending the poll.
+ */
+export function iamWalkthrough(opts: { tries: number; pause: number; readyTimeout?: string; extAuthWait?: string; tolerateExecErrors?: boolean }): string {
+  return [
+    `kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}' --type=merge`,
+    'kubectl create namespace auth',
+    'kubectl apply -f examples/iam/03-ext-auth.yaml',
+    ...(opts.extAuthWait ? [opts.extAuthWait] : []),
+    waitReady([['auth', 'ext-auth']], opts.readyTimeout),
+    podVar('curl_pod', 'curl', 'curl'),
+    `code() { kubectl exec $curl_pod -n curl -c curl -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.httpbin:14001$1${opts.tolerateExecErrors ? ' || true' : ''}; }`,
+    `expect() { for i in $(seq 1 ${opts.tries}); do c=$(code $2); [ "$c" = "$1" ] && { echo "$2 $c"; return 0; }; sleep ${opts.pause}; done; echo "$2 $c (wanted $1)"; return 1; }`,
+    'expect 200 /get',
+    'kubectl apply -f examples/iam/04-plugins.yaml -f examples/iam/05-verifier-config.yaml',
+    'expect 401 /get',
+    'expect 200 /headers',
+    'kubectl apply -f examples/iam/06-injector-config.yaml',
+    'expect 200 /get',
+  ].join('\n');
+}
