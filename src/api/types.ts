@@ -119,6 +119,17 @@ export interface Container {
   startupProbe?: Probe;
   imagePullPolicy?: string;
   resources?: unknown;
+  securityContext?: SecurityContext;
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
 }
 
 export interface Volume {

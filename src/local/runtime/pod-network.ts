@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
-import { sandboxSupport, type MeshNetwork, type PodSandbox, type SandboxSupport } from '../sandbox/index.js';
+import { SIDECAR_PROXY_UID, sandboxSupport, type MeshNetwork, type PodSandbox, type SandboxSupport } from '../sandbox/index.js';
 import { stateFiles } from '../layout.js';
 
 export type PodNetwork = 'namespace' | 'loopback';
@@ -27,7 +27,7 @@ export const POD_NETWORK_ENV = 'TESSERA_POD_NETWORK';
 export const AUTO_PREFERS: PodNetwork = 'namespace' as PodNetwork;
 
 /** FSM's proxy uid; the interception rules exclude it. */
-export const SIDECAR_UID = 1500;
+export const SIDECAR_UID = SIDECAR_PROXY_UID;
 /** The uid app containers (and `exec`) run as inside a pod. */
 export const APP_UID = 1000;
 

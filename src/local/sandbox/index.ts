@@ -43,3 +43,4 @@ export {
   type RunOptions,
 } from './network.js';
 export { originalDestination, originalDestinationAvailable, addonPath, type OriginalDestination } from './original-dst.js';
+export { initContainer, initRules, initScript, parseInitScript, INIT_CONTAINER_NAME, SIDECAR_PROXY_UID, type InitRules } from './init-step.js';
