@@ -105,6 +105,11 @@ export const SIDECAR_ENV = {
   controllerUrl: 'TESSERA_CONTROLLER_URL',
   /** the cluster CA the controller's serving certificate must chain to (before any token is sent) */
   controllerCa: 'TESSERA_CONTROLLER_CA_FILE',
+  /**
+   * the name the controller's certificate must carry when the URL's host is a relay's address (a
+   * node's sandboxed sidecar dials its bridge gateway; the certificate names the controller)
+   */
+  controllerServerName: 'TESSERA_CONTROLLER_SERVER_NAME',
   /** bearer token the admin port's state-changing endpoints (POST /quitquitquit) require (`sidecarAdminToken`) */
   adminToken: 'TESSERA_ADMIN_TOKEN',
   /** directory where the sidecar keeps its last good snapshot */

@@ -4,7 +4,7 @@
  * and a list-then-watch of the pods bound to one node (field selector `spec.nodeName=<node>`).
  */
 import type { Resource } from '../api/types.js';
-import { startListWatch, type FetchLike } from '../kube/client/list-watch.js';
+import { startListWatch, type FetchLike, type WatchedType } from '../kube/client/list-watch.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { readKubeconfig } from '../local/client/kubeconfig.js';
 
@@ -13,6 +13,12 @@ export interface ApiAnswer<T = unknown> {
   body: T;
   /** the response text when it is not JSON */
   text: string;
+}
+
+export interface WatchHandlers {
+  onSync: (objects: Resource[]) => void;
+  onChange: (type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Resource) => void;
+  onError: (err: Error) => void;
 }
 
 export class NodeApiError extends Error {
@@ -76,18 +82,18 @@ export class NodeApi {
    * Lists then watches the pods bound to `nodeName` (re-listing after a failed or silent watch, as
    * an informer does). The field selector is added to every list and watch URL.
    */
-  watchPods(nodeName: string, handlers: {
-    onSync: (pods: Resource[]) => void;
-    onChange: (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Resource) => void;
-    onError: (err: Error) => void;
-  }): { stop(): void } {
-    const selector = `fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`;
+  watchPods(nodeName: string, handlers: WatchHandlers): { stop(): void } {
+    return this.listWatch([{ apiVersion: 'v1', plural: 'pods' }], handlers, `fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`);
+  }
+
+  /** Lists then watches `types` cluster-wide (an informer's mirror), `query` added to every URL. */
+  listWatch(types: WatchedType[], handlers: WatchHandlers, query?: string): { stop(): void } {
     const fetch: FetchLike = async (url, init) => {
-      const withSelector = url.includes('?') ? `${url}&${selector}` : `${url}?${selector}`;
-      const res = await this.#transport.fetch(withSelector, { headers: { ...this.#headers(), ...init.headers }, signal: init.signal });
+      const withQuery = !query ? url : url.includes('?') ? `${url}&${query}` : `${url}?${query}`;
+      const res = await this.#transport.fetch(withQuery, { headers: { ...this.#headers(), ...init.headers }, signal: init.signal });
       return res as unknown as Awaited<ReturnType<FetchLike>>;
     };
-    return startListWatch({ baseUrl: this.server, fetch, types: [{ apiVersion: 'v1', plural: 'pods' }], ...handlers, watchdogMs: 90_000 });
+    return startListWatch({ baseUrl: this.server, fetch, types, ...handlers, watchdogMs: 90_000 });
   }
 
   close(): Promise<void> {

@@ -6,8 +6,12 @@
  * `port-forward` to (server.ts), over HTTPS with a serving certificate of the cluster's
  * kubelet-serving signer (serving-cert.ts) or given files.
  *
- * Pod networking is local mode's loopback one (addresses of a leased 127.B.0.0/16); namespace mode
- * is not used by the node yet.
+ * Pod networking is local mode's: in namespace mode (the default where the machine allows it) each
+ * pod is a sandbox on the node's own bridge, its interception rules installed by the init container
+ * the injector added (as on any cluster node), Services reached through the node's kube-proxy part
+ * (the services chain from a mirror of the cluster's Services and Endpoints) and the controller
+ * through a relay on the bridge gateway; in loopback mode pods get addresses of a leased
+ * 127.B.0.0/16.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +20,11 @@ import { join, resolve } from 'node:path';
 import { stateFiles } from '../local/layout.js';
 import { leaseMeshBlock, releaseMeshBlock } from '../local/mesh-file.js';
 import '../local/runtime/index.js'; // registers the pipy image runtime, as local mode does
+import { controllerUrl as controllerUrlOf } from '../local/layout.js';
+import { decidePodNetwork, LOOPBACK_WARNINGS, type PodNetworkChoice } from '../local/runtime/pod-network.js';
+import { SandboxHost } from '../local/runtime/sandbox-host.js';
 import { NodeApi } from './api.js';
+import { ServiceMirror } from './services.js';
 import { NodePods } from './pods.js';
 import { NodeRegistration } from './registration.js';
 import { KubeletServer } from './server.js';
@@ -60,6 +68,8 @@ export interface NodeOptions {
   controllerUrl?: string;
   workdir?: string;
   version?: string;
+  /** default auto: namespace mode where the machine allows it */
+  podNetwork?: PodNetworkChoice;
   log: (line: string) => void;
 }
 
@@ -108,9 +118,28 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       mkdirSync(join(rootDir, 'pki'), { recursive: true, mode: 0o700 });
       writeFileSync(stateFiles.apiCa(rootDir), opts.meshCaPem, { mode: 0o644 });
     }
+    const meshName = opts.meshName ?? 'tessera';
+    const network = await decidePodNetwork(opts.podNetwork ?? 'auto');
+    let sandboxes: SandboxHost | undefined;
+    if (network.mode === 'namespace') {
+      const controllerUrl = new URL(opts.controllerUrl ?? controllerUrlOf(block));
+      const services = new ServiceMirror(api, log);
+      cleanups.push(() => services.stop());
+      await services.synced();
+      sandboxes = await SandboxHost.start({
+        store: services, stateDir: rootDir, meshName, block, log, interception: 'init-container',
+        // its own network: a local mesh of the same name on this machine has its own bridge
+        networkName: `node-${nodeName}`.slice(0, 63),
+        relays: [{ name: 'controller', port: Number(controllerUrl.port || 443), host: controllerUrl.hostname.replace(/^\[|\]$/g, '') }],
+      });
+      cleanups.push(() => sandboxes!.close());
+    } else {
+      log(`node ${nodeName}: pods in loopback mode${network.reason ? ` (${network.reason})` : ''}: ${LOOPBACK_WARNINGS.join('; ')}`);
+    }
     const pods = new NodePods({
-      api, nodeName, nodeIP: address, rootDir, block, meshName: opts.meshName ?? 'tessera', meshKey,
+      api, nodeName, nodeIP: address, rootDir, block, meshName, meshKey,
       workdir: opts.workdir ?? process.cwd(), log, ...(opts.controllerUrl ? { controllerUrl: opts.controllerUrl } : {}),
+      ...(sandboxes ? { sandboxes } : {}),
     });
     const server = new KubeletServer({
       api, nodeName, pods, block, workdir: opts.workdir ?? process.cwd(), certPem: serving.certPem, keyPem: serving.keyPem,
@@ -118,7 +147,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     });
     const port = await server.listen();
     cleanups.push(() => server.close());
-    log(`node ${nodeName}: kubelet API on https://${address}:${port}; pods on 127.${block}.0.0/16 (loopback)`);
+    log(`node ${nodeName}: kubelet API on https://${address}:${port}; ${sandboxes ? `pods in namespace mode (${sandboxes.net.mode}) on ${sandboxes.net.cidr}, gateway ${sandboxes.net.gateway}` : `pods on 127.${block}.0.0/16 (loopback)`}`);
     const registration = new NodeRegistration(api, {
       name: nodeName, address, port, maxPods: opts.maxPods ?? 110, version: opts.version ?? '0.0.0',
     }, log);

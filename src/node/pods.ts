@@ -9,6 +9,7 @@
  * 127.B.0.0/16 block (127.B.P.Q, its apps on the private twin 127.B.P+64.Q behind a sidecar).
  */
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../catalog/pods.js';
@@ -18,11 +19,17 @@ import { ContainerRunner } from '../local/runtime/container-runner.js';
 import { runtimeFor } from '../local/runtime/images.js';
 import { buildPodStatus } from '../local/runtime/pod-status.js';
 import { pidFile, signalGroup } from '../local/runtime/processes.js';
-import type { ContainerContext, ImageRuntime } from '../local/runtime/types.js';
+import type { ContainerContext, ImageRuntime, ReadinessCheck } from '../local/runtime/types.js';
+import type { ProcessSpec } from '../local/runtime/processes.js';
+import { APP_UID, SIDECAR_UID } from '../local/runtime/pod-network.js';
+import { SIDECAR_DATA_MOUNT, type SandboxHost } from '../local/runtime/sandbox-host.js';
+import type { PodSandbox } from '../local/sandbox/index.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
 /** How many pod addresses a block holds (rows 1..63 of 254). */
 const POD_ADDRESSES = 63 * 254;
+/** How soon creating a pod's sandbox is tried again after it failed. */
+const SANDBOX_RETRY_MS = 2000;
 /** The grace a deletion without one gets (the API server always sets one; this is a fallback). */
 const DEFAULT_GRACE_S = 30;
 
@@ -44,6 +51,8 @@ export interface NodePodsOptions {
    * they verify it with the mesh CA at `<rootDir>/pki/ca.crt` either way.
    */
   controllerUrl?: string;
+  /** namespace mode: pods run in sandboxes of this host (interception by their init containers) */
+  sandboxes?: SandboxHost;
   log: (line: string) => void;
 }
 
@@ -52,6 +61,8 @@ export interface RunningPod {
   pod: Pod;
   podIP: string;
   containers: string[];
+  /** namespace mode: exec and port-forward enter it */
+  sandbox?: PodSandbox;
 }
 
 type StatusPatch = Required<Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses'>> & PodStatus & { hostIPs?: { ip: string }[] };
@@ -61,55 +72,134 @@ class PodWorker {
   readonly namespace: string;
   readonly name: string;
   pod: Pod;
+  /** empty in namespace mode until the sandbox exists */
   podIP: string;
-  /** where the pod's apps listen: the pod IP, or its private twin behind a sidecar */
-  readonly appAddress: string;
+  /** where the pod's apps listen: the pod IP, or its private twin behind a sidecar (namespace mode: the pod's own loopback) */
+  appAddress = '';
+  /** namespace mode: the pod's network and mount namespaces */
+  sandbox: PodSandbox | undefined;
   #o: NodePodsOptions;
+  #hasSidecar: boolean;
+  #initContainers: ContainerStatus[] = [];
   #all: ContainerRunner[] = [];
   #apps: ContainerRunner[] = [];
   #sidecar: ContainerRunner | undefined;
   #holdTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
   #writeScheduled = false;
   #lastWritten = '';
   #writing: Promise<void> = Promise.resolve();
   #stopped = false;
   terminating: Promise<void> | undefined;
 
-  constructor(pod: Pod, podIP: string, o: NodePodsOptions) {
+  constructor(pod: Pod, podIP: string | undefined, o: NodePodsOptions) {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
     this.namespace = pod.metadata.namespace ?? 'default';
     this.name = pod.metadata.name;
-    this.podIP = podIP;
+    this.podIP = podIP ?? '';
     this.#o = o;
-    const containers = pod.spec?.containers ?? [];
-    const hasSidecar = containers.some((c) => c.name === SIDECAR_CONTAINER);
-    this.appAddress = hasSidecar ? localIPFor(podIP) : podIP;
+    this.#hasSidecar = (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER);
+    // namespace mode: the containers are made once the sandbox (and its pod IP) exists
+    if (!o.sandboxes) this.#build();
+  }
+
+  #build(): void {
+    const o = this.#o;
+    const pod = this.pod;
+    const sandbox = this.sandbox;
+    const hasSidecar = this.#hasSidecar;
+    // loopback network: behind a sidecar the apps bind the pod's private twin; a sandbox's apps bind
+    // the pod's own loopback behind a sidecar (the sidecar serves the pod IP), every address without
+    this.appAddress = sandbox ? (hasSidecar ? '127.0.0.1' : '0.0.0.0') : hasSidecar ? localIPFor(this.podIP) : this.podIP;
+    const host = o.sandboxes;
     const base = {
       pod: { ...pod, metadata: { ...pod.metadata, namespace: this.namespace } },
       meshName: o.meshName, block: o.block, meshKey: o.meshKey, stateDir: o.rootDir, workdir: o.workdir,
-      podIP,
-      // as local mode's loopback network: behind a sidecar the apps bind the pod's private twin
+      podIP: this.podIP,
       appAddress: this.appAddress,
       hasSidecar,
+      ...(sandbox && host ? { sandbox: { gateway: host.net.gateway, sidecarDataDir: SIDECAR_DATA_MOUNT, caFile: `${SIDECAR_DATA_MOUNT}/ca.crt` } } : {}),
     };
-    for (const container of containers) {
+    for (const container of pod.spec?.containers ?? []) {
       const ctx: ContainerContext = { ...base, container };
+      const isSidecar = container.name === SIDECAR_CONTAINER;
       const found = runtimeFor(container, ctx.pod);
-      const runtime = found && container.name === SIDECAR_CONTAINER && o.controllerUrl ? atController(found, o.controllerUrl) : found;
+      const runtime = found && isSidecar && o.controllerUrl ? atController(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
       if (!runtime) void this.#imageUnsupported(container);
-      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite() });
+      const inPod = sandbox && host ? {
+        spawn: (spec: ProcessSpec) => {
+          const mounts = isSidecar ? [{ hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false }] : [];
+          return host.spawn(sandbox, {
+            namespace: this.namespace, pod: this.name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
+            ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), uid: isSidecar ? SIDECAR_UID : APP_UID, mounts,
+          });
+        },
+        probe: (check: ReadinessCheck) => host.probe(sandbox, check),
+      } : {};
+      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), ...inPod });
       this.#all.push(runner);
-      if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;
+      if (isSidecar) this.#sidecar = runner;
       else this.#apps.push(runner);
     }
   }
 
   get containers(): string[] {
-    return this.#all.map((c) => c.name);
+    return (this.pod.spec?.containers ?? []).map((c) => c.name);
+  }
+
+  /**
+   * Namespace mode: the sandbox (its address becomes the pod IP), the init step (the injected
+   * fsm-init's rules, then the services chain), then the containers. A failure is reported on the
+   * pod (init container waiting with the reason, an Event) and retried, as a kubelet retries a
+   * sandbox.
+   */
+  async #startSandbox(): Promise<boolean> {
+    const host = this.#o.sandboxes!;
+    const podDir = stateFiles.podDir(this.#o.rootDir, this.namespace, this.name);
+    const inits = this.pod.spec?.initContainers ?? [];
+    try {
+      this.sandbox = await host.createPod(this.pod, podDir, this.#hasSidecar);
+      if (this.#stopped) return false;
+      this.podIP = this.sandbox.ip;
+      await host.runInitStep(this.sandbox, this.pod);
+      const done = kubeTime();
+      this.#initContainers = inits.map((c) => ({
+        name: c.name, image: c.image ?? '', ready: true, restartCount: 0, started: false,
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: done, finishedAt: done } },
+      }));
+      if (inits.length > 0) this.#o.log(`pod ${this.namespace}/${this.name}: init ${inits.map((c) => c.name).join(', ')}: interception rules loaded in its namespace`);
+      return true;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (this.sandbox) await host.destroyPod(this.namespace, this.name);
+      this.sandbox = undefined;
+      this.podIP = '';
+      if (this.#stopped) return false;
+      this.#o.log(`pod ${this.namespace}/${this.name}: sandbox: ${message} (retrying)`);
+      this.#initContainers = inits.map((c) => ({
+        name: c.name, image: c.image ?? '', ready: false, restartCount: 0, started: false,
+        state: { waiting: { reason: 'CreateContainerError', message } },
+      }));
+      void event(this.#o, this.pod, 'Warning', 'FailedCreatePodSandBox', message);
+      this.#scheduleStatusWrite();
+      return false;
+    }
   }
 
   start(): void {
+    if (this.#o.sandboxes && !this.sandbox) {
+      this.#scheduleStatusWrite();
+      void this.#startSandbox().then((ok) => {
+        if (ok) {
+          this.#build();
+          this.start();
+        } else if (!this.#stopped) {
+          this.#retryTimer = setTimeout(() => this.start(), SANDBOX_RETRY_MS);
+        }
+      });
+      return;
+    }
     this.#o.log(`pod ${this.namespace}/${this.name}: starting ${this.#all.length} container(s) on ${this.podIP}`);
     this.#scheduleStatusWrite();
     if (!this.#sidecar) {
@@ -141,6 +231,7 @@ class PodWorker {
   async stop(graceS: number): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#holdTimer);
+    clearTimeout(this.#retryTimer);
     const killer = setTimeout(() => {
       for (const c of this.#all) {
         try {
@@ -158,6 +249,7 @@ class PodWorker {
     } finally {
       clearTimeout(killer);
     }
+    if (this.sandbox) await this.#o.sandboxes?.destroyPod(this.namespace, this.name);
   }
 
   removeFiles(): void {
@@ -181,9 +273,9 @@ class PodWorker {
       phase: built.phase!,
       conditions: built.conditions!,
       containerStatuses: containers,
+      ...(this.#initContainers.length > 0 ? { initContainerStatuses: this.#initContainers } : {}),
       startTime: built.startTime ?? now,
-      podIP: this.podIP,
-      podIPs: [{ ip: this.podIP }],
+      ...(this.podIP ? { podIP: this.podIP, podIPs: [{ ip: this.podIP }] } : {}),
       hostIP: this.#o.nodeIP,
       hostIPs: [{ ip: this.#o.nodeIP }],
     };
@@ -213,13 +305,19 @@ class PodWorker {
 }
 
 /** The sidecar runtime, its control-plane URL replaced (the runtime's environment is otherwise kept). */
-function atController(runtime: ImageRuntime, url: string): ImageRuntime {
+function atController(runtime: ImageRuntime, url: string, gateway: string | undefined): ImageRuntime {
+  // A sandboxed sidecar dials the controller through the node's relay on the bridge gateway (same
+  // port) and still verifies the certificate for the URL's own host.
+  const target = new URL(url);
+  const env: Record<string, string> = gateway
+    ? { [SIDECAR_ENV.controllerUrl]: `https://${gateway}:${target.port || '443'}`, [SIDECAR_ENV.controllerServerName]: target.hostname.replace(/^\[|\]$/g, '') }
+    : { [SIDECAR_ENV.controllerUrl]: url };
   return {
     ...runtime,
     matches: (...args) => runtime.matches(...args),
     command: (ctx) => {
       const c = runtime.command(ctx);
-      return { ...c, env: { ...c.env, [SIDECAR_ENV.controllerUrl]: url } };
+      return { ...c, env: { ...c.env, ...env } };
     },
   };
 }
@@ -272,7 +370,9 @@ export class NodePods {
   /** The running pod `namespace/name`, for logs and exec. */
   find(namespace: string, name: string): RunningPod | undefined {
     for (const w of this.#workers.values()) {
-      if (w.namespace === namespace && w.name === name && !w.terminating) return { pod: w.pod, podIP: w.podIP, containers: w.containers };
+      if (w.namespace === namespace && w.name === name && !w.terminating) {
+        return { pod: w.pod, podIP: w.podIP, containers: w.containers, ...(w.sandbox ? { sandbox: w.sandbox } : {}) };
+      }
     }
     return undefined;
   }
@@ -316,9 +416,10 @@ export class NodePods {
     if (worker) return;
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    let ip: string;
+    let ip: string | undefined;
     try {
-      ip = this.#allocate(pod);
+      // namespace mode: the sandbox gives the pod its address
+      ip = this.#o.sandboxes ? undefined : this.#allocate(pod);
     } catch (e) {
       this.#o.log((e as Error).message);
       return;

@@ -20,6 +20,8 @@ import { localIPFor, stateFiles } from '../local/layout.js';
 import { podProcessInfo } from '../local/client/pod-info.js';
 import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
 import { streamContainerLog } from '../local/runtime/container-logs.js';
+import { APP_UID, SIDECAR_UID, withoutProxyVariables } from '../local/runtime/pod-network.js';
+import { dialInPod, runInPod } from '../local/sandbox/index.js';
 import { acceptExec, acceptPortForward, parseExecQuery, refuseUpgrade, runExecChild, StreamingError } from '../kube/streaming/index.js';
 import type { NodeApi } from './api.js';
 import type { NodePods, RunningPod } from './pods.js';
@@ -244,6 +246,12 @@ export class KubeletServer {
     }
     if (parts[0] === 'portForward' && (parts.length === 3 || parts.length === 4)) {
       const p = this.#pod(parts[1], parts[2]);
+      const sandbox = p.sandbox;
+      if (sandbox) {
+        // namespace mode: the pod's own localhost, dialed inside its network namespace
+        await acceptPortForward(req, socket, head, (port) => dialInPod(sandbox, '127.0.0.1', port));
+        return;
+      }
       const hasSidecar = p.containers.includes(SIDECAR_CONTAINER);
       // as in a cluster, a forwarded port is the pod's own localhost: the app's address, not the sidecar
       const target = hasSidecar ? localIPFor(p.podIP) : p.podIP;
@@ -273,7 +281,14 @@ export class KubeletServer {
     const session = await acceptExec(req, socket, head, options);
     const [cmd, ...args] = options.command;
     this.#o.log(`pod ${p.pod.metadata.namespace}/${p.pod.metadata.name}: exec in ${container}: ${options.command.join(' ')}`);
-    const child = spawn(cmd!, args, { cwd: this.#o.workdir, env: { ...process.env, ...info.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // namespace mode: inside the pod's namespaces, as the container's uid, with no proxy variables
+    const child = p.sandbox
+      ? runInPod(p.sandbox, options.command, {
+        uid: container === SIDECAR_CONTAINER ? SIDECAR_UID : APP_UID,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      : spawn(cmd!, args, { cwd: this.#o.workdir, env: { ...process.env, ...info.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     await runExecChild(session, child);
   }
 }

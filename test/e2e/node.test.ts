@@ -7,7 +7,7 @@
  * `kubectl exec` go through the API server (which authenticates to the node with its kubelet client
  * certificate and verifies the node's serving certificate); deleting the pod stops its processes.
  *
- * Pod networking is local mode's loopback one: pod IPs in the node's leased 127.B.0.0/16.
+ * Pod networking is pinned to local mode's loopback one here: pod IPs in the node's leased 127.B.0.0/16.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -64,7 +64,9 @@ describe('tessera node on the reference cluster', { skip }, () => {
     const kubeconfig = await cluster.nodeKubeconfig(NODE);
     kubeletPort = await freePort();
     rootDir = join(cluster.dir, 'node');
-    node = startHostProcess('node', tesseraNodeArgs({ kubeconfig, name: NODE, port: kubeletPort, rootDir }), { cwd: cluster.dir, env: { KUBECONFIG: kubeconfig } });
+    // loopback pod networking, pinned: this suite reaches pod IPs from the host; namespace mode (the
+    // default) is what the seed on the reference cluster runs (seed-on-kubernetes.test.ts)
+    node = startHostProcess('node', tesseraNodeArgs({ kubeconfig, name: NODE, port: kubeletPort, rootDir, extraArgs: ['--pod-network', 'loopback'] }), { cwd: cluster.dir, env: { KUBECONFIG: kubeconfig } });
   });
 
   after(async () => {

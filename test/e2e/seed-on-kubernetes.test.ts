@@ -115,9 +115,12 @@ describe('a seed on a real control plane: seed 002 on the reference cluster with
       meshKey: await secretText(`${MESH}-mesh-key`, 'mesh-key'), stateDir: join(dir, 'controller-state'),
       tls: { cert: files.controllerCert, key: files.controllerKey },
     }));
+    // The node plays kube-proxy too (the services chain in each pod): kube-proxy's ClusterRole for its user.
+    ok(await kubectl(['create', 'clusterrolebinding', 'tessera-node-proxier', '--clusterrole=system:node-proxier', `--user=system:node:${NODE}`]), 'bind system:node-proxier');
     const node = spawnChild('node', tesseraNodeArgs({
       kubeconfig: await cluster.nodeKubeconfig(NODE), name: NODE, port: await freePort(), rootDir: join(dir, 'node'),
-      extraArgs: ['--mesh-name', MESH, '--mesh-key-file', files.meshKey, '--mesh-ca-file', files.ca, '--controller-url', `https://127.0.0.1:${controllerPort}`],
+      extraArgs: ['--mesh-name', MESH, '--mesh-key-file', files.meshKey, '--mesh-ca-file', files.ca, '--controller-url', `https://127.0.0.1:${controllerPort}`,
+        '--pod-network', 'namespace'],
     }));
     await waitFor('the injector to listen', async () => /injector listening/.test(injector.output()), 30_000, detail);
     await waitFor('the controller to listen with TLS and load the install\'s CA', async () =>

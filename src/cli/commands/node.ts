@@ -10,6 +10,7 @@ import { defaultKubeconfigPath } from '../../local/client/kubeconfig.js';
 import { DEFAULT_KUBELET_PORT, startNode, type NodeOptions } from '../../node/index.js';
 import type { CliDeps } from '../deps.js';
 import { parseDuration } from '../duration.js';
+import { podNetworkChoice } from '../../local/runtime/pod-network.js';
 
 interface NodeFlags {
   kubeconfig?: string;
@@ -26,6 +27,7 @@ interface NodeFlags {
   meshKeyFile?: string;
   meshCaFile?: string;
   controllerUrl?: string;
+  podNetwork?: string;
 }
 
 export async function runNode(opts: Omit<NodeOptions, 'log'>, deps: CliDeps, until?: Promise<void>): Promise<void> {
@@ -64,6 +66,7 @@ export function registerNode(program: Command, deps: CliDeps): void {
     .option('--mesh-key-file <file>', 'the mesh key (hex; `mesh-key` of the install\'s <mesh>-mesh-key Secret): sidecars\' proxy tokens')
     .option('--mesh-ca-file <file>', 'the mesh CA (`ca.crt` of <mesh>-ca-bundle) sidecars verify the controller with; copied to ROOT-DIR/pki/ca.crt')
     .option('--controller-url <url>', 'where sidecars reach the controller (default https://127.B.0.2:6060, B the node\'s address block)')
+    .option('--pod-network <mode>', 'namespace (pods in their own network namespaces, interception by the injected init container), loopback, or auto (namespace where possible; default, or $TESSERA_POD_NETWORK)')
     .action(async (o: NodeFlags) => {
       const port = Number(o.port);
       const maxPods = Number(o.maxPods);
@@ -84,6 +87,7 @@ export function registerNode(program: Command, deps: CliDeps): void {
         ...(meshKeyHex ? { meshKeyHex } : {}),
         ...(o.meshCaFile ? { meshCaPem: readFileSync(o.meshCaFile, 'utf8') } : {}),
         ...(o.controllerUrl ? { controllerUrl: o.controllerUrl.replace(/\/$/, '') } : {}),
+        podNetwork: podNetworkChoice(o.podNetwork, deps.env),
       }, deps);
     });
 }

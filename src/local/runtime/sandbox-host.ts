@@ -12,10 +12,12 @@ import { cidrContains, parseCidr } from '../../lib/cidr.js';
 import { API_PORT, CONTROLLER_PORT, apiAddress, controllerAddress, stateFiles } from '../layout.js';
 import {
   applyInterception, createMeshNetwork, createPodSandbox, destroyMeshNetwork, destroyPodSandbox, interceptionRules,
-  annotationsToInterception, runInPod, serviceHostEntries, writePodHosts, type MeshNetwork, type PodSandbox, type VolumeMount,
+  annotationsToInterception, runInPod, serviceHostEntries, writePodHosts, parseInitScript, INIT_CONTAINER_NAME,
+  type MeshNetwork, type PodSandbox, type VolumeMount,
 } from '../sandbox/index.js';
+import { MeshError } from '../../lib/errors.js';
 import type { ResourceStore } from '../store/types.js';
-import { startMeshRelay, type MeshRelay } from './mesh-relay.js';
+import { startMeshRelay, type MeshRelay, type RelayTarget } from './mesh-relay.js';
 import { APP_UID, SIDECAR_UID, loadMeshNetwork, sandboxName, sandboxStateDir, writeSandboxRecord } from './pod-network.js';
 import { STATE_DIR_ENV, pidFile } from './processes.js';
 import type { ReadinessCheck } from './types.js';
@@ -100,6 +102,15 @@ export function podNatRules(opts: { block: number; podIP: string; hasSidecar: bo
   return lines.join('\n');
 }
 
+/**
+ * The services chain and the jump to it, appended (`iptables-restore --noflush`) after whatever an
+ * init step installed, plus the SNAT podNatRules adds for connections begun on 127/8.
+ */
+export function podServiceRules(podIP: string, backends: readonly ServiceBackend[]): string {
+  return ['*nat', `:${SERVICES_CHAIN} - [0:0]`, `-A OUTPUT -j ${SERVICES_CHAIN}`, `-A POSTROUTING -s 127.0.0.0/8 -o eth0 -j SNAT --to-source ${podIP}`,
+    ...serviceRuleLines(backends), 'COMMIT', ''].join('\n');
+}
+
 /** Every Service port with a cluster IP and its ready endpoints that are pods of this mesh network. */
 export function serviceBackends(store: Pick<ResourceStore, 'list' | 'get'>, podCidr: string): ServiceBackend[] {
   const cidr = parseCidr(podCidr);
@@ -126,12 +137,28 @@ export function serviceBackends(store: Pick<ResourceStore, 'list' | 'get'>, podC
   return out;
 }
 
+/** What the host reads of the API: Services and Endpoints (local mode's store, or a node's mirror of its cluster). */
+export type ServiceSource = Pick<ResourceStore, 'list' | 'get' | 'watch'>;
+
+/**
+ * Who installs a sidecar pod's interception rules: the runtime itself when it creates the sandbox
+ * (local mode, whose injector adds no init container), or the pod's injected init container
+ * (`fsm-init`, run by `runInitStep`), as on a cluster — the node's case.
+ */
+export type InterceptionBy = 'runtime' | 'init-container';
+
 export interface SandboxHostOptions {
-  store: ResourceStore;
+  store: ServiceSource;
   stateDir: string;
   meshName: string;
   block: number;
   log: (line: string) => void;
+  /** the name the mesh network is made under (its subnet comes from it); default `meshName` */
+  networkName?: string;
+  /** host ports the pods reach on the bridge gateway; default local mode's controller and API server */
+  relays?: readonly RelayTarget[];
+  /** default 'runtime' */
+  interception?: InterceptionBy;
 }
 
 export interface SpawnInPodSpec {
@@ -177,10 +204,10 @@ export class SandboxHost {
       await destroyMeshNetwork(stale);
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const net = await createMeshNetwork({ meshName: opts.meshName, stateDir: dir });
+    const net = await createMeshNetwork({ meshName: opts.networkName ?? opts.meshName, stateDir: dir });
     let relay: MeshRelay;
     try {
-      relay = await startMeshRelay(net, dir, [
+      relay = await startMeshRelay(net, dir, opts.relays ?? [
         { name: 'controller', port: CONTROLLER_PORT, host: controllerAddress(opts.block) },
         { name: 'api', port: API_PORT, host: apiAddress(opts.block) },
       ]);
@@ -202,12 +229,14 @@ export class SandboxHost {
     this.#pods.set(key, sandbox);
     try {
       await writePodHosts(sandbox, this.#hostEntries(namespace));
-      await applyInterception(sandbox, podNatRules({
-        block: this.#opts.block, podIP: sandbox.ip, hasSidecar, annotations: pod.metadata.annotations, backends: serviceBackends(this.#opts.store, this.net.cidr),
-      }));
-      // The pod has no IPv6 but ::1 (IPv6 is off on eth0); FSM's IPv6 rules anyway, where the kernel has IPv6.
-      if (hasSidecar && existsSync('/proc/net/if_inet6')) {
-        await applyInterception(sandbox, podInterceptionRules({ block: this.#opts.block, annotations: pod.metadata.annotations, ipv6: true }), { ipv6: true });
+      if ((this.#opts.interception ?? 'runtime') === 'runtime') {
+        await applyInterception(sandbox, podNatRules({
+          block: this.#opts.block, podIP: sandbox.ip, hasSidecar, annotations: pod.metadata.annotations, backends: serviceBackends(this.#opts.store, this.net.cidr),
+        }));
+        // The pod has no IPv6 but ::1 (IPv6 is off on eth0); FSM's IPv6 rules anyway, where the kernel has IPv6.
+        if (hasSidecar && existsSync('/proc/net/if_inet6')) {
+          await applyInterception(sandbox, podInterceptionRules({ block: this.#opts.block, annotations: pod.metadata.annotations, ipv6: true }), { ipv6: true });
+        }
       }
       mkdirSync(podDir, { recursive: true, mode: 0o700 });
       // the sidecar's own directory, writable only by its uid
@@ -215,14 +244,36 @@ export class SandboxHost {
       mkdirSync(data, { recursive: true, mode: 0o700 });
       chownSync(data, SIDECAR_UID, SIDECAR_UID);
       // the cluster CA (public) the sidecar verifies the controller with; the state directory's copy is 0600
-      copyFileSync(stateFiles.apiCa(this.#opts.stateDir), join(data, 'ca.crt'));
-      chmodSync(join(data, 'ca.crt'), 0o644);
+      if (existsSync(stateFiles.apiCa(this.#opts.stateDir))) {
+        copyFileSync(stateFiles.apiCa(this.#opts.stateDir), join(data, 'ca.crt'));
+        chmodSync(join(data, 'ca.crt'), 0o644);
+      }
       await writeSandboxRecord(this.#opts.stateDir, sandbox, { appUid: APP_UID, mounts: [] }, pod.metadata.name);
       return sandbox;
     } catch (e) {
       await this.destroyPod(namespace, pod.metadata.name);
       throw e;
     }
+  }
+
+  /**
+   * The pod's init containers, once its sandbox exists (interception by 'init-container'): the
+   * injected `fsm-init` loads its rules into the pod's namespace (parsed, never run by a shell; see
+   * init-step.ts), then the services chain goes after them in OUTPUT, as kube-proxy's rules meet a
+   * pod's traffic only after the pod's own. Any other init container is refused: the local runtimes
+   * run no images.
+   */
+  async runInitStep(sandbox: PodSandbox, pod: Pod): Promise<void> {
+    const name = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    for (const c of pod.spec?.initContainers ?? []) {
+      if (c.name !== INIT_CONTAINER_NAME) {
+        throw new MeshError('MESH_ERR_IMAGE_UNSUPPORTED', `pod ${name}: init container ${c.name} (image ${c.image}): the local runtime runs only the injected ${INIT_CONTAINER_NAME} step`);
+      }
+      const rules = parseInitScript(c, name);
+      await applyInterception(sandbox, rules.ipv4, { noflush: true });
+      if (existsSync('/proc/net/if_inet6')) await applyInterception(sandbox, rules.ipv6, { ipv6: true, noflush: true });
+    }
+    await applyInterception(sandbox, podServiceRules(sandbox.ip, serviceBackends(this.#opts.store, this.net.cidr)), { noflush: true });
   }
 
   get(namespace: string, name: string): PodSandbox | undefined {

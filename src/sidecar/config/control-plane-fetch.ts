@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, Headers, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { SIDECAR_ENV, proxyTokenExpiry } from '../../local/layout.js';
 
@@ -21,6 +22,8 @@ export interface ControlPlaneChannelOptions {
   token: string;
   /** PEM of the CA the controller's certificate must chain to; default: from the environment (see above) */
   caPem?: string;
+  /** the host the certificate must name when it is not the URL's (default: TESSERA_CONTROLLER_SERVER_NAME) */
+  serverName?: string;
 }
 
 export class ControlPlaneChannel {
@@ -38,7 +41,9 @@ export class ControlPlaneChannel {
     this.baseUrl = url;
     this.token = opts.token;
     // Only the cluster CA: no system root may vouch for the controller's address.
-    this.agent = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000 });
+    const serverName = opts.serverName ?? process.env[SIDECAR_ENV.controllerServerName];
+    const identity = serverName ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
+    this.agent = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true, ...identity }, keepAliveTimeout: 30_000 });
   }
 
   get secure(): boolean {
