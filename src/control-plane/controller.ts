@@ -28,6 +28,8 @@ export class Controller {
   private firstDirtyAt = 0;
   /** latest computed snapshot per proxy uuid */
   private readonly latest = new Map<string, VersionedSnapshot>();
+  /** called with the resources of every recompute (main.ts: the AccessControl status writer) */
+  onRecompute: ((resources: Resource[]) => void) | undefined;
 
   constructor(
     private readonly meshName: string,
@@ -105,6 +107,7 @@ export class Controller {
   private async recomputeOnce(): Promise<void> {
     if (!this.synced) return;
     const resources = [...this.resources.values()];
+    this.onRecompute?.(resources);
     const pluginSources = new Map<string, { kind: 'native' | 'pipy'; source: string; hash: string }>();
     for (const r of resources) {
       if (r.kind !== 'Plugin') continue;
@@ -138,8 +141,9 @@ export class Controller {
 }
 
 /**
- * Kinds whose status the compiler never reads: a change of nothing but their status (the daemon
- * writes AccessControl status from what it sees) cannot change a snapshot, so it recomputes nothing.
+ * Kinds whose status the compiler never reads: a change of nothing but their status (AccessControl
+ * status, written by the controller's status writer and the local daemon) cannot change a snapshot,
+ * so it recomputes nothing.
  */
 const STATUS_NOT_COMPILED = new Set(['AccessControl']);
 

@@ -7,6 +7,7 @@ import { ProxyRegistry } from './registry.js';
 import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
 import { AccessCertIssuer } from './access-certs.js';
+import { AccessControlStatusWriter } from './status.js';
 import { KubeMeshApi } from '../local/client/index.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { tokenSource, type TokenSource } from '../kube/auth/token-file.js';
@@ -92,6 +93,9 @@ setInterval(() => {
 // AccessCert Secrets: issued on change, re-checked periodically for renewal and root changes.
 const accessCerts = new AccessCertIssuer({ api, meshName, identity: () => identity, log });
 setInterval(() => void accessCerts.reconcile(), 5000).unref();
+// AccessControl status, through the status subresource, from each recompute's view (control-plane/status.ts).
+const statusWriter = new AccessControlStatusWriter({ api, meshName, log, view: () => controller.resourcesNow() });
+controller.onRecompute = (resources) => void statusWriter.update(resources);
 // A rotated token restarts the watch: its reconnects must not present an expired one.
 const startApiWatch = (token: string) => startWatch({
   transport,
@@ -132,8 +136,8 @@ process.on('SIGINT', shutdown);
 // Leader election (control-plane/leader.ts; one block, so it stays apart from the rest): every
 // replica watches, computes and serves its own sidecars, but only the holder of the Lease
 // `<mesh>-controller` in `<mesh>-system` writes: the CA bundle Secret, the trust-bundle ConfigMap,
-// AccessCert Secrets. The gates are set here, at the end of the module body, before any of the
-// asynchronous work started above can reach a write. SIGTERM and SIGINT release the Lease first.
+// AccessCert Secrets, AccessControl status. The gates are set here, at the end of the module body,
+// before any of the asynchronous work started above can reach a write. SIGTERM and SIGINT release the Lease first.
 import { leaderIdentity, startLeaderElection } from './leader.js';
 import { meshSystemNamespace } from '../identity/index.js';
 
@@ -142,11 +146,13 @@ const election = startLeaderElection({
   onStartedLeading: () => {
     void identity?.flushBundle().catch((err: Error) => log.warn('cannot write the trust bundle', { error: err.message }));
     void accessCerts.reconcile();
+    void statusWriter.retry();
   },
   onNewLeader: (holder) => log.info('leader election: the Lease names a holder', { holder: holder ?? null }),
 });
 MeshIdentity.canWrite = election.canWrite;
 accessCerts.canWrite = election.canWrite;
+statusWriter.canWrite = election.canWrite;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.removeListener(signal, shutdown);
   process.once(signal, () => {

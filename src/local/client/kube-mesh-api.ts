@@ -321,6 +321,35 @@ export class KubeMeshApi implements MeshApi {
     return { kind: m.kind, name, ...(ns ? { namespace: ns } : {}), action: before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'patched' };
   }
 
+  /**
+   * Writes an object's status through its `status` subresource, as controllers do: a PUT of
+   * `<object>/status` carrying the resourceVersion it was read at (so a stale view never overwrites a
+   * newer status), re-read and retried on 409 Conflict. On a type with a status subresource a PUT or
+   * PATCH of the object itself drops `.status`, so this is the only way status is stored.
+   * `current` is the object as the caller last saw it (an informer's copy saves the first GET); no
+   * write happens when its status already equals `status`. Returns `unchanged` or `configured`.
+   */
+  async replaceStatus(
+    kind: string, name: string, namespace: string | undefined, status: unknown, opts: { current?: Resource; attempts?: number } = {},
+  ): Promise<ApplyResult> {
+    const m = await this.mapper.forName(kind);
+    const ns = m.namespaced ? namespace || 'default' : undefined;
+    const path = `${objectPath(m, ns, name)}/status`;
+    const label = labelOf(m.kind, name, ns);
+    const result = (action: ApplyResult['action']): ApplyResult => ({ kind: m.kind, name, ...(ns ? { namespace: ns } : {}), action });
+    let current = opts.current ?? (await this.request<Resource>('GET', path, { label }));
+    for (let attempt = 1; ; attempt++) {
+      if (JSON.stringify(canonical(current.status)) === JSON.stringify(canonical(status))) return result('unchanged');
+      try {
+        await this.request<Resource>('PUT', path, { body: { ...current, status }, label });
+        return result('configured');
+      } catch (e) {
+        if ((e as MeshError).code !== 'MESH_ERR_CONFLICT' || attempt >= (opts.attempts ?? 5)) throw e;
+        current = await this.request<Resource>('GET', path, { label });
+      }
+    }
+  }
+
   async rolloutRestart(kind: string, name: string, namespace: string): Promise<ApplyResult> {
     const m = await this.mapper.forName(kind);
     if (m.kind !== 'Deployment') throw new MeshError('MESH_ERR_USAGE', `rollout restart is supported for deployments only, not ${m.plural}`);
@@ -427,3 +456,10 @@ export class KubeMeshApi implements MeshApi {
 }
 
 
+
+/** A JSON value with object keys sorted (a status compared by content, whatever order the server keeps). */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+}
