@@ -175,7 +175,8 @@ export function chartFiles(): Map<string, string> {
     type: 'application',
     version: DEFAULT_IMAGE_TAG,
     appVersion: DEFAULT_IMAGE_TAG,
-    kubeVersion: '>=1.25.0-0',
+    // admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (the controller's Secret rule) is GA in 1.30
+    kubeVersion: '>=1.30.0-0',
   }));
   files.set('values.yaml', `${generated}# The names are FSM's (charts/fsm/values.yaml) where FSM has the setting; \`tessera install --set\` takes the same keys.\n${toYaml(defaultValues())}`);
   files.set('.helmignore', `${generated}.DS_Store\n*.tgz\n`);

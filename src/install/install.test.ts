@@ -7,11 +7,13 @@ import { KINDS } from '../api/kinds.js';
 import { X509Certificate } from 'node:crypto';
 import { generateSecrets } from '../cli/commands/install.js';
 import {
-  chartFiles, controllerReadRules, controllerServingNames, defaultValues, injectorServingNames, renderInstall, resolveValues, setValue, templatize,
+  chartFiles, CONTROLLER_SECRET_POLICY_MESSAGE, controllerReadRules, controllerServingNames, defaultValues, injectorServingNames, rbacTable,
+  renderInstall, resolveValues, setValue, templatize,
 } from './index.js';
 
 // dist*/src/install/ → the repository
 const CHART = fileURLToPath(new URL('../../../charts/tessera/', import.meta.url));
+const KUBERNETES_DOC = fileURLToPath(new URL('../../../docs/kubernetes.md', import.meta.url));
 
 test('the committed chart is what src/install renders (node scripts/render-chart.mjs)', () => {
   const files = chartFiles();
@@ -142,4 +144,48 @@ test('<mesh>-controller-tls: rendered, mounted by the controller as its TLS cert
   assert.match(template, /\$controllerServing := genSignedCert \(printf "%s\.%s\.svc" \$csvc \$ns\) \$cips \$cnames 3650 \$ca/);
   assert.match(template, /tls\.crt: \{\{ \$tessera\.controllerCert \| quote \}\}/);
   assert.match(chartFiles().get('values.yaml')!, /fsmController:\n    replicaCount: 1\n    extraAddresses: \[\]/);
+});
+
+test('the controller writes AccessControl status through the status subresource only; nothing else of an AccessControl', () => {
+  const role = renderInstall().find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'tessera-controller')!;
+  const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  const acl = rules.filter((r) => r.apiGroups.includes('policy.flomesh.io') && r.resources.some((x) => x.startsWith('accesscontrols')));
+  assert.deepEqual(acl.map((r) => [r.resources, r.verbs]), [[['accesscerts', 'accesscontrols'], ['get', 'list', 'watch']], [['accesscontrols/status'], ['update']]]);
+  for (const r of rules) {
+    if (r.resources.some((x) => x.endsWith('/status'))) assert.deepEqual(r.resources, ['accesscontrols/status'], 'no other status subresource');
+  }
+});
+
+test('the controller\'s Secret rule as a ValidatingAdmissionPolicy and its binding, before the Deployments; the chart needs 1.30', () => {
+  const objs = renderInstall(setValue(defaultValues(), 'fsm.meshName=blue'));
+  const policy = objs.find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+  const binding = objs.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
+  assert.equal(policy.apiVersion, 'admissionregistration.k8s.io/v1');
+  assert.equal(policy.metadata.name, 'blue-controller-secrets');
+  assert.deepEqual(binding.spec, { policyName: 'blue-controller-secrets', validationActions: ['Deny'] });
+  const spec = policy.spec as {
+    failurePolicy: string; matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[] };
+    matchConditions: { expression: string }[]; variables: { name: string; expression: string }[]; validations: { expression: string; message: string; reason: string }[];
+  };
+  assert.equal(spec.failurePolicy, 'Fail');
+  assert.deepEqual(spec.matchConstraints.resourceRules.map((r) => [r.resources, r.operations]), [[['secrets'], ['CREATE', 'UPDATE', 'DELETE']]]);
+  assert.equal(spec.matchConditions[0]!.expression, "request.userInfo.username == 'system:serviceaccount:blue-system:blue-controller'");
+  const own = spec.variables.find((v) => v.name === 'ownNew')!.expression;
+  assert.match(own, /request\.namespace == 'blue-system' && object\.metadata\.name == 'blue-ca-bundle'/);
+  assert.match(own, /'policy\.flomesh\.io\/access-cert' in object\.metadata\.annotations/);
+  assert.equal(spec.validations[0]!.message, CONTROLLER_SECRET_POLICY_MESSAGE);
+  assert.equal(spec.validations[0]!.reason, 'Forbidden');
+  const kinds = objs.map((o) => o.kind);
+  assert.ok(kinds.indexOf('ValidatingAdmissionPolicyBinding') < kinds.indexOf('Deployment'), 'in force before the controller runs');
+  const template = chartFiles().get('templates/tessera.yaml')!;
+  assert.match(template, /kind: ValidatingAdmissionPolicyBinding\n/);
+  assert.match(template, /system:serviceaccount:\{\{ include "tessera.namespace" \. \}\}:\{\{ \.Values\.fsm\.meshName \}\}-controller/);
+  assert.match(chartFiles().get('Chart.yaml')!, /kubeVersion: ">=1\.30\.0-0"/);
+});
+
+test('docs/kubernetes.md lists the RBAC rules the install renders', () => {
+  const doc = readFileSync(KUBERNETES_DOC, 'utf8');
+  const m = /<!-- rbac:begin[^>]*-->\n([\s\S]*?)<!-- rbac:end -->/.exec(doc);
+  assert.ok(m, 'docs/kubernetes.md has the <!-- rbac:begin --> … <!-- rbac:end --> block');
+  assert.equal(m[1], rbacTable(), `the RBAC table in docs/kubernetes.md is stale; put this between the markers:\n${rbacTable()}`);
 });

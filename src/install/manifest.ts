@@ -8,12 +8,14 @@ export interface Manifest {
 
 /**
  * The order objects are created in, after Helm's InstallOrder: a namespace before what lives in it,
- * ServiceAccounts before their token Secrets, RBAC before the workloads that use it, the webhook
- * last so it never points at a Service that does not exist yet. Uninstall goes the other way.
+ * ServiceAccounts before their token Secrets, RBAC and the controller's Secret policy before the
+ * workloads they constrain, the webhook last so it never points at a Service that does not exist yet.
+ * Uninstall goes the other way.
  */
 export const INSTALL_ORDER = [
   'Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'Secret', 'ConfigMap', 'ClusterRole', 'ClusterRoleBinding',
-  'Role', 'RoleBinding', 'Service', 'Deployment', 'MeshConfig', 'MutatingWebhookConfiguration',
+  'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'Service', 'Deployment', 'MeshConfig',
+  'MutatingWebhookConfiguration',
 ];
 
 function rank(m: Manifest): number {

@@ -7,7 +7,8 @@
 import { KINDS } from '../api/kinds.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
 import { presetMeshConfig } from '../bootstrap/preset-mesh-config.js';
-import { CA_SECRET_KEYS } from '../identity/ca-secret.js';
+import { ACCESS_CERT_OWNER_ANNOTATION } from '../control-plane/access-certs.js';
+import { CA_SECRET_KEYS, caBundleSecretName } from '../identity/ca-secret.js';
 import { INJECTOR_KUBE_ENV } from '../injector/kube-namespaces.js';
 import { MUTATE_PATH, HEALTH_PATH } from '../injector/protocol.js';
 import { IGNORE_NAMESPACE_LABEL } from '../local/controllers/well-known.js';
@@ -68,7 +69,7 @@ function componentLabels(r: Resolved, component: Component): Record<string, stri
 }
 
 // ---------------------------------------------------------------------------------------------
-// RBAC, derived from what the components do (see docs/kubernetes-mode.md for the list)
+// RBAC, derived from what the components do (see docs/kubernetes.md for the list)
 
 interface PolicyRule {
   apiGroups: string[];
@@ -117,8 +118,10 @@ function rbac(r: Resolved): Manifest[] {
       // AccessCert Secrets go to the AccessCert's namespace (control-plane/access-certs.ts: apply,
       // delete); the CA bundle Secret is created once (control-plane/identity.ts).
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'update', 'delete'] },
-      // AccessControl status (what the local daemon writes today; the controller in Kubernetes mode).
-      { apiGroups: ['policy.flomesh.io'], resources: ['accesscontrols/status'], verbs: ['update', 'patch'] },
+      // AccessControl status, through the status subresource only (control-plane/status.ts: a PUT of
+      // `<object>/status` with the resourceVersion read; KubeMeshApi.replaceStatus). Nothing else of
+      // an AccessControl is written, and no other kind's status.
+      { apiGroups: ['policy.flomesh.io'], resources: ['accesscontrols/status'], verbs: ['update'] },
     ]),
     // The trust-bundle ConfigMap lives in the mesh's namespace (control-plane/identity.ts).
     // and so does the leader election Lease `<mesh>-controller` (control-plane/leader.ts).
@@ -130,6 +133,84 @@ function rbac(r: Resolved): Manifest[] {
     ...clusterRole('injector', [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }]),
     // The preset MeshConfig, put back when deleted (bootstrap/preset-keeper.ts: get, apply).
     ...role('bootstrap', [{ apiGroups: ['config.flomesh.io'], resources: ['meshconfigs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] }]),
+  ];
+}
+
+/**
+ * The components' RBAC rules as a Markdown table (docs/kubernetes.md carries it between
+ * `<!-- rbac:begin -->` and `<!-- rbac:end -->`; src/install/install.test.ts checks it is this).
+ */
+export function rbacTable(values: InstallValues = defaultValues()): string {
+  const r = resolveValues(values);
+  const rows = ['| component | granted by | API group | resources | verbs |', '|---|---|---|---|---|'];
+  for (const m of rbac(r)) {
+    if (m.kind !== 'ClusterRole' && m.kind !== 'Role') continue;
+    const component = (m.metadata.labels ?? {})['app.kubernetes.io/component'];
+    const where = m.kind === 'Role' ? `Role in \`${m.metadata.namespace}\`` : 'ClusterRole';
+    for (const rule of m.rules as PolicyRule[]) {
+      const groups = rule.apiGroups.map((g) => (g === '' ? 'core' : `\`${g}\``)).join(', ');
+      const names = rule.resourceNames ? ` (only ${rule.resourceNames.map((n) => `\`${n}\``).join(', ')})` : '';
+      rows.push(`| ${component} | ${where} | ${groups} | ${rule.resources.map((x) => `\`${x}\``).join(', ')}${names} | ${rule.verbs.join(', ')} |`);
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The controller's Secrets: what RBAC cannot say, a ValidatingAdmissionPolicy says
+
+export const controllerSecretPolicyName = (mesh: string): string => `${mesh}-controller-secrets`;
+
+/** The message the API server returns when the policy refuses a write (after its own prefix). */
+export const CONTROLLER_SECRET_POLICY_MESSAGE =
+  'the mesh controller may write only the Secrets it issues (AccessCert Secrets, the CA bundle), not this one';
+
+/**
+ * The controller's role must let it create, update and delete Secrets in any namespace (an AccessCert
+ * names where its Secret goes). What local mode's admission enforces (src/local/kube/secret-ownership.ts)
+ * is said here in CEL for the API server's ValidatingAdmissionPolicy plugin (admissionregistration.k8s.io/v1,
+ * Kubernetes ≥ 1.30): for the controller's ServiceAccount only, a Secret is its own when it is the CA
+ * bundle `<mesh>-ca-bundle` in `<mesh>-system` or carries the AccessCert owner annotation; a CREATE
+ * must make its own Secret, an UPDATE must find one of its own and leave it its own (adding the
+ * annotation takes nothing over), a DELETE must find one of its own.
+ */
+function controllerSecretPolicy(r: Resolved): Manifest[] {
+  const name = controllerSecretPolicyName(r.mesh);
+  const labels = componentLabels(r, 'controller');
+  const user = `system:serviceaccount:${r.namespace}:${componentName(r.mesh, 'controller')}`;
+  const own = (o: 'object' | 'oldObject'): string =>
+    `${o} != null && ((request.namespace == '${r.namespace}' && ${o}.metadata.name == '${caBundleSecretName(r.mesh)}') || ` +
+    `(has(${o}.metadata.annotations) && '${ACCESS_CERT_OWNER_ANNOTATION}' in ${o}.metadata.annotations))`;
+  return [
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name, labels },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['secrets'], operations: ['CREATE', 'UPDATE', 'DELETE'] }],
+        },
+        matchConditions: [{ name: 'mesh-controller', expression: `request.userInfo.username == '${user}'` }],
+        variables: [
+          { name: 'ownNew', expression: own('object') },
+          { name: 'ownOld', expression: own('oldObject') },
+        ],
+        validations: [
+          {
+            expression: "request.operation == 'CREATE' ? variables.ownNew : variables.ownOld && (request.operation == 'DELETE' || variables.ownNew)",
+            message: CONTROLLER_SECRET_POLICY_MESSAGE,
+            reason: 'Forbidden',
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name, labels },
+      spec: { policyName: name, validationActions: ['Deny'] },
+    },
   ];
 }
 
@@ -341,6 +422,7 @@ export function renderResolved(r: Resolved, s: InstallSecrets): Manifest[] {
     ),
     ...secrets(r, s),
     ...rbac(r),
+    ...controllerSecretPolicy(r),
     ...workloads(r),
     meshConfig(r),
     webhook(r, s),

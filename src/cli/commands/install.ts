@@ -185,6 +185,8 @@ export async function runUninstall(opts: UninstallOptions, deps: CliDeps): Promi
   // The namespace takes everything in it (Deployments, Services, Secrets, Roles, the MeshConfig).
   for (const m of manifests.filter((x) => x.kind === 'Namespace')) await del(m);
   for (const m of manifests.filter((x) => x.kind === 'ClusterRoleBinding' || x.kind === 'ClusterRole')) await del(m);
+  // The controller's Secret policy, binding first (cluster-scoped; the controller is gone with its namespace and role).
+  for (const kind of ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy']) for (const m of manifests.filter((x) => x.kind === kind)) await del(m);
   await until(`namespace ${r.namespace} to be deleted (its finalizers need the namespace controller)`, deadline, async () => !(await getOrUndefined(api, 'Namespace', r.namespace)));
   if (opts.keepCrds) {
     deps.stdout.write('CustomResourceDefinitions kept (--keep-crds): the mesh resources of every namespace stay in place\n');
