@@ -8,6 +8,7 @@ import type { Resource } from '../../api/types.js';
 import type { ResourceType } from '../registry/index.js';
 import { establishedStatus } from '../registry/index.js';
 import { applyDefaults, prune, strictDecodingMessage, unknownFieldWarnings, validateObject, validateStructuralSchema } from '../schema/index.js';
+import { ADMISSIONREGISTRATION_GROUP, validateWebhookConfiguration, WEBHOOK_CONFIG_KINDS, withDefaults, type WebhookConfigKind } from '../admission-webhooks/index.js';
 import { isObject, kubeNow } from './objects.js';
 import { badRequest, invalid, type StatusCause } from './status.js';
 
@@ -86,6 +87,14 @@ export function builtinAdmission(
     // A CRD being deleted keeps the status its lifecycle controller writes.
     if (!out.metadata.deletionTimestamp) out.status = establishedStatus(out.spec as { names?: object; versions?: { name?: string; storage?: boolean }[] }, kubeNow(now));
     return { object: out, warnings: [] };
+  }
+  if (type.group === ADMISSIONREGISTRATION_GROUP && (WEBHOOK_CONFIG_KINDS as readonly string[]).includes(type.kind)) {
+    // kube-apiserver's defaults and validation of webhook configurations (src/kube/admission-webhooks)
+    const kind = type.kind as WebhookConfigKind;
+    const defaulted = withDefaults(obj, kind) as Resource;
+    const causes = validateWebhookConfiguration(defaulted, kind);
+    if (causes.length > 0) throw invalid(type.group, type.kind, obj.metadata.name, causes);
+    return { object: defaulted, warnings: [] };
   }
   if (type.builtIn) return { object: obj, warnings: [] };
   const schema = type.versions.find((v) => v.name === version)?.schema;

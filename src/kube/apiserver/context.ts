@@ -1,4 +1,5 @@
 /** What every request handler gets. */
+import type { AdmissionWebhooks } from '../admission-webhooks/index.js';
 import type { ResourceRegistry } from '../registry/index.js';
 import type { Admission, KubeStorage, PodConnector, UserInfo } from './backend.js';
 
@@ -11,6 +12,8 @@ export interface ServerContext {
   now: () => Date;
   /** the server's `host:port`, for `/api`'s serverAddressByClientCIDRs */
   serverAddress: string;
+  /** the stored admission webhook configurations' webhooks (createKubeApi sets it) */
+  webhooks?: AdmissionWebhooks;
 }
 
 export interface RequestContext extends ServerContext {

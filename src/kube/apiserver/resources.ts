@@ -17,6 +17,7 @@ import { matches, parseFieldSelector, parseLabelSelector, type Selection } from 
 import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResource, StatusError, successStatus, toStatusError } from './status.js';
 import { renderTable } from './table-view.js';
 import { builtinAdmission, CRD_CLEANUP_FINALIZER, fieldValidationOf } from './builtin-admission.js';
+import { mutateByWebhooks, validateByWebhooks } from './webhook-admission.js';
 
 export interface Target {
   info: ResourceRequest;
@@ -218,18 +219,27 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
 
 async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
   const own = decoded(t, () => builtinAdmission(t.type, t.info.version, given, operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now()));
-  const obj = own.object;
+  let obj = own.object;
   // Warnings reach kubectl as `Warning:` lines (the HTTP Warning header, code 299).
   for (const w of own.warnings) t.res.appendHeader('warning', `299 - ${JSON.stringify(w)}`);
+  // Mutating admission webhooks, then the server's own checks again on what they changed.
+  const mutated = await mutateByWebhooks(ctx, t, operation, obj, old, dryRun);
+  if (mutated.changed && mutated.object) {
+    const again = mutated.object;
+    obj = decoded(t, () => builtinAdmission(t.type, t.info.version, toStorage(again, t.type), operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now())).object;
+  }
+  let final: Resource;
   try {
     const req: Parameters<RequestContext['admission']['admit']>[0] = { operation, type: t.type, object: obj, dryRun, user: ctx.user };
     if (old) req.oldObject = old;
     if (t.info.subresource) req.subresource = t.info.subresource;
     const out = await ctx.admission.admit(req);
-    return toStorage(out ?? obj, t.type);
+    final = toStorage(out ?? obj, t.type);
   } catch (e) {
     throw asStatusError(e, t, obj.metadata.name);
   }
+  await validateByWebhooks(ctx, t, operation, final, old, dryRun);
+  return final;
 }
 
 /**
@@ -357,11 +367,13 @@ export async function deleteObject(ctx: RequestContext, t: Target, existing: Res
   if (t.type.group === '' && t.type.kind === 'Namespace' && ['default', 'kube-system', 'kube-public'].includes(existing.metadata.name)) {
     throw new StatusError('Forbidden', `namespaces "${existing.metadata.name}" is forbidden: this namespace may not be deleted`);
   }
+  await mutateByWebhooks(ctx, t, 'DELETE', undefined, existing, dryRun);
   try {
     await ctx.admission.admit({ operation: 'DELETE', type: t.type, oldObject: existing, dryRun, user: ctx.user });
   } catch (e) {
     throw asStatusError(e, t, existing.metadata.name);
   }
+  await validateByWebhooks(ctx, t, 'DELETE', undefined, existing, dryRun);
   const finalizers = [...(existing.metadata.finalizers ?? [])];
   const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : undefined);
   if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);

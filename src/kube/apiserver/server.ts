@@ -19,6 +19,7 @@ import { badRequest, MESH_ERROR_CODE_HEADER, methodNotAllowed, StatusError, toSt
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
 import { openApiHandler } from './openapi.js';
+import { AdmissionWebhooks } from '../admission-webhooks/index.js';
 import { authorizeRequest, impersonate, serveAuthRequest, withTokenReview, type AuthorizeFn, type AuthServices } from '../auth/index.js';
 
 export interface VersionInfo {
@@ -60,6 +61,9 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     streams.add(stop);
   };
   const unfollow = followCrds(opts);
+  // Every write honours the stored admission webhook configurations, as kube-apiserver's admission chain does.
+  const webhooks = opts.webhooks ?? new AdmissionWebhooks(opts.storage, { log: (line) => console.error(line) });
+  const base: ServerContext = { ...opts, webhooks };
   const openapi = openApiHandler(opts.registry, opts.version.gitVersion);
   // TokenReview asks the same authenticators a request meets.
   const authServices = withTokenReview(opts.authServices, opts.authenticate);
@@ -135,7 +139,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     const url = new URL(req.url ?? '/', 'https://localhost');
     // Impersonation headers (`kubectl --as`), each part allowed the `impersonate` verb (src/kube/auth).
     const user = await impersonate(await userOf(req, url.pathname), req.headers, opts.authorize, req.headersDistinct);
-    const ctx: RequestContext = { ...opts, user };
+    const ctx: RequestContext = { ...base, user };
     const info = parseRequestInfo(req.method ?? 'GET', url);
     await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
     return { ctx, info, url };
@@ -175,6 +179,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     },
     close() {
       unfollow();
+      if (!opts.webhooks) webhooks.close();
       for (const stop of [...streams]) stop();
       streams.clear();
     },

@@ -6,6 +6,7 @@
  */
 import { KINDS, type KindInfo } from '../../api/kinds.js';
 import type { ResourceType, ServedVersion } from './types.js';
+import { webhookConfigurationSchema } from '../admission-webhooks/schema.js';
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -82,8 +83,21 @@ export function builtinResourceTypes(): ResourceType[] {
       singular: 'customresourcedefinition', categories: ['api-extensions'],
     },
     ...authTypes(),
+    ...admissionTypes(),
   );
   return types;
+}
+
+/**
+ * admissionregistration.k8s.io/v1 webhook configurations (cluster-scoped, stored): the server
+ * validates them (src/kube/admission-webhooks) and calls the webhooks they describe on every write.
+ */
+function admissionTypes(): ResourceType[] {
+  const group = 'admissionregistration.k8s.io';
+  return (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind) => {
+    const t = plainBuiltin(group, 'v1', kind, `${kind.toLowerCase()}s`, false);
+    return { ...t, categories: ['api-extensions'], versions: t.versions.map((v) => ({ ...v, schema: webhookConfigurationSchema(kind) })) };
+  });
 }
 
 /**
