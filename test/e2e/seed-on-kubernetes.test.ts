@@ -153,6 +153,13 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       echo "--- containers"
       kubectl get pod -n curl $curl_pod -o jsonpath='{.spec.containers[*].name}'; echo
       kubectl get pod -n httpbin $httpbin_pod -o jsonpath='{.spec.containers[*].name}'; echo
+      echo "--- sandboxes"
+      for p in "curl $curl_pod" "httpbin $httpbin_pod"; do
+        set -- $p
+        kubectl get pod -n $1 $2 -o jsonpath='{.status.podIP} {.spec.initContainers[*].name} {.status.initContainerStatuses[*].state.terminated.reason}'; echo
+      done
+      echo "--- curl env"
+      kubectl exec $curl_pod -n curl -c curl -- env | grep -i '_proxy=' || echo "no proxy variables"
       echo "--- curl"
       # the sidecars get their snapshots asynchronously: bounded retries until the answer is 200
       for i in $(seq 1 60); do
@@ -168,6 +175,14 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
     const section = (name: string): string => r.stdout.split(`--- ${name}\n`)[1]!.split('--- ')[0]!;
     assert.match(r.stdout, /Namespace \[curl\] successfully added to mesh \[fsm\]/);
     assert.deepEqual(section('containers').trim().split('\n'), ['curl sidecar', 'httpbin sidecar'], 'the real API server called the webhook');
+    // Namespace mode with FSM's interception: pod IPs on the node's bridge, the webhook's fsm-init run
+    // by the node in each pod's namespace, apps with no proxy variables (so the 200 below was
+    // intercepted, not proxied).
+    const sandboxes = section('sandboxes').trim().split('\n');
+    assert.equal(sandboxes.length, 2);
+    for (const line of sandboxes) assert.match(line, /^10\.\d+\.\d+\.\d+ fsm-init Completed$/, `a sandboxed pod, its init step done: ${line}`);
+    assert.match(children.all.find((c) => c.name === 'node')!.output(), /init fsm-init: interception rules loaded in its namespace/);
+    assert.equal(section('curl env').trim(), 'no proxy variables');
     const curl = section('curl');
     assert.equal(curl.split('\r\n')[0], 'HTTP/1.1 200 OK', `${curl}\n${detail()}`);
     assert.match(curl, /server: gunicorn\/19\.9\.0/);
@@ -186,6 +201,8 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
     assert.match(headers, /"Host": "httpbin\.httpbin:14001"/);
     const httpbinSidecar = sidecarLogs().split('--- sidecar of ').find((l) => l.startsWith('httpbin/')) ?? '';
     assert.match(httpbinSidecar, /"direction":"inbound"[^\n]*"sourceService":"curl\.curl"[^\n]*"status":200/, 'httpbin\'s sidecar authenticated curl\'s identity (mTLS)');
+    const curlSidecar = sidecarLogs().split('--- sidecar of ').find((l) => l.startsWith('curl/')) ?? '';
+    assert.match(curlSidecar, /"direction":"outbound"[^\n]*"status":200/, 'curl\'s own sidecar carried the request out (interception)');
     const controller = children.all.find((c) => c.name === 'controller')!.output();
     assert.match(controller, /"certificate issued","proxy":"curl\/[^"]+","identity":"curl\.curl"/, 'curl\'s identity from its ServiceAccount');
     assert.match(controller, /"certificate issued","proxy":"httpbin\/[^"]+","identity":"httpbin\.httpbin"/);
