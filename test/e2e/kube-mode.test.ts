@@ -3,7 +3,8 @@
  * injector as the MutatingWebhook the real kube-apiserver calls over TLS (AdmissionReview v1, caBundle
  * = the mesh CA, failurePolicy Fail), pods made by the real controller-manager from a Deployment; the
  * controller and the bootstrap as processes on the host with their ServiceAccounts' tokens, their
- * informers fed by the real API server, RBAC refusals in their logs.
+ * informers fed by the real API server, RBAC refusals in their logs, the controller's AccessControl
+ * status through the status subresource.
  *
  * The reference cluster has no node, so the components run here, as processes beside the API server:
  * the webhook's clientConfig is `url: https://127.0.0.1:PORT/mutate-pod-creation`
@@ -212,6 +213,57 @@ spec:
     assert.match(line, /watch/);
     await stop(refused);
     ok(await kubectl(['replace', '-f', '-'], JSON.stringify(role)), 'put the ClusterRole back');
+  });
+
+  test('the controller writes AccessControl status through the status subresource; kubectl shows it', async () => {
+    // its ClusterRole: update on accesscontrols/status, nothing on the object itself
+    const can = async (args: string[]): Promise<string> => (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:${MESH}-controller`, ...args, '-n', 'demo'])).stdout.trim();
+    assert.equal(await can(['update', 'accesscontrols.policy.flomesh.io', '--subresource=status']), 'yes');
+    assert.equal(await can(['patch', 'accesscontrols.policy.flomesh.io', '--subresource=status']), 'no');
+    assert.equal(await can(['update', 'accesscontrols.policy.flomesh.io']), 'no');
+    assert.equal(await can(['update', 'plugins.plugin.flomesh.io', '--subresource=status']), 'no');
+
+    ok(await kubectl(['apply', '-f', '-'], `apiVersion: policy.flomesh.io/v1alpha1
+kind: AccessControl
+metadata: { name: open, namespace: demo }
+spec:
+  sources: [{ kind: IPRange, name: 10.0.0.0/8 }]
+---
+apiVersion: policy.flomesh.io/v1alpha1
+kind: AccessControl
+metadata: { name: broken, namespace: demo }
+spec:
+  sources: [{ kind: IPRange, name: 10.0.0.0/8 }]
+  backends: [{ name: nosuch, port: { number: 80, protocol: http } }]
+`), 'apply two AccessControls');
+    // The CRD declares the status subresource: a write of the object itself drops .status.
+    ok(await kubectl(['patch', 'accesscontrol', 'open', '-n', 'demo', '--type=merge', '-p', '{"status":{"currentStatus":"forged","reason":"by the main resource"}}']), 'patch the object with a status');
+    assert.equal(ok(await kubectl(['get', 'accesscontrol', 'open', '-n', 'demo', '-o', 'jsonpath={.status}']), 'get status'), '', 'no status stored through the main resource');
+
+    const { token } = await serviceAccountKubeconfig(`${MESH}-controller`);
+    const meshKey = await secretText(cluster, NS, `${MESH}-mesh-key`, 'mesh-key');
+    const controller = spawnChild(CONTROLLER_MAIN, controllerEnvOf(cluster, {
+      mesh: MESH, token, port: await freePort(), meshKey, stateDir: join(cluster.dir, 'controller-status-state'),
+    }));
+    const statusOf = async (name: string): Promise<{ currentStatus?: string; reason?: string }> =>
+      JSON.parse(ok(await kubectl(['get', 'accesscontrol', name, '-n', 'demo', '-o', 'jsonpath={.status}']), `status of ${name}`) || '{}') as { currentStatus?: string; reason?: string };
+    const until = (name: string, want: { currentStatus: string; reason: string | RegExp }) =>
+      waitFor(`AccessControl demo/${name} status ${want.currentStatus}`, async () => {
+        const s = await statusOf(name);
+        return s.currentStatus === want.currentStatus && (typeof want.reason === 'string' ? s.reason === want.reason : want.reason.test(s.reason ?? '')) ? s : undefined;
+      }, WAIT_MS, () => controller.output());
+    await until('open', { currentStatus: 'committed', reason: 'successfully committed by the system' });
+    await until('broken', { currentStatus: 'error', reason: 'backend service demo/nosuch not found' });
+    assert.match(controller.output(), /wrote AccessControl status/);
+
+    // a change of its inputs (the MeshConfig's feature flag) rewrites both, through /status again
+    ok(await kubectl(['patch', 'meshconfig', `${MESH}-mesh-config`, '-n', NS, '--type=merge', '-p', '{"spec":{"featureFlags":{"enableAccessControlPolicy":false}}}']), 'turn access control off');
+    await until('open', { currentStatus: 'error', reason: /access control policy is disabled/ });
+    await until('broken', { currentStatus: 'error', reason: /access control policy is disabled/ });
+    ok(await kubectl(['patch', 'meshconfig', `${MESH}-mesh-config`, '-n', NS, '--type=merge', '-p', '{"spec":{"featureFlags":{"enableAccessControlPolicy":true}}}']), 'turn access control on');
+    await until('open', { currentStatus: 'committed', reason: 'successfully committed by the system' });
+    assert.doesNotMatch(controller.output(), /cannot write AccessControl status/, 'no write refused');
+    await stop(controller);
   });
 
   test('the bootstrap with its least-privilege Role: watches MeshConfigs of its namespace, restores the preset', async () => {
