@@ -80,7 +80,15 @@ export type Service = Resource<ServiceSpec>;
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: unknown;
+  valueFrom?: EnvVarSource;
+}
+
+/** Where an env value comes from; `fieldRef` is the downward API (`metadata.name`, `status.podIP`, …). */
+export interface EnvVarSource {
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+  secretKeyRef?: { name: string; key: string; optional?: boolean };
+  configMapKeyRef?: { name: string; key: string; optional?: boolean };
+  resourceFieldRef?: { resource: string; containerName?: string; divisor?: string };
 }
 
 export interface ContainerPort {
@@ -95,9 +103,15 @@ export interface VolumeMount {
   readOnly?: boolean;
 }
 
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
 export interface Probe {
-  httpGet?: { path?: string; port: number | string; scheme?: string };
-  tcpSocket?: { port: number | string };
+  /** `host` set: the kubelet probes that host instead of the pod IP */
+  httpGet?: { path?: string; port: number | string; scheme?: string; host?: string; httpHeaders?: HTTPHeader[] };
+  tcpSocket?: { port: number | string; host?: string };
   exec?: { command: string[] };
   initialDelaySeconds?: number;
   periodSeconds?: number;

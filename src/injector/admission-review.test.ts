@@ -34,12 +34,45 @@ test('an injected pod: allowed, uid echoed, a base64 JSON patch that adds the si
   assert.equal(review.response!.allowed, true);
   assert.equal(review.response!.patchType, 'JSONPatch');
   const patch = patchOf(review);
-  assert.ok(patch.some((o) => o.op === 'add' && o.path === '/spec/containers/-'), 'the sidecar is appended, not the array replaced');
-  assert.ok(patch.some((o) => o.op === 'add' && o.path === '/metadata/labels/fsm-proxy-uuid'), 'label key escaped as a pointer segment');
+  assert.deepEqual(patch.map((o) => `${o.op} ${o.path}`).sort(), [
+    'add /metadata/labels/fsm-proxy-uuid',
+    'add /spec/containers/-',
+    'add /spec/initContainers',
+    'add /spec/volumes',
+  ], 'the sidecar appended, not the array replaced; absent arrays added whole');
   const patched = applyJsonPatch(p, patch);
   assert.deepEqual(patched.spec!.containers.map((c) => c.name), ['web', 'sidecar']);
+  assert.deepEqual(patched.spec!.initContainers!.map((c) => c.name), ['fsm-init']);
+  assert.deepEqual(patched.spec!.volumes, [{ name: 'fsm-sidecar-data', emptyDir: {} }]);
   assert.equal(patched.metadata.labels!['app.kubernetes.io/name'], 'web');
   assert.equal(patched.metadata.name, undefined, 'a generateName pod keeps no name of ours');
+});
+
+test('a pod with init containers, volumes and probes: appends, and each rewritten probe field replaced in place', () => {
+  const p = pod();
+  p.spec = {
+    initContainers: [{ name: 'migrate', image: 'm' }],
+    volumes: [{ name: 'data', emptyDir: {} }],
+    // as the API server sends it: defaults filled in
+    containers: [{ name: 'web', image: 'x', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { port: 'http', path: '/ready', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10 },
+      livenessProbe: { tcpSocket: { port: 8080 }, timeoutSeconds: 1 } }],
+  };
+  const { review } = admit(parseAdmissionReview(reviewOf(p)), monitored, MESH);
+  const patch = patchOf(review);
+  const ops = patch.map((o) => `${o.op} ${o.path}`);
+  for (const expected of [
+    'add /spec/initContainers/-', 'add /spec/volumes/-', 'add /spec/containers/-',
+    'replace /spec/containers/0/readinessProbe/httpGet/port', 'replace /spec/containers/0/readinessProbe/httpGet/path',
+    'remove /spec/containers/0/livenessProbe/tcpSocket', 'add /spec/containers/0/livenessProbe/httpGet',
+  ]) assert.ok(ops.includes(expected), `${expected} in ${ops.join(', ')}`);
+  assert.ok(!ops.includes('replace /spec/containers'), 'the containers array is not replaced');
+  const patched = applyJsonPatch(p, patch);
+  assert.deepEqual(patched.spec!.initContainers!.map((c) => c.name), ['migrate', 'fsm-init']);
+  assert.deepEqual(patched.spec!.volumes!.map((v) => v.name), ['data', 'fsm-sidecar-data']);
+  assert.deepEqual(patched.spec!.containers[0]!.readinessProbe, { httpGet: { port: 15902, path: '/fsm-readiness-probe', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10 });
+  assert.deepEqual(patched.spec!.containers[0]!.livenessProbe!.httpGet!.httpHeaders, [{ name: 'Original-Tcp-Port', value: '8080' }]);
+  assert.ok(patched.spec!.containers[1]!.env!.some((e) => e.name === 'TESSERA_HEALTH_PROBES'));
 });
 
 test('not selected, annotated off, other kinds and operations: allowed without a patch', () => {
@@ -58,6 +91,17 @@ test('what cannot be injected is refused with a Status message; malformed review
   assert.equal(bad.allowed, false);
   assert.equal(bad.status!.code, 400);
   assert.match(bad.status!.message, /invalid annotation value .* maybe/);
+  // a bad interception annotation (init-step.ts refuses it): 400, naming the pod and the annotation
+  const ports = admit(parseAdmissionReview(reviewOf(pod({ 'flomesh.io/inbound-port-exclusion-list': '80,http' }))), monitored, MESH).review.response!;
+  assert.equal(ports.allowed, false);
+  assert.equal(ports.status!.code, 400);
+  assert.equal(ports.status!.reason, 'BadRequest');
+  assert.match(ports.status!.message, /^cannot inject the sidecar into Pod demo\/web-5d9c-: metadata.annotations\[flomesh.io\/inbound-port-exclusion-list\]: 'http' is not a port/);
+  // a name the injection needs
+  const clash = { ...pod(), spec: { containers: [{ name: 'web', image: 'x' }, { name: 'fsm-init', image: 'y' }] } };
+  const named = admit(parseAdmissionReview(reviewOf(clash)), monitored, MESH).review.response!;
+  assert.equal(named.status!.code, 400);
+  assert.match(named.status!.message, /spec.containers\[1\].name: "fsm-init" is the name of the injected init container/);
   const unknownNs = admit(parseAdmissionReview(reviewOf(pod())), undefined, MESH).review.response!;
   assert.equal(unknownNs.allowed, false);
   assert.throws(() => parseAdmissionReview({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }), /v1beta1 is not supported/);
@@ -73,6 +117,19 @@ test('jsonPatch: objects by key, removals, replaced values, escaped keys; applyi
   assert.ok(patch.some((o) => o.path === '/b/n~0ew' && o.op === 'add'));
   assert.ok(patch.some((o) => o.path === '/b/gone' && o.op === 'remove'));
   assert.deepEqual(jsonPatch(from, structuredClone(from)), []);
+});
+
+test('jsonPatch on arrays: elements diffed in place, growth appended, shrinking replaced; applying gives the target', () => {
+  const from = { list: [{ a: 1 }, { b: [1] }], short: [1, 2, 3], front: [2] };
+  const to = { list: [{ a: 2 }, { b: [1, 2] }, { c: 3 }], short: [1], front: [1, 2] };
+  const patch = jsonPatch(from, to);
+  assert.deepEqual(applyJsonPatch(from, patch), to);
+  assert.deepEqual(patch.filter((o) => o.path.startsWith('/list')), [
+    { op: 'replace', path: '/list/0/a', value: 2 },
+    { op: 'add', path: '/list/1/b/-', value: 2 },
+    { op: 'add', path: '/list/-', value: { c: 3 } },
+  ]);
+  assert.deepEqual(patch.filter((o) => o.path === '/short'), [{ op: 'replace', path: '/short', value: [1] }]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +180,16 @@ test('Kubernetes mode: AdmissionReviews answered without the token, namespace re
   const ok = await post(url, local, 'local-token');
   assert.equal(ok.status, 200);
   assert.equal(((await ok.json()) as { injected: boolean }).injected, true);
+
+  // the daemon's protocol keeps probes as written (local runtimes probe apps directly) …
+  const probed = { ...local, pod: { ...local.pod, spec: { containers: [{ name: 'web', image: 'x', readinessProbe: { httpGet: { port: 8080, path: '/ready' } } }] } } };
+  const kept = (await (await post(url, probed, 'local-token')).json()) as { pod: Pod };
+  assert.deepEqual(kept.pod.spec!.containers[0]!.readinessProbe, { httpGet: { port: 8080, path: '/ready' } });
+  assert.deepEqual(kept.pod.spec!.initContainers!.map((c) => c.name), ['fsm-init']);
+  // … and refuses what cannot be injected with a 400 naming the field
+  const bad = await post(url, { ...local, pod: { ...local.pod, metadata: { name: 'web-1', annotations: { 'flomesh.io/outbound-port-exclusion-list': '99999' } } } }, 'local-token');
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Pod demo\/web-1: metadata.annotations\[flomesh.io\/outbound-port-exclusion-list\]: '99999' is not a port/);
 });
 
 test('local mode: an AdmissionReview is refused (no token: 401; with it: 400, no API access)', async () => {

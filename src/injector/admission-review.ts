@@ -8,10 +8,13 @@
  *  * a Pod CREATE in a namespace the webhook covers, injected: `allowed: true`, `patchType: JSONPatch`;
  *  * a pod not injected (namespace not selected, annotated off, host network, already injected), any
  *    other kind or operation: `allowed: true`, no patch;
- *  * a pod that cannot be injected (an injection annotation neither yes nor no, a namespace that cannot
- *    be read): `allowed: false` with a Status saying why.
+ *  * a pod that cannot be injected (an injection annotation neither yes nor no, a bad interception
+ *    annotation, a container, init container or volume named like the injected ones, an app port the
+ *    sidecar listens on, a probe on a port its container does not declare): `allowed: false`, code
+ *    400, with a Status naming the pod and the field; a namespace that cannot be read: code 500.
  */
 import type { Pod } from '../api/types.js';
+import { isMeshError } from '../lib/errors.js';
 import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
 import type { NamespaceInfo } from './protocol.js';
 
@@ -128,6 +131,8 @@ export function admit(req: AdmissionRequest, namespace: NamespaceInfo | undefine
     return { review: allowed(req.uid, jsonPatch(pod, withName(result.pod, pod.metadata.name))), injected: true };
   } catch (e) {
     if (e instanceof InvalidInjectionAnnotation) return { review: denied(req.uid, e.message), injected: false };
+    // a bad interception annotation, a name or port the injection needs, a probe it cannot rewrite
+    if (isMeshError(e) && e.code === 'MESH_ERR_MANIFEST_INVALID') return { review: denied(req.uid, e.message), injected: false };
     return { review: denied(req.uid, `sidecar injection failed: ${(e as Error).message}`, 500, 'InternalError'), injected: false };
   }
 }
@@ -156,9 +161,10 @@ function equal(a: unknown, b: unknown): boolean {
 }
 
 /**
- * An RFC 6902 patch that turns `from` into `to`: objects key by key; an array that only grew at its
- * end gets `add` of each new element (so a container the API server's other mutations appended
- * before us is not overwritten); any other array change replaces the array.
+ * An RFC 6902 patch that turns `from` into `to`: objects key by key; an array that kept or grew its
+ * length is diffed element by element (a rewritten probe is one `replace` of its port, not the
+ * containers array) and its new elements are appended with `add …/-` (so a container the API
+ * server's other mutations added before us is not overwritten); an array that shrank is replaced.
  */
 export function jsonPatch(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
   if (equal(from, to)) return [];
@@ -175,8 +181,10 @@ export function jsonPatch(from: unknown, to: unknown, path = ''): JsonPatchOp[] 
     }
     return ops;
   }
-  if (Array.isArray(from) && Array.isArray(to) && to.length > from.length && from.every((x, i) => equal(x, to[i]))) {
-    return to.slice(from.length).map((value) => ({ op: 'add' as const, path: `${path}/-`, value }));
+  if (Array.isArray(from) && Array.isArray(to) && to.length >= from.length) {
+    // index paths first, appends after: no operation shifts an index another one uses
+    const ops = from.flatMap((x, i) => jsonPatch(x, to[i], `${path}/${i}`));
+    return [...ops, ...to.slice(from.length).map((value) => ({ op: 'add' as const, path: `${path}/-`, value }))];
   }
   // The root cannot be replaced by a patch an API server accepts for a pod; a diff never gets here with ''.
   return [{ op: 'replace', path, value: to }];

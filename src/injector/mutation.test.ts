@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../api/types.js';
+import { MeshError } from '../lib/errors.js';
+import { initContainer } from '../local/sandbox/index.js';
+import { HEALTH_PROBES_ENV, parseHealthProbes } from '../sidecar/health-probes/index.js';
 import { InvalidInjectionAnnotation, hasSidecar, mustInject, mutatePod } from './mutation.js';
 import { webhookCoversNamespace } from './namespace-selector.js';
 import type { NamespaceInfo } from './protocol.js';
@@ -54,22 +57,156 @@ test('any other annotation value is an error, on the pod or on the namespace', (
   assert.equal(mustInject(pod(enabled), ns('demo', monitored, { 'flomesh.io/sidecar-injection': 'on' }), MESH), true);
 });
 
-test('the patch: a fresh proxy UUID label and the sidecar container appended; the input is untouched', () => {
-  const input = pod();
+test('the injected pod: proxy UUID label, fsm-init appended to the init containers, the sidecar, its volume; the input untouched', () => {
+  const annotations = { 'flomesh.io/outbound-port-exclusion-list': '6379' };
+  const input = pod(annotations, {
+    initContainers: [{ name: 'migrate', image: 'db-migrate' }],
+    volumes: [{ name: 'config', configMap: { name: 'web' } }],
+    serviceAccountName: 'web',
+  });
+  const before = structuredClone(input);
   const a = mutatePod(input, ns('demo', monitored, enabled), MESH);
   const b = mutatePod(input, ns('demo', monitored, enabled), MESH);
   assert.equal(a.injected, true);
-  assert.match(a.pod.metadata.labels!['fsm-proxy-uuid']!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  assert.notEqual(a.pod.metadata.labels!['fsm-proxy-uuid'], b.pod.metadata.labels!['fsm-proxy-uuid']);
-  assert.equal(a.pod.metadata.labels!.app, 'web');
-  assert.deepEqual(a.pod.spec!.containers, [{ name: 'web', image: 'kennethreitz/httpbin' }, { name: 'sidecar', image: 'tessera/sidecar' }]);
+  assert.deepEqual(input, before, 'the input is not modified');
+  const labels = a.pod.metadata.labels!;
+  assert.match(labels['fsm-proxy-uuid']!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notEqual(labels['fsm-proxy-uuid'], b.pod.metadata.labels!['fsm-proxy-uuid']);
+  assert.equal(labels.app, 'web');
+
+  const spec = a.pod.spec!;
+  // FSM appends: the pod's own init containers run before interception exists
+  assert.deepEqual(spec.initContainers!.map((c) => c.name), ['migrate', 'fsm-init']);
+  assert.deepEqual(spec.initContainers![1], initContainer('tessera/sidecar', annotations), 'the init step of init-step.ts, with the pod\'s interception annotations');
+  assert.match(spec.initContainers![1]!.args![1]!, /--dports 6379 -j RETURN/);
+  assert.deepEqual(spec.containers.map((c) => c.name), ['web', 'sidecar']);
+  assert.deepEqual(spec.containers[0], input.spec!.containers[0], 'an app without probes is not touched');
+  assert.deepEqual(spec.volumes, [{ name: 'config', configMap: { name: 'web' } }, { name: 'fsm-sidecar-data', emptyDir: {} }]);
+
+  const sidecar = spec.containers[1]!;
+  assert.equal(sidecar.image, 'tessera/sidecar');
+  assert.deepEqual(sidecar.securityContext, { runAsUser: 1500, runAsNonRoot: true, allowPrivilegeEscalation: false });
+  assert.deepEqual(sidecar.volumeMounts, [{ name: 'fsm-sidecar-data', mountPath: '/var/run/tessera/sidecar' }]);
+  assert.deepEqual(sidecar.ports, [
+    { name: 'proxy-admin', containerPort: 15000, protocol: 'TCP' },
+    { name: 'proxy-inbound', containerPort: 15003, protocol: 'TCP' },
+  ], 'no probe ports without probes; no 15010 (nothing listens there)');
+  const env = Object.fromEntries(sidecar.env!.map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
+  assert.deepEqual(env, {
+    TESSERA_MESH_NAME: MESH,
+    TESSERA_POD_UID: 'metadata.uid',
+    TESSERA_POD_NAME: 'metadata.name',
+    TESSERA_POD_NAMESPACE: 'metadata.namespace',
+    TESSERA_POD_IP: 'status.podIP',
+    TESSERA_SERVICE_ACCOUNT: 'spec.serviceAccountName',
+    TESSERA_PROXY_UUID: "metadata.labels['fsm-proxy-uuid']",
+    TESSERA_LOCAL_IP: '127.0.0.1',
+    TESSERA_SIDECAR_INBOUND_PORT: '15003',
+    TESSERA_SIDECAR_DIR: '/var/run/tessera/sidecar',
+  });
   assert.equal(hasSidecar(a.pod), true);
   assert.equal(hasSidecar(input), false);
-  assert.equal(input.metadata.labels!['fsm-proxy-uuid'], undefined);
 
   const skipped = mutatePod(input, ns('demo', monitored), MESH);
   assert.deepEqual(skipped, { pod: input, injected: false });
-  const again = mutatePod(a.pod, ns('demo', monitored, enabled), MESH);
-  assert.equal(again.injected, false, 'a pod that has its sidecar is not injected twice');
-  assert.equal(again.pod.spec!.containers.length, 2);
+});
+
+test('an injected pod again (kubectl debug --copy-to): a new proxy UUID, nothing added twice', () => {
+  const first = mutatePod(pod(), ns('demo', monitored, enabled), MESH).pod;
+  const again = mutatePod(first, ns('demo', monitored, enabled), MESH);
+  assert.equal(again.injected, true);
+  assert.notEqual(again.pod.metadata.labels!['fsm-proxy-uuid'], first.metadata.labels!['fsm-proxy-uuid']);
+  assert.deepEqual({ ...again.pod, metadata: first.metadata }, first, 'only the label changed');
+});
+
+const probePod = (): Pod => pod(undefined, {
+  containers: [{
+    name: 'web', image: 'kennethreitz/httpbin',
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { httpGet: { port: 'http', path: '/status/200', httpHeaders: [{ name: 'X-Probe', value: 'ready' }] }, timeoutSeconds: 2, periodSeconds: 5 },
+    livenessProbe: { tcpSocket: { port: 8080 }, failureThreshold: 4 },
+    startupProbe: { exec: { command: ['true'] } },
+  }],
+});
+
+test('probes as FSM rewrites them: HTTP to 15901-15903, TCP to 15904 with Original-Tcp-Port, exec untouched; the originals in the sidecar env', () => {
+  const out = mutatePod(probePod(), ns('demo', monitored, enabled), MESH).pod;
+  const web = out.spec!.containers[0]!;
+  assert.deepEqual(web.readinessProbe, {
+    httpGet: { port: 15902, path: '/fsm-readiness-probe', scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: 'ready' }] },
+    timeoutSeconds: 2, periodSeconds: 5,
+  });
+  assert.deepEqual(web.livenessProbe, {
+    httpGet: { port: 15904, path: '/fsm-healthcheck', scheme: 'HTTP', httpHeaders: [{ name: 'Original-Tcp-Port', value: '8080' }] },
+    failureThreshold: 4,
+  });
+  assert.deepEqual(web.startupProbe, { exec: { command: ['true'] } });
+
+  const sidecar = out.spec!.containers[1]!;
+  const probes = parseHealthProbes(sidecar.env!.find((e) => e.name === HEALTH_PROBES_ENV)!.value);
+  assert.deepEqual(probes, [
+    { kind: 'readiness', container: 'web', port: 15902, path: '/fsm-readiness-probe', target: { scheme: 'HTTP', port: 8080, path: '/status/200' }, timeoutSeconds: 2 },
+    { kind: 'liveness', container: 'web', port: 15904, path: '/fsm-healthcheck', target: { scheme: 'TCP', port: 8080 }, timeoutSeconds: 1 },
+  ]);
+  assert.deepEqual(sidecar.ports!.map((p) => `${p.name ?? ''}:${p.containerPort}`), ['proxy-admin:15000', 'proxy-inbound:15003', 'readiness-port:15902', ':15904']);
+});
+
+test('probes: one path per container when two containers share a kind, HTTPS kept for the sidecar, probes with their own host left alone', () => {
+  const input = pod(undefined, {
+    containers: [
+      { name: 'web', image: 'a', readinessProbe: { httpGet: { port: 8080, path: 'healthz' } } },
+      { name: 'api', image: 'b', readinessProbe: { httpGet: { port: 8443, scheme: 'HTTPS' } }, livenessProbe: { httpGet: { port: 80, host: 'example.com' } } },
+    ],
+  });
+  const out = mutatePod(input, ns('demo', monitored, enabled), MESH).pod;
+  const [web, api, sidecar] = out.spec!.containers;
+  assert.deepEqual(web!.readinessProbe!.httpGet, { port: 15902, path: '/fsm-readiness-probe/web', scheme: 'HTTP' });
+  assert.deepEqual(api!.readinessProbe!.httpGet, { port: 15902, path: '/fsm-readiness-probe/api', scheme: 'HTTP' });
+  assert.deepEqual(api!.livenessProbe, { httpGet: { port: 80, host: 'example.com' } }, 'not a probe of this pod');
+  const probes = parseHealthProbes(sidecar!.env!.find((e) => e.name === HEALTH_PROBES_ENV)!.value);
+  assert.deepEqual(probes.map((p) => [p.path, p.target]), [
+    ['/fsm-readiness-probe/web', { scheme: 'HTTP', port: 8080, path: '/healthz' }],
+    ['/fsm-readiness-probe/api', { scheme: 'HTTPS', port: 8443, path: '/' }],
+  ]);
+});
+
+test('rewriteProbes: false (the local daemon) leaves the probes as written and tells the sidecar none', () => {
+  const input = probePod();
+  const out = mutatePod(input, ns('demo', monitored, enabled), MESH, { rewriteProbes: false }).pod;
+  assert.deepEqual(out.spec!.containers[0], input.spec!.containers[0]);
+  const sidecar = out.spec!.containers[1]!;
+  assert.equal(sidecar.env!.some((e) => e.name === HEALTH_PROBES_ENV), false);
+  assert.deepEqual(sidecar.ports!.map((p) => p.containerPort), [15000, 15003]);
+  assert.equal(out.spec!.initContainers!.length, 1, 'the init container is still added');
+});
+
+test('what cannot be injected is refused, naming the pod and every field', () => {
+  const refused = (p: Pod): MeshError => {
+    try {
+      mutatePod(p, ns('demo', monitored, enabled), MESH);
+    } catch (e) {
+      assert.ok(e instanceof MeshError, String(e));
+      assert.equal(e.code, 'MESH_ERR_MANIFEST_INVALID');
+      assert.match(e.message, /^cannot inject the sidecar into Pod demo\/web-abc: /);
+      return e;
+    }
+    assert.fail('injected');
+  };
+  const fields = (e: MeshError) => e.problems.map((p) => p.field);
+
+  const names = refused(pod(undefined, {
+    containers: [{ name: 'web', image: 'x', ports: [{ containerPort: 15001 }, { containerPort: 15000, protocol: 'UDP' }] }, { name: 'sidecar', image: 'envoy' }],
+    initContainers: [{ name: 'fsm-init', image: 'y' }],
+    volumes: [{ name: 'fsm-sidecar-data', emptyDir: {} }],
+  }));
+  assert.deepEqual(fields(names), ['spec.containers[1].name', 'spec.initContainers[0].name', 'spec.volumes[0].name', 'spec.containers[0].ports[0].containerPort']);
+  assert.ok(names.problems.every((p) => p.resource === 'Pod demo/web-abc'));
+  assert.match(names.message, /spec.containers\[1\].name: "sidecar" is the name of the injected sidecar/);
+
+  const probe = refused(pod(undefined, { containers: [{ name: 'web', image: 'x', ports: [{ name: 'http', containerPort: 80 }], livenessProbe: { httpGet: { port: 'metrics' } }, readinessProbe: { tcpSocket: { port: 'http' } } }] }));
+  assert.deepEqual(probe.problems, [{ resource: 'Pod demo/web-abc', field: 'spec.containers[0].livenessProbe.httpGet.port', message: 'named port "metrics" is not declared in the ports of container web' }]);
+
+  const annotation = refused(pod({ ...enabled, 'flomesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,nope' }));
+  assert.deepEqual(fields(annotation), ['metadata.annotations[flomesh.io/outbound-ip-range-exclusion-list]']);
+  assert.match(annotation.message, /flomesh.io\/outbound-ip-range-exclusion-list.*'nope'/);
 });

@@ -1,14 +1,21 @@
 /**
- * The sidecar injection decision and patch, as FSM's webhook makes them (pkg/injector/webhook.go):
- * pure functions, so the rules are testable without a process.
+ * The sidecar injection decision and the injected pod, as FSM's webhook makes them
+ * (pkg/injector/webhook.go, patch.go): pure functions, so the rules are testable without a process.
+ * The parts: init container (local/sandbox/init-step.ts), sidecar container and volume
+ * (sidecar-spec.ts), probes (probes.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Pod } from '../api/types.js';
+import type { Container, Pod } from '../api/types.js';
 import { SIDECAR_INJECTION_ANNOTATION } from '../api/types.js';
+import { isMeshError, MeshError, type FieldProblem } from '../lib/errors.js';
 import { PROXY_UUID_LABEL } from '../local/layout.js';
 import { SIDECAR_CONTAINER_NAME, SIDECAR_IMAGE } from '../local/controllers/well-known.js';
+import { imageName } from '../local/runtime/image-name.js';
+import { INIT_CONTAINER_NAME, initContainer } from '../local/sandbox/index.js';
 import { webhookCoversNamespace } from './namespace-selector.js';
+import { rewriteProbes } from './probes.js';
 import type { MutationResponse, NamespaceInfo } from './protocol.js';
+import { SIDECAR_DATA_VOLUME, SIDECAR_RESERVED_PORTS, sidecarContainer, sidecarDataVolume } from './sidecar-spec.js';
 
 const ENABLED = new Set(['enabled', 'yes', 'true']);
 const DISABLED = new Set(['disabled', 'no', 'false']);
@@ -43,15 +50,87 @@ export function mustInject(pod: Pod, namespace: NamespaceInfo, meshName: string)
   return annotatedForInjection(namespace.annotations, 'Namespace', namespace.name) === true;
 }
 
-/** Returns the pod to create: a copy with the proxy UUID label and the `sidecar` container appended, or the pod unchanged. */
-export function mutatePod(pod: Pod, namespace: NamespaceInfo, meshName: string): MutationResponse {
-  if (!mustInject(pod, namespace, meshName) || hasSidecar(pod)) return { pod, injected: false };
+/** How the pod is injected; the defaults are what a Kubernetes pod needs. */
+export interface MutateOptions {
+  /**
+   * Rewrite the app containers' probes to the sidecar's ports (probes.ts). Kubernetes needs it: the
+   * kubelet probes the pod IP, which interception hands to the sidecar. The local runtimes probe an
+   * app on its own address from the node side, past interception, so the local daemon's protocol
+   * turns it off (server.ts).
+   */
+  rewriteProbes?: boolean;
+}
+
+/**
+ * Returns the pod to create: a copy with what FSM's webhook adds — the proxy UUID label, the
+ * `fsm-init` init container (interception rules), the `sidecar` container, its data volume and, for
+ * Kubernetes, the app's probes rewritten to the sidecar — or the pod unchanged when it is not to be
+ * injected. A copy of an injected pod (`kubectl debug --copy-to`) gets a new proxy UUID only, as FSM
+ * does, so two proxies never share one. Throws InvalidInjectionAnnotation (the injection annotation)
+ * or MeshError MESH_ERR_MANIFEST_INVALID naming each field that stops the injection.
+ */
+export function mutatePod(pod: Pod, namespace: NamespaceInfo, meshName: string, opts: MutateOptions = {}): MutationResponse {
+  if (!mustInject(pod, namespace, meshName)) return { pod, injected: false };
   const out = structuredClone(pod);
   out.metadata.labels = { ...out.metadata.labels, [PROXY_UUID_LABEL]: randomUUID() };
-  out.spec = { ...out.spec!, containers: [...(out.spec?.containers ?? []), { name: SIDECAR_CONTAINER_NAME, image: SIDECAR_IMAGE }] };
+  if (isInjected(pod)) return { pod: out, injected: true };
+
+  const resource = `Pod ${namespace.name}/${pod.metadata.name}`;
+  const problems = conflicts(pod, resource);
+  const spec = out.spec!;
+  const probes = opts.rewriteProbes === false ? [] : rewriteProbes(spec.containers, resource, problems);
+  let init: Container | undefined;
+  try {
+    init = initContainer(SIDECAR_IMAGE, pod.metadata.annotations);
+  } catch (e) {
+    if (!isMeshError(e)) throw e;
+    // interception.ts names the annotation; the pod is named here
+    problems.push(...e.problems.map((p) => ({ ...p, resource })));
+  }
+  if (problems.length > 0 || !init) {
+    throw new MeshError('MESH_ERR_MANIFEST_INVALID', `cannot inject the sidecar into ${resource}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+  }
+  // Appended, as FSM does: the pod's own init containers run before interception exists, so their
+  // traffic is not redirected to a proxy that is not running yet.
+  spec.initContainers = [...(spec.initContainers ?? []), init];
+  spec.containers = [...spec.containers, sidecarContainer(SIDECAR_IMAGE, meshName, probes)];
+  spec.volumes = [...(spec.volumes ?? []), sidecarDataVolume()];
   return { pod: out, injected: true };
 }
 
+/** Whether the pod has a container named `sidecar` (ours or not: local callers treat it as the sidecar). */
 export function hasSidecar(pod: Pod): boolean {
   return (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME);
+}
+
+/** Injected already: its `sidecar` container runs the mesh's sidecar image. */
+function isInjected(pod: Pod): boolean {
+  return (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME && imageName(c.image ?? '') === SIDECAR_IMAGE);
+}
+
+/**
+ * What in the pod collides with what injection adds. The API server would refuse the patched pod for
+ * a duplicate name anyway (container names are unique across containers and init containers);
+ * refusing here says which field and why. An app port the sidecar listens on could not be bound.
+ */
+function conflicts(pod: Pod, resource: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const reserved = new Map([[SIDECAR_CONTAINER_NAME, 'the injected sidecar'], [INIT_CONTAINER_NAME, 'the injected init container']]);
+  for (const list of ['containers', 'initContainers'] as const) {
+    (pod.spec?.[list] ?? []).forEach((c, i) => {
+      const what = reserved.get(c.name);
+      if (what) problems.push({ resource, field: `spec.${list}[${i}].name`, message: `"${c.name}" is the name of ${what}; rename the container or annotate the pod ${SIDECAR_INJECTION_ANNOTATION}: disabled` });
+    });
+  }
+  (pod.spec?.volumes ?? []).forEach((v, i) => {
+    if (v.name === SIDECAR_DATA_VOLUME) problems.push({ resource, field: `spec.volumes[${i}].name`, message: `"${v.name}" is the name of the sidecar's injected volume` });
+  });
+  (pod.spec?.containers ?? []).forEach((c, i) => {
+    (c.ports ?? []).forEach((p, j) => {
+      if ((p.protocol ?? 'TCP') === 'TCP' && SIDECAR_RESERVED_PORTS.includes(p.containerPort)) {
+        problems.push({ resource, field: `spec.containers[${i}].ports[${j}].containerPort`, message: `${p.containerPort} is a port the injected sidecar listens on (${SIDECAR_RESERVED_PORTS.join(', ')})` });
+      }
+    });
+  });
+  return problems;
 }

@@ -15,6 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { admit, BadAdmissionReview, denied, isAdmissionReview, namespaceOfRequest, parseAdmissionReview, podOfRequest } from './admission-review.js';
+import { isMeshError } from '../lib/errors.js';
 import type { NamespaceLookup } from './kube-namespaces.js';
 import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
 import { HEALTH_PATH, MUTATE_PATH, type MutationRequest, type NamespaceInfo } from './protocol.js';
@@ -93,14 +94,16 @@ export function createInjectorServer(opts: InjectorServerOptions): Server {
     if (!ok) throw new HttpError(401, 'missing or wrong bearer token');
     const request = parseRequest(body);
     if (request.meshName !== opts.meshName) throw new HttpError(400, `this injector serves mesh "${opts.meshName}", not "${request.meshName}"`);
-    const result = mutatePod(request.pod, request.namespace, opts.meshName);
+    // Local runtimes probe apps on their own address, past interception: probes stay as written.
+    const result = mutatePod(request.pod, request.namespace, opts.meshName, { rewriteProbes: false });
     if (result.injected) opts.log?.('injected sidecar', { pod: `${request.namespace.name}/${request.pod.metadata.name}` });
     send(res, 200, result);
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : err instanceof InvalidInjectionAnnotation ? 400 : 500;
+      const refused = err instanceof InvalidInjectionAnnotation || (isMeshError(err) && err.code === 'MESH_ERR_MANIFEST_INVALID');
+      const status = err instanceof HttpError ? err.status : refused ? 400 : 500;
       send(res, status, { error: { message: (err as Error).message } });
     });
   };
