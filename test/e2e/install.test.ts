@@ -135,10 +135,17 @@ spec:
     assert.equal(await can('controller', ['watch', 'traffictargets.access.smi-spec.io', '-A']), true);
     assert.equal(await can('controller', ['list', 'endpointslices.discovery.k8s.io', '-A']), true);
     assert.equal(await can('controller', ['update', 'accesscontrols.policy.flomesh.io', '--subresource=status', '-n', 'curl']), true);
+    // status through the subresource only: nothing on the AccessControl itself
+    assert.equal(await can('controller', ['update', 'accesscontrols.policy.flomesh.io', '-n', 'curl']), false);
+    assert.equal(await can('controller', ['patch', 'accesscontrols.policy.flomesh.io', '-n', 'curl']), false);
     assert.equal(await can('controller', ['create', 'pods', '-n', 'curl']), false);
     assert.equal(await can('controller', ['delete', 'pluginchains.plugin.flomesh.io', '-n', 'curl']), false);
     assert.equal(await can('controller', ['create', 'configmaps', '-n', 'curl']), false);
     assert.equal(await can('controller', ['create', 'configmaps', '-n', NS]), true);
+    // Secrets anywhere as far as RBAC goes; which ones, the ValidatingAdmissionPolicy decides (secret-policy.test.ts)
+    assert.equal(await can('controller', ['create', 'secrets', '-n', 'curl']), true);
+    ok(await kubectl(['get', 'validatingadmissionpolicy', `${MESH}-controller-secrets`]), 'the controller\'s Secret policy');
+    ok(await kubectl(['get', 'validatingadmissionpolicybinding', `${MESH}-controller-secrets`]), 'its binding');
     assert.equal(await can('injector', ['get', 'namespaces']), true);
     assert.equal(await can('injector', ['get', 'secrets', '-n', NS]), false);
     assert.equal(await can('injector', ['list', 'pods', '-A']), false);
@@ -230,6 +237,9 @@ spec:
     assert.doesNotMatch(roles, new RegExp(`/${MESH}-(controller|injector|bootstrap)$`, 'm'));
     const hooks = ok(await kubectl(['get', 'mutatingwebhookconfigurations', '-o', 'name']), 'get mwc');
     assert.doesNotMatch(hooks, /tessera-webhook-/);
+    // the controller's Secret policy and its binding (cluster-scoped) went too
+    const policies = ok(await kubectl(['get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-o', 'name']), 'get vap');
+    assert.doesNotMatch(policies, new RegExp(`/${MESH}-controller-secrets$`, 'm'));
     // the second (helm) mesh's namespace went with `helm uninstall`
     const second = await kubectl(['get', 'namespace', 'second-system']);
     if (second.code === 0) assert.match(second.stdout, /Terminating/);
