@@ -3,6 +3,7 @@ import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT, localIPFor } fr
 import { Sidecar } from './sidecar.js';
 import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
 import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
+import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/index.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -44,8 +45,22 @@ const sidecar = new Sidecar({
   ...(process.env[SIDECAR_TRANSPARENT_ENV] ? { transparentInboundPort: Number(process.env[SIDECAR_TRANSPARENT_ENV]) } : {}),
 });
 
+// The app's probes the injector rewrote to the sidecar's ports: served from the start, whatever the
+// control plane does, so a slow control plane does not fail the app's liveness.
+let healthProbes: HealthProbeListeners | undefined;
+try {
+  healthProbes = healthProbesFromEnv(process.env, { transparent: Boolean(process.env[SIDECAR_TRANSPARENT_ENV]), log: (msg, fields) => sidecar.log.warn(msg, fields) });
+} catch (err) {
+  process.stderr.write(`sidecar: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+healthProbes?.start().catch((err: Error) => {
+  process.stderr.write(`sidecar: cannot listen for the app's probes: ${err.message}\n`);
+  process.exit(1);
+});
+
 const shutdown = (): void => {
-  void sidecar.stop().finally(() => process.exit(0));
+  void Promise.allSettled([sidecar.stop(), healthProbes?.close()]).finally(() => process.exit(0));
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
