@@ -8,10 +8,11 @@
  * `<podDir>/sandbox.json` per pod.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
 import { SIDECAR_PROXY_UID, sandboxSupport, type MeshNetwork, type PodSandbox, type SandboxSupport } from '../sandbox/index.js';
+import { chownInMesh } from '../sandbox/network.js';
 import { stateFiles } from '../layout.js';
 
 export type PodNetwork = 'namespace' | 'loopback';
@@ -114,6 +115,26 @@ export async function writeSandboxRecord(stateDir: string, pod: PodSandbox, extr
     hostsFile: pod.hostsFile, resolvFile: pod.resolvFile, hostVeth: pod.hostVeth, ...extra,
   };
   await writeFile(sandboxRecordFile(stateDir, pod.namespace, podName), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+}
+
+/**
+ * A sandboxed sidecar's own directory (bind-mounted at its data mount): made if missing, given the
+ * cluster CA when `caFile` exists (public, 0644: the state directory's copy is 0600) and handed to
+ * the sidecar's uid.
+ * Root mode: `SIDECAR_UID:SIDECAR_UID`, 0700, as before. Rootless the owner is set inside the mesh's
+ * user namespace (the daemon cannot chown to a subordinate uid) and the group is that namespace's
+ * gid 0, the daemon's own group, with 0770: the daemon keeps refreshing `ca.crt` and removing the
+ * directory when the pod goes (the sidecar's files are its uid's, which the daemon could not delete
+ * otherwise); the pod's apps (uid 1000, no groups) still cannot write there.
+ */
+export async function prepareSidecarDataDir(net: MeshNetwork, dir: string, caFile: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (existsSync(caFile)) {
+    await copyFile(caFile, join(dir, 'ca.crt'));
+    await chmod(join(dir, 'ca.crt'), 0o644);
+  }
+  if (net.mode === 'rootless') await chownInMesh(net, dir, SIDECAR_UID, 0, 0o770);
+  else await chownInMesh(net, dir, SIDECAR_UID, SIDECAR_UID, 0o700);
 }
 
 function nsenter(): string {

@@ -21,7 +21,7 @@
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -465,6 +465,30 @@ export function runInPod(pod: PodSandbox, argv: readonly string[], opts: RunOpti
     ...argv,
   ];
   return spawn(args[0]!, args.slice(1), { env: opts.env ?? {}, stdio: opts.stdio ?? 'pipe' });
+}
+
+/**
+ * Gives `path` (a file or directory of the daemon's, or one it gave away before) to `uid`:`gid` as
+ * the pods see them, with `mode` when given. Root mode: a plain chown. Rootless the daemon cannot
+ * chown to another host uid (EPERM), nor chmod what it gave away: both run as root of the mesh's
+ * user namespace, where the ids are mapped (`gid` 0 there is the daemon's own group). An id the
+ * mesh does not map fails with MESH_ERR_FORBIDDEN.
+ */
+export async function chownInMesh(net: MeshNetwork, path: string, uid: number, gid: number = uid, mode?: number): Promise<void> {
+  checkUid(net, uid, `chown ${path}`);
+  checkUid(net, gid, `chown ${path}`);
+  if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) throw new MeshError('MESH_ERR_USAGE', `chown ${path}: mode ${mode} is not a file mode`);
+  if (net.mode === 'root') {
+    chownSync(path, uid, gid);
+    if (mode !== undefined) chmodSync(path, mode);
+    return;
+  }
+  // -h: the daemon's own entry, never what a link there names. Only the user namespace is entered:
+  // the path is the daemon's.
+  const script = 'chown -h -- "$1" "$3"; [ -z "$2" ] || chmod -- "$2" "$3"';
+  await run([...net.enter.filter((a) => a !== '--net' && a !== '--mount'), '/bin/sh', '-euc', script, 'tessera-chown', `${uid}:${gid}`, mode === undefined ? '' : mode.toString(8), path], {
+    what: `sandbox: mesh ${net.meshName}: chown ${uid}:${gid} ${path}`,
+  });
 }
 
 /** Spawns argv in the mesh's node namespace (where the bridge is): control-plane processes pods must reach. */
