@@ -212,6 +212,7 @@ export interface PodStatus {
   startTime?: string;
   conditions?: PodCondition[];
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
 }
 export type Pod = Resource<PodSpec, PodStatus>;
 

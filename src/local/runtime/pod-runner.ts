@@ -1,7 +1,7 @@
 /** Runs one pod: its containers (apps held until the sidecar is ready) and its status in the store. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pod, PodStatus } from '../../api/types.js';
+import type { ContainerStatus, Pod, PodStatus } from '../../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { localIPFor, stateFiles } from '../layout.js';
 import { jsonEqual, kubeTimestamp, type ResourceStore } from '../store/index.js';
@@ -12,7 +12,7 @@ import { buildPodStatus } from './pod-status.js';
 import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
 import { withServiceAccountToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';
-import type { PodSandbox } from '../sandbox/index.js';
+import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID } from './pod-network.js';
 import { SIDECAR_DATA_MOUNT, podReadable, runsOnHost, type SandboxHost } from './sandbox-host.js';
 
@@ -47,6 +47,8 @@ export class PodRunner {
   #pod: Pod;
   #sandbox: PodSandbox | undefined;
   #sandboxTimer: NodeJS.Timeout | undefined;
+  /** the injected init step, once it ran in the sandbox */
+  #initStatuses: ContainerStatus[] = [];
 
   constructor(pod: Pod, deps: PodRunnerDeps) {
     this.#deps = deps;
@@ -124,11 +126,22 @@ export class PodRunner {
     try {
       const podDir = stateFiles.podDir(this.#deps.stateDir, this.#namespace, this.#name);
       const sandbox = await host.createPod(this.#pod, podDir, hasSidecar);
+      try {
+        if (!this.#stopped) await host.runInitStep(sandbox, this.#pod);
+      } catch (e) {
+        await host.destroyPod(this.#namespace, this.#name);
+        throw e;
+      }
       if (this.#stopped) {
         await host.destroyPod(this.#namespace, this.#name);
         return;
       }
       this.#sandbox = sandbox;
+      const done = kubeTimestamp();
+      this.#initStatuses = (this.#pod.spec?.initContainers ?? []).filter((c) => c.name === INIT_CONTAINER_NAME).map((c) => ({
+        name: c.name, image: c.image ?? '', ready: true, restartCount: 0, started: false,
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: done, finishedAt: done } },
+      }));
     } catch (e) {
       if (this.#stopped) return;
       this.#deps.log(`pod ${this.#namespace}/${this.#name}: creating its sandbox failed (retrying): ${(e as Error).message}`);
@@ -192,6 +205,7 @@ export class PodRunner {
     const previous = current.status as PodStatus | undefined;
     const next = buildPodStatus(previous, this.#all.map((c) => c.status()), kubeTimestamp());
     if (this.#sandbox) Object.assign(next, { podIP: this.#sandbox.ip, podIPs: [{ ip: this.#sandbox.ip }] });
+    if (this.#initStatuses.length > 0) next.initContainerStatuses = this.#initStatuses;
     if (jsonEqual(previous, next)) return;
     try {
       this.#deps.store.updateStatus(key, next);

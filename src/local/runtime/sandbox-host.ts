@@ -141,11 +141,29 @@ export function serviceBackends(store: Pick<ResourceStore, 'list' | 'get'>, podC
 export type ServiceSource = Pick<ResourceStore, 'list' | 'get' | 'watch'>;
 
 /**
- * Who installs a sidecar pod's interception rules: the runtime itself when it creates the sandbox
- * (local mode, whose injector adds no init container), or the pod's injected init container
- * (`fsm-init`, run by `runInitStep`), as on a cluster — the node's case.
+ * Who installs a sidecar pod's interception rules. 'init-container' (a node of a cluster): only the
+ * pod's injected init container (`fsm-init`, run by `runInitStep`), as on any cluster node.
+ * 'runtime' (local mode): the injected init container when the pod has one, followed by local
+ * mode's own two rules (`localInterceptionRules`); for a sidecar pod without one (injected before
+ * init steps existed, or a sidecar written by hand), the runtime's complete rules at creation.
  */
 export type InterceptionBy = 'runtime' | 'init-container';
+
+/** Whether the pod carries the injected init step. */
+export function hasInitStep(pod: Pod): boolean {
+  return (pod.spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER_NAME);
+}
+
+/**
+ * What local mode adds to FSM's rules, inserted at the top of PROXY_OUTPUT after the init step
+ * (podInterceptionRules has the same two lines for the runtime's own document).
+ */
+export function localInterceptionRules(block: number): string {
+  return ['*nat',
+    `-I PROXY_OUTPUT 1 -d 127.0.0.0/8 -m owner --uid-owner ${SIDECAR_UID} -j RETURN`,
+    `-I PROXY_OUTPUT 2 -d ${serviceCidr(block)} -p tcp -j PROXY_REDIRECT`,
+    'COMMIT', ''].join('\n');
+}
 
 export interface SandboxHostOptions {
   store: ServiceSource;
@@ -229,7 +247,7 @@ export class SandboxHost {
     this.#pods.set(key, sandbox);
     try {
       await writePodHosts(sandbox, this.#hostEntries(namespace));
-      if ((this.#opts.interception ?? 'runtime') === 'runtime') {
+      if (!this.#byInitStep(pod)) {
         await applyInterception(sandbox, podNatRules({
           block: this.#opts.block, podIP: sandbox.ip, hasSidecar, annotations: pod.metadata.annotations, backends: serviceBackends(this.#opts.store, this.net.cidr),
         }));
@@ -264,16 +282,25 @@ export class SandboxHost {
    * run no images.
    */
   async runInitStep(sandbox: PodSandbox, pod: Pod): Promise<void> {
+    if (!this.#byInitStep(pod)) return; // the runtime's own rules went in at creation
     const name = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    const local = (this.#opts.interception ?? 'runtime') === 'runtime';
     for (const c of pod.spec?.initContainers ?? []) {
       if (c.name !== INIT_CONTAINER_NAME) {
+        // local mode has always left other init containers alone; a node fails closed
+        if (local) continue;
         throw new MeshError('MESH_ERR_IMAGE_UNSUPPORTED', `pod ${name}: init container ${c.name} (image ${c.image}): the local runtime runs only the injected ${INIT_CONTAINER_NAME} step`);
       }
       const rules = parseInitScript(c, name);
       await applyInterception(sandbox, rules.ipv4, { noflush: true });
       if (existsSync('/proc/net/if_inet6')) await applyInterception(sandbox, rules.ipv6, { ipv6: true, noflush: true });
     }
+    if (local) await applyInterception(sandbox, localInterceptionRules(this.#opts.block), { noflush: true });
     await applyInterception(sandbox, podServiceRules(sandbox.ip, serviceBackends(this.#opts.store, this.net.cidr)), { noflush: true });
+  }
+
+  #byInitStep(pod: Pod): boolean {
+    return this.#opts.interception === 'init-container' || hasInitStep(pod);
   }
 
   get(namespace: string, name: string): PodSandbox | undefined {

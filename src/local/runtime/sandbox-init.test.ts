@@ -99,3 +99,44 @@ describe('a node\'s sandboxes: interception by the injected init container', { s
     }
   });
 });
+
+describe('local mode\'s sandboxes: the injected init step plus local mode\'s two rules', { skip }, () => {
+  let dir = '';
+  let host: SandboxHost;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-sandbox-local-init-'));
+    host = await SandboxHost.start({
+      store: services([]), stateDir: dir, meshName: 'localinit', block: 202, log: () => {},
+      networkName: 'localinit-test', relays: [{ name: 'controller', port: await freePort(), host: '127.0.0.1' }],
+    });
+  });
+
+  after(async () => {
+    await host?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const natTable = async (p: import('../sandbox/index.js').PodSandbox): Promise<string[]> =>
+    (await run([...p.net.enter, 'nsenter', `--net=${p.netnsPath}`, 'iptables-save', '-t', 'nat'])).stdout.split('\n').filter((l) => l.startsWith('-A'));
+
+  test('a pod with fsm-init ends with exactly the rules the runtime writes for a sidecar pod without one', async () => {
+    const annotations = { 'flomesh.io/outbound-ip-range-exclusion-list': '10.9.0.0/16' };
+    const withInit: Pod = { ...pod('with-init', [initContainer('tessera/sidecar', annotations)]) };
+    withInit.metadata.annotations = annotations;
+    const bare: Pod = { ...pod('bare', []) };
+    bare.metadata.annotations = annotations;
+    const a = await host.createPod(withInit, join(dir, 'pods', 'demo', 'with-init'), true);
+    const b = await host.createPod(bare, join(dir, 'pods', 'demo', 'bare'), true);
+    try {
+      await host.runInitStep(a, withInit);
+      await host.runInitStep(b, bare); // nothing: its rules went in at creation
+      const snat = (ip: string) => (l: string) => l.replace(ip, 'POD_IP');
+      assert.deepEqual((await natTable(a)).map(snat(a.ip)), (await natTable(b)).map(snat(b.ip)));
+      assert.ok((await natTable(a)).includes('-A PROXY_OUTPUT -d 127.202.128.0/17 -p tcp -j PROXY_REDIRECT'), 'cluster IPs on 127/8 go to the sidecar');
+    } finally {
+      await host.destroyPod('demo', 'with-init');
+      await host.destroyPod('demo', 'bare');
+    }
+  });
+});
