@@ -5,7 +5,7 @@
  * probes, and destroyed with the pod.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Pod, Resource, Service } from '../../api/types.js';
 import { cidrContains, parseCidr } from '../../lib/cidr.js';
@@ -18,7 +18,7 @@ import {
 import { MeshError } from '../../lib/errors.js';
 import type { ResourceStore } from '../store/types.js';
 import { startMeshRelay, type MeshRelay, type RelayTarget } from './mesh-relay.js';
-import { APP_UID, SIDECAR_UID, loadMeshNetwork, sandboxName, sandboxStateDir, writeSandboxRecord } from './pod-network.js';
+import { APP_UID, SIDECAR_UID, loadMeshNetwork, prepareSidecarDataDir, sandboxName, sandboxStateDir, writeSandboxRecord } from './pod-network.js';
 import { STATE_DIR_ENV, pidFile } from './processes.js';
 import type { ReadinessCheck } from './types.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
@@ -257,15 +257,9 @@ export class SandboxHost {
         }
       }
       mkdirSync(podDir, { recursive: true, mode: 0o700 });
-      // the sidecar's own directory, writable only by its uid
-      const data = join(podDir, 'sidecar');
-      mkdirSync(data, { recursive: true, mode: 0o700 });
-      chownSync(data, SIDECAR_UID, SIDECAR_UID);
-      // the cluster CA (public) the sidecar verifies the controller with; the state directory's copy is 0600
-      if (existsSync(stateFiles.apiCa(this.#opts.stateDir))) {
-        copyFileSync(stateFiles.apiCa(this.#opts.stateDir), join(data, 'ca.crt'));
-        chmodSync(join(data, 'ca.crt'), 0o644);
-      }
+      // the sidecar's own directory, writable only by its uid (rootless: as mapped in the mesh's user
+      // namespace), with the cluster CA (public) it verifies the controller with; the state directory's copy is 0600
+      await prepareSidecarDataDir(this.net, join(podDir, 'sidecar'), stateFiles.apiCa(this.#opts.stateDir));
       await writeSandboxRecord(this.#opts.stateDir, sandbox, { appUid: APP_UID, mounts: [] }, pod.metadata.name);
       return sandbox;
     } catch (e) {
