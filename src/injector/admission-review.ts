@@ -5,9 +5,10 @@
  * the body and looks the namespace up (the API server sends only the pod and the namespace's name).
  *
  * What it answers (FSM's webhook answers the same way):
- *  * a Pod CREATE in a namespace the webhook covers, injected: `allowed: true`, `patchType: JSONPatch`;
- *  * a pod not injected (namespace not selected, annotated off, host network, already injected), any
- *    other kind or operation: `allowed: true`, no patch;
+ *  * a Pod CREATE in a namespace the webhook covers, injected: `allowed: true`, `patchType: JSONPatch`
+ *    (a copy of an injected pod: a patch of its proxy UUID label only);
+ *  * a pod not injected (namespace not selected, annotated off, host network), any other kind or
+ *    operation: `allowed: true`, no patch;
  *  * a pod that cannot be injected (an injection annotation neither yes nor no, a bad interception
  *    annotation, a container, init container or volume named like the injected ones, an app port the
  *    sidecar listens on, a probe on a port its container does not declare): `allowed: false`, code
