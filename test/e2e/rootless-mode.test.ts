@@ -151,6 +151,8 @@ describe('rootless namespace mode: an ordinary user runs curl → httpbin throug
     env = {
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: home, TMPDIR: join(home, 'tmp'), TESSERA_HOME: stateDir,
       KUBECONFIG: join(stateDir, 'kubeconfig'), SAMPLES: SAMPLES_DIR, LANG: 'C.UTF-8',
+      // (bash on a socket stdin with no SHLVL thinks rshd ran it and reads /etc/bash.bashrc)
+      SHLVL: '1',
     };
     const tmp = await asUser('mkdir -p "$TMPDIR" && id -u');
     assert.equal(tmp.stdout.trim(), String(uid), tmp.stderr);
