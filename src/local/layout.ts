@@ -102,6 +102,8 @@ export const SIDECAR_ENV = {
   proxyUUID: 'TESSERA_PROXY_UUID',
   /** short-lived token (see `proxyToken`): proves to the controller which proxy this is */
   proxyToken: 'TESSERA_PROXY_TOKEN',
+  /** on a cluster: a file with the pod's projected ServiceAccount token (audience `<mesh>-controller`), read instead of a proxy token */
+  proxyTokenFile: 'TESSERA_PROXY_TOKEN_FILE',
   controllerUrl: 'TESSERA_CONTROLLER_URL',
   /** the cluster CA the controller's serving certificate must chain to (before any token is sent) */
   controllerCa: 'TESSERA_CONTROLLER_CA_FILE',

@@ -23,6 +23,9 @@ import type { ContainerContext, ImageRuntime, ReadinessCheck } from '../local/ru
 import type { ProcessSpec } from '../local/runtime/processes.js';
 import { APP_UID, SIDECAR_UID } from '../local/runtime/pod-network.js';
 import { SIDECAR_DATA_MOUNT, type SandboxHost } from '../local/runtime/sandbox-host.js';
+import { specEnv } from '../local/runtime/app-env.js';
+import type { MountedVolume } from '../local/runtime/secret-volumes.js';
+import { PodVolumes } from './volumes.js';
 import type { PodSandbox } from '../local/sandbox/index.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
@@ -81,6 +84,9 @@ class PodWorker {
   #o: NodePodsOptions;
   #hasSidecar: boolean;
   #initContainers: ContainerStatus[] = [];
+  #volumes: PodVolumes;
+  #volumesReady = false;
+  #volumeWarned = false;
   #all: ContainerRunner[] = [];
   #apps: ContainerRunner[] = [];
   #sidecar: ContainerRunner | undefined;
@@ -100,6 +106,7 @@ class PodWorker {
     this.podIP = podIP ?? '';
     this.#o = o;
     this.#hasSidecar = (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER);
+    this.#volumes = new PodVolumes(o.api, pod, join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'volumes'), o.log);
     // namespace mode: the containers are made once the sandbox (and its pod IP) exists
     if (!o.sandboxes) this.#build();
   }
@@ -125,11 +132,14 @@ class PodWorker {
       const ctx: ContainerContext = { ...base, container };
       const isSidecar = container.name === SIDECAR_CONTAINER;
       const found = runtimeFor(container, ctx.pod);
-      const runtime = found && isSidecar && o.controllerUrl ? atController(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
+      const runtime = found && isSidecar ? forNode(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
       if (!runtime) void this.#imageUnsupported(container);
       const inPod = sandbox && host ? {
         spawn: (spec: ProcessSpec) => {
-          const mounts = isSidecar ? [{ hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false }] : [];
+          const mounts = this.#volumes.mountsFor(container).map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly }));
+          if (isSidecar && !mounts.some((m) => m.mountPath === SIDECAR_DATA_MOUNT)) {
+            mounts.push({ hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false });
+          }
           return host.spawn(sandbox, {
             namespace: this.namespace, pod: this.name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
             ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), uid: isSidecar ? SIDECAR_UID : APP_UID, mounts,
@@ -137,7 +147,8 @@ class PodWorker {
         },
         probe: (check: ReadinessCheck) => host.probe(sandbox, check),
       } : {};
-      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), ...inPod });
+      const mountVolumes = (): MountedVolume[] => this.#volumes.mountsFor(container);
+      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod });
       this.#all.push(runner);
       if (isSidecar) this.#sidecar = runner;
       else this.#apps.push(runner);
@@ -187,7 +198,35 @@ class PodWorker {
     }
   }
 
+  /** The pod's volumes, before anything of it starts; false (reported, retried) while one cannot be set up. */
+  async #prepareVolumes(): Promise<boolean> {
+    try {
+      await this.#volumes.prepare({ hostIP: this.#o.nodeIP, ...(this.podIP ? { podIP: this.podIP } : {}) });
+      return true;
+    } catch (e) {
+      if (this.#stopped) return false;
+      const message = (e as Error).message;
+      this.#o.log(`pod ${this.namespace}/${this.name}: ${message} (retrying)`);
+      if (!this.#volumeWarned) void event(this.#o, this.pod, 'Warning', 'FailedMount', message);
+      this.#volumeWarned = true;
+      return false;
+    }
+  }
+
   start(): void {
+    if (!this.#volumesReady) {
+      this.#scheduleStatusWrite();
+      void this.#prepareVolumes().then((ok) => {
+        if (this.#stopped) return;
+        if (ok) {
+          this.#volumesReady = true;
+          this.start();
+        } else {
+          this.#retryTimer = setTimeout(() => this.start(), SANDBOX_RETRY_MS);
+        }
+      });
+      return;
+    }
     if (this.#o.sandboxes && !this.sandbox) {
       this.#scheduleStatusWrite();
       void this.#startSandbox().then((ok) => {
@@ -250,6 +289,7 @@ class PodWorker {
       clearTimeout(killer);
     }
     if (this.sandbox) await this.#o.sandboxes?.destroyPod(this.namespace, this.name);
+    this.#volumes.stop();
   }
 
   removeFiles(): void {
@@ -304,20 +344,30 @@ class PodWorker {
   }
 }
 
-/** The sidecar runtime, its control-plane URL replaced (the runtime's environment is otherwise kept). */
-function atController(runtime: ImageRuntime, url: string, gateway: string | undefined): ImageRuntime {
-  // A sandboxed sidecar dials the controller through the node's relay on the bridge gateway (same
-  // port) and still verifies the certificate for the URL's own host.
-  const target = new URL(url);
-  const env: Record<string, string> = gateway
+/**
+ * The sidecar runtime as the node runs it. A sidecar the Kubernetes injector prepared for a cluster
+ * (its env names `TESSERA_PROXY_TOKEN_FILE`: a projected ServiceAccount token the controller checks
+ * with a TokenReview) gets the env its container spec declares, as a kubelet would start it, and no
+ * token minted with the mesh key. `--controller-url` then still says where the controller is for
+ * this node (a host process in tests); in namespace mode the sidecar dials it through the node's
+ * relay on the bridge gateway (same port) and verifies the certificate for the URL's own host.
+ */
+function forNode(runtime: ImageRuntime, url: string | undefined, gateway: string | undefined): ImageRuntime {
+  const target = url ? new URL(url) : undefined;
+  const at: Record<string, string> = !target ? {} : gateway
     ? { [SIDECAR_ENV.controllerUrl]: `https://${gateway}:${target.port || '443'}`, [SIDECAR_ENV.controllerServerName]: target.hostname.replace(/^\[|\]$/g, '') }
-    : { [SIDECAR_ENV.controllerUrl]: url };
+    : { [SIDECAR_ENV.controllerUrl]: url! };
   return {
     ...runtime,
     matches: (...args) => runtime.matches(...args),
     command: (ctx) => {
       const c = runtime.command(ctx);
-      return { ...c, env: { ...c.env, ...env } };
+      const env = { ...c.env };
+      if ((ctx.container.env ?? []).some((e) => e.name === SIDECAR_ENV.proxyTokenFile)) {
+        Object.assign(env, specEnv(ctx));
+        delete env[SIDECAR_ENV.proxyToken];
+      }
+      return { ...c, env: { ...env, ...at } };
     },
   };
 }

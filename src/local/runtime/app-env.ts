@@ -3,7 +3,7 @@ import type { Container, EnvVar } from '../../api/types.js';
 import { join } from 'node:path';
 import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
 import { SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
-import type { ContainerContext } from './types.js';
+import type { ContainerContext, PodShape } from './types.js';
 
 /** The first declared containerPort, or `fallback`. */
 export function firstContainerPort(container: Container, fallback: number): number {
@@ -33,6 +33,12 @@ export function appEnv(ctx: ContainerContext, port: number | undefined): Record<
     env[UPSTREAMS_FILE_ENV] = join(stateFiles.podDir(ctx.stateDir, ctx.pod.metadata.namespace, ctx.pod.metadata.name), UPSTREAMS_FILE);
   }
   // The container's own env comes last: what the manifest says explicitly wins.
+  return { ...env, ...specEnv(ctx) };
+}
+
+/** The container's own env (values and downward-API fields), as a kubelet resolves it. */
+export function specEnv(ctx: ContainerContext): Record<string, string> {
+  const env: Record<string, string> = {};
   for (const v of ctx.container.env ?? []) {
     const value = envValue(v, ctx);
     if (value !== undefined) env[v.name] = value;
@@ -40,20 +46,29 @@ export function appEnv(ctx: ContainerContext, port: number | undefined): Record<
   return env;
 }
 
-/** A literal value, or the few downward-API fields that make sense locally. */
+/** A literal value, or a downward-API field of the pod (others, such as secretKeyRef, are left out). */
 function envValue(v: EnvVar, ctx: ContainerContext): string | undefined {
   if (v.value !== undefined) return v.value;
   const fieldPath = (v.valueFrom as { fieldRef?: { fieldPath?: string } } | undefined)?.fieldRef?.fieldPath;
+  if (fieldPath === undefined) return v.valueFrom === undefined ? '' : undefined;
+  return podField(ctx.pod, fieldPath, { podIP: ctx.podIP });
+}
+
+/** The value of a downward-API field of the pod, as the kubelet resolves it; undefined for a field it does not know. */
+export function podField(pod: PodShape & { status?: { podIP?: string; hostIP?: string } }, fieldPath: string, extra: { podIP?: string; hostIP?: string } = {}): string | undefined {
+  const m = pod.metadata ?? {};
+  const indexed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (indexed) return (indexed[1] === 'labels' ? m.labels : m.annotations)?.[indexed[2]!] ?? '';
   switch (fieldPath) {
-    case 'metadata.name':
-      return ctx.pod.metadata.name;
-    case 'metadata.namespace':
-      return ctx.pod.metadata.namespace;
-    case 'status.podIP':
-      return ctx.podIP;
-    case 'spec.serviceAccountName':
-      return ctx.pod.spec?.serviceAccountName ?? 'default';
-    default:
-      return v.valueFrom === undefined ? '' : undefined;
+    case 'metadata.name': return m.name ?? '';
+    case 'metadata.namespace': return m.namespace ?? 'default';
+    case 'metadata.uid': return m.uid ?? '';
+    case 'metadata.labels': return Object.entries(m.labels ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
+    case 'metadata.annotations': return Object.entries(m.annotations ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? 'default';
+    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
+    case 'status.podIP': return extra.podIP ?? pod.status?.podIP ?? '';
+    case 'status.hostIP': return extra.hostIP ?? pod.status?.hostIP ?? '';
+    default: return undefined;
   }
 }
