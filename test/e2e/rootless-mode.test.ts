@@ -216,8 +216,9 @@ describe('rootless namespace mode: an ordinary user runs curl → httpbin throug
     assert.deepEqual(problems, [], 'cleanup');
   });
 
-  test('up runs in namespace mode, rootless, not the loopback fallback', () => {
+  test('up runs in namespace mode, rootless, not the loopback fallback', (t) => {
     const said = up.stdout + up.stderr;
+    t.diagnostic(`up said: ${said.split('\n').find((l) => l.includes('pod network')) ?? '(no pod network line)'}`);
     assert.match(said, /pod network: namespace mode/, said);
     assert.doesNotMatch(said, /loopback mode/, 'no loopback fallback');
     // The sandbox's mode as `up` names it where it does, and as the daemon log `up` points to says.
