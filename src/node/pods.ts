@@ -26,6 +26,7 @@ import { SIDECAR_DATA_MOUNT, type SandboxHost } from '../local/runtime/sandbox-h
 import { specEnv } from '../local/runtime/app-env.js';
 import type { MountedVolume } from '../local/runtime/secret-volumes.js';
 import { PodVolumes } from './volumes.js';
+import { HEALTH_PROBES_ENV } from '../sidecar/health-probes/index.js';
 import type { PodSandbox } from '../local/sandbox/index.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
@@ -136,9 +137,12 @@ class PodWorker {
       if (!runtime) void this.#imageUnsupported(container);
       const inPod = sandbox && host ? {
         spawn: (spec: ProcessSpec) => {
-          const mounts = this.#volumes.mountsFor(container).map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly }));
-          if (isSidecar && !mounts.some((m) => m.mountPath === SIDECAR_DATA_MOUNT)) {
-            mounts.push({ hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false });
+          let mounts = this.#volumes.mountsFor(container).map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly }));
+          if (isSidecar) {
+            // The sidecar's data directory is the node's (owned by the sidecar's uid, with the mesh CA),
+            // in place of the injected emptyDir that plays that part on a cluster.
+            const data = { hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false };
+            mounts = [...mounts.filter((m) => m.mountPath !== SIDECAR_DATA_MOUNT), data];
           }
           return host.spawn(sandbox, {
             namespace: this.namespace, pod: this.name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
@@ -363,9 +367,13 @@ function forNode(runtime: ImageRuntime, url: string | undefined, gateway: string
     command: (ctx) => {
       const c = runtime.command(ctx);
       const env = { ...c.env };
-      if ((ctx.container.env ?? []).some((e) => e.name === SIDECAR_ENV.proxyTokenFile)) {
-        Object.assign(env, specEnv(ctx));
+      const declared = specEnv(ctx);
+      if (SIDECAR_ENV.proxyTokenFile in declared) {
+        Object.assign(env, declared);
         delete env[SIDECAR_ENV.proxyToken];
+      } else if (HEALTH_PROBES_ENV in declared) {
+        // the probes the injector rewrote to the sidecar's ports: it serves them from their originals
+        env[HEALTH_PROBES_ENV] = declared[HEALTH_PROBES_ENV]!;
       }
       return { ...c, env: { ...env, ...at } };
     },

@@ -89,7 +89,8 @@ export class PodVolumes {
       if (!mounted.has(v.name) || this.#ready.has(v.name)) continue;
       const dir = join(this.#dir, v.name);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
-      chmodSync(dir, 0o755);
+      // an emptyDir is writable by every uid of the pod, as a kubelet makes it
+      chmodSync(dir, v.emptyDir !== undefined ? 0o1777 : 0o755);
       if (v.configMap) await this.#object(v.name, dir, 'ConfigMap', v.configMap);
       else if (v.secret) await this.#object(v.name, dir, 'Secret', v.secret);
       else if (v.projected) {

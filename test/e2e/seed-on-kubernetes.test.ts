@@ -218,4 +218,42 @@ ${iamWalkthrough({ tries: 60, pause: 0.5, readyTimeout: '120s', tolerateExecErro
     assert.match(r.stdout, /^\/get 401$/m);
     assert.match(r.stdout, /^\/headers 200$/m);
   });
+
+  test('probes the webhook rewrote to the sidecar pass through it: HTTP on 15902, TCP on 15904 with the original port', async () => {
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: probed, namespace: httpbin }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: probed } }
+  template:
+    metadata: { labels: { app: probed } }
+    spec:
+      serviceAccountName: httpbin
+      containers:
+      - name: web
+        image: flomesh/httpbin:ken
+        command: ["gunicorn", "-b", "0.0.0.0:14011", "httpbin:app", "-k", "gevent"]
+        ports: [{ containerPort: 14011 }]
+        readinessProbe: { httpGet: { path: /status/200, port: 14011 }, periodSeconds: 1 }
+      - name: raw
+        image: flomesh/httpbin:ken
+        command: ["gunicorn", "-b", "0.0.0.0:14012", "httpbin:app", "-k", "gevent"]
+        ports: [{ containerPort: 14012 }]
+        readinessProbe: { tcpSocket: { port: 14012 }, periodSeconds: 1 }
+`;
+    ok(await kubectl(['apply', '-f', '-'], manifest), 'apply the probed Deployment');
+    const pod = await waitFor('the probed pod to be Ready', async () => {
+      const list = await json<{ items: { metadata: { name: string }; spec: { containers: { name: string; readinessProbe?: { httpGet?: { port: number; path: string; httpHeaders?: { name: string; value: string }[] } } }[] };
+        status: { conditions?: { type: string; status: string }[] } }[] }>(['get', 'pods', '-n', 'httpbin', '-l', 'app=probed', '-o', 'json']);
+      const p = list.items[0];
+      return p?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    }, WAIT_MS, detail);
+    const probe = (name: string) => pod.spec.containers.find((c) => c.name === name)!.readinessProbe!.httpGet!;
+    assert.equal(probe('web').port, 15902, 'the HTTP probe points at the sidecar\'s readiness port');
+    assert.match(probe('web').path, /^\/fsm-readiness-probe/);
+    assert.equal(probe('raw').port, 15904, 'the TCP probe became an HTTP probe of the sidecar');
+    assert.deepEqual(probe('raw').httpHeaders, [{ name: 'Original-Tcp-Port', value: '14012' }]);
+    ok(await kubectl(['delete', 'deployment', 'probed', '-n', 'httpbin', '--wait=false']), 'delete the probed Deployment');
+  });
 });

@@ -30,7 +30,11 @@ function appReadiness(ctx: ContainerContext, ports: number[]): ReadinessCheck {
   const port = (p: number | string): number => (typeof p === 'number' ? p : portByName(ctx.container, p));
   if (probe?.httpGet) {
     const path = probe.httpGet.path ?? '/';
-    return { kind: 'http', url: `http://${ctx.appAddress}:${port(probe.httpGet.port)}${path.startsWith('/') ? path : `/${path}`}` };
+    const headers = Object.fromEntries((probe.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
+    return {
+      kind: 'http', url: `http://${ctx.appAddress}:${port(probe.httpGet.port)}${path.startsWith('/') ? path : `/${path}`}`,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    };
   }
   if (probe?.tcpSocket) return { kind: 'tcp', host: ctx.appAddress, ports: [port(probe.tcpSocket.port)] };
   return ports.length > 0 ? { kind: 'tcp', host: ctx.appAddress, ports } : { kind: 'started' };

@@ -24,7 +24,7 @@ export async function probe(check: ReadinessCheck): Promise<boolean> {
       for (const port of check.ports) if (!(await tcpConnects(check.host, port))) return false;
       return true;
     case 'http':
-      return httpOk(check.url);
+      return httpOk(check.url, PROBE_TIMEOUT_MS, check.headers);
     case 'https':
       return httpsOk(check.url, check.caFile);
   }
@@ -43,10 +43,10 @@ function tcpConnects(host: string, port: number): Promise<boolean> {
   });
 }
 
-export function httpOk(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+export function httpOk(url: string, timeoutMs = PROBE_TIMEOUT_MS, headers: Record<string, string> = {}): Promise<boolean> {
   return new Promise((resolve) => {
     // agent:false: a probe must not reuse a pooled socket to a process that was restarted.
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
+    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -342,8 +342,11 @@ export class SandboxHost {
       args = [local(check.host), ...check.ports.map(String)];
     } else {
       const url = new URL(check.url);
-      script = 'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$3" "$1" >&3; IFS= read -r l <&3; case $l in "HTTP/1."?" 200"*) exit 0;; esac; exit 1';
-      args = [local(url.hostname), url.port || '80', url.pathname + url.search];
+      const headers: [string, string][] = Object.entries(check.kind === 'http' ? check.headers ?? {} : {});
+      // a header that could split the request fails the probe rather than being sent
+      if (headers.some(([k, v]) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(v))) return Promise.resolve(false);
+      script = 'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n%s\\r\\n" "$3" "$1" "$4" >&3; IFS= read -r l <&3; case $l in "HTTP/1."?" 200"*) exit 0;; esac; exit 1';
+      args = [local(url.hostname), url.port || '80', url.pathname + url.search, headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')];
     }
     const argv = [...this.net.enter.filter((a) => a !== '--net'), 'nsenter', `--net=${sandbox.netnsPath}`, 'timeout', '2', 'bash', '-c', script, 'probe', ...args];
     return new Promise((resolve) => {

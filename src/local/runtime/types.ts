@@ -48,7 +48,8 @@ export interface SandboxContext {
 export type ReadinessCheck =
   | { kind: 'started' }
   | { kind: 'tcp'; host: string; ports: number[] }
-  | { kind: 'http'; url: string }
+  /** `headers`: a probe's httpHeaders (a rewritten TCP probe names its port in one) */
+  | { kind: 'http'; url: string; headers?: Record<string, string> }
   /** an HTTPS GET whose server certificate must chain to `caFile` and name the URL's host: who answers, not just that something does */
   | { kind: 'https'; url: string; caFile: string };
 
