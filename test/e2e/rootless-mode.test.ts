@@ -218,6 +218,7 @@ describe('rootless namespace mode: an ordinary user runs curl → httpbin throug
 
   test('up runs in namespace mode, rootless, not the loopback fallback', (t) => {
     const said = up.stdout + up.stderr;
+    t.diagnostic(`CLI run by ${user}: ${cli}`);
     t.diagnostic(`up said: ${said.split('\n').find((l) => l.includes('pod network')) ?? '(no pod network line)'}`);
     assert.match(said, /pod network: namespace mode/, said);
     assert.doesNotMatch(said, /loopback mode/, 'no loopback fallback');
