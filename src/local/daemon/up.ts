@@ -12,7 +12,7 @@ import { assertDiskSpace, diskFullError, ensurePrivateStateDir, readMeshFile } f
 import { connectMesh } from '../client/index.js';
 import { DAEMON_COMMAND, liveDaemonPid, processExists, waitForExit } from './daemon-process.js';
 import { startDaemon } from './run-daemon.js';
-import { LOOPBACK_WARNINGS } from '../runtime/index.js';
+import { LOOPBACK_WARNINGS, loadMeshNetwork } from '../runtime/index.js';
 import { waitUntilReady } from './wait-ready.js';
 
 /** How long `up --detach` waits for the mesh to become ready. */
@@ -106,7 +106,9 @@ async function upDetached(opts: UpOptions): Promise<void> {
 function warnIfLoopback(stateDir: string, log: (line: string) => void): void {
   const mode = safeRead(stateDir)?.podNetwork ?? 'loopback';
   if (mode !== 'loopback') {
-    log('pod network: namespace mode (each pod in its own network and mount namespaces, traffic intercepted)');
+    // root or rootless (a user namespace of the daemon's): what the mesh network was made as
+    const sandbox = loadMeshNetwork(stateDir)?.mode;
+    log(`pod network: namespace mode${sandbox ? ` (${sandbox})` : ''} (each pod in its own network and mount namespaces, traffic intercepted)`);
     return;
   }
   log('WARNING: pod network: loopback mode (see the daemon log for why namespace mode was not used)');
