@@ -1,50 +1,65 @@
 /**
- * Sidecar metrics as a real Prometheus sees them: Prometheus scrapes httpbin's sidecar admin
- * endpoint while curl's requests flow through the mesh; PromQL then finds the request counter by
- * source and destination service and a latency quantile from the histogram.
+ * Sidecar metrics as a real Prometheus sees them: Prometheus runs as a pod's process outside the mesh
+ * (a namespace not added to it, as a monitoring namespace on a cluster) and scrapes httpbin's sidecar
+ * admin endpoint at its pod IP while curl's requests flow through the mesh; PromQL then finds the
+ * request counter by source and destination service and a latency quantile from the histogram.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployDemo } from '../support/deploy.js';
-import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
+import { decidePodNetwork } from '../../src/local/runtime/pod-network.js';
+import { DEMO_SERVICES, waitReady } from '../support/deploy.js';
+import { eventually, podOf, startMesh, type RunResult, type TestMesh } from '../support/mesh.js';
 
 const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus']).status === 0;
+const namespaces = await decidePodNetwork('namespace').then(() => true, () => false);
+const skip = !hasPrometheus ? 'prometheus is not installed (.ci/run installs it)' : !namespaces ? 'namespace mode is not possible here' : false;
 
-describe('metrics scraped by a real Prometheus', { skip: hasPrometheus ? false : 'prometheus is not installed (.ci/run installs it)' }, () => {
+describe('metrics scraped by a real Prometheus', { skip }, () => {
   let mesh: TestMesh;
-  let prom: ChildProcess | undefined;
+  let prom: Promise<RunResult> | undefined;
+  let monitor = '';
   let dir = '';
-  const promAddress = `127.0.0.1:${20000 + (process.pid % 20000)}`;
+  const stopFile = (): string => join(dir, 'stop');
 
   before(async () => {
-    // Prometheus runs on this machine and scrapes the sidecar's admin port at the pod's address, which
-    // only loopback mode routes to from the host (in namespace mode it would run as a pod of the mesh).
-    mesh = await startMesh('fsm', ['--pod-network=loopback']);
-    await deployDemo(mesh);
+    mesh = await startMesh('fsm', ['--pod-network=namespace']);
+    const r = await mesh.sh(
+      [DEMO_SERVICES, 'kubectl create namespace monitoring', 'kubectl apply -n monitoring -f "$SAMPLES/curl.yaml"', waitReady([['monitoring', 'curl']])].join('\n'),
+      { timeoutMs: 240_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
     const httpbinIP = (await podOf(mesh, 'httpbin', 'httpbin')).ip;
+    monitor = (await podOf(mesh, 'monitoring', 'curl')).name;
     dir = mkdtempSync(join(tmpdir(), 'tessera-prom-'));
+    chmodSync(dir, 0o777); // Prometheus runs as the pod's uid and keeps its data here
     writeFileSync(
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tessera-sidecar\n    metrics_path: /stats/prometheus\n    static_configs:\n      - targets: ['${httpbinIP}:15000']\n`,
     );
-    prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${promAddress}`], {
-      stdio: 'ignore',
-    });
+    // In the pod, on its own loopback; it stops when the stop file appears (at most 10 minutes).
+    const script = `prometheus --config.file=${dir}/prometheus.yml --storage.tsdb.path=${dir}/data --web.listen-address=127.0.0.1:9090 >${dir}/prometheus.log 2>&1 & p=$!
+      i=0; while [ ! -e ${stopFile()} ] && [ $i -lt 3000 ] && kill -0 $p 2>/dev/null; do sleep 0.2; i=$((i+1)); done
+      kill $p 2>/dev/null; wait $p || true`;
+    prom = mesh.tessera(['exec', monitor, '-n', 'monitoring', '--', 'sh', '-c', script], { timeoutMs: 660_000 });
+    prom.catch(() => undefined);
   });
 
   after(async () => {
-    if (prom && prom.exitCode === null) prom.kill('SIGTERM');
+    if (dir) writeFileSync(stopFile(), '');
+    await prom?.catch(() => undefined);
     await mesh?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** a PromQL query, asked from inside the monitoring pod */
   const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-    const res = await fetch(`http://${promAddress}/api/v1/query?query=${encodeURIComponent(q)}`, { signal: AbortSignal.timeout(3000) });
-    const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const r = await mesh.tessera(['exec', monitor, '-n', 'monitoring', '--', 'curl', '-s', '-m', '3', `http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent(q)}`]);
+    if (r.code !== 0) return [];
+    const body = JSON.parse(r.stdout) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     assert.equal(body.status, 'success');
     return body.data.result;
   };

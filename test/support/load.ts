@@ -1,9 +1,16 @@
 /**
- * A bounded load loop for end-to-end tests: requests through a pod's outbound proxy (as the pod's
- * app would send them) with a few keep-alive connections, counting every answer. It stops by itself
- * at the deadline or the request cap, whichever comes first.
+ * A bounded load loop for end-to-end tests: plain requests to a URL with a few keep-alive
+ * connections, counting every answer. It stops by itself at the deadline or the request cap,
+ * whichever comes first. In namespace mode it runs inside a pod (`pod-load.ts` through
+ * `tessera exec`), where the pod's interception rules hand every request to its sidecar, as an
+ * app's own requests are.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestMesh } from './mesh.js';
 
 export interface LoadResult {
   sent: number;
@@ -16,8 +23,15 @@ export interface LoadHandle {
   stop(): Promise<LoadResult>;
 }
 
-export function startLoad(opts: { proxyUrl: string; url: string; concurrency?: number; maxMs: number; maxRequests?: number }): LoadHandle {
-  const proxy = new URL(opts.proxyUrl);
+export interface LoadOptions {
+  url: string;
+  concurrency?: number;
+  maxMs: number;
+  maxRequests?: number;
+}
+
+export function startLoad(opts: LoadOptions): LoadHandle {
+  const target = new URL(opts.url);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 4 });
   const result: LoadResult = { sent: 0, statuses: {}, errors: {} };
   const deadline = Date.now() + opts.maxMs;
@@ -27,7 +41,7 @@ export function startLoad(opts: { proxyUrl: string; url: string; concurrency?: n
     new Promise((resolve) => {
       result.sent++;
       const req = request(
-        { host: proxy.hostname, port: Number(proxy.port), path: opts.url, method: 'GET', agent, headers: { host: new URL(opts.url).host }, timeout: 10_000 },
+        { host: target.hostname, port: Number(target.port || 80), path: `${target.pathname}${target.search}`, method: 'GET', agent, timeout: 10_000 },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -66,4 +80,29 @@ export function failures(r: LoadResult, ok = 200): number {
   for (const [status, count] of Object.entries(r.statuses)) if (Number(status) !== ok) n += count;
   for (const count of Object.values(r.errors)) n += count;
   return n;
+}
+
+/**
+ * `startLoad` run by `pod-load.js` inside pod `pod` of namespace `ns` (`tessera exec`), so the
+ * requests leave from the pod as its app's would. `stop()` signals through a file in a fresh
+ * directory of the host's temp dir and returns what the loader counted.
+ */
+export function startLoadInPod(mesh: TestMesh, ns: string, pod: string, opts: LoadOptions): LoadHandle {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-load-'));
+  chmodSync(dir, 0o755); // the pod's processes may run as another uid
+  const stopFile = join(dir, 'stop');
+  const script = fileURLToPath(new URL('./pod-load.js', import.meta.url));
+  const args = [opts.url, String(opts.maxMs), String(opts.maxRequests ?? 100_000), String(opts.concurrency ?? 4), stopFile];
+  const done = mesh.tessera(['exec', pod, '-n', ns, '--', process.execPath, script, ...args], { timeoutMs: opts.maxMs + 30_000 });
+  done.catch(() => undefined); // a run nobody stops still must not become an unhandled rejection
+  return {
+    async stop() {
+      writeFileSync(stopFile, '');
+      const r = await done;
+      rmSync(dir, { recursive: true, force: true });
+      const line = r.stdout.trim().split('\n').at(-1) ?? '';
+      if (r.code !== 0 || !line.startsWith('{')) throw new Error(`load in pod ${ns}/${pod} ended with ${r.code}:\n${r.stdout}\n${r.stderr}`);
+      return JSON.parse(line) as LoadResult;
+    },
+  };
 }
