@@ -7,6 +7,7 @@
 import { KINDS, type KindInfo } from '../../api/kinds.js';
 import type { ResourceType, ServedVersion } from './types.js';
 import { webhookConfigurationSchema } from '../admission-webhooks/schema.js';
+import { admissionPolicySchema } from '../admission-policy/schema.js';
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -94,9 +95,21 @@ export function builtinResourceTypes(): ResourceType[] {
  */
 function admissionTypes(): ResourceType[] {
   const group = 'admissionregistration.k8s.io';
-  return (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind) => {
+  return (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind): ResourceType => {
     const t = plainBuiltin(group, 'v1', kind, `${kind.toLowerCase()}s`, false);
     return { ...t, categories: ['api-extensions'], versions: t.versions.map((v) => ({ ...v, schema: webhookConfigurationSchema(kind) })) };
+  }).concat(admissionPolicyTypes(group));
+}
+
+/**
+ * admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (+`status`) and its binding
+ * (cluster-scoped, stored): validated and enforced by src/kube/admission-policy.
+ */
+function admissionPolicyTypes(group: string): ResourceType[] {
+  return (['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'] as const).map((kind) => {
+    const plural = kind === 'ValidatingAdmissionPolicy' ? 'validatingadmissionpolicies' : 'validatingadmissionpolicybindings';
+    const t = plainBuiltin(group, 'v1', kind, plural, false, [], kind === 'ValidatingAdmissionPolicy' ? ['status'] : []);
+    return { ...t, categories: ['api-extensions'], versions: t.versions.map((v) => ({ ...v, schema: admissionPolicySchema(kind) })) };
   });
 }
 
