@@ -52,6 +52,11 @@ describe('strategicSchemaFor', () => {
     for (const [group, kind] of [
       ['', 'Pod'], ['', 'Service'], ['', 'Endpoints'], ['', 'ConfigMap'], ['', 'Secret'], ['', 'ServiceAccount'],
       ['', 'Namespace'], ['', 'Event'], ['apps', 'Deployment'], ['discovery.k8s.io', 'EndpointSlice'],
+      ['coordination.k8s.io', 'Lease'], ['apiextensions.k8s.io', 'CustomResourceDefinition'],
+      ['rbac.authorization.k8s.io', 'Role'], ['rbac.authorization.k8s.io', 'ClusterRole'],
+      ['rbac.authorization.k8s.io', 'RoleBinding'], ['rbac.authorization.k8s.io', 'ClusterRoleBinding'],
+      ['admissionregistration.k8s.io', 'MutatingWebhookConfiguration'], ['admissionregistration.k8s.io', 'ValidatingWebhookConfiguration'],
+      ['admissionregistration.k8s.io', 'ValidatingAdmissionPolicy'], ['admissionregistration.k8s.io', 'ValidatingAdmissionPolicyBinding'],
     ] as const) {
       assert.deepEqual(at(strategicSchemaFor(group, kind), 'metadata.finalizers'), { patchStrategy: 'merge' }, `${group}/${kind}`);
     }
@@ -59,6 +64,23 @@ describe('strategicSchemaFor', () => {
     assert.equal(strategicSchemaFor('', 'Deployment'), undefined);
     assert.equal(strategicSchemaFor('apps', 'Pod'), undefined);
     assert.equal(strategicSchemaFor('', 'pod'), undefined);
+  });
+
+  it('merges webhooks and match conditions by name; RBAC, CRD and policy lists are replaced', () => {
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      const c = strategicSchemaFor('admissionregistration.k8s.io', kind);
+      assert.equal(at(c, 'webhooks')?.patchMergeKey, 'name', kind);
+      assert.deepEqual(at(c, 'webhooks.matchConditions'), { patchStrategy: 'merge', patchMergeKey: 'name' }, kind);
+      assert.equal(at(c, 'webhooks.rules'), undefined, kind);
+    }
+    const vap = strategicSchemaFor('admissionregistration.k8s.io', 'ValidatingAdmissionPolicy');
+    assert.deepEqual(at(vap, 'spec.matchConditions'), { patchStrategy: 'merge', patchMergeKey: 'name' });
+    for (const atomic of ['spec.validations', 'spec.variables', 'spec.auditAnnotations', 'spec.matchConstraints', 'status.conditions']) {
+      assert.equal(at(vap, atomic), undefined, atomic);
+    }
+    assert.equal(at(strategicSchemaFor('rbac.authorization.k8s.io', 'ClusterRole'), 'rules'), undefined);
+    assert.equal(at(strategicSchemaFor('rbac.authorization.k8s.io', 'RoleBinding'), 'subjects'), undefined);
+    assert.equal(at(strategicSchemaFor('apiextensions.k8s.io', 'CustomResourceDefinition'), 'spec.versions'), undefined);
   });
 
   it('hands out frozen schemas', () => {

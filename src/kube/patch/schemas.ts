@@ -1,11 +1,14 @@
 /**
  * Strategic-merge metadata of the built-in kinds the API server serves, transcribed from the
- * `patchStrategy` / `patchMergeKey` struct tags of k8s.io/api (core/v1, apps/v1, discovery/v1) and
+ * `patchStrategy` / `patchMergeKey` struct tags of k8s.io/api (core/v1, apps/v1, discovery/v1,
+ * coordination/v1, rbac/v1, admissionregistration/v1), k8s.io/apiextensions-apiserver (v1) and
  * k8s.io/apimachinery (ObjectMeta). Only fields with a tag are listed; every other list is replaced
  * and every other map merged, which is also what an untagged Go field does. Lists Kubernetes marks
  * `+listType=atomic` or leaves untagged are deliberately absent: tolerations, envFrom, command,
  * args, readinessGates, containerStatuses, Endpoints subsets, EndpointSlice endpoints and ports,
- * ServiceAccount imagePullSecrets and Namespace spec.finalizers.
+ * ServiceAccount imagePullSecrets and Namespace spec.finalizers; CustomResourceDefinition versions,
+ * RBAC rules and subjects, ValidatingAdmissionPolicy validations and variables (k8s.io/api rbac/v1,
+ * admissionregistration/v1 and k8s.io/apiextensions-apiserver v1 tag none of them).
  */
 
 import type { StrategicSchema } from './strategic.js';
@@ -63,6 +66,10 @@ const CONDITIONS_STATUS: StrategicSchema = { fields: { conditions: byKey('type')
 
 const METADATA_ONLY: StrategicSchema = { fields: { metadata: OBJECT_META } };
 
+const WEBHOOK_CONFIGURATION: StrategicSchema = {
+  fields: { metadata: OBJECT_META, webhooks: byKey('name', { matchConditions: byKey('name') }) },
+};
+
 const SCHEMAS: ReadonlyMap<string, StrategicSchema> = new Map<string, StrategicSchema>([
   ['/Pod', { fields: { metadata: OBJECT_META, spec: POD_SPEC, status: POD_STATUS } }],
   [
@@ -92,6 +99,21 @@ const SCHEMAS: ReadonlyMap<string, StrategicSchema> = new Map<string, StrategicS
     },
   ],
   ['discovery.k8s.io/EndpointSlice', METADATA_ONLY],
+  ['coordination.k8s.io/Lease', METADATA_ONLY],
+  // apiextensions/v1: no patch tags (spec.versions, status.conditions are replaced)
+  ['apiextensions.k8s.io/CustomResourceDefinition', METADATA_ONLY],
+  // rbac/v1: PolicyRule lists (rules), subjects and aggregationRule selectors carry no patch tags: atomic
+  ['rbac.authorization.k8s.io/Role', METADATA_ONLY],
+  ['rbac.authorization.k8s.io/ClusterRole', METADATA_ONLY],
+  ['rbac.authorization.k8s.io/RoleBinding', METADATA_ONLY],
+  ['rbac.authorization.k8s.io/ClusterRoleBinding', METADATA_ONLY],
+  // admissionregistration/v1: `webhooks` is patchStrategy:"merge" patchMergeKey:"name" (and so is each
+  // webhook's matchConditions); rules are atomic
+  ['admissionregistration.k8s.io/MutatingWebhookConfiguration', WEBHOOK_CONFIGURATION],
+  ['admissionregistration.k8s.io/ValidatingWebhookConfiguration', WEBHOOK_CONFIGURATION],
+  // a policy's matchConditions merge by name; validations, variables and auditAnnotations are atomic
+  ['admissionregistration.k8s.io/ValidatingAdmissionPolicy', { fields: { metadata: OBJECT_META, spec: { fields: { matchConditions: byKey('name') } } } }],
+  ['admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding', METADATA_ONLY],
 ]);
 
 deepFreeze(SCHEMAS);
