@@ -13,7 +13,11 @@ const obj = (description: string, properties: Record<string, S>, required?: stri
 const atomicList = (description: string, items: S): S => ({ type: 'array', description, items, 'x-kubernetes-list-type': 'atomic' });
 const mapList = (description: string, items: S, key: string): S => ({
   type: 'array', description, items, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': [key],
-  'x-kubernetes-patch-merge-key': key, 'x-kubernetes-patch-strategy': 'merge',
+});
+// spec.matchConditions carries patchStrategy:"merge" patchMergeKey:"name" (src/kube/patch/schemas.ts);
+// status.conditions is a map list without patch tags, so strategic merge replaces it.
+const mergedByKey = (description: string, items: S, key: string): S => ({
+  ...mapList(description, items, key), 'x-kubernetes-patch-merge-key': key, 'x-kubernetes-patch-strategy': 'merge',
 });
 
 const labelSelector = (description: string): S => obj(description, {
@@ -54,7 +58,7 @@ function policySpec(): S {
     failurePolicy: str('Fail (default) or Ignore: what an expression that cannot be evaluated means.'),
     auditAnnotations: atomicList('CEL expressions recorded (logged by this server) when the policy is evaluated.',
       obj('An audit annotation.', { key: str('Annotation key (the policy\'s name is its prefix).'), valueExpression: str('CEL expression evaluating to a string or null.') }, ['key', 'valueExpression'])),
-    matchConditions: mapList('CEL conditions that must all be true for the policy to apply.', named('A match condition.', 'condition'), 'name'),
+    matchConditions: mergedByKey('CEL conditions that must all be true for the policy to apply.', named('A match condition.', 'condition'), 'name'),
     variables: atomicList('Named CEL expressions, available as variables.NAME to the later variables and the validations.', named('A variable.', 'variable')),
   });
 }
