@@ -7,28 +7,36 @@
  * install's caBundle; a second mutating webhook of the test (ordered after it by name) sees the pod
  * as the injector patched it. failurePolicy Fail refuses pods while the injector is down.
  *
+ * The install's ValidatingAdmissionPolicy `fsm-controller-secrets` and its binding are validated,
+ * defaulted and stored as kube-apiserver does, and enforced: as the controller's ServiceAccount, a
+ * foreign Secret is refused with the policy's message and its own (AccessCert-annotated) Secrets and
+ * the CA bundle go through; everybody else is untouched. A policy using params is refused.
+ *
  * Not yet possible on the embedded API (each asserted as it is today, so the test says when it
- * changes): `tessera install` stops at the ValidatingAdmissionPolicy (CEL, not served); server-side
- * apply is 415; the component Deployments are refused (images without a local runtime); a Pod
- * written through the API is refused in local mode (pods come from Deployments, and the local
- * deployment controller creates them without calling admission webhooks).
+ * changes): server-side apply is 415; the component Deployments are refused (images without a local
+ * runtime), so `tessera install` stops at them; a Pod written through the API is refused in local
+ * mode (pods come from Deployments, and the local deployment controller creates them without
+ * calling admission webhooks or policies).
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CONTROLLER_SECRET_POLICY_MESSAGE } from '../../src/install/index.js';
 import { freePort } from '../../src/lib/test-processes.js';
 import { patchOf, startTestWebhook, type TestWebhook } from '../../src/kube/admission-webhooks/test-webhook.js';
 import { HostProcesses, INJECTOR_MAIN, injectorEnv, ok, waitFor, type HostProcess } from '../support/kube-mode.js';
 import { embeddedServiceAccountKubeconfig, manifestsOf, newestKubectl, yamlOf, type Kubectl, type Manifest } from '../support/kube-mode-embedded.js';
 import { kubectlBinaries } from '../support/kubectl.js';
 import { startKubectlMesh } from '../support/kubectl.js';
-import { REPO_ROOT, type TestMesh } from '../support/mesh.js';
+import { REPO_ROOT, type RunResult, type TestMesh } from '../support/mesh.js';
 
 const skip = kubectlBinaries().length === 0 ? 'kube mode on the embedded API: no kubectl on this machine (scripts/install-kubectl-debian.sh)' : false;
 const MESH = 'fsm';
 const NS = `${MESH}-system`;
 const WEBHOOK = 'fsm-inject.k8s.io';
+const POLICY = `${MESH}-controller-secrets`;
+const OWNER = 'policy.flomesh.io/access-cert';
 
 const pod = (name: string, ns: string) => `apiVersion: v1
 kind: Pod
@@ -67,21 +75,37 @@ describe('Kubernetes mode on the embedded API: the install\'s webhook called by 
   test('the rendered manifests against the embedded API: what it validates and stores, and what it cannot take yet', async () => {
     const file = join(mesh.stateDir, 'rendered.yaml');
     writeFileSync(file, yamlOf(rendered));
-    // tessera install itself: the CRDs, then the ValidatingAdmissionPolicy is not served (known)
+    // tessera install itself: the CRDs, then the rest as one batch, which the first Deployment fails
+    // (no local runtime, known) after the policy and its binding passed; nothing of the batch stays
+    // (kubectl creates it below)
     const install = await mesh.tessera(['install', '--mesh-name', MESH, '--timeout', '1m', '--set', `fsm.injector.webhookURL=https://127.0.0.1:${injectorPort}/mutate-pod-creation`, '--controller-address', '127.0.0.1', '--kubeconfig', join(mesh.stateDir, 'kubeconfig')], { timeoutMs: 120_000 });
     assert.notEqual(install.code, 0, 'tessera install now succeeds on the embedded API: turn this into the real install');
-    assert.match(install.stderr + install.stdout, /no matches for kind "ValidatingAdmissionPolicy"/);
+    assert.doesNotMatch(install.stderr + install.stdout, /ValidatingAdmissionPolicy|no matches for kind/);
+    assert.match(install.stderr + install.stdout, /error: Deployment fsm-system\/fsm-bootstrap: .*no local runtime for this image/);
     // server-side apply is not served (known)
     const ssa = await kubectl(['apply', '--server-side', '--validate=strict', '--dry-run=server', '-f', file]);
     assert.notEqual(ssa.code, 0);
     assert.match(ssa.stderr, /UnsupportedMediaType|unknown format/);
 
-    // Everything but the CRDs (built in here), the policy and the Deployments, with the real kubectl:
-    // validated strictly against the embedded API's OpenAPI and stored.
-    const served = rendered.filter((m) => m.kind !== 'CustomResourceDefinition' && !m.kind.startsWith('ValidatingAdmissionPolicy') && m.kind !== 'Deployment');
+    // Everything but the CRDs (built in here) and the Deployments, with the real kubectl: validated
+    // strictly against the embedded API's OpenAPI and stored, the policy and its binding included.
+    const served = rendered.filter((m) => m.kind !== 'CustomResourceDefinition' && m.kind !== 'Deployment');
+    assert.ok(served.some((m) => m.kind === 'ValidatingAdmissionPolicy') && served.some((m) => m.kind === 'ValidatingAdmissionPolicyBinding'), 'the install renders the policy and its binding');
     const applied = await kubectl(['apply', '--validate=strict', '-f', '-'], yamlOf(served));
     assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
     assert.match(applied.stdout, /mutatingwebhookconfiguration\.admissionregistration\.k8s\.io\/tessera-webhook-fsm created/);
+    assert.match(applied.stdout, new RegExp(`validatingadmissionpolicy\\.admissionregistration\\.k8s\\.io/${POLICY} created`));
+    assert.match(applied.stdout, new RegExp(`validatingadmissionpolicybinding\\.admissionregistration\\.k8s\\.io/${POLICY} created`));
+    // the same again: kubectl's three-way strategic merge patch, accepted for every kind. Only the
+    // policy is "configured", as on kube-apiserver v1.37.2: kubectl re-sends its atomic resourceRules,
+    // where the server defaulted `scope`; the stored policy does not change (generation 1).
+    const again = await kubectl(['apply', '--validate=strict', '-f', '-'], yamlOf(served));
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.deepEqual(again.stdout.split('\n').filter((l) => l && !l.endsWith(' unchanged')), [`validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY} configured`]);
+    assert.equal(ok(await kubectl(['get', 'validatingadmissionpolicy', POLICY, '-o', 'jsonpath={.metadata.generation}']), 'get policy'), '1');
+    // a webhook configuration's webhooks merge by name
+    ok(await kubectl(['patch', 'mutatingwebhookconfiguration', 'tessera-webhook-fsm', '-p', JSON.stringify({ webhooks: [{ name: WEBHOOK, timeoutSeconds: 20 }] })]), 'strategic merge patch of the webhook');
+    assert.equal(ok(await kubectl(['get', 'mutatingwebhookconfiguration', 'tessera-webhook-fsm', '-o', 'jsonpath={.webhooks[*].name} {.webhooks[0].timeoutSeconds} {.webhooks[0].sideEffects}']), 'get webhook'), `${WEBHOOK} 20 None`);
     // the Deployments: refused as images without a local runtime (known)
     const deployments = await kubectl(['apply', '--validate=strict', '-f', '-'], yamlOf(rendered.filter((m) => m.kind === 'Deployment')));
     assert.notEqual(deployments.code, 0);
@@ -115,6 +139,85 @@ webhooks:
     assert.match(bad.stderr, /webhooks\[0\]\.clientConfig\.url: Invalid value: "http:\/\/127\.0\.0\.1:1\/x": 'https' is the only allowed URL scheme/);
     assert.match(bad.stderr, /webhooks\[0\]\.sideEffects: Required value: must specify one of None, NoneOnDryRun/);
     assert.match(bad.stderr, /webhooks\[0\]\.timeoutSeconds: Invalid value: 60: the timeout value must be between 1 and 30 seconds/);
+  });
+
+  test('the install\'s ValidatingAdmissionPolicy, enforced by the embedded API: the controller writes only the Secrets it issues', async () => {
+    // stored with kube-apiserver's defaults
+    const policy = JSON.parse(ok(await kubectl(['get', 'validatingadmissionpolicy', POLICY, '-o', 'json']), 'get policy')) as { spec: Record<string, any> };
+    assert.equal(policy.spec.failurePolicy, 'Fail');
+    assert.equal(policy.spec.matchConstraints.matchPolicy, 'Equivalent');
+    assert.deepEqual(policy.spec.matchConstraints.namespaceSelector, {});
+    assert.equal(policy.spec.matchConstraints.resourceRules[0].scope, '*');
+    assert.match(policy.spec.matchConditions[0].expression, new RegExp(`system:serviceaccount:${NS}:${MESH}-controller`));
+    const binding = JSON.parse(ok(await kubectl(['get', 'validatingadmissionpolicybinding', POLICY, '-o', 'json']), 'get binding')) as { spec: unknown };
+    assert.deepEqual(binding.spec, { policyName: POLICY, validationActions: ['Deny'] });
+    // a strategic merge patch merges a policy's matchConditions by name, the new one first as
+    // kube-apiserver orders it (kubectl apply sends $setElementOrder); `$patch: delete` removes one
+    const conditions = async (): Promise<string[]> =>
+      (JSON.parse(ok(await kubectl(['get', 'validatingadmissionpolicy', POLICY, '-o', 'json']), 'get policy')) as { spec: { matchConditions: { name: string }[] } }).spec.matchConditions.map((c) => c.name);
+    ok(await kubectl(['patch', 'validatingadmissionpolicy', POLICY, '-p', '{"spec":{"matchConditions":[{"name":"always","expression":"true"}]}}']), 'strategic merge patch');
+    assert.deepEqual(await conditions(), ['always', 'mesh-controller']);
+    ok(await kubectl(['patch', 'validatingadmissionpolicy', POLICY, '-p', '{"spec":{"matchConditions":[{"name":"always","$patch":"delete"}]}}']), 'strategic merge patch: delete');
+    assert.deepEqual(await conditions(), ['mesh-controller']);
+
+    const sa = await embeddedServiceAccountKubeconfig(mesh, kubectl, NS, `${MESH}-controller`);
+    const asController = (args: string[], input?: string): Promise<RunResult> => kubectl(['--kubeconfig', sa.path, ...args], input);
+    const secret = (name: string, namespace: string, value: string, annotations?: Record<string, string>): string => JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace, ...(annotations ? { annotations } : {}) }, stringData: { value },
+    });
+    const valueOf = async (namespace: string, name: string): Promise<string> => {
+      const s = JSON.parse(ok(await kubectl(['get', 'secret', name, '-n', namespace, '-o', 'json']), `get secret ${name}`)) as { data: Record<string, string> };
+      return Buffer.from(s.data.value!, 'base64').toString('utf8');
+    };
+    /** refused by the policy (not by RBAC): the API server names the policy and passes its message */
+    const refusedByPolicy = (r: RunResult, what: string): void => {
+      assert.notEqual(r.code, 0, `${what} should be refused:\n${r.stdout}`);
+      assert.match(r.stderr, new RegExp(`is forbidden: ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: `), `${what}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(CONTROLLER_SECRET_POLICY_MESSAGE), `${what}: the policy's message in ${r.stderr}`);
+    };
+
+    ok(await kubectl(['create', 'namespace', 'apps']), 'create namespace apps');
+    // RBAC alone would allow what the policy refuses
+    assert.equal((await asController(['auth', 'can-i', 'create', 'secrets', '-n', 'apps'])).stdout.trim(), 'yes');
+    const foreign = await asController(['create', '-f', '-'], secret('foreign', 'apps', 'x'));
+    refusedByPolicy(foreign, 'creating a foreign Secret');
+    assert.match(foreign.stderr, /secrets "foreign" is forbidden/);
+    assert.notEqual((await kubectl(['get', 'secret', 'foreign', '-n', 'apps'])).code, 0, 'not stored');
+    refusedByPolicy(await asController(['create', '--dry-run=server', '-f', '-'], secret('foreign', 'apps', 'x')), 'a dry run of the same');
+
+    // its own: the AccessCert owner annotation
+    ok(await asController(['create', '-f', '-'], secret('issued', 'apps', 'v1', { [OWNER]: 'apps/client' })), 'create an AccessCert Secret');
+    ok(await asController(['replace', '-f', '-'], secret('issued', 'apps', 'v2', { [OWNER]: 'apps/client' })), 'update it (PUT)');
+    assert.equal(await valueOf('apps', 'issued'), 'v2');
+    refusedByPolicy(await asController(['replace', '-f', '-'], secret('issued', 'apps', 'v3')), 'dropping the owner annotation');
+    assert.equal(await valueOf('apps', 'issued'), 'v2');
+
+    // a user's Secret: adding the annotation takes nothing over, and the controller cannot delete it
+    ok(await kubectl(['create', 'secret', 'generic', 'users', '-n', 'apps', '--from-literal=value=mine']), 'the admin creates a Secret');
+    refusedByPolicy(await asController(['replace', '-f', '-'], secret('users', 'apps', 'stolen', { [OWNER]: 'apps/client' })), 'taking over a user\'s Secret');
+    refusedByPolicy(await asController(['delete', 'secret', 'users', '-n', 'apps']), 'deleting a user\'s Secret');
+    assert.equal(await valueOf('apps', 'users'), 'mine', 'the user\'s Secret is untouched');
+    ok(await asController(['delete', 'secret', 'issued', '-n', 'apps']), 'delete its own Secret');
+
+    // the CA bundle: its own in the mesh's namespace only
+    const ca = JSON.parse(ok(await kubectl(['get', 'secret', `${MESH}-ca-bundle`, '-n', NS, '-o', 'json']), 'get the CA bundle')) as { data: Record<string, string> };
+    ok(await asController(['replace', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: `${MESH}-ca-bundle`, namespace: NS }, data: ca.data })), 'update the CA bundle');
+    refusedByPolicy(await asController(['create', '-f', '-'], secret(`${MESH}-ca-bundle`, 'apps', 'x')), 'a CA bundle name in another namespace');
+    refusedByPolicy(await asController(['create', '-f', '-'], secret('other', NS, 'x')), 'another Secret in the mesh namespace');
+
+    // other users are not affected
+    ok(await kubectl(['create', 'secret', 'generic', 'admins', '-n', 'apps', '--from-literal=value=a']), 'the admin is not bound by the policy');
+
+    // what this server does not implement is refused, not stored to be half-enforced
+    const params = await kubectl(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'with-params' },
+      spec: { paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE'] }] }, validations: [{ expression: 'params != null' }] },
+    }));
+    assert.notEqual(params.code, 0);
+    assert.match(params.stderr, /The ValidatingAdmissionPolicy "with-params" is invalid/);
+    assert.match(params.stderr, /spec\.paramKind: Forbidden: params \(paramKind\) are not supported by this API server/);
+    assert.match(params.stderr, /spec\.validations\[0\]\.expression: Invalid value: "params != null": params is not supported by this API server/);
+    assert.notEqual((await kubectl(['get', 'validatingadmissionpolicy', 'with-params'])).code, 0, 'not stored');
   });
 
   test('failurePolicy Fail: with the injector down, a pod of a monitored namespace is refused by the embedded API', async () => {
