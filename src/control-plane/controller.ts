@@ -4,7 +4,7 @@
  * the catalog is rebuilt once per batch, and each connected proxy is sent its snapshot only when
  * the content hash changed.
  */
-import type { Plugin, Resource } from '../api/types.js';
+import type { Plugin, Pod, Resource } from '../api/types.js';
 import { compilePluginScript } from '../plugins/index.js';
 import { serialized } from '../lib/serialized.js';
 import { serviceIdentityOf } from '../catalog/pods.js';
@@ -82,6 +82,12 @@ export class Controller {
   /** Every proxy the catalog knows (connected or not). */
   proxyUuids(): string[] {
     return [...this.proxies.keys()];
+  }
+
+  /** The Pod object a proxy uuid belongs to (its UID and ServiceAccount: sa-tokens.ts). */
+  proxyPodObject(uuid: string): Pod | undefined {
+    const p = this.proxies.get(uuid);
+    return p ? this.catalog?.pods.get(`${p.namespace}/${p.name}`) : undefined;
   }
 
   /** Finds the pod a proxy uuid belongs to. */

@@ -8,8 +8,11 @@
  *   POST /v1/proxies/:uuid/csr          {csr} → {certChain, trust}: a certificate for the proxy's identity
  *   GET  /v1/proxies/:uuid/secrets/:plugin/:ns/:svc/:secret   {data}: a Secret a built-in token plugin's
  *                                       PluginConfig names (plugin-secrets.ts says when); never in the snapshot
- * Proxy routes require `Authorization: Bearer <proxy token>` (layout.ts `proxyToken`: the uuid, an
- * issue time and an expiry under the mesh key); the stream pushes `token` events with a renewed one.
+ * Proxy routes require `Authorization: Bearer <token>`, either a proxy token (layout.ts `proxyToken`:
+ * the uuid, an issue time and an expiry under the mesh key, minted by Tessera's own runtimes; the
+ * stream pushes `token` events with a renewed one) or, on a Kubernetes cluster, the pod's projected
+ * ServiceAccount token for the audience `<mesh>-controller` (sa-tokens.ts: a TokenReview, and the
+ * token's pod must be the pod carrying the proxy; the kubelet rotates it, so no `token` events).
  * Served over TLS (`createDeliveryEndpoint`, a certificate of the cluster CA); plain HTTP on the same
  * port answers only /healthz and /v1/proxies, the routes the API server's pod proxy reaches.
  */
@@ -22,6 +25,7 @@ import { snapshotEvent, type Controller } from './controller.js';
 import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
 import { pluginSecretFor } from './plugin-secrets.js';
+import { looksLikeJwt, tokenPodMismatch, TokenReviewUnavailable, type ServiceAccountTokenReviewer } from './sa-tokens.js';
 
 export interface DeliveryOptions {
   controller: Controller;
@@ -29,6 +33,11 @@ export interface DeliveryOptions {
   identity: () => MeshIdentity | undefined;
   registry: ProxyRegistry;
   meshKey: string;
+  /**
+   * Kubernetes mode: ServiceAccount tokens are accepted too (checked with TokenReviews). Without it
+   * only proxy tokens are (local mode's runtimes mint them).
+   */
+  serviceAccounts?: ServiceAccountTokenReviewer;
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
 }
 
@@ -86,7 +95,32 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
   const auth = req.headers.authorization ?? '';
   const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   const check = checkProxyToken(opts.meshKey, uuid, token);
-  if (check !== 'valid') return send(res, 401, { error: check === 'expired' ? 'proxy token expired' : 'invalid proxy token' });
+  /** set when the caller proved itself with its pod's ServiceAccount token */
+  let serviceAccount: { identity: string; expiresAt?: number } | undefined;
+  if (check !== 'valid') {
+    if (!opts.serviceAccounts || !looksLikeJwt(token)) return send(res, 401, { error: check === 'expired' ? 'proxy token expired' : 'invalid proxy token' });
+    let review;
+    try {
+      review = await opts.serviceAccounts.review(token);
+    } catch (e) {
+      // fail closed: no review, no access
+      const message = e instanceof TokenReviewUnavailable ? e.message : `cannot review the ServiceAccount token: ${(e as Error).message}`;
+      opts.log.warn('ServiceAccount token refused', { proxy: uuid, error: message });
+      return send(res, 503, { error: message });
+    }
+    if (!review.authenticated) {
+      opts.log.warn('ServiceAccount token refused', { proxy: uuid, error: review.reason });
+      return send(res, 401, { error: `invalid ServiceAccount token: ${review.reason}` });
+    }
+    const proxyPod = opts.controller.proxyPodObject(uuid);
+    if (!proxyPod) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
+    const mismatch = tokenPodMismatch(review, uuid, proxyPod);
+    if (mismatch) {
+      opts.log.warn('ServiceAccount token refused', { proxy: uuid, error: mismatch });
+      return send(res, 403, { error: mismatch });
+    }
+    serviceAccount = { identity: `${review.serviceAccount}.${review.namespace}`, ...(review.expiresAt !== undefined ? { expiresAt: review.expiresAt } : {}) };
+  }
   const pod = opts.controller.proxyPod(uuid);
   if (!pod) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
 
@@ -111,7 +145,8 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
   if (m[2] === 'csr' && req.method === 'POST') {
     const identity = opts.identity();
     if (!identity) return send(res, 503, { error: 'certificate authority not loaded yet' });
-    const who = opts.controller.proxyIdentity(uuid);
+    // a ServiceAccount token's identity is its ServiceAccount (checked above to be the pod's)
+    const who = serviceAccount?.identity ?? opts.controller.proxyIdentity(uuid);
     if (!who) return send(res, 404, { error: `no pod carries proxy ${uuid}` });
     const body = (await readJson(req)) as { csr?: unknown };
     if (typeof body.csr !== 'string') return send(res, 400, { error: 'csr (PEM) is required' });
@@ -156,13 +191,24 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
       else record.appliedVersion ??= v.version;
     }
     // A fresh short-lived token now and then: the sidecar reconnects and calls with the newest.
-    push(tokenEvent(proxyToken(opts.meshKey, uuid)));
-    const renew = setInterval(() => push(tokenEvent(proxyToken(opts.meshKey, uuid))), PROXY_TOKEN_RENEW_MS);
+    // Not for a ServiceAccount token: the kubelet rotates that one in the pod. Its stream ends when
+    // the token expires instead, so the sidecar reconnects with the rotated token.
+    let renew: NodeJS.Timeout | undefined;
+    let expiry: NodeJS.Timeout | undefined;
+    if (!serviceAccount) {
+      push(tokenEvent(proxyToken(opts.meshKey, uuid)));
+      renew = setInterval(() => push(tokenEvent(proxyToken(opts.meshKey, uuid))), PROXY_TOKEN_RENEW_MS);
+    } else if (serviceAccount.expiresAt !== undefined) {
+      const left = serviceAccount.expiresAt - Date.now();
+      // past setTimeout's range (an API server that extends token lifetimes): the stream stays open
+      if (left < 2 ** 31 - 1) expiry = setTimeout(() => res.end(), Math.max(0, left));
+    }
     const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
-    opts.log.info('proxy connected', { proxy: `${pod.namespace}/${pod.name}` });
+    opts.log.info('proxy connected', { proxy: `${pod.namespace}/${pod.name}`, ...(serviceAccount ? { auth: 'serviceaccount', identity: serviceAccount.identity } : {}) });
     req.on('close', () => {
       clearInterval(heartbeat);
-      clearInterval(renew);
+      if (renew) clearInterval(renew);
+      if (expiry) clearTimeout(expiry);
       if (record.push === push) {
         record.connected = false;
         delete record.push;

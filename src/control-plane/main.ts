@@ -11,6 +11,9 @@ import { AccessControlStatusWriter } from './status.js';
 import { KubeMeshApi } from '../local/client/index.js';
 import { ApiTransport } from '../local/api-transport.js';
 import { tokenSource, type TokenSource } from '../kube/auth/token-file.js';
+import { ServiceAccountTokenReviewer, type ReviewApi } from './sa-tokens.js';
+import { CaRootConfigMapKeeper } from './ca-root-configmaps.js';
+import { controllerTokenAudience } from '../sidecar/config/cluster-bootstrap.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -35,7 +38,15 @@ const listenAt = required(CONTROLLER_ENV.listen);
 const registry = new ProxyRegistry();
 const controller = new Controller(meshName, registry, log);
 let identity: MeshIdentity | undefined;
-const deliveryOptions = { controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity };
+// Sidecars on a cluster prove themselves with their pod's projected ServiceAccount token (audience
+// `<mesh>-controller`), checked with a TokenReview (sa-tokens.ts); the runtimes' proxy tokens still work.
+// The reviewer is given the API client below, once it exists.
+let reviewApi: ReviewApi | undefined;
+const serviceAccounts = new ServiceAccountTokenReviewer({
+  api: { request: (method, path, o) => (reviewApi ? reviewApi.request(method, path, o) : Promise.reject(new Error('the API client is not set up yet'))) },
+  audience: controllerTokenAudience(meshName),
+});
+const deliveryOptions = { controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity, serviceAccounts };
 // TLS with the certificate `up` issued from the cluster CA: sidecars verify it before sending their
 // token. Without one (a hand-started controller) it serves plain HTTP and says so.
 const tlsCertFile = process.env[CONTROLLER_ENV.tlsCert];
@@ -59,6 +70,7 @@ try {
   process.exit(2);
 }
 const api = new KubeMeshApi({ baseUrl: required(CONTROLLER_ENV.apiUrl), get token() { return apiToken.current(); }, transport });
+reviewApi = api;
 
 /** Loads (or on first start creates) the CA; retries while the API server is not answering. */
 async function loadIdentity(): Promise<void> {
@@ -93,6 +105,10 @@ setInterval(() => {
 // AccessCert Secrets: issued on change, re-checked periodically for renewal and root changes.
 const accessCerts = new AccessCertIssuer({ api, meshName, identity: () => identity, log });
 setInterval(() => void accessCerts.reconcile(), 5000).unref();
+// The mesh CA as the ConfigMap `<mesh>-ca-root-cert` in every monitored namespace (ca-root-configmaps.ts):
+// what injected sidecars verify the controller with.
+const caRoots = new CaRootConfigMapKeeper({ api, meshName, log, roots: () => identity?.trust.bundle });
+setInterval(() => void caRoots.reconcile(), 5000).unref();
 // AccessControl status, through the status subresource, from each recompute's view (control-plane/status.ts).
 const statusWriter = new AccessControlStatusWriter({ api, meshName, log, view: () => controller.resourcesNow() });
 controller.onRecompute = (resources) => void statusWriter.update(resources);
@@ -105,10 +121,12 @@ const startApiWatch = (token: string) => startWatch({
     log.info('resources synced', { count: objects.length });
     controller.sync(objects);
     accessCerts.sync(objects);
+    caRoots.sync(objects);
   },
   onChange: (type, object) => {
     controller.change(type, object);
     accessCerts.change(type, object);
+    caRoots.change(type, object);
   },
   onError: (err) => log.warn('watch interrupted', { error: err.message }),
 });
@@ -136,7 +154,7 @@ process.on('SIGINT', shutdown);
 // Leader election (control-plane/leader.ts; one block, so it stays apart from the rest): every
 // replica watches, computes and serves its own sidecars, but only the holder of the Lease
 // `<mesh>-controller` in `<mesh>-system` writes: the CA bundle Secret, the trust-bundle ConfigMap,
-// AccessCert Secrets, AccessControl status. The gates are set here, at the end of the module body,
+// AccessCert Secrets, AccessControl status, the CA ConfigMaps of monitored namespaces. The gates are set here, at the end of the module body,
 // before any of the asynchronous work started above can reach a write. SIGTERM and SIGINT release the Lease first.
 import { leaderIdentity, startLeaderElection } from './leader.js';
 import { meshSystemNamespace } from '../identity/index.js';
@@ -146,12 +164,14 @@ const election = startLeaderElection({
   onStartedLeading: () => {
     void identity?.flushBundle().catch((err: Error) => log.warn('cannot write the trust bundle', { error: err.message }));
     void accessCerts.reconcile();
+    void caRoots.reconcile();
     void statusWriter.retry();
   },
   onNewLeader: (holder) => log.info('leader election: the Lease names a holder', { holder: holder ?? null }),
 });
 MeshIdentity.canWrite = election.canWrite;
 accessCerts.canWrite = election.canWrite;
+caRoots.canWrite = election.canWrite;
 statusWriter.canWrite = election.canWrite;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.removeListener(signal, shutdown);

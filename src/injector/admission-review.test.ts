@@ -43,9 +43,50 @@ test('an injected pod: allowed, uid echoed, a base64 JSON patch that adds the si
   const patched = applyJsonPatch(p, patch);
   assert.deepEqual(patched.spec!.containers.map((c) => c.name), ['web', 'sidecar']);
   assert.deepEqual(patched.spec!.initContainers!.map((c) => c.name), ['fsm-init']);
-  assert.deepEqual(patched.spec!.volumes, [{ name: 'fsm-sidecar-data', emptyDir: {} }]);
+  assert.deepEqual(patched.spec!.volumes, [
+    { name: 'fsm-sidecar-data', emptyDir: {} },
+    { name: 'fsm-ca-root', configMap: { name: 'fsm-ca-root-cert', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    { name: 'fsm-proxy-token', projected: { sources: [{ serviceAccountToken: { audience: 'fsm-controller', expirationSeconds: 3600, path: 'token' } }] } },
+  ], 'the data volume, and the cluster bootstrap: the mesh CA ConfigMap and a projected token for the controller');
   assert.equal(patched.metadata.labels!['app.kubernetes.io/name'], 'web');
   assert.equal(patched.metadata.name, undefined, 'a generateName pod keeps no name of ours');
+});
+
+test('Kubernetes mode: the sidecar gets the controller\'s Service URL, the CA file and the token file, mounted read-only', () => {
+  const { review } = admit(parseAdmissionReview(reviewOf(pod())), monitored, MESH);
+  const sidecar = applyJsonPatch(pod(), patchOf(review)).spec!.containers[1]!;
+  const env = new Map(sidecar.env!.map((e) => [e.name, e.value]));
+  assert.equal(env.get('TESSERA_CONTROLLER_URL'), 'https://fsm-controller.fsm-system.svc:6060');
+  assert.equal(env.get('TESSERA_CONTROLLER_CA_FILE'), '/var/run/tessera/ca/ca.crt');
+  assert.equal(env.get('TESSERA_PROXY_TOKEN_FILE'), '/var/run/secrets/tessera/token/token');
+  assert.equal(env.has('TESSERA_PROXY_TOKEN'), false, 'no proxy token: nothing of Tessera\'s mints one on a cluster');
+  assert.deepEqual(sidecar.volumeMounts, [
+    { name: 'fsm-sidecar-data', mountPath: '/var/run/tessera/sidecar' },
+    { name: 'fsm-ca-root', mountPath: '/var/run/tessera/ca', readOnly: true },
+    { name: 'fsm-proxy-token', mountPath: '/var/run/secrets/tessera/token', readOnly: true },
+  ]);
+});
+
+test('Kubernetes mode: volumes and mounts that clash with the bootstrap are refused, naming the field', () => {
+  const p = pod();
+  p.spec = {
+    volumes: [{ name: 'fsm-proxy-token', emptyDir: {} }, { name: 'ok', emptyDir: {} }],
+    containers: [{ name: 'web', image: 'x', volumeMounts: [
+      { name: 'ok', mountPath: '/var/run/tessera' },
+      { name: 'fsm-ca-root', mountPath: '/etc/ca' },
+      { name: 'ok', mountPath: '/var/run/secrets/tessera/token/' },
+      { name: 'ok', mountPath: '/var/run/secrets' },
+      { name: 'ok', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    ] }],
+  };
+  const response = admit(parseAdmissionReview(reviewOf(p)), monitored, MESH).review.response!;
+  assert.equal(response.allowed, false);
+  const message = response.status!.message;
+  assert.match(message, /spec\.volumes\[0\]\.name: "fsm-proxy-token" is the name of a volume the sidecar injection adds/);
+  assert.match(message, /spec\.containers\[0\]\.volumeMounts\[0\]\.mountPath: \/var\/run\/tessera clashes with \/var\/run\/tessera\/sidecar/);
+  assert.match(message, /spec\.containers\[0\]\.volumeMounts\[1\]\.name: "fsm-ca-root" is a volume of the injected sidecar/);
+  assert.match(message, /spec\.containers\[0\]\.volumeMounts\[2\]\.mountPath: \/var\/run\/secrets\/tessera\/token\/ clashes with \/var\/run\/secrets\/tessera\/token/);
+  assert.doesNotMatch(message, /volumeMounts\[3\]|volumeMounts\[4\]/, '/var/run/secrets and the ServiceAccount mount are not clashes');
 });
 
 test('a pod with init containers, volumes and probes: appends, and each rewritten probe field replaced in place', () => {
@@ -69,7 +110,7 @@ test('a pod with init containers, volumes and probes: appends, and each rewritte
   assert.ok(!ops.includes('replace /spec/containers'), 'the containers array is not replaced');
   const patched = applyJsonPatch(p, patch);
   assert.deepEqual(patched.spec!.initContainers!.map((c) => c.name), ['migrate', 'fsm-init']);
-  assert.deepEqual(patched.spec!.volumes!.map((v) => v.name), ['data', 'fsm-sidecar-data']);
+  assert.deepEqual(patched.spec!.volumes!.map((v) => v.name), ['data', 'fsm-sidecar-data', 'fsm-ca-root', 'fsm-proxy-token']);
   assert.deepEqual(patched.spec!.containers[0]!.readinessProbe, { httpGet: { port: 15902, path: '/fsm-readiness-probe', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10 });
   assert.deepEqual(patched.spec!.containers[0]!.livenessProbe!.httpGet!.httpHeaders, [{ name: 'Original-Tcp-Port', value: '8080' }]);
   assert.ok(patched.spec!.containers[1]!.env!.some((e) => e.name === 'TESSERA_HEALTH_PROBES'));

@@ -11,12 +11,14 @@
  *    operation: `allowed: true`, no patch;
  *  * a pod that cannot be injected (an injection annotation neither yes nor no, a bad interception
  *    annotation, a container, init container or volume named like the injected ones, an app port the
- *    sidecar listens on, a probe on a port its container does not declare): `allowed: false`, code
+ *    sidecar listens on, a probe on a port its container does not declare, in this mode also a volume
+ *    named like the CA or token volume or a mount clashing with the sidecar's): `allowed: false`, code
  *    400, with a Status naming the pod and the field; a namespace that cannot be read: code 500.
  */
 import type { Pod } from '../api/types.js';
 import { isMeshError } from '../lib/errors.js';
 import { InvalidInjectionAnnotation, mutatePod } from './mutation.js';
+import { clusterBootstrap } from './sidecar-spec.js';
 import type { NamespaceInfo } from './protocol.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -127,7 +129,9 @@ export function admit(req: AdmissionRequest, namespace: NamespaceInfo | undefine
   try {
     // A pod of a ReplicaSet has only generateName at admission time; the messages want some name.
     const named: Pod = pod.metadata.name ? pod : { ...pod, metadata: { ...pod.metadata, name: pod.metadata.generateName ?? '' } };
-    const result = mutatePod(named, namespace, meshName);
+    // Kubernetes: nothing of Tessera's starts the sidecar, so it gets the controller's URL, the mesh
+    // CA's ConfigMap and a projected ServiceAccount token for the controller (sidecar-spec.ts).
+    const result = mutatePod(named, namespace, meshName, { bootstrap: clusterBootstrap(meshName) });
     if (!result.injected) return { review: allowed(req.uid), injected: false };
     return { review: allowed(req.uid, jsonPatch(pod, withName(result.pod, pod.metadata.name))), injected: true };
   } catch (e) {

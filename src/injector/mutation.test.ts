@@ -5,7 +5,7 @@ import type { Pod } from '../api/types.js';
 import { MeshError } from '../lib/errors.js';
 import { initContainer } from '../local/sandbox/index.js';
 import { HEALTH_PROBES_ENV, parseHealthProbes } from '../sidecar/health-probes/index.js';
-import { InvalidInjectionAnnotation, hasSidecar, mustInject, mutatePod } from './mutation.js';
+import { InvalidInjectionAnnotation, hasSidecar, mountPathsClash, mustInject, mutatePod } from './mutation.js';
 import { webhookCoversNamespace } from './namespace-selector.js';
 import type { NamespaceInfo } from './protocol.js';
 
@@ -209,4 +209,27 @@ test('what cannot be injected is refused, naming the pod and every field', () =>
   const annotation = refused(pod({ ...enabled, 'flomesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,nope' }));
   assert.deepEqual(fields(annotation), ['metadata.annotations[flomesh.io/outbound-ip-range-exclusion-list]']);
   assert.match(annotation.message, /flomesh.io\/outbound-ip-range-exclusion-list.*'nope'/);
+});
+
+test('the local daemon\'s protocol (no bootstrap): no controller env, token file or bootstrap volumes; mounts are not checked', () => {
+  const p = pod(undefined, { containers: [{ name: 'web', image: 'x', volumeMounts: [{ name: 'data', mountPath: '/var/run/tessera' }] }], volumes: [{ name: 'data', emptyDir: {} }] });
+  const out = mutatePod(p, ns('demo', monitored, enabled), MESH, { rewriteProbes: false });
+  assert.equal(out.injected, true);
+  const sidecar = out.pod.spec!.containers.find((c) => c.name === 'sidecar')!;
+  const names = sidecar.env!.map((e) => e.name);
+  for (const name of ['TESSERA_CONTROLLER_URL', 'TESSERA_CONTROLLER_CA_FILE', 'TESSERA_PROXY_TOKEN_FILE']) assert.ok(!names.includes(name), `${name} is the runtime's to set`);
+  assert.deepEqual(out.pod.spec!.volumes!.map((v) => v.name), ['data', 'fsm-sidecar-data']);
+  assert.deepEqual(sidecar.volumeMounts, [{ name: 'fsm-sidecar-data', mountPath: '/var/run/tessera/sidecar' }]);
+});
+
+test('mount path clashes: the path, inside it, or a directory above it other than the shared ones', () => {
+  assert.equal(mountPathsClash('/var/run/tessera/ca', '/var/run/tessera/ca'), true);
+  assert.equal(mountPathsClash('/var/run/tessera/ca/', '/var/run/tessera/ca'), true);
+  assert.equal(mountPathsClash('/var/run/tessera/ca/sub', '/var/run/tessera/ca'), true);
+  assert.equal(mountPathsClash('/var/run/tessera', '/var/run/tessera/ca'), true);
+  assert.equal(mountPathsClash('/var/run/tessera-other', '/var/run/tessera/ca'), false);
+  assert.equal(mountPathsClash('/var/run', '/var/run/tessera/ca'), false);
+  assert.equal(mountPathsClash('/var/run/secrets', '/var/run/secrets/tessera/token'), false);
+  assert.equal(mountPathsClash('/', '/var/run/tessera/ca'), false);
+  assert.equal(mountPathsClash('/data', '/var/run/tessera/ca'), false);
 });

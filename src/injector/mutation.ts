@@ -15,7 +15,9 @@ import { INIT_CONTAINER_NAME, initContainer } from '../local/sandbox/index.js';
 import { webhookCoversNamespace } from './namespace-selector.js';
 import { rewriteProbes } from './probes.js';
 import type { MutationResponse, NamespaceInfo } from './protocol.js';
-import { SIDECAR_DATA_VOLUME, SIDECAR_RESERVED_PORTS, sidecarContainer, sidecarDataVolume } from './sidecar-spec.js';
+import {
+  INJECTED_VOLUMES, SIDECAR_DATA_VOLUME, SIDECAR_RESERVED_PORTS, bootstrapVolumes, injectedMountPaths, sidecarContainer, sidecarDataVolume, type ClusterBootstrap,
+} from './sidecar-spec.js';
 
 const ENABLED = new Set(['enabled', 'yes', 'true']);
 const DISABLED = new Set(['disabled', 'no', 'false']);
@@ -59,6 +61,13 @@ export interface MutateOptions {
    * turns it off (server.ts).
    */
   rewriteProbes?: boolean;
+  /**
+   * Kubernetes mode (the AdmissionReview path): the sidecar gets the controller's Service URL, the
+   * mesh CA from the ConfigMap `<mesh>-ca-root-cert` and a projected ServiceAccount token for the
+   * controller (sidecar-spec.ts `clusterBootstrap`). The local runtimes start sidecars with a proxy
+   * token of their own, so the daemon's protocol leaves it out.
+   */
+  bootstrap?: ClusterBootstrap;
 }
 
 /**
@@ -76,7 +85,7 @@ export function mutatePod(pod: Pod, namespace: NamespaceInfo, meshName: string, 
   if (isInjected(pod)) return { pod: out, injected: true };
 
   const resource = `Pod ${namespace.name}/${pod.metadata.name}`;
-  const problems = conflicts(pod, resource);
+  const problems = conflicts(pod, resource, opts.bootstrap);
   const spec = out.spec!;
   const probes = opts.rewriteProbes === false ? [] : rewriteProbes(spec.containers, resource, problems);
   let init: Container | undefined;
@@ -93,8 +102,8 @@ export function mutatePod(pod: Pod, namespace: NamespaceInfo, meshName: string, 
   // Appended, as FSM does: the pod's own init containers run before interception exists, so their
   // traffic is not redirected to a proxy that is not running yet.
   spec.initContainers = [...(spec.initContainers ?? []), init];
-  spec.containers = [...spec.containers, sidecarContainer(SIDECAR_IMAGE, meshName, probes)];
-  spec.volumes = [...(spec.volumes ?? []), sidecarDataVolume()];
+  spec.containers = [...spec.containers, sidecarContainer(SIDECAR_IMAGE, meshName, probes, opts.bootstrap)];
+  spec.volumes = [...(spec.volumes ?? []), sidecarDataVolume(), ...(opts.bootstrap ? bootstrapVolumes(opts.bootstrap) : [])];
   return { pod: out, injected: true };
 }
 
@@ -112,8 +121,12 @@ function isInjected(pod: Pod): boolean {
  * What in the pod collides with what injection adds. The API server would refuse the patched pod for
  * a duplicate name anyway (container names are unique across containers and init containers);
  * refusing here says which field and why. An app port the sidecar listens on could not be bound.
+ * In Kubernetes mode (`bootstrap`) also: a volume named like the CA or token volume, a container
+ * mounting one of the injected volumes (the sidecar's token is not the app's), and a container
+ * mounting something at, inside or just above a path the sidecar mounts (a pod's containers share
+ * one mount namespace on `tessera node`, so such a mount would hide the sidecar's files or the app's).
  */
-function conflicts(pod: Pod, resource: string): FieldProblem[] {
+function conflicts(pod: Pod, resource: string, bootstrap: ClusterBootstrap | undefined): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const reserved = new Map([[SIDECAR_CONTAINER_NAME, 'the injected sidecar'], [INIT_CONTAINER_NAME, 'the injected init container']]);
   for (const list of ['containers', 'initContainers'] as const) {
@@ -122,9 +135,25 @@ function conflicts(pod: Pod, resource: string): FieldProblem[] {
       if (what) problems.push({ resource, field: `spec.${list}[${i}].name`, message: `"${c.name}" is the name of ${what}; rename the container or annotate the pod ${SIDECAR_INJECTION_ANNOTATION}: disabled` });
     });
   }
+  const injectedVolumes: string[] = bootstrap ? Object.values(INJECTED_VOLUMES) : [SIDECAR_DATA_VOLUME];
   (pod.spec?.volumes ?? []).forEach((v, i) => {
-    if (v.name === SIDECAR_DATA_VOLUME) problems.push({ resource, field: `spec.volumes[${i}].name`, message: `"${v.name}" is the name of the sidecar's injected volume` });
+    if (injectedVolumes.includes(v.name)) problems.push({ resource, field: `spec.volumes[${i}].name`, message: `"${v.name}" is the name of a volume the sidecar injection adds (${injectedVolumes.join(', ')})` });
   });
+  if (bootstrap) {
+    const paths = injectedMountPaths(bootstrap);
+    for (const list of ['containers', 'initContainers'] as const) {
+      (pod.spec?.[list] ?? []).forEach((c, i) => {
+        (c.volumeMounts ?? []).forEach((m, j) => {
+          const field = `spec.${list}[${i}].volumeMounts[${j}]`;
+          if (injectedVolumes.includes(m.name)) {
+            problems.push({ resource, field: `${field}.name`, message: `"${m.name}" is a volume of the injected sidecar; only the sidecar mounts it` });
+          }
+          const clash = paths.find((p) => mountPathsClash(m.mountPath, p));
+          if (clash) problems.push({ resource, field: `${field}.mountPath`, message: `${m.mountPath} clashes with ${clash}, where the injected sidecar mounts its files (${paths.join(', ')})` });
+        });
+      });
+    }
+  }
   (pod.spec?.containers ?? []).forEach((c, i) => {
     (c.ports ?? []).forEach((p, j) => {
       if ((p.protocol ?? 'TCP') === 'TCP' && SIDECAR_RESERVED_PORTS.includes(p.containerPort)) {
@@ -133,4 +162,14 @@ function conflicts(pod: Pod, resource: string): FieldProblem[] {
     });
   });
   return problems;
+}
+
+/** Directories above the injected mounts that apps commonly mount under (or are the file system's own): not a clash by themselves. */
+const SHARED_PARENTS = new Set(['/', '/var', '/var/run', '/var/run/secrets', '/run']);
+
+/** `mount` is the injected path, inside it, or a directory above it other than the shared ones. */
+export function mountPathsClash(mount: string, injected: string): boolean {
+  const a = mount.replace(/\/+$/, '') || '/';
+  if (a === injected || a.startsWith(`${injected}/`)) return true;
+  return injected.startsWith(a === '/' ? '/' : `${a}/`) && !SHARED_PARENTS.has(a);
 }

@@ -10,6 +10,7 @@ import { presetMeshConfig } from '../bootstrap/preset-mesh-config.js';
 import { ACCESS_CERT_OWNER_ANNOTATION } from '../control-plane/access-certs.js';
 import { CA_SECRET_KEYS, caBundleSecretName } from '../identity/ca-secret.js';
 import { INJECTOR_KUBE_ENV } from '../injector/kube-namespaces.js';
+import { caRootConfigMapName } from '../sidecar/config/cluster-bootstrap.js';
 import { MUTATE_PATH, HEALTH_PATH } from '../injector/protocol.js';
 import { IGNORE_NAMESPACE_LABEL } from '../local/controllers/well-known.js';
 import { BOOTSTRAP_ENV, BOOTSTRAP_PORT, CONTROLLER_ENV, CONTROLLER_PORT, INJECTOR_ENV, INJECTOR_PORT } from '../local/layout.js';
@@ -122,6 +123,12 @@ function rbac(r: Resolved): Manifest[] {
       // `<object>/status` with the resourceVersion read; KubeMeshApi.replaceStatus). Nothing else of
       // an AccessControl is written, and no other kind's status.
       { apiGroups: ['policy.flomesh.io'], resources: ['accesscontrols/status'], verbs: ['update'] },
+      // The mesh CA ConfigMap in every monitored namespace (control-plane/ca-root-configmaps.ts),
+      // written with server-side apply: kube-apiserver authorizes that create with the object's name,
+      // so this one name is all the controller may create, patch or delete outside its namespace.
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'patch', 'delete'], resourceNames: [caRootConfigMapName(r.mesh)] },
+      // Sidecars' ServiceAccount tokens (control-plane/sa-tokens.ts), as system:auth-delegator grants.
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     ]),
     // The trust-bundle ConfigMap lives in the mesh's namespace (control-plane/identity.ts).
     // and so does the leader election Lease `<mesh>-controller` (control-plane/leader.ts).

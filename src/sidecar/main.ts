@@ -4,6 +4,8 @@ import { Sidecar } from './sidecar.js';
 import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
 import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
 import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/index.js';
+import { controlPlaneChannel } from './config/control-plane-fetch.js';
+import { PROXY_TOKEN_FILE_ENV } from './config/cluster-bootstrap.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -26,8 +28,29 @@ function senderPodIP(address: string): string | undefined {
   return localIPFor(podIP) === address ? podIP : undefined;
 }
 
+/**
+ * How the sidecar proves itself to the controller: the proxy token a Tessera runtime minted
+ * (TESSERA_PROXY_TOKEN), or on a Kubernetes cluster the pod's projected ServiceAccount token, read
+ * from TESSERA_PROXY_TOKEN_FILE on every call (the kubelet rotates it). The channel to the
+ * controller is made here first, so every part of the sidecar shares it and its token source.
+ */
+const proxyToken = process.env[SIDECAR_ENV.proxyToken] || '';
+const tokenFile = proxyToken ? undefined : process.env[PROXY_TOKEN_FILE_ENV] || undefined;
+if (!proxyToken && !tokenFile) {
+  process.stderr.write(`sidecar: environment variable ${SIDECAR_ENV.proxyToken} or ${PROXY_TOKEN_FILE_ENV} is required\n`);
+  process.exit(2);
+}
+try {
+  const channel = controlPlaneChannel({ controllerUrl: required(SIDECAR_ENV.controllerUrl), uuid: required(SIDECAR_ENV.proxyUUID), token: proxyToken, ...(tokenFile ? { tokenFile } : {}) });
+  // fail at the start, naming the file, rather than on the first call
+  channel.currentToken();
+} catch (err) {
+  process.stderr.write(`sidecar: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+
 // Built-in token plugins read their Secrets from the control plane, never from the snapshot.
-setSecretSource(controlPlaneSecretSource({ controllerUrl: required(SIDECAR_ENV.controllerUrl), uuid: required(SIDECAR_ENV.proxyUUID), token: required(SIDECAR_ENV.proxyToken) }));
+setSecretSource(controlPlaneSecretSource({ controllerUrl: required(SIDECAR_ENV.controllerUrl), uuid: required(SIDECAR_ENV.proxyUUID), token: proxyToken }));
 
 const sidecar = new Sidecar({
   podName: required(SIDECAR_ENV.podName),
@@ -36,7 +59,7 @@ const sidecar = new Sidecar({
   localIP: required(SIDECAR_ENV.localIP),
   serviceAccount: process.env[SIDECAR_ENV.serviceAccount] || 'default',
   uuid: required(SIDECAR_ENV.proxyUUID),
-  token: required(SIDECAR_ENV.proxyToken),
+  token: proxyToken,
   controllerUrl: required(SIDECAR_ENV.controllerUrl),
   dataDir: required(SIDECAR_ENV.dataDir),
   adminPort: SIDECAR_ADMIN_PORT,

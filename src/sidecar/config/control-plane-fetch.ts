@@ -8,18 +8,27 @@
  * not set it yet — from the state directory its data directory lies in (`<state>/pods/NS/POD` →
  * `<state>/pki/ca.crt`). With a CA, an `http://` controller URL is upgraded to `https://`; without
  * one, only a plain `http://` URL is used as given (tests' in-process control planes).
+ *
+ * On a Kubernetes cluster the sidecar has no proxy token: TESSERA_PROXY_TOKEN_FILE names its pod's
+ * projected ServiceAccount token (cluster-bootstrap.ts). The file is read for every call — each
+ * (re)connect of the stream, each ACK, CSR and Secret — so the kubelet's rotation is honoured, and
+ * the controller's `token` events are ignored. The token is never logged; a file that cannot be read
+ * fails the call with the file's name.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, Headers, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { SIDECAR_ENV, proxyTokenExpiry } from '../../local/layout.js';
+import { PROXY_TOKEN_FILE_ENV } from './cluster-bootstrap.js';
 
 export interface ControlPlaneChannelOptions {
   controllerUrl: string;
   uuid: string;
-  /** the token the runtime started this sidecar with */
+  /** the token the runtime started this sidecar with ('' when it has a token file) */
   token: string;
+  /** a file holding the token, read for every call (default: TESSERA_PROXY_TOKEN_FILE when `token` is empty) */
+  tokenFile?: string;
   /** PEM of the CA the controller's certificate must chain to; default: from the environment (see above) */
   caPem?: string;
   /** the host the certificate must name when it is not the URL's (default: TESSERA_CONTROLLER_SERVER_NAME) */
@@ -29,6 +38,7 @@ export interface ControlPlaneChannelOptions {
 export class ControlPlaneChannel {
   readonly baseUrl: string;
   private token: string;
+  private readonly tokenFile: string | undefined;
   private readonly agent: Agent | undefined;
 
   constructor(opts: ControlPlaneChannelOptions) {
@@ -40,6 +50,8 @@ export class ControlPlaneChannel {
     }
     this.baseUrl = url;
     this.token = opts.token;
+    this.tokenFile = opts.tokenFile ?? (opts.token ? undefined : process.env[PROXY_TOKEN_FILE_ENV] || undefined);
+    if (!this.token && !this.tokenFile) throw new Error(`no token for the control plane: set ${SIDECAR_ENV.proxyToken} or ${PROXY_TOKEN_FILE_ENV}`);
     // Only the cluster CA: no system root may vouch for the controller's address.
     const serverName = opts.serverName ?? process.env[SIDECAR_ENV.controllerServerName];
     const identity = serverName ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
@@ -50,13 +62,28 @@ export class ControlPlaneChannel {
     return this.agent !== undefined;
   }
 
-  /** The newest proxy token. */
+  /** The newest token: the token file's content when there is one. */
   currentToken(): string {
-    return this.token;
+    if (this.tokenFile === undefined) return this.token;
+    let text: string;
+    try {
+      text = readFileSync(this.tokenFile, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read the ServiceAccount token file ${this.tokenFile} (${PROXY_TOKEN_FILE_ENV}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const token = text.trim();
+    if (!token) throw new Error(`the ServiceAccount token file ${this.tokenFile} (${PROXY_TOKEN_FILE_ENV}) is empty`);
+    return token;
   }
 
-  /** A renewed token from the controller; an older or malformed one is ignored. */
+  /** Whether the token comes from a file (the kubelet rotates it; the controller sends none). */
+  get fromFile(): boolean {
+    return this.tokenFile !== undefined;
+  }
+
+  /** A renewed token from the controller; an older or malformed one is ignored (and every one, with a token file). */
   renewToken(token: string): void {
+    if (this.tokenFile !== undefined) return;
     const next = proxyTokenExpiry(token);
     const now = proxyTokenExpiry(this.token);
     if (next !== undefined && (now === undefined || next >= now)) this.token = token;
@@ -64,6 +91,8 @@ export class ControlPlaneChannel {
 
   /** True when the newest token has expired: only a restart (a fresh token from the runtime) helps. */
   tokenExpired(at = Date.now()): boolean {
+    // a token file is rotated by the kubelet: the next call reads the new one
+    if (this.tokenFile !== undefined) return false;
     const exp = proxyTokenExpiry(this.token);
     return exp !== undefined && exp <= at;
   }
@@ -71,7 +100,13 @@ export class ControlPlaneChannel {
   /** A call to `path` (`/v1/proxies/…`) carrying the newest token. */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${this.token}`);
+    let token: string;
+    try {
+      token = this.currentToken();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    headers.set('authorization', `Bearer ${token}`);
     return undiciFetch(`${this.baseUrl}${path}`, { ...init, headers, ...(this.agent ? { dispatcher: this.agent } : {}) });
   }
 }
