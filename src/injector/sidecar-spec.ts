@@ -19,16 +19,15 @@
  *    token for the audience `<mesh>-controller` (sidecar/config/cluster-bootstrap.ts has the contract).
  */
 import type { Container, ContainerPort, EnvVar, Volume, VolumeMount } from '../api/types.js';
-import { PROXY_UUID_LABEL, SIDECAR_ENV } from '../local/layout.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ENV } from '../local/layout.js';
 import { SIDECAR_CONTAINER_NAME } from '../local/controllers/well-known.js';
 import { SIDECAR_ADMIN_PORT, SIDECAR_INBOUND_PORT, SIDECAR_OUTBOUND_PORT, SIDECAR_PROXY_UID } from '../local/sandbox/index.js';
 import { HEALTH_PROBES_ENV, HEALTHCHECK_PORT, PROBE_KINDS, PROBE_PORTS, serializeHealthProbes, type RewrittenProbe } from '../sidecar/health-probes/config.js';
 import { SIDECAR_TRANSPARENT_ENV } from '../sidecar/listeners/transparent.js';
 import {
-  CA_ROOT_FILE, CA_ROOT_KEY, CA_ROOT_MOUNT_PATH, CA_ROOT_VOLUME, PROXY_TOKEN_EXPIRATION_SECONDS, PROXY_TOKEN_FILE, PROXY_TOKEN_FILE_ENV,
+  CA_ROOT_FILE, CA_ROOT_KEY, CA_ROOT_MOUNT_PATH, CA_ROOT_VOLUME, PROXY_TOKEN_EXPIRATION_SECONDS, PROXY_TOKEN_FILE,
   PROXY_TOKEN_MOUNT_PATH, PROXY_TOKEN_PATH, PROXY_TOKEN_VOLUME, caRootConfigMapName, controllerServiceUrl, controllerTokenAudience,
 } from '../sidecar/config/cluster-bootstrap.js';
-import { CONTROLLER_PORT } from '../local/layout.js';
 
 /** FSM's prefix keeps the name clear of the pod's own volumes. */
 export const SIDECAR_DATA_VOLUME = 'fsm-sidecar-data';
@@ -97,7 +96,7 @@ export function sidecarContainer(image: string, meshName: string, probes: readon
     env.push(
       { name: SIDECAR_ENV.controllerUrl, value: bootstrap.controllerUrl },
       { name: SIDECAR_ENV.controllerCa, value: CA_ROOT_FILE },
-      { name: PROXY_TOKEN_FILE_ENV, value: PROXY_TOKEN_FILE },
+      { name: SIDECAR_ENV.proxyTokenFile, value: PROXY_TOKEN_FILE },
     );
   }
   if (probes.length > 0) env.push({ name: HEALTH_PROBES_ENV, value: serializeHealthProbes(probes) });

@@ -133,7 +133,7 @@ class PodWorker {
       const ctx: ContainerContext = { ...base, container };
       const isSidecar = container.name === SIDECAR_CONTAINER;
       const found = runtimeFor(container, ctx.pod);
-      const runtime = found && isSidecar ? forNode(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
+      const runtime = found && isSidecar ? sidecarForNode(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
       if (!runtime) void this.#imageUnsupported(container);
       const inPod = sandbox && host ? {
         spawn: (spec: ProcessSpec) => {
@@ -351,12 +351,16 @@ class PodWorker {
 /**
  * The sidecar runtime as the node runs it. A sidecar the Kubernetes injector prepared for a cluster
  * (its env names `TESSERA_PROXY_TOKEN_FILE`: a projected ServiceAccount token the controller checks
- * with a TokenReview) gets the env its container spec declares, as a kubelet would start it, and no
- * token minted with the mesh key. `--controller-url` then still says where the controller is for
- * this node (a host process in tests); in namespace mode the sidecar dials it through the node's
- * relay on the bridge gateway (same port) and verifies the certificate for the URL's own host.
+ * with a TokenReview) gets no token minted with the mesh key. In namespace mode it gets the env its
+ * container spec declares, as a kubelet would start it (the pod is a sandbox like a cluster's, its
+ * volumes bind-mounted at their paths). In loopback mode the pod is not (its apps on their own
+ * loopback address, no interception), so only the bootstrap comes from the spec — the controller's
+ * URL, the CA file and the token file, their paths rewritten to the volumes — and the runtime's
+ * env stays for the rest. `--controller-url` then still says where the controller is for this node
+ * (a host process in tests); in namespace mode the sidecar dials it through the node's relay on the
+ * bridge gateway (same port) and verifies the certificate for the URL's own host.
  */
-function forNode(runtime: ImageRuntime, url: string | undefined, gateway: string | undefined): ImageRuntime {
+export function sidecarForNode(runtime: ImageRuntime, url: string | undefined, gateway: string | undefined): ImageRuntime {
   const target = url ? new URL(url) : undefined;
   const at: Record<string, string> = !target ? {} : gateway
     ? { [SIDECAR_ENV.controllerUrl]: `https://${gateway}:${target.port || '443'}`, [SIDECAR_ENV.controllerServerName]: target.hostname.replace(/^\[|\]$/g, '') }
@@ -369,7 +373,12 @@ function forNode(runtime: ImageRuntime, url: string | undefined, gateway: string
       const env = { ...c.env };
       const declared = specEnv(ctx);
       if (SIDECAR_ENV.proxyTokenFile in declared) {
-        Object.assign(env, declared);
+        if (ctx.sandbox) Object.assign(env, declared);
+        else {
+          for (const name of [SIDECAR_ENV.controllerUrl, SIDECAR_ENV.controllerCa, SIDECAR_ENV.proxyTokenFile, HEALTH_PROBES_ENV]) {
+            if (declared[name] !== undefined) env[name] = declared[name];
+          }
+        }
         delete env[SIDECAR_ENV.proxyToken];
       } else if (HEALTH_PROBES_ENV in declared) {
         // the probes the injector rewrote to the sidecar's ports: it serves them from their originals

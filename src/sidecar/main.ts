@@ -5,7 +5,6 @@ import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
 import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
 import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/index.js';
 import { controlPlaneChannel } from './config/control-plane-fetch.js';
-import { PROXY_TOKEN_FILE_ENV } from './config/cluster-bootstrap.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -35,9 +34,9 @@ function senderPodIP(address: string): string | undefined {
  * controller is made here first, so every part of the sidecar shares it and its token source.
  */
 const proxyToken = process.env[SIDECAR_ENV.proxyToken] || '';
-const tokenFile = proxyToken ? undefined : process.env[PROXY_TOKEN_FILE_ENV] || undefined;
+const tokenFile = proxyToken ? undefined : process.env[SIDECAR_ENV.proxyTokenFile] || undefined;
 if (!proxyToken && !tokenFile) {
-  process.stderr.write(`sidecar: environment variable ${SIDECAR_ENV.proxyToken} or ${PROXY_TOKEN_FILE_ENV} is required\n`);
+  process.stderr.write(`sidecar: environment variable ${SIDECAR_ENV.proxyToken} or ${SIDECAR_ENV.proxyTokenFile} is required\n`);
   process.exit(2);
 }
 try {

@@ -7,7 +7,9 @@
  * joined with `tessera namespace add` (the current kubeconfig), FSM's samples applied, the real
  * scheduler binds the pods to the node, the real API server calls the webhook, `kubectl exec` reaches
  * curl through the node's kubelet API, and curl's request goes through both sidecars (mTLS, the
- * identities from the pods' ServiceAccounts). Then the seed's IAM plugins: 200 → 401 → 200.
+ * identities from the pods' ServiceAccounts). The sidecars bootstrap as on a cluster: the node
+ * materializes the injected `fsm-ca-root` ConfigMap and `fsm-proxy-token` projected-token volumes,
+ * and the controller accepts the token by TokenReview. Then the seed's IAM plugins: 200 → 401 → 200.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -206,6 +208,12 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
     const controller = children.all.find((c) => c.name === 'controller')!.output();
     assert.match(controller, /"certificate issued","proxy":"curl\/[^"]+","identity":"curl\.curl"/, 'curl\'s identity from its ServiceAccount');
     assert.match(controller, /"certificate issued","proxy":"httpbin\/[^"]+","identity":"httpbin\.httpbin"/);
+    // The injector's cluster bootstrap, honoured by the node: each sidecar proved itself with its pod's
+    // projected ServiceAccount token (a TokenRequest by the node, audience fsm-controller, checked by
+    // the controller's TokenReview), having verified the controller with the CA of the ConfigMap
+    // fsm-ca-root-cert the controller keeps in the namespace — no proxy token minted by the node.
+    assert.match(controller, /"proxy connected","proxy":"curl\/[^"]+","auth":"serviceaccount","identity":"curl\.curl"/);
+    assert.match(controller, /"proxy connected","proxy":"httpbin\/[^"]+","auth":"serviceaccount","identity":"httpbin\.httpbin"/);
     assert.doesNotMatch(controller, /watch interrupted.*(403|forbidden)/i, 'the controller\'s RBAC suffices');
   });
 

@@ -14,11 +14,10 @@
  *    hour, path `token`), mounted read-only at `/var/run/secrets/tessera/token`. The kubelet binds it
  *    to the pod and rotates it; the controller checks it with a TokenReview.
  *
- * No imports: the injector, the controller and the sidecar all read it.
+ * The env names themselves are layout.ts `SIDECAR_ENV` (`controllerUrl`, `controllerCa`,
+ * `proxyTokenFile`), shared with the local runtimes and `tessera node`. No imports: the injector, the
+ * controller and the sidecar all read this file.
  */
-
-/** The sidecar reads its token from this file (on every call: the kubelet rotates it) when TESSERA_PROXY_TOKEN is unset. */
-export const PROXY_TOKEN_FILE_ENV = 'TESSERA_PROXY_TOKEN_FILE';
 
 export const CA_ROOT_VOLUME = 'fsm-ca-root';
 export const CA_ROOT_MOUNT_PATH = '/var/run/tessera/ca';

@@ -20,7 +20,6 @@ import { basename, dirname, join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, Headers, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { SIDECAR_ENV, proxyTokenExpiry } from '../../local/layout.js';
-import { PROXY_TOKEN_FILE_ENV } from './cluster-bootstrap.js';
 
 export interface ControlPlaneChannelOptions {
   controllerUrl: string;
@@ -50,8 +49,8 @@ export class ControlPlaneChannel {
     }
     this.baseUrl = url;
     this.token = opts.token;
-    this.tokenFile = opts.tokenFile ?? (opts.token ? undefined : process.env[PROXY_TOKEN_FILE_ENV] || undefined);
-    if (!this.token && !this.tokenFile) throw new Error(`no token for the control plane: set ${SIDECAR_ENV.proxyToken} or ${PROXY_TOKEN_FILE_ENV}`);
+    this.tokenFile = opts.tokenFile ?? (opts.token ? undefined : process.env[SIDECAR_ENV.proxyTokenFile] || undefined);
+    if (!this.token && !this.tokenFile) throw new Error(`no token for the control plane: set ${SIDECAR_ENV.proxyToken} or ${SIDECAR_ENV.proxyTokenFile}`);
     // Only the cluster CA: no system root may vouch for the controller's address.
     const serverName = opts.serverName ?? process.env[SIDECAR_ENV.controllerServerName];
     const identity = serverName ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
@@ -69,10 +68,10 @@ export class ControlPlaneChannel {
     try {
       text = readFileSync(this.tokenFile, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read the ServiceAccount token file ${this.tokenFile} (${PROXY_TOKEN_FILE_ENV}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new Error(`cannot read the ServiceAccount token file ${this.tokenFile} (${SIDECAR_ENV.proxyTokenFile}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const token = text.trim();
-    if (!token) throw new Error(`the ServiceAccount token file ${this.tokenFile} (${PROXY_TOKEN_FILE_ENV}) is empty`);
+    if (!token) throw new Error(`the ServiceAccount token file ${this.tokenFile} (${SIDECAR_ENV.proxyTokenFile}) is empty`);
     return token;
   }
 
