@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { ConfigMap, Pod } from '../../src/api/types.js';
 import { freePort } from '../../src/lib/test-processes.js';
+import { SIDECAR_TRANSPARENT_ENV } from '../../src/sidecar/listeners/transparent.js';
 import {
   CONTROLLER_MAIN, controllerEnv, HostProcesses, INJECTOR_MAIN, injectorEnv, kubectlJson, kubectlOn, ok, secretText,
   serviceAccountKubeconfig, tesseraOn, waitFor, type HostProcess,
@@ -213,6 +214,8 @@ describe('the cluster-native sidecar bootstrap on the reference cluster', { skip
     // the controller runs on the host: its address, and the name its certificate carries
     sidecarEnv.TESSERA_CONTROLLER_URL = `https://127.0.0.1:${controllerPort}`;
     sidecarEnv.TESSERA_CONTROLLER_SERVER_NAME = SERVICE_HOST;
+    // its transparent listener on a free port: on this host it shares the port space with everything else
+    if (sidecarEnv[SIDECAR_TRANSPARENT_ENV]) sidecarEnv[SIDECAR_TRANSPARENT_ENV] = String(await freePort());
     // only the container's environment (no proxy token, nothing of this process's)
     const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, ...sidecarEnv };
     for (const k of Object.keys(process.env)) if (!(k in clean)) clean[k] = undefined;
