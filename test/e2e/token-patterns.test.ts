@@ -2,7 +2,17 @@
  * The auth book's token patterns (seed 004) as built-in plugins on a real mesh: the curl pod's
  * outbound chain re-issues the user's RS256 token as a 5 s HS256 token for `todos` (whose own
  * RequestAuthentication accepts it, and rejects it 6 s later), and extracts claims plus an API key
- * into headers for `reminder`. Keys live in Secrets and never appear in config_dump.
+ * into headers for `reminder`. Keys live in Secrets and never appear in config_dump. The token
+ * service (tessera-sts, meshed) knows a calling workload by the mTLS identity its own sidecar
+ * verified and hands over in `serviceidentity`; no other pod can get a token as someone else.
+ *
+ * The first suite runs in the default pod network (namespace mode wherever it is possible, CI
+ * included; `auto` falls back to loopback elsewhere), every call made from inside the pods with no
+ * proxy variables. Its intruder test needs namespace mode (in loopback mode any local process can
+ * bind a pod's address, docs/security.md) and is skipped in loopback mode. The second suite pins
+ * loopback mode, the documented fallback: a workload's identity through its sidecar, and a process on
+ * this machine as a caller outside the mesh (AccessControl 127.0.0.1/32 and a client secret), which
+ * only exists there (in namespace mode the machine has no route into pods).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +20,10 @@ import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { deploySample, waitReady } from '../support/deploy.js';
 import { deployment, httpbinApp, service, serviceAccount } from '../support/manifests.js';
 import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
+import { decidePodNetwork } from '../../src/local/runtime/pod-network.js';
+
+/** the pod network `up` picks by default here: namespace mode wherever it is possible */
+const DEFAULT_POD_NETWORK = (await decidePodNetwork('auto')).mode;
 
 const ISS = 'https://idp.example';
 const GATEWAY_ISS = 'https://gateway.tessera';
@@ -42,6 +56,22 @@ ${deployment(
   { ns: 'auth' },
 )}
 `;
+
+/** A pod in a namespace outside the mesh (no sidecar): a process in another pod trying to pass for a workload. */
+const INTRUDER = deployment('intruder', '{ name: intruder, image: curlimages/curl, command: ["sleep", "365d"] }', { ns: 'outside', account: false });
+/** An AccessControl letting plaintext from `cidr` reach tessera-sts past its sidecar's mTLS requirement. */
+const admitToSts = (name: string, cidr: string): string => `
+apiVersion: policy.flomesh.io/v1alpha1
+kind: AccessControl
+metadata: { name: ${name}, namespace: auth }
+spec:
+  backends:
+  - name: tessera-sts
+    port: { number: 8080, protocol: http }
+  sources:
+  - { kind: IPRange, name: ${cidr} }
+`;
+const subOf = (r: Record<string, unknown>): unknown => (typeof r['access_token'] === 'string' ? decode(r['access_token'].split('.')[1]!)['sub'] : JSON.stringify(r));
 
 const verify = `{ issuer: "${ISS}", audiences: [gateway], jwks: '${IDP_JWKS}' }`;
 const POLICY = `
@@ -125,6 +155,7 @@ spec:
 describe('token patterns at the context boundary (seed 004): re-issue and full extraction', () => {
   let mesh: TestMesh;
   const pods: Record<string, string> = {};
+  let sts = { name: '', ip: '' };
   const TODOS = 'http://todos.default:14001';
   const REMINDER = 'http://reminder.default:14001';
 
@@ -149,9 +180,10 @@ describe('token patterns at the context boundary (seed 004): re-issue and full e
   }
 
   before(async () => {
-    // tessera-sts knows a calling workload by its sidecar's address in loopback mode; a sandboxed
-    // pod's STS would need its caller's mTLS identity handed over (issue #10 item 5, not wired yet).
-    mesh = await startMesh('fsm', ['--pod-network=loopback']);
+    // The default pod network: namespace mode where possible. The STS pod's sidecar verifies the
+    // caller's certificate and hands its identity to the STS in `serviceidentity` over the pod's own
+    // loopback, from the pod IP: the one source the STS believes it from (sts-runtime.ts).
+    mesh = await startMesh('fsm');
     const r = await mesh.sh(
       `
       tessera patch meshconfig fsm-mesh-config -n fsm-system -p '{"spec":{"featureFlags":{"enablePluginPolicy":true},"sidecar":{"logLevel":"warn"}}}' --type=merge
@@ -159,19 +191,24 @@ describe('token patterns at the context boundary (seed 004): re-issue and full e
 ${deploySample('curl')}
       tessera create namespace auth
       tessera namespace add auth
+      tessera create namespace outside
       tessera apply -f - <<'EOF_APPS'
 ${httpbinApp('todos')}
 ---
 ${httpbinApp('reminder')}
 ---
 ${STS_APP}
+---
+${INTRUDER}
 EOF_APPS
-${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['auth', 'tessera-sts']])}
+${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['auth', 'tessera-sts'], ['outside', 'intruder']])}
       `,
       { timeoutMs: 180_000 },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const [ns, a] of [['curl', 'curl'], ['default', 'todos'], ['default', 'reminder']] as const) pods[a] = (await podOf(mesh, ns, a)).name;
+    sts = await podOf(mesh, 'auth', 'tessera-sts');
+    assert.equal(sts.ip.startsWith('127.') ? 'loopback' : 'namespace', DEFAULT_POD_NETWORK, `the STS pod's IP ${sts.ip} in the default pod network`);
     const applied = await mesh.tessera(['apply', '-f', '-'], { input: POLICY });
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
   });
@@ -265,6 +302,57 @@ ${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['
     assert.equal(decode((forged['access_token'] as string).split('.')[1]!)['sub'], 'cluster.local/ns/default/sa/reminder');
   });
 
+  test('token service: no other pod gets a token as someone else — a meshed pod forging serviceidentity, a pod without a sidecar (namespace mode)', async (t) => {
+    if (sts.ip.startsWith('127.')) {
+      t.skip('loopback mode: any local process can bind a pod address and claim any identity there (docs/security.md)');
+      return;
+    }
+    // Every call here is made from inside the pods, through interception: no proxy variables.
+    assert.equal((await exec(pods['curl']!, 'curl', 'env | grep -ci _proxy || true')).trim(), '0');
+    // The STS believes the header only from its own pod IP, where its sidecar dials it from.
+    const stsLog = (await mesh.tessera(['logs', sts.name, '-n', 'auth', '-c', 'sts'])).stdout;
+    assert.match(stsLog, new RegExp(`"trustedSourceAddresses":\\["${sts.ip.replaceAll('.', '\\.')}"\\]`), stsLog.slice(0, 1500));
+    // A meshed pod forging the header for another workload: the caller is still itself.
+    const forged = await stsToken('curl', pods['curl']!, 'grant_type=client_credentials&audience=todos', `-H 'serviceidentity: reminder.default'`);
+    assert.equal(subOf(forged), 'cluster.local/ns/curl/sa/curl');
+
+    // A pod without a sidecar, in a namespace outside the mesh, trying every way in with a forged header.
+    const appAddress = (await mesh.sh(`tessera get pod ${sts.name} -n auth -o jsonpath='{.metadata.annotations.local\\.tessera\\.dev/app-address}'`)).stdout.trim();
+    assert.match(appAddress, /^127\./);
+    const intruder = await podOf(mesh, 'outside', 'intruder');
+    const FORM = `-H 'serviceidentity: reminder.default' -d grant_type=client_credentials -d audience=todos`;
+    const attempt = (name: string, args: string): string => `printf '%s ' ${name}; curl -s -m 5 -o /dev/null -w '%{http_code} ' ${FORM} ${args}; echo $?`;
+    const out = await exec(intruder.name, 'outside', [
+      attempt('service', `${STS}/token`),
+      attempt('podIP', `http://${sts.ip}:8080/token`),
+      // the app's address is on the STS pod's own lo: from here it is this pod's loopback
+      attempt('app', `http://${appAddress}:8080/token`),
+      // the one source the STS believes the header from: not an address this pod can use
+      attempt('spoofed', `--interface ${sts.ip} ${STS}/token`),
+    ].join('\n'));
+    const got = Object.fromEntries(out.trim().split('\n').map((l) => { const [n, code, exit] = l.split(' '); return [n!, { code: code!, exit: Number(exit) }]; }));
+    // No AccessControl admits it: the STS's sidecar closes plaintext connections without an answer.
+    for (const n of ['service', 'podIP']) assert.ok(got[n]!.code === '000' && [52, 56].includes(got[n]!.exit), `${n}: ${out}`);
+    assert.deepEqual(got['app'], { code: '000', exit: 7 }, out);
+    assert.deepEqual(got['spoofed'], { code: '000', exit: 45 }, out);
+
+    // Admitted in plaintext by an AccessControl, it has no mesh identity: the sidecar drops the header.
+    const applied = await mesh.tessera(['apply', '-f', '-'], { input: admitToSts('intruder', `${intruder.ip}/32`) });
+    assert.equal(applied.code, 0, applied.stderr);
+    try {
+      const refused = await eventually(async () => {
+        const r = await stsToken('outside', intruder.name, 'grant_type=client_credentials&audience=todos', `-H 'serviceidentity: reminder.default'`).catch(() => undefined);
+        return r?.['error'] !== undefined ? r : undefined;
+      }, 30_000, 'the AccessControl admitting the intruder');
+      assert.equal(refused['error'], 'invalid_client');
+      // With a client secret it gets that client's token, still not the workload's.
+      const web = await stsToken('outside', intruder.name, 'grant_type=client_credentials&audience=todos&client_id=web&client_secret=web-client-secret-0123', `-H 'serviceidentity: reminder.default'`);
+      assert.equal(subOf(web), 'web');
+    } finally {
+      await mesh.tessera(['delete', 'accesscontrol', 'intruder', '-n', 'auth']);
+    }
+  });
+
   test('token service: token exchange puts the workload in act', async () => {
     const web = await stsToken('curl', pods['curl']!, 'grant_type=client_credentials&audience=token-service&client_id=web&client_secret=web-client-secret-0123');
     const subject = web['access_token'] as string;
@@ -293,5 +381,69 @@ ${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['
     assert.equal(await todosStatus(first), '200', 'the previous key still verifies its unexpired token');
     await eventually(async () => Date.now() / 1000 > exp + 1, 70_000, 'the first token to expire');
     assert.equal(await todosStatus(first), '401', 'expired');
+  });
+});
+
+describe('tessera-sts in loopback mode (the documented fallback): a workload by its mTLS identity, a process on this machine only with an AccessControl and a client secret', () => {
+  let mesh: TestMesh;
+  let reminder = '';
+  let stsIP = '';
+
+  async function stsToken(form: string, extra = ''): Promise<Record<string, unknown>> {
+    const r = await mesh.tessera(['exec', reminder, '-n', 'default', '--', 'sh', '-c', `curl -s -m 10 -X POST ${extra} -H 'content-type: application/x-www-form-urlencoded' --data '${form}' ${STS}/token`], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  }
+  /** POST /token from this process (source 127.0.0.1) straight to the STS pod's address. */
+  async function fromHost(form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`http://${stsIP}:8080/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  before(async () => {
+    // Loopback mode: pods are processes on this machine's 127/8, so a process here can call a pod's
+    // address directly, which namespace mode has no route for.
+    mesh = await startMesh('fsm', ['--pod-network=loopback']);
+    const r = await mesh.sh(
+      `
+      tessera namespace add default
+      tessera create namespace auth
+      tessera namespace add auth
+      tessera apply -f - <<'EOF_APPS'
+${httpbinApp('reminder')}
+---
+${STS_APP}
+EOF_APPS
+${waitReady([['default', 'reminder'], ['auth', 'tessera-sts']])}
+      `,
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    reminder = (await podOf(mesh, 'default', 'reminder')).name;
+    stsIP = (await podOf(mesh, 'auth', 'tessera-sts')).ip;
+  });
+  after(async () => {
+    await mesh?.stop();
+  });
+
+  test('client credentials for reminder by its mTLS identity, a forged header replaced; from this machine nothing without an AccessControl, then 401 without a secret and a client token with one', async () => {
+    assert.match(stsIP, /^127\./);
+    assert.equal(subOf(await stsToken('grant_type=client_credentials&audience=todos')), 'cluster.local/ns/default/sa/reminder');
+    assert.equal(subOf(await stsToken('grant_type=client_credentials&audience=todos', `-H 'serviceidentity: admin.kube-system'`)), 'cluster.local/ns/default/sa/reminder');
+
+    const form = { grant_type: 'client_credentials', audience: 'gateway' };
+    await assert.rejects(fromHost(form, { serviceidentity: 'reminder.default' }), 'closed without an AccessControl');
+    const applied = await mesh.tessera(['apply', '-f', '-'], { input: admitToSts('tessera-sts', '127.0.0.1/32') });
+    assert.equal(applied.code, 0, applied.stderr);
+    const refused = await eventually(() => fromHost(form, { serviceidentity: 'reminder.default' }).catch(() => undefined), 30_000, 'the AccessControl admitting 127.0.0.1');
+    assert.deepEqual([refused.status, refused.body['error']], [401, 'invalid_client'], 'no identity from outside the mesh: the header is dropped');
+    const basic = await fromHost(form, { authorization: `Basic ${Buffer.from('web:web-client-secret-0123').toString('base64')}` });
+    assert.equal(basic.status, 200, JSON.stringify(basic.body));
+    assert.equal(subOf(basic.body), 'web');
   });
 });
