@@ -2,7 +2,7 @@
 import { isProxyPod, keyOf, podIP, podNamespace, serviceIdentityOf } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
 import { buildChains } from './chains.js';
-import { buildDns } from './dns.js';
+import { buildDns, buildServiceIPs } from './dns.js';
 import { buildInbound } from './inbound.js';
 import { buildOutbound } from './outbound.js';
 import type { OutboundClient } from './outbound.js';
@@ -42,5 +42,6 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
     Chains: chains.Chains,
     PluginScripts: chains.PluginScripts,
     Dns: cachedSection(catalog, 'dns', () => buildDns(catalog)),
+    ServiceIPs: cachedSection(catalog, 'service-ips', () => buildServiceIPs(catalog)),
   };
 }

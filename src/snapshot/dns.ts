@@ -1,4 +1,4 @@
-/** Builds the Dns section: what cluster DNS would answer for each Service with ready endpoints. */
+/** Builds the Dns and ServiceIPs sections: what cluster DNS would answer for each Service with ready endpoints. */
 import { byString } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
 import { hostPort } from './addresses.js';
@@ -14,6 +14,16 @@ export function buildDns(catalog: Catalog): ProxySnapshot['Dns'] {
       byPort[String(port.port)] = [...new Set(port.endpoints.map((e) => hostPort(e.ip, e.port)))].sort(byString);
     }
     if (Object.keys(byPort).length > 0) out[`${svc.name}.${svc.namespace}.svc.cluster.local`] = byPort;
+  }
+  return out;
+}
+
+/** Cluster IP → fqdn for the Services `buildDns` answers for (headless ones have no address). */
+export function buildServiceIPs(catalog: Catalog): ProxySnapshot['ServiceIPs'] {
+  const out: ProxySnapshot['ServiceIPs'] = {};
+  for (const svc of catalog.services) {
+    if (!svc.clusterIP || !svc.ports.some((p) => p.endpoints.length > 0)) continue;
+    out[svc.clusterIP] = `${svc.name}.${svc.namespace}.svc.cluster.local`;
   }
   return out;
 }

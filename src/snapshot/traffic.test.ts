@@ -1,4 +1,4 @@
-/** Table tests for the Inbound, Outbound, Dns and allow-list sections. */
+/** Table tests for the Inbound, Outbound, Dns, ServiceIPs and allow-list sections. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MeshConfigSpec, Resource } from '../api/types.js';
@@ -103,6 +103,7 @@ test('port != targetPort: inbound keyed and listening on targetPort, hosts on th
   assert.deepEqual(out.HttpServiceRouteRules!['web.app']!.RouteRules[0]!.TargetClusters, { 'app/web|80': 100 });
   assert.deepEqual(client.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:8080': { Weight: 100 } }, ServiceIdentities: ['default.app'] });
   assert.deepEqual(client.Dns['web.app.svc.cluster.local'], { '80': ['10.0.0.2:8080'] });
+  assert.deepEqual(client.ServiceIPs, { '10.96.0.10': 'web.app.svc.cluster.local' });
 });
 
 test('named targetPort resolves through each pod’s containerPorts', () => {
@@ -160,8 +161,8 @@ test('not-ready pods and pods without an IP are not endpoints', () => {
     pod('app', 'web-2', { labels: { app: 'web' }, ip: '10.0.0.3', ready: false }),
     pod('app', 'web-3', { labels: { app: 'web' } }),
     pod('other', 'web-4', { labels: { app: 'web' }, ip: '10.0.0.5' }), // other namespace
-    service('app', 'web', [{ name: 'http', port: 80 }], { app: 'web' }),
-    service('app', 'idle', [{ name: 'http', port: 81 }], { app: 'idle' }),
+    service('app', 'web', [{ name: 'http', port: 80 }], { app: 'web' }, '10.96.0.12'),
+    service('app', 'idle', [{ name: 'http', port: 81 }], { app: 'idle' }, '10.96.0.11'),
   ];
   const s = snap(world);
   assert.deepEqual(s.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.2:80': { Weight: 100 } }, ServiceIdentities: ['default.app'] });
@@ -170,6 +171,7 @@ test('not-ready pods and pods without an IP are not endpoints', () => {
   assert.equal(s.Outbound.TrafficMatches['81']!.length, 1);
   assert.deepEqual(s.Outbound.ClustersConfigs['app/idle|81'], { Endpoints: {}, ServiceIdentities: [] });
   assert.equal(s.Dns['idle.app.svc.cluster.local'], undefined);
+  assert.deepEqual(s.ServiceIPs, { '10.96.0.12': 'web.app.svc.cluster.local' }, 'a Service nothing answers for has no address entry either');
   // The not-ready pod is still meshed, so it stays on the allow-list; the IP-less one cannot.
   assert.deepEqual(s.AllowedEndpoints, {
     '10.0.0.1': 'app.client',

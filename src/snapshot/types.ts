@@ -246,6 +246,11 @@ export interface ProxySnapshot {
    * `svc.ns.svc.cluster.local` → service port → endpoints `ip:targetPort`.
    */
   Dns: Record<string, Record<string, string[]>>;
+  /**
+   * The cluster IP of each of those Services → its `svc.ns.svc.cluster.local`: what an intercepted
+   * connection's original destination names when the app dialed a Service by its address.
+   */
+  ServiceIPs: Record<string, string>;
 }
 
 /** What delivery carries: the snapshot plus its content-hash version. */

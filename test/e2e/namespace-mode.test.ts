@@ -24,7 +24,7 @@ describe('namespace mode: curl → httpbin through both sidecars', { skip }, () 
   before(async () => {
     mesh = await startMesh('fsm', ['--pod-network=namespace']);
     const setup = await mesh.sh(
-      `kubectl create namespace curl && kubectl create namespace httpbin
+      `kubectl create namespace curl && kubectl create namespace httpbin && kubectl create namespace legacy
        tessera namespace add curl httpbin
        kubectl apply -n curl -f "$SAMPLES/curl.yaml"
        kubectl apply -n httpbin -f "$SAMPLES/httpbin.yaml"`,
@@ -81,6 +81,51 @@ describe('namespace mode: curl → httpbin through both sidecars', { skip }, () 
     assert.ok(!r.stdout.includes('"url"'), r.stdout);
     const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
     assert.ok(!routes.includes(httpbin.ip.split('.').slice(0, 2).join('.') + '.'), routes);
+  });
+
+  test('a meshed pod reaches a TCP Service outside the mesh by name and cluster IP; another address only with egress on', async () => {
+    // a TCP echo server in namespace `legacy`, which is not added to the mesh (no sidecar)
+    const echo = `exec ${process.execPath} -e "require('net').createServer((s) => s.pipe(s)).listen(9300, '0.0.0.0')"`;
+    const manifest = [
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: echo\nspec:\n  selector:\n    app: echo\n  ports:\n  - name: tcp\n    port: 9300\n    targetPort: 9300',
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: echo\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: echo\n  template:\n    metadata:\n      labels:\n        app: echo\n      annotations:\n        local.tessera.dev/command: ${JSON.stringify(echo)}\n    spec:\n      containers:\n      - name: echo\n        image: example/tcp-echo\n        ports:\n        - containerPort: 9300`,
+    ].join('\n---\n');
+    const deploy = await mesh!.tessera(['apply', '-n', 'legacy', '-f', '-'], { input: manifest });
+    assert.equal(deploy.code, 0, deploy.stderr);
+    const echoPod = (await readyPods(mesh!, 'legacy', ['echo']))['echo']!;
+    // one line through the connection from inside the curl pod: what came back, or why not
+    const ping = async (host: string): Promise<string> => {
+      const client = `const s = require('net').connect(9300, '${host}', () => s.write('ping\\n'));
+        s.setTimeout(5000, () => { console.log('timeout'); process.exit(0); });
+        s.on('data', (d) => { console.log('echo:' + d.toString().trim()); process.exit(0); });
+        s.on('error', (e) => { console.log('error:' + e.code); process.exit(0); });
+        s.on('close', () => { console.log('closed'); process.exit(0); });`;
+      const r = await mesh!.tessera(['exec', pods['curl']!.name, '-n', 'curl', '--', process.execPath, '-e', client]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    assert.equal(await eventually(async () => ((await ping('echo.legacy')) === 'echo:ping' ? 'echo:ping' : undefined), 30_000, 'echo by name'), 'echo:ping');
+    const clusterIP = (await mesh!.sh(`kubectl get svc echo -n legacy -o jsonpath='{.spec.clusterIP}'`)).stdout.trim();
+    assert.equal(await ping(clusterIP), 'echo:ping', 'by the cluster IP the name resolves to');
+    assert.equal(await ping(echoPod.ip), 'echo:ping', 'egress is on by default: the pod IP passes through');
+    // the connections went through curl's sidecar (intercepted), to the Service's endpoint or the address itself
+    // (a relayed connection's line is written when it ends)
+    const curlLog = (): string => readFileSync(podFile(mesh!.stateDir, pods['curl']!.name, 'sidecar.log'), 'utf8');
+    await eventually(async () => /"protocol":"tcp","direction":"outbound".*"destination":"echo\.legacy\.svc\.cluster\.local\|9300"/.test(curlLog()), 10_000, 'the Service connection in the access log');
+    await eventually(async () => curlLog().includes(`"destination":"egress|${echoPod.ip}:9300"`), 10_000, `the pod IP's egress line in:\n${curlLog().slice(-3000)}`);
+
+    const off = await mesh!.sh(`kubectl patch meshconfig fsm-mesh-config -n fsm-system --type=merge -p '{"spec":{"traffic":{"enableEgress":false}}}'`);
+    assert.equal(off.code, 0, off.stderr);
+    const answer = await eventually(async () => { const a = await ping(echoPod.ip); return a !== 'echo:ping' ? a : undefined; }, 30_000, 'the pod IP refused with egress off');
+    assert.match(answer, /^(closed|error:ECONNRESET)$/, 'the sidecar closes the connection');
+    assert.equal(await ping('echo.legacy'), 'echo:ping', 'the Service is still reached by name');
+    assert.equal(await ping(clusterIP), 'echo:ping', 'and by its cluster IP');
+    // the sidecar refused it (FSM's default sidecar log level, error, leaves out the warn line): no more egress lines
+    const egressLines = (): number => curlLog().split('\n').filter((l) => l.includes(`"destination":"egress|${echoPod.ip}:9300"`)).length;
+    const before = egressLines();
+    assert.notEqual(await ping(echoPod.ip), 'echo:ping');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(egressLines(), before, 'no connection relayed to the pod IP once egress is off');
   });
 
   test('down removes the mesh network', async () => {

@@ -2,24 +2,23 @@
  * modules/{inbound,outbound}-http-routing.js: Host → service rule → route → cluster. Outbound also
  * reaches services outside the mesh the way cluster DNS would, and external hosts when egress is on.
  */
-import { isIP } from 'node:net';
-import { findRoute, findServiceRule, outsideClientRoute, parseAuthority, resolveService, type Authority } from '../routing/index.js';
+import { findRoute, findServiceRule, outsideClientRoute, parseAuthority, type Authority } from '../routing/index.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 import { inboundAuthnAuthz } from './inbound-authn-authz.js';
 import type { CompiledServiceRule } from '../routing/tables.js';
+import { outsideMeshCluster } from './outside-mesh.js';
 
 export function outboundHttpRouting(env: ModuleEnv): HttpModule {
   const { tables } = env;
   const identity = env.snapshot.Spec.ServiceIdentity;
-  const egress = env.snapshot.Spec.Traffic.EnableEgress;
   return function outboundHttpRouting(ctx, next) {
     const a = parseAuthority(ctx.request.authority);
     const port = a.port ?? 80;
     const t = tables.outbound.get(port);
     const rule = t ? findServiceRule(t, a, port) : undefined;
     if (rule) selectRoute(ctx, rule, env);
-    else routeOutsideMesh(ctx, a, port, env, egress);
+    else routeOutsideMesh(ctx, a, port, env);
     // FSM's routing module tells the destination who called; inbound never trusts it for authorization.
     ctx.request.headers['serviceidentity'] = identity;
     return next();
@@ -65,29 +64,8 @@ function selectRoute(ctx: HttpContext, rule: CompiledServiceRule, env: ModuleEnv
 }
 
 /** Not a mesh service: a Service without sidecars (cluster DNS), an external host, or unknown. */
-function routeOutsideMesh(ctx: HttpContext, a: Authority, port: number, env: ModuleEnv, egress: boolean): void {
-  const resolved = resolveService(env.tables, a.host, port);
-  if (resolved) {
-    ctx.cluster = { name: `${resolved.fqdn}|${port}`, endpoints: resolved.endpoints, egress: true };
-    return;
-  }
-  if (looksLikeClusterName(a.host, env.namespaces)) {
-    ctx.routeMiss = 'unknown-host';
-    return;
-  }
-  if (!egress) {
-    ctx.routeMiss = 'denied';
-    return;
-  }
-  const host = isIP(a.host) === 6 && !a.host.startsWith('[') ? `[${a.host}]` : a.host;
-  ctx.cluster = { name: `egress|${a.host}:${port}`, endpoints: [`${host}:${port}`], egress: true };
-}
-
-/** Names cluster DNS would own: single labels, `*.svc[.cluster[.local]]`, and `name.<known namespace>`. */
-function looksLikeClusterName(host: string, namespaces: ReadonlySet<string>): boolean {
-  if (isIP(host.replace(/^\[|\]$/g, ''))) return false;
-  if (!host.includes('.')) return true;
-  if (/\.svc(\.cluster(\.local)?)?$/.test(host)) return true;
-  const parts = host.split('.');
-  return parts.length === 2 && namespaces.has(parts[1]!);
+function routeOutsideMesh(ctx: HttpContext, a: Authority, port: number, env: ModuleEnv): void {
+  const outside = outsideMeshCluster(env, a.host, port);
+  if (typeof outside === 'string') ctx.routeMiss = outside;
+  else ctx.cluster = outside;
 }

@@ -2,10 +2,11 @@
  * modules/{inbound,outbound}-tcp-routing.js, -tcp-load-balancing.js and -tcp-default.js: pick the
  * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
  */
-import { outsideClientRoute, parseAuthority, resolveService } from '../routing/index.js';
+import { outsideClientRoute, parseAuthority } from '../routing/index.js';
 import type { TcpModule } from '../chain/types.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import type { ModuleEnv } from './env.js';
+import { outsideMeshCluster } from './outside-mesh.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
 export function inboundTcpRouting(env: ModuleEnv): TcpModule {
@@ -54,9 +55,9 @@ export function outboundTcpRouting(env: ModuleEnv): TcpModule {
         return next();
       }
     }
-    const resolved = resolveService(env.tables, a.host, port);
-    if (resolved) ctx.cluster = { name: `${resolved.fqdn}|${port}`, endpoints: resolved.endpoints, egress: true };
-    else ctx.routeMiss = 'unknown-host';
+    const outside = outsideMeshCluster(env, a.host.replace(/^\[|\]$/g, ''), port);
+    if (typeof outside === 'string') ctx.routeMiss = outside;
+    else ctx.cluster = outside;
     return next();
   };
 }
@@ -101,7 +102,9 @@ export function tcpDefault(env: ModuleEnv): TcpModule {
       ctx.routeMiss === 'unknown-host'
         ? `no mesh service at ${ctx.target.host}:${ctx.target.port}`
         : ctx.routeMiss === 'denied'
-          ? `access denied: no SMI TCPRoute lists ${ctx.source.identity ?? 'a peer without identity'}`
+          ? ctx.direction === 'outbound'
+            ? `egress is off (MeshConfig spec.traffic.enableEgress) and no mesh service is at ${ctx.target.host}:${ctx.target.port}`
+            : `access denied: no SMI TCPRoute lists ${ctx.source.identity ?? 'a peer without identity'}`
           : 'no ready endpoint';
     env.log.warn('tcp connection refused', { direction: ctx.direction, target: `${ctx.target.host}:${ctx.target.port}`, reason: why });
     ctx.reject(why);

@@ -84,12 +84,15 @@ export function outsideClientRoute(t: PortTable, source: { address: string; iden
 
 /**
  * Resolves a name the way cluster DNS would for a pod in `t.namespace`: `svc`, `svc.ns`,
- * `svc.ns.svc`, `svc.ns.svc.cluster.local`. Returns the endpoints for `port` or undefined.
+ * `svc.ns.svc`, `svc.ns.svc.cluster.local`; or a Service's cluster IP, as its Service rules would
+ * (an intercepted app dialed the address). Returns the endpoints for `port` or undefined.
  */
 export function resolveService(t: RoutingTables, host: string, port: number): { fqdn: string; endpoints: readonly string[] } | undefined {
   const h = host.toLowerCase().replace(/\.$/, '');
   const candidates: string[] = [];
-  if (h.endsWith('.svc.cluster.local')) candidates.push(h);
+  const byAddress = t.serviceIPs.get(h.replace(/^\[|\]$/g, ''));
+  if (byAddress) candidates.push(byAddress);
+  else if (h.endsWith('.svc.cluster.local')) candidates.push(h);
   else if (h.endsWith('.svc.cluster')) candidates.push(`${h}.local`);
   else if (h.endsWith('.svc')) candidates.push(`${h}.cluster.local`);
   else {

@@ -60,6 +60,8 @@ export interface RoutingTables {
   clusters: Map<string, ClusterTable>;
   /** fqdn → port → endpoints */
   dns: Map<string, Map<number, readonly string[]>>;
+  /** a Service's cluster IP → its fqdn in `dns` */
+  serviceIPs: Map<string, string>;
   /** the pod's own namespace, for short names */
   namespace: string;
 }
@@ -115,7 +117,7 @@ export function buildTables(s: ProxySnapshot): RoutingTables {
     for (const [p, eps] of Object.entries(ports)) m.set(Number(p), eps);
     dns.set(fqdn, m);
   }
-  return { inbound, outbound, clusters, dns, namespace: s.Pod.Namespace };
+  return { inbound, outbound, clusters, dns, serviceIPs: new Map(Object.entries(s.ServiceIPs ?? {})), namespace: s.Pod.Namespace };
 }
 
 function emptyPortTable(protocol: PortTable['protocol']): PortTable {
