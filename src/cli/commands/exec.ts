@@ -1,7 +1,8 @@
 /** `tessera exec POD -- CMD ARGS...`: runs CMD on this machine with the pod's environment (its sidecar as HTTP proxy). */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { runInPod } from '../../local/sandbox/index.js';
-import { loadPodSandbox, withoutProxyVariables } from '../../local/runtime/pod-network.js';
+import { execMounts, loadPodSandbox, withoutProxyVariables } from '../../local/runtime/pod-network.js';
+import { SIDECAR_CONTAINER_NAME } from '../../local/controllers/well-known.js';
 import type { Command } from 'commander';
 import { CliExit, type CliDeps } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -44,12 +45,14 @@ export async function runExec(opts: ExecOptions, deps: CliDeps): Promise<void> {
   const [file, ...args] = opts.command as [string, ...string[]];
   const stdinMode = opts.stdin ? 'inherit' : 'ignore';
   const stdio: StdioOptions = deps.inheritStdio ? [stdinMode, 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'];
-  // Namespace mode: inside the pod (its network and mount namespaces, the app's uid), no proxy variables.
+  // Namespace mode: inside the pod (its network and mount namespaces, the app's uid, the volumes of
+  // the container: the one named, else the first that is not the sidecar, as kubectl defaults), no proxy variables.
   const inPod = loadPodSandbox(opts.stateDir, namespace, pod);
+  const container = opts.container ?? info.containers.find((c) => c !== SIDECAR_CONTAINER_NAME);
   const child = inPod
     ? runInPod(inPod.sandbox, opts.command, {
       uid: inPod.record.appUid, env: { PATH: deps.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
-      mounts: inPod.record.mounts, stdio,
+      mounts: execMounts(inPod.record, container), stdio,
     })
     : spawn(file, args, { cwd: deps.cwd, env: execEnvironment(deps.env, info.env), stdio });
   child.stdout?.setEncoding('utf8').on('data', (s: string) => deps.stdout.write(s));
@@ -73,7 +76,7 @@ export function registerExec(program: Command, deps: CliDeps): void {
     .argument('<pod>', 'POD or pod/NAME')
     .argument('[command...]', 'command and arguments, after --')
     .option('-n, --namespace <ns>', 'namespace')
-    .option('-c, --container <name>', 'container (checked, otherwise informational)')
+    .option('-c, --container <name>', 'container (checked; in namespace mode its volumes are mounted)')
     .option('-i, --stdin', 'pass stdin to the command')
     .option('-t, --tty', 'accepted for kubectl compatibility')
     .action(async (pod: string, command: string[], o: { container?: string; stdin?: boolean }, cmd: Command) => {

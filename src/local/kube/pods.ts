@@ -11,7 +11,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
 import { dialInPod, runInPod } from '../sandbox/index.js';
-import { loadPodSandbox, withoutProxyVariables } from '../runtime/pod-network.js';
+import { execMounts, loadPodSandbox, withoutProxyVariables } from '../runtime/pod-network.js';
 import { acceptExec, acceptPortForward, parseExecQuery, runExecChild } from '../../kube/streaming/index.js';
 import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
 import { SIDECAR_ADMIN_PORT, bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
@@ -39,6 +39,11 @@ function chooseContainer(pod: Pod, container: string | undefined): string {
   throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`);
 }
 
+/** exec without a container name (kubectl always sends one): the first that is not the sidecar, as kubectl defaults. */
+function defaultExecContainer(pod: Pod): string | undefined {
+  return containerNames(pod).find((n) => n !== SIDECAR_CONTAINER_NAME);
+}
+
 export function localPodConnector(ctx: ApiContext): PodConnector {
   return {
     async logs(pod: Resource, opts: LogOptions, signal: AbortSignal): Promise<Readable> {
@@ -54,7 +59,8 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
     async exec(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
       const p = pod as Pod;
       const options = parseExecQuery(url);
-      if (options.container) chooseContainer(p, options.container);
+      // the container exec runs in: the one named, else the pod's only app container (its volumes)
+      const container = options.container ? chooseContainer(p, options.container) : defaultExecContainer(p);
       const info = podProcessInfo(p, ctx.block, ctx.stateDir);
       const session = await acceptExec(req, socket, head, options);
       const [cmd, ...args] = options.command;
@@ -63,7 +69,7 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       const child = inPod
         ? runInPod(inPod.sandbox, options.command, {
           uid: inPod.record.appUid, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
-          mounts: inPod.record.mounts, stdio: ['pipe', 'pipe', 'pipe'],
+          mounts: execMounts(inPod.record, container), stdio: ['pipe', 'pipe', 'pipe'],
         })
         : spawn(cmd!, args, {
           cwd: ctx.workdir ?? process.cwd(),

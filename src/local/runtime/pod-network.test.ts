@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AUTO_PREFERS, decidePodNetwork, parsePodNetwork, podNetworkChoice, withoutProxyVariables } from './pod-network.js';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  AUTO_PREFERS, decidePodNetwork, execMounts, parsePodNetwork, podNetworkChoice, recordContainerMounts, sandboxRecordFile, withoutProxyVariables, type SandboxRecord,
+} from './pod-network.js';
 import { podInterceptionRules, podNatRules, serviceBackends, serviceCidr, serviceNatRules } from './sandbox-host.js';
 import { outboundProtocol, outboundTcpTarget } from '../../sidecar/listeners/transparent.js';
 import type { SandboxSupport } from '../sandbox/index.js';
@@ -92,4 +97,38 @@ test('transparent outbound: the protocol of the match whose ranges hold the addr
   };
   assert.deepEqual(outboundTcpTarget(tcp, { address: '127.1.128.7', port: 8301 }), { host: 'server.default', port: 8301 }, 'a cluster IP goes by its service name');
   assert.deepEqual(outboundTcpTarget(tcp, { address: '10.0.0.9', port: 8301 }), { host: '10.0.0.9', port: 8301 });
+});
+
+test('sandbox record: each container\'s volumes recorded for exec in that container, entries of other containers kept', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tessera-record-'));
+  try {
+    // no record (loopback mode, or a pod already gone): nothing written
+    recordContainerMounts(stateDir, 'legacy', 'gone', 'curl', [{ hostPath: '/x', mountPath: '/y' }]);
+    assert.equal(existsSync(sandboxRecordFile(stateDir, 'legacy', 'gone')), false);
+
+    const file = sandboxRecordFile(stateDir, 'legacy', 'client');
+    mkdirSync(dirname(file), { recursive: true });
+    const base: SandboxRecord = {
+      name: 'legacy_client', namespace: 'legacy', ip: '10.224.0.9', netnsPath: '/run/netns/x', dir: '/d', hostsFile: '/d/hosts', resolvFile: '/d/resolv.conf',
+      hostVeth: 'veth0', appUid: 1000, mounts: [],
+    };
+    writeFileSync(file, JSON.stringify(base));
+    recordContainerMounts(stateDir, 'legacy', 'client', 'curl', [{ hostPath: '/pods/client/volumes/certs', mountPath: '/etc/certs', readOnly: true }]);
+    recordContainerMounts(stateDir, 'legacy', 'client', 'helper', [{ hostPath: '/pods/client/volumes/token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    const record = JSON.parse(readFileSync(file, 'utf8')) as SandboxRecord;
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(execMounts(record, 'curl'), [{ hostPath: '/pods/client/volumes/certs', mountPath: '/etc/certs', readOnly: true }]);
+    assert.deepEqual(execMounts(record, 'helper'), [{ hostPath: '/pods/client/volumes/token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: false }]);
+    assert.deepEqual(execMounts(record, undefined), [], 'no container: no container\'s volumes');
+    assert.deepEqual(execMounts(record, 'other'), []);
+    // a restart records the container's volumes anew, in place
+    recordContainerMounts(stateDir, 'legacy', 'client', 'curl', []);
+    assert.deepEqual(execMounts(JSON.parse(readFileSync(file, 'utf8')) as SandboxRecord, 'curl'), []);
+    assert.deepEqual(readdirSync(dirname(file)), ['sandbox.json'], 'no temporary file left');
+    // the runtime's fields are untouched
+    const { containers: _c, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as SandboxRecord;
+    assert.deepEqual(rest, base);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });

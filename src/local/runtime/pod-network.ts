@@ -7,7 +7,7 @@
  * find a pod's sandbox: `<stateDir>/sandbox/mesh-network.json` (written by createMeshNetwork) and
  * `<podDir>/sandbox.json` per pod.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
@@ -101,12 +101,48 @@ export interface SandboxRecord {
   hostVeth: string;
   /** the app uid commands run as */
   appUid: number;
-  /** hostPath → mountPath of the pod's volumes (exec sees them too) */
-  mounts: { hostPath: string; mountPath: string; readOnly?: boolean }[];
+  /** hostPath → mountPath of volumes every exec in the pod sees (none so far: volumes are per container) */
+  mounts: SandboxMount[];
+  /**
+   * Each container's volumes as the runtime last mounted them (Secret volumes, the ServiceAccount
+   * token): `exec` in that container sees them at their mountPath, as the container's processes do.
+   */
+  containers?: Record<string, SandboxMount[]>;
+}
+
+export interface SandboxMount {
+  hostPath: string;
+  mountPath: string;
+  readOnly?: boolean;
 }
 
 export function sandboxRecordFile(stateDir: string, namespace: string, pod: string): string {
   return join(stateFiles.podDir(stateDir, namespace, pod), 'sandbox.json');
+}
+
+/** What `exec` in `container` mounts: that container's volumes, then the pod-wide ones. */
+export function execMounts(record: SandboxRecord, container: string | undefined): SandboxMount[] {
+  const own = container === undefined ? [] : record.containers?.[container] ?? [];
+  return [...own, ...record.mounts.filter((m) => !own.some((o) => o.mountPath === m.mountPath))];
+}
+
+/**
+ * Records where `container`'s volumes are mounted in the pod's record (read, changed and replaced
+ * whole by a rename, synchronously, so containers starting together never lose each other's entry).
+ * A pod without a record (loopback mode, or already gone) is left alone.
+ */
+export function recordContainerMounts(stateDir: string, namespace: string, pod: string, container: string, mounts: readonly SandboxMount[]): void {
+  const file = sandboxRecordFile(stateDir, namespace, pod);
+  let record: SandboxRecord;
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as SandboxRecord;
+  } catch {
+    return;
+  }
+  record.containers = { ...record.containers, [container]: mounts.map((m) => ({ hostPath: m.hostPath, mountPath: m.mountPath, readOnly: m.readOnly === true })) };
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 export async function writeSandboxRecord(stateDir: string, pod: PodSandbox, extra: Pick<SandboxRecord, 'appUid' | 'mounts'>, podName: string): Promise<void> {
@@ -171,7 +207,7 @@ export function loadPodSandbox(stateDir: string, namespace: string, pod: string)
   }
   const net = loadMeshNetwork(stateDir);
   if (!net) return undefined;
-  const { appUid: _u, mounts: _m, ...shape } = record;
+  const { appUid: _u, mounts: _m, containers: _c, ...shape } = record;
   return { sandbox: { ...shape, net }, record };
 }
 

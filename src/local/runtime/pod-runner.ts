@@ -13,7 +13,7 @@ import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
 import { withServiceAccountToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';
 import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
-import { APP_UID, SIDECAR_UID } from './pod-network.js';
+import { APP_UID, SIDECAR_UID, recordContainerMounts } from './pod-network.js';
 import { SIDECAR_DATA_MOUNT, podReadable, runsOnHost, type SandboxHost } from './sandbox-host.js';
 
 export interface PodRunnerDeps {
@@ -87,7 +87,6 @@ export class PodRunner {
       const inPod = sandbox && host ? {
         spawn: (spec: import('./processes.js').ProcessSpec, volumes: MountedVolume[]) => {
           const isSidecar = container.name === SIDECAR_CONTAINER;
-          for (const v of volumes) podReadable(v.dir);
           const mounts = volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: true }));
           if (isSidecar) mounts.push({ hostPath: join(stateFiles.podDir(deps.stateDir, this.#namespace, this.#name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false });
           return host.spawn(sandbox, {
@@ -102,9 +101,21 @@ export class PodRunner {
         (namespace, name) => deps.store.get({ kind: 'Secret', namespace, name }),
       );
       // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
-      const runner = new ContainerRunner(withServiceAccountToken({
+      const opts = withServiceAccountToken({
         ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
-      }, deps));
+      }, deps);
+      if (sandbox && host) {
+        // Namespace mode: the volumes readable by the pod's uids and recorded for `exec` in this
+        // container (also when it runs no process, as the samples' curl), before the process starts.
+        const mount = opts.mountVolumes;
+        opts.mountVolumes = () => {
+          const volumes = mount?.() ?? [];
+          for (const v of volumes) podReadable(v.dir);
+          recordContainerMounts(deps.stateDir, this.#namespace, this.#name, container.name, volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: true })));
+          return volumes;
+        };
+      }
+      const runner = new ContainerRunner(opts);
       this.#all.push(runner);
       if (container.name === SIDECAR_CONTAINER) this.#sidecar = runner;
       else this.#apps.push(runner);
