@@ -27,7 +27,7 @@ import { specEnv } from '../local/runtime/app-env.js';
 import type { MountedVolume } from '../local/runtime/secret-volumes.js';
 import { PodVolumes } from './volumes.js';
 import { HEALTH_PROBES_ENV } from '../sidecar/health-probes/index.js';
-import type { PodSandbox } from '../local/sandbox/index.js';
+import type { PodSandbox, VolumeMount } from '../local/sandbox/index.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
 /** How many pod addresses a block holds (rows 1..63 of 254). */
@@ -67,6 +67,8 @@ export interface RunningPod {
   containers: string[];
   /** namespace mode: exec and port-forward enter it */
   sandbox?: PodSandbox;
+  /** namespace mode: what a container sees at its volumes' mountPaths (exec sees the same) */
+  mountsFor(container: string): VolumeMount[];
 }
 
 type StatusPatch = Required<Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses'>> & PodStatus & { hostIPs?: { ip: string }[] };
@@ -136,19 +138,10 @@ class PodWorker {
       const runtime = found && isSidecar ? sidecarForNode(found, o.controllerUrl, sandbox && host ? host.net.gateway : undefined) : found;
       if (!runtime) void this.#imageUnsupported(container);
       const inPod = sandbox && host ? {
-        spawn: (spec: ProcessSpec) => {
-          let mounts = this.#volumes.mountsFor(container).map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly }));
-          if (isSidecar) {
-            // The sidecar's data directory is the node's (owned by the sidecar's uid, with the mesh CA),
-            // in place of the injected emptyDir that plays that part on a cluster.
-            const data = { hostPath: join(stateFiles.podDir(o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false };
-            mounts = [...mounts.filter((m) => m.mountPath !== SIDECAR_DATA_MOUNT), data];
-          }
-          return host.spawn(sandbox, {
-            namespace: this.namespace, pod: this.name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
-            ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), uid: isSidecar ? SIDECAR_UID : APP_UID, mounts,
-          });
-        },
+        spawn: (spec: ProcessSpec) => host.spawn(sandbox, {
+          namespace: this.namespace, pod: this.name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
+          ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }), uid: isSidecar ? SIDECAR_UID : APP_UID, mounts: this.mountsFor(container.name),
+        }),
         probe: (check: ReadinessCheck) => host.probe(sandbox, check),
       } : {};
       const mountVolumes = (): MountedVolume[] => this.#volumes.mountsFor(container);
@@ -161,6 +154,18 @@ class PodWorker {
 
   get containers(): string[] {
     return (this.pod.spec?.containers ?? []).map((c) => c.name);
+  }
+
+  /** The container's volumes at their mountPaths; the sidecar's data directory is the node's. */
+  mountsFor(name: string): VolumeMount[] {
+    const container = this.pod.spec?.containers.find((c) => c.name === name);
+    if (!container) return [];
+    const mounts = this.#volumes.mountsFor(container).map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly }));
+    if (name !== SIDECAR_CONTAINER) return mounts;
+    // The node's directory (owned by the sidecar's uid, with the mesh CA) in place of the injected
+    // emptyDir that plays that part on a cluster.
+    const data = { hostPath: join(stateFiles.podDir(this.#o.rootDir, this.namespace, this.name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false };
+    return [...mounts.filter((m) => m.mountPath !== SIDECAR_DATA_MOUNT), data];
   }
 
   /**
@@ -438,7 +443,7 @@ export class NodePods {
   find(namespace: string, name: string): RunningPod | undefined {
     for (const w of this.#workers.values()) {
       if (w.namespace === namespace && w.name === name && !w.terminating) {
-        return { pod: w.pod, podIP: w.podIP, containers: w.containers, ...(w.sandbox ? { sandbox: w.sandbox } : {}) };
+        return { pod: w.pod, podIP: w.podIP, containers: w.containers, ...(w.sandbox ? { sandbox: w.sandbox } : {}), mountsFor: (c) => w.mountsFor(c) };
       }
     }
     return undefined;

@@ -286,6 +286,7 @@ export class KubeletServer {
       ? runInPod(p.sandbox, options.command, {
         uid: container === SIDECAR_CONTAINER ? SIDECAR_UID : APP_UID,
         env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/tmp', ...withoutProxyVariables(info.env) },
+        mounts: p.mountsFor(container),
         stdio: ['pipe', 'pipe', 'pipe'],
       })
       : spawn(cmd!, args, { cwd: this.#o.workdir, env: { ...process.env, ...info.env }, stdio: ['pipe', 'pipe', 'pipe'] });

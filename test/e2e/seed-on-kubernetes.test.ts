@@ -162,6 +162,8 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       done
       echo "--- curl env"
       kubectl exec $curl_pod -n curl -c curl -- env | grep -i '_proxy=' || echo "no proxy variables"
+      echo "--- curl volumes"
+      kubectl exec $curl_pod -n curl -c curl -- sh -c 'cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo token'
       echo "--- curl"
       # the sidecars get their snapshots asynchronously: bounded retries until the answer is 200
       for i in $(seq 1 60); do
@@ -185,6 +187,8 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
     for (const line of sandboxes) assert.match(line, /^10\.\d+\.\d+\.\d+ fsm-init Completed$/, `a sandboxed pod, its init step done: ${line}`);
     assert.match(children.all.find((c) => c.name === 'node')!.output(), /init fsm-init: interception rules loaded in its namespace/);
     assert.equal(section('curl env').trim(), 'no proxy variables');
+    // exec sees the container's volumes: the projected ServiceAccount volume the API server added
+    assert.deepEqual(section('curl volumes').trim().split('\n'), ['curl', 'token']);
     const curl = section('curl');
     assert.equal(curl.split('\r\n')[0], 'HTTP/1.1 200 OK', `${curl}\n${detail()}`);
     assert.match(curl, /server: gunicorn\/19\.9\.0/);
