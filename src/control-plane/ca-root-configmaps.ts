@@ -19,12 +19,10 @@ import type { ConfigMap, Resource } from '../api/types.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
 import { isMeshError } from '../lib/errors.js';
 import { serialized } from '../lib/serialized.js';
-import { CA_ROOT_KEY, caRootConfigMapName } from '../sidecar/config/cluster-bootstrap.js';
+import { CA_ROOT_KEY, CA_ROOT_MANAGED_BY_LABEL, caRootConfigMapName, caRootManagedBy } from '../sidecar/config/cluster-bootstrap.js';
 import type { WriteGate } from './identity.js';
 
-/** The label marking the ConfigMap as the controller's (only those are deleted). */
-export const CA_ROOT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const caRootManagedBy = (mesh: string): string => `${mesh}-controller`;
+export { CA_ROOT_MANAGED_BY_LABEL, caRootManagedBy };
 
 export interface ConfigMapApi {
   request<T = unknown>(method: string, path: string, o?: { body?: unknown; contentType?: string; query?: Record<string, string>; timeoutMs?: number; label?: string }): Promise<T>;

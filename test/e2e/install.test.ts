@@ -227,7 +227,17 @@ spec:
   });
 
   test('uninstall leaves nothing behind', async () => {
+    // the CA ConfigMap the controller keeps in a monitored namespace (as it writes it: labelled as its
+    // own; cluster-bootstrap.test.ts runs the real controller), and one of the same name that is not its
+    const caRoot = (ns: string, labels: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${MESH}-ca-root-cert\n  namespace: ${ns}\n  labels: {${labels}}\ndata:\n  ca.crt: x\n`;
+    ok(await kubectl(['create', 'namespace', 'meshed-app']), 'create meshed-app');
+    ok(await kubectl(['create', 'namespace', 'other-app']), 'create other-app');
+    ok(await kubectl(['apply', '-f', '-'], `${caRoot('meshed-app', `app.kubernetes.io/managed-by: ${MESH}-controller`)}---\n${caRoot('other-app', '')}`), 'CA ConfigMaps');
     const out = ok(await tessera(['uninstall', '--timeout', '2m']), 'tessera uninstall');
+    assert.match(out, new RegExp(`configmap/${MESH}-ca-root-cert -n meshed-app deleted`));
+    assert.notEqual((await kubectl(['get', 'configmap', `${MESH}-ca-root-cert`, '-n', 'meshed-app'])).code, 0, "the controller's CA ConfigMap is gone");
+    ok(await kubectl(['get', 'configmap', `${MESH}-ca-root-cert`, '-n', 'other-app']), 'a ConfigMap the controller did not label stays');
     assert.match(out, /deletes every mesh resource/);
     const crds = ok(await kubectl(['get', 'crd', '-o', 'name']), 'get crd');
     for (const c of renderCrds()) assert.ok(!crds.includes(c.metadata.name), `${c.metadata.name} deleted`);

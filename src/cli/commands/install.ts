@@ -19,6 +19,7 @@ import {
   type InstallSecrets, type InstallValues, type Manifest, type Resolved,
 } from '../../install/index.js';
 import { MeshError } from '../../lib/errors.js';
+import { CA_ROOT_MANAGED_BY_LABEL, caRootConfigMapName, caRootManagedBy } from '../../sidecar/config/cluster-bootstrap.js';
 import type { ManifestDocument } from '../../local/api-contract.js';
 import type { KubeMeshApi } from '../../local/client/kube-mesh-api.js';
 import { defaultKubeconfigPath, fromKubeconfig } from '../../local/client/kubeconfig.js';
@@ -188,6 +189,13 @@ export async function runUninstall(opts: UninstallOptions, deps: CliDeps): Promi
   // The controller's Secret policy, binding first (cluster-scoped; the controller is gone with its namespace and role).
   for (const kind of ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy']) for (const m of manifests.filter((x) => x.kind === kind)) await del(m);
   await until(`namespace ${r.namespace} to be deleted (its finalizers need the namespace controller)`, deadline, async () => !(await getOrUndefined(api, 'Namespace', r.namespace)));
+  // The CA ConfigMaps the controller kept in the mesh's namespaces (now that it cannot write them again);
+  // a ConfigMap of that name without the controller's label is someone else's and stays.
+  const caRoots = await api.list({ kind: 'ConfigMap', allNamespaces: true, name: caRootConfigMapName(r.mesh), labelSelector: `${CA_ROOT_MANAGED_BY_LABEL}=${caRootManagedBy(r.mesh)}` });
+  for (const cm of caRoots) {
+    const res = await api.delete('ConfigMap', cm.metadata.name, cm.metadata.namespace, { ignoreNotFound: true });
+    deps.stdout.write(`configmap/${cm.metadata.name} -n ${cm.metadata.namespace ?? ''} ${res.action === 'deleted' ? 'deleted' : 'not found'}\n`);
+  }
   if (opts.keepCrds) {
     deps.stdout.write('CustomResourceDefinitions kept (--keep-crds): the mesh resources of every namespace stay in place\n');
     return;

@@ -33,6 +33,9 @@ export const PROXY_TOKEN_EXPIRATION_SECONDS = 3600;
 
 /** The ConfigMap holding the mesh CA (`ca.crt`) in every monitored namespace (Istio's `istio-ca-root-cert`). */
 export const caRootConfigMapName = (mesh: string): string => `${mesh}-ca-root-cert`;
+/** The label marking such a ConfigMap as the controller's (the controller and uninstall delete only those). */
+export const CA_ROOT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const caRootManagedBy = (mesh: string): string => `${mesh}-controller`;
 /** The audience of the sidecars' ServiceAccount tokens: the controller accepts no other. */
 export const controllerTokenAudience = (mesh: string): string => `${mesh}-controller`;
 /** The controller's Service DNS name (what its serving certificate names, what sidecars dial). */
