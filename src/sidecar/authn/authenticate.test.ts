@@ -17,7 +17,7 @@ const other = rsaPair();
 const JWKS = JSON.stringify({ keys: [publicJwk(key, { kid: 'k1', alg: 'RS256', use: 'sig' })] });
 const now = Date.now();
 const nowS = Math.floor(now / 1000);
-const target = { tables: { dns: new Map(), namespace: 'default' } as unknown as RoutingTables, upstream: {} as UpstreamClient };
+const target = { tables: { dns: new Map(), serviceIPs: new Map(), namespace: 'default' } as unknown as RoutingTables, upstream: {} as UpstreamClient };
 
 const rule = (extra: Partial<InboundJwtRule['Rule']> = {}): InboundJwtRule => ({
   Policy: 'development/jwt-auth',

@@ -11,7 +11,7 @@ const provider = (over: Partial<InboundExtAuthz> = {}): InboundExtAuthz => ({ Na
 const request = (headers: RequestHead['headers'] = {}): RequestHead => ({ method: 'POST', path: '/todos/1?x=1', authority: 'todos.default:14001', headers, httpVersion: '1.1' });
 
 /** Tables that resolve `ext-authz` (in namespace default) on 9000 to one endpoint; no cluster, so no mTLS. */
-const tables = { namespace: 'default', dns: new Map([['ext-authz.default.svc.cluster.local', new Map([[9000, ['10.0.0.7:9000']]])]]), clusters: new Map() } as unknown as RoutingTables;
+const tables = { namespace: 'default', dns: new Map([['ext-authz.default.svc.cluster.local', new Map([[9000, ['10.0.0.7:9000']]])]]), serviceIPs: new Map(), clusters: new Map() } as unknown as RoutingTables;
 
 function target(answer: (endpoint: string, head: RequestHead) => Promise<{ status: number; headers?: Record<string, string> }>) {
   const seen: { endpoint: string; head: RequestHead }[] = [];

@@ -25,7 +25,7 @@ const jwks = (k: ReturnType<typeof rsaPair>, kid: string) => JSON.stringify({ ke
 const now = Date.now();
 const nowS = Math.floor(now / 1000);
 /** a fresh target per use: RemoteJwks instances are shared per sidecar (its upstream client object) */
-const target = () => ({ tables: { dns: new Map(), namespace: 'default', clusters: new Map() } as unknown as RoutingTables, upstream: {} as UpstreamClient });
+const target = () => ({ tables: { dns: new Map(), serviceIPs: new Map(), namespace: 'default', clusters: new Map() } as unknown as RoutingTables, upstream: {} as UpstreamClient });
 
 const ruleA: InboundJwtRule = {
   Policy: 'default/a',
