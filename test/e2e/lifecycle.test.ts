@@ -73,6 +73,10 @@ ${waitReady([['curl', 'curl'], ['httpbin', 'httpbin']])}
     assert.match(r.stdout, /plugin.plugin.flomesh.io\/token-injector/);
     const after = (await mesh.sh(`tessera get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}' | sort`)).stdout;
     assert.equal(after, before);
-    await eventually(async () => (await status()) === '200', 20_000, 'traffic after up');
+    // (pods Ready means each sidecar has a snapshot; a loaded machine may still be starting the rest)
+    let last = '';
+    await eventually(async () => (last = await status()) === '200', 60_000, 'traffic after up').catch((e: Error) => {
+      throw new Error(`${e.message}: the last answer was ${JSON.stringify(last)}`);
+    });
   });
 });
