@@ -191,12 +191,15 @@ describe('rules 1, 8, 9: the real AuthorizationPolicy sees the normalized reques
   it('rule 9: hosts compare case-insensitively; an exact host does not match host:port', async () => {
     assert.deepEqual(await one('/h', '', { host: 'echo.demo' }), { status: 403, body: DENIED });
     assert.deepEqual(await one('/h', '', { host: 'ECHO.Demo' }), { status: 403, body: DENIED });
+    // the root label's dot is the same host (issue #20: routing dropped it, the policy did not)
+    assert.deepEqual(await one('/h', '', { host: 'echo.demo.' }), { status: 403, body: DENIED });
+    assert.deepEqual(await one('/h', '', { host: 'ECHO.demo.' }), { status: 403, body: DENIED });
     // `echo.demo` does not match `echo.demo:80` (write `h` and `h:*`, ISTIO-SECURITY-2021-008)
     assert.equal((await one('/h', '', { host: 'echo.demo:80' })).status, 200);
   });
 
   it('rule 9: hosts written as h and h:* match with and without the port, in any case', async () => {
-    for (const host of ['echo.demo.svc.cluster.local', 'echo.demo.svc.cluster.local:80', 'Echo.Demo.Svc.Cluster.Local:80']) {
+    for (const host of ['echo.demo.svc.cluster.local', 'echo.demo.svc.cluster.local:80', 'Echo.Demo.Svc.Cluster.Local:80', 'echo.demo.svc.cluster.local.:80', 'Echo.Demo.Svc.Cluster.Local.']) {
       assert.deepEqual(await one('/h', '', { host }), { status: 403, body: DENIED }, host);
     }
   });

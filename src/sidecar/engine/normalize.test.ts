@@ -199,4 +199,21 @@ describe('resolveTarget: forms per listener (RFC 9112 ยง3.2, security-rules.md ย
     }
     for (const h of ['a', 'a.b.c', 'a-b_c:8080', '10.0.0.1:80', '[::1]', '[fe80::1]:8080', 'svc.ns.svc.cluster.local.']) assert.ok(validAuthority(h), h);
   });
+
+  it('one canonical host: lower case, the trailing dot removed, empty labels refused; the port kept', () => {
+    const canonical: [string, string][] = [
+      ['svc.ns.', 'svc.ns'], ['SVC.Ns.', 'svc.ns'], ['svc.ns.:8080', 'svc.ns:8080'], ['Svc.NS.svc.cluster.local.:80', 'svc.ns.svc.cluster.local:80'],
+      ['svc.ns:80', 'svc.ns:80'], ['[FE80::1]:8080', '[fe80::1]:8080'], ['10.0.0.1.', '10.0.0.1'],
+    ];
+    for (const [h, want] of canonical) {
+      assert.equal(validAuthority(h), want, h);
+      assert.deepEqual(ok('GET', '/', h, false), { path: '/', authority: want }, h);
+    }
+    assert.deepEqual(ok('GET', 'http://Svc.Ns.:8080/x', 'other', true), { path: '/x', authority: 'svc.ns:8080' });
+    assert.deepEqual(ok('CONNECT', 'svc.ns.:443', undefined, true), { path: 'svc.ns:443', authority: 'svc.ns:443' });
+    for (const h of ['.', '..', '.a', 'a..b', 'a..', '.:80', 'a..b:80']) {
+      assert.equal(validAuthority(h), undefined, h);
+      assert.equal(refused('GET', '/', h, false), 400, h);
+    }
+  });
 });

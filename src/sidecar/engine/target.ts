@@ -29,13 +29,26 @@ const BAD_FORM = bad('unsupported request-target form');
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?$/;
 const HAS_UPPER = /[A-Z]/;
 
-/** The authority lower-cased, or undefined when invalid; `needPort` for CONNECT. */
+/**
+ * The authority in its one canonical spelling, or undefined when it has none; `needPort` for CONNECT.
+ * Canonical: lower case, and a name's trailing dot (the root label, `svc.ns.` = `svc.ns`) removed, so
+ * routing, `hosts` policies, SMI, AccessControl, plugins and egress all compare the same string (a
+ * DENY on `svc.ns` is not dodged by `SVC.ns.`); a name with an empty label (`a..b`, `.a`, `.`) has no
+ * canonical form and is refused. The port is kept as written: `h` and `h:80` stay two hosts, as
+ * Istio matches them (write `h` and `h:*`, ISTIO-SECURITY-2021-008).
+ */
 export function validAuthority(a: string, needPort = false): string | undefined {
   const m = AUTHORITY.exec(a);
   if (!m) return undefined;
   const port = m[1];
   if (port === undefined ? needPort : Number(port) > 65535) return undefined;
-  return HAS_UPPER.test(a) ? a.toLowerCase() : a;
+  let host = port === undefined ? a : a.slice(0, a.length - port.length - 1);
+  if (host.charCodeAt(0) !== 0x5b) {
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    if (host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')) return undefined;
+  }
+  const canonical = port === undefined ? host : `${host}:${port}`;
+  return HAS_UPPER.test(canonical) ? canonical.toLowerCase() : canonical;
 }
 
 /**
