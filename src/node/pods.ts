@@ -518,8 +518,9 @@ export class NodePods {
       }));
       const last = w.status(terminated);
       await w.writeStatus({ ...last, phase: 'Failed' });
-      await this.#finishDeletion(w.pod);
+      // the files go before the object: once the pod is gone from the API, nothing of it is left here
       w.removeFiles();
+      await this.#finishDeletion(w.pod);
       this.#workers.delete(w.uid);
       this.#o.log(`pod ${w.namespace}/${w.name}: stopped and removed`);
     })();

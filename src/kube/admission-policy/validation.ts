@@ -9,36 +9,11 @@
  */
 import type { LabelSelector } from '../../api/types.js';
 import type { StatusCause } from '../apiserver/status.js';
+import { TypedCauses } from '../schema/index.js';
 import { compile } from './cel.js';
 import { POLICY_KIND, type MatchResources, type NamedExpression, type NamedRuleWithOperations, type PolicyKind, type ValidatingAdmissionPolicy, type ValidatingAdmissionPolicyBinding } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Values in messages as Go's `%#v` prints them (kube-apiserver's field.Invalid does). */
-function goValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  required(field: string, detail = ''): void {
-    this.list.push({ reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' });
-  }
-  invalid(field: string, value: unknown, detail: string): void {
-    this.list.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${detail}` });
-  }
-  notSupported(field: string, value: unknown, supported: string[]): void {
-    this.list.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}` });
-  }
-  duplicate(field: string, value: unknown): void {
-    this.list.push({ reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${goValue(value)}` });
-  }
-  forbidden(field: string, detail: string): void {
-    this.list.push({ reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
-  }
-}
 
 function defaultMatchResources(m: MatchResources): MatchResources {
   const out: MatchResources = { ...m };
@@ -73,7 +48,7 @@ const CEL_IDENTIFIER = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-function strings(c: Causes, field: string, list: unknown, required: boolean): string[] {
+function strings(c: TypedCauses, field: string, list: unknown, required: boolean): string[] {
   if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) {
     if (required) c.required(field);
     return [];
@@ -86,7 +61,7 @@ function strings(c: Causes, field: string, list: unknown, required: boolean): st
 }
 
 /** A rule's lists, with kube-apiserver's `*` rules (`if '*' is present, must not specify other …`). */
-function validateRule(c: Causes, at: string, r: unknown): void {
+function validateRule(c: TypedCauses, at: string, r: unknown): void {
   if (!isObject(r)) {
     c.invalid(at, r, 'must be an object');
     return;
@@ -119,7 +94,7 @@ function validateRule(c: Causes, at: string, r: unknown): void {
   if (rule.scope !== undefined && !['*', 'Cluster', 'Namespaced'].includes(String(rule.scope))) c.notSupported(`${at}.scope`, rule.scope, ['*', 'Cluster', 'Namespaced']);
 }
 
-function validateSelector(c: Causes, at: string, s: LabelSelector | undefined): void {
+function validateSelector(c: TypedCauses, at: string, s: LabelSelector | undefined): void {
   if (s === undefined) return;
   if (!isObject(s)) {
     c.invalid(at, s, 'must be a label selector');
@@ -134,7 +109,7 @@ function validateSelector(c: Causes, at: string, s: LabelSelector | undefined): 
   });
 }
 
-function validateMatchResources(c: Causes, at: string, m: unknown, requireRules: boolean): void {
+function validateMatchResources(c: TypedCauses, at: string, m: unknown, requireRules: boolean): void {
   if (!isObject(m)) {
     c.invalid(at, m, 'must be an object');
     return;
@@ -151,7 +126,7 @@ function validateMatchResources(c: Causes, at: string, m: unknown, requireRules:
 }
 
 /** Compiles one expression; a problem becomes an Invalid cause at `field`. */
-function validateExpression(c: Causes, field: string, expression: unknown, declared?: Set<string>): void {
+function validateExpression(c: TypedCauses, field: string, expression: unknown, declared?: Set<string>): void {
   if (typeof expression !== 'string' || expression.trim() === '') {
     c.required(field);
     return;
@@ -172,7 +147,7 @@ function validateExpression(c: Causes, field: string, expression: unknown, decla
   }
 }
 
-function validateNamed(c: Causes, at: string, list: unknown, what: 'variables' | 'matchConditions', declared: Set<string>): void {
+function validateNamed(c: TypedCauses, at: string, list: unknown, what: 'variables' | 'matchConditions', declared: Set<string>): void {
   if (list === undefined) return;
   if (!Array.isArray(list)) {
     c.invalid(at, list, 'must be a list');
@@ -205,7 +180,7 @@ function validateNamed(c: Causes, at: string, list: unknown, what: 'variables' |
 
 /** The problems of a (defaulted) ValidatingAdmissionPolicy; empty when it is valid. */
 export function validatePolicy(policy: ValidatingAdmissionPolicy): StatusCause[] {
-  const c = new Causes();
+  const c = new TypedCauses();
   const spec = policy.spec;
   if (!isObject(spec)) {
     c.required('spec');
@@ -255,7 +230,7 @@ export function validatePolicy(policy: ValidatingAdmissionPolicy): StatusCause[]
 
 /** The problems of a (defaulted) ValidatingAdmissionPolicyBinding; empty when it is valid. */
 export function validateBinding(binding: ValidatingAdmissionPolicyBinding): StatusCause[] {
-  const c = new Causes();
+  const c = new TypedCauses();
   const spec = binding.spec;
   if (!isObject(spec)) {
     c.required('spec');

@@ -8,35 +8,10 @@
 import { X509Certificate } from 'node:crypto';
 import type { LabelSelector } from '../../api/types.js';
 import type { StatusCause } from '../apiserver/status.js';
+import { TypedCauses } from '../schema/index.js';
 import { MUTATING_KIND, REVIEW_VERSIONS, type RuleWithOperations, type ServiceReference, type Webhook, type WebhookClientConfig, type WebhookConfiguration, type WebhookConfigKind } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Values in messages as Go's `%#v` prints them (kube-apiserver's field.Invalid does). */
-function goValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  required(field: string, detail = ''): void {
-    this.list.push({ reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' });
-  }
-  invalid(field: string, value: unknown, detail: string): void {
-    this.list.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${goValue(value)}: ${detail}` });
-  }
-  notSupported(field: string, value: unknown, supported: string[]): void {
-    this.list.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}` });
-  }
-  duplicate(field: string, value: unknown): void {
-    this.list.push({ reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${goValue(value)}` });
-  }
-  forbidden(field: string, detail: string): void {
-    this.list.push({ reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
-  }
-}
 
 /** Fills in what kube-apiserver defaults for admissionregistration.k8s.io/v1 (a copy). */
 export function withDefaults(config: WebhookConfiguration, kind: WebhookConfigKind): WebhookConfiguration {
@@ -62,7 +37,7 @@ export function withDefaults(config: WebhookConfiguration, kind: WebhookConfigKi
 
 /** The problems of a (defaulted) configuration; empty when it is valid. */
 export function validateWebhookConfiguration(config: WebhookConfiguration, kind: WebhookConfigKind): StatusCause[] {
-  const c = new Causes();
+  const c = new TypedCauses();
   const webhooks = config.webhooks ?? [];
   if (!Array.isArray(webhooks)) {
     c.invalid('webhooks', webhooks, 'must be a list');
@@ -109,7 +84,7 @@ export function validateWebhookConfiguration(config: WebhookConfiguration, kind:
 }
 
 /** A webhook's name is a fully qualified domain name of at least three labels (e.g. `inject.fsm.flomesh.io`). */
-function validateWebhookName(c: Causes, field: string, name: string): void {
+function validateWebhookName(c: TypedCauses, field: string, name: string): void {
   const labels = name.split('.');
   const dns1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
   if (name.length > 253 || !dns1123.test(name)) {
@@ -120,7 +95,7 @@ function validateWebhookName(c: Causes, field: string, name: string): void {
 
 const OPERATIONS = ['*', 'CONNECT', 'CREATE', 'DELETE', 'UPDATE'];
 
-function validateRule(c: Causes, at: string, raw: unknown): void {
+function validateRule(c: TypedCauses, at: string, raw: unknown): void {
   if (!isObject(raw)) {
     c.invalid(at, raw, 'must be an object');
     return;
@@ -146,7 +121,7 @@ function validateRule(c: Causes, at: string, raw: unknown): void {
 }
 
 /** `pods`, `pods/status`, `pods/*`, `*`, `*\/status`, `*\/*`, with kube-apiserver's rules on combining them. */
-function validateResources(c: Causes, at: string, resources: string[]): void {
+function validateResources(c: TypedCauses, at: string, resources: string[]): void {
   if (resources.length === 0) c.required(at);
   const wildcardSub = new Set<string>(); // x/*
   const wildcardRes = new Set<string>(); // */x
@@ -176,7 +151,7 @@ function validateResources(c: Causes, at: string, resources: string[]): void {
   if (singleWildcard && plainResource) c.invalid(at, resources, "if '*' is present, must not specify other resources without subresources");
 }
 
-function validateReviewVersions(c: Causes, at: string, versions: unknown): void {
+function validateReviewVersions(c: TypedCauses, at: string, versions: unknown): void {
   const list = Array.isArray(versions) ? (versions as unknown[]) : [];
   if (list.length === 0) {
     c.required(at, `must specify one of ${REVIEW_VERSIONS.join(', ')}`);
@@ -191,7 +166,7 @@ function validateReviewVersions(c: Causes, at: string, versions: unknown): void 
   if (!list.some((v) => (REVIEW_VERSIONS as readonly unknown[]).includes(v))) c.invalid(at, list, `must include at least one of ${REVIEW_VERSIONS.join(', ')}`);
 }
 
-function validateSelector(c: Causes, at: string, raw: unknown): void {
+function validateSelector(c: TypedCauses, at: string, raw: unknown): void {
   if (raw === undefined || raw === null) return;
   if (!isObject(raw)) {
     c.invalid(at, raw, 'must be a label selector');
@@ -229,7 +204,7 @@ function validLabelKey(key: string): boolean {
   return prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
 }
 
-function validateClientConfig(c: Causes, at: string, raw: unknown): void {
+function validateClientConfig(c: TypedCauses, at: string, raw: unknown): void {
   if (!isObject(raw)) {
     c.required(at, 'exactly one of url or service is required');
     return;
@@ -243,7 +218,7 @@ function validateClientConfig(c: Causes, at: string, raw: unknown): void {
   if (cc.caBundle !== undefined && cc.caBundle !== null && cc.caBundle !== '') validateCaBundle(c, `${at}.caBundle`, cc.caBundle);
 }
 
-function validateUrl(c: Causes, at: string, raw: unknown): void {
+function validateUrl(c: TypedCauses, at: string, raw: unknown): void {
   if (typeof raw !== 'string' || raw === '') {
     c.required(at, 'url must be a non-empty string');
     return;
@@ -262,7 +237,7 @@ function validateUrl(c: Causes, at: string, raw: unknown): void {
   if (u.search !== '' || raw.includes('?')) c.invalid(at, raw, 'query parameters are not permitted in the URL');
 }
 
-function validateService(c: Causes, at: string, raw: unknown): void {
+function validateService(c: TypedCauses, at: string, raw: unknown): void {
   if (!isObject(raw)) {
     c.invalid(at, raw, 'must be a service reference');
     return;
@@ -282,7 +257,7 @@ function validateService(c: Causes, at: string, raw: unknown): void {
  * caBundle is bytes (base64 in JSON). kube-apiserver stores any bytes and fails only when it calls the
  * webhook; here a bundle that holds no PEM certificate is refused at once (a documented deviation).
  */
-function validateCaBundle(c: Causes, at: string, raw: unknown): void {
+function validateCaBundle(c: TypedCauses, at: string, raw: unknown): void {
   if (typeof raw !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(raw.replace(/\s+/g, ''))) {
     c.invalid(at, typeof raw === 'string' ? '<bytes>' : raw, 'must be base64-encoded PEM certificates');
     return;

@@ -144,3 +144,33 @@ export class SchemaValidationError extends Error {
     this.causes = causes;
   }
 }
+
+/** A value as Go's `%#v` prints a typed field of a built-in kind (`[]string{...}` for a string list). */
+function typedGoValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * Collects the causes of a built-in (typed) kind's validation, fields given as printed paths, in the
+ * words kube-apiserver's `field.Error` uses for them.
+ */
+export class TypedCauses {
+  readonly list: StatusCause[] = [];
+  required(field: string, detail = ''): void {
+    this.list.push({ reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' });
+  }
+  invalid(field: string, value: unknown, detail: string): void {
+    this.list.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${typedGoValue(value)}: ${detail}` });
+  }
+  notSupported(field: string, value: unknown, supported: string[]): void {
+    this.list.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${typedGoValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}` });
+  }
+  duplicate(field: string, value: unknown): void {
+    this.list.push({ reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${typedGoValue(value)}` });
+  }
+  forbidden(field: string, detail: string): void {
+    this.list.push({ reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
+  }
+}

@@ -11,6 +11,7 @@ export {
   invalidMessage,
   SchemaValidationError,
   strictDecodingMessage,
+  TypedCauses,
   unknownFieldWarnings,
   type CauseReason,
   type StatusCause,

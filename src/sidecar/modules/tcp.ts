@@ -3,7 +3,7 @@
  * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
  */
 import { outsideClientRoute, parseAuthority } from '../routing/index.js';
-import type { TcpModule } from '../chain/types.js';
+import type { TcpContext, TcpModule } from '../chain/types.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import type { ModuleEnv } from './env.js';
 import { outsideMeshCluster } from './outside-mesh.js';
@@ -85,7 +85,7 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
     if (!transfer) return;
     // one line per relayed connection, when it ends (as Envoy's tcp_proxy access log), next to the
     // line an authorization refusal writes; the bytes are counted, never read
-    const sourceService = ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown');
+    const sourceService = sourceServiceOf(ctx, env);
     env.log.access(
       `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
         `"sourceService":${jsonString(sourceService)},"port":${ctx.local.port},"target":${jsonString(`${ctx.target.host}:${ctx.target.port}`)},` +
@@ -93,6 +93,11 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
         `"bytesToClient":${transfer.toClient},"durationMs":${Number(process.hrtime.bigint() - started) / 1e6}}`,
     );
   };
+}
+
+/** Who opened the connection, as the access log names it: this proxy outbound, the peer inbound. */
+function sourceServiceOf(ctx: TcpContext, env: ModuleEnv): string {
+  return ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown');
 }
 
 export function tcpDefault(env: ModuleEnv): TcpModule {
@@ -107,6 +112,15 @@ export function tcpDefault(env: ModuleEnv): TcpModule {
             : `access denied: no SMI TCPRoute lists ${ctx.source.identity ?? 'a peer without identity'}`
           : 'no ready endpoint';
     env.log.warn('tcp connection refused', { direction: ctx.direction, target: `${ctx.target.host}:${ctx.target.port}`, reason: why });
+    // an access line too (written at every log level, as a relayed connection's is), so a refusal
+    // shows where the connections that went through do
+    const sourceService = sourceServiceOf(ctx, env);
+    const destination = ctx.service?.name ?? ctx.cluster?.name;
+    env.log.access(
+      `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
+        `"sourceService":${jsonString(sourceService)},"port":${ctx.local.port},"target":${jsonString(`${ctx.target.host}:${ctx.target.port}`)},` +
+        `"destination":${destination === undefined ? 'null' : jsonString(destination)},"upstream":null,"refused":${jsonString(why)}}`,
+    );
     ctx.reject(why);
   };
 }
