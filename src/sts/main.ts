@@ -7,6 +7,9 @@
  *   STS_ROTATE_EVERY            seconds between signing-key rotations (default 3600)
  *   STS_CLIENTS / STS_CLIENTS_FILE   JSON {"client-id": {"secret": "…", "audiences": ["…"]}} for callers outside the mesh
  *   STS_TRUSTED_ISSUERS         JSON {"issuer": "jwksUri"}: other issuers whose tokens may be exchanged
+ *   STS_POLICY / STS_POLICY_FILE     JSON {"issue": [{"callers": [...], "audiences": [...]}],
+ *                               "exchange": [{"actors": [...], "subjects": [...], "audiences": [...]}]}: what may
+ *                               be issued (policy.ts); nothing without it but a client's own `audiences`
  *   STS_SIDECAR_ADDRESSES       comma list of addresses whose `serviceidentity` header is believed on plain
  *                               connections (default POD_IP; none when STS_TLS_CERT_FILE is set). A source
  *                               address is not an identity where other processes can bind it (loopback mode).
@@ -19,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KeyRing, type StsAlgorithm } from './keys.js';
+import { parseStsPolicy, StsPolicyError } from './policy.js';
 import { createStsServer, type StsClient } from './server.js';
 
 const env = process.env;
@@ -62,6 +66,14 @@ for (const [id, c] of Object.entries(rawClients)) {
   clients.set(id, { secretSha256: createHash('sha256').update(secret).digest(), ...(audiences ? { audiences: audiences as string[] } : {}) });
 }
 const trustedIssuers = json('STS_TRUSTED_ISSUERS', env['STS_TRUSTED_ISSUERS']) as Record<string, string>;
+const policyText = env['STS_POLICY_FILE'] ? readFileSync(env['STS_POLICY_FILE'], 'utf8') : env['STS_POLICY'];
+let policy;
+try {
+  policy = parseStsPolicy(policyText ? json(env['STS_POLICY_FILE'] ? 'STS_POLICY_FILE' : 'STS_POLICY', policyText) : undefined);
+} catch (e) {
+  if (e instanceof StsPolicyError) die(`${env['STS_POLICY_FILE'] ? `STS_POLICY_FILE (${env['STS_POLICY_FILE']})` : 'STS_POLICY'}: ${e.message}`);
+  throw e;
+}
 const list = (text: string | undefined): string[] => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const tlsFiles = [env['STS_TLS_CERT_FILE'], env['STS_TLS_KEY_FILE'], env['STS_CLIENT_CA_FILE']];
 if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) die('STS_TLS_CERT_FILE, STS_TLS_KEY_FILE and STS_CLIENT_CA_FILE go together');
@@ -72,9 +84,10 @@ const sidecarAddresses = new Set(list(env['STS_SIDECAR_ADDRESSES'] ?? (tls ? '' 
 const sidecarIdentities = new Set(list(env['STS_SIDECAR_IDENTITIES']));
 
 const keys = new KeyRing({ alg, rotateEveryMs: seconds('STS_ROTATE_EVERY', 3600) * 1000, maxTokenLifetimeMs: lifetimeSeconds * 1000 });
-const server = createStsServer({ issuer, lifetimeSeconds, keys, trustedIssuers, clients, sidecarAddresses, sidecarIdentities, log, ...(tls ? { tls } : {}) });
+const server = createStsServer({ issuer, lifetimeSeconds, keys, trustedIssuers, clients, policy, sidecarAddresses, sidecarIdentities, log, ...(tls ? { tls } : {}) });
 server.listen(port, host, () => log('tessera-sts listening', {
   address: `${host}:${port}`, issuer, alg, clients: clients.size, mtls: tls !== undefined, trustedSourceAddresses: [...sidecarAddresses],
+  grants: { issue: policy.issue.length, exchange: policy.exchange.length },
 }));
 
 const shutdown = (): void => {

@@ -1,6 +1,8 @@
 /**
  * tessera-sts's HTTP surface: `POST /token` (client credentials, token exchange),
- * `GET /.well-known/openid-configuration` and `GET /jwks.json`. A caller is, in this order:
+ * `GET /.well-known/openid-configuration`, `GET /jwks.json` and `GET /metrics` (requests by grant and
+ * result). Every issuance and refusal is logged with caller, subject, actor and audience; what may be
+ * issued is the policy's decision (policy.ts). A caller is, in this order:
  * - a client with a secret (Basic or form);
  * - a workload by a client certificate of the mesh CA (`tls_client_auth`, RFC 8705): with `tls`, the
  *   server speaks TLS, asks for a certificate and takes the identity from its verified SPIFFE URI
@@ -17,12 +19,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { istioPrincipal, parseServiceIdentity, parseSpiffeId } from '../identity/service-identity.js';
 import { plainAddress } from '../lib/cidr.js';
-import { Grants, TOKEN_EXCHANGE, type Caller, type GrantOptions } from './grants.js';
+import { callerName, Grants, TOKEN_EXCHANGE, type Caller, type GrantOptions, type GrantResult } from './grants.js';
+import { withClientAudiences } from './policy.js';
 
 export interface StsClient {
   /** sha256 of the secret, so the secret itself is not kept in memory longer than parsing */
   secretSha256: Buffer;
-  /** audiences this client may request; absent: any */
+  /** audiences this client may request (an issue grant for `client:ID`); more only by the policy */
   audiences?: string[];
 }
 
@@ -87,7 +90,7 @@ function authenticate(opts: StsServerOptions, req: IncomingMessage, form: URLSea
   if (secret !== null) {
     const client = id !== null ? opts.clients.get(id) : undefined;
     if (!client || !timingSafeEqual(sha256(secret), client.secretSha256)) return 'bad-client';
-    return { kind: 'client', clientId: id!, ...(client.audiences ? { audiences: client.audiences } : {}) };
+    return { kind: 'client', clientId: id! };
   }
   const identity = req.headers['serviceidentity'];
   const peer = verifiedPeer(req);
@@ -128,9 +131,28 @@ function verifiedPeer(req: IncomingMessage): string | undefined {
   }
 }
 
+/** What `/metrics` counts: requests by grant type and result (`issued` or the OAuth error code). */
+class RequestCounts {
+  private readonly counts = new Map<string, number>();
+  add(grant: string, result: string): void {
+    const key = `grant=${JSON.stringify(grant)},result=${JSON.stringify(result)}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+  text(): string {
+    let out = '# HELP tessera_sts_token_requests_total Token requests by grant type and result (issued, or the OAuth error returned)\n';
+    out += '# TYPE tessera_sts_token_requests_total counter\n';
+    for (const [labels, n] of this.counts) out += `tessera_sts_token_requests_total{${labels}} ${n}\n`;
+    return out;
+  }
+}
+
+/** The grant label: the two this service serves by name, anything else as `other` (no caller-chosen label values). */
+const grantLabel = (g: string | null): string => (g === 'client_credentials' ? g : g === TOKEN_EXCHANGE ? 'token-exchange' : 'other');
+
 export function createStsServer(opts: StsServerOptions): Server {
-  const grants = new Grants(opts);
+  const grants = new Grants({ ...opts, policy: withClientAudiences(opts.policy, opts.clients) });
   const log = opts.log ?? (() => undefined);
+  const counts = new RequestCounts();
   const discovery = (): Record<string, unknown> => ({
     issuer: opts.issuer,
     jwks_uri: `${opts.issuer}/jwks.json`,
@@ -147,12 +169,18 @@ export function createStsServer(opts: StsServerOptions): Server {
     if (req.method === 'GET' && path === '/.well-known/openid-configuration') return send(res, 200, discovery());
     if (req.method === 'GET' && path === '/jwks.json') return send(res, 200, opts.keys.jwks(), { 'cache-control': 'max-age=60' });
     if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
+    if (req.method === 'GET' && path === '/metrics') {
+      const text = counts.text();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) }).end(text);
+      return;
+    }
     if (path !== '/token') return send(res, 404, { error: 'not_found' });
     if (req.method !== 'POST') return send(res, 405, { error: 'invalid_request', error_description: 'use POST' });
     const form = await readForm(req);
     if (!form) return send(res, 400, { error: 'invalid_request', error_description: 'send application/x-www-form-urlencoded, at most 64 KiB' });
     const caller = authenticate(opts, req, form);
     if (caller === undefined || caller === 'bad-client') {
+      counts.add(grantLabel(form.get('grant_type')), 'invalid_client');
       log('token request refused: caller not authenticated', { source: plainAddress(req.socket.remoteAddress ?? ''), badSecret: caller === 'bad-client' });
       return send(res, 401, { error: 'invalid_client', error_description: 'authenticate with mTLS through the mesh or a client secret' }, { 'www-authenticate': 'Basic realm="tessera-sts"' });
     }
@@ -162,13 +190,17 @@ export function createStsServer(opts: StsServerOptions): Server {
         ? grants.clientCredentials(caller, form)
         : grant === TOKEN_EXCHANGE
           ? await grants.exchange(caller, form)
-          : ({ ok: false, status: 400, error: 'unsupported_grant_type', description: 'use client_credentials or token exchange' } as const);
-    const who = caller.kind === 'workload' ? caller.principal : `client:${caller.clientId}`;
+          : ({ ok: false, status: 400, error: 'unsupported_grant_type', description: 'use client_credentials or token exchange' } satisfies GrantResult as GrantResult);
+    // caller, subject, actor and audience of every answer (the tokens themselves are never logged)
+    const who = callerName(caller);
+    const exchange = grant === TOKEN_EXCHANGE;
+    const fields = { caller: who, grant, audience: form.getAll('audience').join(','), subject: r.subject, actor: exchange ? who : undefined };
+    counts.add(grantLabel(grant), r.ok ? 'issued' : r.error);
     if (!r.ok) {
-      log('token request refused', { caller: who, grant, error: r.error, reason: r.description });
+      log('token request refused', { ...fields, error: r.error, reason: r.description });
       return send(res, r.status, { error: r.error, error_description: r.description });
     }
-    log('token issued', { caller: who, grant, audience: form.get('audience') });
+    log('token issued', fields);
     return send(res, 200, r.body);
   };
 

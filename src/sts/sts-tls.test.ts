@@ -20,6 +20,7 @@ import { createRootCa } from '../identity/certificate-authority.js';
 import { serviceIdentity } from '../identity/service-identity.js';
 import { issueWorkload } from '../identity/test-support/fixtures.js';
 import { KeyRing } from './keys.js';
+import { parseStsPolicy } from './policy.js';
 import { createStsServer } from './server.js';
 
 const decode = (t: string): Record<string, unknown> => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
@@ -48,6 +49,7 @@ describe('tessera-sts over TLS: client certificates of the mesh CA', () => {
       lifetimeSeconds: 60,
       keys: new KeyRing({ alg: 'ES256', rotateEveryMs: 3_600_000, maxTokenLifetimeMs: 60_000 }),
       clients: new Map([['web', { secretSha256: createHash('sha256').update('web-client-secret-0123').digest() }]]),
+      policy: parseStsPolicy({ issue: [{ callers: ['*'], audiences: ['todos'] }] }),
       // Even a trusted source address must not count on a TLS connection without a valid certificate.
       sidecarAddresses: new Set(['127.0.0.1']),
       sidecarIdentities: new Set(['tessera-sts.auth']),

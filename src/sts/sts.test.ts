@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileJwks, compileJwtPolicy, compileJwtRule, verifyJwt, verifyJwtAsync } from '../authn/index.js';
 import { KeyRing } from './keys.js';
+import { EMPTY_POLICY, parseStsPolicy } from './policy.js';
 import { createStsServer } from './server.js';
 
 const listen = (s: Server): Promise<number> => new Promise((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
@@ -27,6 +28,7 @@ describe('tessera-sts', () => {
   let base: string;
   let keys: KeyRing;
   let now = Date.now();
+  const logged: Record<string, unknown>[] = [];
 
   before(async () => {
     idpServer = createServer((_q, s) => s.end(JSON.stringify({ keys: [{ ...(idp.publicKey.export({ format: 'jwk' }) as object), kid: 'idp', alg: 'RS256' }] })));
@@ -38,7 +40,16 @@ describe('tessera-sts', () => {
       keys,
       trustedIssuers: { [IDP]: `http://127.0.0.1:${idpPort}/jwks` },
       clients: new Map([['billing', { secretSha256: createHash('sha256').update('billing-secret-0123').digest(), audiences: ['ledger'] }]]),
+      policy: parseStsPolicy({
+        issue: [{ callers: ['cluster.local/ns/default/sa/reminder'], audiences: ['todos'] }],
+        exchange: [
+          { actors: ['cluster.local/ns/default/sa/reminder'], subjects: ['alice'], audiences: ['todos'] },
+          { actors: ['cluster.local/ns/default/sa/todos'], subjects: ['alice'], audiences: ['share'] },
+          { actors: ['cluster.local/ns/shop/*'], subjects: ['alice'], audiences: ['cart'] },
+        ],
+      }),
       sidecarAddresses: new Set(['127.0.0.1']),
+      log: (msg: string, fields?: Record<string, unknown>) => void logged.push({ msg, ...fields }),
     };
     const probe = createServer();
     const port = await listen(probe);
@@ -100,7 +111,7 @@ describe('tessera-sts', () => {
   });
 
   test('a serviceidentity header from anywhere but the sidecar is not believed', async () => {
-    const other = createStsServer({ issuer: base, lifetimeSeconds: 60, keys, clients: new Map(), sidecarAddresses: new Set(['127.9.9.9']) });
+    const other = createStsServer({ issuer: base, lifetimeSeconds: 60, keys, clients: new Map(), policy: EMPTY_POLICY, sidecarAddresses: new Set(['127.9.9.9']) });
     const port = await listen(other);
     const res = await fetch(`http://127.0.0.1:${port}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...asWorkload }, body: 'grant_type=client_credentials&audience=todos' });
     assert.equal(res.status, 401);
@@ -129,6 +140,53 @@ describe('tessera-sts', () => {
     const foreign = subject.split('.');
     foreign[1] = Buffer.from(JSON.stringify({ ...decode(subject, 1), iss: 'http://evil.test' })).toString('base64url');
     assert.equal((await token(xform(foreign.join('.'), 'todos'), asWorkload)).body['error'], 'invalid_grant');
+  });
+
+  test('the policy decides what is issued: nothing without a grant, invalid_target and unauthorized_client as RFC 8693 names them', async () => {
+    const xform = (t: string, aud: string): Record<string, string> => ({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: t, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', audience: aud });
+    const refused = async (form: Record<string, string>, headers: Record<string, string>): Promise<[number, unknown]> => {
+      const r = await token(form, headers);
+      return [r.status, r.body['error']];
+    };
+    // client credentials: only the granted audience; another workload gets nothing
+    assert.deepEqual(await refused({ grant_type: 'client_credentials', audience: 'payments' }, asWorkload), [400, 'invalid_target']);
+    assert.deepEqual(await refused({ grant_type: 'client_credentials', audience: 'todos' }, { serviceidentity: 'curl.curl' }), [400, 'invalid_target']);
+    // exchange: an actor no grant names for the subject; a granted pair but another audience
+    assert.deepEqual(await refused(xform(idpToken({}), 'todos'), { serviceidentity: 'curl.curl' }), [400, 'unauthorized_client']);
+    assert.deepEqual(await refused(xform(idpToken({ sub: 'bob' }), 'todos'), asWorkload), [400, 'unauthorized_client']);
+    assert.deepEqual(await refused(xform(idpToken({}), 'payments'), asWorkload), [400, 'invalid_target']);
+    // a prefix pattern names every ServiceAccount of a namespace, and only those
+    assert.equal((await token(xform(idpToken({}), 'cart'), { serviceidentity: 'checkout.shop' })).status, 200);
+    assert.deepEqual(await refused(xform(idpToken({}), 'cart'), { serviceidentity: 'checkout.shopping' }), [400, 'unauthorized_client']);
+    // every answer logged with caller, subject, actor and audience; never the token
+    const line = logged.find((l) => l['msg'] === 'token request refused' && l['error'] === 'invalid_target' && l['audience'] === 'payments' && l['grant'] !== 'client_credentials');
+    assert.deepEqual([line?.['caller'], line?.['actor'], line?.['subject']], ['cluster.local/ns/default/sa/reminder', 'cluster.local/ns/default/sa/reminder', 'alice']);
+    const issued = logged.find((l) => l['msg'] === 'token issued' && l['audience'] === 'cart');
+    assert.deepEqual([issued?.['caller'], issued?.['actor'], issued?.['subject']], ['cluster.local/ns/shop/sa/checkout', 'cluster.local/ns/shop/sa/checkout', 'alice']);
+    assert.ok(!JSON.stringify(logged).includes('eyJ'), 'no token in the log');
+    // and counted by grant and result
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^tessera_sts_token_requests_total\{grant="token-exchange",result="unauthorized_client"\} [3-9]$/m);
+    assert.match(metrics, /^tessera_sts_token_requests_total\{grant="client_credentials",result="invalid_target"\} [2-9]$/m);
+    assert.match(metrics, /^tessera_sts_token_requests_total\{grant="client_credentials",result="issued"\} \d+$/m);
+  });
+
+  test('with no policy nothing is issued to a workload; a client keeps the audiences it was configured with', async () => {
+    const bare = createStsServer({ issuer: base, lifetimeSeconds: 60, keys, policy: EMPTY_POLICY, sidecarAddresses: new Set(['127.0.0.1']),
+      clients: new Map([['billing', { secretSha256: createHash('sha256').update('billing-secret-0123').digest(), audiences: ['ledger'] }]]) });
+    const port = await listen(bare);
+    const post = async (body: string, headers: Record<string, string>): Promise<[number, unknown]> => {
+      const res = await fetch(`http://127.0.0.1:${port}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+      return [res.status, ((await res.json()) as Record<string, unknown>)['error']];
+    };
+    try {
+      assert.deepEqual(await post('grant_type=client_credentials&audience=todos', asWorkload), [400, 'invalid_target']);
+      const basic = { authorization: `Basic ${Buffer.from('billing:billing-secret-0123').toString('base64')}` };
+      assert.deepEqual(await post('grant_type=client_credentials&audience=ledger', basic), [200, undefined]);
+      assert.deepEqual(await post('grant_type=client_credentials&audience=todos', basic), [400, 'invalid_target']);
+    } finally {
+      bare.close();
+    }
   });
 
   test('rotation: tokens of the previous key keep verifying until they expire, then its key leaves the JWKS', async () => {

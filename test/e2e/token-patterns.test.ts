@@ -44,6 +44,14 @@ const decode = (seg: string): Record<string, unknown> => JSON.parse(Buffer.from(
 
 
 const STS = 'http://tessera-sts.auth:8080';
+/** What the token service may issue here (nothing is granted without it): the tokens these tests ask for. */
+const STS_POLICY = {
+  issue: [
+    { callers: ['cluster.local/ns/default/sa/reminder', 'cluster.local/ns/curl/sa/curl'], audiences: ['todos'] },
+    { callers: ['client:web'], audiences: ['todos', 'token-service', 'gateway'] },
+  ],
+  exchange: [{ actors: ['cluster.local/ns/default/sa/reminder'], subjects: ['web'], audiences: ['todos'] }],
+};
 /** The token service as a user deploys it (image tessera/sts), meshed so workloads authenticate by mTLS. */
 const STS_APP = `
 ${serviceAccount('tessera-sts', 'auth')}
@@ -52,7 +60,7 @@ ${service('tessera-sts', 'auth', 8080)}
 ---
 ${deployment(
   'tessera-sts',
-  `{ name: sts, image: tessera/sts, ports: [{ containerPort: 8080 }], env: [{ name: STS_TOKEN_LIFETIME, value: "60" }, { name: STS_ROTATE_EVERY, value: "10" }, { name: STS_CLIENTS, value: '{"web": {"secret": "web-client-secret-0123"}}' }] }`,
+  `{ name: sts, image: tessera/sts, ports: [{ containerPort: 8080 }], env: [{ name: STS_TOKEN_LIFETIME, value: "60" }, { name: STS_ROTATE_EVERY, value: "10" }, { name: STS_CLIENTS, value: '{"web": {"secret": "web-client-secret-0123"}}' }, { name: STS_POLICY, value: '${JSON.stringify(STS_POLICY)}' }] }`,
   { ns: 'auth' },
 )}
 `;
@@ -363,6 +371,11 @@ ${waitReady([['default', 'todos'], ['default', 'reminder'], ['curl', 'curl'], ['
     const p = decode(t.split('.')[1]!);
     assert.equal(p['sub'], 'web');
     assert.deepEqual(p['act'], { sub: 'cluster.local/ns/default/sa/reminder' });
+    // what STS_POLICY does not grant: curl acting for web; reminder exchanging web's token for another audience
+    const xchg = (aud: string): string => `grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=${subject}&subject_token_type=urn:ietf:params:oauth:token-type:jwt&audience=${aud}`;
+    assert.equal((await stsToken('curl', pods['curl']!, xchg('todos')))['error'], 'unauthorized_client');
+    assert.equal((await stsToken('default', pods['reminder']!, xchg('token-service')))['error'], 'invalid_target');
+    assert.equal((await stsToken('curl', pods['curl']!, 'grant_type=client_credentials&audience=token-service'))['error'], 'invalid_target');
     // signed with the STS's current key: if it rotated a moment ago, todos's sidecar learns the new
     // kid at its next JWKS fetch (at most every 30 s, security-rules.md §6)
     let last = '';
