@@ -125,6 +125,60 @@ describe('namespace mode: curl → httpbin through both sidecars', { skip }, () 
       `the refusal's access line in:\n${curlLog().slice(-2000)}`);
   });
 
+  test('a pod\'s configMap, emptyDir and projected volumes (downward API, a ServiceAccount token with its audience) at their mountPath', async () => {
+    const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: app-config, namespace: legacy }
+data: { app.yaml: "mode: demo" }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: volumes, namespace: legacy }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: volumes, namespace: legacy }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: volumes } }
+  template:
+    metadata: { labels: { app: volumes } }
+    spec:
+      serviceAccountName: volumes
+      containers:
+      - name: volumes
+        image: curlimages/curl
+        command: ["sleep", "365d"]
+        volumeMounts:
+        - { name: config, mountPath: /etc/app, readOnly: true }
+        - { name: scratch, mountPath: /scratch }
+        - { name: bundle, mountPath: /var/run/bundle, readOnly: true }
+      volumes:
+      - { name: config, configMap: { name: app-config } }
+      - { name: scratch, emptyDir: {} }
+      - name: bundle
+        projected:
+          sources:
+          - downwardAPI: { items: [{ path: pod, fieldRef: { fieldPath: metadata.name } }] }
+          - serviceAccountToken: { audience: vault, expirationSeconds: 3600, path: token }
+`;
+    const applied = await mesh!.tessera(['apply', '-f', '-'], { input: manifest });
+    assert.equal(applied.code, 0, applied.stderr);
+    const pod = (await readyPods(mesh!, 'legacy', ['volumes']))['volumes']!;
+    const r = await mesh!.tessera(['exec', pod.name, '-n', 'legacy', '--', 'sh', '-c',
+      'cat /etc/app/app.yaml; echo; echo hi > /scratch/x && cat /scratch/x; cat /var/run/bundle/pod; echo; cut -d. -f2 /var/run/bundle/token; touch /etc/app/y 2>/dev/null || echo read-only']);
+    assert.equal(r.code, 0, r.stderr);
+    const [config, scratch, podName, payload, readOnly] = r.stdout.trim().split('\n');
+    assert.equal(config, 'mode: demo');
+    assert.equal(scratch, 'hi', 'the emptyDir is writable by the app');
+    assert.equal(podName, pod.name);
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { aud: string[]; sub: string; 'kubernetes.io'?: { pod?: { name: string } } };
+    assert.deepEqual(claims.aud, ['vault']);
+    assert.equal(claims.sub, 'system:serviceaccount:legacy:volumes');
+    assert.equal(claims['kubernetes.io']?.pod?.name, pod.name, 'bound to the pod');
+    assert.equal(readOnly, 'read-only');
+  });
+
   test('down removes the mesh network', async () => {
     const holder = JSON.parse(readFileSync(join(mesh!.stateDir, 'sandbox', 'mesh-network.json'), 'utf8')) as { holderPid: number };
     const down = await mesh!.tessera(['down']);

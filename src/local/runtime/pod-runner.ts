@@ -9,8 +9,9 @@ import { SIDECAR_CONTAINER } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
-import { mountSecretVolumes, type MountedVolume } from './secret-volumes.js';
-import { withServiceAccountToken } from './service-account-token.js';
+import { mountPodVolumes, type MountedVolume } from './secret-volumes.js';
+import { podField } from './app-env.js';
+import { withServiceAccountToken, writeProjectedToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';
 import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID, recordContainerMounts } from './pod-network.js';
@@ -87,7 +88,7 @@ export class PodRunner {
       const inPod = sandbox && host ? {
         spawn: (spec: import('./processes.js').ProcessSpec, volumes: MountedVolume[]) => {
           const isSidecar = container.name === SIDECAR_CONTAINER;
-          const mounts = volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: true }));
+          const mounts = volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly !== false }));
           if (isSidecar) mounts.push({ hostPath: join(stateFiles.podDir(deps.stateDir, this.#namespace, this.#name), 'sidecar'), mountPath: SIDECAR_DATA_MOUNT, readOnly: false });
           return host.spawn(sandbox, {
             namespace: this.#namespace, pod: this.#name, container: container.name, command: spec.command, args: spec.args, env: spec.env,
@@ -96,9 +97,13 @@ export class PodRunner {
         },
         probe: (check: import('./types.js').ReadinessCheck) => host.probe(sandbox, check),
       } : {};
-      const mountVolumes = (): MountedVolume[] => mountSecretVolumes(
+      const mountVolumes = (): MountedVolume[] => mountPodVolumes(
         { stateDir: deps.stateDir, namespace: this.#namespace, pod: this.#name, spec: pod.spec, container },
-        (namespace, name) => deps.store.get({ kind: 'Secret', namespace, name }),
+        {
+          get: (kind, namespace, name) => deps.store.get({ kind, namespace, name }),
+          podField: (fieldPath) => podField(ctx.pod, fieldPath, { podIP: ctx.podIP }),
+          writeToken: (file, audience, seconds) => writeProjectedToken(deps, ctx.pod, file, audience, seconds),
+        },
       );
       // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
       const opts = withServiceAccountToken({
@@ -110,8 +115,9 @@ export class PodRunner {
         const mount = opts.mountVolumes;
         opts.mountVolumes = () => {
           const volumes = mount?.() ?? [];
-          for (const v of volumes) podReadable(v.dir);
-          recordContainerMounts(deps.stateDir, this.#namespace, this.#name, container.name, volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: true })));
+          // (an emptyDir stays as it was made: writable by every uid of the pod)
+          for (const v of volumes) if (v.readOnly !== false) podReadable(v.dir);
+          recordContainerMounts(deps.stateDir, this.#namespace, this.#name, container.name, volumes.map((v) => ({ hostPath: v.dir, mountPath: v.mountPath, readOnly: v.readOnly !== false })));
           return volumes;
         };
       }

@@ -21,6 +21,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { join } from 'node:path';
 import type { PodSpec, Resource } from '../../api/types.js';
 import { ServiceAccountTokens } from '../../kube/auth/service-account-tokens.js';
+import { MeshError } from '../../lib/errors.js';
 import { API_PORT, apiAddress, stateFiles } from '../layout.js';
 import { ensureServiceAccountKey } from '../pki/sa-key.js';
 import type { ResourceStore } from '../store/index.js';
@@ -182,10 +183,52 @@ export function mountServiceAccountToken(deps: ServiceAccountTokenDeps, pod: Pod
   return { volume: SERVICE_ACCOUNT_VOLUME, mountPath: SERVICE_ACCOUNT_MOUNT, dir };
 }
 
+/** Projected ServiceAccount token files (`projected.sources[].serviceAccountToken`), by file: their renewal timers. */
+const projected = new Map<string, NodeJS.Timeout>();
+
+/**
+ * A projected volume's ServiceAccount token, as the kubelet writes it: a TokenRequest for the pod's
+ * ServiceAccount bound to the pod, with the volume's audience (the API's when it names none) and
+ * lifetime, written to `file` and rewritten at 80% of its life while the same pod lives and the file's
+ * directory exists. Throws MESH_ERR_NOT_FOUND while the pod or its ServiceAccount is missing.
+ */
+export function writeProjectedToken(deps: ServiceAccountTokenDeps, pod: PodLike, file: string, audience: string | undefined, expirationSeconds: number): void {
+  const namespace = pod.metadata.namespace;
+  const name = pod.metadata.name;
+  const uid = pod.metadata.uid ?? '';
+  const write = (): boolean => {
+    const live = current(deps, namespace, name, uid);
+    if (!live) return false;
+    const tokens = issuerFor(deps);
+    const { token } = tokens.issue({ namespace, serviceAccount: live.sa, audiences: audience ? [audience] : [...tokens.apiAudiences], expirationSeconds, boundPod: live.pod });
+    writeAtomically(file, token);
+    return true;
+  };
+  if (!write()) throw new MeshError('MESH_ERR_NOT_FOUND', `MountVolume.SetUp failed for a projected token of pod ${namespace}/${name}: the pod or its ServiceAccount is not there`);
+  const renew = (ms: number): void => {
+    clearTimeout(projected.get(file));
+    const t = setTimeout(() => {
+      projected.delete(file);
+      if (!existsSync(join(file, '..'))) return;
+      try {
+        if (write()) renew(expirationSeconds * 1000 * REFRESH_AT);
+      } catch (e) {
+        deps.log(`pod ${namespace}/${name}: renewing a projected ServiceAccount token failed (retrying): ${(e as Error).message}`);
+        renew(10_000);
+      }
+    }, ms);
+    t.unref();
+    projected.set(file, t);
+  };
+  renew(expirationSeconds * 1000 * REFRESH_AT);
+}
+
 /** Stops every rotation (the daemon is stopping; the pods' files stay as they are). */
 export function stopServiceAccountTokens(): void {
   for (const state of mounted.values()) clearTimeout(state.timer);
   mounted.clear();
+  for (const t of projected.values()) clearTimeout(t);
+  projected.clear();
 }
 
 interface RunnerOptionsLike {
