@@ -97,6 +97,8 @@ export class PodRunner {
         },
         probe: (check: import('./types.js').ReadinessCheck) => host.probe(sandbox, check),
       } : {};
+      // The sidecar's data directory is the runtime's (owned by the sidecar's uid, with the mesh CA), in
+      // place of the emptyDir the injector gives it for a cluster.
       const mountVolumes = (): MountedVolume[] => mountPodVolumes(
         { stateDir: deps.stateDir, namespace: this.#namespace, pod: this.#name, spec: pod.spec, container },
         {
@@ -104,7 +106,7 @@ export class PodRunner {
           podField: (fieldPath) => podField(ctx.pod, fieldPath, { podIP: ctx.podIP }),
           writeToken: (file, audience, seconds) => writeProjectedToken(deps, ctx.pod, file, audience, seconds),
         },
-      );
+      ).filter((v) => container.name !== SIDECAR_CONTAINER || v.mountPath !== SIDECAR_DATA_MOUNT);
       // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
       const opts = withServiceAccountToken({
         ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
