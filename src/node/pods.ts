@@ -24,7 +24,7 @@ import type { ProcessSpec } from '../local/runtime/processes.js';
 import { APP_UID, SIDECAR_UID } from '../local/runtime/pod-network.js';
 import { SIDECAR_DATA_MOUNT, type SandboxHost } from '../local/runtime/sandbox-host.js';
 import { specEnv } from '../local/runtime/app-env.js';
-import type { MountedVolume } from '../local/runtime/secret-volumes.js';
+import type { MountedVolume } from '../local/runtime/pod-volumes.js';
 import { PodVolumes } from './volumes.js';
 import { HEALTH_PROBES_ENV } from '../sidecar/health-probes/index.js';
 import type { PodSandbox, VolumeMount } from '../local/sandbox/index.js';

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import type { Container, Pod, Resource } from '../api/types.js';
 import { MeshError } from '../lib/errors.js';
 import { podField } from '../local/runtime/app-env.js';
-import type { MountedVolume } from '../local/runtime/secret-volumes.js';
+import type { MountedVolume } from '../local/runtime/pod-volumes.js';
 import { NodeApiError, type NodeApi } from './api.js';
 
 interface KeyToPath { key: string; path: string; mode?: number }

@@ -6,7 +6,7 @@ import { kubeTimestamp } from '../store/index.js';
 import { RestartBackoff } from './backoff.js';
 import { removePidFile, signalGroup, spawnContainer, stopProcess, type ProcessSpec } from './processes.js';
 import { PROBE_UNTIL_READY_MS, PROBE_WHEN_READY_MS, probe } from './readiness.js';
-import { withMounts, type MountedVolume } from './secret-volumes.js';
+import { withMounts, type MountedVolume } from './pod-volumes.js';
 import type { ContainerCommand, ContainerContext, ImageRuntime, ReadinessCheck } from './types.js';
 
 type State = NonNullable<ContainerStatus['state']>;
@@ -18,7 +18,7 @@ export interface ContainerRunnerOptions {
   log: (line: string) => void;
   /** called whenever status() would return something different */
   onChange: () => void;
-  /** writes the container's Secret volumes (secret-volumes.ts); throws while a Secret is missing */
+  /** writes the container's Secret volumes (pod-volumes.ts); throws while a Secret is missing */
   mountVolumes?: () => MountedVolume[];
   /**
    * Namespace mode: starts the process inside the pod's sandbox, the volumes bind-mounted at their

@@ -9,7 +9,7 @@ import { SIDECAR_CONTAINER } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
-import { mountPodVolumes, type MountedVolume } from './secret-volumes.js';
+import { mountPodVolumes, type MountedVolume } from './pod-volumes.js';
 import { podField } from './app-env.js';
 import { withServiceAccountToken, writeProjectedToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';

@@ -11,7 +11,7 @@
  *
  * The files are written 0600 under `<podDir>/serviceaccount/`. Loopback mode (pods are processes
  * of the host): the mount path in the command, args and env is rewritten to that directory (as for
- * Secret volumes, secret-volumes.ts), `TESSERA_SERVICEACCOUNT_DIR` names it (also
+ * Secret volumes, pod-volumes.ts), `TESSERA_SERVICEACCOUNT_DIR` names it (also
  * `TESSERA_MOUNT_KUBE_API_ACCESS`), and `KUBERNETES_SERVICE_HOST`/`KUBERNETES_SERVICE_PORT` say where
  * the API answers. Namespace mode: the sandbox bind-mounts the directory read-only at the mount
  * path (`TESSERA_SERVICEACCOUNT_DIR` is the mount path); the API is not routed into sandboxes, so
@@ -25,11 +25,11 @@ import { MeshError } from '../../lib/errors.js';
 import { API_PORT, apiAddress, stateFiles } from '../layout.js';
 import { ensureServiceAccountKey } from '../pki/sa-key.js';
 import type { ResourceStore } from '../store/index.js';
-import type { MountedVolume } from './secret-volumes.js';
+import type { MountedVolume } from './pod-volumes.js';
 import type { ContainerContext, ImageRuntime } from './types.js';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** the volume's name: `TESSERA_MOUNT_KUBE_API_ACCESS` in loopback mode (secret-volumes.ts' rule) */
+/** the volume's name: `TESSERA_MOUNT_KUBE_API_ACCESS` in loopback mode (pod-volumes.ts' rule) */
 export const SERVICE_ACCOUNT_VOLUME = 'kube-api-access';
 /** names the directory holding `token`, `ca.crt` and `namespace`, in every mode */
 export const SERVICE_ACCOUNT_DIR_ENV = 'TESSERA_SERVICEACCOUNT_DIR';

@@ -42,12 +42,16 @@ export function validAuthority(a: string, needPort = false): string | undefined 
   if (!m) return undefined;
   const port = m[1];
   if (port === undefined ? needPort : Number(port) > 65535) return undefined;
-  let host = port === undefined ? a : a.slice(0, a.length - port.length - 1);
-  if (host.charCodeAt(0) !== 0x5b) {
-    if (host.endsWith('.')) host = host.slice(0, -1);
-    if (host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')) return undefined;
+  let canonical = a;
+  if (a.charCodeAt(0) !== 0x5b) {
+    // on the request path: index checks, and a new string only when there is a dot to drop
+    const hostEnd = port === undefined ? a.length : a.length - port.length - 1;
+    if (a.charCodeAt(0) === 0x2e || a.includes('..')) return undefined;
+    if (a.charCodeAt(hostEnd - 1) === 0x2e) {
+      if (hostEnd === 1 || a.charCodeAt(hostEnd - 2) === 0x2e) return undefined;
+      canonical = a.slice(0, hostEnd - 1) + a.slice(hostEnd);
+    }
   }
-  const canonical = port === undefined ? host : `${host}:${port}`;
   return HAS_UPPER.test(canonical) ? canonical.toLowerCase() : canonical;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Resource } from '../../api/types.js';
 import { isMeshError } from '../../lib/errors.js';
-import { mountPodVolumes, rewritePaths, withMounts, type VolumeSources } from './secret-volumes.js';
+import { mountPodVolumes, rewritePaths, withMounts, type VolumeSources } from './pod-volumes.js';
 
 const secret: Resource = {
   apiVersion: 'v1', kind: 'Secret', metadata: { name: 'curl-mtls', namespace: 'legacy' },
