@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   await delivery.startCa();
   const worlds = {
     plain: await snapshots(await world(a, { mtls: false })),
+    plainLogOff: await snapshots(await world(a, { mtls: false, accessLog: 'off' })),
+    plainLogErrors: await snapshots(await world(a, { mtls: false, accessLog: 'errors' })),
     mtls: await snapshots(await world(a, { mtls: true })),
     native: await snapshots(await world(a, { mtls: true, plugins: 'native-injector' })),
     pipy: await snapshots(await world(a, { mtls: true, plugins: 'pipy-injector' })),
@@ -151,6 +153,13 @@ async function main(): Promise<void> {
   await measure('reference: plain node:http + undici proxy, no chain', `http://${a.serverPod}:18080/get`, [naive]);
   await measure('one sidecar hop (inbound, plaintext)', `http://${a.serverPod}:14001/get`, [server]);
   await measure('mesh path: client sidecar + server sidecar, plaintext', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  // the access log's cost: the same hop with no line written, and with Istio's error filter run per request
+  await use('plainLogOff');
+  await measure('one sidecar hop (inbound, plaintext), access log off (Telemetry disabled)', `http://${a.serverPod}:14001/get`, [server]);
+  await use('plainLogErrors');
+  await measure('one sidecar hop (inbound, plaintext), access-log filter response.code >= 400', `http://${a.serverPod}:14001/get`, [server]);
+  await use('plain');
+  await measure('one sidecar hop (inbound, plaintext), every line written (again, for drift)', `http://${a.serverPod}:14001/get`, [server]);
   await use('mtls');
   await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('native');

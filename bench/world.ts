@@ -81,6 +81,8 @@ export interface WorldOptions {
   plugins?: 'iam' | 'native-injector' | 'pipy-injector';
   /** mTLS between the sidecars (the mesh default); off measures the plaintext hop */
   mtls: boolean;
+  /** a mesh-wide Telemetry: `off` writes no access line, `errors` runs Istio's `response.code >= 400` filter per request; absent: every line written */
+  accessLog?: 'off' | 'errors';
 }
 
 /** Resources of the world. */
@@ -125,6 +127,12 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
     const files = ['04-plugins.yaml', '05-verifier-config.yaml', '06-injector-config.yaml'].map((f) => join(dir, f));
     const docs = await loadManifests(files, () => Promise.reject(new Error('no stdin')));
     resources.push(...validateDocuments(docs));
+  }
+  if (opts.accessLog) {
+    resources.push({
+      apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'access-log', namespace: `${MESH}-system` },
+      spec: { accessLogging: [opts.accessLog === 'off' ? { disabled: true } : { filter: { expression: 'response.code >= 400' } }] },
+    });
   }
   return resources;
 }

@@ -78,6 +78,11 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'authorizationpolicies',
     singular: 'authorizationpolicy', shortNames: ['ap'], namespaced: true,
   },
+  // Istio's Telemetry: access-log rules per mesh (root namespace), namespace or workload (docs/access-log.md).
+  {
+    kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', acceptedApiVersions: ['telemetry.istio.io/v1alpha1'], plural: 'telemetries',
+    singular: 'telemetry', shortNames: [], namespaced: true,
+  },
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -1,5 +1,6 @@
-/** Collects Istio RequestAuthentications and AuthorizationPolicies once per catalog, sorted by namespace then name. */
+/** Collects Istio RequestAuthentications, AuthorizationPolicies and Telemetries once per catalog, sorted by namespace then name. */
 import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
+import type { Telemetry } from '../api/telemetry-types.js';
 import type { Resource } from '../api/types.js';
 import { byString, keyOf } from './pods.js';
 import type { IstioPolicies } from './types.js';
@@ -7,11 +8,13 @@ import type { IstioPolicies } from './types.js';
 export function buildIstioPolicies(resources: readonly Resource[]): IstioPolicies {
   const requestAuthentications: RequestAuthentication[] = [];
   const authorizationPolicies: AuthorizationPolicy[] = [];
+  const telemetries: Telemetry[] = [];
   for (const r of resources) {
     if (r.kind === 'RequestAuthentication') requestAuthentications.push(r as RequestAuthentication);
     else if (r.kind === 'AuthorizationPolicy') authorizationPolicies.push(r as AuthorizationPolicy);
+    else if (r.kind === 'Telemetry') telemetries.push(r as Telemetry);
   }
   const key = (r: Resource): string => keyOf(r.metadata.namespace ?? 'default', r.metadata.name);
   const sort = <T extends Resource>(list: T[]): T[] => list.sort((a, b) => byString(key(a), key(b)));
-  return { requestAuthentications: sort(requestAuthentications), authorizationPolicies: sort(authorizationPolicies) };
+  return { requestAuthentications: sort(requestAuthentications), authorizationPolicies: sort(authorizationPolicies), telemetries: sort(telemetries) };
 }

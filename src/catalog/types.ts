@@ -1,6 +1,7 @@
 /** The catalog's shapes: pure indexed views over one store revision, from which per-proxy snapshots are compiled. */
 import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
 import type { AccessControl } from '../api/policy-types.js';
+import type { Telemetry } from '../api/telemetry-types.js';
 import type {
   BuiltinChainEntry,
   MeshConfigSpec,
@@ -150,6 +151,8 @@ export interface SmiPolicy {
 export interface IstioPolicies {
   requestAuthentications: readonly RequestAuthentication[];
   authorizationPolicies: readonly AuthorizationPolicy[];
+  /** Telemetry objects (access-log rules) */
+  telemetries: readonly Telemetry[];
 }
 
 export interface Catalog {

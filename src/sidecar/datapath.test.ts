@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EchoReply } from './test-support/apps.js';
 import { startMesh, type Mesh } from './test-support/mesh.js';
 import { RawConnection, send, until, type SimpleResponse } from './test-support/net.js';
-import { startSidecar, tempDir } from './test-support/world.js';
+import { MESH, startSidecar, tempDir } from './test-support/world.js';
 
 let mesh: Mesh;
 
@@ -506,6 +506,49 @@ describe('sidecar data path', () => {
       assert.equal(line['direction'], 'outbound');
       assert.equal(line['status'], 200);
       assert.equal(line['destination'], 'echo.demo');
+    });
+  });
+
+  describe('access-log rules (Telemetry accessLogging)', () => {
+    const telemetry = (accessLogging: unknown[]) => ({
+      apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: `${MESH}-system` }, spec: { accessLogging },
+    });
+    const lineOf = (ua: string) => mesh.client.access.find((r) => r['userAgent'] === ua);
+    // a later request's line arriving proves an earlier one was not merely late (lines keep their order)
+    async function sendAll(tag: string): Promise<void> {
+      assert.equal((await viaClient('GET', 'http://echo.demo/status?code=200', { headers: { 'user-agent': `${tag}-200` } })).status, 200);
+      assert.equal((await viaClient('GET', 'http://echo.demo/status?code=418', { headers: { 'user-agent': `${tag}-418` } })).status, 418);
+      assert.equal((await viaClient('GET', 'http://nosuch.demo/x', { headers: { 'user-agent': `${tag}-refused` } })).status, 403);
+      await until(() => lineOf(`${tag}-refused`), `the refusal's line (${tag})`);
+    }
+    after(async () => {
+      await mesh.publish(mesh.resources);
+    });
+
+    it("a filter keeps the errors and refusals and none of the successes (Istio's response.code >= 400)", async () => {
+      await mesh.publish([...mesh.resources, telemetry([{ match: { mode: 'CLIENT' }, filter: { expression: 'response.code >= 400' } }])]);
+      await sendAll('filtered');
+      assert.equal(lineOf('filtered-418')?.['status'], 418);
+      assert.equal(lineOf('filtered-200'), undefined, 'a 200 passed the error filter');
+    });
+
+    it('disabled writes refusals only; the server side keeps its own rule', async () => {
+      await mesh.publish([...mesh.resources, telemetry([{ match: { mode: 'CLIENT' }, disabled: true }])]);
+      await sendAll('disabled');
+      assert.equal(lineOf('disabled-200'), undefined);
+      assert.equal(lineOf('disabled-418'), undefined);
+      // SERVER is not covered by the rule: the echo pods' sidecars still log every request
+      await until(() => mesh.echoA.access.concat(mesh.echoB.access).find((r) => r['userAgent'] === 'disabled-200'), "the server side's line");
+    });
+
+    it('a 0 % sample writes refusals only; back to the default, every request is written', async () => {
+      await mesh.publish([...mesh.resources, telemetry([{ randomSamplingPercentage: 0 }])]);
+      await sendAll('sampled');
+      assert.equal(lineOf('sampled-200'), undefined);
+      await mesh.publish(mesh.resources);
+      await sendAll('default');
+      assert.equal(lineOf('default-200')?.['status'], 200);
+      assert.equal(lineOf('default-418')?.['status'], 418);
     });
   });
 });

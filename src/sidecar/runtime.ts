@@ -9,6 +9,7 @@ import type { ProxySnapshot } from '../snapshot/types.js';
 import { compose } from './chain/compose.js';
 import type { HttpContext, HttpModule, TcpContext, TcpModule } from './chain/types.js';
 import { HTTP_MODULES, TCP_MODULES, type ModuleEnv } from './modules/index.js';
+import { accessGate } from './observability/access-gate.js';
 import type { SidecarLog } from './observability/log.js';
 import type { SidecarMetrics } from './observability/metrics.js';
 import { evaluateNativePlugin, nativePluginModule } from './plugins/index.js';
@@ -44,7 +45,7 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
   const namespaces = new Set<string>();
   for (const fqdn of tables.dns.keys()) namespaces.add(fqdn.split('.')[1] ?? '');
   const mtls = snapshot.Spec.SidecarDisabledMTLS !== true;
-  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, metrics: deps.metrics, namespaces, mtls };
+  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, accessLog: accessGate(snapshot), metrics: deps.metrics, namespaces, mtls };
   // forget evaluated plugins no longer in any chain (the cache lives across snapshot versions)
   const inUse = new Set(Object.values(snapshot.PluginScripts).map((p) => p.Hash));
   for (const hash of pluginCache.keys()) if (!inUse.has(hash)) pluginCache.delete(hash);

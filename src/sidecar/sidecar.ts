@@ -4,6 +4,7 @@
  * last good one is kept on disk and served from at start, so the sidecar works while the control
  * plane is down.
  */
+import { loadAccessLogFilters } from './observability/access-gate.js';
 import type { Server } from 'node:net';
 import { isMeshError } from '../lib/errors.js';
 import { listenOn } from '../lib/listen-retry.js';
@@ -185,6 +186,7 @@ export class Sidecar {
     if (this.runtime?.version === version) return undefined;
     let next: Runtime;
     try {
+      await loadAccessLogFilters(snapshot);
       next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics });
     } catch (err) {
       const message = isMeshError(err) ? err.message : `snapshot rejected: ${(err as Error).message}`;

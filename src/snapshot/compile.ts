@@ -1,6 +1,7 @@
 /** Compiles one proxy's snapshot from the catalog, section by section. */
 import { isProxyPod, keyOf, podIP, podNamespace, serviceIdentityOf } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
+import { buildAccessLog } from './access-log.js';
 import { buildChains } from './chains.js';
 import { buildDns, buildServiceIPs } from './dns.js';
 import { buildInbound } from './inbound.js';
@@ -32,6 +33,7 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
   // SMI outbound (reachable destinations, endpoint filtering) depends only on the catalog and the
   // client identity, which this key holds; inbound is not cached, UDP's IdentityByIP is per catalog.
   const outboundKey = ['outbound', client.namespace, client.identity, setKey(client.mounted['outbound-http']), setKey(client.mounted['outbound-tcp'])].join('\u0000');
+  const accessLog = buildAccessLog(catalog, pod);
   return {
     Metrics: metricsEnabled(catalog, pod),
     Spec: buildSpec(catalog, pod),
@@ -43,5 +45,6 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
     PluginScripts: chains.PluginScripts,
     Dns: cachedSection(catalog, 'dns', () => buildDns(catalog)),
     ServiceIPs: cachedSection(catalog, 'service-ips', () => buildServiceIPs(catalog)),
+    ...(accessLog ? { AccessLog: accessLog } : {}),
   };
 }

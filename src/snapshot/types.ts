@@ -251,6 +251,24 @@ export interface ProxySnapshot {
    * connection's original destination names when the app dialed a Service by its address.
    */
   ServiceIPs: Record<string, string>;
+  /**
+   * Tessera addition: the access-log rule of each side, from the most specific Telemetry that has
+   * one (workload, namespace, then the root namespace). Absent when no Telemetry applies: every
+   * request and connection is logged.
+   */
+  AccessLog?: { Inbound: AccessLogRule; Outbound: AccessLogRule };
+}
+
+/** What the sidecar writes to its access log on one side; refusals are written whatever it says. */
+export interface AccessLogRule {
+  /** `ns/name` of the Telemetry that decided; absent: no Telemetry covers this side (log everything) */
+  Policy?: string;
+  /** nothing but refusals */
+  Disabled?: boolean;
+  /** a CEL expression over Envoy's attributes; only matching lines are written */
+  Filter?: string;
+  /** the percentage (0–100) of the lines that pass the filter which are written; absent: 100 */
+  SamplePercent?: number;
 }
 
 /** What delivery carries: the snapshot plus its content-hash version. */

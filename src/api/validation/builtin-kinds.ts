@@ -6,3 +6,4 @@ import './plugin.js';
 import './smi.js';
 import './access-control.js';
 import './istio.js';
+import './telemetry.js';

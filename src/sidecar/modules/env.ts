@@ -1,6 +1,7 @@
 /** What a module factory receives when a snapshot is applied. */
 import type { ProxySnapshot } from '../../snapshot/types.js';
 import type { HttpModule, TcpModule } from '../chain/types.js';
+import type { AccessGate } from '../observability/access-gate.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { SidecarMetrics } from '../observability/metrics.js';
 import type { RoutingTables } from '../routing/tables.js';
@@ -11,6 +12,8 @@ export interface ModuleEnv {
   readonly tables: RoutingTables;
   readonly upstream: UpstreamClient;
   readonly log: SidecarLog;
+  /** which access lines to write (Telemetry accessLogging); refusals are written regardless */
+  readonly accessLog: AccessGate;
   readonly metrics: SidecarMetrics;
   /** namespaces that have services, to tell an unknown mesh name from an external host */
   readonly namespaces: ReadonlySet<string>;

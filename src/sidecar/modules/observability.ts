@@ -2,6 +2,7 @@
  * modules/*-metrics-http.js, *-tracing-http.js and *-logging-http.js: request metrics by source and
  * destination, trace propagation, and the access log.
  */
+import { httpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import { propagate } from '../observability/trace.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
@@ -54,18 +55,35 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
     try {
       await next();
     } finally {
-      const q = ctx.request;
-      const ua = q.headers['user-agent'];
-      // built as text: an object plus JSON.stringify per request was a tenth of the chain's cost
-      env.log.access(
-        `{"time":"${isoNow()}","type":"access","direction":"${ctx.direction}","source":"${ctx.source.address}:${ctx.source.port}",` +
-          `"sourceService":${jsonString(sourceOf(ctx, env))},"method":${jsonString(q.method)},"authority":${jsonString(q.authority)},` +
-          `"path":${jsonString(loggedPath(q.path))},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
-          `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
-          `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
-          // why a policy refused the request, at any log level (never the token itself)
-          `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}}`,
-      );
+      writeAccessLine(ctx, env);
     }
   };
+}
+
+/**
+ * A refusal, whoever refused (a policy, a JWT, a plugin, SMI, or no route: FSM's 403): the line is
+ * written whatever the access-log rule says.
+ */
+const refused = (ctx: HttpContext): boolean => ctx.denial !== undefined || (ctx.routeMiss !== undefined && ctx.response?.status === 403);
+
+function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
+  const gate = env.accessLog[ctx.direction];
+  if (!gate.all && !refused(ctx) && !gate.keep(() => httpAttributes(ctx, principalOf(ctx, env), env.mtls))) return;
+  const q = ctx.request;
+  const ua = q.headers['user-agent'];
+  // built as text: an object plus JSON.stringify per request was a tenth of the chain's cost
+  env.log.access(
+    `{"time":"${isoNow()}","type":"access","direction":"${ctx.direction}","source":"${ctx.source.address}:${ctx.source.port}",` +
+      `"sourceService":${jsonString(sourceOf(ctx, env))},"method":${jsonString(q.method)},"authority":${jsonString(q.authority)},` +
+      `"path":${jsonString(loggedPath(q.path))},"status":${ctx.response?.status ?? 0},"destination":${jsonString(destinationOf(ctx))},` +
+      `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
+      `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
+      // why a policy refused the request, at any log level (never the token itself)
+      `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}}`,
+  );
+}
+
+/** The caller's mesh identity as a filter sees it (`source.principal`): ours outbound, the verified peer's inbound. */
+function principalOf(ctx: HttpContext, env: ModuleEnv): string {
+  return ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? '');
 }

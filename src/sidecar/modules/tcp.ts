@@ -4,6 +4,7 @@
  */
 import { outsideClientRoute, parseAuthority } from '../routing/index.js';
 import type { TcpContext, TcpModule } from '../chain/types.js';
+import { tcpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import type { ModuleEnv } from './env.js';
 import { outsideMeshCluster } from './outside-mesh.js';
@@ -83,6 +84,8 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
     const started = process.hrtime.bigint();
     const transfer = await ctx.pipeTo(endpoint, identities);
     if (!transfer) return;
+    const gate = env.accessLog[ctx.direction];
+    if (!gate.all && !gate.keep(() => tcpAttributes(ctx, ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? ''), env.mtls))) return;
     // one line per relayed connection, when it ends (as Envoy's tcp_proxy access log), next to the
     // line an authorization refusal writes; the bytes are counted, never read
     const sourceService = sourceServiceOf(ctx, env);
