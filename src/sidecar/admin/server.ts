@@ -1,7 +1,7 @@
 /**
  * The admin server (FSM's port 15000): /config_dump (the applied snapshot; it never holds a private
- * key), /certs (the workload certificate: identity, issuer, expiry), /ready, /stats/prometheus and
- * /metrics, /listeners, /clusters, and POST /quitquitquit.
+ * key), /certs (the workload certificate: identity, issuer, expiry), /ready, /stats (Envoy-style
+ * counters, `?filter=REGEX`), /stats/prometheus and /metrics, /listeners, /clusters, and POST /quitquitquit.
  *
  * Every state-changing endpoint (POST /quitquitquit) requires `Authorization: Bearer <admin token>`,
  * a token only the runtime and the daemon hold (layout.ts `sidecarAdminToken`, handed over as
@@ -67,6 +67,16 @@ export function createAdminServer(deps: AdminDeps): Server {
       }
       case '/ready':
         return deps.ready() ? text(200, 'LIVE\n') : text(503, 'NOT READY\n');
+      case '/stats': {
+        const raw = new URL(req.url ?? '/', 'http://admin').searchParams.get('filter');
+        let filter: RegExp | undefined;
+        try {
+          filter = raw ? new RegExp(raw) : undefined;
+        } catch (e) {
+          return text(400, `filter: invalid regular expression: ${(e as Error).message}\n`);
+        }
+        return text(200, deps.metrics.statsText(filter));
+      }
       case '/stats/prometheus':
       case '/metrics':
         void deps.metrics.text().then((m) => text(200, m, deps.metrics.contentType));

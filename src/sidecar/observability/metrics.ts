@@ -21,6 +21,20 @@ interface Counter {
   value: number;
 }
 
+interface EnvoyStat {
+  /** Envoy's stat name, as /stats prints it */
+  name: string;
+  /** the Prometheus metric name */
+  metric: string;
+  labels: string;
+  value: number;
+}
+
+/** A stat name as a Prometheus metric name part: `.`, `-` and anything else not allowed become `_`. */
+function promName(stat: string): string {
+  return stat.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
@@ -36,6 +50,7 @@ export class SidecarMetrics {
   private readonly latency = new Map<string, Histogram>();
   private readonly connections = new Map<string, Counter>();
   private readonly deniedConnections = new Map<string, Counter>();
+  private readonly stats = new Map<string, EnvoyStat>();
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
@@ -91,6 +106,36 @@ export class SidecarMetrics {
     c.value++;
   }
 
+  /**
+   * Counts an Envoy-style stat, by the name FSM's and Istio's users grep for in `proxy get stats`:
+   * `cluster.<cluster>.<stat>` with a cluster (`upstream_rq_retry`, `upstream_cx_overflow`…),
+   * `<stat>` as given without one (`http_local_rate_limiter.http_local_rate_limit.rate_limited`).
+   * The same counter is exported to Prometheus under Envoy's name (`envoy_cluster_<stat>` with an
+   * `envoy_cluster_name` label, `envoy_<stat with . as _>` otherwise).
+   */
+  countStat(stat: string, cluster?: string, by = 1): void {
+    const name = cluster === undefined ? stat : `cluster.${cluster}.${stat}`;
+    let c = this.stats.get(name);
+    if (!c) {
+      const metric = cluster === undefined ? `envoy_${promName(stat)}` : `envoy_cluster_${promName(stat)}`;
+      const labels = renderLabels([...this.base, ...(cluster === undefined ? [] : [['envoy_cluster_name', cluster] as [string, string]])]);
+      c = { name, metric, labels, value: 0 };
+      this.stats.set(name, c);
+    }
+    c.value += by;
+  }
+
+  /** Registers a stat at 0 so it is listed before it first counts (Envoy lists its counters from the start). */
+  declareStat(stat: string, cluster?: string): void {
+    this.countStat(stat, cluster, 0);
+  }
+
+  /** Envoy's `/stats` text: `name: value` per line, sorted by name; `filter` keeps matching names. */
+  statsText(filter?: RegExp): string {
+    const names = [...this.stats.keys()].filter((n) => !filter || filter.test(n)).sort();
+    return names.map((n) => `${n}: ${this.stats.get(n)!.value}\n`).join('');
+  }
+
   /** The Prometheus text exposition (format 0.0.4). */
   async text(): Promise<string> {
     let out = '# HELP tessera_requests_total HTTP requests handled by the sidecar, by direction, source and destination service and status code\n';
@@ -114,6 +159,12 @@ export class SidecarMetrics {
     out += '# HELP tessera_tcp_connections_denied_total TCP connections an authorization policy refused (closed before anything was forwarded)\n';
     out += '# TYPE tessera_tcp_connections_denied_total counter\n';
     for (const c of this.deniedConnections.values()) out += `tessera_tcp_connections_denied_total{${c.labels}} ${c.value}\n`;
+    const byMetric = new Map<string, EnvoyStat[]>();
+    for (const c of this.stats.values()) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c]);
+    for (const [metric, list] of [...byMetric].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      out += `# TYPE ${metric} counter\n`;
+      for (const c of list) out += `${metric}{${c.labels}} ${c.value}\n`;
+    }
     return out + (await this.process.metrics());
   }
 
