@@ -3,8 +3,8 @@
  * closed: anything a server could take for an HTTP/1.x request is HTTP, so the outbound HTTP chain
  * sees it. A request line starts with a method token, and servers skip empty lines before it (RFC
  * 9112 §2.2), so the first byte after CR/LF being a letter is enough; the engine then refuses what
- * is not well-formed HTTP/1.1 (400), `PRI * HTTP/2.0` included (505), so no h2c preface passes
- * either. A TLS ClientHello (0x16) and binary protocols start otherwise.
+ * is not well-formed HTTP/1.1 (400 or 505), the HTTP/2 preface `PRI * HTTP/2.0` included, so
+ * no prior-knowledge h2c passes either. A TLS ClientHello (0x16) and binary protocols start otherwise.
  */
 export type TunnelProtocol = 'http' | 'tcp';
 

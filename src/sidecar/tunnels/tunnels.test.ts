@@ -163,6 +163,15 @@ describe('CONNECT tunnels on the outbound proxy', () => {
       assert.equal(typeof line['bytesFromClient'], 'number');
     });
 
+    it('an HTTP/2 preface inside a tunnel is refused, not relayed: no h2c past the chain', async () => {
+      for (const authority of ['echo.demo:80', 'ext.ext:7000']) {
+        const seen = mesh.apps.ext.seen.length + mesh.apps.echoA.seen.length + mesh.apps.echoB.seen.length;
+        const r = await viaTunnel(authority, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+        assert.ok(r.status === 400 || r.status === 505, `${authority}: ${r.status}`);
+        assert.equal(mesh.apps.ext.seen.length + mesh.apps.echoA.seen.length + mesh.apps.echoB.seen.length, seen);
+      }
+    });
+
     it('a destination the list does not name is still refused', async () => {
       const { c, answer } = await connectTo('other.demo:80');
       c.close();
