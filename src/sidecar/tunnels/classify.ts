@@ -28,3 +28,27 @@ export function classifyTunnel(first: Buffer): TunnelProtocol | undefined {
 export function classifySilent(first: Buffer): TunnelProtocol {
   return first.length === 0 ? 'tcp' : (classifyTunnel(first) ?? 'http');
 }
+
+/** Longest request line held while it could still become one (servers refuse longer ones: 414). */
+const MAX_HELD_LINE = 8192;
+const HTTP_REQUEST_LINE = /^[A-Za-z]+[ \t]+[^ \t\r\n]+[ \t]+HTTP\//i;
+/** What could still grow into a request line: a method, or a method, blanks and more of the line. */
+const REQUEST_LINE_PREFIX = /^(?:[A-Za-z]*|[A-Za-z]+[ \t][^\r\n]*)$/;
+
+/**
+ * A tunnel taken for TCP because its client was silent (classifySilent) may still not carry HTTP
+ * past the chain: its first line, once the server spoke, is judged before any byte is relayed. A
+ * request line with a version (`GET / HTTP/1.1`: the only kind that carries headers) is refused;
+ * what a server-speaks-first client sends (`EHLO`, a binary handshake) passes.
+ */
+export function judgeAfterSilence(held: Buffer): 'hold' | 'pass' | 'refuse' {
+  let i = 0;
+  while (i < held.length && (held[i] === 0x0d || held[i] === 0x0a)) i++;
+  const text = held.subarray(i, Math.min(held.length, i + MAX_HELD_LINE + 1)).toString('latin1');
+  if (text === '') return i > MAX_HELD_LINE ? 'refuse' : 'hold';
+  const lf = text.indexOf('\n');
+  const line = lf < 0 ? text : text.slice(0, lf);
+  if (lf >= 0) return HTTP_REQUEST_LINE.test(line) ? 'refuse' : 'pass';
+  if (!REQUEST_LINE_PREFIX.test(line)) return 'pass';
+  return line.length > MAX_HELD_LINE ? 'refuse' : 'hold';
+}

@@ -7,17 +7,18 @@
  * - an allowed tunnel to a mesh HTTP service is served as HTTP by the outbound HTTP engine and chain
  *   (plugins, policies, routing, mTLS, metrics and access lines as for a request sent in the open);
  * - an allowed tunnel elsewhere is HTTP when its first bytes are (classify.ts), else it runs the
- *   outbound TCP chain to the CONNECT authority.
+ *   outbound TCP chain to the CONNECT authority; one whose client stayed silent (the server speaks
+ *   first) has its first line judged before it is relayed, so waiting does not smuggle HTTP.
  */
 import type { Socket } from 'node:net';
 import { connectAllowedBy } from '../../lib/connect-allow-list.js';
 import { serveTunnelledHttp, type HttpEngineOptions } from '../engine/index.js';
-import { runTcpChain, type TcpEngineOptions } from '../listeners/tcp-engine.js';
+import { runTcpChain, type ClientGate, type TcpEngineOptions } from '../listeners/tcp-engine.js';
 import { outboundMeshService } from '../modules/tcp.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import { parseAuthority } from '../routing/index.js';
 import type { Runtime } from '../runtime.js';
-import { classifySilent, classifyTunnel, type TunnelProtocol } from './classify.js';
+import { classifySilent, classifyTunnel, judgeAfterSilence, type TunnelProtocol } from './classify.js';
 
 export interface ConnectHandlerOptions {
   runtime: () => Runtime | undefined;
@@ -56,12 +57,7 @@ export function handleConnect(opts: ConnectHandlerOptions, authority: string, so
   const allowedBy = connectAllowedBy(rt.snapshot.Spec.Traffic.OutboundConnectAllowList, a.host, a.port);
   if (allowedBy === undefined) {
     const reason = `CONNECT to ${a.host}:${a.port} refused: no entry of MeshConfig spec.traffic.outboundConnectAllowList allows it`;
-    opts.tcp.log.warn('connect refused', { target: `${a.host}:${a.port}`, reason });
-    opts.tcp.log.access(
-      `{"time":"${isoNow()}","type":"access","protocol":"connect","direction":"outbound","source":${jsonString(`${source.address}:${source.port}`)},` +
-        `"sourceService":${jsonString(rt.snapshot.Spec.ServiceIdentity)},"port":${opts.local.port},"method":"CONNECT","target":${jsonString(`${a.host}:${a.port}`)},` +
-        `"destination":${mesh ? jsonString(mesh.rule.service.name) : 'null'},"upstream":null,"status":403,"refused":${jsonString(reason)}}`,
-    );
+    refusedLine(opts, rt.snapshot.Spec.ServiceIdentity, source, `${a.host}:${a.port}`, mesh?.rule.service.name, reason, 403);
     answer(socket, 403, reason);
     return;
   }
@@ -70,7 +66,15 @@ export function handleConnect(opts: ConnectHandlerOptions, authority: string, so
   const open = (protocol: TunnelProtocol, first: Buffer): void => {
     opts.tcp.log.log('debug', 'connect tunnel', { target: canonical, allowedBy, protocol });
     if (protocol === 'tcp') {
-      void runTcpChain(opts.tcp, socket, target, first, peer);
+      // silent so far (the server speaks first): its first line is judged before it is relayed
+      const gate: ClientGate | undefined =
+        first.length > 0
+          ? undefined
+          : {
+              judge: judgeAfterSilence,
+              refused: () => refusedLine(opts, rt.snapshot.Spec.ServiceIdentity, source, canonical, mesh?.rule.service.name, 'HTTP inside a tunnel that began silent, as TCP: send HTTP first'),
+            };
+      void runTcpChain(opts.tcp, socket, target, first, peer, undefined, undefined, gate);
       return;
     }
     if (first.length > 0) socket.unshift(first);
@@ -110,6 +114,24 @@ function firstBytes(socket: Socket, head: Buffer, waitMs: number): Promise<{ pro
     socket.once('close', onEnd);
     socket.resume();
   });
+}
+
+/** A refused tunnel, at every log level: a warning and an access line (`status` when the CONNECT itself was answered). */
+function refusedLine(
+  opts: ConnectHandlerOptions,
+  sourceService: string,
+  source: { address: string; port: number },
+  target: string,
+  destination: string | undefined,
+  reason: string,
+  status?: number,
+): void {
+  opts.tcp.log.warn('connect refused', { target, reason });
+  opts.tcp.log.access(
+    `{"time":"${isoNow()}","type":"access","protocol":"connect","direction":"outbound","source":${jsonString(`${source.address}:${source.port}`)},` +
+      `"sourceService":${jsonString(sourceService)},"port":${opts.local.port},"method":"CONNECT","target":${jsonString(target)},` +
+      `"destination":${destination === undefined ? 'null' : jsonString(destination)},"upstream":null,${status === undefined ? '' : `"status":${status},`}"refused":${jsonString(reason)}}`,
+  );
 }
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 502: 'Bad Gateway', 503: 'Service Unavailable' };

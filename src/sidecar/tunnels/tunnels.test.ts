@@ -77,9 +77,10 @@ describe('CONNECT tunnels on the outbound proxy', () => {
     });
   });
 
-  describe('with echo.demo:80 and ext.ext:7000 allowed', () => {
+  describe('with echo.demo:80, ext.ext:7000 and a greeting TCP app allowed', () => {
     before(async () => {
-      await mesh.publish(withConnectAllowList(mesh.resources, ['echo.demo:80', 'ext.ext:7000']));
+      // and a TCP echo app by its address (it greets first, as SMTP or MySQL servers do)
+      await mesh.publish(withConnectAllowList(mesh.resources, ['echo.demo:80', 'ext.ext:7000', `${mesh.a.echoA.localIP}:9000`]));
     });
 
     it('answers the same request the same way in the open and inside a tunnel: the outbound plugins run on both', async () => {
@@ -170,6 +171,33 @@ describe('CONNECT tunnels on the outbound proxy', () => {
         assert.ok(r.status === 400 || r.status === 505, `${authority}: ${r.status}`);
         assert.equal(mesh.apps.ext.seen.length + mesh.apps.echoA.seen.length + mesh.apps.echoB.seen.length, seen);
       }
+    });
+
+    it('a client silent until the server spoke is relayed as TCP: a command line passes, an HTTP request is refused before it reaches anything', async () => {
+      const tcp = `${mesh.a.echoA.localIP}:9000`;
+      const { c, answer } = await connectTo(tcp);
+      try {
+        assert.equal(answer.status, 200);
+        assert.match((await c.readBytes('hello from tcp-echo-a\n'.length, 5000)).toString(), /^hello from tcp-echo-a\n$/, 'the greeting, after the wait for the client');
+        c.write('EHLO client.example\r\n');
+        assert.equal((await c.readBytes(21)).toString(), 'EHLO client.example\r\n');
+      } finally {
+        c.close();
+      }
+
+      const seen = mesh.apps.ext.seen.length;
+      const silent = await connectTo('ext.ext:7000');
+      try {
+        assert.equal(silent.answer.status, 200);
+        await new Promise((r) => setTimeout(r, 1300));
+        silent.c.write(get('/late-http', 'ext.ext:7000', 'x-user-id: mallory\r\n'));
+        await until(() => silent.c.isClosed, 'the tunnel closed');
+      } finally {
+        silent.c.close();
+      }
+      assert.equal(mesh.apps.ext.seen.length, seen, 'nothing reached the app');
+      const line = await until(() => mesh.client.access.find((l) => l['target'] === 'ext.ext:7000' && /HTTP inside a tunnel that began silent/.test(String(l['refused']))), 'the refusal line');
+      assert.equal(line['method'], 'CONNECT');
     });
 
     it('a destination the list does not name is still refused', async () => {
