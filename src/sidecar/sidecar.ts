@@ -11,7 +11,7 @@ import type { ProxySnapshot } from '../snapshot/types.js';
 import { createAdminServer } from './admin/index.js';
 import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
 import { createHttpEngine, type HttpEngineOptions } from './engine/index.js';
-import { handleConnect } from './tunnels/index.js';
+import { handleConnect, type ConnectHandlerOptions } from './tunnels/index.js';
 import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
 import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
 import { buildRuntime, type Runtime } from './runtime.js';
@@ -145,19 +145,14 @@ export class Sidecar {
       upstream: this.upstream,
       log: this.log,
       timeoutMs: 60_000,
-      onConnect: (authority, socket, head, source) =>
-        handleConnect(
-          {
-            runtime: () => this.runtime,
-            http: outboundHttp,
-            tcp: { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
-            local: { address: this.opts.localIP, port: this.opts.outboundPort },
-          },
-          authority,
-          socket,
-          head,
-          source,
-        ),
+      // docs/security.md "Tunnels": allowed or refused by MeshConfig, then through the outbound chains
+      onConnect: (authority, socket, head, source) => handleConnect(tunnels, authority, socket, head, source),
+    };
+    const tunnels: ConnectHandlerOptions = {
+      runtime: () => this.runtime,
+      http: outboundHttp,
+      tcp: { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
+      local: { address: this.opts.localIP, port: this.opts.outboundPort },
     };
     this.outbound = createHttpEngine(outboundHttp);
     if (this.opts.transparentInboundPort !== undefined) {

@@ -72,7 +72,7 @@ export function handleConnect(opts: ConnectHandlerOptions, authority: string, so
           ? undefined
           : {
               judge: judgeAfterSilence,
-              refused: () => refusedLine(opts, rt.snapshot.Spec.ServiceIdentity, source, canonical, mesh?.rule.service.name, 'HTTP inside a tunnel that began silent, as TCP: send HTTP first'),
+              refused: () => refusedLine(opts, rt.snapshot.Spec.ServiceIdentity, source, canonical, undefined, 'HTTP inside a tunnel that began silent, as TCP: send HTTP first'),
             };
       void runTcpChain(opts.tcp, socket, target, first, peer, undefined, undefined, gate);
       return;
