@@ -246,6 +246,8 @@ export interface MeshConfigSpec {
   traffic?: {
     enablePermissiveTrafficPolicyMode?: boolean;
     enableEgress?: boolean;
+    /** Tessera addition: CONNECT tunnel destinations (`host:port`, `*.domain:port`, `host:*`); none by default */
+    outboundConnectAllowList?: string[];
     http1PerRequestLoadBalancing?: boolean;
     http2PerRequestLoadBalancing?: boolean;
     [field: string]: unknown;

@@ -43,6 +43,7 @@ export function resolveMeshConfig(user: MeshConfigSpec | undefined): ResolvedMes
     enableAccessControlPolicy: flag(ff.enableAccessControlPolicy, true),
     enablePermissiveTrafficPolicyMode: flag(traffic.enablePermissiveTrafficPolicyMode, true),
     enableEgress: flag(traffic.enableEgress, true),
+    outboundConnectAllowList: Array.isArray(traffic.outboundConnectAllowList) ? traffic.outboundConnectAllowList.filter((e) => typeof e === 'string') : [],
     http1PerRequestLoadBalancing: flag(traffic.http1PerRequestLoadBalancing, false),
     http2PerRequestLoadBalancing: flag(traffic.http2PerRequestLoadBalancing, true),
     enableSidecarActiveHealthChecks: flag(ff.enableSidecarActiveHealthChecks, false),

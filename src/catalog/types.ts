@@ -103,6 +103,8 @@ export interface ResolvedMeshConfig {
   enableAccessControlPolicy: boolean;
   enablePermissiveTrafficPolicyMode: boolean;
   enableEgress: boolean;
+  /** `spec.traffic.outboundConnectAllowList`: where CONNECT tunnels may go (empty: nowhere but mesh TCP services) */
+  outboundConnectAllowList: string[];
   http1PerRequestLoadBalancing: boolean;
   http2PerRequestLoadBalancing: boolean;
   enableSidecarActiveHealthChecks: boolean;

@@ -11,12 +11,12 @@ import { listenOn } from '../lib/listen-retry.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
 import { createAdminServer } from './admin/index.js';
 import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
-import { createHttpEngine } from './engine/index.js';
+import { createHttpEngine, type HttpEngineOptions } from './engine/index.js';
+import { handleConnect, type ConnectHandlerOptions } from './tunnels/index.js';
 import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
 import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { UpstreamClient } from './upstream/index.js';
-import { parseAuthority } from './routing/index.js';
 import { WorkloadIdentity } from './identity/index.js';
 import { InboundTls, type InboundSecurity } from './engine/mtls.js';
 import { AccessPolicy } from './access-control.js';
@@ -138,7 +138,7 @@ export class Sidecar {
       quit: () => void this.stop().then(() => process.exit(0)),
     });
     await listenOn(this.admin, this.opts.podIP, this.opts.adminPort);
-    this.outbound = createHttpEngine({
+    const outboundHttp: HttpEngineOptions = {
       direction: 'outbound',
       mountPoint: 'outbound-http',
       chain: () => this.runtime?.outboundHttp,
@@ -146,8 +146,16 @@ export class Sidecar {
       upstream: this.upstream,
       log: this.log,
       timeoutMs: 60_000,
-      onConnect: (authority, socket, head, source) => this.onConnect(authority, socket, head, source),
-    });
+      // docs/security.md "Tunnels": allowed or refused by MeshConfig, then through the outbound chains
+      onConnect: (authority, socket, head, source) => handleConnect(tunnels, authority, socket, head, source),
+    };
+    const tunnels: ConnectHandlerOptions = {
+      runtime: () => this.runtime,
+      http: outboundHttp,
+      tcp: { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
+      local: { address: this.opts.localIP, port: this.opts.outboundPort },
+    };
+    this.outbound = createHttpEngine(outboundHttp);
     if (this.opts.transparentInboundPort !== undefined) {
       // Redirected connections come from the app (to a cluster IP or a pod) and from other pods.
       this.outboundHttp = this.outbound;
@@ -265,26 +273,6 @@ export class Sidecar {
     for (const c of rt.tables.clusters.values()) for (const ep of c.endpoints) keep.add(ep);
     this.upstream.retain(keep);
     this.inboundClient.retain(keep);
-  }
-
-  private onConnect(authority: string, socket: import('node:stream').Duplex, head: Buffer, source: { address: string; port: number }): void {
-    const a = parseAuthority(authority);
-    if (!a.host || a.port === undefined) {
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      return;
-    }
-    void runTcpChain(
-      { direction: 'outbound', mountPoint: 'outbound-tcp', chain: () => this.runtime?.outboundTcp, upstream: this.upstream, log: this.log },
-      socket,
-      { host: a.host, port: a.port },
-      head,
-      { ...source, local: { address: this.opts.localIP, port: this.opts.outboundPort } },
-      () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      (reason) => {
-        const body = `${reason}\n`;
-        socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      },
-    );
   }
 
   /** A redirected outbound connection that is not HTTP: the outbound TCP chain, to its original destination. */

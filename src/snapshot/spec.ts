@@ -14,6 +14,8 @@ export function buildSpec(catalog: Catalog, pod: Pod): ProxySnapshot['Spec'] {
     SidecarTimeout: mc.sidecarTimeout,
     Traffic: {
       EnableEgress: mc.enableEgress,
+      // only when set, so the snapshots of meshes that never name a tunnel keep their shape
+      ...(mc.outboundConnectAllowList.length > 0 ? { OutboundConnectAllowList: [...mc.outboundConnectAllowList].sort() } : {}),
       HTTP1PerRequestLoadBalancing: mc.http1PerRequestLoadBalancing,
       HTTP2PerRequestLoadBalancing: mc.http2PerRequestLoadBalancing,
     },

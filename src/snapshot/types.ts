@@ -202,7 +202,13 @@ export interface ProxySnapshot {
     SidecarLogLevel: string;
     /** seconds; connect, read, write and idle timeout */
     SidecarTimeout: number;
-    Traffic: { EnableEgress: boolean; HTTP1PerRequestLoadBalancing: boolean; HTTP2PerRequestLoadBalancing: boolean };
+    Traffic: {
+      EnableEgress: boolean;
+      HTTP1PerRequestLoadBalancing: boolean;
+      HTTP2PerRequestLoadBalancing: boolean;
+      /** Tessera addition (MeshConfig spec.traffic.outboundConnectAllowList): CONNECT destinations; absent: none */
+      OutboundConnectAllowList?: string[];
+    };
     FeatureFlags: { EnableSidecarActiveHealthChecks: boolean; EnableAutoDefaultRoute: boolean; EnablePluginPolicy: boolean };
     /** FSM's `spec.sidecar.sidecarDisabledMTLS`: plaintext between sidecars (default false: mTLS on every mesh hop) */
     SidecarDisabledMTLS: boolean;

@@ -3,10 +3,20 @@ import { z } from 'zod';
 import { MOUNT_POINTS } from '../types.js';
 import { goDuration, nonNegativeInt, numberInRange, objectOf, optional, port, requiredString, withDefault } from './fields.js';
 import { resourceSchema } from './metadata.js';
+import { parseConnectAllowEntry } from '../../lib/connect-allow-list.js';
 import { registerKind } from './registry.js';
 
 const bool = optional(z.boolean());
 const strings = optional(z.array(z.string()));
+/** Tessera addition: where a workload may open a CONNECT tunnel (docs/security.md "Tunnels"). */
+const connectAllowList = optional(
+  z.array(
+    z.string().superRefine((v, ctx) => {
+      const e = parseConnectAllowEntry(v);
+      if (typeof e === 'string') ctx.addIssue({ code: z.ZodIssueCode.custom, message: e });
+    }),
+  ),
+);
 /** Sections FSM has but Tessera does not interpret; kept as given so FSM configs still apply. */
 const anyObject = optional(z.record(z.string(), z.unknown()));
 
@@ -25,6 +35,7 @@ const traffic = objectOf(
   {
     interceptionMode: optional(z.enum(['PodLevel', 'NodeLevel'])),
     enableEgress: bool,
+    outboundConnectAllowList: connectAllowList,
     enablePermissiveTrafficPolicyMode: bool,
     outboundIPRangeExclusionList: strings,
     outboundIPRangeInclusionList: strings,

@@ -345,6 +345,12 @@ describe('kind rules', () => {
     assert.deepEqual(lines(() => validateResource(mc({ extensionProviders: [dup, dup] }), ctx)), [
       'MeshConfig tessera-system/tessera-mesh-config: spec.extensionProviders[1].name: duplicate extension provider "a"',
     ]);
+    // CONNECT tunnel destinations: host:port, *.domain:port, IP literals, any port as *
+    validateResource(mc({ traffic: { outboundConnectAllowList: ['api.example.com:443', '*.example.com:*', '10.0.0.7:5432', '[::1]:80'] } }), ctx);
+    assert.deepEqual(lines(() => validateResource(mc({ traffic: { outboundConnectAllowList: ['api.example.com', '*:443'] } }), ctx)), [
+      'MeshConfig tessera-system/tessera-mesh-config: spec.traffic.outboundConnectAllowList[0]: "api.example.com" needs a port: host:port (or host:*)',
+      'MeshConfig tessera-system/tessera-mesh-config: spec.traffic.outboundConnectAllowList[1]: "*:443": not a DNS name, *.domain, IPv4 or [IPv6] literal',
+    ]);
   });
 });
 

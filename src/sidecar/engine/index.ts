@@ -1,5 +1,5 @@
 /** The sidecar's HTTP/1.1 engine on llhttp: server connections and upstream pools. */
-export { createHttpEngine } from './server.js';
+export { createHttpEngine, sameDestination, serveTunnelledHttp } from './server.js';
 export type { HttpEngineOptions } from './server.js';
 export { Pool } from './client.js';
 export type { PoolOptions } from './client.js';

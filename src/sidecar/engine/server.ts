@@ -6,7 +6,6 @@
  * own types.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { MountPoint } from '../../api/types.js';
 import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import { PushBody } from '../http/push-body.js';
@@ -31,7 +30,7 @@ export interface HttpEngineOptions {
   /** outbound explicit proxy: accept absolute-form targets and CONNECT */
   proxy: boolean;
   /** CONNECT handler (outbound proxy only) */
-  onConnect?: (authority: string, socket: Duplex, head: Buffer, source: { address: string; port: number }) => void;
+  onConnect?: (authority: string, socket: Socket, head: Buffer, source: { address: string; port: number }) => void;
   upstream: UpstreamClient;
   log: SidecarLog;
   /** idle timeout of a client connection */
@@ -46,6 +45,34 @@ export function createHttpEngine(opts: HttpEngineOptions): Server {
       new ServerConnection(s, opts, identity);
     });
   });
+}
+
+/**
+ * Serves the HTTP/1.x a client sends inside a CONNECT tunnel (docs/security.md "Tunnels") as the
+ * outbound proxy serves it in the open: the same engine and chain, the client's socket as the
+ * connection (so the source is the same workload). Each request must be for the tunnel's
+ * destination (`authority`, canonical `host:port`): a Host naming another one is refused with 421,
+ * a request without Host goes to it, and a CONNECT inside the tunnel is refused with 403.
+ * What the tunnel carried before this call must have been put back with `socket.unshift`.
+ */
+export function serveTunnelledHttp(socket: Socket, opts: HttpEngineOptions, authority: string): void {
+  new ServerConnection(socket, opts, undefined, authority);
+  socket.resume();
+}
+
+/**
+ * Whether a request's authority names the tunnel's destination: the same host and port, a Host
+ * without a port standing for port 80 (`curl -p` sends `Host: h` through `CONNECT h:80`).
+ */
+export function sameDestination(authority: string, tunnel: string): boolean {
+  if (authority === tunnel) return true;
+  const split = (a: string): [string, string] => {
+    const colon = a.lastIndexOf(':');
+    return colon > a.lastIndexOf(']') ? [a.slice(0, colon), a.slice(colon + 1)] : [a, '80'];
+  };
+  const [h1, p1] = split(authority);
+  const [h2, p2] = split(tunnel);
+  return h1 === h2 && Number(p1) === Number(p2);
 }
 
 /** Pipelined requests queued on one connection beyond which reading pauses. */
@@ -90,6 +117,8 @@ class ServerConnection {
     private readonly opts: HttpEngineOptions,
     /** the peer's identity from its verified certificate, if it presented one */
     private readonly peerIdentity: string | undefined,
+    /** inside a CONNECT tunnel: its destination, the one every request here must be for */
+    private readonly tunnel?: string,
   ) {
     this.serverName = verifiedServerName(socket);
     const p = new HTTPParser();
@@ -182,6 +211,8 @@ class ServerConnection {
     const methodName = METHOD_NAMES[method ?? -1] ?? 'GET';
     const map = headerMapFromRaw(raw);
     const httpVersion = `${major}.${minor}`;
+    // a tunnel reaches one destination and opens no other tunnel (docs/security.md "Tunnels")
+    if (this.tunnel !== undefined && methodName === 'CONNECT') return this.refuse(403, 'CONNECT inside a CONNECT tunnel');
     // security-rules.md §5: what llhttp lets through (Host, versions, TE codings, `_` names, …)
     const bad = checkHead(major, minor, raw, map, this.opts.proxy && methodName === 'CONNECT');
     if (bad) return this.refuse(bad.status, bad.reason);
@@ -189,9 +220,14 @@ class ServerConnection {
     // §11 rule 1: the target normalized once; this path is matched, routed and forwarded
     const resolved = resolveTarget(methodName, target, host, this.opts.proxy);
     if ('status' in resolved) return this.refuse(resolved.status, resolved.reason);
-    const { path, authority } = resolved;
+    const path = resolved.path;
+    let authority = resolved.authority;
+    if (this.tunnel !== undefined) {
+      if (authority === '') authority = this.tunnel;
+      else if (!sameDestination(authority, this.tunnel)) return this.refuse(421, `request for ${authority} inside a tunnel to ${this.tunnel}`);
+    }
     // one spelling of the authority for every consumer (lower case; the absolute-form one wins, §5)
-    if (host !== undefined && host !== authority) map['host'] = authority;
+    if ((host !== undefined || this.tunnel !== undefined) && host !== authority) map['host'] = authority;
     const te = map['transfer-encoding'];
     const cl = map['content-length'];
     // §5: h2c is never tunnelled; the request is served as plain HTTP/1.1

@@ -46,6 +46,16 @@ function closeRefused(client: Duplex): void {
 }
 
 /**
+ * Looks at a client's first bytes before any reaches the upstream (a CONNECT tunnel that began
+ * silent, sidecar/tunnels): `hold` until more arrive, `pass` them on and relay the rest unseen, or
+ * `refuse` (the connection closes both ways and `refused` runs).
+ */
+export interface ClientGate {
+  judge(held: Buffer): 'hold' | 'pass' | 'refuse';
+  refused(): void;
+}
+
+/**
  * Runs the TCP chain for one client connection (a listener's socket or a CONNECT tunnel).
  * `onEstablished` runs once an upstream connection exists (CONNECT answers 200 then).
  */
@@ -57,6 +67,7 @@ export async function runTcpChain(
   peer: { address: string; port: number; identity?: string | undefined; sni?: string | undefined; local: { address: string; port: number } },
   onEstablished?: () => void,
   onRejected?: (reason: string) => void,
+  gate?: ClientGate,
 ): Promise<void> {
   client.on('error', () => undefined);
   const ctx: TcpContext = {
@@ -94,7 +105,8 @@ export async function runTcpChain(
         client.on('close', done);
         client.on('data', (d: Buffer) => void (transfer.fromClient += d.length));
         upstream.on('data', (d: Buffer) => void (transfer.toClient += d.length));
-        client.pipe(upstream);
+        if (gate) pipeThroughGate(client, upstream, gate);
+        else client.pipe(upstream);
         upstream.pipe(client);
       });
       return transfer;
@@ -115,4 +127,37 @@ export async function runTcpChain(
     opts.log.error('tcp chain failed', { error: (err as Error).message });
     ctx.reject('internal error');
   }
+}
+
+/** client → upstream once `gate` passed the first bytes; nothing reaches the upstream before. */
+function pipeThroughGate(client: Duplex, upstream: Socket, gate: ClientGate): void {
+  let held: Buffer = Buffer.alloc(0);
+  const stop = (): void => {
+    client.off('data', onData);
+    client.off('end', onEnd);
+  };
+  const onData = (d: Buffer): void => {
+    held = held.length === 0 ? d : Buffer.concat([held, d]);
+    const verdict = gate.judge(held);
+    if (verdict === 'hold') return;
+    stop();
+    if (verdict === 'refuse') {
+      gate.refused();
+      upstream.destroy();
+      closeRefused(client);
+      return;
+    }
+    client.pause();
+    upstream.write(held);
+    // resumes the client: the bytes after these follow them
+    client.pipe(upstream);
+  };
+  // ended before a verdict: what was held is not relayed (it could be the start of what the gate refuses)
+  const onEnd = (): void => {
+    stop();
+    upstream.end();
+  };
+  client.on('data', onData);
+  client.on('end', onEnd);
+  client.resume();
 }

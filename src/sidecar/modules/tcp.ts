@@ -2,7 +2,7 @@
  * modules/{inbound,outbound}-tcp-routing.js, -tcp-load-balancing.js and -tcp-default.js: pick the
  * service from the port (and, outbound, the host), pick an endpoint, and pipe bytes.
  */
-import { outsideClientRoute, parseAuthority } from '../routing/index.js';
+import { outsideClientRoute, parseAuthority, type CompiledServiceRule, type RoutingTables, type TcpRule } from '../routing/index.js';
 import type { TcpContext, TcpModule } from '../chain/types.js';
 import { tcpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
@@ -30,31 +30,47 @@ export function inboundTcpRouting(env: ModuleEnv): TcpModule {
   };
 }
 
+/**
+ * The mesh service a CONNECT or redirected connection to `host:port` is for, as outbound TCP routing
+ * selects it: a TCP service by its names first, else an HTTP service by its host names. The CONNECT
+ * handler asks too (sidecar/tunnels): a tunnel to an HTTP service is served as HTTP.
+ */
+export function outboundMeshService(
+  tables: RoutingTables,
+  host: string,
+  port: number,
+): { kind: 'tcp'; rule: TcpRule } | { kind: 'http'; rule: CompiledServiceRule } | undefined {
+  const t = tables.outbound.get(port);
+  if (!t) return undefined;
+  const a = parseAuthority(`${host}:${port}`);
+  const httpRule = t.hosts.get(`${a.host}:${port}`) ?? t.hosts.get(a.host);
+  for (const [ruleName, rule] of t.tcp) {
+    if (t.hosts.get(`${a.host}:${port}`)?.service.name === ruleName || tcpNameMatches(ruleName, a.host, tables)) return { kind: 'tcp', rule };
+  }
+  return httpRule ? { kind: 'http', rule: httpRule } : undefined;
+}
+
 export function outboundTcpRouting(env: ModuleEnv): TcpModule {
   return function outboundTcpRouting(ctx, next) {
     const port = ctx.target.port;
-    const t = env.tables.outbound.get(port);
     const a = parseAuthority(`${ctx.target.host}:${port}`);
-    if (t) {
-      // a TCP service is selected by its names; an HTTP service tunnelled through CONNECT also routes here
-      const httpRule = t.hosts.get(`${a.host}:${port}`) ?? t.hosts.get(a.host);
-      for (const [ruleName, rule] of t.tcp) {
-        if (t.hosts.get(`${a.host}:${port}`)?.service.name === ruleName || tcpNameMatches(ruleName, a.host, env)) {
-          ctx.service = rule.service;
-          const name = rule.pickCluster();
-          const c = name ? env.tables.clusters.get(name) : undefined;
-          if (c) ctx.cluster = c.routed;
-          return next();
-        }
-      }
-      if (httpRule) {
-        ctx.service = { name: httpRule.service.name, namespace: httpRule.service.namespace, port };
-        const route = httpRule.routes[0];
-        const name = route?.pickCluster();
-        const c = name ? env.tables.clusters.get(name) : undefined;
-        if (c) ctx.cluster = c.routed;
-        return next();
-      }
+    const mesh = outboundMeshService(env.tables, ctx.target.host, port);
+    if (mesh?.kind === 'tcp') {
+      ctx.service = mesh.rule.service;
+      const name = mesh.rule.pickCluster();
+      const c = name ? env.tables.clusters.get(name) : undefined;
+      if (c) ctx.cluster = c.routed;
+      return next();
+    }
+    if (mesh) {
+      // an HTTP service reached as TCP: a redirected non-HTTP connection, or a CONNECT tunnel whose
+      // bytes are not HTTP (sidecar/tunnels serves the HTTP ones through the HTTP chain)
+      ctx.service = { name: mesh.rule.service.name, namespace: mesh.rule.service.namespace, port };
+      const route = mesh.rule.routes[0];
+      const name = route?.pickCluster();
+      const c = name ? env.tables.clusters.get(name) : undefined;
+      if (c) ctx.cluster = c.routed;
+      return next();
     }
     const outside = outsideMeshCluster(env, a.host.replace(/^\[|\]$/g, ''), port);
     if (typeof outside === 'string') ctx.routeMiss = outside;
@@ -64,10 +80,10 @@ export function outboundTcpRouting(env: ModuleEnv): TcpModule {
 }
 
 /** `svc.ns` rule against a host written as svc, svc.ns, svc.ns.svc… (short name only in our namespace). */
-function tcpNameMatches(ruleName: string, host: string, env: ModuleEnv): boolean {
+function tcpNameMatches(ruleName: string, host: string, tables: RoutingTables): boolean {
   if (host === ruleName || host.startsWith(`${ruleName}.svc`)) return true;
   const dot = ruleName.lastIndexOf('.');
-  return dot > 0 && host === ruleName.slice(0, dot) && ruleName.slice(dot + 1) === env.tables.namespace;
+  return dot > 0 && host === ruleName.slice(0, dot) && ruleName.slice(dot + 1) === tables.namespace;
 }
 
 export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
