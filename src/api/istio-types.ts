@@ -40,6 +40,18 @@ export interface JwtRule {
    * need a small one, or a 5 s token lives 65 s.
    */
   clockSkew?: string;
+  /**
+   * Istio 1.28+: claims whose string value is a space-separated list for `request.auth.claims[...]`
+   * (besides `scope` and `permission`, always split); nested claims as `a.b`
+   */
+  spaceDelimitedClaims?: string[];
+  /**
+   * Tessera extension: top-level claims a token must carry, e.g. `exp` (Istio and Envoy accept a
+   * token without `exp`, which never expires); a token without one is refused with 401
+   */
+  requiredClaims?: string[];
+  /** Tessera extension: the largest token accepted, in bytes (default 8192, at most 65536) */
+  maxTokenBytes?: number;
 }
 
 export interface RequestAuthenticationSpec {

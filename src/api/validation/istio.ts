@@ -64,6 +64,11 @@ const jwtRule = objectOf(
         if (ms !== undefined && (ms < 0 || ms > 600_000 || ms % 1000 !== 0)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be whole seconds between 0s and 10m' });
       }),
     ),
+    // Istio's CRD allows at most 64 names
+    spaceDelimitedClaims: optional(z.array(requiredString).max(64)),
+    requiredClaims: optional(z.array(requiredString).max(64)),
+    // the sidecar reads at most 64 KiB of request head; 1 KiB is smaller than any signed token worth checking
+    maxTokenBytes: optional(z.number().int().min(1024).max(65536)),
   },
   'strict',
 ).superRefine((r, ctx) => {

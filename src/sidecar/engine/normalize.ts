@@ -2,6 +2,7 @@
  * The one request-target normalizer (security-rules.md §4, §11 rule 1): its output is what every
  * policy, route and plugin matches and what is sent upstream. Pure; never uses `new URL()` (§4).
  */
+import type { PathNormalizationMode } from '../../api/types.js';
 
 /** Why a target was refused; `status` is the HTTP answer (the connection then closes). */
 export interface TargetError {
@@ -19,8 +20,7 @@ export const MAX_TARGET_LENGTH = 8192;
  * MERGE_SLASHES adds merging of repeated slashes; DECODE_AND_MERGE_SLASHES (Tessera's default)
  * first decodes `%2F`/`%5C` to `/`.
  */
-export const NORMALIZATION_MODES = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const;
-export type NormalizationMode = (typeof NORMALIZATION_MODES)[number];
+export type NormalizationMode = PathNormalizationMode;
 
 export interface PathNormalization {
   readonly mode: NormalizationMode;
