@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { statusCodes } from '../support/curl.js';
 import { deploySample, waitReady } from '../support/deploy.js';
-import { httpbinApp } from '../support/manifests.js';
+import { deployment, httpbinApp } from '../support/manifests.js';
 import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
 const ISS = 'https://issuer.example';
@@ -78,6 +78,9 @@ spec:
   - to:
     - operation:
         paths: ["/anything/admin", "/anything/admin/*"]
+  - to:
+    - operation:
+        hosts: ["blocked.example", "blocked.example:*"]
 `;
 
 describe('Istio security.istio.io/v1 policies with Istio semantics (issue #12 item 1)', () => {
@@ -97,7 +100,11 @@ ${deploySample('curl')}
       kubectl apply -f - <<'EOF_APPS'
 ${httpbinApp('todos')}
 EOF_APPS
-${waitReady([['default', 'todos'], ['curl', 'curl']])}
+      kubectl create namespace outside
+      kubectl apply -f - <<'EOF_OUTSIDE'
+${deployment('outsider', '{ name: outsider, image: curlimages/curl, command: ["sleep", "365d"] }', { ns: 'outside', account: false })}
+EOF_OUTSIDE
+${waitReady([['default', 'todos'], ['curl', 'curl'], ['outside', 'outsider']])}
       kubectl apply -f - <<'EOF_POLICIES'
 ${POLICIES}
 EOF_POLICIES
@@ -147,6 +154,35 @@ EOF_POLICIES
       return c['readwrite'] === '200' && c['notoken'] === '403' ? c : undefined;
     }, 30_000, 'v1 policies in force');
     assert.deepEqual(got, { readwrite: '200', writeonly: '403', whole: '403', scpwrite: '200', scpread: '403', noexp: '401', big: '200', notoken: '403' });
+  });
+
+  test('absolute-form on the inbound listener (RFC 9112 §3.2.2): the target authority, canonical, replaces Host for policy and app', async () => {
+    // a client outside the mesh reaches the todos pod's inbound listener itself (no outbound sidecar
+    // of its own to turn the target into origin-form)
+    const outside = await podOf(mesh, 'outside', 'outsider');
+    const outsider = outside.name;
+    const todos = await podOf(mesh, 'default', 'todos');
+    const call = async (target: string, host: string): Promise<string> => {
+      const r = await mesh.tessera(['exec', outsider, '-n', 'outside', '--', 'sh', '-c',
+        `curl -s -m 10 -w ' %{http_code}' ${bearer(writer)} -H 'Host: ${host}' --request-target '${target}' http://${todos.ip}:14001/`]);
+      if (r.code !== 0) return `curl exit ${r.code}`;
+      const status = r.stdout.slice(-3);
+      return status === '200' ? `${status} ${(JSON.parse(r.stdout.slice(0, -4)) as { headers: { Host: string } }).headers.Host}` : status;
+    };
+    // FSM's AccessControl lets that plaintext client in (the sidecar refuses plaintext otherwise)
+    const acl = await mesh.sh(`kubectl apply -f - <<'EOF'
+apiVersion: policy.flomesh.io/v1alpha1
+kind: AccessControl
+metadata: { name: outsider, namespace: default }
+spec:
+  backends: [{ name: todos, port: { number: 14001, protocol: http } }]
+  sources: [{ kind: IPRange, name: ${outside.ip}/32 }]
+EOF`);
+    assert.equal(acl.code, 0, acl.stderr);
+    await eventually(async () => ((await call('/anything/h', 'todos.default:14001')).startsWith('200') ? true : undefined), 30_000, 'AccessControl in force');
+    assert.equal(await call('http://Todos.Default.:14001/anything/h', 'blocked.example'), '200 todos.default:14001', 'the target names the host, not Host');
+    assert.equal(await call('http://BLOCKED.example./anything/h', 'todos.default:14001'), '403', 'a hosts DENY sees the canonical target authority');
+    assert.equal(await call('/anything/h', 'blocked.example'), '403', 'origin-form: Host as before');
   });
 
   /** What httpbin was asked for (its `url`), and the status, for one path from the curl pod. */
