@@ -72,6 +72,8 @@ export function normalizeTarget(target: string, norm: PathNormalization = DEFAUL
   const n = target.length;
   if (n > MAX_TARGET_LENGTH) return TOO_LONG;
   if (n === 0 || target.charCodeAt(0) !== SLASH) return NOT_ORIGIN;
+  const lower = norm.lowerCase;
+  const strip = norm.stripParameters;
   let slow = false;
   let prev = SLASH;
   let i = 1;
@@ -82,7 +84,7 @@ export function normalizeTarget(target: string, norm: PathNormalization = DEFAUL
     if (c <= 0x20 || c >= 0x7f) return BAD_CHAR;
     if (c === PERCENT || c === BACKSLASH) slow = true;
     else if (prev === SLASH && (c === SLASH || (c === DOT && isDotSegmentAt(target, i)))) slow = true;
-    else if (c === SEMI ? norm.stripParameters : c >= UPPER_A && c <= UPPER_Z && norm.lowerCase) slow = true;
+    else if ((lower && c >= UPPER_A && c <= UPPER_Z) || (strip && c === SEMI)) slow = true;
     prev = c;
   }
   const pathEnd = i;
