@@ -1,5 +1,5 @@
 /**
- * Istio security resource shapes (security.istio.io/v1beta1 RequestAuthentication and
+ * Istio security resource shapes (security.istio.io/v1 and v1beta1, one schema: RequestAuthentication and
  * AuthorizationPolicy) as Tessera stores them after validation (security-rules.md §1, §2).
  */
 import type { Resource } from './types.js';

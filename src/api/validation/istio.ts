@@ -1,4 +1,4 @@
-/** Istio security kinds: RequestAuthentication and AuthorizationPolicy (security.istio.io/v1beta1; security-rules.md §1, §2). */
+/** Istio security kinds: RequestAuthentication and AuthorizationPolicy (security.istio.io/v1 and v1beta1, one schema; security-rules.md §1, §2). */
 import { z } from 'zod';
 import { AUTHZ_ACTIONS } from '../istio-types.js';
 import { ipBlockProblem, isIpKey, matchValueProblem, parseConditionKey, portStringProblem } from '../istio-keys.js';
