@@ -1,5 +1,5 @@
 /**
- * Istio security resource shapes (security.istio.io/v1beta1 RequestAuthentication and
+ * Istio security resource shapes (security.istio.io/v1 and v1beta1, one schema: RequestAuthentication and
  * AuthorizationPolicy) as Tessera stores them after validation (security-rules.md §1, §2).
  */
 import type { Resource } from './types.js';
@@ -40,6 +40,18 @@ export interface JwtRule {
    * need a small one, or a 5 s token lives 65 s.
    */
   clockSkew?: string;
+  /**
+   * Istio 1.28+: claims whose string value is a space-separated list for `request.auth.claims[...]`
+   * (besides `scope` and `permission`, always split); nested claims as `a.b`
+   */
+  spaceDelimitedClaims?: string[];
+  /**
+   * Tessera extension: top-level claims a token must carry, e.g. `exp` (Istio and Envoy accept a
+   * token without `exp`, which never expires); a token without one is refused with 401
+   */
+  requiredClaims?: string[];
+  /** Tessera extension: the largest token accepted, in bytes (default 8192, at most 65536) */
+  maxTokenBytes?: number;
 }
 
 export interface RequestAuthenticationSpec {

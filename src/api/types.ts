@@ -266,7 +266,24 @@ export interface MeshConfigSpec {
   observability?: unknown;
   /** Istio's MeshConfig.extensionProviders: external authorizers named by CUSTOM AuthorizationPolicies */
   extensionProviders?: ExtensionProvider[];
+  /** Istio's MeshConfig.pathNormalization, plus Tessera options (docs/request-identity.md "Path normalization") */
+  pathNormalization?: PathNormalizationSpec;
   [section: string]: unknown;
+}
+
+/**
+ * Istio's `ProxyPathNormalization.NormalizationType` (DEFAULT is Tessera's default,
+ * DECODE_AND_MERGE_SLASHES, stricter than Istio's BASE).
+ */
+export const PATH_NORMALIZATION_MODES = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const;
+export type PathNormalizationMode = (typeof PATH_NORMALIZATION_MODES)[number];
+
+export interface PathNormalizationSpec {
+  normalization?: PathNormalizationMode | 'DEFAULT';
+  /** Tessera extension: lower-case the path before matching and forwarding, for backends that ignore case */
+  caseInsensitive?: boolean;
+  /** Tessera extension: drop `;parameters` from path segments, for backends that ignore them (servlet containers) */
+  stripPathParameters?: boolean;
 }
 
 /** Istio's `envoyExtAuthzHttp` provider: an HTTP service whose 2xx allows and anything else denies. */

@@ -102,7 +102,13 @@ function compilePorts(ports: readonly string[]): (p: number) => boolean {
   return (p) => set.has(p);
 }
 
-function compileOperation(o: AuthzOperation, traffic: Traffic): Predicate[] {
+/** How the sidecar's normalizer shapes the path policies see (MeshConfig pathNormalization). */
+export interface CompileOptions {
+  /** the path is lower-cased before matching (`caseInsensitive`): `paths` then match regardless of case, so `/Admin` still guards `/admin` */
+  caseInsensitivePaths?: boolean;
+}
+
+function compileOperation(o: AuthzOperation, traffic: Traffic, opts: CompileOptions): Predicate[] {
   stringLists(onlyKnown(o, OPERATION_FIELDS, 'operation'), 'operation');
   const ports = field(o.ports, o.notPorts, (f) => f.port, compilePorts);
   if (traffic === 'tcp') return ports;
@@ -111,7 +117,7 @@ function compileOperation(o: AuthzOperation, traffic: Traffic): Predicate[] {
     ...field(o.hosts, o.notHosts, (f) => f.host, (p) => compileStringMatch(p, true)),
     ...ports,
     ...field(o.methods, o.notMethods, (f) => f.method, str),
-    ...field(o.paths, o.notPaths, (f) => f.path, str),
+    ...field(o.paths, o.notPaths, (f) => f.path, opts.caseInsensitivePaths ? (p) => compileStringMatch(p, true) : str),
   ];
 }
 
@@ -124,7 +130,7 @@ const never: Predicate = () => false;
  * (from empty OR any source) AND (to empty OR any operation) AND every condition (§1 "rules").
  * On `tcp` the HTTP-only fields are dropped; a source or operation left empty matches anything.
  */
-export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate {
+export function compileRule(r: AuthzRule, traffic: Traffic = 'http', opts: CompileOptions = {}): Predicate {
   onlyKnown(r, RULE_FIELDS, 'rule');
   listOrAbsent(r.from, 'from');
   listOrAbsent(r.to, 'to');
@@ -137,7 +143,7 @@ export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate 
   }
   const parts: Predicate[] = [];
   if (r.from && r.from.length > 0) parts.push(any(r.from.map((x) => all(compileSource(x.source ?? {}, traffic)))));
-  if (r.to && r.to.length > 0) parts.push(any(r.to.map((x) => all(compileOperation(x.operation ?? {}, traffic)))));
+  if (r.to && r.to.length > 0) parts.push(any(r.to.map((x) => all(compileOperation(x.operation ?? {}, traffic, opts)))));
   for (const c of r.when ?? []) {
     // compiled on both protocols, so an unknown key or bad value fails closed on TCP too
     const condition = compileCondition(c);
@@ -146,7 +152,7 @@ export function compileRule(r: AuthzRule, traffic: Traffic = 'http'): Predicate 
   return all(parts);
 }
 
-export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http'): CompiledPolicy {
+export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http', opts: CompileOptions = {}): CompiledPolicy {
   // An action the sidecar does not know, or rules that are not a list, leave the policy's intent
   // unknown: deny every request it could concern rather than drop it (dropping an ALLOW would allow all).
   if (!ACTIONS.has(p.Action) || (p.Rules !== undefined && !Array.isArray(p.Rules))) {
@@ -160,7 +166,7 @@ export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http'):
   const narrowsOnTcp = traffic === 'tcp' && (p.Action === 'ALLOW' || p.Action === 'AUDIT');
   const rules = (p.Rules ?? []).map((r, i) => {
     try {
-      const matches = compileRule(r, traffic);
+      const matches = compileRule(r, traffic, opts);
       return narrowsOnTcp && httpOnlyFieldsOf(r).length > 0 ? never : matches;
     } catch (e) {
       problems.push(`rules[${i}]: ${(e as Error).message}`);
@@ -172,6 +178,6 @@ export function compilePolicy(p: InboundAuthzPolicy, traffic: Traffic = 'http'):
   return { name: p.Name, action: p.Action, provider: p.Provider, extAuthz: p.ExtAuthz, matches: p.Rules === undefined ? never : any(rules), problems };
 }
 
-export function compilePolicies(policies: readonly InboundAuthzPolicy[], traffic: Traffic = 'http'): CompiledPolicy[] {
-  return policies.map((p) => compilePolicy(p, traffic));
+export function compilePolicies(policies: readonly InboundAuthzPolicy[], traffic: Traffic = 'http', opts: CompileOptions = {}): CompiledPolicy[] {
+  return policies.map((p) => compilePolicy(p, traffic, opts));
 }

@@ -7,6 +7,12 @@ import { compileStringMatch } from './string-match.js';
 
 type Predicate = (f: RequestFacts) => boolean;
 
+/**
+ * Claims Istio always reads as space-delimited lists (OAuth 2.0 `scope`, RFC 8693 §4.2; Auth0's
+ * `permission`); a RequestAuthentication rule's `spaceDelimitedClaims` adds others (`scp`, `roles`).
+ */
+export const DEFAULT_SPACE_DELIMITED_CLAIMS: ReadonlySet<string> = new Set(['scope', 'permission']);
+
 /** Only string and list-of-string claims take part; a list matches when any element does (§1). */
 function stringsOf(v: unknown): string[] {
   if (typeof v === 'string') return [v];
@@ -35,8 +41,12 @@ function valuesOf(key: ConditionKey, f: RequestFacts): string[] {
       const h = f.headers[key.name];
       return h === undefined ? [] : [typeof h === 'string' ? h : h.join(',')];
     }
-    case 'claims':
-      return stringsOf(claimAt(f.claims, key.path));
+    case 'claims': {
+      const v = claimAt(f.claims, key.path);
+      // Istio splits a string on spaces, empty items dropped; a list is taken as it is.
+      if (typeof v === 'string' && (f.spaceDelimitedClaims ?? DEFAULT_SPACE_DELIMITED_CLAIMS).has(key.path.join('.'))) return v.split(' ').filter((s) => s !== '');
+      return stringsOf(v);
+    }
     case 'request.auth.principal':
       return f.requestPrincipal === undefined ? [] : [f.requestPrincipal];
     case 'request.auth.audiences':

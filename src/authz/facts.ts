@@ -20,6 +20,12 @@ export interface RequestFacts {
   requestPrincipal?: string;
   /** the verified JWT's payload */
   claims?: Readonly<Record<string, unknown>>;
+  /**
+   * Claims whose string value is a space-separated list (`request.auth.claims[scope]` matches `read`
+   * in "read write"): the verifying rule's `spaceDelimitedClaims` plus Istio's `scope` and
+   * `permission`; absent: those two (DEFAULT_SPACE_DELIMITED_CLAIMS)
+   */
+  spaceDelimitedClaims?: ReadonlySet<string>;
   /** lower-case names */
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** `connection.sni`: the server name the client asked for in a verified mTLS handshake; none for plaintext */

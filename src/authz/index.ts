@@ -1,7 +1,7 @@
 /** Istio AuthorizationPolicy for the sidecar: compile once per snapshot, evaluate per request or per TCP connection. Pure, no I/O. */
-export { compilePolicies, compilePolicy, compileRule, type CompiledPolicy, type Traffic } from './compile.js';
+export { compilePolicies, compilePolicy, compileRule, type CompiledPolicy, type CompileOptions, type Traffic } from './compile.js';
 export { customChecks, evaluate, groupPolicies, type CompiledAuthz, type CustomCheck } from './evaluate.js';
-export { claimAt } from './conditions.js';
+export { claimAt, DEFAULT_SPACE_DELIMITED_CLAIMS } from './conditions.js';
 export type { Decision, RequestFacts } from './facts.js';
 export { httpOnlyFieldsOf } from './http-only.js';
 export { compileIpMatch, plainIp } from './ip-match.js';

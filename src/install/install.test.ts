@@ -39,7 +39,14 @@ test('one CRD per mesh kind, with the registry\'s versions, scope and names', ()
   assert.deepEqual(versions.filter((v) => v.storage).map((v) => v.name), ['v1alpha3']);
   assert.ok(versions.some((v) => v.name === 'v1alpha1'));
   const plugin = crds.find((c) => c.metadata.name === 'plugins.plugin.flomesh.io')!;
-  assert.equal((plugin.spec as { scope: string }).scope, 'Cluster');
+  assert.equal((plugin.spec as { scope: string }).scope, 'Cluster');  // Istio's security kinds: v1 (Istio 1.22+) and v1beta1 served, one storage version, same schema
+  for (const name of ['authorizationpolicies.security.istio.io', 'requestauthentications.security.istio.io']) {
+    const crd = crds.find((c) => c.metadata.name === name)!;
+    const vs = (crd.spec as { versions: { name: string; served: boolean; storage: boolean; schema: unknown }[] }).versions;
+    assert.deepEqual(vs.map((v) => [v.name, v.served]).sort(), [['v1', true], ['v1beta1', true]], name);
+    assert.equal(vs.filter((v) => v.storage).length, 1, name);
+    assert.deepEqual(vs[0]!.schema, vs[1]!.schema, name);
+  }
 });
 
 test('--set takes FSM\'s names, typed; unknown keys and unsupported settings are refused', () => {

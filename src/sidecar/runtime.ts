@@ -4,7 +4,7 @@
  * finish on the runtime they started with.
  */
 import { MeshError } from '../lib/errors.js';
-import { MOUNT_POINTS, type MountPoint } from '../api/types.js';
+import { MOUNT_POINTS, PATH_NORMALIZATION_MODES, type MountPoint } from '../api/types.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
 import { compose } from './chain/compose.js';
 import type { HttpContext, HttpModule, TcpContext, TcpModule } from './chain/types.js';
@@ -18,6 +18,7 @@ import { builtinPluginModule } from './token-plugins/index.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
+import { DEFAULT_PATH_NORMALIZATION, type PathNormalization } from './engine/index.js';
 
 export interface Runtime {
   readonly version: string;
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly outboundHttp: (ctx: HttpContext) => Promise<void>;
   readonly inboundTcp: (ctx: TcpContext) => Promise<void>;
   readonly outboundTcp: (ctx: TcpContext) => Promise<void>;
+  /** MeshConfig pathNormalization, for every HTTP listener's target normalizer */
+  readonly pathNormalization: PathNormalization;
 }
 
 export interface RuntimeDeps {
@@ -59,6 +62,7 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
     outboundHttp: http('outbound-http'),
     inboundTcp: tcp('inbound-tcp'),
     outboundTcp: tcp('outbound-tcp'),
+    pathNormalization: pathNormalizationOf(snapshot),
   };
 }
 
@@ -124,6 +128,12 @@ function pluginName(entry: string, mp: MountPoint): string {
   return m[1]!;
 }
 
+function pathNormalizationOf(s: ProxySnapshot): PathNormalization {
+  const pn = s.Spec.PathNormalization;
+  if (pn === undefined) return DEFAULT_PATH_NORMALIZATION;
+  return Object.freeze({ mode: pn.Normalization, lowerCase: pn.LowerCase === true, stripParameters: pn.StripPathParameters === true });
+}
+
 function invalid(message: string): MeshError {
   return new MeshError('MESH_ERR_SNAPSHOT_INVALID', message);
 }
@@ -140,4 +150,8 @@ function checkShape(s: ProxySnapshot): void {
     if (c !== undefined && (!Array.isArray(c) || c.some((e) => typeof e !== 'string'))) throw invalid(`Chains.${mp} is not a list of module paths`);
   }
   if (!isObj(s.Inbound.TrafficMatches) || !isObj(s.Outbound.TrafficMatches)) throw invalid('TrafficMatches missing');
+  const pn = s.Spec.PathNormalization;
+  if (pn !== undefined && (!isObj(pn) || !(PATH_NORMALIZATION_MODES as readonly unknown[]).includes(pn.Normalization))) {
+    throw invalid(`Spec.PathNormalization.Normalization must be one of ${PATH_NORMALIZATION_MODES.join(', ')}`);
+  }
 }

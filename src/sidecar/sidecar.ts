@@ -11,7 +11,7 @@ import { listenOn } from '../lib/listen-retry.js';
 import type { ProxySnapshot } from '../snapshot/types.js';
 import { createAdminServer } from './admin/index.js';
 import { StreamClient, loadSnapshot, saveSnapshot } from './config/index.js';
-import { createHttpEngine, type HttpEngineOptions } from './engine/index.js';
+import { createHttpEngine, DEFAULT_PATH_NORMALIZATION, type HttpEngineOptions } from './engine/index.js';
 import { handleConnect, type ConnectHandlerOptions } from './tunnels/index.js';
 import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
 import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
@@ -142,6 +142,7 @@ export class Sidecar {
       direction: 'outbound',
       mountPoint: 'outbound-http',
       chain: () => this.runtime?.outboundHttp,
+      pathNormalization: () => this.runtime?.pathNormalization ?? DEFAULT_PATH_NORMALIZATION,
       proxy: true,
       upstream: this.upstream,
       log: this.log,
@@ -250,6 +251,7 @@ export class Sidecar {
               direction: 'inbound',
               mountPoint: 'inbound-http',
               chain: () => this.runtime?.inboundHttp,
+              pathNormalization: () => this.runtime?.pathNormalization ?? DEFAULT_PATH_NORMALIZATION,
               proxy: false,
               upstream: this.inboundClient,
               log: this.log,

@@ -1,5 +1,5 @@
 /** Builds the proxy-wide sections: Spec, Metrics, Pod and the AllowedEndpoints allow-list. */
-import type { Pod } from '../api/types.js';
+import { PATH_NORMALIZATION_MODES, type MeshConfigSpec, type Pod } from '../api/types.js';
 import { isPodTerminated, podIP, podNamespace, serviceAccountOf, serviceIdentityOf } from '../catalog/pods.js';
 import type { Catalog } from '../catalog/types.js';
 import type { ProxyIdentity, ProxySnapshot } from './types.js';
@@ -25,6 +25,20 @@ export function buildSpec(catalog: Catalog, pod: Pod): ProxySnapshot['Spec'] {
       EnablePluginPolicy: mc.enablePluginPolicy,
     },
     SidecarDisabledMTLS: mc.spec.sidecar?.['sidecarDisabledMTLS'] === true,
+    ...pathNormalization(mc.spec.pathNormalization),
+  };
+}
+
+/** Only when the MeshConfig sets it, so snapshots of meshes that do not stay as they were. */
+function pathNormalization(pn: MeshConfigSpec['pathNormalization']): Pick<ProxySnapshot['Spec'], 'PathNormalization'> {
+  if (pn === undefined || pn === null || typeof pn !== 'object') return {};
+  const mode = pn.normalization;
+  return {
+    PathNormalization: {
+      Normalization: mode !== undefined && mode !== 'DEFAULT' && (PATH_NORMALIZATION_MODES as readonly string[]).includes(mode) ? mode : 'DECODE_AND_MERGE_SLASHES',
+      LowerCase: pn.caseInsensitive === true,
+      StripPathParameters: pn.stripPathParameters === true,
+    },
   };
 }
 

@@ -267,6 +267,21 @@ test('Spec, Metrics and Pod come from the MeshConfig, the namespace annotation a
   assert.deepEqual(s.Inbound.ClustersConfigs, { 'app/client|80|local': { '127.0.0.1:80': 100 } });
 });
 
+test('Spec.PathNormalization carries MeshConfig pathNormalization, and is absent when the MeshConfig leaves it unset', () => {
+  const world = (pn?: MeshConfigSpec['pathNormalization']) => [
+    meshConfig(pn ? { pathNormalization: pn } : {}),
+    meshedNamespace('app'),
+    pod('app', 'client', { ip: '10.0.0.1', labels: { app: 'client' } }),
+    service('app', 'client', [{ name: 'http', port: 80 }], { app: 'client' }),
+  ];
+  assert.equal('PathNormalization' in snap(world()).Spec, false);
+  assert.deepEqual(snap(world({ normalization: 'MERGE_SLASHES', caseInsensitive: true, stripPathParameters: true })).Spec.PathNormalization, {
+    Normalization: 'MERGE_SLASHES', LowerCase: true, StripPathParameters: true,
+  });
+  // DEFAULT is Tessera's default, stricter than Istio's BASE
+  assert.deepEqual(snap(world({ normalization: 'DEFAULT' })).Spec.PathNormalization, { Normalization: 'DECODE_AND_MERGE_SLASHES', LowerCase: false, StripPathParameters: false });
+});
+
 test('proxies with the same namespace, identity and plugins share one frozen Outbound section', () => {
   const world = [
     ...base(),

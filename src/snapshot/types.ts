@@ -11,7 +11,7 @@
  * FSM's `sa.ns` everywhere except inside Istio policies, which use Istio's principal form.
  */
 import type { AuthzAction, AuthzRule, JwtRule } from '../api/istio-types.js';
-import type { MountPoint } from '../api/types.js';
+import type { MountPoint, PathNormalizationMode } from '../api/types.js';
 
 export type RouteMatchType = 'Regex' | 'Exact' | 'Prefix';
 
@@ -155,6 +155,12 @@ export interface ProxyIdentity {
   Labels: Record<string, string>;
 }
 
+export interface SnapshotPathNormalization {
+  Normalization: PathNormalizationMode;
+  LowerCase: boolean;
+  StripPathParameters: boolean;
+}
+
 /** One JWT rule of a RequestAuthentication that selects this pod (security-rules.md §2). */
 export interface InboundJwtRule {
   /** `ns/name` of the RequestAuthentication */
@@ -212,6 +218,11 @@ export interface ProxySnapshot {
     FeatureFlags: { EnableSidecarActiveHealthChecks: boolean; EnableAutoDefaultRoute: boolean; EnablePluginPolicy: boolean };
     /** FSM's `spec.sidecar.sidecarDisabledMTLS`: plaintext between sidecars (default false: mTLS on every mesh hop) */
     SidecarDisabledMTLS: boolean;
+    /**
+     * Tessera addition: MeshConfig `pathNormalization` as every HTTP listener applies it; absent when
+     * the MeshConfig leaves it unset (DECODE_AND_MERGE_SLASHES, case and `;` parameters kept)
+     */
+    PathNormalization?: SnapshotPathNormalization;
   };
   Pod: ProxyIdentity;
   Inbound: {

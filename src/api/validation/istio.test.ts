@@ -58,6 +58,25 @@ describe('Istio kinds', () => {
     assert.deepEqual(problems(ra({ jwtRules: [{ issuer: 'plain' }] })), ['spec.jwtRules[0].jwksUri: required when jwks is not set and the issuer is not an http(s) URL for OpenID discovery']);
   });
 
+  it('security.istio.io/v1 is accepted with the same schema as v1beta1', () => {
+    validateResource({ ...ra({ jwtRules: [{ issuer: 'https://a', jwksUri: 'https://a/jwks' }] }), apiVersion: 'security.istio.io/v1' }, ctx);
+    validateResource({ ...ap({ action: 'ALLOW', rules: [{}] }), apiVersion: 'security.istio.io/v1' }, ctx);
+    assert.throws(() => validateResource({ ...ap({}), apiVersion: 'security.istio.io/v2' }, ctx));
+  });
+
+  it('jwtRules: Istio spaceDelimitedClaims, Tessera requiredClaims and maxTokenBytes', () => {
+    validateResource(ra({ jwtRules: [{ issuer: 'https://a', jwksUri: 'https://a/jwks', spaceDelimitedClaims: ['scp', 'roles'], requiredClaims: ['exp', 'tenant'], maxTokenBytes: 16384 }] }), ctx);
+    const out = problems(ra({
+      jwtRules: [{ issuer: 'https://a', jwksUri: 'https://a/jwks', spaceDelimitedClaims: [''], requiredClaims: 'exp', maxTokenBytes: 100 }, { issuer: 'https://b', jwksUri: 'https://b/jwks', maxTokenBytes: 70000 }],
+    }));
+    assert.deepEqual(out, [
+      'spec.jwtRules[0].spaceDelimitedClaims[0]: required field is missing',
+      'spec.jwtRules[0].requiredClaims: expected array, got string "exp"',
+      'spec.jwtRules[0].maxTokenBytes: 100 must be at least 1024',
+      'spec.jwtRules[1].maxTokenBytes: 70000 must be at most 65536',
+    ]);
+  });
+
   it('AuthorizationPolicy problems', () => {
     const out = problems(ap({
       action: 'CUSTOM',

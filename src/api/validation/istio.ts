@@ -1,4 +1,4 @@
-/** Istio security kinds: RequestAuthentication and AuthorizationPolicy (security.istio.io/v1beta1; security-rules.md §1, §2). */
+/** Istio security kinds: RequestAuthentication and AuthorizationPolicy (security.istio.io/v1 and v1beta1, one schema; security-rules.md §1, §2). */
 import { z } from 'zod';
 import { AUTHZ_ACTIONS } from '../istio-types.js';
 import { ipBlockProblem, isIpKey, matchValueProblem, parseConditionKey, portStringProblem } from '../istio-keys.js';
@@ -64,6 +64,11 @@ const jwtRule = objectOf(
         if (ms !== undefined && (ms < 0 || ms > 600_000 || ms % 1000 !== 0)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be whole seconds between 0s and 10m' });
       }),
     ),
+    // Istio's CRD allows at most 64 names
+    spaceDelimitedClaims: optional(z.array(requiredString).max(64)),
+    requiredClaims: optional(z.array(requiredString).max(64)),
+    // the sidecar reads at most 64 KiB of request head; 1 KiB is smaller than any signed token worth checking
+    maxTokenBytes: optional(z.number().int().min(1024).max(65536)),
   },
   'strict',
 ).superRefine((r, ctx) => {

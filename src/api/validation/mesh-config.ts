@@ -1,6 +1,6 @@
 /** `config.flomesh.io` MeshConfig, with FSM's section and field names (fsm-design.md §1.6). */
 import { z } from 'zod';
-import { MOUNT_POINTS } from '../types.js';
+import { MOUNT_POINTS, PATH_NORMALIZATION_MODES } from '../types.js';
 import { goDuration, nonNegativeInt, numberInRange, objectOf, optional, port, requiredString, withDefault } from './fields.js';
 import { resourceSchema } from './metadata.js';
 import { parseConnectAllowEntry } from '../../lib/connect-allow-list.js';
@@ -152,6 +152,12 @@ const extensionProviders = optional(
   }),
 );
 
+/** Istio's pathNormalization plus Tessera's two options; `strict`, so a misspelt option is an error, not a silent no-op. */
+const pathNormalization = objectOf(
+  { normalization: optional(z.enum([...PATH_NORMALIZATION_MODES, 'DEFAULT'])), caseInsensitive: bool, stripPathParameters: bool },
+  'strict',
+);
+
 const meshConfigSpec = objectOf(
   {
     featureFlags: optional(featureFlags),
@@ -161,6 +167,7 @@ const meshConfigSpec = objectOf(
     repoServer: optional(repoServer),
     pluginChains: optional(pluginChains),
     extensionProviders,
+    pathNormalization: optional(pathNormalization),
     observability: anyObject,
     warmup: anyObject,
     clusterSet: anyObject,

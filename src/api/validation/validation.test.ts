@@ -340,6 +340,13 @@ describe('kind rules', () => {
         'MeshConfig tessera-system/tessera-mesh-config: spec.tracing: unknown field "tracing"',
       ],
     );
+    // Istio's pathNormalization, Tessera's two options; a misspelt option or mode is refused by name
+    validateResource(mc({ pathNormalization: { normalization: 'MERGE_SLASHES', caseInsensitive: true, stripPathParameters: true } }), ctx);
+    for (const mode of ['NONE', 'BASE', 'DECODE_AND_MERGE_SLASHES', 'DEFAULT']) validateResource(mc({ pathNormalization: { normalization: mode } }), ctx);
+    assert.deepEqual(lines(() => validateResource(mc({ pathNormalization: { normalization: 'MERGE', caseInsensitve: true } }), ctx)), [
+      'MeshConfig tessera-system/tessera-mesh-config: spec.pathNormalization.normalization: "MERGE" is not one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, DEFAULT',
+      'MeshConfig tessera-system/tessera-mesh-config: spec.pathNormalization.caseInsensitve: unknown field "caseInsensitve"',
+    ]);
     // Provider names must be unique: a CUSTOM policy's provider.name has to mean one authorizer.
     const dup = { name: 'a', envoyExtAuthzHttp: { service: 'a', port: 80 } };
     assert.deepEqual(lines(() => validateResource(mc({ extensionProviders: [dup, dup] }), ctx)), [

@@ -47,7 +47,15 @@ export function checkClaims(c: Record<string, unknown>, policy: CompiledJwtPolic
   // RFC 7519 §4.1.5: acceptable on or after nbf, so nbf == now + skew still passes.
   if (nbf !== undefined && nbf > nowSec + skew) return F.nbf;
   if (iat !== undefined && policy.rejectFutureIat && iat > nowSec + skew) return F.iat;
+  for (const name of policy.requiredClaims) {
+    if (!Object.prototype.hasOwnProperty.call(c, name) || c[name] === null) return missingClaim(name);
+  }
   return undefined;
+}
+
+/** The name comes from the RequestAuthentication, never from the token, so it is safe to log. */
+function missingClaim(name: string): VerifyFailure {
+  return failure('JWT_MISSING_CLAIM', `required claim ${JSON.stringify(name)} is missing`);
 }
 
 function audienceMatches(aud: unknown, allowed: ReadonlySet<string>): boolean {

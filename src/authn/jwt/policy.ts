@@ -22,6 +22,8 @@ export interface JwtPolicyOptions {
   maxTokenBytes?: number;
   /** require `exp` (default false: Istio and Envoy accept tokens without it, reference §2 "Clock skew") */
   requireExpiration?: boolean;
+  /** top-level claims that must be present (not null); `exp` here is `requireExpiration` (Tessera's `requiredClaims`) */
+  requiredClaims?: readonly string[];
   /** reject `iat` later than now + skew (default true; one of the checks jose leaves out, reference §6) */
   rejectFutureIat?: boolean;
   /** when set, the header `typ` must equal this (case-insensitive, RFC 7515 §4.1.9) */
@@ -38,6 +40,8 @@ export interface CompiledJwtPolicy {
   readonly clockSkewSeconds: number;
   readonly maxTokenBytes: number;
   readonly requireExpiration: boolean;
+  /** besides `exp`, which `requireExpiration` covers */
+  readonly requiredClaims: readonly string[];
   readonly rejectFutureIat: boolean;
   readonly typ: string | undefined;
   readonly cache: VerifiedTokenCache<VerifySuccess> | undefined;
@@ -64,6 +68,8 @@ export function compileJwtPolicy(options: JwtPolicyOptions): CompiledJwtPolicy {
   if (!Number.isFinite(skew) || skew < 0 || skew > 600) invalid('clockSkewSeconds must be between 0 and 600');
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   if (!Number.isInteger(maxTokenBytes) || maxTokenBytes < 64) invalid('maxTokenBytes must be an integer of at least 64');
+  const required = options.requiredClaims ?? [];
+  if (!Array.isArray(required) || !required.every((c) => typeof c === 'string' && c.length > 0)) invalid('requiredClaims must be a list of non-empty strings');
   const cacheOpt = options.cache ?? {};
   const maxTtl = cacheOpt === false ? 0 : (cacheOpt.maxTtlSeconds ?? 300);
   if (!Number.isFinite(maxTtl) || maxTtl < 0) invalid('cache.maxTtlSeconds must be a non-negative number');
@@ -74,7 +80,8 @@ export function compileJwtPolicy(options: JwtPolicyOptions): CompiledJwtPolicy {
     algorithms: new Set<string>(algorithms),
     clockSkewSeconds: skew,
     maxTokenBytes,
-    requireExpiration: options.requireExpiration ?? false,
+    requireExpiration: options.requireExpiration === true || required.includes('exp'),
+    requiredClaims: Object.freeze(required.filter((c) => c !== 'exp')),
     rejectFutureIat: options.rejectFutureIat ?? true,
     typ: options.typ?.toLowerCase(),
     cache: cacheOpt === false ? undefined : new VerifiedTokenCache<VerifySuccess>(cacheOpt.maxEntries ?? 10_000),

@@ -137,6 +137,31 @@ describe('rule 6: limits and options at their defaults', () => {
     assert.ok(verifyJwt(tok('k1'), strict, NOW).ok);
   });
 
+  it('requiredClaims (Tessera extension) refuses a token missing any of them; exp there means requireExpiration', () => {
+    const jwks = JSON.stringify({ keys: [publicJwk(k1, { kid: 'k1' })] });
+    const strict = compileJwtRule({ issuer: ISSUER, jwks }, { requiredClaims: ['exp', 'tenant'] });
+    assert.equal(strict.requireExpiration, true);
+    assert.ok(verifyJwt(tok('k1', { tenant: 't1' }), strict, NOW).ok);
+    const noExp = verifyJwt(tok('k1', { tenant: 't1', exp: undefined }), strict, NOW);
+    assert.ok(!noExp.ok && noExp.code === 'JWT_MISSING_EXP');
+    const noTenant = verifyJwt(tok('k1'), strict, NOW);
+    assert.ok(!noTenant.ok && noTenant.code === 'JWT_MISSING_CLAIM' && noTenant.message === 'required claim "tenant" is missing', JSON.stringify(noTenant));
+    const nullTenant = verifyJwt(tok('k1', { tenant: null }), strict, NOW);
+    assert.ok(!nullTenant.ok && nullTenant.code === 'JWT_MISSING_CLAIM', 'null counts as missing');
+    assert.throws(() => compileJwtRule({ issuer: ISSUER, jwks }, { requiredClaims: [''] }), /requiredClaims/);
+  });
+
+  it('maxTokenBytes raises (or lowers) the size cap per rule', () => {
+    const jwks = JSON.stringify({ keys: [publicJwk(k1, { kid: 'k1' })] });
+    const big = tok('k1', { groups: Array.from({ length: 800 }, (_, i) => `group-${i}`) });
+    assert.ok(big.length > 12_000 && big.length < 16_384, `${big.length}`);
+    const byDefault = verifyJwt(big, compileJwtRule({ issuer: ISSUER, jwks }), NOW);
+    assert.ok(!byDefault.ok && byDefault.code === 'JWT_TOO_LARGE');
+    assert.ok(verifyJwt(big, compileJwtRule({ issuer: ISSUER, jwks }, { maxTokenBytes: 16_384 }), NOW).ok);
+    const small = verifyJwt(tok('k1'), compileJwtRule({ issuer: ISSUER, jwks }, { maxTokenBytes: 100 }), NOW);
+    assert.ok(!small.ok && small.code === 'JWT_TOO_LARGE');
+  });
+
   it('the clock skew is 60 s by default on exp, nbf and iat alike', () => {
     const p = compileJwtRule({ issuer: ISSUER, jwks: JSON.stringify({ keys: [publicJwk(k1, { kid: 'k1' })] }) });
     assert.equal(p.clockSkewSeconds, 60);

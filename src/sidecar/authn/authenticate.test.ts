@@ -144,3 +144,36 @@ describe('jwksUri', () => {
     assert.match(res.reason, /JWT_KEYS_UNAVAILABLE/);
   });
 });
+
+describe('authenticate: Istio spaceDelimitedClaims and the Tessera extensions requiredClaims, maxTokenBytes', () => {
+  it('hands the authorization step the verifying rule\'s space-delimited claims (scope and permission always)', async () => {
+    const { r } = await run([rule({ spaceDelimitedClaims: ['scp', 'roles'] })], { authorization: `Bearer ${token()}` });
+    assert.ok(r.ok);
+    assert.deepEqual([...(r.spaceDelimitedClaims ?? [])].sort(), ['permission', 'roles', 'scope', 'scp']);
+    const plain = await run([rule()], { authorization: `Bearer ${token()}` });
+    assert.ok(plain.r.ok);
+    assert.deepEqual([...(plain.r.spaceDelimitedClaims ?? [])].sort(), ['permission', 'scope']);
+  });
+
+  it('requiredClaims: a token without exp is refused with the reason, one with it passes', async () => {
+    const noExp = await run([rule({ requiredClaims: ['exp'] })], { authorization: `Bearer ${token({ exp: undefined })}` });
+    assert.ok(!noExp.r.ok);
+    assert.match(noExp.r.reason, /JWT_MISSING_EXP/);
+    const withExp = await run([rule({ requiredClaims: ['exp'] })], { authorization: `Bearer ${token()}` });
+    assert.equal(withExp.r.ok, true);
+  });
+
+  it('maxTokenBytes: a 12 KiB token fails the default rule and passes one raised to 16 KiB, also with several rules', async () => {
+    const big = token({ groups: Array.from({ length: 800 }, (_, i) => `group-${i}`) });
+    assert.ok(big.length > 12_000 && big.length < 16_384, `${big.length}`);
+    const byDefault = await run([rule()], { authorization: `Bearer ${big}` });
+    assert.ok(!byDefault.r.ok);
+    assert.match(byDefault.r.reason, /JWT_TOO_LARGE/);
+    const raised = await run([rule({ maxTokenBytes: 16_384 })], { authorization: `Bearer ${big}` });
+    assert.equal(raised.r.ok, true);
+    // with two rules the issuer is read (unverified) to order them: the raised cap applies there too
+    const otherRule: InboundJwtRule = { Policy: 'development/other', Rule: { issuer: 'https://other.example', jwks: JWKS } };
+    const two = await run([otherRule, rule({ maxTokenBytes: 16_384 })], { authorization: `Bearer ${big}` });
+    assert.equal(two.r.ok, true, JSON.stringify(two.r));
+  });
+});

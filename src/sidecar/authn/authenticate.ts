@@ -3,13 +3,13 @@
  * strip client copies of output headers, find the token, verify it, then set the output headers.
  * No token: pass without identity. A present token that fails: 401. Never logs or echoes a token.
  */
-import { DEFAULT_MAX_TOKEN_BYTES, unverifiedIssuer, verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
+import { unverifiedIssuer, verifyJwtAsync, type JwtClaims } from '../../authn/index.js';
 import { claimAt } from '../../authz/index.js';
 import type { HeaderMap } from '../http/types.js';
 import type { CompiledAuthn, CompiledJwtRule } from './jwt-rules.js';
 
 export type AuthnResult =
-  | { ok: true; principal?: string; claims?: JwtClaims }
+  | { ok: true; principal?: string; claims?: JwtClaims; spaceDelimitedClaims?: ReadonlySet<string> }
   /** `reason` is fixed text plus configuration (issuer, header names), safe to log */
   | { ok: false; reason: string };
 
@@ -98,7 +98,7 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
   let rules = found.rules;
   if (rules.length > 1) {
     // a token over the size cap fails every rule before any parsing: no point reading its iss
-    const iss = found.token.length <= DEFAULT_MAX_TOKEN_BYTES ? unverifiedIssuer(found.token) : undefined;
+    const iss = found.token.length <= authn.maxTokenBytes ? unverifiedIssuer(found.token) : undefined;
     rules = [...rules.filter((r) => r.issuer === iss), ...rules.filter((r) => r.issuer !== iss)];
   }
   for (const rule of rules) {
@@ -117,7 +117,7 @@ export async function authenticate(authn: CompiledAuthn, request: { path: string
       const v = claimHeaderValue(r.claims, c.path);
       if (v !== undefined) headers[c.header] = v;
     }
-    return { ok: true, principal: `${r.claims.iss}/${r.claims.sub ?? ''}`, claims: r.claims };
+    return { ok: true, principal: `${r.claims.iss}/${r.claims.sub ?? ''}`, claims: r.claims, spaceDelimitedClaims: rule.spaceDelimitedClaims };
   }
   return { ok: false, reason: pickFailure(failures) };
 }

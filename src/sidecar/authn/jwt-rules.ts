@@ -1,5 +1,6 @@
 /** Compiles `Inbound.Authn` once per snapshot: token locations, verification policies and output headers (security-rules.md §2). */
-import { compileJwtPolicy, compileJwtRule, RemoteJwks, type CompiledJwtPolicy } from '../../authn/index.js';
+import { compileJwtPolicy, compileJwtRule, DEFAULT_MAX_TOKEN_BYTES, RemoteJwks, type CompiledJwtPolicy } from '../../authn/index.js';
+import { DEFAULT_SPACE_DELIMITED_CLAIMS } from '../../authz/index.js';
 import type { InboundJwtRule } from '../../snapshot/types.js';
 import { clusterFetch, type FetchTarget } from './cluster-fetch.js';
 
@@ -18,10 +19,14 @@ export interface CompiledJwtRule {
   /** `path`: the claim name split at its dots, once per snapshot */
   claimHeaders: readonly { header: string; claim: string; path: readonly string[] }[];
   forwardOriginalToken: boolean;
+  /** Istio's `scope` and `permission` plus the rule's `spaceDelimitedClaims`, for the authorization step */
+  spaceDelimitedClaims: ReadonlySet<string>;
 }
 
 export interface CompiledAuthn {
   rules: readonly CompiledJwtRule[];
+  /** the largest `maxTokenBytes` of any rule: a longer token fails them all, unparsed */
+  maxTokenBytes: number;
   /** every header any rule writes (lower case): client copies are always removed first (§2 "Header sanitization") */
   outputHeaders: readonly string[];
 }
@@ -66,9 +71,13 @@ function remoteJwks(rule: InboundJwtRule, target: FetchTarget): RemoteJwks {
 /** Inline jwks wins over jwksUri (§2 "JWTRule fields"); remote sets come from the shared cache. */
 function verifierFor(rule: InboundJwtRule, target: FetchTarget): CompiledJwtPolicy {
   const { issuer, audiences = [], jwks } = rule.Rule;
-  const skew = typeof rule.ClockSkewSeconds === 'number' ? { clockSkewSeconds: rule.ClockSkewSeconds } : {};
-  if (jwks !== undefined) return compileJwtRule({ issuer, audiences, jwks }, skew);
-  return compileJwtPolicy({ issuer, audiences, keys: remoteJwks(rule, target), ...skew });
+  const extras = {
+    ...(typeof rule.ClockSkewSeconds === 'number' ? { clockSkewSeconds: rule.ClockSkewSeconds } : {}),
+    ...(rule.Rule.requiredClaims !== undefined ? { requiredClaims: rule.Rule.requiredClaims } : {}),
+    ...(rule.Rule.maxTokenBytes !== undefined ? { maxTokenBytes: rule.Rule.maxTokenBytes } : {}),
+  };
+  if (jwks !== undefined) return compileJwtRule({ issuer, audiences, jwks }, extras);
+  return compileJwtPolicy({ issuer, audiences, keys: remoteJwks(rule, target), ...extras });
 }
 
 function locationsOf(rule: InboundJwtRule['Rule']): TokenLocation[] {
@@ -76,6 +85,11 @@ function locationsOf(rule: InboundJwtRule['Rule']): TokenLocation[] {
   for (const h of rule.fromHeaders ?? []) out.push({ kind: 'header', name: h.name.toLowerCase(), prefix: h.prefix ?? '' });
   for (const p of rule.fromParams ?? []) out.push({ kind: 'param', name: p });
   return out.length > 0 ? out : [...DEFAULT_LOCATIONS];
+}
+
+function spaceDelimited(extra: unknown): ReadonlySet<string> {
+  if (!Array.isArray(extra) || extra.length === 0) return DEFAULT_SPACE_DELIMITED_CLAIMS;
+  return new Set([...DEFAULT_SPACE_DELIMITED_CLAIMS, ...extra.filter((c): c is string => typeof c === 'string')]);
 }
 
 export function compileAuthn(rules: readonly InboundJwtRule[], target: FetchTarget): CompiledAuthn {
@@ -101,7 +115,9 @@ export function compileAuthn(rules: readonly InboundJwtRule[], target: FetchTarg
       payloadHeader,
       claimHeaders,
       forwardOriginalToken: r.Rule.forwardOriginalToken === true,
+      spaceDelimitedClaims: spaceDelimited(r.Rule.spaceDelimitedClaims),
     };
   });
-  return { rules: compiled, outputHeaders: [...outputs] };
+  const maxTokenBytes = Math.max(DEFAULT_MAX_TOKEN_BYTES, ...compiled.map((r) => r.verify?.maxTokenBytes ?? 0));
+  return { rules: compiled, maxTokenBytes, outputHeaders: [...outputs] };
 }

@@ -101,7 +101,21 @@ describe('engine: request-target forms per listener (RFC 9112 §3.2, §5)', () =
     proxy.reset();
   });
 
-  it('refuses absolute-form on an inbound listener', () => refused(inbound, get('http://echo.demo/x'), 400));
+  it('accepts absolute-form on an inbound listener: the target authority, canonical, is Host for policy and upstream', async () => {
+    const r = await rawExchange(inbound.port, 'GET http://Svc.Demo./a//b HTTP/1.1\r\nHost: other.demo\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(r.statuses, [200], r.text);
+    assert.deepEqual(inbound.authoritySaw, ['svc.demo']);
+    assert.deepEqual(inbound.policySaw, ['/a/b']);
+    assert.equal(inbound.upstream.seen[0]!.url, '/a/b');
+    assert.equal(inbound.upstream.seen[0]!.headers.host, 'svc.demo');
+  });
+  it('gives an HTTP/1.0 absolute-form request without Host the target authority as Host', async () => {
+    const r = await rawExchange(inbound.port, 'GET http://svc.demo:8080/x HTTP/1.0\r\n\r\n');
+    assert.deepEqual(r.statuses, [200], r.text);
+    assert.deepEqual(inbound.authoritySaw, ['svc.demo:8080']);
+    assert.equal(inbound.upstream.seen[0]!.headers.host, 'svc.demo:8080');
+  });
+  it('refuses an absolute-form target with another scheme inbound', () => refused(inbound, get('ftp://echo.demo/x'), 400));
   it('refuses GET * (asterisk-form is for OPTIONS only)', () => refused(inbound, get('*'), 400));
   it('refuses POST * on the proxy too', () => refused(proxy, 'POST * HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n', 400));
 

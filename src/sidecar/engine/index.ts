@@ -3,3 +3,5 @@ export { createHttpEngine, sameDestination, serveTunnelledHttp } from './server.
 export type { HttpEngineOptions } from './server.js';
 export { Pool } from './client.js';
 export type { PoolOptions } from './client.js';
+export { DEFAULT_PATH_NORMALIZATION } from './normalize.js';
+export type { PathNormalization } from './normalize.js';

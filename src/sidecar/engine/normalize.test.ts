@@ -1,7 +1,7 @@
 /** Table tests for the request-target normalizer and target forms (security-rules.md §4, §11 rule 1). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TARGET_LENGTH, normalizeTarget } from './normalize.js';
+import { DEFAULT_PATH_NORMALIZATION, MAX_TARGET_LENGTH, normalizeTarget, type NormalizationMode, type PathNormalization } from './normalize.js';
 import { resolveTarget, validAuthority } from './target.js';
 
 /** [raw target, normalized target, or the status it is refused with] */
@@ -127,9 +127,10 @@ describe('normalizeTarget (security-rules.md §4, §11 rule 1)', () => {
   });
 
   it('can refuse encoded slashes instead of decoding them', () => {
-    assert.equal((normalizeTarget('/a%2Fb', 'reject') as { status: number }).status, 400);
-    assert.equal((normalizeTarget('/a%5cb', 'reject') as { status: number }).status, 400);
-    assert.equal(normalizeTarget('/a%2561', 'reject'), '/a%2561');
+    const reject = { ...DEFAULT_PATH_NORMALIZATION, rejectEscapedSlashes: true };
+    assert.equal((normalizeTarget('/a%2Fb', reject) as { status: number }).status, 400);
+    assert.equal((normalizeTarget('/a%5cb', reject) as { status: number }).status, 400);
+    assert.equal(normalizeTarget('/a%2561', reject), '/a%2561');
   });
 
   it('keeps a target of exactly the maximum length', () => {
@@ -139,8 +140,8 @@ describe('normalizeTarget (security-rules.md §4, §11 rule 1)', () => {
 });
 
 describe('resolveTarget: forms per listener (RFC 9112 §3.2, security-rules.md §5)', () => {
-  const ok = (method: string, url: string, host: string | undefined, proxy: boolean): { path: string; authority: string } => {
-    const r = resolveTarget(method, url, host, proxy);
+  const ok = (method: string, url: string, host: string | undefined, proxy: boolean, norm?: PathNormalization): { path: string; authority: string } => {
+    const r = resolveTarget(method, url, host, proxy, norm);
     assert.ok(!('status' in r), `${method} ${url}: ${JSON.stringify(r)}`);
     return r as { path: string; authority: string };
   };
@@ -160,8 +161,20 @@ describe('resolveTarget: forms per listener (RFC 9112 §3.2, security-rules.md �
     assert.equal(refused('POST', '*', 'a', true), 400);
   });
 
-  it('refuses absolute-form on an inbound listener', () => {
-    assert.equal(refused('GET', 'http://a/x', 'a', false), 400);
+  it('accepts absolute-form on an inbound listener (RFC 9112 §3.2.2): the target authority, canonical, over Host', () => {
+    assert.deepEqual(ok('GET', 'http://a/x', 'a', false), { path: '/x', authority: 'a' });
+    assert.deepEqual(ok('GET', 'http://Echo.Demo.:8080/a/../b', 'other', false), { path: '/b', authority: 'echo.demo:8080' });
+    assert.deepEqual(ok('GET', 'HTTPS://echo.demo/x?y', 'echo.demo', false), { path: '/x?y', authority: 'echo.demo' });
+    assert.deepEqual(ok('GET', 'http://echo.demo', undefined, false), { path: '/', authority: 'echo.demo' });
+    assert.equal(refused('GET', 'ftp://a/x', 'a', false), 400);
+    assert.equal(refused('GET', 'http://u@a/x', 'a', false), 400);
+    assert.equal(refused('GET', 'http://a..b/x', 'a', false), 400);
+  });
+
+  it('normalizes with the MeshConfig mode it is given', () => {
+    const base = { mode: 'BASE', lowerCase: false, stripParameters: false } as const;
+    assert.deepEqual(ok('GET', '/a//b/%2F', 'h', false, base), { path: '/a//b/%2F', authority: 'h' });
+    assert.deepEqual(ok('GET', 'http://h/A;x', 'h', false, { ...base, lowerCase: true, stripParameters: true }), { path: '/a', authority: 'h' });
   });
 
   it('takes the absolute-form authority on the proxy, normalized, over Host', () => {
@@ -214,6 +227,74 @@ describe('resolveTarget: forms per listener (RFC 9112 §3.2, security-rules.md �
     for (const h of ['.', '..', '.a', 'a..b', 'a..', '.:80', 'a..b:80']) {
       assert.equal(validAuthority(h), undefined, h);
       assert.equal(refused('GET', '/', h, false), 400, h);
+    }
+  });
+});
+
+/** Istio's four MeshConfig modes and the Tessera options (docs/request-identity.md "Path normalization"). */
+describe('normalizeTarget: MeshConfig pathNormalization modes and options', () => {
+  const opts = (mode: NormalizationMode, extra: Partial<PathNormalization> = {}): PathNormalization => ({ mode, lowerCase: false, stripParameters: false, ...extra });
+  /** [raw, NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES] */
+  const TABLE: readonly (readonly [string, string, string, string, string])[] = [
+    ['/a/../b', '/a/../b', '/b', '/b', '/b'],
+    ['/a//b', '/a//b', '/a//b', '/a/b', '/a/b'],
+    ['/a%2fb', '/a%2fb', '/a%2Fb', '/a%2Fb', '/a/b'],
+    ['/a%5Cb', '/a%5Cb', '/a%5Cb', '/a%5Cb', '/a/b'],
+    ['/\\admin', '/\\admin', '//admin', '/admin', '/admin'],
+    ['/%61dmin', '/%61dmin', '/admin', '/admin', '/admin'],
+    ['/x/..%2Fadmin', '/x/..%2Fadmin', '/x/..%2Fadmin', '/x/..%2Fadmin', '/admin'],
+    ['/a//../b', '/a//../b', '/a/b', '/a/b', '/a/b'],
+    ['/a/./b/', '/a/./b/', '/a/b/', '/a/b/', '/a/b/'],
+    ['/a/b/..', '/a/b/..', '/a/', '/a/', '/a/'],
+    ['//', '//', '//', '/', '/'],
+    ['/v1/..;/admin', '/v1/..;/admin', '/admin', '/admin', '/admin'],
+    ['/ok?q=//..', '/ok?q=//..', '/ok?q=//..', '/ok?q=//..', '/ok?q=//..'],
+  ];
+  const MODES: readonly NormalizationMode[] = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
+  for (const [raw, ...wants] of TABLE) {
+    it(`${JSON.stringify(raw)} in each mode`, () => {
+      MODES.forEach((m, i) => assert.equal(normalizeTarget(raw, opts(m)), wants[i], m));
+    });
+  }
+
+  it('the default is DECODE_AND_MERGE_SLASHES with case and parameters kept', () => {
+    assert.deepEqual({ ...DEFAULT_PATH_NORMALIZATION }, opts('DECODE_AND_MERGE_SLASHES'));
+  });
+
+  it('refuses NUL, bad escapes and control characters in every mode, and drops the fragment', () => {
+    for (const m of MODES) {
+      assert.equal((normalizeTarget('/a%00', opts(m)) as { status: number }).status, 400, m);
+      assert.equal((normalizeTarget('/a%zz', opts(m)) as { status: number }).status, 400, m);
+      assert.equal((normalizeTarget('/a\x01', opts(m)) as { status: number }).status, 400, m);
+      assert.equal(normalizeTarget('/a#/../x', opts(m)), '/a', m);
+    }
+  });
+
+  it('lowerCase lower-cases the path, not the query nor the hex of an escape', () => {
+    const lower = opts('DECODE_AND_MERGE_SLASHES', { lowerCase: true });
+    assert.equal(normalizeTarget('/ADMIN/Users?Q=X', lower), '/admin/users?Q=X');
+    assert.equal(normalizeTarget('/%41dmin/caf%C3%A9', lower), '/admin/caf%C3%A9');
+    assert.equal(normalizeTarget('/already/lower', lower), '/already/lower');
+    assert.equal(normalizeTarget('/A', opts('NONE', { lowerCase: true })), '/a');
+  });
+
+  it('stripParameters drops ;parameters from every segment before dot segments are removed', () => {
+    const strip = opts('DECODE_AND_MERGE_SLASHES', { stripParameters: true });
+    assert.equal(normalizeTarget('/admin;jsessionid=1', strip), '/admin');
+    assert.equal(normalizeTarget('/a;x/b;y=1/c?k=v;w', strip), '/a/b/c?k=v;w');
+    assert.equal(normalizeTarget('/x/..;y/admin', strip), '/admin');
+    assert.equal(normalizeTarget('/a%3Bb', strip), '/a%3Bb', 'an escaped ";" is data, not a delimiter');
+    assert.equal(normalizeTarget('/ADMIN;x', opts('MERGE_SLASHES', { stripParameters: true, lowerCase: true })), '/admin');
+  });
+
+  it('is idempotent in every mode with every option', () => {
+    for (const m of MODES) {
+      for (const extra of [{}, { lowerCase: true }, { stripParameters: true }, { lowerCase: true, stripParameters: true }]) {
+        for (const [raw] of TABLE) {
+          const once = normalizeTarget(raw, opts(m, extra));
+          assert.equal(normalizeTarget(once as string, opts(m, extra)), once, `${m} ${JSON.stringify(extra)} ${raw}`);
+        }
+      }
     }
   });
 });

@@ -21,14 +21,17 @@ import { acceptInbound, verifiedServerName, type InboundSecurity } from './mtls.
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, receiveRequestConnection, statusHasNoBody, statusLine, type Framing } from './wire.js';
 import { checkHead, stripH2c } from './framing.js';
 import { resolveTarget } from './target.js';
+import type { PathNormalization } from './normalize.js';
 
 export interface HttpEngineOptions {
   direction: Direction;
   mountPoint: MountPoint;
   /** the chain to run, read per request so a snapshot swap takes effect at once */
   chain: () => ((ctx: HttpContext) => Promise<void>) | undefined;
-  /** outbound explicit proxy: accept absolute-form targets and CONNECT */
+  /** outbound explicit proxy: CONNECT, and `http` only in absolute-form targets */
   proxy: boolean;
+  /** MeshConfig path normalization, read per request like `chain` (absent: the default) */
+  pathNormalization?: () => PathNormalization;
   /** CONNECT handler (outbound proxy only) */
   onConnect?: (authority: string, socket: Socket, head: Buffer, source: { address: string; port: number }) => void;
   upstream: UpstreamClient;
@@ -218,7 +221,7 @@ class ServerConnection {
     if (bad) return this.refuse(bad.status, bad.reason);
     const host = map['host'] as string | undefined;
     // §11 rule 1: the target normalized once; this path is matched, routed and forwarded
-    const resolved = resolveTarget(methodName, target, host, this.opts.proxy);
+    const resolved = resolveTarget(methodName, target, host, this.opts.proxy, this.opts.pathNormalization?.());
     if ('status' in resolved) return this.refuse(resolved.status, resolved.reason);
     const path = resolved.path;
     let authority = resolved.authority;
@@ -227,7 +230,9 @@ class ServerConnection {
       else if (!sameDestination(authority, this.tunnel)) return this.refuse(421, `request for ${authority} inside a tunnel to ${this.tunnel}`);
     }
     // one spelling of the authority for every consumer (lower case; the absolute-form one wins, §5)
-    if ((host !== undefined || this.tunnel !== undefined) && host !== authority) map['host'] = authority;
+    // (an HTTP/1.0 absolute-form request without Host gets one: the name it was sent to; in a
+    // CONNECT tunnel, the tunnel's destination)
+    if (host !== undefined ? host !== authority : this.tunnel !== undefined || (authority !== '' && methodName !== 'CONNECT')) map['host'] = authority;
     const te = map['transfer-encoding'];
     const cl = map['content-length'];
     // §5: h2c is never tunnelled; the request is served as plain HTTP/1.1

@@ -1,9 +1,10 @@
 /**
  * Request-target forms per listener and the authority they name (RFC 9112 §3.2, security-rules.md
- * §5): origin-form everywhere, absolute-form only on the outbound explicit proxy, authority-form only
- * for CONNECT, asterisk-form only for OPTIONS; Host validated; the path normalized once.
+ * §5): origin-form and absolute-form everywhere (RFC 9112 §3.2.2: a server must accept absolute-form),
+ * authority-form only for CONNECT, asterisk-form only for OPTIONS; Host validated; the path
+ * normalized once.
  */
-import { normalizeTarget, type TargetError } from './normalize.js';
+import { DEFAULT_PATH_NORMALIZATION, normalizeTarget, type PathNormalization, type TargetError } from './normalize.js';
 
 export interface ResolvedTarget {
   /** the normalized path and query (or `*`, or the CONNECT authority) */
@@ -15,8 +16,8 @@ export interface ResolvedTarget {
 const bad = (reason: string): TargetError => Object.freeze({ status: 400, reason });
 const BAD_HOST = bad('invalid Host header');
 const BAD_AUTHORITY = bad('invalid authority in request-target');
-const ABSOLUTE_INBOUND = bad('absolute-form request-target on a listener that is not a proxy');
 const NOT_HTTP = bad('absolute-form request-target with a scheme other than http');
+const NOT_HTTP_OR_HTTPS = bad('absolute-form request-target with a scheme other than http or https');
 const ASTERISK = bad('asterisk-form request-target is only valid for OPTIONS');
 const CONNECT_FORM = bad('CONNECT needs an authority-form request-target host:port');
 const BAD_FORM = bad('unsupported request-target form');
@@ -60,7 +61,13 @@ export function validAuthority(a: string, needPort = false): string | undefined 
  * repetition), undefined when absent (HTTP/1.0, or CONNECT). The result's authority is the one
  * name every consumer uses: the absolute-form authority when there is one, else Host.
  */
-export function resolveTarget(method: string, url: string, host: string | undefined, proxy: boolean): ResolvedTarget | TargetError {
+export function resolveTarget(
+  method: string,
+  url: string,
+  host: string | undefined,
+  proxy: boolean,
+  norm: PathNormalization = DEFAULT_PATH_NORMALIZATION,
+): ResolvedTarget | TargetError {
   let authority = '';
   if (host !== undefined) {
     const h = validAuthority(host);
@@ -74,28 +81,30 @@ export function resolveTarget(method: string, url: string, host: string | undefi
   }
   const c = url.charCodeAt(0);
   if (c === 0x2f) {
-    const path = normalizeTarget(url);
+    const path = normalizeTarget(url, norm);
     return typeof path === 'string' ? { path, authority } : path;
   }
   if (url === '*') return method === 'OPTIONS' ? { path: '*', authority } : ASTERISK;
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return BAD_FORM;
-  // absolute-form (RFC 9112 §3.2.2): only a forward proxy is asked for it
-  if (!proxy) return ABSOLUTE_INBOUND;
-  if (!/^http:\/\//i.test(url)) return NOT_HTTP;
-  let end = 7;
+  // absolute-form (RFC 9112 §3.2.2). The outbound proxy forwards in plaintext, so only `http` there;
+  // inbound the scheme does not change where the request goes (the local app), so `https` is
+  // accepted too (a client that reached the sidecar through TLS may name it).
+  const scheme = /^https?:\/\//i.exec(url)?.[0].length;
+  if (scheme === undefined || (proxy && scheme !== 7)) return proxy ? NOT_HTTP : NOT_HTTP_OR_HTTPS;
+  let end = scheme;
   while (end < url.length) {
     const ch = url.charCodeAt(end);
     if (ch === 0x2f || ch === 0x3f || ch === 0x23) break;
     end++;
   }
-  const a = validAuthority(url.slice(7, end));
+  const a = validAuthority(url.slice(scheme, end));
   if (a === undefined) return BAD_AUTHORITY;
   // §5, RFC 9112 §3.2.2: the target's authority wins over Host (still validated above); the engine
-  // rewrites the Host header to it, so routing, `hosts` policies and plugins see one name
+  // rewrites the Host header to it, so routing, `hosts` policies and plugins see one canonical name
   let rest = url.slice(end);
   if (rest === '' || rest.charCodeAt(0) === 0x23) rest = method === 'OPTIONS' ? '*' : '/';
   else if (rest.charCodeAt(0) === 0x3f) rest = '/' + rest;
   if (rest === '*') return { path: '*', authority: a };
-  const path = normalizeTarget(rest);
+  const path = normalizeTarget(rest, norm);
   return typeof path === 'string' ? { path, authority: a } : path;
 }

@@ -52,13 +52,14 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
   if (jwtRules.length === 0 && policies.length === 0) return pass;
   const authn = jwtRules.length > 0 ? compileAuthn(jwtRules, { tables: env.tables, upstream: env.upstream, mtls: env.mtls }) : undefined;
   for (const r of authn?.rules ?? []) if (r.setupError) env.log.warn('RequestAuthentication rule cannot verify tokens (failing closed)', { policy: r.policy, issuer: r.issuer, error: r.setupError });
-  const compiled = compilePolicies(policies);
+  const compiled = compilePolicies(policies, 'http', { caseInsensitivePaths: env.snapshot.Spec.PathNormalization?.LowerCase === true });
   for (const p of compiled) for (const problem of p.problems) env.log.warn('AuthorizationPolicy rule cannot be evaluated (failing closed)', { policy: p.name, problem });
   const authz = groupPolicies(compiled);
 
   return async function inboundAuthnAuthz(ctx, next) {
     let principal: string | undefined;
     let claims: RequestFacts['claims'];
+    let spaceDelimitedClaims: RequestFacts['spaceDelimitedClaims'];
     if (authn) {
       const r = await authenticate(authn, ctx.request, Date.now());
       if (!r.ok) {
@@ -67,6 +68,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
       }
       principal = r.principal;
       claims = r.claims;
+      spaceDelimitedClaims = r.spaceDelimitedClaims;
     }
     const peer = peerOf(ctx.source.identity);
     const facts: RequestFacts = {
@@ -77,7 +79,7 @@ export function inboundAuthnAuthz(env: ModuleEnv): AuthStep {
       sourceIp: plainIp(ctx.source.address),
       destinationIp: plainIp(ctx.local.address),
       ...(peer.principal !== undefined ? { sourcePrincipal: peer.principal, sourceNamespace: peer.namespace } : {}),
-      ...(principal !== undefined ? { requestPrincipal: principal, claims } : {}),
+      ...(principal !== undefined ? { requestPrincipal: principal, claims, spaceDelimitedClaims } : {}),
       headers: ctx.request.headers,
       sni: ctx.source.sni,
     };
