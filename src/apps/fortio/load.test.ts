@@ -205,3 +205,34 @@ describe('fortio process entry', () => {
     }
   });
 });
+
+describe('fortio server ports', () => {
+  it('a TCP echo port already taken is reported and skipped; the HTTP echo server still serves', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    let log = '';
+    const stop = new AbortController();
+    const running = runFortio(['server', '-http-port', '127.0.0.1:0', '-tcp-port', String(taken), '-udp-port', 'disabled'], {
+      stdout: () => {}, stderr: (t) => { log += t; }, env: { HOST: '127.0.0.1' }, signal: stop.signal,
+    });
+    try {
+      const port = await eventuallyPort(() => (log.includes('tcp-echo') ? /http-echo server listening on tcp 127\.0\.0\.1:(\d+)/.exec(log)?.[1] : undefined));
+      assert.match(log, new RegExp(`E tcp-echo server not started: 127\\.0\\.0\\.1:${taken} is in use`));
+      assert.equal((await get(port, '/echo?status=202')).status, 202);
+    } finally {
+      stop.abort();
+      assert.equal(await running, 0);
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+});
+
+async function eventuallyPort(read: () => string | undefined): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const found = read();
+    if (found) return Number(found);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the server never said where it listens');
+}

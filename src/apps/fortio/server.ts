@@ -71,7 +71,10 @@ export function serverConfig(argv: readonly string[], env: NodeJS.ProcessEnv, wr
   return { http: bind('http-port', '8080'), tcp: bind('tcp-port', '8078'), udp: bind('udp-port', '8078'), limits, logger: makeLogger(level, write), ignored };
 }
 
-/** Starts what the config names; on a bind failure the ones already started are closed. */
+/**
+ * Starts what the config names. A TCP or UDP echo port already in use is reported and skipped; any
+ * other failure closes the ones already started and is thrown.
+ */
 export async function startServers(config: ServerConfig): Promise<RunningServer[]> {
   const started: RunningServer[] = [];
   const show = (b: Bind): string => (b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`);
@@ -80,13 +83,17 @@ export async function startServers(config: ServerConfig): Promise<RunningServer[
       started.push(await startEchoServer({ ...config.http, limits: config.limits, logger: config.logger }));
       config.logger.log('Info', `Fortio ${FORTIO_VERSION} http-echo server listening on tcp ${show({ ...config.http, port: started.at(-1)!.address.port })}`);
     }
-    if (config.tcp) {
-      started.push(await startTcpEcho(config.tcp.host, config.tcp.port));
-      config.logger.log('Info', `Fortio ${FORTIO_VERSION} tcp-echo server listening on tcp ${show({ ...config.tcp, port: started.at(-1)!.address.port })}`);
-    }
-    if (config.udp) {
-      started.push(await startUdpEcho(config.udp.host, config.udp.port));
-      config.logger.log('Info', `Fortio ${FORTIO_VERSION} udp-echo server listening on udp ${show({ ...config.udp, port: started.at(-1)!.address.port })}`);
+    for (const [kind, bind, start] of [['tcp', config.tcp, startTcpEcho], ['udp', config.udp, startUdpEcho]] as const) {
+      if (!bind) continue;
+      try {
+        started.push(await start(bind.host, bind.port));
+        config.logger.log('Info', `Fortio ${FORTIO_VERSION} ${kind}-echo server listening on ${kind} ${show({ ...bind, port: started.at(-1)!.address.port })}`);
+      } catch (err) {
+        // Loopback-mode pods share the host's network: the pod's sidecar may already hold this port on
+        // the pod's address for a Service's TCP upstream. The HTTP echo server is what the demos need.
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        config.logger.log('Error', `${kind}-echo server not started: ${show(bind)} is in use (in loopback mode the pod's sidecar may hold it for a Service's TCP port)`);
+      }
     }
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
