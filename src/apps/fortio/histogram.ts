@@ -40,7 +40,9 @@ export class Counter {
   /** `TITLE : count N avg A +/- S min M max X sum T`, or `TITLE : no data`. */
   line(title: string): string {
     if (this.count === 0) return `${title} : no data`;
-    return `${title} : count ${this.count} avg ${formatV(this.avg)} +/- ${formatG(this.stdDev, 4)} min ${formatV(this.min)} max ${formatV(this.max)} sum ${formatV(this.sum)}`;
+    // 12 significant digits: nanosecond sums in seconds, without the last-bit noise of adding floats
+    const v = (x: number): string => formatV(Number(x.toPrecision(12)));
+    return `${title} : count ${this.count} avg ${v(this.avg)} +/- ${formatG(this.stdDev, 4)} min ${v(this.min)} max ${v(this.max)} sum ${v(this.sum)}`;
   }
 }
 

@@ -87,7 +87,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
           result.errors.record(seconds);
           plan.logger.log('Warning', r.code === -1
             ? `[${thread}] Unable to connect or read: ${r.error ?? 'no response'}`
-            : `[${thread}] Non ok http code ${r.code} (${r.statusLine})`);
+            : `[${thread}] Non ok http code ${r.code} (${r.statusLine.split(' ').slice(0, 2).join(' ')})`);
         }
       }
     }));
