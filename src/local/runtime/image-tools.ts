@@ -1,9 +1,10 @@
 /**
  * Commands an image puts on PATH for `exec`: a fortio pod has `fortio`, as in its image. Each is a
- * small shell script next to the compiled runtime that starts the built-in app with this Node, written
- * (atomically) on first use; exec prepends its directory to the pod's PATH.
+ * small shell script next to the compiled runtime that starts the built-in app with this Node,
+ * written by the build (scripts/postbuild.mjs) and refreshed (atomically) on use when this Node
+ * differs; exec prepends its directory to the pod's PATH.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FORTIO_ENTRY, isFortioImage } from './fortio-runtime.js';
@@ -28,10 +29,24 @@ function ensureShim(dir: string, name: string, entry: string): void {
   renameSync(tmp, path);
 }
 
+/** Writes every image tool; the build calls this so a read-only install has them. */
+export function installImageTools(): void {
+  ensureShim(TOOLS_DIR, 'fortio', FORTIO_ENTRY);
+}
+
 /** Directories to put before PATH for exec in this pod (none for images without tools). */
 export function imageToolDirs(pod: PodShape): string[] {
   const images = (pod.spec?.containers ?? []).map((c) => c.image ?? '');
   if (!images.some(isFortioImage)) return [];
-  ensureShim(TOOLS_DIR, 'fortio', FORTIO_ENTRY);
+  try {
+    ensureShim(TOOLS_DIR, 'fortio', FORTIO_ENTRY);
+  } catch {
+    // a read-only install: the build's script still runs fortio; without one, exec says "not found"
+    try {
+      accessSync(join(TOOLS_DIR, 'fortio'), constants.X_OK);
+    } catch {
+      return [];
+    }
+  }
   return [TOOLS_DIR.replace(/\/$/, '')];
 }
