@@ -57,7 +57,6 @@ export async function runFortio(argv: readonly string[], io: FortioIo): Promise<
 async function server(argv: readonly string[], io: FortioIo): Promise<number> {
   const config = serverConfig(argv, io.env, io.stderr);
   const servers = await startServers(config);
-  config.logger.log('Info', 'gRPC ping server not started: Tessera\'s built-in fortio serves no HTTP/2 (see docs/fortio.md)');
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     else io.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -171,7 +171,7 @@ describe('fortio tcp echo', () => {
 describe('fortio process entry', () => {
   it('`fortio server` binds HOST, then `fortio load` in another process reaches it', async () => {
     const main = fileURLToPath(new URL('./main.js', import.meta.url));
-    const server = spawn(process.execPath, [main, 'server', '-http-port', '0', '-tcp-port', 'disabled', '-udp-port', 'disabled'], {
+    const server = spawn(process.execPath, [main, 'server', '-http-port', '0', '-tcp-port', 'disabled', '-udp-port', 'disabled', '-grpc-port', 'disabled'], {
       env: { ...process.env, HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -213,7 +213,7 @@ describe('fortio server ports', () => {
     const taken = (holder.address() as net.AddressInfo).port;
     let log = '';
     const stop = new AbortController();
-    const running = runFortio(['server', '-http-port', '127.0.0.1:0', '-tcp-port', String(taken), '-udp-port', 'disabled'], {
+    const running = runFortio(['server', '-http-port', '127.0.0.1:0', '-tcp-port', String(taken), '-udp-port', 'disabled', '-grpc-port', 'disabled'], {
       stdout: () => {}, stderr: (t) => { log += t; }, env: { HOST: '127.0.0.1' }, signal: stop.signal,
     });
     try {

@@ -1,14 +1,15 @@
 /**
  * `fortio server`: the HTTP echo server (-http-port, 8080), TCP echo (-tcp-port, 8078) and UDP echo
- * (-udp-port, 8078). A port alone, or a wildcard host, binds the pod's app address (env HOST), so two
- * local pods can both serve 8080. gRPC (-grpc-port) and the https redirector (-redirect-port) are
- * accepted and not served (see docs/fortio.md).
+ * (-udp-port, 8078), gRPC health and ping over h2c (-grpc-port, 8079). A port alone, or a wildcard
+ * host, binds the pod's app address (env HOST), so two local pods can both serve 8080. The https
+ * redirector (-redirect-port) is accepted and not served (see docs/fortio.md).
  */
 import { parseDuration } from './duration.js';
 import { DEFAULT_ECHO_LIMITS, type EchoLimits } from './echo-params.js';
 import { startEchoServer, type RunningServer } from './echo-server.js';
 import { FlagError, parseFlags, type FlagKind } from './flags.js';
 import { makeLogger, parseLogLevel, type Logger } from './log.js';
+import { startGrpcPing } from './grpc-ping.js';
 import { startTcpEcho, startUdpEcho } from './socket-echo.js';
 import { FORTIO_VERSION } from './version.js';
 
@@ -43,6 +44,7 @@ export interface ServerConfig {
   http?: Bind;
   tcp?: Bind;
   udp?: Bind;
+  grpc?: Bind;
   limits: EchoLimits;
   logger: Logger;
   ignored: string[];
@@ -66,13 +68,13 @@ export function serverConfig(argv: readonly string[], env: NodeJS.ProcessEnv, wr
     limits.maxPayloadBytes = Number(maxKb) * 1024;
   }
   const level = flags.bools.get('quiet') ? 'Error' : parseLogLevel(flags.values.get('loglevel') ?? 'Info');
-  const served = new Set(['http-port', 'tcp-port', 'udp-port', 'max-echo-delay', 'maxpayloadsizekb', 'loglevel', 'quiet']);
+  const served = new Set(['http-port', 'tcp-port', 'udp-port', 'grpc-port', 'max-echo-delay', 'maxpayloadsizekb', 'loglevel', 'quiet']);
   const ignored = [...flags.values.keys(), ...flags.bools.keys()].filter((k) => !served.has(k));
-  return { http: bind('http-port', '8080'), tcp: bind('tcp-port', '8078'), udp: bind('udp-port', '8078'), limits, logger: makeLogger(level, write), ignored };
+  return { http: bind('http-port', '8080'), tcp: bind('tcp-port', '8078'), udp: bind('udp-port', '8078'), grpc: bind('grpc-port', '8079'), limits, logger: makeLogger(level, write), ignored };
 }
 
 /**
- * Starts what the config names. A TCP or UDP echo port already in use is reported and skipped; any
+ * Starts what the config names. A TCP, UDP or gRPC port already in use is reported and skipped; any
  * other failure closes the ones already started and is thrown.
  */
 export async function startServers(config: ServerConfig): Promise<RunningServer[]> {
@@ -83,16 +85,18 @@ export async function startServers(config: ServerConfig): Promise<RunningServer[
       started.push(await startEchoServer({ ...config.http, limits: config.limits, logger: config.logger }));
       config.logger.log('Info', `Fortio ${FORTIO_VERSION} http-echo server listening on tcp ${show({ ...config.http, port: started.at(-1)!.address.port })}`);
     }
-    for (const [kind, bind, start] of [['tcp', config.tcp, startTcpEcho], ['udp', config.udp, startUdpEcho]] as const) {
+    const grpc = (host: string, port: number): Promise<RunningServer> => startGrpcPing(host, port, config.limits.maxDelayNs);
+    const others = [['tcp-echo', 'tcp', config.tcp, startTcpEcho], ['udp-echo', 'udp', config.udp, startUdpEcho], ["grpc 'ping'", 'tcp', config.grpc, grpc]] as const;
+    for (const [kind, protocol, bind, start] of others) {
       if (!bind) continue;
       try {
         started.push(await start(bind.host, bind.port));
-        config.logger.log('Info', `Fortio ${FORTIO_VERSION} ${kind}-echo server listening on ${kind} ${show({ ...bind, port: started.at(-1)!.address.port })}`);
+        config.logger.log('Info', `Fortio ${FORTIO_VERSION} ${kind} server listening on ${protocol} ${show({ ...bind, port: started.at(-1)!.address.port })}`);
       } catch (err) {
         // Loopback-mode pods share the host's network: the pod's sidecar may already hold this port on
         // the pod's address for a Service's TCP upstream. The HTTP echo server is what the demos need.
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        config.logger.log('Error', `${kind}-echo server not started: ${show(bind)} is in use (in loopback mode the pod's sidecar may hold it for a Service's TCP port)`);
+        config.logger.log('Error', `${kind} server not started: ${show(bind)} is in use (in loopback mode the pod's sidecar may hold it for a Service's TCP port)`);
       }
     }
   } catch (err) {

@@ -29,7 +29,7 @@ describe('fortio image runtime', () => {
     assert.match(c.args[0]!, /src\/apps\/fortio\/main\.js$/);
     assert.deepEqual(c.args.slice(1), ['server']);
     assert.equal(c.env['HOST'], '127.77.65.5');
-    assert.deepEqual(c.readiness, { kind: 'tcp', host: '127.77.65.5', ports: [8080, 8078] }, 'the grpc port is not served, so not waited for');
+    assert.deepEqual(c.readiness, { kind: 'tcp', host: '127.77.65.5', ports: [8080, 8078] }, 'the grpc port is not waited for');
   });
 
   it('args replace the default `server`; a command must be fortio itself', () => {

@@ -1,7 +1,8 @@
 /**
  * `fortio/fortio` images (any tag): the image's default command is `fortio server`, run on Tessera's
  * built-in fortio (src/apps/fortio) bound to the pod's app address (env HOST). Ready once the HTTP
- * and TCP echo ports accept connections (the declared grpc port is not served: docs/fortio.md).
+ * and TCP echo ports accept connections (the gRPC port is served but not waited for: the mesh does
+ * not carry HTTP/2 yet, see docs/fortio.md).
  */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
