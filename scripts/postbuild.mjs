@@ -1,4 +1,5 @@
-// After tsc: marks the CLI entry executable (tsc does not keep file modes), and builds the
+// After tsc: marks the CLI entry executable (tsc does not keep file modes), writes the commands
+// images put on PATH for exec (src/local/runtime/image-tools.ts), and builds the
 // SO_ORIGINAL_DST addon the transparent sidecar needs in namespace mode, when it is missing or
 // older than its source. node-gyp comes with npm (npm_config_node_gyp under `npm run`); Node's
 // headers come from the machine (nodedir), never from a download.
@@ -8,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (existsSync(entry)) chmodSync(entry, 0o755);
+
+// Commands images put on PATH for exec (`fortio` in fortio pods), so an install that is read-only later has them.
+const imageTools = new URL('../dist/src/local/runtime/image-tools.js', import.meta.url);
+if (existsSync(imageTools)) (await import(imageTools.href)).installImageTools();
 
 const dir = fileURLToPath(new URL('../native/original-dst/', import.meta.url));
 const addon = `${dir}build/Release/original_dst.node`;

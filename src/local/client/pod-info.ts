@@ -6,6 +6,7 @@ import type { PodProcessInfo } from '../api-contract.js';
 import { hasSidecar, podIPOf } from '../controllers/index.js';
 import { localIPFor, SIDECAR_ADMIN_PORT, SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
 import { UPSTREAMS_FILE_ENV } from '../runtime/app-env.js';
+import { imageToolDirs } from '../runtime/image-tools.js';
 import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
 
 export function podProcessInfo(pod: Pod, block: number, stateDir: string): PodProcessInfo {
@@ -15,6 +16,9 @@ export function podProcessInfo(pod: Pod, block: number, stateDir: string): PodPr
   const localIP = localIPFor(podIP);
   // NO_PROXY is cleared so a NO_PROXY inherited from the user's shell cannot route mesh traffic around the sidecar.
   const env: Record<string, string> = { POD_NAME: name, POD_NAMESPACE: namespace, POD_IP: podIP, NO_PROXY: '', no_proxy: '' };
+  // the image's own commands (fortio in a fortio pod) come first on PATH, as they would in the container
+  const tools = imageToolDirs(pod);
+  if (tools.length > 0) env.PATH = [...tools, process.env['PATH'] ?? '/usr/bin:/bin'].join(':');
   const info: PodProcessInfo = { namespace, name, podIP, localIP, containers: (pod.spec?.containers ?? []).map((c) => c.name), env };
   if (hasSidecar(pod)) {
     info.proxyUrl = `http://${localIP}:${SIDECAR_OUTBOUND_PORT}`;

@@ -1,4 +1,4 @@
-/** The image runtimes Tessera ships: sidecar, control plane, annotated local commands, httpbin, curl. */
+/** The image runtimes Tessera ships: sidecar, control plane, annotated local commands, httpbin, curl, fortio. */
 import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
@@ -6,6 +6,7 @@ import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../c
 import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, sidecarControlEnv, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
+import { fortioRuntime } from './fortio-runtime.js';
 import { imageName } from './image-name.js';
 import { stsRuntime } from './sts-runtime.js';
 import { SIDECAR_TRANSPARENT_ENV, TRANSPARENT_INBOUND_PORT } from '../../sidecar/listeners/transparent.js';
@@ -152,4 +153,4 @@ const curlRuntime: ImageRuntime = {
 };
 
 /** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
-export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime];
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime, fortioRuntime];
