@@ -21,6 +21,11 @@ import type { ModuleEnv, TcpModuleFactory } from './env.js';
 
 const PREFIX = 'http_local_rate_limiter.http_local_rate_limit';
 const STATS = ['enabled', 'enforced', 'ok', 'rate_limited'] as const;
+// the names built once: a request through a limit counts two of them
+const ENABLED = `${PREFIX}.enabled`;
+const OK = `${PREFIX}.ok`;
+const ENFORCED = `${PREFIX}.enforced`;
+const RATE_LIMITED = `${PREFIX}.rate_limited`;
 const TCP_STAT = 'local_rate_limit.inbound_tcp.rate_limited';
 
 interface Limit {
@@ -45,9 +50,24 @@ function perUnit(l: HttpRateLimitConfig['Local'] | { Connections: number; StatTi
 }
 
 /** Each HTTP service rule of every inbound match, keyed `port/rule`. */
-function* inboundRules(env: ModuleEnv): Generator<[string, HttpServiceRule]> {
+function* inboundRules(env: ModuleEnv): Generator<[string, HttpServiceRule, number, string]> {
   for (const m of Object.values(env.snapshot.Inbound.TrafficMatches)) {
-    for (const [rule, r] of Object.entries(m.HttpServiceRouteRules ?? {})) yield [`${m.Port}/${rule}`, r];
+    for (const [rule, r] of Object.entries(m.HttpServiceRouteRules ?? {})) yield [`${m.Port}/${rule}`, r, m.Port, rule];
+  }
+}
+
+/** port → service rule → T: looked up per request without building a key string. */
+class ByPortAndRule<T> {
+  private readonly ports = new Map<number, Map<string, T>>();
+  size = 0;
+  set(port: number, rule: string, v: T): void {
+    let m = this.ports.get(port);
+    if (!m) this.ports.set(port, (m = new Map()));
+    m.set(rule, v);
+    this.size++;
+  }
+  get(port: number, rule: string): T | undefined {
+    return this.ports.get(port)?.get(rule);
   }
 }
 
@@ -72,13 +92,13 @@ function declare(env: ModuleEnv): void {
 
 /** Takes a token; on none left, records the refusal (denial) and says so. */
 function limited(env: ModuleEnv, ctx: HttpContext, l: Limit): boolean {
-  env.metrics.countStat(`${PREFIX}.enabled`);
+  env.metrics.countStat(ENABLED);
   if (l.bucket.take()) {
-    env.metrics.countStat(`${PREFIX}.ok`);
+    env.metrics.countStat(OK);
     return false;
   }
-  env.metrics.countStat(`${PREFIX}.enforced`);
-  env.metrics.countStat(`${PREFIX}.rate_limited`);
+  env.metrics.countStat(ENFORCED);
+  env.metrics.countStat(RATE_LIMITED);
   const headers: Record<string, string> = { 'content-type': 'text/plain', 'x-local-rate-limit': 'true' };
   for (const h of l.config.ResponseHeadersToAdd ?? []) headers[h.Name.toLowerCase()] = h.Value;
   ctx.denial = { response: makeResponse(l.config.ResponseStatusCode || 429, 'local_rate_limited', headers), reason: `local rate limit: ${l.what}` };
@@ -89,17 +109,17 @@ function limited(env: ModuleEnv, ctx: HttpContext, l: Limit): boolean {
 
 export function inboundThrottleService(env: ModuleEnv): HttpModule | null {
   const buckets = bucketStore(env, 'throttle-service');
-  const limits = new Map<string, Limit>();
-  for (const [key, r] of inboundRules(env)) {
+  const limits = new ByPortAndRule<Limit>();
+  for (const [key, r, port, rule] of inboundRules(env)) {
     const l = r.RateLimit?.Local;
-    if (l) limits.set(key, { bucket: buckets.bucket(key, l), config: l, what: `${key.slice(key.indexOf('/') + 1)} ${perUnit(l)}` });
+    if (l) limits.set(port, rule, { bucket: buckets.bucket(key, l), config: l, what: `${rule} ${perUnit(l)}` });
   }
   buckets.done();
   if (limits.size === 0) return null;
   declare(env);
   return function inboundThrottleService(ctx, next) {
     if (ctx.denial || !ctx.service) return next();
-    const l = limits.get(`${ctx.local.port}/${ctx.service.name}`);
+    const l = limits.get(ctx.local.port, ctx.service.name);
     if (l) limited(env, ctx, l);
     return next();
   };
@@ -107,9 +127,8 @@ export function inboundThrottleService(env: ModuleEnv): HttpModule | null {
 
 export function inboundThrottleRoute(env: ModuleEnv): HttpModule | null {
   const buckets = bucketStore(env, 'throttle-route');
-  const byRule = new Map<string, { routes: RouteLimit[]; headers: HeaderLimit[] }>();
-  for (const [key, r] of inboundRules(env)) {
-    const rule = key.slice(key.indexOf('/') + 1);
+  const byRule = new ByPortAndRule<{ routes: RouteLimit[]; headers: HeaderLimit[] }>();
+  for (const [key, r, port, rule] of inboundRules(env)) {
     const routes = (r.RouteRateLimits ?? []).map((x, i): RouteLimit => ({
       path: new RegExp(`^(?:${x.Path})$`),
       bucket: buckets.bucket(`${key}/route/${i}`, x.RateLimit.Local),
@@ -122,19 +141,25 @@ export function inboundThrottleRoute(env: ModuleEnv): HttpModule | null {
       config: x.RateLimit.Local,
       what: `${rule} headers ${Object.entries(x.Headers).map(([k, v]) => `${k}=${v}`).join(',')} ${perUnit(x.RateLimit.Local)}`,
     }));
-    if (routes.length || headers.length) byRule.set(key, { routes, headers });
+    if (routes.length || headers.length) byRule.set(port, rule, { routes, headers });
   }
   buckets.done();
   if (byRule.size === 0) return null;
   declare(env);
   return function inboundThrottleRoute(ctx, next) {
     if (ctx.denial || !ctx.service) return next();
-    const limits = byRule.get(`${ctx.local.port}/${ctx.service.name}`);
+    const limits = byRule.get(ctx.local.port, ctx.service.name);
     if (!limits) return next();
     const q = ctx.request.path.indexOf('?');
     const path = q < 0 ? ctx.request.path : ctx.request.path.slice(0, q);
     // the first route whose path matches; then every header match (each takes its own token)
-    const route = limits.routes.find((r) => r.path.test(path));
+    let route: RouteLimit | undefined;
+    for (const r of limits.routes) {
+      if (r.path.test(path)) {
+        route = r;
+        break;
+      }
+    }
     if (route && limited(env, ctx, route)) return next();
     for (const h of limits.headers) {
       if (h.headers.every(([name, value]) => ctx.request.headers[name] === value) && limited(env, ctx, h)) break;
