@@ -139,11 +139,11 @@ describe('UpstreamTrafficSetting', () => {
     await apply(
       `  connectionSettings:
     http:
-      circuitBreaking: { statTimeWindow: 1m, minRequestAmount: 1, slowTimeThreshold: 1s, slowAmountThreshold: 2, degradedTimeWindow: 3s }`,
+      circuitBreaking: { statTimeWindow: 1m, minRequestAmount: 1, slowTimeThreshold: 2s, slowAmountThreshold: 2, degradedTimeWindow: 3s }`,
       (c) => has(c, 'SlowAmountThreshold', 2),
     );
     // FSM's defaults: 409 and "Coming soon ..."
-    assert.deepEqual(await statuses(['/delay/1.2', '/get', '/delay/1.2', '/get']), ['200', '200', '200', '409']);
+    assert.deepEqual(await statuses(['/delay/2.5', '/get', '/delay/2.5', '/get']), ['200', '200', '200', '409']);
     await accessLog(curl, 'curl', /"status":409.*"denied":"circuit breaker open: httpbin\/httpbin \(slow-amount\)"/);
     await new Promise((r) => setTimeout(r, 3_500));
     assert.deepEqual(await statuses(['/get']), ['200']);
