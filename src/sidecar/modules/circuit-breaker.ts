@@ -6,15 +6,19 @@
  * through `ctx.denial`, so the access log always records them with the reason. A snapshot with no
  * ConnectionSettings compiles to no module.
  *
+ * `tcp.maxConnections` also caps the client's TCP connections to a TCP service (FSM: "TCP settings
+ * apply to both TCP and HTTP traffic"): see `withOutboundTcpConnectionLimit`.
+ *
  * Stats (Envoy's names where Envoy has one): `cluster.<c>.upstream_cx_overflow`,
  * `cluster.<c>.upstream_rq_pending_overflow`, and for the breaker
  * `cluster.<c>.circuit_breakers.default.opened` / `.closed` / `.rq_degraded`.
  */
 import { makeResponse } from '../chain/context.js';
-import type { HttpContext, HttpModule, Next } from '../chain/types.js';
+import type { HttpContext, HttpModule, Next, TcpContext } from '../chain/types.js';
+import { isoNow, jsonString } from '../observability/log.js';
 import type { ConnectionSettings } from '../../snapshot/upstream-traffic.js';
 import { CircuitBreaker, ConcurrencyLimit, stateStore } from '../traffic/index.js';
-import type { ModuleEnv } from './env.js';
+import type { ModuleEnv, TcpModuleFactory } from './env.js';
 
 interface ClusterGuard {
   limit: ConcurrencyLimit | undefined;
@@ -97,4 +101,63 @@ function refuse(ctx: HttpContext, next: Next, response: NonNullable<HttpContext[
   ctx.cluster = undefined;
   ctx.route = undefined;
   return next();
+}
+
+/** Open TCP connections to one cluster, against its `tcp.maxConnections`. */
+interface TcpConnections {
+  open: number;
+  max: number;
+  policy: string;
+}
+
+/**
+ * Wraps modules/outbound-tcp-load-balancing.js: a connection to a cluster already holding
+ * `maxConnections` open connections from this sidecar is closed at once, counted as Envoy's
+ * `upstream_cx_overflow` and written to the access log with the reason. No TCP limit: the module as is.
+ */
+export function withOutboundTcpConnectionLimit(loadBalancing: TcpModuleFactory): TcpModuleFactory {
+  return (env) => {
+    const inner = loadBalancing(env);
+    const store = stateStore<TcpConnections>(env.metrics, 'outbound-tcp-connections');
+    const limits = new Map<string, TcpConnections>();
+    const used = new Set<string>();
+    for (const [cluster, cc] of Object.entries(env.snapshot.Outbound.ClustersConfigs)) {
+      const max = cc?.ConnectionSettings?.tcp?.MaxConnections;
+      if (typeof max !== 'number') continue;
+      const key = `${cluster}\0${max}`;
+      used.add(key);
+      limits.set(cluster, store.get(key, () => ({ open: 0, max, policy: cc.ConnectionSettings?.Policy ?? 'UpstreamTrafficSetting' })));
+      env.metrics.declareStat('upstream_cx_overflow', cluster);
+    }
+    store.keep(used);
+    if (limits.size === 0 || !inner) return inner;
+    const lb = inner;
+    return async function outboundTcpLoadBalancingWithLimit(ctx, next) {
+      const cluster = ctx.cluster?.name;
+      const l = cluster !== undefined ? limits.get(cluster) : undefined;
+      if (!l) return lb(ctx, next);
+      if (l.open >= l.max) {
+        env.metrics.countStat('upstream_cx_overflow', cluster);
+        return refuseConnection(env, ctx, `upstream overflow: ${l.policy} maxConnections ${l.max} (upstream_cx_overflow)`);
+      }
+      l.open++;
+      try {
+        await lb(ctx, next);
+      } finally {
+        l.open--;
+      }
+    };
+  };
+}
+
+function refuseConnection(env: ModuleEnv, ctx: TcpContext, reason: string): void {
+  const destination = ctx.service?.name ?? ctx.cluster?.name ?? 'unknown';
+  env.log.access(
+    `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
+      `"sourceService":${jsonString(env.snapshot.Spec.ServiceIdentity)},"target":${jsonString(`${ctx.target.host}:${ctx.target.port}`)},` +
+      `"destination":${jsonString(destination)},"upstream":null,"denied":${jsonString(reason)}}`,
+  );
+  ctx.cluster = undefined;
+  ctx.handled = true;
+  ctx.reject(reason);
 }

@@ -7,7 +7,7 @@ import { loggingHttp, metricsHttp, tracingHttp } from './observability.js';
 import { passThrough } from './pass-through.js';
 import { inboundTcpRoutingWithAuthz } from './inbound-tcp-authz.js';
 import { outboundTcpRouting, tcpDefault, tcpLoadBalancing } from './tcp.js';
-import { outboundCircuitBreaker } from './circuit-breaker.js';
+import { outboundCircuitBreaker, withOutboundTcpConnectionLimit } from './circuit-breaker.js';
 import { inboundThrottleRoute, inboundThrottleService, withInboundTcpThrottle } from './throttle.js';
 
 export type { ModuleEnv, HttpModuleFactory, TcpModuleFactory } from './env.js';
@@ -41,6 +41,7 @@ export const TCP_MODULES: Readonly<Record<string, TcpModuleFactory>> = {
   'modules/inbound-tcp-load-balancing.js': tcpLoadBalancing,
   'modules/inbound-tcp-default.js': tcpDefault,
   'modules/outbound-tcp-routing.js': outboundTcpRouting,
-  'modules/outbound-tcp-load-balancing.js': tcpLoadBalancing,
+  // with UpstreamTrafficSetting tcp.maxConnections per cluster
+  'modules/outbound-tcp-load-balancing.js': withOutboundTcpConnectionLimit(tcpLoadBalancing),
   'modules/outbound-tcp-default.js': tcpDefault,
 };
