@@ -90,6 +90,9 @@ describe('UpstreamTrafficSetting', () => {
     assert.equal(s['http_local_rate_limiter.http_local_rate_limit.ok'], 3);
     assert.equal(s['http_local_rate_limiter.http_local_rate_limit.enabled'], 7);
     await accessLog(httpbin, 'httpbin', /"status":418.*"denied":"local rate limit: httpbin\.httpbin 3\/minute"/);
+    // the same counter as a Prometheus metric, under Envoy's name
+    const prom = await mesh.tessera(['proxy', 'get', 'stats/prometheus', httpbin, '-n', 'httpbin']);
+    assert.match(prom.stdout, /^envoy_http_local_rate_limiter_http_local_rate_limit_rate_limited(\{[^}]*\})? 4$/m);
   });
 
   test('burst: 1 a minute with burst 2 lets 3 through', async () => {
