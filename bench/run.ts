@@ -7,7 +7,7 @@
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
  * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part),
- * BENCH_STORE=0 (skip the API store part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
+ * BENCH_SCENARIOS=REGEX (run only the data-path scenarios whose name matches), BENCH_STORE=0 (skip the API store part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
  * path, which needs root or rootless namespaces with a /etc/subuid range; skipped with the reason
  * where it is not possible).
  */
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     plain: await snapshots(await world(a, { mtls: false })),
     plainLogOff: await snapshots(await world(a, { mtls: false, accessLog: 'off' })),
     plainLogErrors: await snapshots(await world(a, { mtls: false, accessLog: 'errors' })),
+    plainTraffic: await snapshots(await world(a, { mtls: false, trafficSetting: true })),
     mtls: await snapshots(await world(a, { mtls: true })),
     native: await snapshots(await world(a, { mtls: true, plugins: 'native-injector' })),
     pipy: await snapshots(await world(a, { mtls: true, plugins: 'pipy-injector' })),
@@ -120,7 +121,9 @@ async function main(): Promise<void> {
   await waitForPort(a.serverPod, 18080);
 
   const rows: Row[] = [];
+  const only = process.env['BENCH_SCENARIOS'] ? new RegExp(process.env['BENCH_SCENARIOS']) : undefined;
   const measure = async (scenario: string, url: string, onPath: ChildProcess[], headers: string[] = []): Promise<void> => {
+    if (only && !only.test(scenario)) return;
     await runWrk(url, { connections: CONNECTIONS, seconds: WARMUP, core: 1, headers });
     const before = onPath.map((p) => cpuSeconds(p.pid!));
     const wrk = await runWrk(url, { connections: CONNECTIONS, seconds: SECONDS, core: 1, headers });
@@ -160,6 +163,11 @@ async function main(): Promise<void> {
   await measure('one sidecar hop (inbound, plaintext), access-log filter response.code >= 400', `http://${a.serverPod}:14001/get`, [server]);
   await use('plain');
   await measure('one sidecar hop (inbound, plaintext), every line written (again, for drift)', `http://${a.serverPod}:14001/get`, [server]);
+  // UpstreamTrafficSetting's cost when its modules run but refuse nothing (no setting: no module at all)
+  await use('plainTraffic');
+  await measure('mesh path, plaintext, permissive UpstreamTrafficSetting (rate limits, breaker, connection limits)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await use('plain');
+  await measure('mesh path, plaintext, no UpstreamTrafficSetting (again, for drift)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('mtls');
   await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('native');

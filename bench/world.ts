@@ -83,6 +83,12 @@ export interface WorldOptions {
   mtls: boolean;
   /** a mesh-wide Telemetry: `off` writes no access line, `errors` runs Istio's `response.code >= 400` filter per request; absent: every line written */
   accessLog?: 'off' | 'errors';
+  /**
+   * an UpstreamTrafficSetting on httpbin that never refuses: a service-wide and a per-route rate limit
+   * of uint32-max a second, connection limits and an error-ratio breaker no healthy run trips — the
+   * cost of the modules when they run
+   */
+  trafficSetting?: boolean;
 }
 
 /** Resources of the world. */
@@ -127,6 +133,21 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
     const files = ['04-plugins.yaml', '05-verifier-config.yaml', '06-injector-config.yaml'].map((f) => join(dir, f));
     const docs = await loadManifests(files, () => Promise.reject(new Error('no stdin')));
     resources.push(...validateDocuments(docs));
+  }
+  if (opts.trafficSetting) {
+    const plenty = { requests: 4294967295, unit: 'second' };
+    resources.push({
+      apiVersion: 'policy.flomesh.io/v1alpha1', kind: 'UpstreamTrafficSetting', metadata: { name: 'httpbin', namespace: 'httpbin' },
+      spec: {
+        host: 'httpbin.httpbin.svc.cluster.local',
+        connectionSettings: {
+          tcp: { maxConnections: 100000 },
+          http: { maxPendingRequests: 100000, circuitBreaking: { statTimeWindow: '1m', minRequestAmount: 100, degradedTimeWindow: '1s', errorRatioThreshold: 0.99 } },
+        },
+        rateLimit: { local: { http: plenty } },
+        httpRoutes: [{ path: '/get', rateLimit: { local: plenty } }],
+      },
+    });
   }
   if (opts.accessLog) {
     resources.push({

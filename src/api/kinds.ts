@@ -69,6 +69,11 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'AccessCert', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'accesscerts', singular: 'accesscert',
     shortNames: ['acert'], namespaced: true,
   },
+  // FSM's connection limits, circuit breaking and local rate limits for a service (docs/traffic-management.md).
+  {
+    kind: 'UpstreamTrafficSetting', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'upstreamtrafficsettings', singular: 'upstreamtrafficsetting',
+    shortNames: ['upstreamtrafficsetting'], namespaced: true,
+  },
   // Istio security kinds (security-rules.md §1, §2); policies in `<mesh>-system` apply mesh-wide.
   {
     kind: 'RequestAuthentication', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'requestauthentications',

@@ -8,6 +8,7 @@ import { indexPluginConfigs } from './plugin-index.js';
 import { PROXY_UUID_LABEL, byString, isProxyPod, keyOf, podIP, podKey, podNamespace } from './pods.js';
 import { buildServiceInfo } from './services.js';
 import { buildIstioPolicies } from './istio.js';
+import { indexUpstreamTrafficSettings } from './upstream-traffic.js';
 import { buildSmiPolicy } from './smi.js';
 import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
 
@@ -100,6 +101,7 @@ export function buildCatalog(input: CompileInput): Catalog {
     smi: buildSmiPolicy(input.resources),
     accessControls: meshConfig.enableAccessControlPolicy ? accessControls.sort(byKey) : [],
     istio: buildIstioPolicies(input.resources),
+    upstreamTrafficSettings: indexUpstreamTrafficSettings(input.resources),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
 import type { AccessControl } from '../api/policy-types.js';
 import type { Telemetry } from '../api/telemetry-types.js';
+import type { UpstreamTrafficSetting } from '../api/upstream-traffic-types.js';
 import type {
   BuiltinChainEntry,
   MeshConfigSpec,
@@ -184,4 +185,6 @@ export interface Catalog {
   accessControls: readonly AccessControl[];
   /** Istio RequestAuthentication and AuthorizationPolicy objects; the snapshot picks those that apply per pod */
   istio: IstioPolicies;
+  /** UpstreamTrafficSettings by the service (`ns/svc`) their host names */
+  upstreamTrafficSettings: ReadonlyMap<string, UpstreamTrafficSetting>;
 }

@@ -12,6 +12,7 @@ import { pluginsFor } from './plugin-configs.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import type { InboundTrafficMatch, ProxySnapshot } from './types.js';
 import { udpAccess } from './udp.js';
+import { inboundHttpLimits, inboundTcpLimit } from './upstream-traffic.js';
 
 /**
  * Where the pod's apps listen. In local mode each pod's apps bind to their own loopback address,
@@ -56,12 +57,14 @@ export function buildInbound(catalog: Catalog, pod: Pod, chains: ProxyChains): P
           ...(routes.tcpAllowedServices ? { AllowedServices: routes.tcpAllowedServices } : {}),
           ...(plugins ? { Plugins: plugins } : {}),
         };
+        const tcpLimit = inboundTcpLimit(catalog, svc.namespace, svc.name);
+        if (tcpLimit) match.RateLimit ??= tcpLimit;
       } else {
         const hosts = (match.HttpHostPort2Service ??= {});
         for (const host of hostnamesWithPorts(names, port.port)) hosts[host] = { RuleName: rule };
         const httpRules = (match.HttpServiceRouteRules ??= {});
         // Two ports of one service on the same targetPort give the same rule; keep the first.
-        httpRules[rule] ??= { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}) };
+        httpRules[rule] ??= { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}), ...inboundHttpLimits(catalog, svc.namespace, svc.name) };
       }
       for (const c of referencedClusters(routes)) {
         if (c === cluster) ClustersConfigs[c] = { [hostPort(appAddress, targetPort)]: 100 };

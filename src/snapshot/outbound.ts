@@ -7,6 +7,7 @@ import { pluginsFor } from './plugin-configs.js';
 import { backingIdentities, podIdentity, reachableIdentities } from './smi-outbound.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import type { ClusterConfig, OutboundTrafficMatch, ProxySnapshot } from './types.js';
+import { connectionSettingsFor } from './upstream-traffic.js';
 
 /**
  * The names a client in `clientNamespace` may use for a service. The bare `svc` resolves through the
@@ -33,7 +34,8 @@ function clusterConfigFor(catalog: Catalog, port: ServicePortInfo, reachable: Re
     Endpoints[hostPort(ep.ip, ep.port)] = { Weight: 100 };
     identities.add(identity);
   }
-  return { Endpoints, ServiceIdentities: [...identities].sort(byString) };
+  const settings = connectionSettingsFor(catalog, port.namespace, port.name);
+  return { Endpoints, ServiceIdentities: [...identities].sort(byString), ...(settings ? { ConnectionSettings: settings } : {}) };
 }
 
 const PROTOCOL_ORDER: Record<AppProtocol, number> = { http: 0, grpc: 1, tcp: 2 };

@@ -12,6 +12,7 @@
  */
 import type { AuthzAction, AuthzRule, JwtRule } from '../api/istio-types.js';
 import type { MountPoint, PathNormalizationMode } from '../api/types.js';
+import type { ConnectionSettings, HeaderRateLimit, HttpRateLimitConfig, RouteRateLimit, TcpRateLimitConfig } from './upstream-traffic.js';
 
 export type RouteMatchType = 'Regex' | 'Exact' | 'Prefix';
 
@@ -37,6 +38,12 @@ export interface HttpServiceRule {
   RouteRules: RouteRule[];
   /** plugin name → PluginConfig.spec.config for this destination service */
   Plugins?: Record<string, unknown>;
+  /** inbound, UpstreamTrafficSetting `rateLimit.local.http`: every request to the service takes a token */
+  RateLimit?: HttpRateLimitConfig;
+  /** inbound, UpstreamTrafficSetting `httpRoutes` (Tessera: path regex over the request path) */
+  RouteRateLimits?: RouteRateLimit[];
+  /** inbound, UpstreamTrafficSetting `httpHeaders` (Tessera extension) */
+  HeaderRateLimits?: HeaderRateLimit[];
 }
 
 export interface HostRef {
@@ -88,6 +95,8 @@ export interface InboundTrafficMatch {
   HttpHostPort2Service?: Record<string, HostRef>;
   HttpServiceRouteRules?: Record<string, HttpServiceRule>;
   TcpServiceRouteRules?: Record<string, TcpServiceRule>;
+  /** UpstreamTrafficSetting `rateLimit.local.tcp` of the port's (TCP) service: each connection takes a token */
+  RateLimit?: TcpRateLimitConfig;
 }
 
 /**
@@ -129,7 +138,8 @@ export interface ClusterConfig {
    * (FSM never checks, fsm-design.md §2.6). Always set by the compiler; empty when there are no endpoints.
    */
   ServiceIdentities?: string[];
-  ConnectionSettings?: unknown;
+  /** UpstreamTrafficSetting `connectionSettings` of the service (src/snapshot/upstream-traffic.ts) */
+  ConnectionSettings?: ConnectionSettings;
   RetryPolicy?: unknown;
 }
 

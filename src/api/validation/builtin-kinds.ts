@@ -7,3 +7,4 @@ import './smi.js';
 import './access-control.js';
 import './istio.js';
 import './telemetry.js';
+import './upstream-traffic-setting.js';
