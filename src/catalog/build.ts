@@ -9,6 +9,7 @@ import { PROXY_UUID_LABEL, byString, isProxyPod, keyOf, podIP, podKey, podNamesp
 import { buildServiceInfo } from './services.js';
 import { buildIstioPolicies } from './istio.js';
 import { buildSmiPolicy } from './smi.js';
+import { buildTrafficPolicies } from './traffic.js';
 import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
 
 function byKey(a: { metadata: { namespace?: string; name: string } }, b: { metadata: { namespace?: string; name: string } }): number {
@@ -100,6 +101,7 @@ export function buildCatalog(input: CompileInput): Catalog {
     smi: buildSmiPolicy(input.resources),
     accessControls: meshConfig.enableAccessControlPolicy ? accessControls.sort(byKey) : [],
     istio: buildIstioPolicies(input.resources),
+    traffic: buildTrafficPolicies(input.resources),
   };
 }
 

@@ -2,6 +2,8 @@
 import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
 import type { AccessControl } from '../api/policy-types.js';
 import type { Telemetry } from '../api/telemetry-types.js';
+import type { OutlierDetectionSettings, RouteTimeout } from '../api/traffic-annotations.js';
+import type { Retry, TrafficSplit } from '../api/traffic-types.js';
 import type {
   BuiltinChainEntry,
   MeshConfigSpec,
@@ -182,4 +184,18 @@ export interface Catalog {
   accessControls: readonly AccessControl[];
   /** Istio RequestAuthentication and AuthorizationPolicy objects; the snapshot picks those that apply per pod */
   istio: IstioPolicies;
+  /** Retry and TrafficSplit objects (docs/traffic-management.md) */
+  traffic: TrafficPolicies;
+}
+
+/** The traffic-management kinds, indexed for the outbound compiler. */
+export interface TrafficPolicies {
+  /** source identity `sa.ns` → its Retries, sorted by `ns/name` (the first naming a destination wins) */
+  retriesBySource: ReadonlyMap<string, readonly Retry[]>;
+  /** root service `ns/name` → its TrafficSplit (the first by `ns/name`) */
+  splitByRoot: ReadonlyMap<string, TrafficSplit>;
+  /** Service `ns/name` → its request timeouts by path prefix (annotation), longest prefix first */
+  timeoutsByService: ReadonlyMap<string, readonly RouteTimeout[]>;
+  /** Service `ns/name` → its outlier detection (annotation); absent: off */
+  outlierByService: ReadonlyMap<string, OutlierDetectionSettings>;
 }

@@ -7,3 +7,5 @@ import './smi.js';
 import './access-control.js';
 import './istio.js';
 import './telemetry.js';
+import './retry.js';
+import './traffic-split.js';
