@@ -19,6 +19,37 @@ const FLAKY = nodeServer(
   'const seen = new Map(); require("http").createServer((q, s) => { const u = q.url; let body = ""; q.on("data", (c) => (body += c)); q.on("end", () => { if (u.startsWith("/flaky/")) { const n = (seen.get(u) || 0) + 1; seen.set(u, n); s.writeHead(n <= 2 ? 503 : 200); s.end(n <= 2 ? "try again\\n" : "ok after " + n + " body=" + body + "\\n"); } else if (u.startsWith("/slow")) { setTimeout(() => { s.writeHead(200); s.end("slow\\n"); }, 3000); } else if (u.startsWith("/always503")) { s.writeHead(503); s.end(); } else { s.writeHead(200); s.end("ok\\n"); } }); }).listen(+process.env.PORT, process.env.HOST)',
 );
 
+/** Two deployments behind Service `pair` (label tier: pair): one answers 200, the other always 503; outlier detection on. */
+const pairMember = (name: string, status: number): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, namespace: flaky }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata:
+      labels: { app: ${name}, tier: pair }
+      annotations:
+        local.tessera.dev/command: >-
+          exec "${process.execPath}" -e 'require("http").createServer((q, s) => { s.writeHead(${status}); s.end("${name}\\n"); }).listen(+process.env.PORT, process.env.HOST)'
+    spec:
+      containers:
+      - { name: ${name}, image: node:20, ports: [{ containerPort: 8080 }] }`;
+
+const PAIR = `apiVersion: v1
+kind: Service
+metadata:
+  name: pair
+  namespace: flaky
+  annotations: { tessera.flomesh.io/outlier-detection: "consecutive5xx=2,baseEjectionTime=5m" }
+spec:
+  ports: [{ name: http, port: 8080 }]
+  selector: { tier: pair }
+---
+${pairMember('pair-ok', 200)}
+---
+${pairMember('pair-bad', 503)}`;
+
 const RETRY = `
 kind: Retry
 apiVersion: policy.flomesh.io/v1alpha1
@@ -62,13 +93,15 @@ ${deploySample('curl')}
       tessera apply -f - <<'EOF_APPS'
 ${FLAKY}
 ---
+${PAIR}
+---
 ${RETRY}
 EOF_APPS
       kubectl annotate service flaky -n flaky tessera.flomesh.io/request-timeouts=/slow=1s
       kubectl create namespace httpbin
       tessera namespace add httpbin
       kubectl apply -f "$SAMPLES/canary-httpbin.yaml" -f "$SAMPLES/canary-httpbin-v1.yaml" -f "$SAMPLES/canary-httpbin-v2.yaml"
-${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['httpbin', 'httpbin']], '90s')}
+${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['flaky', 'pair-ok'], ['flaky', 'pair-bad'], ['httpbin', 'httpbin']], '90s')}
       `,
       { timeoutMs: 150_000 },
     );
@@ -108,10 +141,8 @@ ${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['httpbin', 'httpbin']], '90s
   });
 
   test("a path under the Service's request-timeouts annotation answers 504 when the upstream is slower", async () => {
-    const r = await exec(['curl', '-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', `${URL}/slow`]);
-    const [code, seconds] = r.stdout.trim().split(' ');
-    assert.equal(code, '504');
-    assert.ok(Number(seconds) < 2.5, `answered after ${seconds}s, before the upstream's 3 s`);
+    const r = await exec(['curl', '-s', '-m', '10', '-w', ' %{http_code}', `${URL}/slow`]);
+    assert.equal(r.stdout.trim(), 'upstream request timeout\n 504', 'the sidecar answered, not the upstream (it answers 200 "slow" after 3 s)');
     const s = await stats('flaky|8080.upstream_rq_timeout');
     assert.ok((s['cluster.flaky/flaky|8080.upstream_rq_timeout'] ?? 0) >= 1, JSON.stringify(s));
     const ok = await statusCodes(mesh, 'curl', curl, [['fast', `${URL}/fast`]]);
@@ -144,6 +175,21 @@ ${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['httpbin', 'httpbin']], '90s
       return c.v1 + c.v2 === 40 && c.v1 >= 32 && c.v1 <= 38 ? c : undefined;
     }, 40_000, '90/10 split in force');
     assert.ok(got.v2 >= 2 && got.v2 <= 8, JSON.stringify(got));
+  });
+
+  test('outlier detection ejects the endpoint that keeps answering 503; the other serves the rest', async () => {
+    await eventually(async () => {
+      const dump = await mesh.tessera(['proxy', 'get', 'config_dump', '-n', 'curl', curl]);
+      const c = (JSON.parse(dump.stdout) as { Outbound: { ClustersConfigs: Record<string, { Endpoints: object; OutlierDetection?: object }> } }).Outbound.ClustersConfigs['flaky/pair|8080'];
+      return c?.OutlierDetection && Object.keys(c.Endpoints).length === 2;
+    }, 30_000, 'both endpoints and outlier detection in the client snapshot');
+    const calls: [string, string][] = Array.from({ length: 12 }, (_, i) => [`r${i}`, 'http://pair.flaky:8080/']);
+    const codes = Object.values(await statusCodes(mesh, 'curl', curl, calls));
+    assert.equal(codes.filter((c) => c === '503').length, 2, `two 503s in a row eject pair-bad: ${codes.join(' ')}`);
+    assert.equal(codes.filter((c) => c === '200').length, 10);
+    const s = await stats('flaky/pair|8080.outlier_detection');
+    assert.equal(s['cluster.flaky/pair|8080.outlier_detection.ejections_enforced_total'], 1);
+    assert.equal(s['cluster.flaky/pair|8080.outlier_detection.ejections_active'], 1);
   });
 
   test('bad manifests are refused with the field named', async () => {
