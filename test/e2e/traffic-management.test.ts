@@ -137,7 +137,9 @@ ${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['flaky', 'pair-ok'], ['flaky
     const logs = (await mesh.tessera(['logs', curl, '-n', 'curl', '-c', 'sidecar'])).stdout;
     const line = logs.split('\n').find((l) => l.includes('"type":"access"') && l.includes('/flaky/a'));
     assert.ok(line, 'access line for /flaky/a');
-    assert.equal((JSON.parse(line) as { retries?: number }).retries, 2);
+    const entry = JSON.parse(line) as { retries?: number; retryReason?: string };
+    assert.equal(entry.retries, 2);
+    assert.equal(entry.retryReason, '503');
   });
 
   test("a path under the Service's request-timeouts annotation answers 504 when the upstream is slower", async () => {

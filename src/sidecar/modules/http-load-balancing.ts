@@ -30,7 +30,7 @@ export function httpLoadBalancing(env: ModuleEnv): HttpModule {
         await tunnel(endpoint, identities);
         return;
       }
-      if (policies && (policies.clusters.has(ctx.cluster!.name) || (ctx.service !== undefined && policies.timeouts.has(ctx.service.name)))) {
+      if (policies && ctx.direction === 'outbound' && (policies.clusters.has(ctx.cluster!.name) || (ctx.service !== undefined && policies.timeouts.has(ctx.service.name)))) {
         const deps = { env, cursors, policies };
         if (policies.clusters.get(ctx.cluster!.name)?.outlier?.isEjected(endpoint, Date.now())) choice = pickAnother(ctx, deps, undefined, policies.clusters.get(ctx.cluster!.name)?.outlier, Date.now()) ?? choice;
         await forwardResilient(ctx, choice, deps);

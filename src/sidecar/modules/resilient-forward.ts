@@ -36,10 +36,15 @@ export interface UpstreamPolicies {
 /** Outlier state outlives snapshots: it belongs to the sidecar's upstream client, by cluster. */
 const trackers = new WeakMap<UpstreamClient, Map<string, OutlierTracker>>();
 
-/** Retries of each forwarded request, for its access line. */
-const retryCounts = new WeakMap<HttpContext, number>();
-export function retriesOf(ctx: HttpContext): number {
-  return retryCounts.get(ctx) ?? 0;
+/** What was retried on each forwarded request, for its access line. */
+export interface RetryRecord {
+  retries: number;
+  /** the last outcome retried: a status code, `connect-failure`, `reset` or `per-try-timeout` */
+  reason: string;
+}
+const retryRecords = new WeakMap<HttpContext, RetryRecord>();
+export function retriesOf(ctx: HttpContext): RetryRecord | undefined {
+  return retryRecords.get(ctx);
 }
 
 export const STATS = {
@@ -55,6 +60,9 @@ export const STATS = {
   ejectionsTotal: 'outlier_detection.ejections_enforced_total',
   ejections5xx: 'outlier_detection.ejections_enforced_consecutive_5xx',
 } as const;
+
+/** Listed at 0 for every cluster with a RetryPolicy, as Envoy lists them (FSM's retry demo greps these). */
+const RETRY_STATS = [STATS.retry, STATS.retrySuccess, STATS.retryLimitExceeded, STATS.retryOverflow, STATS.retryBackoff, 'upstream_rq_retry_backoff_ratelimited', STATS.perTryTimeout, STATS.timeout];
 
 export function compileUpstreamPolicies(env: Pick<ModuleEnv, 'snapshot' | 'upstream' | 'metrics'>): UpstreamPolicies | undefined {
   const s: ProxySnapshot = env.snapshot;
@@ -73,7 +81,7 @@ export function compileUpstreamPolicies(env: Pick<ModuleEnv, 'snapshot' | 'upstr
       env.metrics.declareStat(STATS.ejectionsActive, name);
       env.metrics.declareStat(STATS.ejectionsTotal, name);
     }
-    if (retry) for (const stat of [STATS.retry, STATS.retrySuccess, STATS.retryLimitExceeded, STATS.retryOverflow, STATS.retryBackoff, STATS.perTryTimeout]) env.metrics.declareStat(stat, name);
+    if (retry) for (const stat of RETRY_STATS) env.metrics.declareStat(stat, name);
     if (retry || outlier) clusters.set(name, { retry, outlier });
   }
   const timeouts = new Map<string, readonly RequestTimeoutConfig[]>();
@@ -165,7 +173,7 @@ export async function forwardResilient(ctx: HttpContext, first: UpstreamChoice, 
       if (deadline === undefined || now() + wait < deadline) {
         if (response) response.body.pipeTo(DISCARD);
         retries++;
-        retryCounts.set(ctx, retries);
+        retryRecords.set(ctx, { retries, reason: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
         env.metrics.countStat(STATS.retry, cluster);
         env.metrics.countStat(STATS.retryBackoff, cluster);
         await (deps.sleep ?? sleepReal)(wait);
