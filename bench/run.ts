@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     plainLogOff: await snapshots(await world(a, { mtls: false, accessLog: 'off' })),
     plainLogErrors: await snapshots(await world(a, { mtls: false, accessLog: 'errors' })),
     mtls: await snapshots(await world(a, { mtls: true })),
+    retry: await snapshots(await world(a, { mtls: true, retry: true })),
     native: await snapshots(await world(a, { mtls: true, plugins: 'native-injector' })),
     pipy: await snapshots(await world(a, { mtls: true, plugins: 'pipy-injector' })),
     iam: await snapshots(await world(a, { mtls: true, plugins: 'iam' })),
@@ -162,6 +163,8 @@ async function main(): Promise<void> {
   await measure('one sidecar hop (inbound, plaintext), every line written (again, for drift)', `http://${a.serverPod}:14001/get`, [server]);
   await use('mtls');
   await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await use('retry');
+  await measure('mesh path (mTLS) + Retry policy (5xx, 3 retries, per-try timeout), nothing failing', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('native');
   await measure('mesh path (mTLS) + token-injector as a native plugin', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
   await use('pipy');

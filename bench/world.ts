@@ -83,6 +83,8 @@ export interface WorldOptions {
   mtls: boolean;
   /** a mesh-wide Telemetry: `off` writes no access line, `errors` runs Istio's `response.code >= 400` filter per request; absent: every line written */
   accessLog?: 'off' | 'errors';
+  /** a Retry from curl to httpbin (retryOn 5xx, 3 retries) with enableRetryPolicy on: the retrying forwarder's cost when nothing fails */
+  retry?: boolean;
 }
 
 /** Resources of the world. */
@@ -94,7 +96,7 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
       apiVersion: 'config.flomesh.io/v1alpha3',
       kind: 'MeshConfig',
       metadata: { name: `${MESH}-mesh-config`, namespace: `${MESH}-system` },
-      spec: { featureFlags: { enablePluginPolicy: withPlugins }, sidecar: { logLevel: 'error', sidecarDisabledMTLS: !opts.mtls } },
+      spec: { featureFlags: { enablePluginPolicy: withPlugins, enableRetryPolicy: opts.retry === true }, sidecar: { logLevel: 'error', sidecarDisabledMTLS: !opts.mtls } },
     },
     ns('curl', true),
     ns('httpbin', true),
@@ -127,6 +129,16 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
     const files = ['04-plugins.yaml', '05-verifier-config.yaml', '06-injector-config.yaml'].map((f) => join(dir, f));
     const docs = await loadManifests(files, () => Promise.reject(new Error('no stdin')));
     resources.push(...validateDocuments(docs));
+  }
+  if (opts.retry) {
+    resources.push({
+      apiVersion: 'policy.flomesh.io/v1alpha1', kind: 'Retry', metadata: { name: 'retry', namespace: 'curl' },
+      spec: {
+        source: { kind: 'ServiceAccount', name: 'curl', namespace: 'curl' },
+        destinations: [{ kind: 'Service', name: 'httpbin', namespace: 'httpbin' }],
+        retryPolicy: { retryOn: '5xx', numRetries: 3, perTryTimeout: '5s', retryBackoffBaseInterval: '25ms' },
+      },
+    });
   }
   if (opts.accessLog) {
     resources.push({
