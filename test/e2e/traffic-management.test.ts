@@ -53,7 +53,7 @@ ${pairMember('pair-bad', 503)}`;
 const RETRY = `
 kind: Retry
 apiVersion: policy.flomesh.io/v1alpha1
-metadata: { name: retry, namespace: curl }
+metadata: { name: flaky-retry, namespace: curl }
 spec:
   source: { kind: ServiceAccount, name: curl, namespace: curl }
   destinations:
@@ -149,6 +149,60 @@ ${waitReady([['curl', 'curl'], ['flaky', 'flaky'], ['flaky', 'pair-ok'], ['flaky
     assert.ok((s['cluster.flaky/flaky|8080.upstream_rq_timeout'] ?? 0) >= 1, JSON.stringify(s));
     const ok = await statusCodes(mesh, 'curl', curl, [['fast', `${URL}/fast`]]);
     assert.deepEqual(ok, { fast: '200' }, 'other paths are not bounded');
+  });
+
+  test("FSM's retry demo, as its page runs it (tessera for fsm): 503 after numRetries, the stats it greps", async () => {
+    // the demo's httpbin joins the canary's namespace; the canary root selects it too until the split
+    const r = await mesh.sh(
+      `
+      kubectl apply -f "$SAMPLES/httpbin.yaml" -n httpbin
+      kubectl wait --for=condition=ready pod -n httpbin -l app=httpbin --timeout=90s
+      kubectl apply -f - <<EOF
+kind: Retry
+apiVersion: policy.flomesh.io/v1alpha1
+metadata:
+  name: retry
+  namespace: curl
+spec:
+  source:
+    kind: ServiceAccount
+    name: curl
+    namespace: curl
+  destinations:
+  - kind: Service
+    name: httpbin
+    namespace: httpbin
+  retryPolicy:
+    retryOn: "5xx"
+    perTryTimeout: 1s
+    numRetries: 5
+    retryBackoffBaseInterval: 1s
+EOF
+      curl_client="$(kubectl get pod -n curl -l app=curl -o jsonpath='{.items[0].metadata.name}')"
+      for i in $(seq 1 60); do tessera proxy get stats -n curl "$curl_client" | grep -q 'httpbin/httpbin|14001.upstream_rq_retry:' && break; sleep 0.5; done
+      kubectl exec "$curl_client" -n curl -c curl -- curl -sI httpbin.httpbin.svc.cluster.local:14001/status/503
+      echo ---
+      tessera proxy get stats -n curl "$curl_client" | grep upstream_rq_retry
+      echo ---
+      kubectl exec "$curl_client" -n curl -c curl -- curl -sI httpbin.httpbin.svc.cluster.local:14001/status/404
+      `,
+      { timeoutMs: 150_000 },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [first, statsOut, second] = r.stdout.split('---\n');
+    assert.match(first!, /^HTTP\/1\.1 503 SERVICE UNAVAILABLE\r?$/m);
+    const lines = statsOut!.trim().split('\n').filter((l) => l.startsWith('cluster.httpbin/httpbin|14001.'));
+    assert.deepEqual(lines, [
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry: 5',
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry_backoff_exponential: 5',
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry_backoff_ratelimited: 0',
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry_limit_exceeded: 1',
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry_overflow: 0',
+      'cluster.httpbin/httpbin|14001.upstream_rq_retry_success: 0',
+    ]);
+    assert.match(second!, /^HTTP\/1\.1 404 NOT FOUND\r?$/m, 'a 404 is not retried');
+    const after = await stats('httpbin/httpbin|14001.upstream_rq_retry');
+    assert.equal(after['cluster.httpbin/httpbin|14001.upstream_rq_retry'], 5, 'the 404 added no retry');
   });
 
   test("FSM's canary TrafficSplit sends the root service's requests to v1 and v2 by weight", async () => {
