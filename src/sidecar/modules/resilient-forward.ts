@@ -58,7 +58,6 @@ export const STATS = {
   perTryTimeout: 'upstream_rq_per_try_timeout',
   ejectionsActive: 'outlier_detection.ejections_active',
   ejectionsTotal: 'outlier_detection.ejections_enforced_total',
-  ejections5xx: 'outlier_detection.ejections_enforced_consecutive_5xx',
 } as const;
 
 /** Listed at 0 for every cluster with a RetryPolicy, as Envoy lists them (FSM's retry demo greps these). */
@@ -204,7 +203,7 @@ function recordOutlier(env: ModuleEnv, cluster: string, tracker: OutlierTracker,
   const event = tracker.record(endpoint, outcome, size, now);
   if (event.ejected) {
     env.metrics.countStat(STATS.ejectionsTotal, cluster);
-    env.metrics.countStat(STATS.ejections5xx, cluster);
+    env.metrics.countStat(`outlier_detection.ejections_enforced_${event.cause}`, cluster);
     env.log.warn('outlier detection ejected an endpoint', { cluster, upstream: endpoint });
   }
   const delta = tracker.active - before;

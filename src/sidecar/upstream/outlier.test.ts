@@ -23,7 +23,7 @@ describe('OutlierTracker', () => {
     t.record('a', fail, 4, 0);
     t.record('a', fail, 4, 0);
     assert.equal(t.isEjected('a', 0), false, 'the success reset the streak');
-    assert.deepEqual(t.record('a', fail, 4, 0), { ejected: 'a' });
+    assert.deepEqual(t.record('a', fail, 4, 0), { ejected: 'a', cause: 'consecutive_5xx' });
     assert.equal(t.active, 1);
     assert.equal(t.isEjected('a', 999), true);
     assert.equal(t.isEjected('a', 1000), false, 'first ejection: 1 x base');
@@ -42,12 +42,12 @@ describe('OutlierTracker', () => {
     t.record('a', { kind: 'response', status: 500 }, 4, 0);
     assert.equal(t.isEjected('a', 0), false, '500 is not a gateway error');
     t.record('b', { kind: 'connect-failure' }, 4, 0);
-    assert.deepEqual(t.record('b', { kind: 'response', status: 503 }, 4, 0), { ejected: 'b' });
+    assert.deepEqual(t.record('b', { kind: 'response', status: 503 }, 4, 0), { ejected: 'b', cause: 'consecutive_gateway_failure' });
   });
 
   it('never ejects more than maxEjectionPercent (at least one), never all, never a lone endpoint, nothing at 0%', () => {
     const two = new OutlierTracker(settings({ consecutive5xx: 1 }));
-    assert.deepEqual(two.record('a', fail, 2, 0), { ejected: 'a' });
+    assert.deepEqual(two.record('a', fail, 2, 0), { ejected: 'a', cause: 'consecutive_5xx' });
     assert.deepEqual(two.record('b', fail, 2, 0), {}, 'the last healthy endpoint stays');
     assert.equal(two.active, 1);
     const lone = new OutlierTracker(settings({ consecutive5xx: 1 }));

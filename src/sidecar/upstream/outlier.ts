@@ -19,6 +19,8 @@ export interface OutlierSettings {
 /** What the caller must count (Envoy's outlier_detection stats). */
 export interface OutlierEvent {
   ejected?: string;
+  /** which streak ejected it (Envoy counts them apart) */
+  cause?: 'consecutive_5xx' | 'consecutive_gateway_failure';
   returned?: string[];
 }
 
@@ -98,16 +100,16 @@ export class OutlierTracker {
     }
     if (is5xx) s.consecutive5xx++;
     if (isGateway) s.consecutiveGateway++;
-    const tripped =
-      (this.settings.consecutive5xx > 0 && s.consecutive5xx >= this.settings.consecutive5xx) ||
-      (this.settings.consecutiveGatewayFailure > 0 && s.consecutiveGateway >= this.settings.consecutiveGatewayFailure);
-    if (!tripped || s.ejectedUntil !== undefined || !this.mayEject(clusterSize)) return event;
+    const by5xx = this.settings.consecutive5xx > 0 && s.consecutive5xx >= this.settings.consecutive5xx;
+    const byGateway = this.settings.consecutiveGatewayFailure > 0 && s.consecutiveGateway >= this.settings.consecutiveGatewayFailure;
+    if (!(by5xx || byGateway) || s.ejectedUntil !== undefined || !this.mayEject(clusterSize)) return event;
     s.ejections++;
     s.ejectedUntil = now + Math.min(this.settings.baseEjectionMs * s.ejections, Math.max(this.settings.maxEjectionMs, this.settings.baseEjectionMs));
     s.consecutive5xx = 0;
     s.consecutiveGateway = 0;
     this.ejectedCount++;
     event.ejected = endpoint;
+    event.cause = by5xx ? 'consecutive_5xx' : 'consecutive_gateway_failure';
     return event;
   }
 
