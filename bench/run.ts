@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     plainLogErrors: await snapshots(await world(a, { mtls: false, accessLog: 'errors' })),
     plainTraffic: await snapshots(await world(a, { mtls: false, trafficSetting: true })),
     mtls: await snapshots(await world(a, { mtls: true })),
+    retry: await snapshots(await world(a, { mtls: true, retry: true })),
     native: await snapshots(await world(a, { mtls: true, plugins: 'native-injector' })),
     pipy: await snapshots(await world(a, { mtls: true, plugins: 'pipy-injector' })),
     iam: await snapshots(await world(a, { mtls: true, plugins: 'iam' })),
@@ -170,6 +171,8 @@ async function main(): Promise<void> {
   await measure('mesh path, plaintext, no UpstreamTrafficSetting (again, for drift)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('mtls');
   await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await use('retry');
+  await measure('mesh path (mTLS) + Retry policy (5xx, 3 retries, per-try timeout), nothing failing', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('native');
   await measure('mesh path (mTLS) + token-injector as a native plugin', `http://${a.clientLocal}:15001/headers`, [client, server], [host]);
   await use('pipy');

@@ -89,6 +89,8 @@ export interface WorldOptions {
    * cost of the modules when they run
    */
   trafficSetting?: boolean;
+  /** a Retry from curl to httpbin (retryOn 5xx, 3 retries) with enableRetryPolicy on: the retrying forwarder's cost when nothing fails */
+  retry?: boolean;
 }
 
 /** Resources of the world. */
@@ -100,7 +102,7 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
       apiVersion: 'config.flomesh.io/v1alpha3',
       kind: 'MeshConfig',
       metadata: { name: `${MESH}-mesh-config`, namespace: `${MESH}-system` },
-      spec: { featureFlags: { enablePluginPolicy: withPlugins }, sidecar: { logLevel: 'error', sidecarDisabledMTLS: !opts.mtls } },
+      spec: { featureFlags: { enablePluginPolicy: withPlugins, enableRetryPolicy: opts.retry === true }, sidecar: { logLevel: 'error', sidecarDisabledMTLS: !opts.mtls } },
     },
     ns('curl', true),
     ns('httpbin', true),
@@ -146,6 +148,16 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
         },
         rateLimit: { local: { http: plenty } },
         httpRoutes: [{ path: '/get', rateLimit: { local: plenty } }],
+      },
+    });
+  }
+  if (opts.retry) {
+    resources.push({
+      apiVersion: 'policy.flomesh.io/v1alpha1', kind: 'Retry', metadata: { name: 'retry', namespace: 'curl' },
+      spec: {
+        source: { kind: 'ServiceAccount', name: 'curl', namespace: 'curl' },
+        destinations: [{ kind: 'Service', name: 'httpbin', namespace: 'httpbin' }],
+        retryPolicy: { retryOn: '5xx', numRetries: 3, perTryTimeout: '5s', retryBackoffBaseInterval: '25ms' },
       },
     });
   }

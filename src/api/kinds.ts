@@ -74,6 +74,14 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'UpstreamTrafficSetting', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'upstreamtrafficsettings', singular: 'upstreamtrafficsetting',
     shortNames: ['upstreamtrafficsetting'], namespaced: true,
   },
+  // Traffic management (docs/traffic-management.md): FSM's Retry, SMI's TrafficSplit (FSM serves v1alpha2).
+  {
+    kind: 'Retry', apiVersion: 'policy.flomesh.io/v1alpha1', plural: 'retries', singular: 'retry', shortNames: [], namespaced: true,
+  },
+  {
+    kind: 'TrafficSplit', apiVersion: 'split.smi-spec.io/v1alpha2', acceptedApiVersions: ['split.smi-spec.io/v1alpha3', 'split.smi-spec.io/v1alpha4'],
+    plural: 'trafficsplits', singular: 'trafficsplit', shortNames: ['ts'], namespaced: true,
+  },
   // Istio security kinds (security-rules.md §1, §2); policies in `<mesh>-system` apply mesh-wide.
   {
     kind: 'RequestAuthentication', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'requestauthentications',

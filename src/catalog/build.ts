@@ -10,6 +10,7 @@ import { buildServiceInfo } from './services.js';
 import { buildIstioPolicies } from './istio.js';
 import { indexUpstreamTrafficSettings } from './upstream-traffic.js';
 import { buildSmiPolicy } from './smi.js';
+import { buildTrafficPolicies } from './traffic.js';
 import type { Catalog, CompileInput, NamespaceInfo, ProxyRef, ServiceInfo } from './types.js';
 
 function byKey(a: { metadata: { namespace?: string; name: string } }, b: { metadata: { namespace?: string; name: string } }): number {
@@ -102,6 +103,7 @@ export function buildCatalog(input: CompileInput): Catalog {
     accessControls: meshConfig.enableAccessControlPolicy ? accessControls.sort(byKey) : [],
     istio: buildIstioPolicies(input.resources),
     upstreamTrafficSettings: indexUpstreamTrafficSettings(input.resources),
+    traffic: buildTrafficPolicies(input.resources),
   };
 }
 

@@ -3,6 +3,8 @@ import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-ty
 import type { AccessControl } from '../api/policy-types.js';
 import type { Telemetry } from '../api/telemetry-types.js';
 import type { UpstreamTrafficSetting } from '../api/upstream-traffic-types.js';
+import type { OutlierDetectionSettings, RouteTimeout } from '../api/traffic-annotations.js';
+import type { Retry, TrafficSplit } from '../api/traffic-types.js';
 import type {
   BuiltinChainEntry,
   MeshConfigSpec,
@@ -187,4 +189,18 @@ export interface Catalog {
   istio: IstioPolicies;
   /** UpstreamTrafficSettings by the service (`ns/svc`) their host names */
   upstreamTrafficSettings: ReadonlyMap<string, UpstreamTrafficSetting>;
+  /** Retry and TrafficSplit objects (docs/traffic-management.md) */
+  traffic: TrafficPolicies;
+}
+
+/** The traffic-management kinds, indexed for the outbound compiler. */
+export interface TrafficPolicies {
+  /** source identity `sa.ns` → its Retries, sorted by `ns/name` (the first naming a destination wins) */
+  retriesBySource: ReadonlyMap<string, readonly Retry[]>;
+  /** root service `ns/name` → its TrafficSplit (the first by `ns/name`) */
+  splitByRoot: ReadonlyMap<string, TrafficSplit>;
+  /** Service `ns/name` → its request timeouts by path prefix (annotation), longest prefix first */
+  timeoutsByService: ReadonlyMap<string, readonly RouteTimeout[]>;
+  /** Service `ns/name` → its outlier detection (annotation); absent: off */
+  outlierByService: ReadonlyMap<string, OutlierDetectionSettings>;
 }

@@ -157,7 +157,7 @@ test('the controller writes AccessControl status through the status subresource 
   const role = renderInstall().find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'tessera-controller')!;
   const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
   const acl = rules.filter((r) => r.apiGroups.includes('policy.flomesh.io') && r.resources.some((x) => x.startsWith('accesscontrols')));
-  assert.deepEqual(acl.map((r) => [r.resources, r.verbs]), [[['accesscerts', 'accesscontrols', 'upstreamtrafficsettings'], ['get', 'list', 'watch']], [['accesscontrols/status'], ['update']]]);
+  assert.deepEqual(acl.map((r) => [r.resources, r.verbs]), [[['accesscerts', 'accesscontrols', 'retries', 'upstreamtrafficsettings'], ['get', 'list', 'watch']], [['accesscontrols/status'], ['update']]]);
   for (const r of rules) {
     if (r.resources.some((x) => x.endsWith('/status'))) assert.deepEqual(r.resources, ['accesscontrols/status'], 'no other status subresource');
   }

@@ -5,7 +5,10 @@ import { hostCidr, hostPort } from './addresses.js';
 import { hostnamesWithPorts, mountPointFor, outboundClusterName, qualifiedHostnames, ruleName } from './names.js';
 import { pluginsFor } from './plugin-configs.js';
 import { backingIdentities, podIdentity, reachableIdentities } from './smi-outbound.js';
+import { retryPolicyFor } from './retry.js';
+import { applySplit, splitBackends } from './traffic-split.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
+import { outlierDetectionFor, requestTimeoutsFor } from './upstream-policies.js';
 import type { ClusterConfig, OutboundTrafficMatch, ProxySnapshot } from './types.js';
 import { connectionSettingsFor } from './upstream-traffic.js';
 
@@ -97,29 +100,44 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
       }
       if (svc.clusterIP) (match.DestinationIPRanges ??= {})[hostCidr(svc.clusterIP)] = null;
       const cluster = outboundClusterName(svc.namespace, svc.name, port.port);
-      const routes = routesFor(catalog, {
+      const granted = routesFor(catalog, {
         direction: 'outbound',
         identity,
         service: port,
         cluster,
         ...(destinationIdentities ? { destinationIdentities } : {}),
       });
+      const backends = splitBackends(catalog, svc, port);
+      const routes = backends ? applySplit(granted, cluster, backends) : granted;
       const plugins = pluginsFor(catalog, mounted[mountPointFor('outbound', port.protocol)], svc.namespace, svc.name);
       if (port.protocol === 'tcp') {
         match.TcpServiceRouteRules = { [rule]: { TargetClusters: routes.tcpTargets, ...(plugins ? { Plugins: plugins } : {}) } };
       } else {
         const hosts = (match.HttpHostPort2Service ??= {});
         for (const host of hostnamesWithPorts(outboundHostnames(svc, clientNamespace), port.port)) hosts[host] = { RuleName: rule };
-        (match.HttpServiceRouteRules ??= {})[rule] = { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}) };
+        const timeouts = requestTimeoutsFor(catalog, svc.namespace, svc.name);
+        (match.HttpServiceRouteRules ??= {})[rule] = { RouteRules: routes.http, ...(plugins ? { Plugins: plugins } : {}), ...(timeouts ? { RequestTimeouts: timeouts } : {}) };
       }
       for (const c of referencedClusters(routes)) {
-        if (c === cluster) ClustersConfigs[c] = clusterConfigFor(catalog, port, reachable);
+        const backing = c === cluster ? port : backends?.get(c)?.port;
+        if (!backing) continue;
+        const config = clusterConfigFor(catalog, backing, reachable);
+        // HTTP only: retries and ejections act on requests and their answers
+        if (backing.protocol !== 'tcp') Object.assign(config, upstreamPolicies(catalog, identity, backing.namespace, backing.name));
+        ClustersConfigs[c] = config;
       }
     }
   }
   const TrafficMatches: Record<string, OutboundTrafficMatch[]> = {};
   for (const [port, matches] of [...byPort].sort((a, b) => a[0] - b[0])) TrafficMatches[String(port)] = matches.sort(compareMatches);
   return { TrafficMatches, ClustersConfigs };
+}
+
+/** Retry (per client) and outlier detection of the cluster of Service `namespace/name`; only what applies. */
+function upstreamPolicies(catalog: Catalog, client: string, namespace: string, name: string): Partial<ClusterConfig> {
+  const retry = retryPolicyFor(catalog, client, namespace, name);
+  const outlier = outlierDetectionFor(catalog, namespace, name);
+  return { ...(outlier ? { OutlierDetection: outlier } : {}), ...(retry ? { RetryPolicy: retry } : {}) };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

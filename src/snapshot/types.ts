@@ -36,6 +36,8 @@ export interface RouteRule {
 
 export interface HttpServiceRule {
   RouteRules: RouteRule[];
+  /** Tessera addition, outbound: request timeouts by path prefix, longest first (Service annotation) */
+  RequestTimeouts?: RequestTimeoutConfig[];
   /** plugin name → PluginConfig.spec.config for this destination service */
   Plugins?: Record<string, unknown>;
   /** inbound, UpstreamTrafficSetting `rateLimit.local.http`: every request to the service takes a token */
@@ -132,6 +134,8 @@ export interface EndpointConfig {
 
 export interface ClusterConfig {
   Endpoints: Record<string, EndpointConfig>;
+  /** Tessera addition: eject endpoints that keep failing (Service annotation); absent: off */
+  OutlierDetection?: OutlierDetectionConfig;
   /**
    * Outbound: the identities (`sa.ns`, sorted) of the pods behind `Endpoints`, in every mode. The
    * outbound side originates mTLS and accepts the server only if its certificate holds one of them
@@ -141,6 +145,22 @@ export interface ClusterConfig {
   /** UpstreamTrafficSetting `connectionSettings` of the service (src/snapshot/upstream-traffic.ts) */
   ConnectionSettings?: ConnectionSettings;
   RetryPolicy?: unknown;
+}
+
+/** A request timeout for paths under `Prefix` (docs/traffic-management.md "Timeouts"). */
+export interface RequestTimeoutConfig {
+  Prefix: string;
+  /** seconds; 0: none */
+  Timeout: number;
+}
+
+/** Envoy-style outlier detection of one cluster; times in seconds (docs/traffic-management.md). */
+export interface OutlierDetectionConfig {
+  Consecutive5xx: number;
+  ConsecutiveGatewayFailure: number;
+  BaseEjectionTime: number;
+  MaxEjectionTime: number;
+  MaxEjectionPercent: number;
 }
 
 export interface PluginScript {

@@ -8,3 +8,5 @@ import './access-control.js';
 import './istio.js';
 import './telemetry.js';
 import './upstream-traffic-setting.js';
+import './retry.js';
+import './traffic-split.js';

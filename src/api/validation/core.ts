@@ -4,6 +4,7 @@ import { base64DataMap, configDataMap, dnsName, intOrPortName, numberInRange, ob
 import { resourceSchema } from './metadata.js';
 import { podSpec } from './pod-spec.js';
 import { registerKind } from './registry.js';
+import { checkServiceTrafficAnnotations } from './traffic-annotations.js';
 
 registerKind('Namespace', resourceSchema({ spec: optional(objectOf({ finalizers: optional(z.array(z.string())) }, 'tolerant')) }, 'dns1123-label'));
 
@@ -80,7 +81,7 @@ function checkServicePorts(ports: ServicePortIn[], ctx: z.RefinementCtx): void {
   });
 }
 
-registerKind('Service', resourceSchema({ spec: serviceSpec }, 'dns1035-label'));
+registerKind('Service', resourceSchema({ spec: serviceSpec }, 'dns1035-label'), checkServiceTrafficAnnotations);
 
 // Pods are made by Tessera from Deployments; validate.ts refuses them from users before this schema runs.
 registerKind('Pod', resourceSchema({ spec: podSpec }));

@@ -6,6 +6,7 @@
 import { rescue } from '../chain/rescue.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
+import { compileUpstreamPolicies, forwardResilient, pickAnother } from './resilient-forward.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
 /** Set by the engine on Upgrade requests: tunnels the client socket to the endpoint. */
@@ -16,8 +17,10 @@ export interface Tunnelable {
 
 export function httpLoadBalancing(env: ModuleEnv): HttpModule {
   const cursors: Cursors = new Map();
+  // retries, request timeouts and outlier detection, when the snapshot configures any (docs/traffic-management.md)
+  const policies = compileUpstreamPolicies(env);
   return async function httpLoadBalancing(ctx: HttpContext, next) {
-    const choice = chooseUpstream(ctx, env, cursors);
+    let choice = chooseUpstream(ctx, env, cursors);
     if (!choice) return next();
     const { endpoint, identities } = choice;
     ctx.upstream = endpoint;
@@ -25,6 +28,12 @@ export function httpLoadBalancing(env: ModuleEnv): HttpModule {
       const tunnel = (ctx as HttpContext & Tunnelable)[kTunnel];
       if (ctx.upgrade && tunnel) {
         await tunnel(endpoint, identities);
+        return;
+      }
+      if (policies && ctx.direction === 'outbound' && (policies.clusters.has(ctx.cluster!.name) || (ctx.service !== undefined && policies.timeouts.has(ctx.service.name)))) {
+        const deps = { env, cursors, policies };
+        if (policies.clusters.get(ctx.cluster!.name)?.outlier?.isEjected(endpoint, Date.now())) choice = pickAnother(ctx, deps, undefined, policies.clusters.get(ctx.cluster!.name)?.outlier, Date.now()) ?? choice;
+        await forwardResilient(ctx, choice, deps);
         return;
       }
       ctx.response = await env.upstream.request(endpoint, ctx.request, ctx.request.body, identities);

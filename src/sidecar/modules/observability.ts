@@ -7,6 +7,7 @@ import { isoNow, jsonString } from '../observability/log.js';
 import { propagate } from '../observability/trace.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
+import { retriesOf } from './resilient-forward.js';
 
 function destinationOf(ctx: HttpContext): string {
   return ctx.service?.name ?? ctx.cluster?.name ?? 'unknown';
@@ -79,8 +80,14 @@ function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
       `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
       `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
       // why a policy refused the request, at any log level (never the token itself)
-      `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}}`,
+      `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}${retryField(ctx)}}`,
   );
+}
+
+/** `,"retries":N,"retryReason":"503"` for a request the load balancer retried; empty otherwise. */
+function retryField(ctx: HttpContext): string {
+  const r = retriesOf(ctx);
+  return r ? `,"retries":${r.retries},"retryReason":${jsonString(r.reason)}` : '';
 }
 
 /** The caller's mesh identity as a filter sees it (`source.principal`): ours outbound, the verified peer's inbound. */
