@@ -1,0 +1,313 @@
+/**
+ * Reading a container's log as `kubectl logs` asks for it, at a cost bound by what is printed: the
+ * start is found by reading backwards in chunks (`tailLines`) or by skipping whole rotated files older
+ * than `since`, then entries stream forward (at most `limitBytes` of output). Following polls the file
+ * being written; when it was rotated (or the container restarted), what is left of the old file is
+ * read through its open descriptor and reading resumes at the first entry newer than the last one
+ * read — timestamps grow strictly within a run (writer.ts), so nothing is printed twice and nothing
+ * still on disk is skipped.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { entryTimestamp, parseEntry, timestampOf } from './format.js';
+import { previousRunFile, runFiles, type RunFile } from './files.js';
+
+export interface ReadLogOptions {
+  /** only the last N lines */
+  tailLines?: number;
+  /** only lines written at or after this timestamp (format.ts's `timestampOf`) */
+  since?: string;
+  /** at most this many bytes of output */
+  limitBytes?: number;
+  /** each line prefixed with its timestamp and a space */
+  timestamps?: boolean;
+  follow?: boolean;
+  /** the run before the current one (`--previous`) */
+  previous?: boolean;
+  /** while following: whether to go on (the container still exists); always by default */
+  following?: () => boolean;
+}
+
+const CHUNK = 64 * 1024;
+export const FOLLOW_POLL_MS = 100;
+const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
+
+interface Handle extends RunFile {
+  fh: FileHandle;
+  ino: number;
+}
+
+/** Whether the container has a previous run to show. */
+export function hasPreviousRun(file: string): boolean {
+  return runFiles(previousRunFile(file)).length > 0;
+}
+
+async function openAll(files: RunFile[]): Promise<Handle[]> {
+  const out: Handle[] = [];
+  for (const f of files) {
+    try {
+      const fh = await open(f.path, 'r');
+      out.push({ ...f, fh, ino: (await fh.stat()).ino });
+    } catch (e) {
+      // rotated away between listing and opening: its lines are gone, as on a node
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return out;
+}
+
+/**
+ * Visits a file's entries from the last to the first (without their newline), with the offset just
+ * past each, until `visit` returns false. Reads backwards CHUNK bytes at a time.
+ */
+export async function eachEntryBackward(fh: FileHandle, size: number, visit: (entry: Buffer, end: number) => boolean): Promise<void> {
+  let chunkEnd = size;
+  let carry = EMPTY;
+  const buf = Buffer.allocUnsafe(CHUNK);
+  while (chunkEnd > 0) {
+    const len = Math.min(CHUNK, chunkEnd);
+    const start = chunkEnd - len;
+    const { bytesRead } = await fh.read(buf, 0, len, start);
+    if (bytesRead < len) return; // truncated under us
+    const data = carry.length > 0 ? Buffer.concat([buf.subarray(0, len), carry]) : buf.subarray(0, len);
+    let e = data.length;
+    for (;;) {
+      const nl = e >= 2 ? data.lastIndexOf(NEWLINE, e - 2) : -1;
+      if (nl < 0) break;
+      const end = data[e - 1] === NEWLINE ? e - 1 : e;
+      if (!visit(data.subarray(nl + 1, end), start + e)) return;
+      e = nl + 1;
+    }
+    if (start === 0) {
+      if (e > 0) visit(data.subarray(0, data[e - 1] === NEWLINE ? e - 1 : e), e);
+      return;
+    }
+    carry = Buffer.from(data.subarray(0, e));
+    chunkEnd = start;
+  }
+}
+
+/** The timestamp of a file's last entry ('' when empty or without timestamps). */
+async function lastTimestamp(h: Handle): Promise<string> {
+  let ts = '';
+  await eachEntryBackward(h.fh, (await h.fh.stat()).size, (entry) => {
+    ts = entryTimestamp(entry);
+    return false;
+  });
+  return ts;
+}
+
+interface Position {
+  index: number;
+  offset: number;
+  /** the timestamp of the entry just before the position */
+  before: string;
+}
+
+/** Where the last `lines` lines start, reading the files backwards. */
+async function tailPosition(handles: Handle[], lines: number): Promise<Position> {
+  let seen = 0;
+  let first = true;
+  for (let i = handles.length - 1; i >= 0; i--) {
+    const h = handles[i]!;
+    let found: Position | undefined;
+    await eachEntryBackward(h.fh, (await h.fh.stat()).size, (entry, end) => {
+      // a line is its pieces and the full entry that ends it; an unfinished last line counts as one
+      const { partial, ts } = parseEntry(entry);
+      if (!partial || first) {
+        if (seen++ === lines) {
+          found = { index: i, offset: end, before: ts };
+          return false;
+        }
+      }
+      first = false;
+      return true;
+    });
+    if (found) return found;
+  }
+  return { index: 0, offset: 0, before: '' };
+}
+
+/**
+ * The container log of the run `file` names (`<container>.log`; `previous` reads the run before) as a
+ * stream of what `kubectl logs` prints.
+ */
+export async function readContainerLog(file: string, opts: ReadLogOptions, signal: AbortSignal): Promise<Readable> {
+  const base = opts.previous ? previousRunFile(file) : file;
+  let handles = await openAll(runFiles(base));
+  const closeAll = async (hs: Handle[]) => {
+    await Promise.all(hs.map((h) => h.fh.close().catch(() => undefined)));
+  };
+  let pos: Position = { index: 0, offset: 0, before: '' };
+  try {
+    if (opts.tailLines !== undefined && handles.length > 0) pos = await tailPosition(handles, opts.tailLines);
+    if (opts.since !== undefined) {
+      // whole files older than `since` are not read at all
+      while (pos.index < handles.length - 1 && (await lastTimestamp(handles[pos.index]!)) < opts.since) pos = { index: pos.index + 1, offset: 0, before: pos.before };
+    }
+  } catch (e) {
+    await closeAll(handles);
+    throw e;
+  }
+
+  const out = new PassThrough();
+  const follow = opts.follow === true && !opts.previous;
+  const limit = opts.limitBytes;
+  let sent = 0;
+  let lastTs = pos.before;
+  let atLineStart = true;
+  let skipLine = false;
+  let done = false;
+  const pieces: Buffer[] = [];
+  let piecesBytes = 0;
+  const push = (b: Buffer) => {
+    if (done || b.length === 0) return;
+    if (limit !== undefined && sent + piecesBytes + b.length >= limit) {
+      b = b.subarray(0, limit - sent - piecesBytes);
+      done = true;
+    }
+    pieces.push(b);
+    piecesBytes += b.length;
+  };
+  const NL = Buffer.from('\n');
+  const takeEntry = (line: Buffer, complete: boolean) => {
+    const e = parseEntry(line);
+    if (e.ts !== '') {
+      if (e.ts <= lastTs) return; // read before a rotation
+      lastTs = e.ts;
+    }
+    if (atLineStart) {
+      skipLine = opts.since !== undefined && e.ts < opts.since;
+      if (!skipLine && opts.timestamps && e.ts !== '') push(Buffer.from(`${e.ts} `, 'latin1'));
+    }
+    if (!skipLine) {
+      push(e.msg);
+      // an entry cut short (the file's end without a newline) is printed as written
+      if (!e.partial && complete) push(NL);
+    }
+    atLineStart = !e.partial;
+  };
+  const flushOut = async () => {
+    if (piecesBytes === 0) return;
+    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, piecesBytes);
+    pieces.length = 0;
+    sent += piecesBytes;
+    piecesBytes = 0;
+    if (!out.write(data)) await new Promise((r) => out.once('drain', r));
+  };
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const t = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+
+  const pump = async (): Promise<void> => {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let { index, offset } = pos;
+    let carry = EMPTY;
+    let rotationSeen = false;
+    out.on('close', () => {
+      done = true;
+    });
+    while (!done && !signal.aborted) {
+      if (index >= handles.length) {
+        // no file yet (a container that has not written): only a follow waits for one
+        if (!follow || (opts.following && !opts.following())) break;
+        await sleep(FOLLOW_POLL_MS);
+        await closeAll(handles);
+        handles = await openAll(runFiles(base));
+        index = 0;
+        offset = 0;
+        continue;
+      }
+      const h = handles[index]!;
+      const { bytesRead } = await h.fh.read(buf, 0, CHUNK, offset);
+      if (bytesRead > 0) {
+        offset += bytesRead;
+        rotationSeen = false;
+        const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+        let s = 0;
+        for (let nl = data.indexOf(NEWLINE); nl >= 0 && !done; nl = data.indexOf(NEWLINE, s)) {
+          takeEntry(data.subarray(s, nl), true);
+          s = nl + 1;
+        }
+        carry = s < data.length ? Buffer.from(data.subarray(s)) : EMPTY;
+        await flushOut();
+        continue;
+      }
+      if (index < handles.length - 1) {
+        if (carry.length > 0) takeEntry(carry, false);
+        carry = EMPTY;
+        index++;
+        offset = 0;
+        continue;
+      }
+      // the end of the newest file
+      if (!follow || (opts.following && !opts.following())) {
+        if (carry.length > 0) takeEntry(carry, false);
+        await flushOut();
+        break;
+      }
+      const now = await stat(base).catch(() => undefined);
+      if (now !== undefined && h.seq === undefined && now.ino === h.ino) {
+        await sleep(FOLLOW_POLL_MS);
+        continue;
+      }
+      if (now === undefined && h.seq !== undefined) {
+        // nothing is being written yet (between a rotation's rename and open, or before a restart)
+        await sleep(FOLLOW_POLL_MS);
+      }
+      if (!rotationSeen) {
+        rotationSeen = true; // read the old file once more: lines written before the rename
+        continue;
+      }
+      // rotated: resume at the first entry newer than the last one read
+      const next = await openAll(runFiles(base));
+      await closeAll(handles);
+      handles = next;
+      carry = EMPTY;
+      index = handles.length;
+      offset = 0;
+      for (let i = 0; i < handles.length; i++) {
+        if (i === handles.length - 1 || (await lastTimestamp(handles[i]!)) > lastTs) {
+          index = i;
+          break;
+        }
+      }
+      rotationSeen = false;
+    }
+  };
+  pump()
+    .then(() => out.end(), (e: unknown) => out.destroy(e as Error))
+    .finally(() => closeAll(handles));
+  return out;
+}
+
+/** The query of a `pods/log` request (kubectl's names), as reading options. */
+export interface LogQuery {
+  tailLines?: number;
+  sinceSeconds?: number;
+  /** RFC 3339 */
+  sinceTime?: string;
+  limitBytes?: number;
+  timestamps?: boolean;
+  follow?: boolean;
+  previous?: boolean;
+}
+
+export function readOptionsOf(q: LogQuery, now: Date = new Date()): ReadLogOptions {
+  const o: ReadLogOptions = {};
+  if (q.tailLines !== undefined && q.tailLines >= 0) o.tailLines = q.tailLines;
+  if (q.sinceSeconds !== undefined) o.since = timestampOf(new Date(now.getTime() - q.sinceSeconds * 1000));
+  else if (q.sinceTime !== undefined) o.since = timestampOf(new Date(q.sinceTime));
+  if (q.limitBytes !== undefined) o.limitBytes = q.limitBytes;
+  if (q.timestamps) o.timestamps = true;
+  if (q.follow) o.follow = true;
+  if (q.previous) o.previous = true;
+  return o;
+}

@@ -1,0 +1,204 @@
+/**
+ * The daemon's end of a container's stdout and stderr pipes: every line becomes one entry of the CRI
+ * format (format.ts) with the time it arrived, and the file rotates at entry boundaries once the next
+ * entry would take it past `maxSize`, so no line is lost or split by a rotation. A line longer than
+ * 16 KiB is written in pieces (`P` entries) as it arrives; the file does not rotate in the middle of
+ * such a line unless it has reached twice `maxSize`. Writes are synchronous: one write per chunk read
+ * from a pipe, and a reader in this process never sees half an entry or a rotation half done.
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { entryHeader, formatTimestamp, type LogStream } from './format.js';
+import { runFiles } from './files.js';
+import type { LogRotation } from './rotation.js';
+
+/** Message bytes per entry: the kubelet's (CRI runtimes') pipe buffer size. */
+export const MAX_ENTRY_MESSAGE = 16 * 1024;
+const NEWLINE = 0x0a;
+/** where an entry's tag sits after its stream name: the timestamp (30) and two spaces */
+const TAG_OFFSET = 32;
+
+export class ContainerLogWriter {
+  readonly #file: string;
+  readonly #rotation: LogRotation;
+  readonly #log: (line: string) => void;
+  #fd: number | undefined;
+  #size = 0;
+  /** rotation numbers of the run's rotated files, oldest first */
+  #rotated: number[];
+  #pending: Record<LogStream, Buffer[]> = { stdout: [], stderr: [] };
+  #pendingBytes: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  /** streams whose current line has pieces in the file already */
+  #openLines = new Set<LogStream>();
+  #lastSeconds = 0;
+  #lastNanos = 0;
+  #closed = false;
+  #failed = false;
+  #attached = 0;
+
+  constructor(file: string, rotation: LogRotation, log: (line: string) => void = () => undefined) {
+    this.#file = file;
+    this.#rotation = rotation;
+    this.#log = log;
+    mkdirSync(dirname(file), { recursive: true });
+    this.#rotated = runFiles(file).flatMap((f) => (f.seq === undefined ? [] : [f.seq]));
+    this.#fd = openSync(file, 'a');
+    this.#size = fstatSync(this.#fd).size;
+  }
+
+  /** Reads `stream` until it ends; the writer closes once every attached stream has ended. */
+  attach(stream: Readable, name: LogStream): void {
+    this.#attached++;
+    stream.on('data', (chunk: Buffer) => this.write(name, chunk));
+    stream.once('close', () => {
+      this.#flushPartial(name);
+      if (--this.#attached === 0) this.close();
+    });
+  }
+
+  /** Takes a chunk of a stream's output. */
+  write(stream: LogStream, chunk: Buffer): void {
+    if (this.#closed) return;
+    const entries: Buffer[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      const piece = chunk.subarray(start, nl);
+      const pending = this.#pending[stream];
+      if (pending.length > 0) {
+        pending.push(piece);
+        this.#emitLine(entries, stream, Buffer.concat(pending));
+        pending.length = 0;
+        this.#pendingBytes[stream] = 0;
+      } else this.#emitLine(entries, stream, piece);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      // keep a copy: the stream may reuse its buffer
+      this.#pending[stream].push(Buffer.from(chunk.subarray(start)));
+      this.#pendingBytes[stream] += chunk.length - start;
+      if (this.#pendingBytes[stream] >= MAX_ENTRY_MESSAGE) {
+        const all = Buffer.concat(this.#pending[stream]);
+        const whole = all.length - (all.length % MAX_ENTRY_MESSAGE);
+        for (let i = 0; i < whole; i += MAX_ENTRY_MESSAGE) entries.push(this.#entry(stream, true, all.subarray(i, i + MAX_ENTRY_MESSAGE)));
+        this.#pending[stream] = whole < all.length ? [all.subarray(whole)] : [];
+        this.#pendingBytes[stream] = all.length - whole;
+      }
+    }
+    this.#writeEntries(entries, stream);
+  }
+
+  /** Writes what is pending and closes the file; later output is dropped. */
+  close(): void {
+    if (this.#closed) return;
+    this.#flushPartial('stdout');
+    this.#flushPartial('stderr');
+    this.#closed = true;
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  /** A stream ended in the middle of a line: what it wrote of it, as a last piece. */
+  #flushPartial(stream: LogStream): void {
+    if (this.#closed || this.#pendingBytes[stream] === 0) return;
+    const entry = this.#entry(stream, true, Buffer.concat(this.#pending[stream]));
+    this.#pending[stream] = [];
+    this.#pendingBytes[stream] = 0;
+    this.#writeEntries([entry], stream);
+  }
+
+  /** One line as entries: pieces of MAX_ENTRY_MESSAGE, the last one full. */
+  #emitLine(entries: Buffer[], stream: LogStream, line: Buffer): void {
+    let i = 0;
+    for (; line.length - i > MAX_ENTRY_MESSAGE; i += MAX_ENTRY_MESSAGE) entries.push(this.#entry(stream, true, line.subarray(i, i + MAX_ENTRY_MESSAGE)));
+    entries.push(this.#entry(stream, false, line.subarray(i)));
+  }
+
+  #entry(stream: LogStream, partial: boolean, msg: Buffer): Buffer {
+    const header = entryHeader(this.#nextTimestamp(), stream, partial);
+    const out = Buffer.allocUnsafe(header.length + msg.length + 1);
+    out.write(header, 0, 'latin1');
+    msg.copy(out, header.length);
+    out[out.length - 1] = NEWLINE;
+    return out;
+  }
+
+  /** Now, but strictly after the last entry's: a reader resumes after a rotation by timestamp. */
+  #nextTimestamp(): string {
+    const ms = performance.timeOrigin + performance.now();
+    let seconds = Math.floor(ms / 1000);
+    let nanos = Math.floor((ms - seconds * 1000) * 1e6);
+    if (seconds < this.#lastSeconds || (seconds === this.#lastSeconds && nanos <= this.#lastNanos)) {
+      seconds = this.#lastSeconds;
+      nanos = this.#lastNanos + 1;
+      if (nanos >= 1e9) {
+        seconds++;
+        nanos = 0;
+      }
+    }
+    this.#lastSeconds = seconds;
+    this.#lastNanos = nanos;
+    return formatTimestamp(seconds, nanos);
+  }
+
+  /** Writes entries, rotating between two of them where the next would not fit. */
+  #writeEntries(entries: Buffer[], stream: LogStream): void {
+    if (entries.length === 0 || this.#fd === undefined) return;
+    const { maxSize } = this.#rotation;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    for (const e of entries) {
+      const size = this.#size + batchBytes;
+      const midLine = this.#openLines.size > 0;
+      if (size > 0 && size + e.length > maxSize && (!midLine || size + e.length > 2 * maxSize)) {
+        this.#flush(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+        this.#rotate();
+      }
+      batch.push(e);
+      batchBytes += e.length;
+      // the entry's tag: 'P' opens (or continues) a line, 'F' closes it
+      const tag = e[TAG_OFFSET + stream.length];
+      if (tag === 0x50) this.#openLines.add(stream);
+      else this.#openLines.delete(stream);
+    }
+    this.#flush(batch, batchBytes);
+  }
+
+  #flush(batch: Buffer[], bytes: number): void {
+    if (bytes === 0 || this.#fd === undefined) return;
+    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes);
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(this.#fd, data, off);
+      this.#size += data.length;
+      this.#failed = false;
+    } catch (e) {
+      // a full disk loses these lines, not the container; said once until a write succeeds again
+      if (!this.#failed) this.#log(`container log ${this.#file}: write failed (${(e as Error).message}); lines are dropped until it succeeds`);
+      this.#failed = true;
+    }
+  }
+
+  #rotate(): void {
+    try {
+      closeSync(this.#fd!);
+      const seq = (this.#rotated[this.#rotated.length - 1] ?? 0) + 1;
+      renameSync(this.#file, `${this.#file}.${seq}`);
+      this.#rotated.push(seq);
+      while (this.#rotated.length > this.#rotation.maxFiles - 1) rmSync(`${this.#file}.${this.#rotated.shift()!}`, { force: true });
+    } catch (e) {
+      this.#log(`container log ${this.#file}: rotation failed (${(e as Error).message})`);
+    }
+    try {
+      this.#fd = openSync(this.#file, 'a');
+    } catch (e) {
+      this.#fd = undefined;
+      this.#log(`container log ${this.#file}: cannot open (${(e as Error).message}); the container's output is dropped`);
+    }
+    this.#size = 0;
+  }
+}
