@@ -151,7 +151,7 @@ test('a new run keeps the last one as the previous run', async () => {
   assert.deepEqual(readdirSync(join(file, '..')).sort(), ['app.previous.log']);
 });
 
-test('follow streams across rotations without losing or repeating a line', async () => {
+test('follow streams across rotations without losing or repeating a line, also when a burst removes files it has not read', async () => {
   const file = logFile();
   const w = new ContainerLogWriter(file, { maxSize: 32 * 1024, maxFiles: 2 });
   writeLines(w, 0, 10);
@@ -163,6 +163,10 @@ test('follow streams across rotations without losing or repeating a line', async
   });
   // bursts of about half a file each, with time for the reader in between: each burst rotates at most once
   let next = 10;
+  // first a burst that rotates four times at once, removing files the follower has not read yet
+  await new Promise((r) => setTimeout(r, 150));
+  writeLines(w, next, next + 3000);
+  next += 3000;
   for (let burst = 0; burst < 12; burst++) {
     writeLines(w, next, next + 250);
     next += 250;

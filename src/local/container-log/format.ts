@@ -20,9 +20,17 @@ export interface LogEntry {
 
 const TS_LENGTH = 30; // 2006-01-02T15:04:05.123456789Z
 
+let cachedSeconds = -1;
+let cachedPrefix = '';
+
 /** A timestamp of the format from whole seconds since the epoch and nanoseconds. */
 export function formatTimestamp(seconds: number, nanos: number): string {
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+  // one Date per second, not per line: a busy container writes many lines a second
+  if (seconds !== cachedSeconds) {
+    cachedPrefix = new Date(seconds * 1000).toISOString().slice(0, 19);
+    cachedSeconds = seconds;
+  }
+  return `${cachedPrefix}.${String(nanos).padStart(9, '0')}Z`;
 }
 
 /** The format's timestamp for a Date (milliseconds precision), for comparing with `sinceTime`. */

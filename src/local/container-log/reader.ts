@@ -7,10 +7,32 @@
  * read — timestamps grow strictly within a run (writer.ts), so nothing is printed twice and nothing
  * still on disk is skipped.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { close, fstat, open, read } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { PassThrough, type Readable } from 'node:stream';
 import { entryTimestamp, parseEntry, timestampOf } from './format.js';
 import { previousRunFile, runFiles, type RunFile } from './files.js';
+import { RotationWatcher } from './watchers.js';
+
+const openFd = promisify(open);
+const readFd = promisify(read);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
+
+/** An open log file: by descriptor, so one a rotation removed stays readable. */
+class LogFd {
+  constructor(readonly fd: number) {}
+  async read(buf: Buffer, length: number, position: number): Promise<number> {
+    return (await readFd(this.fd, buf, 0, length, position)).bytesRead;
+  }
+  async size(): Promise<number> {
+    return (await fstatFd(this.fd)).size;
+  }
+  close(): Promise<void> {
+    return closeFd(this.fd);
+  }
+}
 
 export interface ReadLogOptions {
   /** only the last N lines */
@@ -33,8 +55,10 @@ export const FOLLOW_POLL_MS = 100;
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
-interface Handle extends RunFile {
-  fh: FileHandle;
+interface Handle {
+  /** the rotation number; undefined for the file being written (or one handed over by a rotation) */
+  seq: number | undefined;
+  fh: LogFd;
   ino: number;
 }
 
@@ -47,8 +71,8 @@ async function openAll(files: RunFile[]): Promise<Handle[]> {
   const out: Handle[] = [];
   for (const f of files) {
     try {
-      const fh = await open(f.path, 'r');
-      out.push({ ...f, fh, ino: (await fh.stat()).ino });
+      const fh = new LogFd(await openFd(f.path, 'r'));
+      out.push({ seq: f.seq, fh, ino: (await fstatFd(fh.fd)).ino });
     } catch (e) {
       // rotated away between listing and opening: its lines are gone, as on a node
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -61,15 +85,14 @@ async function openAll(files: RunFile[]): Promise<Handle[]> {
  * Visits a file's entries from the last to the first (without their newline), with the offset just
  * past each, until `visit` returns false. Reads backwards CHUNK bytes at a time.
  */
-export async function eachEntryBackward(fh: FileHandle, size: number, visit: (entry: Buffer, end: number) => boolean): Promise<void> {
+async function eachEntryBackward(fh: LogFd, size: number, visit: (entry: Buffer, end: number) => boolean): Promise<void> {
   let chunkEnd = size;
   let carry = EMPTY;
   const buf = Buffer.allocUnsafe(CHUNK);
   while (chunkEnd > 0) {
     const len = Math.min(CHUNK, chunkEnd);
     const start = chunkEnd - len;
-    const { bytesRead } = await fh.read(buf, 0, len, start);
-    if (bytesRead < len) return; // truncated under us
+    if ((await fh.read(buf, len, start)) < len) return; // truncated under us
     const data = carry.length > 0 ? Buffer.concat([buf.subarray(0, len), carry]) : buf.subarray(0, len);
     let e = data.length;
     for (;;) {
@@ -91,7 +114,7 @@ export async function eachEntryBackward(fh: FileHandle, size: number, visit: (en
 /** The timestamp of a file's last entry ('' when empty or without timestamps). */
 async function lastTimestamp(h: Handle): Promise<string> {
   let ts = '';
-  await eachEntryBackward(h.fh, (await h.fh.stat()).size, (entry) => {
+  await eachEntryBackward(h.fh, await h.fh.size(), (entry) => {
     ts = entryTimestamp(entry);
     return false;
   });
@@ -112,7 +135,7 @@ async function tailPosition(handles: Handle[], lines: number): Promise<Position>
   for (let i = handles.length - 1; i >= 0; i--) {
     const h = handles[i]!;
     let found: Position | undefined;
-    await eachEntryBackward(h.fh, (await h.fh.stat()).size, (entry, end) => {
+    await eachEntryBackward(h.fh, await h.fh.size(), (entry, end) => {
       // a line is its pieces and the full entry that ends it; an unfinished last line counts as one
       const { partial, ts } = parseEntry(entry);
       if (!partial || first) {
@@ -135,7 +158,16 @@ async function tailPosition(handles: Handle[], lines: number): Promise<Position>
  */
 export async function readContainerLog(file: string, opts: ReadLogOptions, signal: AbortSignal): Promise<Readable> {
   const base = opts.previous ? previousRunFile(file) : file;
-  let handles = await openAll(runFiles(base));
+  const follow = opts.follow === true && !opts.previous;
+  // before the listing, so no rotation falls between the two
+  const watcher = follow ? new RotationWatcher(base) : undefined;
+  let handles: Handle[];
+  try {
+    handles = await openAll(runFiles(base));
+  } catch (e) {
+    watcher?.close();
+    throw e;
+  }
   const closeAll = async (hs: Handle[]) => {
     await Promise.all(hs.map((h) => h.fh.close().catch(() => undefined)));
   };
@@ -147,12 +179,12 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
       while (pos.index < handles.length - 1 && (await lastTimestamp(handles[pos.index]!)) < opts.since) pos = { index: pos.index + 1, offset: 0, before: pos.before };
     }
   } catch (e) {
+    watcher?.close();
     await closeAll(handles);
     throw e;
   }
 
   const out = new PassThrough();
-  const follow = opts.follow === true && !opts.previous;
   const limit = opts.limitBytes;
   let sent = 0;
   let lastTs = pos.before;
@@ -226,7 +258,7 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
         continue;
       }
       const h = handles[index]!;
-      const { bytesRead } = await h.fh.read(buf, 0, CHUNK, offset);
+      const bytesRead = await h.fh.read(buf, CHUNK, offset);
       if (bytesRead > 0) {
         offset += bytesRead;
         rotationSeen = false;
@@ -266,8 +298,23 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
         rotationSeen = true; // read the old file once more: lines written before the rename
         continue;
       }
-      // rotated: resume at the first entry newer than the last one read
-      const next = await openAll(runFiles(base));
+      // rotated: the files the writer handed over (in order), then the one it writes now; without
+      // them (the writer is elsewhere), the files on disk from the first with an entry newer than
+      // the last one read
+      const current = await openAll(runFiles(base).filter((f) => f.seq === undefined));
+      const handed = watcher!.take().map((f): Handle => ({ seq: undefined, fh: new LogFd(f.fd), ino: f.ino }));
+      let next: Handle[];
+      if (handed.length > 0) {
+        next = [...handed, ...current].filter((x, i, all) => {
+          // the file being read now, or the current one handed over already, is not read twice
+          const dup = x.ino === h.ino || all.findIndex((y) => y.ino === x.ino) < i;
+          if (dup) void x.fh.close().catch(() => undefined);
+          return !dup;
+        });
+      } else {
+        await closeAll(current);
+        next = await openAll(runFiles(base));
+      }
       await closeAll(handles);
       handles = next;
       carry = EMPTY;
@@ -284,7 +331,10 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
   };
   pump()
     .then(() => out.end(), (e: unknown) => out.destroy(e as Error))
-    .finally(() => closeAll(handles));
+    .finally(() => {
+      watcher?.close();
+      return closeAll(handles);
+    });
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { entryHeader, formatTimestamp, type LogStream } from './format.js';
 import { runFiles } from './files.js';
 import type { LogRotation } from './rotation.js';
+import { notifyRotated } from './watchers.js';
 
 /** Message bytes per entry: the kubelet's (CRI runtimes') pipe buffer size. */
 export const MAX_ENTRY_MESSAGE = 16 * 1024;
@@ -188,6 +189,7 @@ export class ContainerLogWriter {
       closeSync(this.#fd!);
       const seq = (this.#rotated[this.#rotated.length - 1] ?? 0) + 1;
       renameSync(this.#file, `${this.#file}.${seq}`);
+      notifyRotated(this.#file, `${this.#file}.${seq}`);
       this.#rotated.push(seq);
       while (this.#rotated.length > this.#rotation.maxFiles - 1) rmSync(`${this.#file}.${this.#rotated.shift()!}`, { force: true });
     } catch (e) {
