@@ -135,6 +135,16 @@ test('since reads only lines at or after the time, skipping older files; legacy 
   assert.equal(await read(legacy, { tailLines: 2 }), 'old log\nno end');
 });
 
+test('since within one large file starts at the first line at or after it', async () => {
+  const file = logFile();
+  const w = new ContainerLogWriter(file, { maxSize: 1 << 30, maxFiles: 2 });
+  writeLines(w, 0, 6000);
+  w.close();
+  const stamps = readFileSync(file, 'latin1').split('\n').slice(0, -1).map((e) => e.slice(0, 30));
+  for (const k of [0, 1, 2500, 5999]) sameLines(await read(file, { since: stamps[k]! }), Array.from({ length: 6000 - k }, (_, i) => line(k + i)));
+  assert.equal(await read(file, { since: '2999-01-01T00:00:00.000000000Z' }), '');
+});
+
 test('a new run keeps the last one as the previous run', async () => {
   const file = logFile();
   let w = new ContainerLogWriter(file, { maxSize: 32 * 1024, maxFiles: 2 });

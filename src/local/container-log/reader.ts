@@ -121,6 +121,27 @@ async function lastTimestamp(h: Handle): Promise<string> {
   return ts;
 }
 
+/**
+ * An offset in the file at or before its first entry at or after `since`, found by bisecting on the
+ * entries' timestamps (they grow within a file): a few small reads, not a scan of the file.
+ */
+async function sinceOffset(fh: LogFd, size: number, since: string): Promise<number> {
+  let lo = 0; // always the start of an entry older than `since` (or of the file)
+  let hi = size;
+  const buf = Buffer.allocUnsafe(4096);
+  while (hi - lo > CHUNK) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const n = await fh.read(buf, buf.length, mid);
+    const nl = buf.subarray(0, n).indexOf(NEWLINE);
+    if (nl < 0 || n - nl - 1 < 31) break; // an entry longer than the probe: scan from lo
+    const ts = entryTimestamp(buf.subarray(nl + 1, n));
+    if (ts === '') break; // no timestamps (an old log): scan from lo
+    if (ts < since) lo = mid + nl + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 interface Position {
   index: number;
   offset: number;
@@ -177,6 +198,12 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
     if (opts.since !== undefined) {
       // whole files older than `since` are not read at all
       while (pos.index < handles.length - 1 && (await lastTimestamp(handles[pos.index]!)) < opts.since) pos = { index: pos.index + 1, offset: 0, before: pos.before };
+      // and within the first file read, the part before `since` is skipped by bisection
+      const h = handles[pos.index];
+      if (h) {
+        const offset = await sinceOffset(h.fh, await h.fh.size(), opts.since);
+        if (offset > pos.offset) pos = { index: pos.index, offset, before: pos.before };
+      }
     }
   } catch (e) {
     watcher?.close();
