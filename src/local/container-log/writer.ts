@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { entryHeader, formatTimestamp, type LogStream } from './format.js';
+import type { LogStream } from './format.js';
 import { runFiles } from './files.js';
 import type { LogRotation } from './rotation.js';
 import { notifyRotated } from './watchers.js';
@@ -17,8 +17,54 @@ import { notifyRotated } from './watchers.js';
 /** Message bytes per entry: the kubelet's (CRI runtimes') pipe buffer size. */
 export const MAX_ENTRY_MESSAGE = 16 * 1024;
 const NEWLINE = 0x0a;
-/** where an entry's tag sits after its stream name: the timestamp (30) and two spaces */
-const TAG_OFFSET = 32;
+const STDOUT = Buffer.from('Z stdout ', 'latin1');
+const STDERR = Buffer.from('Z stderr ', 'latin1');
+
+/** Entries built in one buffer: no allocation per line. */
+class EntryBatch {
+  buf = Buffer.allocUnsafe(128 * 1024);
+  length = 0;
+  /** where each entry ends in `buf` */
+  ends: number[] = [];
+  /** whether each entry is a piece of a longer line (`P`) */
+  partial: boolean[] = [];
+
+  reset(): void {
+    this.length = 0;
+    this.ends.length = 0;
+    this.partial.length = 0;
+  }
+
+  /** `<prefix><nanos>Z <stream> <P|F> <msg>\n`; `stream` carries the Z and the spaces around it */
+  add(prefix: Buffer, nanos: number, stream: Buffer, partial: boolean, msg: Buffer): void {
+    const n = prefix.length + 9 + stream.length + 2 + msg.length + 1;
+    if (this.length + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    const b = this.buf;
+    let o = this.length + prefix.copy(b, this.length);
+    for (let i = 8; i >= 0; i--) {
+      b[o + i] = 0x30 + (nanos % 10);
+      nanos = Math.floor(nanos / 10);
+    }
+    o += 9;
+    o += stream.copy(b, o);
+    b[o++] = partial ? 0x50 : 0x46;
+    b[o++] = 0x20;
+    o += msg.copy(b, o);
+    b[o++] = NEWLINE;
+    this.length = o;
+    this.ends.push(o);
+    this.partial.push(partial);
+  }
+
+  /** After a chunk of many short lines the buffer does not stay large. */
+  shrink(): void {
+    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(128 * 1024);
+  }
+}
 
 export class ContainerLogWriter {
   readonly #file: string;
@@ -34,6 +80,9 @@ export class ContainerLogWriter {
   #openLines = new Set<LogStream>();
   #lastSeconds = 0;
   #lastNanos = 0;
+  #secondsPrefix = Buffer.alloc(0);
+  /** entries of one chunk, built in one buffer reused chunk after chunk */
+  #batch = new EntryBatch();
   #closed = false;
   #failed = false;
   #attached = 0;
@@ -61,7 +110,8 @@ export class ContainerLogWriter {
   /** Takes a chunk of a stream's output. */
   write(stream: LogStream, chunk: Buffer): void {
     if (this.#closed) return;
-    const entries: Buffer[] = [];
+    const entries = this.#batch;
+    entries.reset();
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
@@ -83,7 +133,7 @@ export class ContainerLogWriter {
       if (this.#pendingBytes[stream] >= MAX_ENTRY_MESSAGE) {
         const all = Buffer.concat(this.#pending[stream]);
         const whole = all.length - (all.length % MAX_ENTRY_MESSAGE);
-        for (let i = 0; i < whole; i += MAX_ENTRY_MESSAGE) entries.push(this.#entry(stream, true, all.subarray(i, i + MAX_ENTRY_MESSAGE)));
+        for (let i = 0; i < whole; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, all.subarray(i, i + MAX_ENTRY_MESSAGE));
         this.#pending[stream] = whole < all.length ? [all.subarray(whole)] : [];
         this.#pendingBytes[stream] = all.length - whole;
       }
@@ -104,30 +154,28 @@ export class ContainerLogWriter {
   /** A stream ended in the middle of a line: what it wrote of it, as a last piece. */
   #flushPartial(stream: LogStream): void {
     if (this.#closed || this.#pendingBytes[stream] === 0) return;
-    const entry = this.#entry(stream, true, Buffer.concat(this.#pending[stream]));
+    const entries = this.#batch;
+    entries.reset();
+    this.#entry(entries, stream, true, Buffer.concat(this.#pending[stream]));
     this.#pending[stream] = [];
     this.#pendingBytes[stream] = 0;
-    this.#writeEntries([entry], stream);
+    this.#writeEntries(entries, stream);
   }
 
   /** One line as entries: pieces of MAX_ENTRY_MESSAGE, the last one full. */
-  #emitLine(entries: Buffer[], stream: LogStream, line: Buffer): void {
+  #emitLine(entries: EntryBatch, stream: LogStream, line: Buffer): void {
     let i = 0;
-    for (; line.length - i > MAX_ENTRY_MESSAGE; i += MAX_ENTRY_MESSAGE) entries.push(this.#entry(stream, true, line.subarray(i, i + MAX_ENTRY_MESSAGE)));
-    entries.push(this.#entry(stream, false, line.subarray(i)));
+    for (; line.length - i > MAX_ENTRY_MESSAGE; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, line.subarray(i, i + MAX_ENTRY_MESSAGE));
+    this.#entry(entries, stream, false, line.subarray(i));
   }
 
-  #entry(stream: LogStream, partial: boolean, msg: Buffer): Buffer {
-    const header = entryHeader(this.#nextTimestamp(), stream, partial);
-    const out = Buffer.allocUnsafe(header.length + msg.length + 1);
-    out.write(header, 0, 'latin1');
-    msg.copy(out, header.length);
-    out[out.length - 1] = NEWLINE;
-    return out;
+  #entry(entries: EntryBatch, stream: LogStream, partial: boolean, msg: Buffer): void {
+    this.#nextTimestamp();
+    entries.add(this.#secondsPrefix, this.#lastNanos, stream === 'stdout' ? STDOUT : STDERR, partial, msg);
   }
 
   /** Now, but strictly after the last entry's: a reader resumes after a rotation by timestamp. */
-  #nextTimestamp(): string {
+  #nextTimestamp(): void {
     const ms = performance.timeOrigin + performance.now();
     let seconds = Math.floor(ms / 1000);
     let nanos = Math.floor((ms - seconds * 1000) * 1e6);
@@ -139,39 +187,39 @@ export class ContainerLogWriter {
         nanos = 0;
       }
     }
+    if (seconds !== this.#lastSeconds || this.#secondsPrefix.length === 0) {
+      // `2026-12-07T15:00:13.`: made once a second, copied into each entry
+      this.#secondsPrefix = Buffer.from(`${new Date(seconds * 1000).toISOString().slice(0, 19)}.`, 'latin1');
+    }
     this.#lastSeconds = seconds;
     this.#lastNanos = nanos;
-    return formatTimestamp(seconds, nanos);
   }
 
   /** Writes entries, rotating between two of them where the next would not fit. */
-  #writeEntries(entries: Buffer[], stream: LogStream): void {
-    if (entries.length === 0 || this.#fd === undefined) return;
+  #writeEntries(entries: EntryBatch, stream: LogStream): void {
+    if (entries.ends.length === 0 || this.#fd === undefined) return;
     const { maxSize } = this.#rotation;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    for (const e of entries) {
-      const size = this.#size + batchBytes;
+    let from = 0; // the start of what is not written yet
+    for (let i = 0; i < entries.ends.length; i++) {
+      const start = i === 0 ? 0 : entries.ends[i - 1]!;
+      const len = entries.ends[i]! - start;
+      const size = this.#size + (start - from);
       const midLine = this.#openLines.size > 0;
-      if (size > 0 && size + e.length > maxSize && (!midLine || size + e.length > 2 * maxSize)) {
-        this.#flush(batch, batchBytes);
-        batch = [];
-        batchBytes = 0;
+      if (size > 0 && size + len > maxSize && (!midLine || size + len > 2 * maxSize)) {
+        this.#flush(entries.buf.subarray(from, start));
+        from = start;
         this.#rotate();
       }
-      batch.push(e);
-      batchBytes += e.length;
-      // the entry's tag: 'P' opens (or continues) a line, 'F' closes it
-      const tag = e[TAG_OFFSET + stream.length];
-      if (tag === 0x50) this.#openLines.add(stream);
+      // 'P' opens (or continues) a line, 'F' closes it
+      if (entries.partial[i]) this.#openLines.add(stream);
       else this.#openLines.delete(stream);
     }
-    this.#flush(batch, batchBytes);
+    this.#flush(entries.buf.subarray(from, entries.length));
+    entries.shrink();
   }
 
-  #flush(batch: Buffer[], bytes: number): void {
-    if (bytes === 0 || this.#fd === undefined) return;
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes);
+  #flush(data: Buffer): void {
+    if (data.length === 0 || this.#fd === undefined) return;
     try {
       let off = 0;
       while (off < data.length) off += writeSync(this.#fd, data, off);
