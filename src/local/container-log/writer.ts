@@ -35,9 +35,9 @@ class EntryBatch {
     this.partial.length = 0;
   }
 
-  /** `<prefix><nanos>Z <stream> <P|F> <msg>\n`; `stream` carries the Z and the spaces around it */
-  add(prefix: Buffer, nanos: number, stream: Buffer, partial: boolean, msg: Buffer): void {
-    const n = prefix.length + 9 + stream.length + 2 + msg.length + 1;
+  /** `<prefix><nanos>Z <stream> <P|F> <src[start, end)>\n`; `stream` carries the Z and the spaces around it */
+  add(prefix: Buffer, nanos: number, stream: Buffer, partial: boolean, src: Buffer, start: number, end: number): void {
+    const n = prefix.length + 9 + stream.length + 2 + (end - start) + 1;
     if (this.length + n > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
       this.buf.copy(grown, 0, 0, this.length);
@@ -53,7 +53,7 @@ class EntryBatch {
     o += stream.copy(b, o);
     b[o++] = partial ? 0x50 : 0x46;
     b[o++] = 0x20;
-    o += msg.copy(b, o);
+    o += src.copy(b, o, start, end);
     b[o++] = NEWLINE;
     this.length = o;
     this.ends.push(o);
@@ -116,14 +116,14 @@ export class ContainerLogWriter {
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) break;
-      const piece = chunk.subarray(start, nl);
       const pending = this.#pending[stream];
       if (pending.length > 0) {
-        pending.push(piece);
-        this.#emitLine(entries, stream, Buffer.concat(pending));
+        pending.push(chunk.subarray(start, nl));
+        const line = Buffer.concat(pending);
+        this.#emitLine(entries, stream, line, 0, line.length);
         pending.length = 0;
         this.#pendingBytes[stream] = 0;
-      } else this.#emitLine(entries, stream, piece);
+      } else this.#emitLine(entries, stream, chunk, start, nl);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -133,7 +133,7 @@ export class ContainerLogWriter {
       if (this.#pendingBytes[stream] >= MAX_ENTRY_MESSAGE) {
         const all = Buffer.concat(this.#pending[stream]);
         const whole = all.length - (all.length % MAX_ENTRY_MESSAGE);
-        for (let i = 0; i < whole; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, all.subarray(i, i + MAX_ENTRY_MESSAGE));
+        for (let i = 0; i < whole; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, all, i, i + MAX_ENTRY_MESSAGE);
         this.#pending[stream] = whole < all.length ? [all.subarray(whole)] : [];
         this.#pendingBytes[stream] = all.length - whole;
       }
@@ -156,22 +156,24 @@ export class ContainerLogWriter {
     if (this.#closed || this.#pendingBytes[stream] === 0) return;
     const entries = this.#batch;
     entries.reset();
-    this.#entry(entries, stream, true, Buffer.concat(this.#pending[stream]));
+    const rest = Buffer.concat(this.#pending[stream]);
+    this.#entry(entries, stream, true, rest, 0, rest.length);
     this.#pending[stream] = [];
     this.#pendingBytes[stream] = 0;
     this.#writeEntries(entries, stream);
   }
 
   /** One line as entries: pieces of MAX_ENTRY_MESSAGE, the last one full. */
-  #emitLine(entries: EntryBatch, stream: LogStream, line: Buffer): void {
-    let i = 0;
-    for (; line.length - i > MAX_ENTRY_MESSAGE; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, line.subarray(i, i + MAX_ENTRY_MESSAGE));
-    this.#entry(entries, stream, false, line.subarray(i));
+  /** The line `src[start, end)` (a view would cost an object per line). */
+  #emitLine(entries: EntryBatch, stream: LogStream, src: Buffer, start: number, end: number): void {
+    let i = start;
+    for (; end - i > MAX_ENTRY_MESSAGE; i += MAX_ENTRY_MESSAGE) this.#entry(entries, stream, true, src, i, i + MAX_ENTRY_MESSAGE);
+    this.#entry(entries, stream, false, src, i, end);
   }
 
-  #entry(entries: EntryBatch, stream: LogStream, partial: boolean, msg: Buffer): void {
+  #entry(entries: EntryBatch, stream: LogStream, partial: boolean, src: Buffer, start: number, end: number): void {
     this.#nextTimestamp();
-    entries.add(this.#secondsPrefix, this.#lastNanos, stream === 'stdout' ? STDOUT : STDERR, partial, msg);
+    entries.add(this.#secondsPrefix, this.#lastNanos, stream === 'stdout' ? STDOUT : STDERR, partial, src, start, end);
   }
 
   /** Now, but strictly after the last entry's: a reader resumes after a rotation by timestamp. */
