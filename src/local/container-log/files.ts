@@ -53,8 +53,3 @@ export function retireRun(file: string): void {
   for (const f of runFiles(previous)) rmSync(f.path, { force: true });
   for (const f of current) renameSync(f.path, f.seq === undefined ? previous : `${previous}.${f.seq}`);
 }
-
-/** Removes every log file of the container (both runs). */
-export function removeContainerLogs(file: string): void {
-  for (const f of [...runFiles(file), ...runFiles(previousRunFile(file))]) rmSync(f.path, { force: true });
-}
