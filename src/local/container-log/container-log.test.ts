@@ -43,6 +43,19 @@ function writeLines(w: ContainerLogWriter, from: number, to: number, stream: 'st
   for (let i = 0; i < text.length; i += 1000) w.write(stream, text.subarray(i, i + 1000));
 }
 
+test('the start of a line waits a moment for its end, then shows as a piece; the line reads whole', async () => {
+  const file = logFile();
+  const w = new ContainerLogWriter(file, { maxSize: 1 << 20, maxFiles: 2 });
+  w.write('stdout', Buffer.from('done\nprompt> '));
+  assert.equal(await read(file), 'done\n', 'not yet');
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(await read(file), 'done\nprompt> ');
+  w.write('stdout', Buffer.from('yes\n'));
+  assert.equal(await read(file), 'done\nprompt> yes\n');
+  assert.equal(await read(file, { tailLines: 1 }), 'prompt> yes\n');
+  w.close();
+});
+
 test('quantities and flags as the kubelet takes them', () => {
   assert.equal(parseByteQuantity('64Ki', 'f'), 65536);
   assert.equal(parseByteQuantity('10Mi', 'f'), 10 * 1024 * 1024);

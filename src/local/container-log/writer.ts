@@ -2,7 +2,8 @@
  * The daemon's end of a container's stdout and stderr pipes: every line becomes one entry of the CRI
  * format (format.ts) with the time it arrived, and the file rotates at entry boundaries once the next
  * entry would take it past `maxSize`, so no line is lost or split by a rotation. A line longer than
- * 16 KiB is written in pieces (`P` entries) as it arrives; the file does not rotate in the middle of
+ * 16 KiB is written in pieces (`P` entries) as it arrives, and so is the start of a line still
+ * without its end after IDLE_FLUSH_MS (a prompt); the file does not rotate in the middle of
  * such a line unless it has reached twice `maxSize`. Writes are synchronous: one write per chunk read
  * from a pipe, and a reader in this process never sees half an entry or a rotation half done.
  */
@@ -17,6 +18,8 @@ import { notifyRotated } from './watchers.js';
 /** Message bytes per entry: the kubelet's (CRI runtimes') pipe buffer size. */
 export const MAX_ENTRY_MESSAGE = 16 * 1024;
 const NEWLINE = 0x0a;
+/** How long the start of a line waits for its end before it is written as a piece. */
+export const IDLE_FLUSH_MS = 1000;
 const STDOUT = Buffer.from('Z stdout ', 'latin1');
 const STDERR = Buffer.from('Z stderr ', 'latin1');
 
@@ -85,6 +88,7 @@ export class ContainerLogWriter {
   #batch = new EntryBatch();
   #closed = false;
   #failed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
   #attached = 0;
 
   constructor(file: string, rotation: LogRotation, log: (line: string) => void = () => undefined) {
@@ -139,11 +143,21 @@ export class ContainerLogWriter {
       }
     }
     this.#writeEntries(entries, stream);
+    if (this.#pendingBytes[stream] > 0 && this.#idleTimer === undefined) {
+      // a prompt or progress line without its newline yet is shown after a moment, as a piece
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        this.#flushPartial('stdout');
+        this.#flushPartial('stderr');
+      }, IDLE_FLUSH_MS);
+      this.#idleTimer.unref();
+    }
   }
 
   /** Writes what is pending and closes the file; later output is dropped. */
   close(): void {
     if (this.#closed) return;
+    clearTimeout(this.#idleTimer);
     this.#flushPartial('stdout');
     this.#flushPartial('stderr');
     this.#closed = true;
