@@ -317,8 +317,8 @@ export async function readContainerLog(file: string, opts: ReadLogOptions, signa
         await sleep(FOLLOW_POLL_MS);
         continue;
       }
-      if (now === undefined && h.seq !== undefined) {
-        // nothing is being written yet (between a rotation's rename and open, or before a restart)
+      if (now === undefined) {
+        // nothing is being written now (before a restart, or the pod's files are going)
         await sleep(FOLLOW_POLL_MS);
       }
       if (!rotationSeen) {
