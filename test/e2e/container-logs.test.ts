@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 import { kubectl, kubectlBinaries } from '../support/kubectl.js';
@@ -21,10 +22,15 @@ const pad = (n: number) => 'x'.repeat(n);
 const burstLine = (i: number) => `burst ${String(i).padStart(5, '0')} ${pad(100)}`;
 const slowLine = (i: number) => `slow ${String(i).padStart(5, '0')} ${pad(300)}`;
 
-// Waits so `logs -f` can start first; a burst (about 300 KB on disk: several rotations at once); then
-// lines 10 ms apart (about 350 KB: rotations while following); then it idles.
+// The pod waits for `logs -f` to be under way (the test creates GO, in the host's /tmp, which a
+// sandboxed pod sees too, once the follower printed the first line); then a burst (about 300 KB on
+// disk: several rotations at once); then lines 10 ms apart (about 350 KB: rotations while
+// following); then it idles.
+const GO_DIR = mkdtempSync(join(tmpdir(), 'tessera-e2e-logs-go-'));
+const GO = join(GO_DIR, 'go');
 const SCRIPT = [
-  'sleep 8',
+  'echo waiting',
+  `while [ ! -e ${GO} ]; do sleep 0.2; done`,
   `i=0; while [ $i -lt ${BURST} ]; do i=$((i+1)); printf 'burst %05d %s\\n' $i ${pad(100)}; done`,
   `j=0; while [ $j -lt ${SLOW} ]; do j=$((j+1)); printf 'slow %05d %s\\n' $j ${pad(300)}; sleep 0.01; done`,
   'exec sleep 3600',
@@ -65,6 +71,7 @@ describe('container logs: rotation, tail, follow, previous', () => {
   };
 
   before(async () => {
+    chmodSync(GO_DIR, 0o755); // a sandboxed pod runs as another uid
     mesh = await startMesh('logs', ['--container-log-max-size', '64Ki', '--container-log-max-files', String(MAX_FILES)]);
     const r = await mesh.sh(`tessera create namespace logs && tessera apply -f - <<'EOF'\n${DEPLOYMENT}EOF`);
     assert.equal(r.code, 0, r.stderr);
@@ -76,13 +83,17 @@ describe('container logs: rotation, tail, follow, previous', () => {
     follower = spawn(process.execPath, [CLI, 'logs', '-f', pod, '-n', 'logs'], { env: { ...process.env, TESSERA_HOME: mesh.stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
     follower.stdout!.on('data', (d: Buffer) => {
       // the newest rotation when the first lines arrived: later ones happened while following
-      if (followed === '') seqAtStart = newestRotation();
+      if (followed === '') {
+        seqAtStart = newestRotation();
+        writeFileSync(GO, '');
+      }
       followed += d.toString();
     });
   });
   after(async () => {
     if (follower?.pid !== undefined && follower.exitCode === null) process.kill(follower.pid, 'SIGTERM');
     await mesh?.stop();
+    rmSync(GO_DIR, { recursive: true, force: true });
   });
 
   test('the files rotate and stay within max-size × max-files; tail is exactly the last lines', async () => {
@@ -113,7 +124,7 @@ describe('container logs: rotation, tail, follow, previous', () => {
     const lines = upTo.split('\n');
     assert.equal(lines.pop(), '', 'whole lines');
     // from wherever it started, an unbroken run up to the last slow line
-    const expected = [...Array.from({ length: BURST }, (_, k) => burstLine(k + 1)), ...Array.from({ length: SLOW }, (_, k) => slowLine(k + 1))];
+    const expected = ['waiting', ...Array.from({ length: BURST }, (_, k) => burstLine(k + 1)), ...Array.from({ length: SLOW }, (_, k) => slowLine(k + 1))];
     const start = expected.indexOf(lines[0]!);
     assert.ok(start >= 0, `the first followed line is one the pod wrote: ${lines[0]?.slice(0, 40)}`);
     const want = expected.slice(start);
