@@ -9,7 +9,7 @@
  * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part),
  * BENCH_SCENARIOS=REGEX (run only the data-path scenarios whose name matches), BENCH_STORE=0 (skip the API store part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
  * path, which needs root or rootless namespaces with a /etc/subuid range; skipped with the reason
- * where it is not possible).
+ * where it is not possible), BENCH_LOGS=0 (skip container logs; BENCH_LOG_BYTES, default 1 GiB).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { proxyToken } from '../src/local/layout.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
 import { runJwtBench } from './jwt.js';
 import { storeBench } from './store.js';
+import { logsBench } from './container-logs.js';
 import { runTransparentBench, transparentBenchUnavailable } from './transparent.js';
 import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
 
@@ -206,6 +207,10 @@ async function main(): Promise<void> {
   if (process.env['BENCH_STORE'] !== '0') {
     process.stderr.write('benchmarking the API store\n');
     process.stdout.write(`\n${await storeBench()}\n`);
+  }
+  if (process.env['BENCH_LOGS'] !== '0') {
+    process.stderr.write('benchmarking container logs\n');
+    process.stdout.write(`\n${await logsBench()}\n`);
   }
 }
 

@@ -13,6 +13,7 @@ export interface QuickstartOptions {
 }
 
 export interface DaemonOptions {
+  logRotation?: { maxSize: number; maxFiles: number };
   stateDir: string;
   meshName: string;
   workdir: string;

@@ -72,6 +72,19 @@ export interface MeshStatus {
   workloads: { namespace: string; name: string; ready: string; status: string; restarts: number; podIP?: string }[];
 }
 
+/** The query of `GET .../pods/NAME/log`, by kubectl's names. */
+export interface LogsQuery {
+  container?: string;
+  follow?: boolean;
+  previous?: boolean;
+  timestamps?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  /** RFC 3339 */
+  sinceTime?: string;
+  limitBytes?: number;
+}
+
 export interface MeshApi {
   apply(docs: ManifestDocument[], opts: { namespace?: string }): Promise<ApplyResult[]>;
   /** Deletes what the documents name. Missing objects are an error unless ignoreNotFound. */
@@ -86,6 +99,11 @@ export interface MeshApi {
   podInfo(namespace: string, name: string): Promise<PodProcessInfo>;
   /** Log text of one container (`sidecar` for the sidecar). */
   logs(namespace: string, pod: string, container?: string): Promise<string>;
+  /**
+   * A container's log as `kubectl logs` asks for it (the pods/log query), streamed: ends at the log's
+   * end, or with the pod when following.
+   */
+  streamLogs(namespace: string, pod: string, query: LogsQuery): Promise<AsyncIterable<Uint8Array>>;
   rolloutRestart(kind: string, name: string, namespace: string): Promise<ApplyResult>;
   /** GET a path on a pod's sidecar admin server (config_dump, certs, stats, ready). */
   proxyGet(namespace: string, pod: string, query: string): Promise<{ status: number; contentType: string; body: string }>;

@@ -89,6 +89,8 @@ export interface MeshFile {
   startedAt: string;
   /** how pods run: `namespace` (sandboxes, transparent interception) or `loopback`; absent means loopback */
   podNetwork?: 'namespace' | 'loopback';
+  /** container log rotation the daemon was started with; absent means the kubelet's defaults (10Mi, 5 files) */
+  containerLogs?: { maxSize: number; maxFiles: number };
 }
 
 /** Environment names a sidecar process reads. */

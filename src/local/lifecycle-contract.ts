@@ -10,4 +10,6 @@ export interface UpOptions {
   log: (line: string) => void;
   /** `--pod-network`: namespace, loopback or auto (default: $TESSERA_POD_NETWORK, else auto) */
   podNetwork?: string;
+  /** `--container-log-max-size` / `--container-log-max-files` (validated); the kubelet's defaults when absent */
+  logRotation?: { maxSize: number; maxFiles: number };
 }

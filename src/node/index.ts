@@ -13,6 +13,7 @@
  * through a relay on the bridge gateway; in loopback mode pods get addresses of a leased
  * 127.B.0.0/16.
  */
+import type { LogRotation } from '../local/container-log/index.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -70,6 +71,8 @@ export interface NodeOptions {
   version?: string;
   /** default auto: namespace mode where the machine allows it */
   podNetwork?: PodNetworkChoice;
+  /** `--container-log-max-size` / `--container-log-max-files` (the kubelet's defaults when absent) */
+  logRotation?: LogRotation;
   log: (line: string) => void;
 }
 
@@ -139,7 +142,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const pods = new NodePods({
       api, nodeName, nodeIP: address, rootDir, block, meshName, meshKey,
       workdir: opts.workdir ?? process.cwd(), log, ...(opts.controllerUrl ? { controllerUrl: opts.controllerUrl } : {}),
-      ...(sandboxes ? { sandboxes } : {}),
+      ...(sandboxes ? { sandboxes } : {}), ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
     });
     const server = new KubeletServer({
       api, nodeName, pods, block, workdir: opts.workdir ?? process.cwd(), certPem: serving.certPem, keyPem: serving.keyPem,

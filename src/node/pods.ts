@@ -8,6 +8,7 @@
  * Pod networking is local mode's loopback one: every pod gets an address of the node's leased
  * 127.B.0.0/16 block (127.B.P.Q, its apps on the private twin 127.B.P+64.Q behind a sidecar).
  */
+import type { LogRotation } from '../local/container-log/index.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js';
@@ -55,6 +56,8 @@ export interface NodePodsOptions {
    * they verify it with the mesh CA at `<rootDir>/pki/ca.crt` either way.
    */
   controllerUrl?: string;
+  /** container log rotation (`--container-log-max-size/--container-log-max-files`); the kubelet's defaults otherwise */
+  logRotation?: LogRotation;
   /** namespace mode: pods run in sandboxes of this host (interception by their init containers) */
   sandboxes?: SandboxHost;
   log: (line: string) => void;
@@ -145,7 +148,9 @@ class PodWorker {
         probe: (check: ReadinessCheck) => host.probe(sandbox, check),
       } : {};
       const mountVolumes = (): MountedVolume[] => this.#volumes.mountsFor(container);
-      const runner = new ContainerRunner({ ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod });
+      const runner = new ContainerRunner({
+        ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod, ...(o.logRotation ? { logRotation: o.logRotation } : {}),
+      });
       this.#all.push(runner);
       if (isSidecar) this.#sidecar = runner;
       else this.#apps.push(runner);

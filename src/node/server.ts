@@ -19,7 +19,7 @@ import type { TLSSocket } from 'node:tls';
 import { localIPFor, stateFiles } from '../local/layout.js';
 import { podProcessInfo } from '../local/client/pod-info.js';
 import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
-import { streamContainerLog } from '../local/runtime/container-logs.js';
+import { hasPreviousRun, readContainerLog, readOptionsOf } from '../local/container-log/index.js';
 import { APP_UID, SIDECAR_UID, withoutProxyVariables } from '../local/runtime/pod-network.js';
 import { dialInPod, runInPod } from '../local/sandbox/index.js';
 import { acceptExec, acceptPortForward, parseExecQuery, refuseUpgrade, runExecChild, StreamingError } from '../kube/streaming/index.js';
@@ -211,19 +211,28 @@ export class KubeletServer {
 
   async #logs(p: RunningPod, container: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const q = url.searchParams;
-    if (q.get('previous') === 'true') throw new HttpError(400, 'BadRequest', `previous terminated container "${container}" in pod "${p.pod.metadata.name}" not found`);
-    const follow = q.get('follow') === 'true';
-    const tailLines = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
-    const limitBytes = q.has('limitBytes') ? Number(q.get('limitBytes')) : undefined;
     const file = stateFiles.containerLog(this.#o.pods.rootDir, p.pod.metadata.namespace ?? 'default', p.pod.metadata.name, container);
+    const previous = q.get('previous') === 'true';
+    if (previous && !hasPreviousRun(file)) throw new HttpError(400, 'BadRequest', `previous terminated container "${container}" in pod "${p.pod.metadata.name}" not found`);
+    const int = (name: string): number | undefined => {
+      const v = q.get(name);
+      if (v === null || v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'BadRequest', `${name}: Invalid value: "${v}": must be a non-negative integer`);
+      return n;
+    };
+    const sinceTime = q.get('sinceTime');
+    if (sinceTime && Number.isNaN(Date.parse(sinceTime))) throw new HttpError(400, 'BadRequest', `sinceTime: Invalid value: "${sinceTime}": must be an RFC 3339 time`);
+    const query = {
+      tailLines: int('tailLines'), sinceSeconds: int('sinceSeconds'), limitBytes: int('limitBytes'), ...(sinceTime ? { sinceTime } : {}),
+      timestamps: q.get('timestamps') === 'true', follow: q.get('follow') === 'true', previous,
+    };
     const abort = new AbortController();
     req.on('close', () => abort.abort());
     res.on('close', () => abort.abort());
     const ns = p.pod.metadata.namespace ?? 'default';
-    const stream = await streamContainerLog(file, {
-      ...(tailLines !== undefined && Number.isFinite(tailLines) ? { tailLines } : {}),
-      ...(limitBytes !== undefined ? { limitBytes } : {}),
-      follow,
+    const stream = await readContainerLog(file, {
+      ...readOptionsOf(query),
       // a pod that stopped ends a follow
       following: () => this.#o.pods.find(ns, p.pod.metadata.name) !== undefined,
     }, abort.signal);

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { CliExit, type CliDeps } from '../deps.js';
 import { collectList, stateDirOf } from './common.js';
 import { addOidcFlags } from './oidc-flags.js';
+import { logRotationOf, type LogRotation } from '../../local/container-log/index.js';
 
 export const DEFAULT_MESH_NAME = 'tessera';
 
@@ -16,7 +17,19 @@ export interface UpCommandOptions {
   quickstart?: string;
   /** --pod-network namespace|loopback|auto */
   podNetwork?: string;
+  /** --container-log-max-size / --container-log-max-files as given */
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: string;
 }
+
+/** The rotation the kubelet's flags ask for; undefined when neither is given (the daemon's defaults). */
+function logRotationFlags(o: { containerLogMaxSize?: string; containerLogMaxFiles?: string }): { logRotation?: LogRotation } {
+  if (o.containerLogMaxSize === undefined && o.containerLogMaxFiles === undefined) return {};
+  return { logRotation: logRotationOf({ maxSize: o.containerLogMaxSize, maxFiles: o.containerLogMaxFiles }) };
+}
+
+const LOG_MAX_SIZE_HELP = 'rotate a container\'s log once it reaches this size, a quantity such as 64Ki or 10Mi (default 10Mi, as the kubelet)';
+const LOG_MAX_FILES_HELP = 'log files kept per container, the one being written included (default 5, as the kubelet)';
 
 function logTo(deps: CliDeps): (line: string) => void {
   return (line) => deps.stderr.write(line.endsWith('\n') ? line : line + '\n');
@@ -40,6 +53,7 @@ export async function runUp(opts: UpCommandOptions, deps: CliDeps): Promise<void
   const files = opts.files.map((f) => (f === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(f) || isAbsolute(f) ? f : resolve(deps.cwd, f)));
   await deps.lifecycle.up({
     stateDir: opts.stateDir, meshName: opts.meshName, files, detach: opts.detach, log: logTo(deps), ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}),
+    ...logRotationFlags(opts),
   });
 }
 
@@ -47,9 +61,13 @@ export async function runDown(opts: { stateDir: string }, deps: CliDeps): Promis
   await deps.lifecycle.down(opts.stateDir);
 }
 
-export async function runDaemonCommand(opts: { stateDir: string; meshName: string; podNetwork?: string }, deps: CliDeps): Promise<void> {
+export async function runDaemonCommand(
+  opts: { stateDir: string; meshName: string; podNetwork?: string; containerLogMaxSize?: string; containerLogMaxFiles?: string },
+  deps: CliDeps,
+): Promise<void> {
   await deps.lifecycle.runDaemon({
     stateDir: opts.stateDir, meshName: opts.meshName, workdir: deps.cwd, log: logTo(deps), ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}),
+    ...logRotationFlags(opts),
   });
 }
 
@@ -64,11 +82,15 @@ export function registerLifecycle(program: Command, deps: CliDeps): void {
     .option('--detach', 'return once the mesh is ready and keep it running in the background')
     .option('--quickstart <dir>', 'start the mesh and run the example in DIR')
     .option('--pod-network <mode>', POD_NETWORK_HELP)
-    .action(async (o: { meshName: string; filename?: string[]; detach?: boolean; quickstart?: string; podNetwork?: string }, cmd: Command) => {
+    .option('--container-log-max-size <quantity>', LOG_MAX_SIZE_HELP)
+    .option('--container-log-max-files <n>', LOG_MAX_FILES_HELP)
+    .action(async (o: { meshName: string; filename?: string[]; detach?: boolean; quickstart?: string; podNetwork?: string; containerLogMaxSize?: string; containerLogMaxFiles?: string }, cmd: Command) => {
       await runUp(
         {
           stateDir: stateDirOf(cmd, deps), meshName: o.meshName, files: o.filename ?? [], detach: o.detach === true, quickstart: o.quickstart,
           ...(o.podNetwork ? { podNetwork: o.podNetwork } : {}),
+          ...(o.containerLogMaxSize === undefined ? {} : { containerLogMaxSize: o.containerLogMaxSize }),
+          ...(o.containerLogMaxFiles === undefined ? {} : { containerLogMaxFiles: o.containerLogMaxFiles }),
         },
         deps,
       );
@@ -84,8 +106,10 @@ export function registerLifecycle(program: Command, deps: CliDeps): void {
     .description('run the mesh daemon in the foreground (started by `up`)')
     .option('--mesh-name <name>', 'mesh name', DEFAULT_MESH_NAME)
     .option('--pod-network <mode>', POD_NETWORK_HELP)
-    .action(async (o: { meshName: string; podNetwork?: string }, cmd: Command) => {
-      await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), meshName: o.meshName, ...(o.podNetwork ? { podNetwork: o.podNetwork } : {}) }, deps);
+    .option('--container-log-max-size <quantity>', LOG_MAX_SIZE_HELP)
+    .option('--container-log-max-files <n>', LOG_MAX_FILES_HELP)
+    .action(async (o: { meshName: string; podNetwork?: string; containerLogMaxSize?: string; containerLogMaxFiles?: string }, cmd: Command) => {
+      await runDaemonCommand({ stateDir: stateDirOf(cmd, deps), ...o }, deps);
     });
   // kube-apiserver's --oidc-* flags on `up` (issue #13), kept for the daemon
   addOidcFlags(program.commands.find((c) => c.name() === 'up')!, deps);

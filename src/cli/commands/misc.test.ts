@@ -5,7 +5,7 @@ import { MeshError } from '../../lib/errors.js';
 import { FakeMesh } from '../testing/fake-mesh.js';
 import { httpbinDeployment } from '../testing/fixtures.js';
 import { noLifecycle, runTessera } from '../testing/harness.js';
-import { tailLines } from './logs.js';
+import { logsQueryOf, parseDuration } from './logs.js';
 
 test('logs POD and pod/NAME with -c, including the sidecar', async () => {
   const m = new FakeMesh();
@@ -19,24 +19,32 @@ test('logs POD and pod/NAME with -c, including the sidecar', async () => {
   assert.deepEqual([wrongKind.code, wrongKind.stderr], [1, 'error: only pods are supported here, got "svc/x"\n']);
 });
 
-test('logs -f prints what is appended until the pod goes away', async () => {
+test('logs -f prints what the server streams until it ends (the pod went away)', async () => {
   const m = new FakeMesh();
-  const texts = ['a\n', 'a\nb\n', 'a\nb\nc\n'];
-  let call = 0;
-  m.logs = async () => {
-    if (call >= texts.length) throw new MeshError('MESH_ERR_NOT_FOUND', 'gone');
-    return texts[call++]!;
-  };
+  m.logTexts.set('x/p/', 'a\n');
+  m.followChunks = ['b\n', 'c\n'];
   const r = await runTessera(['logs', '-f', 'p', '-n', 'x'], m);
   assert.deepEqual([r.code, r.stdout], [0, 'a\nb\nc\n']);
 });
 
-test('tailLines', () => {
-  assert.equal(tailLines('a\nb\nc\n', 2), 'b\nc\n');
-  assert.equal(tailLines('a\nb\nc', 1), 'c');
-  assert.equal(tailLines('a\n', 0), '');
-  assert.equal(tailLines('a\n', -1), 'a\n');
+test('logs flags become the pods/log query, refused where kubectl refuses them', async () => {
+  assert.deepEqual(logsQueryOf({ tail: '3', since: '1m30s', limitBytes: '100', timestamps: true, previous: true, container: 'app' }), {
+    container: 'app', previous: true, timestamps: true, tailLines: 3, limitBytes: 100, sinceSeconds: 90,
+  });
+  assert.deepEqual(logsQueryOf({ tail: '-1', sinceTime: '2026-12-07T15:00:00Z' }), { sinceTime: '2026-12-07T15:00:00Z' });
+  assert.equal(parseDuration('250ms', '--since'), 250);
+  assert.throws(() => logsQueryOf({ since: '5', sinceTime: undefined }), /--since: "5" is not a duration/);
+  assert.throws(() => logsQueryOf({ since: '5s', sinceTime: '2026-12-07T15:00:00Z' }), /at most one of --since-time and --since/);
+  assert.throws(() => logsQueryOf({ sinceTime: 'yesterday' }), /--since-time must be an RFC 3339 time/);
+  assert.throws(() => logsQueryOf({ limitBytes: '0' }), /--limit-bytes must be a positive integer/);
+  assert.throws(() => logsQueryOf({ tail: 'x' }), /--tail must be an integer/);
+  const m = new FakeMesh();
+  m.logTexts.set('x/p/app', 'a\n');
+  const r = await runTessera(['logs', 'p', '-n', 'x', '-c', 'app', '--tail', '1', '--timestamps', '-p'], m);
+  assert.equal(r.code, 0);
+  assert.deepEqual(m.callsTo('streamLogs')[0]?.[2], { container: 'app', previous: true, timestamps: true, tailLines: 1 });
 });
+
 
 test('rollout restart deploy NAME and deployment/NAME; rollout status', async () => {
   const m = new FakeMesh([httpbinDeployment]);

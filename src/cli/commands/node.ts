@@ -4,6 +4,7 @@
  * `kubectl logs/exec/port-forward`. Runs in the foreground until SIGINT or SIGTERM, then stops the
  * pods' processes (the Node object stays, as with a stopped kubelet; its lease then expires).
  */
+import { logRotationOf } from '../../local/container-log/index.js';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultKubeconfigPath } from '../../local/client/kubeconfig.js';
@@ -13,6 +14,8 @@ import { parseDuration } from '../duration.js';
 import { podNetworkChoice } from '../../local/runtime/pod-network.js';
 
 interface NodeFlags {
+  containerLogMaxSize?: string;
+  containerLogMaxFiles?: string;
   kubeconfig?: string;
   nodeName?: string;
   address: string;
@@ -66,6 +69,8 @@ export function registerNode(program: Command, deps: CliDeps): void {
     .option('--mesh-key-file <file>', 'the mesh key (hex; `mesh-key` of the install\'s <mesh>-mesh-key Secret): sidecars\' proxy tokens')
     .option('--mesh-ca-file <file>', 'the mesh CA (`ca.crt` of <mesh>-ca-bundle) sidecars verify the controller with; copied to ROOT-DIR/pki/ca.crt')
     .option('--controller-url <url>', 'where sidecars reach the controller (default https://127.B.0.2:6060, B the node\'s address block)')
+    .option('--container-log-max-size <quantity>', 'rotate a container\'s log once it reaches this size, e.g. 64Ki, 10Mi (default 10Mi, as the kubelet)')
+    .option('--container-log-max-files <n>', 'log files kept per container, the one being written included (default 5, as the kubelet)')
     .option('--pod-network <mode>', 'namespace (pods in their own network namespaces, interception by the injected init container), loopback, or auto (namespace where possible; default, or $TESSERA_POD_NETWORK)')
     .action(async (o: NodeFlags) => {
       const port = Number(o.port);
@@ -88,6 +93,7 @@ export function registerNode(program: Command, deps: CliDeps): void {
         ...(o.meshCaFile ? { meshCaPem: readFileSync(o.meshCaFile, 'utf8') } : {}),
         ...(o.controllerUrl ? { controllerUrl: o.controllerUrl.replace(/\/$/, '') } : {}),
         podNetwork: podNetworkChoice(o.podNetwork, deps.env),
+        logRotation: logRotationOf({ maxSize: o.containerLogMaxSize, maxFiles: o.containerLogMaxFiles }),
       }, deps);
     });
 }

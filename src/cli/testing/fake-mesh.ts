@@ -3,7 +3,7 @@ import { kindInfo } from '../../api/kinds.js';
 import { parseSelectorString, selectorMatches } from '../../api/labels.js';
 import type { Resource } from '../../api/types.js';
 import type {
-  ApplyAction, ApplyResult, ListQuery, ManifestDocument, MeshApi, MeshStatus, PodProcessInfo,
+  ApplyAction, ApplyResult, ListQuery, LogsQuery, ManifestDocument, MeshApi, MeshStatus, PodProcessInfo,
 } from '../../local/api-contract.js';
 import { MeshError } from '../../lib/errors.js';
 import { mergePatch } from '../../local/apiserver/index.js';
@@ -155,6 +155,19 @@ export class FakeMesh implements MeshApi {
     return text;
   }
 
+  /** what streamLogs yields for a follow, chunk by chunk, after the text (then the pod is gone) */
+  followChunks: string[] = [];
+
+  async streamLogs(namespace: string, pod: string, query: LogsQuery): Promise<AsyncIterable<Uint8Array>> {
+    this.record('streamLogs', namespace, pod, query);
+    const text = this.logTexts.get(`${namespace}/${pod}/${query.container ?? ''}`);
+    if (text === undefined) throw this.notFound('Pod', pod);
+    const chunks = [tailText(text, query.tailLines ?? -1), ...(query.follow ? this.followChunks : [])];
+    return (async function* () {
+      for (const c of chunks) yield new TextEncoder().encode(c);
+    })();
+  }
+
   async rolloutRestart(kind: string, name: string, namespace: string): Promise<ApplyResult> {
     this.record('rolloutRestart', kind, name, namespace);
     if (!this.find(kind, name, namespace)) throw this.notFound(kind, name);
@@ -176,4 +189,13 @@ export class FakeMesh implements MeshApi {
   async shutdown(): Promise<void> {
     this.record('shutdown');
   }
+}
+
+/** The last `n` lines of `text` (n < 0: all), as the server's tailLines. */
+function tailText(text: string, n: number): string {
+  if (n < 0) return text;
+  if (n === 0) return '';
+  const lines = text.split('\n');
+  const trailing = lines[lines.length - 1] === '' ? lines.pop() : undefined;
+  return lines.slice(-n).join('\n') + (trailing === '' ? '\n' : '');
 }

@@ -76,6 +76,8 @@ export interface LogOptions {
   timestamps: boolean;
   tailLines?: number;
   sinceSeconds?: number;
+  /** RFC 3339, as the request gave it (validated) */
+  sinceTime?: string;
   limitBytes?: number;
 }
 

@@ -89,6 +89,14 @@ export async function handleLog(ctx: RequestContext, t: Target): Promise<void> {
   if (tail !== undefined) opts.tailLines = tail;
   const since = intParam(t.url, 'sinceSeconds');
   if (since !== undefined) opts.sinceSeconds = since;
+  const sinceTime = q.get('sinceTime');
+  if (sinceTime) {
+    if (Number.isNaN(Date.parse(sinceTime)) || !/^\d{4}-\d{2}-\d{2}T/.test(sinceTime)) {
+      throw badRequest(`sinceTime: Invalid value: "${sinceTime}": must be an RFC 3339 time`);
+    }
+    if (since !== undefined) throw badRequest('at most one of sinceTime or sinceSeconds may be specified');
+    opts.sinceTime = sinceTime;
+  }
   const limit = intParam(t.url, 'limitBytes');
   if (limit !== undefined) opts.limitBytes = limit;
   const abort = new AbortController();

@@ -8,7 +8,7 @@
 import type { Pod, Resource } from '../../api/types.js';
 import { formatProblem, MeshError, type FieldProblem, type MeshErrorCode } from '../../lib/errors.js';
 import type { ApiTransport } from '../api-transport.js';
-import type { ApplyResult, ListQuery, ManifestDocument, MeshApi, MeshStatus, PodProcessInfo, ProxyStatus } from '../api-contract.js';
+import type { ApplyResult, ListQuery, ManifestDocument, LogsQuery, MeshApi, MeshStatus, PodProcessInfo, ProxyStatus } from '../api-contract.js';
 import { hasSidecar, podIPOf, RESTARTED_AT_ANNOTATION } from '../controllers/index.js';
 import { CONTROLLER_PORT, SIDECAR_ADMIN_PORT } from '../layout.js';
 import { podProcessInfo } from './pod-info.js';
@@ -396,6 +396,43 @@ export class KubeMeshApi implements MeshApi {
     const res = await this.send('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, { query: { container } });
     if (res.status >= 200 && res.status < 300) return res.text;
     throw meshErrorOf(JSON.parse(res.text || '{}') as KubeStatus, undefined, res.meshCode);
+  }
+
+  async streamLogs(namespace: string, pod: string, query: LogsQuery): Promise<AsyncIterable<Uint8Array>> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== false) q.set(k, String(v));
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+    const url = `${this.opts.baseUrl}${path}${q.size > 0 ? `?${q}` : ''}`;
+    const headers: Record<string, string> = { accept: '*/*' };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    // a follow has no end; the answer's headers still come at once
+    const abort = new AbortController();
+    const timeoutMs = this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let res;
+    try {
+      res = await this.opts.transport.fetch(url, { method: 'GET', headers, signal: abort.signal });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      if (abort.signal.aborted) throw new MeshError('MESH_ERR_TIMEOUT', `the API server at ${this.opts.baseUrl} did not answer GET ${path} within ${timeoutMs} ms`, { cause: e });
+      throw new MeshError('MESH_ERR_MESH_NOT_RUNNING', `the API server at ${this.opts.baseUrl} is not answering (${cause?.code ?? cause?.message ?? (e as Error).message}): run \`tessera up\` first`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const text = await res.text();
+      let status: KubeStatus;
+      try {
+        status = JSON.parse(text || '{}') as KubeStatus;
+      } catch {
+        status = { reason: 'InternalError', message: `GET ${path}: HTTP ${res.status} ${text.slice(0, 200)}`, code: res.status };
+      }
+      throw meshErrorOf(status, undefined, res.headers.get(MESH_ERROR_CODE_HEADER) ?? undefined);
+    }
+    const body = res.body;
+    return (async function* () {
+      if (body) for await (const chunk of body) yield chunk as Uint8Array;
+    })();
   }
 
   async proxyGet(namespace: string, pod: string, query: string): Promise<{ status: number; contentType: string; body: string }> {

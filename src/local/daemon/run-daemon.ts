@@ -12,6 +12,7 @@ import { meshGateway, startPodNetwork } from './pod-network.js';
 import { openStore } from '../store/index.js';
 import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
+import type { LogRotation } from '../container-log/index.js';
 import { assertSameMesh, ensureSystemObjects, meshNamesInStore } from './system-objects.js';
 
 export interface DaemonOptions {
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   log: (line: string) => void;
   /** `--pod-network`: namespace, loopback or auto */
   podNetwork?: string;
+  /** `--container-log-max-size` / `--container-log-max-files`; the kubelet's defaults when absent */
+  logRotation?: LogRotation;
 }
 
 export interface RunningDaemon {
@@ -103,6 +106,7 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const mesh: MeshFile = {
       meshName, block, apiUrl: api.url, apiToken, pid: process.pid, workdir: opts.workdir, startedAt: new Date().toISOString(),
       podNetwork: podNetwork.mode,
+      ...(opts.logRotation ? { containerLogs: opts.logRotation } : {}),
     };
     writeMeshFile(stateDir, mesh);
     // Keep mesh.json (the CLI finds the mesh and its block there) but say no daemon runs.
@@ -118,6 +122,7 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });
     const supervisor = startSupervisor({
       store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log, ...(podNetwork.sandboxes ? { sandboxes: podNetwork.sandboxes } : {}),
+      ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
     });
     cleanups.push({ what: 'pods', run: () => supervisor.stop() });
     log(`mesh "${meshName}" daemon running (pid ${process.pid}, addresses 127.${block}.0.0/16)`);

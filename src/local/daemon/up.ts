@@ -41,7 +41,9 @@ async function refuseIfRunning(stateDir: string): Promise<void> {
 async function upForeground(opts: UpOptions): Promise<void> {
   const { stateDir, meshName, log } = opts;
   log(`starting mesh "${meshName}" in ${stateDir}`);
-  const daemon = startDaemon({ stateDir, meshName, workdir: process.cwd(), log, ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}) });
+  const daemon = startDaemon({
+    stateDir, meshName, workdir: process.cwd(), log, ...(opts.podNetwork ? { podNetwork: opts.podNetwork } : {}), ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
+  });
   try {
     const api = await waitUntilReady({ stateDir, meshName, pid: process.pid, timeoutMs: READY_TIMEOUT_MS, log, daemonEnded: daemon.done });
     await applyFiles(api, opts.files, log);
@@ -71,7 +73,10 @@ async function upDetached(opts: UpOptions): Promise<void> {
   let child;
   try {
     const podNetwork = opts.podNetwork ? ['--pod-network', opts.podNetwork] : [];
-    child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName, ...podNetwork], {
+    const logRotation = opts.logRotation
+      ? ['--container-log-max-size', String(opts.logRotation.maxSize), '--container-log-max-files', String(opts.logRotation.maxFiles)]
+      : [];
+    child = spawn(process.execPath, [cliEntry(), DAEMON_COMMAND, '--state', stateDir, '--mesh-name', meshName, ...podNetwork, ...logRotation], {
       detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(),
     });
   } finally {

@@ -1,6 +1,6 @@
 /**
  * Pod connections for the local Kubernetes API: container logs read from their files (from the end
- * for `tailLines`, followed as they grow), exec of a command as if inside the pod, and HTTP relayed
+ * for `tailLines`, followed across rotations: ../container-log), exec of a command as if inside the pod, and HTTP relayed
  * to a port of the pod (`pods/NAME:15000/proxy/config_dump`).
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ import { SIDECAR_CONTAINER_NAME, podIPOf } from '../controllers/index.js';
 import { SIDECAR_ADMIN_PORT, bootstrapAddress, controllerAddress, injectorAddress, localIPFor, stateFiles } from '../layout.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, imageName } from '../runtime/index.js';
-import { streamContainerLog } from '../runtime/container-logs.js';
+import { hasPreviousRun, readContainerLog, readOptionsOf } from '../container-log/index.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
 
@@ -49,11 +49,14 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
     async logs(pod: Resource, opts: LogOptions, signal: AbortSignal): Promise<Readable> {
       const p = pod as Pod;
       const container = chooseContainer(p, opts.container);
-      if (opts.previous) {
+      const file = stateFiles.containerLog(ctx.stateDir, p.metadata.namespace!, p.metadata.name, container);
+      if (opts.previous && !hasPreviousRun(file)) {
         throw badRequest(`previous terminated container "${container}" in pod "${p.metadata.name}" not found`);
       }
-      const file = stateFiles.containerLog(ctx.stateDir, p.metadata.namespace!, p.metadata.name, container);
-      return streamContainerLog(file, opts, signal);
+      const uid = p.metadata.uid;
+      // a follow ends with the pod, as kubectl's does
+      const following = () => ctx.store.get({ kind: 'Pod', namespace: p.metadata.namespace!, name: p.metadata.name })?.metadata.uid === uid;
+      return readContainerLog(file, { ...readOptionsOf(opts), following }, signal);
     },
 
     async exec(pod: Resource, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {

@@ -3,6 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ContainerStatus } from '../../api/types.js';
 import { kubeTimestamp } from '../store/index.js';
+import { ContainerLogWriter, DEFAULT_LOG_ROTATION, retireRun, type LogRotation } from '../container-log/index.js';
+import { stateFiles } from '../layout.js';
 import { RestartBackoff } from './backoff.js';
 import { removePidFile, signalGroup, spawnContainer, stopProcess, type ProcessSpec } from './processes.js';
 import { PROBE_UNTIL_READY_MS, PROBE_WHEN_READY_MS, probe } from './readiness.js';
@@ -27,6 +29,8 @@ export interface ContainerRunnerOptions {
   spawn?: (spec: ProcessSpec, volumes: MountedVolume[]) => ChildProcess;
   /** Namespace mode: readiness checks run inside the pod's network namespace. */
   probe?: (check: ReadinessCheck) => Promise<boolean>;
+  /** `--container-log-max-size` / `--container-log-max-files`; the kubelet's defaults otherwise */
+  logRotation?: LogRotation;
 }
 
 /** How soon a container waiting for a missing Secret tries again. */
@@ -46,6 +50,7 @@ export class ContainerRunner {
   #generation = 0;
   #stopping = false;
   #exited: Promise<void> = Promise.resolve();
+  #logWriter: ContainerLogWriter | undefined;
 
   constructor(opts: ContainerRunnerOptions) {
     this.#opts = opts;
@@ -111,6 +116,7 @@ export class ContainerRunner {
       return;
     }
     this.#child = child;
+    this.#startLog(child);
     this.#exited = new Promise((resolve) => {
       let finished = false;
       const onEnd = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
@@ -128,6 +134,26 @@ export class ContainerRunner {
     this.#set(running, false);
     this.#opts.log(`pod ${meta.namespace}/${meta.name}: container ${this.name} started (pid ${child.pid ?? '?'})`);
     this.#probeLoop(gen, cmd);
+  }
+
+  /** The run's log: the last run's files become the previous run's (`logs --previous`), as on a node. */
+  #startLog(child: ChildProcess): void {
+    const meta = this.#opts.ctx.pod.metadata;
+    const file = stateFiles.containerLog(this.#opts.ctx.stateDir, meta.namespace, meta.name, this.name);
+    this.#logWriter?.close();
+    this.#logWriter = undefined;
+    try {
+      retireRun(file);
+      const writer = new ContainerLogWriter(file, this.#opts.logRotation ?? DEFAULT_LOG_ROTATION, this.#opts.log);
+      if (child.stdout) writer.attach(child.stdout, 'stdout');
+      if (child.stderr) writer.attach(child.stderr, 'stderr');
+      this.#logWriter = writer;
+    } catch (e) {
+      // the container runs without a log rather than not at all; its pipes are drained so it never blocks
+      this.#opts.log(`pod ${meta.namespace}/${meta.name}: container ${this.name}: cannot write its log (${(e as Error).message})`);
+      child.stdout?.resume();
+      child.stderr?.resume();
+    }
   }
 
   #probeLoop(gen: number, cmd: ContainerCommand): void {

@@ -13,6 +13,7 @@ import { mountPodVolumes, type MountedVolume } from './pod-volumes.js';
 import { podField } from './app-env.js';
 import { withServiceAccountToken, writeProjectedToken } from './service-account-token.js';
 import type { ContainerContext } from './types.js';
+import type { LogRotation } from '../container-log/index.js';
 import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID, recordContainerMounts } from './pod-network.js';
 import { SIDECAR_DATA_MOUNT, podReadable, runsOnHost, type SandboxHost } from './sandbox-host.js';
@@ -27,6 +28,8 @@ export interface PodRunnerDeps {
   log: (line: string) => void;
   /** namespace mode: pods (but the control plane's) run in sandboxes of this mesh network */
   sandboxes?: SandboxHost;
+  /** container log rotation (`tessera up --container-log-max-size/--container-log-max-files`) */
+  logRotation?: LogRotation;
 }
 
 /** How soon creating a pod's sandbox is tried again after it failed. */
@@ -110,6 +113,7 @@ export class PodRunner {
       // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
       const opts = withServiceAccountToken({
         ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
+        ...(deps.logRotation ? { logRotation: deps.logRotation } : {}),
       }, deps);
       if (sandbox && host) {
         // Namespace mode: the volumes readable by the pod's uids and recorded for `exec` in this

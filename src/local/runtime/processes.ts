@@ -1,7 +1,7 @@
-/** Starting and stopping container processes: own process group, log file, pid file, marker env. */
+/** Starting and stopping container processes: own process group, output pipes, pid file, marker env. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stateFiles } from '../layout.js';
 
 /** Every process we start carries this, so a later daemon can prove a stale pid is ours. */
@@ -28,23 +28,25 @@ export function pidFile(stateDir: string, namespace: string, pod: string, contai
   return join(stateFiles.podDir(stateDir, namespace, pod), `${container}.pid`);
 }
 
-/** Spawns detached (own process group) with stdout+stderr appended to the container log. */
+/**
+ * Spawns detached (own process group) with stdout and stderr as pipes the daemon reads: the
+ * container log's writer (../container-log) owns the file, so it can rotate it between two lines.
+ */
 export function spawnContainer(spec: ProcessSpec): ChildProcess {
-  const logPath = stateFiles.containerLog(spec.stateDir, spec.namespace, spec.pod, spec.container);
-  mkdirSync(dirname(logPath), { recursive: true });
+  mkdirSync(stateFiles.podDir(spec.stateDir, spec.namespace, spec.pod), { recursive: true });
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_INHERITED.includes(k)) env[k] = v;
   Object.assign(env, spec.env, { [STATE_DIR_ENV]: spec.stateDir });
-  const fd = openSync(logPath, 'a');
-  try {
-    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
-    // A detached child must not keep the daemon's event loop alive on its own.
-    child.unref();
-    if (child.pid !== undefined) writeFileSync(pidFile(spec.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
-    return child;
-  } finally {
-    closeSync(fd);
-  }
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  unrefContainer(child);
+  if (child.pid !== undefined) writeFileSync(pidFile(spec.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
+  return child;
+}
+
+/** A container (its process and output pipes) must not keep the daemon's event loop alive on its own. */
+export function unrefContainer(child: ChildProcess): void {
+  child.unref();
+  for (const pipe of [child.stdout, child.stderr]) (pipe as { unref?: () => void } | null)?.unref?.();
 }
 
 export function removePidFile(stateDir: string, namespace: string, pod: string, container: string): void {

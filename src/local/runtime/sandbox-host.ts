@@ -5,8 +5,8 @@
  * probes, and destroyed with the pod.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pod, Resource, Service } from '../../api/types.js';
 import { cidrContains, parseCidr } from '../../lib/cidr.js';
 import { API_PORT, CONTROLLER_PORT, apiAddress, controllerAddress, stateFiles } from '../layout.js';
@@ -311,24 +311,18 @@ export class SandboxHost {
 
   /**
    * Starts a container's process in the pod (as runInPod, under `setsid` so it leads its own
-   * process group as spawnContainer's children do), output appended to the container log.
+   * process group as spawnContainer's children do), its output on pipes for the container log's writer.
    */
   spawn(sandbox: PodSandbox, spec: SpawnInPodSpec): ChildProcess {
-    const logPath = stateFiles.containerLog(this.#opts.stateDir, spec.namespace, spec.pod, spec.container);
-    mkdirSync(dirname(logPath), { recursive: true });
+    mkdirSync(stateFiles.podDir(this.#opts.stateDir, spec.namespace, spec.pod), { recursive: true });
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env, [STATE_DIR_ENV]: this.#opts.stateDir,
     };
-    const fd = openSync(logPath, 'a');
-    try {
-      const child = runInPod(sandbox, ['setsid', spec.command, ...spec.args], {
-        uid: spec.uid, env, cwd: spec.cwd ?? '/', stdio: ['ignore', fd, fd], mounts: spec.mounts,
-      });
-      if (child.pid !== undefined) writeFileSync(pidFile(this.#opts.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
-      return child;
-    } finally {
-      closeSync(fd);
-    }
+    const child = runInPod(sandbox, ['setsid', spec.command, ...spec.args], {
+      uid: spec.uid, env, cwd: spec.cwd ?? '/', stdio: ['ignore', 'pipe', 'pipe'], mounts: spec.mounts,
+    });
+    if (child.pid !== undefined) writeFileSync(pidFile(this.#opts.stateDir, spec.namespace, spec.pod, spec.container), `${child.pid}\n`);
+    return child;
   }
 
   /** A readiness check run inside the pod's network namespace (bash's /dev/tcp; no Node start per probe). */

@@ -4,6 +4,7 @@ import type { Pod } from '../../api/types.js';
 import type { ResourceStore } from '../store/types.js';
 import { PodRunner, type PodRunnerDeps } from './pod-runner.js';
 import type { SandboxHost } from './sandbox-host.js';
+import type { LogRotation } from '../container-log/index.js';
 
 export interface SupervisorOptions {
   store: ResourceStore;
@@ -17,6 +18,8 @@ export interface SupervisorOptions {
   log: (line: string) => void;
   /** namespace mode: the mesh network pods get their sandboxes from (startPodNetwork) */
   sandboxes?: SandboxHost;
+  /** container log rotation; the kubelet's defaults (10Mi, 5 files) when absent */
+  logRotation?: LogRotation;
 }
 
 export interface Supervisor {
