@@ -41,7 +41,11 @@ export class Codebase {
   /** modules before this index have their imports resolved and layouts built */
   #bound = 0;
 
-  constructor(readonly host: PipyHost) {}
+  readonly #env: Readonly<Record<string, string>>;
+
+  constructor(readonly host: PipyHost) {
+    this.#env = Object.freeze({ ...(host.env ?? {}) });
+  }
 
   module(path: string): PipyModule | undefined {
     return this.#byPath.get(normalizePath(path));
@@ -104,7 +108,8 @@ export class Codebase {
       StreamEnd,
       Data,
       console: scriptConsole(this.host, m.filename),
-      os: { env: process.env },
+      // only what the embedding program chose to show (never the sidecar's own environment)
+      os: { env: this.#env },
     });
   }
 

@@ -1,0 +1,372 @@
+/**
+ * The membrane between the host (the sidecar) and the script realm. A script never holds a host
+ * object: every host value it receives is either a primitive, the script realm's own counterpart of
+ * a host built-in (the host's `Function` becomes the script realm's), or a view — a Proxy over a
+ * shadow that forwards to the host object and passes everything it returns through the membrane
+ * again. The host, in turn, sees script objects only through views that pass what it hands them
+ * into the script realm, so a script callback the runtime calls never receives a host object either.
+ * Errors are re-created on the way in (a host TypeError becomes the script realm's) and given back
+ * as the original on the way out. Every trap catches everything: an exception escaping a host trap
+ * unconverted would be a host object in the script's hands.
+ */
+import type { ScriptSide } from './script-side.js';
+
+type Key = string | symbol;
+
+const isObject = (v: unknown): v is object => (typeof v === 'object' && v !== null) || typeof v === 'function';
+const hasOwn = (o: object, k: Key): boolean => Object.prototype.hasOwnProperty.call(o, k);
+const hostBase = function (): void {};
+
+export class Membrane {
+  /** host object → its view in the script realm, and back */
+  readonly #views = new WeakMap<object, object>();
+  readonly #hostOf = new WeakMap<object, object>();
+  /** shadow of a script-side view → the host object */
+  readonly #hostByShadow = new WeakMap<object, object>();
+  /** script object → its view for the host, and back */
+  readonly #hostViews = new WeakMap<object, object>();
+  readonly #scriptOf = new WeakMap<object, object>();
+  readonly #scriptByShadow = new WeakMap<object, object>();
+  /** host built-in → the script realm's own (or undefined: hidden) */
+  readonly #intrinsics: Map<object, object | undefined>;
+  /** host objects a script may read but not change: functions, prototypes */
+  readonly #readOnly = new WeakSet<object>();
+  /** values thrown by script code, on their way through host code */
+  readonly #thrownByScript = new WeakSet<object>();
+  /** script-realm copy of a host error → the host error */
+  readonly #copies = new WeakMap<object, object>();
+  readonly #s: ScriptSide;
+  readonly #toScriptHandler: ProxyHandler<object>;
+  readonly #toHostHandler: ProxyHandler<object>;
+
+  constructor(s: ScriptSide, hostIntrinsics: readonly (object | null)[], scriptIntrinsics: readonly (object | null)[]) {
+    this.#s = s;
+    this.#intrinsics = new Map();
+    for (let i = 0; i < hostIntrinsics.length; i++) {
+      const h = hostIntrinsics[i];
+      if (h) this.#intrinsics.set(h, scriptIntrinsics[i] ?? undefined);
+    }
+    this.#toScriptHandler = this.#scriptViewHandler();
+    this.#toHostHandler = this.#hostViewHandler();
+  }
+
+  /** A host value as a script may hold it. */
+  toScript(v: unknown): unknown {
+    if (!isObject(v)) return v;
+    const own = this.#scriptOf.get(v);
+    if (own) return own;
+    if (this.#intrinsics.has(v)) return this.#intrinsics.get(v);
+    const seen = this.#views.get(v);
+    if (seen) return seen;
+    const shadow = typeof v === 'function' ? this.#s.shadowFunction() : Array.isArray(v) ? [] : Object.create(null);
+    const view = new Proxy(shadow, this.#toScriptHandler);
+    this.#hostByShadow.set(shadow, v);
+    this.#views.set(v, view);
+    this.#hostOf.set(view, v);
+    if (typeof v === 'function') this.#readOnly.add(v);
+    return view;
+  }
+
+  /** A script value as the host may hold it. */
+  toHost(v: unknown): unknown {
+    if (!isObject(v)) return v;
+    const host = this.#hostOf.get(v);
+    if (host) return host;
+    const seen = this.#hostViews.get(v);
+    if (seen) return seen;
+    const shadow = typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : Object.create(null);
+    const view = new Proxy(shadow as object, this.#toHostHandler);
+    this.#scriptByShadow.set(shadow as object, v);
+    this.#hostViews.set(v, view);
+    this.#scriptOf.set(view, v);
+    return view;
+  }
+
+  /** What a script catches for `e` thrown in host code. */
+  #scriptError(e: unknown): unknown {
+    if (!isObject(e)) return e;
+    if (this.#hostOf.has(e) || this.#thrownByScript.has(e)) return e;
+    const own = this.#scriptOf.get(e);
+    if (own) return own;
+    const name = e instanceof Error && typeof e.name === 'string' ? e.name : 'Error';
+    const message = e instanceof Error && typeof e.message === 'string' ? e.message : 'host error';
+    const Ctor = this.#s.errors[hasOwn(this.#s.errors, name) ? name : 'Error']!;
+    const copy = new Ctor(message);
+    if (!hasOwn(this.#s.errors, name)) this.#s.reflect.defineProperty(copy, 'name', { value: name, writable: true, configurable: true });
+    this.#copies.set(copy, e);
+    return copy;
+  }
+
+  /** What host code catches for `e` thrown in script code. */
+  #hostError(e: unknown): unknown {
+    if (!isObject(e)) return e;
+    const original = this.#copies.get(e);
+    if (original) return original;
+    const host = this.#hostOf.get(e);
+    if (host) return host;
+    // a host error raised by host code inside a trap (a stack overflow) stays unmarked, so that it is
+    // re-created if it ever travels on into the script
+    if (!(e instanceof Error)) this.#thrownByScript.add(e);
+    return e;
+  }
+
+  #rethrowIntoScript(e: unknown): never {
+    let out: unknown;
+    try {
+      out = this.#scriptError(e);
+    } catch {
+      out = this.#s.overflow;
+    }
+    throw out;
+  }
+
+  #rethrowIntoHost(e: unknown): never {
+    throw this.#hostError(e);
+  }
+
+  #isReadOnly(h: object): boolean {
+    if (this.#readOnly.has(h)) return true;
+    if (!hasOwn(h, 'constructor')) return false;
+    const c = (h as { constructor?: unknown }).constructor;
+    return typeof c === 'function' && (c as { prototype?: unknown }).prototype === h;
+  }
+
+  /** Traps of the views scripts hold (their target is a shadow; the host object is looked up). */
+  #scriptViewHandler(): ProxyHandler<object> {
+    const m = this;
+    const host = (shadow: object): object => m.#hostByShadow.get(shadow)!;
+    const handler: ProxyHandler<object> = {
+      get(shadow, key) {
+        try {
+          const h = host(shadow);
+          const v = Reflect.get(h, key, h);
+          if (isObject(v) && (key === '__proto__' || (key === 'prototype' && typeof h === 'function'))) m.#readOnly.add(v);
+          return m.toScript(v);
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      set(shadow, key, value) {
+        try {
+          const h = host(shadow);
+          if (m.#isReadOnly(h)) return false;
+          return Reflect.set(h, key, m.toHost(value), h);
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      has(shadow, key) {
+        try {
+          return Reflect.has(host(shadow), key);
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      deleteProperty(shadow, key) {
+        try {
+          const h = host(shadow);
+          if (m.#isReadOnly(h)) return false;
+          return Reflect.deleteProperty(h, key);
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      ownKeys(shadow) {
+        try {
+          return Reflect.ownKeys(host(shadow));
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      getOwnPropertyDescriptor(shadow, key) {
+        try {
+          const d = Reflect.getOwnPropertyDescriptor(host(shadow), key);
+          if (!d) return undefined;
+          // a property the shadow itself has as non-configurable (an array's length) must say so
+          const own = Reflect.getOwnPropertyDescriptor(shadow, key);
+          const out: PropertyDescriptor = Object.create(null) as PropertyDescriptor;
+          out.enumerable = Boolean(d.enumerable);
+          out.configurable = own ? Boolean(own.configurable) : true;
+          if (hasOwn(d, 'value') || hasOwn(d, 'writable')) {
+            out.value = m.toScript(d.value);
+            out.writable = own && !own.configurable ? Boolean(own.writable) : Boolean(d.writable);
+          } else {
+            out.get = m.toScript(d.get) as (() => unknown) | undefined;
+            out.set = m.toScript(d.set) as ((v: unknown) => void) | undefined;
+          }
+          return out;
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      defineProperty(shadow, key, desc) {
+        try {
+          const h = host(shadow);
+          if (m.#isReadOnly(h) || desc.configurable === false) return false;
+          const d: PropertyDescriptor = Object.create(null) as PropertyDescriptor;
+          if (hasOwn(desc, 'value')) d.value = m.toHost(desc.value);
+          if (hasOwn(desc, 'writable')) d.writable = Boolean(desc.writable);
+          if (hasOwn(desc, 'get')) d.get = m.toHost(desc.get) as () => unknown;
+          if (hasOwn(desc, 'set')) d.set = m.toHost(desc.set) as (v: unknown) => void;
+          if (hasOwn(desc, 'enumerable')) d.enumerable = Boolean(desc.enumerable);
+          d.configurable = true;
+          return Reflect.defineProperty(h, key, d);
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      getPrototypeOf(shadow) {
+        try {
+          const p = Reflect.getPrototypeOf(host(shadow));
+          if (p) m.#readOnly.add(p);
+          return m.toScript(p) as object | null;
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      setPrototypeOf: () => false,
+      isExtensible: () => true,
+      preventExtensions: () => false,
+      apply(shadow, self, args) {
+        try {
+          const h = host(shadow) as (...a: unknown[]) => unknown;
+          const list: unknown[] = [];
+          for (let i = 0; i < args.length; i++) list.push(m.toHost(args[i]));
+          return m.toScript(Reflect.apply(h, m.toHost(self), list));
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      construct(shadow, args, newTarget) {
+        try {
+          const h = host(shadow) as new (...a: unknown[]) => object;
+          const list: unknown[] = [];
+          for (let i = 0; i < args.length; i++) list.push(m.toHost(args[i]));
+          const target = m.#views.get(h) === newTarget ? h : (m.toHost(newTarget) as typeof h);
+          return m.toScript(Reflect.construct(h, list, target)) as object;
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+    };
+    return Object.freeze(Object.setPrototypeOf(handler, null) as ProxyHandler<object>);
+  }
+
+  /** Traps of the views the host holds of script objects: every call goes through the script realm's Reflect. */
+  #hostViewHandler(): ProxyHandler<object> {
+    const m = this;
+    const r = this.#s.reflect;
+    const script = (shadow: object): object => m.#scriptByShadow.get(shadow)!;
+    const handler: ProxyHandler<object> = {
+      get(shadow, key) {
+        try {
+          const s = script(shadow);
+          return m.toHost(r.get(s, key, s));
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      set(shadow, key, value) {
+        try {
+          const s = script(shadow);
+          return r.set(s, key, m.toScript(value), s);
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      has(shadow, key) {
+        try {
+          return r.has(script(shadow), key);
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      deleteProperty(shadow, key) {
+        try {
+          return r.deleteProperty(script(shadow), key);
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      ownKeys(shadow) {
+        try {
+          const keys = r.ownKeys(script(shadow));
+          const out: Key[] = [];
+          for (let i = 0; i < keys.length; i++) {
+            const k = keys[i];
+            if (typeof k === 'string' || typeof k === 'symbol') out.push(k);
+          }
+          return out;
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      getOwnPropertyDescriptor(shadow, key) {
+        try {
+          const d = r.getOwnPropertyDescriptor(script(shadow), key);
+          if (!d) return undefined;
+          const own = Reflect.getOwnPropertyDescriptor(shadow, key);
+          const out: PropertyDescriptor = Object.create(null) as PropertyDescriptor;
+          out.enumerable = d.enumerable === true;
+          out.configurable = own ? Boolean(own.configurable) : true;
+          if (hasOwn(d, 'value') || hasOwn(d, 'writable')) {
+            out.value = m.toHost(d.value);
+            out.writable = own && !own.configurable ? Boolean(own.writable) : d.writable === true;
+          } else {
+            out.get = m.toHost(d.get) as (() => unknown) | undefined;
+            out.set = m.toHost(d.set) as ((v: unknown) => void) | undefined;
+          }
+          return out;
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      defineProperty(shadow, key, desc) {
+        try {
+          if (desc.configurable === false) return false;
+          const d: PropertyDescriptor = Object.create(null) as PropertyDescriptor;
+          if (hasOwn(desc, 'value')) d.value = m.toScript(desc.value);
+          if (hasOwn(desc, 'writable')) d.writable = Boolean(desc.writable);
+          if (hasOwn(desc, 'get')) d.get = m.toScript(desc.get) as () => unknown;
+          if (hasOwn(desc, 'set')) d.set = m.toScript(desc.set) as (v: unknown) => void;
+          if (hasOwn(desc, 'enumerable')) d.enumerable = Boolean(desc.enumerable);
+          d.configurable = true;
+          return r.defineProperty(script(shadow), key, d);
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      getPrototypeOf(shadow) {
+        try {
+          return m.toHost(r.getPrototypeOf(script(shadow))) as object | null;
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      setPrototypeOf: () => false,
+      isExtensible: () => true,
+      preventExtensions: () => false,
+      apply(shadow, self, args) {
+        try {
+          const list: unknown[] = [];
+          for (let i = 0; i < args.length; i++) list.push(m.toScript(args[i]));
+          return m.toHost(r.apply(script(shadow), m.toScript(self), list));
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+      construct(shadow, args, newTarget) {
+        try {
+          const s = script(shadow);
+          const list: unknown[] = [];
+          for (let i = 0; i < args.length; i++) list.push(m.toScript(args[i]));
+          const target = m.#hostViews.get(s) === newTarget ? s : m.toScript(newTarget);
+          return m.toHost(r.construct(s, list, target)) as object;
+        } catch (e) {
+          return m.#rethrowIntoHost(e);
+        }
+      },
+    };
+    return Object.freeze(Object.setPrototypeOf(handler, null) as ProxyHandler<object>);
+  }
+}

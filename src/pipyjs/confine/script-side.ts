@@ -1,0 +1,47 @@
+/**
+ * What the membrane takes from the script realm once, before any script runs there: its Reflect
+ * functions (so that descriptors and argument lists a script's own Proxy traps receive are made in
+ * the script realm, not the host's), its error constructors (host errors are re-created with them),
+ * and a maker of function shadows (a function shadow must belong to the script realm: a
+ * constructor's realm is where `Reflect.construct` takes its fallback prototype from).
+ */
+export interface ScriptSide {
+  reflect: {
+    apply(f: unknown, self: unknown, args: readonly unknown[]): unknown;
+    construct(f: unknown, args: readonly unknown[], newTarget?: unknown): object;
+    get(o: object, key: PropertyKey, receiver?: unknown): unknown;
+    set(o: object, key: PropertyKey, value: unknown, receiver?: unknown): boolean;
+    has(o: object, key: PropertyKey): boolean;
+    ownKeys(o: object): ArrayLike<string | symbol>;
+    getOwnPropertyDescriptor(o: object, key: PropertyKey): PropertyDescriptor | undefined;
+    defineProperty(o: object, key: PropertyKey, d: PropertyDescriptor): boolean;
+    deleteProperty(o: object, key: PropertyKey): boolean;
+    getPrototypeOf(o: object): object | null;
+  };
+  shadowFunction(): object;
+  errors: Record<string, new (message: string) => object>;
+  /** thrown when the host cannot even re-create an error (the stack is exhausted) */
+  overflow: object;
+}
+
+export const SCRIPT_SIDE_SOURCE = `(function () {
+  'use strict';
+  const R = Reflect;
+  const reflect = Object.freeze({
+    apply: R.apply, construct: R.construct, get: R.get, set: R.set, has: R.has, ownKeys: R.ownKeys,
+    getOwnPropertyDescriptor: R.getOwnPropertyDescriptor, defineProperty: R.defineProperty,
+    deleteProperty: R.deleteProperty, getPrototypeOf: R.getPrototypeOf,
+  });
+  const apply = R.apply;
+  const bind = Function.prototype.bind;
+  const base = function () {};
+  const none = [];
+  Object.freeze(none);
+  const errors = Object.freeze({ Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError });
+  return Object.freeze({
+    reflect,
+    shadowFunction: () => apply(bind, base, none),
+    errors,
+    overflow: new RangeError('Maximum call stack size exceeded'),
+  });
+})`;
