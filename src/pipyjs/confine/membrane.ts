@@ -249,7 +249,10 @@ export class Membrane {
         }
       },
     };
-    return Object.freeze(Object.setPrototypeOf(handler, null) as ProxyHandler<object>);
+    // every trap a script triggers is a function of the script realm (see ScriptSide.guard)
+    const guarded = Object.create(null) as Record<string, unknown>;
+    for (const [name, trap] of Object.entries(handler)) guarded[name] = m.#s.guard(trap as (...a: never[]) => unknown);
+    return Object.freeze(guarded) as ProxyHandler<object>;
   }
 
   /** Traps of the views the host holds of script objects: every call goes through the script realm's Reflect. */

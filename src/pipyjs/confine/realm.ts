@@ -28,7 +28,7 @@ export function scriptRealm(): ScriptRealm {
   const context = createContext(Object.create(null) as object, { name: 'pipyjs', codeGeneration: { strings: false, wasm: false } });
   const run = (source: string): unknown => (new Script(source).runInContext(context) as () => unknown)();
   run(HARDEN_SOURCE);
-  const side = run(SCRIPT_SIDE_SOURCE) as ScriptSide;
+  const side = (new Script(SCRIPT_SIDE_SOURCE).runInContext(context) as (p: object) => ScriptSide)(RangeError.prototype);
   const scriptIntrinsics = run(INTRINSICS_SOURCE) as (object | null)[];
   const hostIntrinsics = (new Script(INTRINSICS_SOURCE).runInThisContext() as () => (object | null)[])();
   realm = { context, membrane: new Membrane(side, hostIntrinsics, [...scriptIntrinsics]) };

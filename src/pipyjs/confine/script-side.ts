@@ -19,12 +19,19 @@ export interface ScriptSide {
     getPrototypeOf(o: object): object | null;
   };
   shadowFunction(): object;
+  /**
+   * A trap of the script realm around a host trap. A host function called with the stack nearly
+   * full throws the host's RangeError before its first line runs, out of reach of its own catch; a
+   * script-realm trap catches it and throws the realm's own instead.
+   */
+  guard<F extends (...a: never[]) => unknown>(hostTrap: F): F;
   errors: Record<string, new (message: string) => object>;
   /** thrown when the host cannot even re-create an error (the stack is exhausted) */
   overflow: object;
 }
 
-export const SCRIPT_SIDE_SOURCE = `(function () {
+/** Evaluated in the script realm, then called with the host's RangeError.prototype. */
+export const SCRIPT_SIDE_SOURCE = `(function (hostRangeErrorPrototype) {
   'use strict';
   const R = Reflect;
   const reflect = Object.freeze({
@@ -37,11 +44,25 @@ export const SCRIPT_SIDE_SOURCE = `(function () {
   const base = function () {};
   const none = [];
   Object.freeze(none);
+  const getProto = R.getPrototypeOf;
+  const overflow = new RangeError('Maximum call stack size exceeded');
+  const guard = (trap) => function (a, b, c, d) {
+    try {
+      return apply(trap, undefined, [a, b, c, d]);
+    } catch (e) {
+      let safe = false;
+      try {
+        safe = e === null || (typeof e !== 'object' && typeof e !== 'function') || getProto(e) !== hostRangeErrorPrototype;
+      } catch (_) {}
+      throw safe ? e : overflow;
+    }
+  };
   const errors = Object.freeze({ Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError });
   return Object.freeze({
     reflect,
     shadowFunction: () => apply(bind, base, none),
+    guard,
     errors,
-    overflow: new RangeError('Maximum call stack size exceeded'),
+    overflow,
   });
 })`;
