@@ -46,6 +46,8 @@ function plugin(attempt: string): string {
 .pipeline()
 .replaceMessage(msg => {
   const verdict = ${VERDICT};
+  // each(() => a, () => b): the values of the thunks, one that throws giving undefined
+  const each = (...thunks) => thunks.map((t) => { try { return t(); } catch (e) { return undefined; } });
   const attempt = ${attempt};
   let got;
   try {
@@ -64,6 +66,14 @@ async function attempt(source: string, host: Partial<PipyHost> = {}): Promise<st
   const loaded = load(plugin(source), host);
   const out = await loaded.run(req('/', { 'set-cookie': ['a=1', 'b=2'], host: 'x' }));
   assert.ok(out instanceof Message, `the attempt ended the stream: ${out instanceof StreamEnd ? String(out.error) : String(out)}; logs: ${loaded.logs.join(' | ')}`);
+  return out.body?.toString() ?? '';
+}
+
+/** What a script computes, as a string (for the checks that are not about reaching process). */
+async function computed(source: string): Promise<string> {
+  const loaded = load(`pipy().pipeline().replaceMessage((msg) => new Message({ status: 200 }, String((${source})(msg))))`);
+  const out = await loaded.run(req('/'));
+  assert.ok(out instanceof Message, `no answer; logs: ${loaded.logs.join(' | ')}`);
   return out.body?.toString() ?? '';
 }
 
@@ -93,13 +103,14 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
   });
 
   test('prototype walks: __proto__, Object.getPrototypeOf and property getters of host classes (escapes today)', async () => {
-    await confined(`(msg) => [
-      msg.__proto__.__proto__.constructor.constructor,
-      Object.getPrototypeOf(Object.getPrototypeOf(msg.head)).constructor,
-      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(msg), 'head').get.constructor,
-      Object.getPrototypeOf(msg.head.headers['set-cookie']).map.constructor,
-      Object.getPrototypeOf(Message).constructor,
-    ]`);
+    await confined(`(msg) => each(
+      () => msg.__proto__.__proto__.constructor.constructor,
+      () => msg.head.__proto__.constructor.constructor,
+      () => Object.getPrototypeOf(msg.head).constructor.constructor,
+      () => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(msg), 'head').get.constructor,
+      () => Object.getPrototypeOf(msg.head.headers['set-cookie']).map.constructor,
+      () => Object.getPrototypeOf(Message).constructor,
+    )`);
   });
 
   test('this.constructor.constructor of a sloppy function the host calls, and its global', async () => {
@@ -179,8 +190,8 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
   });
 
   test('Error.prepareStackTrace cannot be set at all', async () => {
-    const verdict = await attempt(`() => { try { Error.prepareStackTrace = () => 'mine'; } catch (e) {} return typeof new Error('x').stack === 'string' && Error.prepareStackTrace === undefined ? undefined : 'set'; }`);
-    assert.equal(verdict, 'confined');
+    const got = await computed(`() => { try { Error.prepareStackTrace = () => 'mine'; } catch (e) {} return typeof new Error('x').stack + ' ' + typeof Error.prepareStackTrace; }`);
+    assert.equal(got, 'string undefined');
   });
 
   test('arguments.callee.caller and fn.caller of callbacks the host calls', async () => {
@@ -215,7 +226,7 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
     }`);
   });
 
-  test('a thenable handed back to the host: the resolve functions it calls then() with (escapes today)', async () => {
+  test('a thenable handed back to the host: the resolve functions it calls then() with', async () => {
     const loaded = load(`pipy()
 .pipeline()
 .replaceMessage(() => ({
@@ -326,7 +337,12 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
   });
 
   test('host functions bound, called and applied through Function.prototype (escapes today)', async () => {
-    await confined(`() => [console.log.bind(null).constructor, console.log.call.constructor, Function.prototype.bind.call(console.log, null).constructor, Reflect.apply(Object.getPrototypeOf(console.log).constructor, null, [])]`);
+    await confined(`() => each(
+      () => console.log.bind(null).constructor,
+      () => console.log.call.constructor,
+      () => Function.prototype.bind.call(console.log, null).constructor,
+      () => Reflect.apply(Object.getPrototypeOf(console.log).constructor, null, []),
+    )`);
   });
 
   test('Reflect.construct with a host class as newTarget: the prototype it falls back to', async () => {
@@ -338,32 +354,33 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
   });
 
   test('generator, async and async-generator constructors reached from host values', async () => {
-    await confined(`(msg) => [
-      Object.getPrototypeOf(function* () {}).constructor,
-      Object.getPrototypeOf(async function () {}).constructor,
-      Object.getPrototypeOf(async function* () {}).constructor,
-      Object.getPrototypeOf(msg.materialize).constructor,
-    ]`);
+    await confined(`(msg) => each(
+      () => Object.getPrototypeOf(function* () {}).constructor,
+      () => Object.getPrototypeOf(async function () {}).constructor,
+      () => Object.getPrototypeOf(async function* () {}).constructor,
+      () => Object.getPrototypeOf(msg.materialize).constructor,
+      () => Object.getPrototypeOf(Object.getPrototypeOf(msg.head.headers['set-cookie'][Symbol.iterator]())).constructor,
+    )`);
   });
 
   test('eval and Function in the script realm compile nothing', async () => {
-    const verdict = await attempt(`() => {
+    const got = await computed(`() => {
       const results = [];
       for (const f of [() => eval('1 + 1'), () => new Function('return 1')(), () => Function.prototype.constructor('return 1')(), () => (async () => {}).constructor('return 1')]) {
         try { results.push(f()); } catch (e) { results.push(e.name); }
       }
-      return results.every((r) => r === 'EvalError') ? undefined : results.join(',');
+      return results.join(',');
     }`);
-    assert.equal(verdict, 'confined');
+    assert.equal(got, 'EvalError,EvalError,EvalError,EvalError');
   });
 
   test('WebAssembly, SharedArrayBuffer and Atomics are absent; timers are absent', async () => {
-    const verdict = await attempt(`() => {
+    const got = await computed(`() => {
       const present = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'setTimeout', 'setImmediate', 'queueMicrotask', 'process', 'require', 'module', 'Buffer', 'global']
         .filter((n) => typeof globalThis[n] !== 'undefined');
-      return present.length === 0 ? undefined : present.join(',');
+      return 'present: ' + present.join(',');
     }`);
-    assert.equal(verdict, 'confined');
+    assert.equal(got, 'present: ');
   });
 
   test('prototype pollution through a host object does not reach the host (changes the host today)', async () => {
