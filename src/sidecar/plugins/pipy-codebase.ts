@@ -16,6 +16,7 @@ import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import type { Body } from '../http/types.js';
 import { requestMessage, responseMessage, toHttpResponse, type SidecarBodySource } from './pipy-bridge.js';
 import { SidecarTransport } from './pipy-transport.js';
+import { pipyScriptEnv } from './script-env.js';
 
 const ROUTING = {
   inbound: { path: 'modules/inbound-http-routing.js', ns: 'inbound-http-routing' },
@@ -34,6 +35,7 @@ export class SidecarCodebase {
       log: (level, message, fields) => this.#log(level, message, fields),
       transport: new SidecarTransport(env),
       idleTimeoutMs: Math.max(1, env.snapshot.Spec.SidecarTimeout || 60) * 1000,
+      env: pipyScriptEnv(),
       solve: (file) => {
         if (file === 'config.js' || file === '/config.js') return env.snapshot;
         throw new PipyLoadError(`pipy.solve('${file}'): only config.js is available in the sidecar`);
