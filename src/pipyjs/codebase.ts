@@ -99,7 +99,7 @@ export class Codebase {
       { solve: (file: string) => this.solve(file) },
     );
     return evaluateScript(script, {
-      __pipyjs_scope__: m.scope,
+      __pipyjs_scope__: m,
       pipy,
       algo,
       Message,

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import { MeshError } from '../lib/errors.js';
-import { importKeywordError, scriptRealm } from './confine/index.js';
+import { importKeywordError, scriptRealm, type ScopeSource } from './confine/index.js';
 
 const PARAMS = ['__pipyjs_scope__', 'pipy', 'algo', 'Message', 'MessageStart', 'MessageEnd', 'StreamEnd', 'Data', 'console', 'os'] as const;
 const HEAD = `(function (${PARAMS.join(', ')}) { with (__pipyjs_scope__) { return (`;
@@ -28,7 +28,7 @@ export interface ScriptProblem {
 }
 
 /** What a script's wrapper receives besides its scope. */
-export type ScriptGlobals = Record<(typeof PARAMS)[number], unknown>;
+export type ScriptGlobals = Record<Exclude<(typeof PARAMS)[number], '__pipyjs_scope__'>, unknown> & { __pipyjs_scope__: ScopeSource };
 
 const compiled = new Map<string, CompiledScript>();
 
@@ -65,7 +65,8 @@ export function compileScript(file: string, source: string): CompiledScript {
 export function evaluateScript(c: CompiledScript, globals: ScriptGlobals): unknown {
   const { context, membrane } = scriptRealm();
   const wrapper = membrane.toHost(c.script.runInContext(context)) as (...args: unknown[]) => unknown;
-  return wrapper(...PARAMS.map((p) => globals[p]));
+  // the scope goes in as the script realm's own view of the module's variables; the rest through toScript
+  return wrapper(membrane.scopeView(globals.__pipyjs_scope__), ...PARAMS.slice(1).map((p) => globals[p as Exclude<typeof p, '__pipyjs_scope__'>]));
 }
 
 export class ScriptSyntaxError extends Error {

@@ -2,7 +2,8 @@
  * Issue #20 item 1 on a running mesh: a PipyJS plugin in the curl pod's sidecar answers what its
  * script sees as `os.env` and whether `pipy.constructor('return process')()` gives it the sidecar's
  * process. The env holds the sidecar container's env from the pod spec (pod name, mesh name, …) and
- * neither the proxy token nor the admin token the runtime hands the sidecar process.
+ * neither the proxy token nor the admin token the runtime hands the sidecar process. (The curl pod
+ * sends through its HTTP proxy, so the path a script sees may be in absolute form.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,8 +25,8 @@ spec:
     .pipeline()
     .replaceMessage(
       msg => (
-        msg.head.path === '/pipyjs/env' ? new Message({ status: 200 }, JSON.stringify(os.env)) :
-        msg.head.path === '/pipyjs/process' ? new Message({ status: 200 }, (() => {
+        msg.head.path.endsWith('/pipyjs/env') ? new Message({ status: 200 }, JSON.stringify(os.env)) :
+        msg.head.path.endsWith('/pipyjs/process') ? new Message({ status: 200 }, (() => {
           try {
             const p = pipy.constructor('return process')();
             return p && typeof p.pid === 'number' ? 'escaped ' + p.pid : 'confined';
@@ -42,6 +43,7 @@ kind: PluginChain
 apiVersion: plugin.flomesh.io/v1alpha1
 metadata:
   name: probe-chain
+  namespace: curl
 spec:
   chains:
     - name: outbound-http
@@ -80,8 +82,11 @@ ${podVar('curl_pod', 'curl', 'curl')}
       echo
       echo "--- pod"
       echo "$curl_pod"
+      echo "--- chain"
+      tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'
     `, { timeoutMs: 180_000 });
     assert.equal(r.code, 0, `script failed:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout.split('--- chain\n')[1] ?? '', /plugins\/probe\.js/, r.stdout);
     const part = (name: string): string => r.stdout.split(`--- ${name}\n`)[1]!.split('\n')[0]!;
     const env = JSON.parse(part('env')) as Record<string, string>;
     assert.equal(env['TESSERA_POD_NAME'], part('pod'), JSON.stringify(env));
@@ -90,7 +95,8 @@ ${podVar('curl_pod', 'curl', 'curl')}
     for (const name of ['TESSERA_PROXY_TOKEN', 'TESSERA_ADMIN_TOKEN', 'TESSERA_SCRIPT_ENV', 'PATH', 'HOME']) {
       assert.equal(env[name], undefined, `${name} is in a script's os.env`);
     }
-    assert.ok(!Object.values(env).some((v) => /^\d{1,12}\.\d{1,12}\./.test(v)), 'a value shaped like a proxy token is in os.env');
+    // a proxy token reads ISSUED.EXPIRES.MAC in seconds (layout.ts proxyToken); pod IPs have short numbers
+    assert.ok(!Object.values(env).some((v) => /^\d{9,12}\.\d{9,12}\.[A-Za-z0-9_-]{16,}$/.test(v)), 'a value shaped like a proxy token is in os.env');
     assert.match(part('process'), /^confined/);
   });
 });

@@ -16,17 +16,23 @@ type Key = string | symbol;
 const isObject = (v: unknown): v is object => (typeof v === 'object' && v !== null) || typeof v === 'function';
 const hasOwn = (o: object, k: Key): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const hostBase = function (): void {};
+/** where a shadow keeps what its view stands for (a shadow is never handed out, so no script reads it) */
+const TARGET = Symbol('membrane target');
+
+/** The variables a script's `with` scope answers for (a PipyModule). */
+export interface ScopeSource {
+  readonly names: ReadonlySet<string>;
+  read(name: string): unknown;
+  write(name: string, value: unknown): void;
+}
 
 export class Membrane {
   /** host object → its view in the script realm, and back */
   readonly #views = new WeakMap<object, object>();
   readonly #hostOf = new WeakMap<object, object>();
-  /** shadow of a script-side view → the host object */
-  readonly #hostByShadow = new WeakMap<object, object>();
   /** script object → its view for the host, and back */
   readonly #hostViews = new WeakMap<object, object>();
   readonly #scriptOf = new WeakMap<object, object>();
-  readonly #scriptByShadow = new WeakMap<object, object>();
   /** host built-in → the script realm's own (or undefined: hidden) */
   readonly #intrinsics: Map<object, object | undefined>;
   /** host objects a script may read but not change: functions, prototypes */
@@ -59,8 +65,8 @@ export class Membrane {
     const seen = this.#views.get(v);
     if (seen) return seen;
     const shadow = typeof v === 'function' ? this.#s.shadowFunction() : Array.isArray(v) ? [] : Object.create(null);
+    (shadow as Record<symbol, unknown>)[TARGET] = v;
     const view = new Proxy(shadow, this.#toScriptHandler);
-    this.#hostByShadow.set(shadow, v);
     this.#views.set(v, view);
     this.#hostOf.set(view, v);
     if (typeof v === 'function') this.#readOnly.add(v);
@@ -75,10 +81,51 @@ export class Membrane {
     const seen = this.#hostViews.get(v);
     if (seen) return seen;
     const shadow = typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : Object.create(null);
+    (shadow as Record<symbol, unknown>)[TARGET] = v;
     const view = new Proxy(shadow as object, this.#toHostHandler);
-    this.#scriptByShadow.set(shadow as object, v);
     this.#hostViews.set(v, view);
     this.#scriptOf.set(view, v);
+    return view;
+  }
+
+  /**
+   * The object of a script's `with (scope)`: the module's variables and nothing else (no
+   * prototype, no other key), one view and one trap per access.
+   */
+  scopeView(source: ScopeSource): object {
+    const m = this;
+    const shadow = Object.create(null) as object;
+    const handler: ProxyHandler<object> = {
+      has: (_t, key) => typeof key === 'string' && source.names.has(key),
+      get(_t, key) {
+        try {
+          return typeof key === 'string' && source.names.has(key) ? m.toScript(source.read(key)) : undefined;
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      set(_t, key, value) {
+        try {
+          if (typeof key === 'string' && source.names.has(key)) source.write(key, m.toHost(value));
+          return true;
+        } catch (e) {
+          return m.#rethrowIntoScript(e);
+        }
+      },
+      getPrototypeOf: () => null,
+      setPrototypeOf: () => false,
+      defineProperty: () => false,
+      deleteProperty: () => false,
+      ownKeys: () => [],
+      getOwnPropertyDescriptor: () => undefined,
+      isExtensible: () => true,
+      preventExtensions: () => false,
+    };
+    const guarded = Object.create(null) as Record<string, unknown>;
+    for (const [name, trap] of Object.entries(handler)) guarded[name] = m.#s.guard(trap as (...a: never[]) => unknown);
+    const view = new Proxy(shadow, Object.freeze(guarded) as ProxyHandler<object>);
+    // already the script's own: toScript hands it over as it is
+    this.#scriptOf.set(view, view);
     return view;
   }
 
@@ -134,7 +181,7 @@ export class Membrane {
   /** Traps of the views scripts hold (their target is a shadow; the host object is looked up). */
   #scriptViewHandler(): ProxyHandler<object> {
     const m = this;
-    const host = (shadow: object): object => m.#hostByShadow.get(shadow)!;
+    const host = (shadow: object): object => (shadow as Record<symbol, object>)[TARGET]!;
     const handler: ProxyHandler<object> = {
       get(shadow, key) {
         try {
@@ -259,7 +306,7 @@ export class Membrane {
   #hostViewHandler(): ProxyHandler<object> {
     const m = this;
     const r = this.#s.reflect;
-    const script = (shadow: object): object => m.#scriptByShadow.get(shadow)!;
+    const script = (shadow: object): object => (shadow as Record<symbol, object>)[TARGET]!;
     const handler: ProxyHandler<object> = {
       get(shadow, key) {
         try {

@@ -48,7 +48,7 @@ export const SCRIPT_SIDE_SOURCE = `(function (hostRangeErrorPrototype) {
   const overflow = new RangeError('Maximum call stack size exceeded');
   const guard = (trap) => function (a, b, c, d) {
     try {
-      return apply(trap, undefined, [a, b, c, d]);
+      return trap(a, b, c, d);
     } catch (e) {
       let safe = false;
       try {
