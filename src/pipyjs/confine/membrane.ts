@@ -19,6 +19,40 @@ const hostBase = function (): void {};
 /** where a shadow keeps what its view stands for (a shadow is never handed out, so no script reads it) */
 const TARGET = Symbol('membrane target');
 
+/**
+ * An object's counterpart on the other side, kept in a private field stamped on the object itself
+ * (the constructor returns the object it is given, and the class adds its field there): no
+ * WeakMap entry per request, nothing a spread or a reflection could copy or see, and a Proxy's
+ * traps are never consulted. Two stamps, so that each direction only ever reads its own.
+ */
+const Returning = function (o: object): object {
+  return o;
+} as unknown as new (o: object) => object;
+
+/** On a host object: its view for scripts. On a host view: the script object it stands for. */
+class ForScript extends Returning {
+  #other: object;
+  constructor(o: object, other: object) {
+    super(o);
+    this.#other = other;
+  }
+  static of(o: object): object | undefined {
+    return #other in o ? (o as ForScript).#other : undefined;
+  }
+}
+
+/** On a script object: its view for the host. On a script-side view: the host object it stands for. */
+class ForHost extends Returning {
+  #other: object;
+  constructor(o: object, other: object) {
+    super(o);
+    this.#other = other;
+  }
+  static of(o: object): object | undefined {
+    return #other in o ? (o as ForHost).#other : undefined;
+  }
+}
+
 /** The variables a script's `with` scope answers for (a PipyModule). */
 export interface ScopeSource {
   readonly names: ReadonlySet<string>;
@@ -27,12 +61,6 @@ export interface ScopeSource {
 }
 
 export class Membrane {
-  /** host object → its view in the script realm, and back */
-  readonly #views = new WeakMap<object, object>();
-  readonly #hostOf = new WeakMap<object, object>();
-  /** script object → its view for the host, and back */
-  readonly #hostViews = new WeakMap<object, object>();
-  readonly #scriptOf = new WeakMap<object, object>();
   /** host built-in → the script realm's own (or undefined: hidden) */
   readonly #intrinsics: Map<object, object | undefined>;
   /** host objects a script may read but not change: functions, prototypes */
@@ -59,32 +87,29 @@ export class Membrane {
   /** A host value as a script may hold it. */
   toScript(v: unknown): unknown {
     if (!isObject(v)) return v;
-    const own = this.#scriptOf.get(v);
-    if (own) return own;
+    const known = ForScript.of(v);
+    if (known) return known;
     if (this.#intrinsics.has(v)) return this.#intrinsics.get(v);
-    const seen = this.#views.get(v);
-    if (seen) return seen;
-    const shadow = typeof v === 'function' ? this.#s.shadowFunction() : Array.isArray(v) ? [] : Object.create(null);
+    const isFunction = typeof v === 'function';
+    const shadow = isFunction ? this.#s.shadowFunction() : Array.isArray(v) ? [] : {};
     (shadow as Record<symbol, unknown>)[TARGET] = v;
     const view = new Proxy(shadow, this.#toScriptHandler);
-    this.#views.set(v, view);
-    this.#hostOf.set(view, v);
-    if (typeof v === 'function') this.#readOnly.add(v);
+    new ForScript(v, view);
+    new ForHost(view, v);
+    if (isFunction) this.#readOnly.add(v);
     return view;
   }
 
   /** A script value as the host may hold it. */
   toHost(v: unknown): unknown {
     if (!isObject(v)) return v;
-    const host = this.#hostOf.get(v);
-    if (host) return host;
-    const seen = this.#hostViews.get(v);
-    if (seen) return seen;
-    const shadow = typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : Object.create(null);
+    const known = ForHost.of(v);
+    if (known) return known;
+    const shadow = typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : {};
     (shadow as Record<symbol, unknown>)[TARGET] = v;
     const view = new Proxy(shadow as object, this.#toHostHandler);
-    this.#hostViews.set(v, view);
-    this.#scriptOf.set(view, v);
+    new ForHost(v, view);
+    new ForScript(view, v);
     return view;
   }
 
@@ -125,15 +150,15 @@ export class Membrane {
     for (const [name, trap] of Object.entries(handler)) guarded[name] = m.#s.guard(trap as (...a: never[]) => unknown);
     const view = new Proxy(shadow, Object.freeze(guarded) as ProxyHandler<object>);
     // already the script's own: toScript hands it over as it is
-    this.#scriptOf.set(view, view);
+    new ForScript(view, view);
     return view;
   }
 
   /** What a script catches for `e` thrown in host code. */
   #scriptError(e: unknown): unknown {
     if (!isObject(e)) return e;
-    if (this.#hostOf.has(e) || this.#thrownByScript.has(e)) return e;
-    const own = this.#scriptOf.get(e);
+    if (ForHost.of(e) || this.#thrownByScript.has(e)) return e;
+    const own = ForScript.of(e);
     if (own) return own;
     const name = e instanceof Error && typeof e.name === 'string' ? e.name : 'Error';
     const message = e instanceof Error && typeof e.message === 'string' ? e.message : 'host error';
@@ -149,7 +174,7 @@ export class Membrane {
     if (!isObject(e)) return e;
     const original = this.#copies.get(e);
     if (original) return original;
-    const host = this.#hostOf.get(e);
+    const host = ForHost.of(e);
     if (host) return host;
     // a host error raised by host code inside a trap (a stack overflow) stays unmarked, so that it is
     // re-created if it ever travels on into the script
@@ -289,7 +314,7 @@ export class Membrane {
           const h = host(shadow) as new (...a: unknown[]) => object;
           const list: unknown[] = [];
           for (let i = 0; i < args.length; i++) list.push(m.toHost(args[i]));
-          const target = m.#views.get(h) === newTarget ? h : (m.toHost(newTarget) as typeof h);
+          const target = ForScript.of(h) === newTarget ? h : (m.toHost(newTarget) as typeof h);
           return m.toScript(Reflect.construct(h, list, target)) as object;
         } catch (e) {
           return m.#rethrowIntoScript(e);
@@ -410,7 +435,7 @@ export class Membrane {
           const s = script(shadow);
           const list: unknown[] = [];
           for (let i = 0; i < args.length; i++) list.push(m.toScript(args[i]));
-          const target = m.#hostViews.get(s) === newTarget ? s : m.toScript(newTarget);
+          const target = ForHost.of(s) === newTarget ? s : m.toScript(newTarget);
           return m.toHost(r.construct(s, list, target)) as object;
         } catch (e) {
           return m.#rethrowIntoHost(e);
