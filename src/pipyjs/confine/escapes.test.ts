@@ -396,6 +396,24 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
     assert.equal([1].push(2), 2, 'Array.prototype.push of the host was replaced');
   });
 
+  test('no accessor and no prototype can be put on a host object (a getter could answer a check and the use differently)', async () => {
+    const head: Record<string, unknown> = { path: '/ok', headers: {} };
+    const loaded = load(`pipy().pipeline().replaceMessage((msg) => {
+      const h = msg.head;
+      const tries = [];
+      try { Object.defineProperty(h, 'path', { get: () => '/admin', configurable: true }); tries.push('accessor'); } catch (e) {}
+      try { h.__proto__ = { injected: 'yes' }; } catch (e) {}
+      try { Object.setPrototypeOf(h, { injected: 'yes' }); tries.push('setPrototypeOf'); } catch (e) {}
+      h.note = 'data is fine';
+      return new Message({ status: 200 }, tries.join(','));
+    })`);
+    const out = (await loaded.run(new Message(head, ''))) as Message;
+    assert.equal(out.body?.toString(), '');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(head, 'path'), { value: '/ok', writable: true, enumerable: true, configurable: true });
+    assert.equal(Object.getPrototypeOf(head), Object.prototype);
+    assert.equal(head['note'], 'data is fine');
+  });
+
   test('os.env is what the host gives, never the process environment (exposes the sidecar env today)', async () => {
     process.env['PIPYJS_SECRET_FOR_TEST'] = 'secret';
     try {

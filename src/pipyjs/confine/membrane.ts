@@ -221,7 +221,8 @@ export class Membrane {
       set(shadow, key, value) {
         try {
           const h = host(shadow);
-          if (m.#isReadOnly(h)) return false;
+          // `__proto__` through [[Set]] would change the prototype setPrototypeOf refuses
+          if (key === '__proto__' || m.#isReadOnly(h)) return false;
           return Reflect.set(h, key, m.toHost(value), h);
         } catch (e) {
           return m.#rethrowIntoScript(e);
@@ -274,12 +275,12 @@ export class Membrane {
       defineProperty(shadow, key, desc) {
         try {
           const h = host(shadow);
-          if (m.#isReadOnly(h) || desc.configurable === false) return false;
+          // no accessors on host objects: a getter could show the sidecar one value when it checks
+          // a request and another when it uses it
+          if (m.#isReadOnly(h) || desc.configurable === false || hasOwn(desc, 'get') || hasOwn(desc, 'set')) return false;
           const d: PropertyDescriptor = Object.create(null) as PropertyDescriptor;
           if (hasOwn(desc, 'value')) d.value = m.toHost(desc.value);
           if (hasOwn(desc, 'writable')) d.writable = Boolean(desc.writable);
-          if (hasOwn(desc, 'get')) d.get = m.toHost(desc.get) as () => unknown;
-          if (hasOwn(desc, 'set')) d.set = m.toHost(desc.set) as (v: unknown) => void;
           if (hasOwn(desc, 'enumerable')) d.enumerable = Boolean(desc.enumerable);
           d.configurable = true;
           return Reflect.defineProperty(h, key, d);
