@@ -45,7 +45,8 @@ export const SCRIPT_SIDE_SOURCE = `(function (hostRangeErrorPrototype) {
   const none = [];
   Object.freeze(none);
   const getProto = R.getPrototypeOf;
-  const overflow = new RangeError('Maximum call stack size exceeded');
+  // shared by every script that overflows: frozen, so one cannot plant a getter for the next
+  const overflow = Object.freeze(new RangeError('Maximum call stack size exceeded'));
   const guard = (trap) => function (a, b, c, d) {
     try {
       return trap(a, b, c, d);
