@@ -24,6 +24,7 @@ import { Message, MessageStart, StreamEnd, type Output } from './message.js';
 import { PipyModule } from './module.js';
 import type { Filter, Link, PipyHost } from './runtime-types.js';
 import { evaluateScript, type CompiledScript } from './script.js';
+import { sealForScripts } from './confine/index.js';
 
 /** Module paths are absolute with a leading slash, as Pipy normalises them. */
 export function normalizePath(path: string): string {
@@ -121,6 +122,8 @@ export class Codebase {
     this.#solving.add(file);
     try {
       const v = this.host.solve(file);
+      // what a file solves to is shared by every script of the codebase (in the sidecar: its snapshot)
+      sealForScripts(v);
       this.#solved.set(file, v);
       return v;
     } finally {

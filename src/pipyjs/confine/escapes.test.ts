@@ -458,3 +458,33 @@ describe('PipyJS confinement: import() is refused when the script compiles (work
     assert.ok(hostRealm instanceof TypeError, 'Node no longer rejects import() with a host error: the refusal may be revisited');
   });
 });
+
+describe('PipyJS confinement: the sidecar snapshot is read-only to scripts', () => {
+  test('what pipy.solve answers can be read, iterated and mapped, and not changed at any depth, not even by array methods', async () => {
+    const snapshot = { Spec: { Traffic: { EnableEgress: false } }, list: [1, 2], deep: { rules: [{ allow: false }] } };
+    const loaded = load(`pipy().pipeline().replaceMessage(() => {
+      const s = pipy.solve('config.js');
+      const tries = [];
+      const attempt = (name, f) => { try { f(); } catch (e) {} };
+      attempt('set', () => { s.Spec.Traffic.EnableEgress = true; });
+      attempt('add', () => { s.added = 1; });
+      attempt('delete', () => { delete s.Spec; });
+      attempt('push', () => { s.list.push(3); });
+      attempt('splice', () => { s.list.splice(0, 1); });
+      attempt('assign', () => { Object.assign(s.deep.rules[0], { allow: true }); });
+      attempt('define', () => { Object.defineProperty(s.deep.rules[0], 'allow', { value: true }); });
+      const read = [s.Spec.Traffic.EnableEgress, s.list.map((x) => x * 10).join('+'), [...s.list].length, JSON.stringify(s.deep), Object.keys(s).join(',')];
+      return new Message({ status: 200 }, read.join(' '));
+    })`, { solve: () => snapshot });
+    const out = (await loaded.run(req('/'))) as Message;
+    assert.equal(out.body?.toString(), 'false 10+20 2 {"rules":[{"allow":false}]} Spec,list,deep');
+    assert.deepEqual(snapshot, { Spec: { Traffic: { EnableEgress: false } }, list: [1, 2], deep: { rules: [{ allow: false }] } });
+  });
+
+  test("a request's own head stays writable (plugins change requests)", async () => {
+    const loaded = load(`pipy().pipeline().handleMessageStart((msg) => { msg.head.headers['x-added'] = 'yes'; msg.head.path = '/changed'; }).chain()`);
+    const out = (await loaded.run(req('/orig'))) as Message;
+    assert.equal((out.head as { headers: Record<string, string> }).headers['x-path'], '/changed');
+    assert.match(out.body?.toString() ?? '', /"x-added":"yes"/);
+  });
+});

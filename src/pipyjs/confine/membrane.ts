@@ -41,6 +41,17 @@ class ForScript extends Returning {
   }
 }
 
+/** On a host object a script may read and not change, nor anything it reaches from it (the snapshot). */
+class Sealed extends Returning {
+  #sealed = true;
+  static has(o: object): boolean {
+    return #sealed in o;
+  }
+  static seal(o: object): void {
+    if (!(#sealed in o)) new Sealed(o);
+  }
+}
+
 /** On a script object: its view for the host. On a script-side view: the host object it stands for. */
 class ForHost extends Returning {
   #other: object;
@@ -80,8 +91,27 @@ export class Membrane {
       const h = hostIntrinsics[i];
       if (h) this.#intrinsics.set(h, scriptIntrinsics[i] ?? undefined);
     }
+    // The generic methods of arrays and objects are the realm's own: called on a view they work
+    // through its traps (so a sealed array refuses push), where the host's would reach past them.
+    for (const proto of [Array.prototype, Object.prototype]) {
+      const own = this.#intrinsics.get(proto);
+      if (!own) continue;
+      for (const key of Reflect.ownKeys(proto)) {
+        const d = Reflect.getOwnPropertyDescriptor(proto, key);
+        const mine = s.reflect.getOwnPropertyDescriptor(own, key);
+        if (d && mine && typeof d.value === 'function' && hasOwn(mine, 'value') && typeof mine.value === 'function') this.#intrinsics.set(d.value as object, mine.value as object);
+      }
+    }
     this.#toScriptHandler = this.#scriptViewHandler();
     this.#toHostHandler = this.#hostViewHandler();
+  }
+
+  /**
+   * Lets scripts read `v` and whatever they reach from it, and change none of it (what
+   * `pipy.solve` answers and the routing exports: the sidecar's own snapshot).
+   */
+  seal(v: unknown): void {
+    if (isObject(v)) Sealed.seal(v);
   }
 
   /** A host value as a script may hold it. */
@@ -197,7 +227,7 @@ export class Membrane {
   }
 
   #isReadOnly(h: object): boolean {
-    if (this.#readOnly.has(h)) return true;
+    if (this.#readOnly.has(h) || Sealed.has(h)) return true;
     if (!hasOwn(h, 'constructor')) return false;
     const c = (h as { constructor?: unknown }).constructor;
     return typeof c === 'function' && (c as { prototype?: unknown }).prototype === h;
@@ -212,7 +242,10 @@ export class Membrane {
         try {
           const h = host(shadow);
           const v = Reflect.get(h, key, h);
-          if (isObject(v) && (key === '__proto__' || (key === 'prototype' && typeof h === 'function'))) m.#readOnly.add(v);
+          if (isObject(v)) {
+            if (key === '__proto__' || (key === 'prototype' && typeof h === 'function')) m.#readOnly.add(v);
+            if (Sealed.has(h)) Sealed.seal(v);
+          }
           return m.toScript(v);
         } catch (e) {
           return m.#rethrowIntoScript(e);
@@ -253,7 +286,8 @@ export class Membrane {
       },
       getOwnPropertyDescriptor(shadow, key) {
         try {
-          const d = Reflect.getOwnPropertyDescriptor(host(shadow), key);
+          const h = host(shadow);
+          const d = Reflect.getOwnPropertyDescriptor(h, key);
           if (!d) return undefined;
           // a property the shadow itself has as non-configurable (an array's length) must say so
           const own = Reflect.getOwnPropertyDescriptor(shadow, key);
@@ -261,6 +295,7 @@ export class Membrane {
           out.enumerable = Boolean(d.enumerable);
           out.configurable = own ? Boolean(own.configurable) : true;
           if (hasOwn(d, 'value') || hasOwn(d, 'writable')) {
+            if (isObject(d.value) && Sealed.has(h)) Sealed.seal(d.value);
             out.value = m.toScript(d.value);
             out.writable = own && !own.configurable ? Boolean(own.writable) : Boolean(d.writable);
           } else {

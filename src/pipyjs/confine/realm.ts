@@ -34,3 +34,8 @@ export function scriptRealm(): ScriptRealm {
   realm = { context, membrane: new Membrane(side, hostIntrinsics, [...scriptIntrinsics]) };
   return realm;
 }
+
+/** Scripts may read `v` and what they reach from it, and change none of it (the sidecar's snapshot). */
+export function sealForScripts(v: unknown): void {
+  scriptRealm().membrane.seal(v);
+}
