@@ -74,7 +74,7 @@ export interface ScopeSource {
 export class Membrane {
   /** host built-in → the script realm's own (or undefined: hidden) */
   readonly #intrinsics: Map<object, object | undefined>;
-  /** host objects a script may read but not change: functions, prototypes */
+  /** host prototypes a script reached: it may read them, not change them (nor functions) */
   readonly #readOnly = new WeakSet<object>();
   /** values thrown by script code, on their way through host code */
   readonly #thrownByScript = new WeakSet<object>();
@@ -91,9 +91,9 @@ export class Membrane {
       const h = hostIntrinsics[i];
       if (h) this.#intrinsics.set(h, scriptIntrinsics[i] ?? undefined);
     }
-    // The generic methods of arrays and objects are the realm's own: called on a view they work
+    // The generic methods of arrays, objects and functions are the realm's own: called on a view they work
     // through its traps (so a sealed array refuses push), where the host's would reach past them.
-    for (const proto of [Array.prototype, Object.prototype]) {
+    for (const proto of [Array.prototype, Object.prototype, Function.prototype]) {
       const own = this.#intrinsics.get(proto);
       if (!own) continue;
       for (const key of Reflect.ownKeys(proto)) {
@@ -126,7 +126,6 @@ export class Membrane {
     const view = new Proxy(shadow, this.#toScriptHandler);
     new ForScript(v, view);
     new ForHost(view, v);
-    if (isFunction) this.#readOnly.add(v);
     return view;
   }
 
@@ -227,7 +226,7 @@ export class Membrane {
   }
 
   #isReadOnly(h: object): boolean {
-    if (this.#readOnly.has(h) || Sealed.has(h)) return true;
+    if (typeof h === 'function' || this.#readOnly.has(h) || Sealed.has(h)) return true;
     if (!hasOwn(h, 'constructor')) return false;
     const c = (h as { constructor?: unknown }).constructor;
     return typeof c === 'function' && (c as { prototype?: unknown }).prototype === h;
