@@ -302,6 +302,24 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
     assert.equal(process.env[CANARY], undefined);
   });
 
+  test("util.inspect of what a script threw, in the host's logger: a custom inspect gets no host options", async () => {
+    const { inspect } = await import('node:util');
+    const lines: string[] = [];
+    const loaded = load(`pipy().pipeline().replaceMessage(() => {
+      const custom = {
+        [Symbol.for('nodejs.util.inspect.custom')](depth, options, insp) {
+          const verdict = ${VERDICT};
+          return verdict([options && options.constructor && options.constructor.constructor, insp && insp.constructor, options && options.stylize && options.stylize.constructor]);
+        },
+      };
+      throw { message: 'thrown', stack: custom, custom };
+    })`, { log: (level, message, fields) => void lines.push(`${level} ${message} ${inspect(fields)}`) });
+    await loaded.run(req('/'));
+    assert.ok(lines.some((l) => l.includes('thrown')), lines.join('\n'));
+    assert.equal(process.env[CANARY], undefined, 'the canary was set in the host');
+    assert.ok(!lines.some((l) => l.includes('escaped')), lines.join('\n'));
+  });
+
   test('the with-scope object of context variables, as `this` of a function found through it (escapes today)', async () => {
     const loaded = load(`pipy({ _f: function () { return this; } })
 .pipeline()

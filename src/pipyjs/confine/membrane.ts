@@ -16,8 +16,6 @@ type Key = string | symbol;
 const isObject = (v: unknown): v is object => (typeof v === 'object' && v !== null) || typeof v === 'function';
 const hasOwn = (o: object, k: Key): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const hostBase = function (): void {};
-/** where a shadow keeps what its view stands for (a shadow is never handed out, so no script reads it) */
-const TARGET = Symbol('membrane target');
 
 /**
  * An object's counterpart on the other side, kept in a private field stamped on the object itself
@@ -38,6 +36,21 @@ class ForScript extends Returning {
   }
   static of(o: object): object | undefined {
     return #other in o ? (o as ForScript).#other : undefined;
+  }
+}
+
+/**
+ * On a shadow: what its view stands for. A private field, not a property: a shadow is never handed
+ * out, and nothing that unwraps a Proxy to its target (util.inspect does) finds the other side there.
+ */
+class Target extends Returning {
+  #target: object;
+  constructor(shadow: object, target: object) {
+    super(shadow);
+    this.#target = target;
+  }
+  static of(shadow: object): object {
+    return (shadow as Target).#target;
   }
 }
 
@@ -122,7 +135,7 @@ export class Membrane {
     if (this.#intrinsics.has(v)) return this.#intrinsics.get(v);
     const isFunction = typeof v === 'function';
     const shadow = isFunction ? this.#s.shadowFunction() : Array.isArray(v) ? [] : {};
-    (shadow as Record<symbol, unknown>)[TARGET] = v;
+    new Target(shadow, v);
     const view = new Proxy(shadow, this.#toScriptHandler);
     new ForScript(v, view);
     new ForHost(view, v);
@@ -134,9 +147,9 @@ export class Membrane {
     if (!isObject(v)) return v;
     const known = ForHost.of(v);
     if (known) return known;
-    const shadow = typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : {};
-    (shadow as Record<symbol, unknown>)[TARGET] = v;
-    const view = new Proxy(shadow as object, this.#toHostHandler);
+    const shadow = (typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : {}) as object;
+    new Target(shadow, v);
+    const view = new Proxy(shadow, this.#toHostHandler);
     new ForHost(v, view);
     new ForScript(view, v);
     return view;
@@ -205,10 +218,13 @@ export class Membrane {
     if (original) return original;
     const host = ForHost.of(e);
     if (host) return host;
-    // a host error raised by host code inside a trap (a stack overflow) stays unmarked, so that it is
+    // a host error raised by host code inside a trap (a stack overflow) stays as it is, so that it is
     // re-created if it ever travels on into the script
-    if (!(e instanceof Error)) this.#thrownByScript.add(e);
-    return e;
+    if (e instanceof Error) return e;
+    // what a script threw reaches host code as a view: whatever the host reads from it (a logger
+    // reading `stack`) passes the membrane, as any other script value does
+    this.#thrownByScript.add(e);
+    return this.toHost(e);
   }
 
   #rethrowIntoScript(e: unknown): never {
@@ -235,7 +251,7 @@ export class Membrane {
   /** Traps of the views scripts hold (their target is a shadow; the host object is looked up). */
   #scriptViewHandler(): ProxyHandler<object> {
     const m = this;
-    const host = (shadow: object): object => (shadow as Record<symbol, object>)[TARGET]!;
+    const host = (shadow: object): object => Target.of(shadow);
     const handler: ProxyHandler<object> = {
       get(shadow, key) {
         try {
@@ -366,7 +382,7 @@ export class Membrane {
   #hostViewHandler(): ProxyHandler<object> {
     const m = this;
     const r = this.#s.reflect;
-    const script = (shadow: object): object => (shadow as Record<symbol, object>)[TARGET]!;
+    const script = (shadow: object): object => Target.of(shadow);
     const handler: ProxyHandler<object> = {
       get(shadow, key) {
         try {
