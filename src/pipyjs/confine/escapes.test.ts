@@ -394,7 +394,7 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
 
   test('WebAssembly, SharedArrayBuffer and Atomics are absent; timers are absent', async () => {
     const got = await computed(`() => {
-      const present = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'setTimeout', 'setImmediate', 'queueMicrotask', 'process', 'require', 'module', 'Buffer', 'global']
+      const present = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'console', 'setTimeout', 'setImmediate', 'queueMicrotask', 'process', 'require', 'module', 'Buffer', 'global']
         .filter((n) => typeof globalThis[n] !== 'undefined');
       return 'present: ' + present.join(',');
     }`);

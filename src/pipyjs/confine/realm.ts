@@ -18,7 +18,8 @@ export interface ScriptRealm {
 const HARDEN_SOURCE = `(function () {
   'use strict';
   Object.defineProperty(Error, 'prepareStackTrace', { value: undefined, writable: false, enumerable: false, configurable: false });
-  for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete globalThis[name];
+  // V8's own console (an inspector channel) too: scripts get the runtime's console as a parameter
+  for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'console']) delete globalThis[name];
 })`;
 
 let realm: ScriptRealm | undefined;
