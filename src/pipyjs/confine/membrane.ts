@@ -199,7 +199,8 @@ export class Membrane {
   /** What a script catches for `e` thrown in host code. */
   #scriptError(e: unknown): unknown {
     if (!isObject(e)) return e;
-    if (ForHost.of(e) || this.#thrownByScript.has(e)) return e;
+    // the script's own: thrown by script code (a getter the host read, a callback it called)
+    if (ForHost.of(e) || this.#thrownByScript.has(e) || e instanceof this.#s.errors['Error']!) return e;
     const own = ForScript.of(e);
     if (own) return own;
     const name = e instanceof Error && typeof e.name === 'string' ? e.name : 'Error';
