@@ -99,7 +99,7 @@ export class Codebase {
       },
       { solve: (file: string) => this.solve(file) },
     );
-    return evaluateScript(script, {
+    return evaluateScript(script, m.filename, {
       __pipyjs_scope__: m,
       pipy,
       algo,

@@ -61,9 +61,9 @@ export function compileScript(file: string, source: string): CompiledScript {
   return c;
 }
 
-/** Runs the compiled wrapper; returns the script's value (normally the Configuration). */
-export function evaluateScript(c: CompiledScript, globals: ScriptGlobals): unknown {
-  const { context, membrane } = scriptRealm();
+/** Runs the compiled wrapper in the realm of `module`; returns the script's value (normally the Configuration). */
+export function evaluateScript(c: CompiledScript, module: string, globals: ScriptGlobals): unknown {
+  const { context, membrane } = scriptRealm(module);
   const wrapper = membrane.toHost(c.script.runInContext(context)) as (...args: unknown[]) => unknown;
   // the scope goes in as the script realm's own view of the module's variables; the rest through toScript
   return wrapper(membrane.scopeView(globals.__pipyjs_scope__), ...PARAMS.slice(1).map((p) => globals[p as Exclude<typeof p, '__pipyjs_scope__'>]));

@@ -402,16 +402,12 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
   });
 
   test('prototype pollution through a host object does not reach the host (changes the host today)', async () => {
-    // What the attempts reach instead are the script realm's own prototypes (shared by the scripts of
-    // one process: see docs/pipyjs.md); the script puts them back so that later tests are unaffected.
+    // What the attempts reach instead are the prototypes of the script's own realm.
     await confined(`(msg) => {
-      const push = Array.prototype.push;
       try { msg.__proto__.__proto__.pipyjsPolluted = 'yes'; } catch (e) {}
       try { msg.head.__proto__.pipyjsPolluted = 'yes'; } catch (e) {}
       try { Message.prototype.clone = () => 'replaced'; } catch (e) {}
       try { Object.getPrototypeOf(msg.head.headers['set-cookie']).push = () => 0; } catch (e) {}
-      delete Object.prototype.pipyjsPolluted;
-      Array.prototype.push = push;
       return undefined;
     }`);
     assert.equal(({} as Record<string, unknown>)['pipyjsPolluted'], undefined, 'Object.prototype of the host was polluted');
@@ -435,6 +431,17 @@ describe('PipyJS confinement: known vm escapes do not reach process', () => {
     assert.deepEqual(Object.getOwnPropertyDescriptor(head, 'path'), { value: '/ok', writable: true, enumerable: true, configurable: true });
     assert.equal(Object.getPrototypeOf(head), Object.prototype);
     assert.equal(head['note'], 'data is fine');
+  });
+
+  test("one plugin's built-ins are its own: changing Array.prototype or String.prototype does not reach another plugin", async () => {
+    const a = load(`pipy().pipeline().replaceMessage(() => {
+      Array.prototype.includes = () => true;
+      String.prototype.startsWith = () => true;
+      return new Message({ status: 200 }, String([1].includes(2)) + ' ' + 'x'.startsWith('Bearer '));
+    })`);
+    const b = load(`pipy().pipeline().replaceMessage(() => new Message({ status: 200 }, String([1].includes(2)) + ' ' + 'x'.startsWith('Bearer ')))`);
+    assert.equal(((await a.run(req('/'))) as Message).body?.toString(), 'true true');
+    assert.equal(((await b.run(req('/'))) as Message).body?.toString(), 'false false');
   });
 
   test('os.env is what the host gives, never the process environment (exposes the sidecar env today)', async () => {

@@ -21,22 +21,30 @@ const hostBase = function (): void {};
  * An object's counterpart on the other side, kept in a private field stamped on the object itself
  * (the constructor returns the object it is given, and the class adds its field there): no
  * WeakMap entry per request, nothing a spread or a reflection could copy or see, and a Proxy's
- * traps are never consulted. Two stamps, so that each direction only ever reads its own.
+ * traps are never consulted. Every membrane makes its own two stamps (a host object has one view
+ * per realm), so that each direction of each membrane only ever reads its own.
  */
 const Returning = function (o: object): object {
   return o;
 } as unknown as new (o: object) => object;
 
-/** On a host object: its view for scripts. On a host view: the script object it stands for. */
-class ForScript extends Returning {
-  #other: object;
-  constructor(o: object, other: object) {
-    super(o);
-    this.#other = other;
+interface Stamp {
+  of(o: object): object | undefined;
+  put(o: object, other: object): void;
+}
+
+function makeStamp(): Stamp {
+  class Counterpart extends Returning {
+    #other: object;
+    constructor(o: object, other: object) {
+      super(o);
+      this.#other = other;
+    }
+    static of(o: object): object | undefined {
+      return #other in o ? (o as Counterpart).#other : undefined;
+    }
   }
-  static of(o: object): object | undefined {
-    return #other in o ? (o as ForScript).#other : undefined;
-  }
+  return { of: (o) => Counterpart.of(o), put: (o, other) => void new Counterpart(o, other) };
 }
 
 /**
@@ -65,16 +73,12 @@ class Sealed extends Returning {
   }
 }
 
-/** On a script object: its view for the host. On a script-side view: the host object it stands for. */
-class ForHost extends Returning {
-  #other: object;
-  constructor(o: object, other: object) {
-    super(o);
-    this.#other = other;
-  }
-  static of(o: object): object | undefined {
-    return #other in o ? (o as ForHost).#other : undefined;
-  }
+/**
+ * Lets scripts (of every realm) read `v` and whatever they reach from it, and change none of it:
+ * what `pipy.solve` answers and the routing exports, the sidecar's own snapshot.
+ */
+export function sealForScripts(v: unknown): void {
+  if (isObject(v)) Sealed.seal(v);
 }
 
 /** The variables a script's `with` scope answers for (a PipyModule). */
@@ -94,6 +98,10 @@ export class Membrane {
   /** script-realm copy of a host error → the host error */
   readonly #copies = new WeakMap<object, object>();
   readonly #s: ScriptSide;
+  /** on a host object: its view for scripts; on a host view: the script object it stands for */
+  readonly #forScript: Stamp = makeStamp();
+  /** on a script object: its view for the host; on a script-side view: the host object it stands for */
+  readonly #forHost: Stamp = makeStamp();
   readonly #toScriptHandler: ProxyHandler<object>;
   readonly #toHostHandler: ProxyHandler<object>;
 
@@ -119,39 +127,31 @@ export class Membrane {
     this.#toHostHandler = this.#hostViewHandler();
   }
 
-  /**
-   * Lets scripts read `v` and whatever they reach from it, and change none of it (what
-   * `pipy.solve` answers and the routing exports: the sidecar's own snapshot).
-   */
-  seal(v: unknown): void {
-    if (isObject(v)) Sealed.seal(v);
-  }
-
   /** A host value as a script may hold it. */
   toScript(v: unknown): unknown {
     if (!isObject(v)) return v;
-    const known = ForScript.of(v);
+    const known = this.#forScript.of(v);
     if (known) return known;
     if (this.#intrinsics.has(v)) return this.#intrinsics.get(v);
     const isFunction = typeof v === 'function';
     const shadow = isFunction ? this.#s.shadowFunction() : Array.isArray(v) ? [] : {};
     new Target(shadow, v);
     const view = new Proxy(shadow, this.#toScriptHandler);
-    new ForScript(v, view);
-    new ForHost(view, v);
+    this.#forScript.put(v, view);
+    this.#forHost.put(view, v);
     return view;
   }
 
   /** A script value as the host may hold it. */
   toHost(v: unknown): unknown {
     if (!isObject(v)) return v;
-    const known = ForHost.of(v);
+    const known = this.#forHost.of(v);
     if (known) return known;
     const shadow = (typeof v === 'function' ? Function.prototype.bind.call(hostBase, null) : Array.isArray(v) ? [] : {}) as object;
     new Target(shadow, v);
     const view = new Proxy(shadow, this.#toHostHandler);
-    new ForHost(v, view);
-    new ForScript(view, v);
+    this.#forHost.put(v, view);
+    this.#forScript.put(view, v);
     return view;
   }
 
@@ -192,7 +192,7 @@ export class Membrane {
     for (const [name, trap] of Object.entries(handler)) guarded[name] = m.#s.guard(trap as (...a: never[]) => unknown);
     const view = new Proxy(shadow, Object.freeze(guarded) as ProxyHandler<object>);
     // already the script's own: toScript hands it over as it is
-    new ForScript(view, view);
+    this.#forScript.put(view, view);
     return view;
   }
 
@@ -200,8 +200,8 @@ export class Membrane {
   #scriptError(e: unknown): unknown {
     if (!isObject(e)) return e;
     // the script's own: thrown by script code (a getter the host read, a callback it called)
-    if (ForHost.of(e) || this.#thrownByScript.has(e) || e instanceof this.#s.errors['Error']!) return e;
-    const own = ForScript.of(e);
+    if (this.#forHost.of(e) || this.#thrownByScript.has(e) || e instanceof this.#s.errors['Error']!) return e;
+    const own = this.#forScript.of(e);
     if (own) return own;
     const name = e instanceof Error && typeof e.name === 'string' ? e.name : 'Error';
     const message = e instanceof Error && typeof e.message === 'string' ? e.message : 'host error';
@@ -217,7 +217,7 @@ export class Membrane {
     if (!isObject(e)) return e;
     const original = this.#copies.get(e);
     if (original) return original;
-    const host = ForHost.of(e);
+    const host = this.#forHost.of(e);
     if (host) return host;
     // a host error raised by host code inside a trap (a stack overflow) stays as it is, so that it is
     // re-created if it ever travels on into the script
@@ -366,7 +366,7 @@ export class Membrane {
           const h = host(shadow) as new (...a: unknown[]) => object;
           const list: unknown[] = [];
           for (let i = 0; i < args.length; i++) list.push(m.toHost(args[i]));
-          const target = ForScript.of(h) === newTarget ? h : (m.toHost(newTarget) as typeof h);
+          const target = m.#forScript.of(h) === newTarget ? h : (m.toHost(newTarget) as typeof h);
           return m.toScript(Reflect.construct(h, list, target)) as object;
         } catch (e) {
           return m.#rethrowIntoScript(e);
@@ -487,7 +487,7 @@ export class Membrane {
           const s = script(shadow);
           const list: unknown[] = [];
           for (let i = 0; i < args.length; i++) list.push(m.toScript(args[i]));
-          const target = ForHost.of(s) === newTarget ? s : m.toScript(newTarget);
+          const target = m.#forHost.of(s) === newTarget ? s : m.toScript(newTarget);
           return m.toHost(r.construct(s, list, target)) as object;
         } catch (e) {
           return m.#rethrowIntoHost(e);
