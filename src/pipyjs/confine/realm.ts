@@ -25,6 +25,7 @@ const HARDEN_SOURCE = `(function () {
 })`;
 
 const realms = new Map<string, ScriptRealm>();
+let hostIntrinsics: (object | null)[] | undefined;
 
 export function scriptRealm(module: string): ScriptRealm {
   const known = realms.get(module);
@@ -34,7 +35,7 @@ export function scriptRealm(module: string): ScriptRealm {
   run(HARDEN_SOURCE);
   const side = (new Script(SCRIPT_SIDE_SOURCE).runInContext(context) as (p: object) => ScriptSide)(RangeError.prototype);
   const scriptIntrinsics = run(INTRINSICS_SOURCE) as (object | null)[];
-  const hostIntrinsics = (new Script(INTRINSICS_SOURCE).runInThisContext() as () => (object | null)[])();
+  hostIntrinsics ??= (new Script(INTRINSICS_SOURCE).runInThisContext() as () => (object | null)[])();
   const realm = { context, membrane: new Membrane(side, hostIntrinsics, [...scriptIntrinsics]) };
   realms.set(module, realm);
   return realm;
