@@ -7,7 +7,8 @@
  *
  * Environment: BENCH_SECONDS (default 10), BENCH_WARMUP (default 2), BENCH_CONNECTIONS (default 50),
  * BENCH_PROFILE=DIR (write V8 CPU profiles of the sidecars there), BENCH_JWT=0 (skip the JWT part),
- * BENCH_SCENARIOS=REGEX (run only the data-path scenarios whose name matches), BENCH_STORE=0 (skip the API store part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
+ * BENCH_SCENARIOS=REGEX (run only the data-path scenarios whose name matches), BENCH_STORE=0 (skip the API store part),
+ * BENCH_PIPYJS=0 (skip the in-process PipyJS confinement part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
  * path, which needs root or rootless namespaces with a /etc/subuid range; skipped with the reason
  * where it is not possible), BENCH_LOGS=0 (skip container logs; BENCH_LOG_BYTES, default 1 GiB).
  */
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { proxyToken } from '../src/local/layout.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
 import { runJwtBench } from './jwt.js';
+import { pipyConfinementBench } from './pipyjs-confinement.js';
 import { storeBench } from './store.js';
 import { logsBench } from './container-logs.js';
 import { runTransparentBench, transparentBenchUnavailable } from './transparent.js';
@@ -203,6 +205,10 @@ async function main(): Promise<void> {
   if (process.env['BENCH_JWT'] !== '0') {
     process.stderr.write('benchmarking JWT verification\n');
     process.stdout.write(`\n${await runJwtBench({ seconds: 1, rounds: Number(process.env['BENCH_JWT_ROUNDS'] ?? 3) })}\n`);
+  }
+  if (process.env['BENCH_PIPYJS'] !== '0') {
+    process.stderr.write('benchmarking PipyJS confinement\n');
+    process.stdout.write(`\n${await pipyConfinementBench()}\n`);
   }
   if (process.env['BENCH_STORE'] !== '0') {
     process.stderr.write('benchmarking the API store\n');

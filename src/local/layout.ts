@@ -119,7 +119,15 @@ export const SIDECAR_ENV = {
   /** directory where the sidecar keeps its last good snapshot */
   dataDir: 'TESSERA_SIDECAR_DIR',
   meshName: 'TESSERA_MESH_NAME',
+  /**
+   * JSON: the env the pod spec declares for the sidecar container, which PipyJS scripts read as
+   * `os.env` (the sidecar reads it once and removes it, with the tokens, from its environment)
+   */
+  scriptEnv: 'TESSERA_SCRIPT_ENV',
 } as const;
+
+/** Names that hold credentials: never shown to a PipyJS script, whatever a spec declares. */
+export const SIDECAR_CREDENTIAL_ENV: readonly string[] = [SIDECAR_ENV.proxyToken, SIDECAR_ENV.adminToken];
 
 /** Environment names the control-plane process reads. */
 export const CONTROLLER_ENV = {

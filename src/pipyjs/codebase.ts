@@ -24,6 +24,7 @@ import { Message, MessageStart, StreamEnd, type Output } from './message.js';
 import { PipyModule } from './module.js';
 import type { Filter, Link, PipyHost } from './runtime-types.js';
 import { evaluateScript, type CompiledScript } from './script.js';
+import { sealForScripts } from './confine/index.js';
 
 /** Module paths are absolute with a leading slash, as Pipy normalises them. */
 export function normalizePath(path: string): string {
@@ -41,7 +42,11 @@ export class Codebase {
   /** modules before this index have their imports resolved and layouts built */
   #bound = 0;
 
-  constructor(readonly host: PipyHost) {}
+  readonly #env: Readonly<Record<string, string>>;
+
+  constructor(readonly host: PipyHost) {
+    this.#env = Object.freeze({ ...(host.env ?? {}) });
+  }
 
   module(path: string): PipyModule | undefined {
     return this.#byPath.get(normalizePath(path));
@@ -94,8 +99,8 @@ export class Codebase {
       },
       { solve: (file: string) => this.solve(file) },
     );
-    return evaluateScript(script, {
-      __pipyjs_scope__: m.scope,
+    return evaluateScript(script, m.filename, {
+      __pipyjs_scope__: m,
       pipy,
       algo,
       Message,
@@ -104,7 +109,8 @@ export class Codebase {
       StreamEnd,
       Data,
       console: scriptConsole(this.host, m.filename),
-      os: { env: process.env },
+      // only what the embedding program chose to show (never the sidecar's own environment)
+      os: { env: this.#env },
     });
   }
 
@@ -116,6 +122,8 @@ export class Codebase {
     this.#solving.add(file);
     try {
       const v = this.host.solve(file);
+      // what a file solves to is shared by every script of the codebase (in the sidecar: its snapshot)
+      sealForScripts(v);
       this.#solved.set(file, v);
       return v;
     } finally {

@@ -3,6 +3,7 @@
  * `flomesh/pipy` workloads standalone, in a whole-message model. The only way into this folder.
  */
 export { compilePipyScript, compileScript, ScriptSyntaxError, type CompiledScript } from './script.js';
+export { sealForScripts } from './confine/index.js';
 export { Codebase, normalizePath } from './codebase.js';
 export { Context, WaitGroup } from './context.js';
 export { Message, MessageStart, StreamEnd, isThenable, type Output, type BodySource } from './message.js';

@@ -1,8 +1,9 @@
 /**
- * One loaded PipyJS module: its declared context variables, imports and exports, and the scope
- * object its script runs under. Free identifiers that name a variable of the module (or an import,
- * `__filename`, `__inbound`) resolve through the scope to the *current* context's slots, which is
- * how closures created once at load time act on whichever request is running them.
+ * One loaded PipyJS module: its declared context variables, imports and exports, which the scope
+ * its script runs under answers for (Membrane.scopeView). Free identifiers that name a variable of
+ * the module (or an import, `__filename`, `__inbound`) resolve through the scope to the *current*
+ * context's slots, which is how closures created once at load time act on whichever request is
+ * running them.
  */
 import { currentContext, type Context, type SlotOwner } from './context.js';
 import type { Configuration } from './configuration.js';
@@ -20,22 +21,12 @@ export class PipyModule implements SlotOwner {
   /** names the scope answers for */
   readonly names = new Set<string>(['__filename', '__inbound']);
   config: Configuration | undefined;
-  readonly scope: object;
 
   constructor(
     readonly id: number,
     /** normalised with a leading slash: `/plugins/token-injector.js` */
     readonly filename: string,
-  ) {
-    this.scope = new Proxy(Object.create(null) as object, {
-      has: (_t, key) => typeof key === 'string' && this.names.has(key),
-      get: (_t, key) => (typeof key === 'string' ? this.read(key) : undefined),
-      set: (_t, key, value) => {
-        if (typeof key === 'string') this.write(key, value);
-        return true;
-      },
-    });
-  }
+  ) {}
 
   makeSlots(): Record<string, unknown> {
     // Shallow: an object initial value is one instance shared by every context, as in Pipy.

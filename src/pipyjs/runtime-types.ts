@@ -20,6 +20,8 @@ export interface PipyHost {
   transport: HttpTransport;
   /** how long a request may sit in a wait or a branch with nothing to do before it is dropped */
   idleTimeoutMs: number;
+  /** what scripts read as `os.env`; none given: empty */
+  env?: Readonly<Record<string, string>>;
   /** `pipy.solve(file)`: the value of a solved file (FSM's `config.js`) */
   solve?(file: string): unknown;
   /** a module that is not a script (the sidecar's `modules/*.js`) as a chain element */

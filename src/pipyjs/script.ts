@@ -1,12 +1,13 @@
 /**
  * Compiling and evaluating PipyJS source. A script is one expression; it is compiled once (by
  * content) inside a wrapper `with (scope) { return ( … ) }` in sloppy mode — the `with` gives the
- * dynamic binding of context variables — and evaluated in a realm of its own so that a stray
- * sloppy-mode assignment cannot touch the sidecar's globals.
+ * dynamic binding of context variables — and evaluated in the confined script realm (./confine):
+ * everything it is given, and everything it gives back, crosses the realm's membrane.
  */
 import { createHash } from 'node:crypto';
-import { Script, createContext, type Context as VmContext } from 'node:vm';
+import { Script } from 'node:vm';
 import { MeshError } from '../lib/errors.js';
+import { importKeywordError, scriptRealm, type ScopeSource } from './confine/index.js';
 
 const PARAMS = ['__pipyjs_scope__', 'pipy', 'algo', 'Message', 'MessageStart', 'MessageEnd', 'StreamEnd', 'Data', 'console', 'os'] as const;
 const HEAD = `(function (${PARAMS.join(', ')}) { with (__pipyjs_scope__) { return (`;
@@ -27,9 +28,8 @@ export interface ScriptProblem {
 }
 
 /** What a script's wrapper receives besides its scope. */
-export type ScriptGlobals = Record<(typeof PARAMS)[number], unknown>;
+export type ScriptGlobals = Record<Exclude<(typeof PARAMS)[number], '__pipyjs_scope__'>, unknown> & { __pipyjs_scope__: ScopeSource };
 
-let realm: VmContext | undefined;
 const compiled = new Map<string, CompiledScript>();
 
 /** Compiles (memoised by file and content) or throws a ScriptSyntaxError with line and column. */
@@ -38,27 +38,35 @@ export function compileScript(file: string, source: string): CompiledScript {
   const key = `${file}\0${hash}`;
   const hit = compiled.get(key);
   if (hit) return hit;
+  let wrapped = `${HEAD}\n${source}${TAIL}`;
   let script: Script;
   try {
-    script = new Script(`${HEAD}\n${source}${TAIL}`, { filename: file, lineOffset: -1 });
+    script = new Script(wrapped, { filename: file, lineOffset: -1 });
   } catch (err) {
     // A script of only comments (or nothing) is valid and evaluates to undefined, as in Pipy.
     try {
-      script = new Script(`${HEAD}\n${source}\nvoid 0${TAIL}`, { filename: file, lineOffset: -1 });
+      wrapped = `${HEAD}\n${source}\nvoid 0${TAIL}`;
+      script = new Script(wrapped, { filename: file, lineOffset: -1 });
     } catch {
       throw new ScriptSyntaxError(file, syntaxProblem(err, source));
     }
+  }
+  const refused = importKeywordError(wrapped, file, -1);
+  if (refused !== undefined) {
+    const p = syntaxProblem(refused, source);
+    throw new ScriptSyntaxError(file, { ...p, message: 'import() is not available to PipyJS scripts' });
   }
   const c: CompiledScript = { file, source, hash, script };
   compiled.set(key, c);
   return c;
 }
 
-/** Runs the compiled wrapper; returns the script's value (normally the Configuration). */
-export function evaluateScript(c: CompiledScript, globals: ScriptGlobals): unknown {
-  realm ??= createContext(Object.create(null) as object, { name: 'pipyjs' });
-  const wrapper = c.script.runInContext(realm) as (...args: unknown[]) => unknown;
-  return wrapper(...PARAMS.map((p) => globals[p]));
+/** Runs the compiled wrapper in the realm of `module`; returns the script's value (normally the Configuration). */
+export function evaluateScript(c: CompiledScript, module: string, globals: ScriptGlobals): unknown {
+  const { context, membrane } = scriptRealm(module);
+  const wrapper = membrane.toHost(c.script.runInContext(context)) as (...args: unknown[]) => unknown;
+  // the scope goes in as the script realm's own view of the module's variables; the rest through toScript
+  return wrapper(membrane.scopeView(globals.__pipyjs_scope__), ...PARAMS.slice(1).map((p) => globals[p as Exclude<typeof p, '__pipyjs_scope__'>]));
 }
 
 export class ScriptSyntaxError extends Error {

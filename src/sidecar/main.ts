@@ -5,6 +5,12 @@ import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
 import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
 import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/index.js';
 import { controlPlaneChannel } from './config/control-plane-fetch.js';
+import { takeStartEnv } from './start-env.js';
+import { setPipyScriptEnv } from './plugins/index.js';
+
+// First of all: the tokens leave process.env, and PipyJS scripts get the pod spec's env only.
+const start = takeStartEnv(process.env);
+setPipyScriptEnv(start.scriptEnv);
 
 function required(name: string): string {
   const v = process.env[name];
@@ -33,7 +39,7 @@ function senderPodIP(address: string): string | undefined {
  * from TESSERA_PROXY_TOKEN_FILE on every call (the kubelet rotates it). The channel to the
  * controller is made here first, so every part of the sidecar shares it and its token source.
  */
-const proxyToken = process.env[SIDECAR_ENV.proxyToken] || '';
+const proxyToken = start.proxyToken;
 const tokenFile = proxyToken ? undefined : process.env[SIDECAR_ENV.proxyTokenFile] || undefined;
 if (!proxyToken && !tokenFile) {
   process.stderr.write(`sidecar: environment variable ${SIDECAR_ENV.proxyToken} or ${SIDECAR_ENV.proxyTokenFile} is required\n`);
@@ -59,6 +65,7 @@ const sidecar = new Sidecar({
   serviceAccount: process.env[SIDECAR_ENV.serviceAccount] || 'default',
   uuid: required(SIDECAR_ENV.proxyUUID),
   token: proxyToken,
+  ...(start.adminToken ? { adminToken: start.adminToken } : {}),
   controllerUrl: required(SIDECAR_ENV.controllerUrl),
   dataDir: required(SIDECAR_ENV.dataDir),
   adminPort: SIDECAR_ADMIN_PORT,

@@ -34,6 +34,8 @@ export interface SidecarOptions {
   serviceAccount: string;
   uuid: string;
   token: string;
+  /** bearer token of the admin port's state-changing endpoints (default: TESSERA_ADMIN_TOKEN) */
+  adminToken?: string;
   controllerUrl: string;
   dataDir: string;
   adminPort: number;
@@ -136,6 +138,7 @@ export class Sidecar {
       listeners: () => this.listenerList(),
       status: () => ({ version: this.runtime?.version ?? null, connected: this.stream?.connected ?? false, listenerErrors: this.listenerErrors }),
       quit: () => void this.stop().then(() => process.exit(0)),
+      ...(this.opts.adminToken ? { adminToken: this.opts.adminToken } : {}),
     });
     await listenOn(this.admin, this.opts.podIP, this.opts.adminPort);
     const outboundHttp: HttpEngineOptions = {

@@ -62,6 +62,57 @@ for (const mode of ['loopback', 'namespace'] as const) describe(`FSM's fortio de
     assert.equal(ok + failed, 100, r.stdout);
   });
 
+  test("FSM's local rate-limit demo: 3 a minute lets 3 of 10 through, 429 for the rest, counted in proxy get stats", async () => {
+    const setting = `apiVersion: policy.flomesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: { name: http-rate-limit, namespace: server }
+spec:
+  host: fortio.server.svc.cluster.local
+  rateLimit:
+    local:
+      http: { requests: 3, unit: minute }
+`;
+    const server = await podOf(mesh, 'server', 'fortio');
+    const applied = await mesh.sh(`kubectl apply -f - <<'EOF_UTS'\n${setting}EOF_UTS`);
+    assert.equal(applied.code, 0, applied.stderr);
+    // in force once the server's sidecar holds the limit (a load run before that would spend the bucket unseen)
+    await eventually(async () => (await mesh.tessera(['proxy', 'get', 'config_dump', server.name, '-n', 'server'])).stdout.includes('"RateLimit"'), 20_000, 'the limit in the server sidecar');
+    const r = await fortio(`load -c 3 -n 10 ${SERVER}/echo`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Code 200 : 3 \(30\.0 %\)$/m, r.stdout);
+    assert.match(r.stdout, /^Code 429 : 7 \(70\.0 %\)$/m, r.stdout);
+    const stats = await mesh.sh(`tessera proxy get stats ${server.name} -n server | grep http_local_rate_limiter.http_local_rate_limit.rate_limited`);
+    assert.equal(stats.stdout.trim(), 'http_local_rate_limiter.http_local_rate_limit.rate_limited: 7');
+    const removed = await mesh.sh('kubectl delete upstreamtrafficsetting http-rate-limit -n server');
+    assert.equal(removed.code, 0, removed.stderr);
+  });
+
+  test("FSM's circuit-breaking demo: one connection and one pending request; the overflow answers 503 and counts upstream_rq_pending_overflow", async () => {
+    const setting = `apiVersion: policy.flomesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: { name: http-circuit-breaking, namespace: server }
+spec:
+  host: fortio.server.svc.cluster.local
+  connectionSettings:
+    tcp: { maxConnections: 1 }
+    http: { maxPendingRequests: 1, maxRequestsPerConnection: 1 }
+`;
+    const client = await podOf(mesh, 'client', 'fortio-client');
+    const applied = await mesh.sh(`kubectl apply -f - <<'EOF_UTS'\n${setting}EOF_UTS`);
+    assert.equal(applied.code, 0, applied.stderr);
+    await eventually(async () => (await mesh.tessera(['proxy', 'get', 'config_dump', client.name, '-n', 'client'])).stdout.includes('"maxPendingRequests"'), 20_000, 'the limits in the client sidecar');
+    // a 50 ms answer keeps the three connections' requests overlapping, so the third always overflows
+    const r = await fortio(`load -c 3 -qps 0 -n 30 -loglevel Warning ${SERVER}/echo?delay=50ms:100`);
+    assert.equal(r.code, 0, r.stderr);
+    const ok = Number(/^Code 200 : (\d+) \(/m.exec(r.stdout)?.[1] ?? 0);
+    const overflow = Number(/^Code 503 : (\d+) \(/m.exec(r.stdout)?.[1] ?? 0);
+    assert.ok(ok > 0 && overflow > 0 && ok + overflow === 30, r.stdout);
+    const stats = await mesh.sh(`tessera proxy get stats ${client.name} -n client | grep upstream_rq_pending_overflow`);
+    assert.match(stats.stdout, new RegExp(`^cluster\\.\\S*fortio\\S*\\.upstream_rq_pending_overflow: ${overflow}$`, 'm'), stats.stdout);
+    const removed = await mesh.sh('kubectl delete upstreamtrafficsetting http-circuit-breaking -n server');
+    assert.equal(removed.code, 0, removed.stderr);
+  });
+
   test('tessera exec POD -- fortio curl prints the echoed reply (status line, headers, body)', async () => {
     const r = await mesh.sh(
       `${podVar('fortio_client', 'client', 'fortio-client')}\ntessera exec "$fortio_client" -n client -- fortio curl -payload hello ${SERVER}/echo`,

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
 import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
-import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_ENV, sidecarControlEnv, stateFiles } from '../layout.js';
-import { appEnv, firstContainerPort } from './app-env.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_CREDENTIAL_ENV, SIDECAR_ENV, sidecarControlEnv, stateFiles } from '../layout.js';
+import { appEnv, firstContainerPort, specEnv } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { fortioRuntime } from './fortio-runtime.js';
 import { imageName } from './image-name.js';
@@ -48,6 +48,13 @@ function portByName(container: Container, name: string): number {
 
 const declaredPorts = (c: Container): number[] => (c.ports ?? []).map((p) => p.containerPort);
 
+/** What PipyJS scripts see as `os.env`: the sidecar container's env as its pod spec declares it, credentials never. */
+function scriptEnv(ctx: ContainerContext): Record<string, string> {
+  const env = specEnv(ctx);
+  for (const name of SIDECAR_CREDENTIAL_ENV) delete env[name];
+  return env;
+}
+
 const sidecarRuntime: ImageRuntime = {
   name: 'sidecar',
   matches: (image) => imageName(image) === SIDECAR_IMAGE,
@@ -72,6 +79,7 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.dataDir]: ctx.sandbox ? ctx.sandbox.sidecarDataDir : stateFiles.podDir(ctx.stateDir, pod.metadata.namespace, pod.metadata.name),
         [SIDECAR_ENV.meshName]: ctx.meshName,
         ...(ctx.sandbox ? { [SIDECAR_TRANSPARENT_ENV]: String(TRANSPARENT_INBOUND_PORT), [SIDECAR_ENV.controllerCa]: ctx.sandbox.caFile } : {}),
+        [SIDECAR_ENV.scriptEnv]: JSON.stringify(scriptEnv(ctx)),
       },
       readiness: { kind: 'http', url: `http://${ctx.podIP}:${SIDECAR_ADMIN_PORT}/ready` },
     };

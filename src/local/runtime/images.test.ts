@@ -80,6 +80,24 @@ describe('image mapping', () => {
     assert.deepEqual(cmd.readiness, { kind: 'http', url: 'http://127.77.1.5:15000/ready' });
   });
 
+  it("hands PipyJS scripts the sidecar container's spec env as TESSERA_SCRIPT_ENV, never a token", () => {
+    const c: Container = {
+      name: 'sidecar',
+      image: 'tessera/sidecar',
+      env: [
+        { name: 'TESSERA_MESH_NAME', value: 'fsm' },
+        { name: 'TESSERA_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'TESSERA_ADMIN_TOKEN', value: 'declared-in-the-spec' },
+        { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+      ],
+    } as Container;
+    const p = pod([{ name: 'app', image: 'x' }, c], {}, { 'fsm-proxy-uuid': 'u-1' });
+    const cmd = commandOf(p, c, true);
+    const scriptEnv = JSON.parse(cmd.env[SIDECAR_ENV.scriptEnv]!) as Record<string, string>;
+    assert.deepEqual(scriptEnv, { TESSERA_MESH_NAME: 'fsm', TESSERA_POD_NAME: p.metadata.name });
+    assert.ok(!Object.values(scriptEnv).includes(cmd.env[SIDECAR_ENV.proxyToken]!));
+  });
+
   it('runs the control plane with its listen address and the mesh key in hex', () => {
     const c: Container = { name: 'controller', image: 'tessera/controller:latest' };
     const cmd = commandOf(pod([c]), c);

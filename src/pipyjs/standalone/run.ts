@@ -20,6 +20,14 @@ export interface StandaloneOptions {
   access?: (line: string) => void;
   /** directory pipy.solve(file) reads from */
   baseDir?: string;
+  /** what scripts read as `os.env` (default: this process's environment) */
+  env?: Readonly<Record<string, string>>;
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 export interface Standalone {
@@ -37,6 +45,8 @@ export async function runStandalone(source: string, opts: StandaloneOptions): Pr
     log,
     transport,
     idleTimeoutMs: 60_000,
+    // a standalone pipy is the workload itself: its environment is its own container's
+    env: opts.env ?? stringEnv(process.env),
     solve: (file) => {
       const path = resolve(baseDir, file);
       const c = compileScript(file, readFileSync(path, 'utf8'));

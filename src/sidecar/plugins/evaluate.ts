@@ -1,7 +1,9 @@
 /**
  * Turns compiled plugin code (CommonJS from the control plane) into a NativePlugin. The code runs in
- * this isolate with a `require` that only hands out the modules plugins may import. `node:vm` is not
- * a security boundary: Plugins are cluster-scoped objects that only mesh administrators create.
+ * the sidecar's own realm with a `require` that only hands out the modules plugins may import: a
+ * convenience, not a boundary. Native plugins are trusted code (docs/plugins.md, "Trust"); who may
+ * create one is an RBAC decision. PipyJS scripts, which are not trusted, run confined instead
+ * (src/pipyjs/confine).
  */
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';

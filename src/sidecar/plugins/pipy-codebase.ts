@@ -4,7 +4,7 @@
  * answering `config.js` with the snapshot (FSM's config.json shape), the sidecar's built-in
  * modules as chain([...]) targets, and every pipy plugin loaded and bound once.
  */
-import { Codebase, Context, Message, PipyLoadError, StreamEnd, compilePipyScript, isThenable, type Link, type LogLevel, type PipyModule, type Run } from '../../pipyjs/index.js';
+import { Codebase, Context, Message, PipyLoadError, StreamEnd, compilePipyScript, isThenable, sealForScripts, type Link, type LogLevel, type PipyModule, type Run } from '../../pipyjs/index.js';
 import { MeshError } from '../../lib/errors.js';
 import type { MountPoint } from '../../api/types.js';
 import type { PluginScript } from '../../snapshot/types.js';
@@ -16,6 +16,7 @@ import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import type { Body } from '../http/types.js';
 import { requestMessage, responseMessage, toHttpResponse, type SidecarBodySource } from './pipy-bridge.js';
 import { SidecarTransport } from './pipy-transport.js';
+import { pipyScriptEnv } from './script-env.js';
 
 const ROUTING = {
   inbound: { path: 'modules/inbound-http-routing.js', ns: 'inbound-http-routing' },
@@ -34,6 +35,7 @@ export class SidecarCodebase {
       log: (level, message, fields) => this.#log(level, message, fields),
       transport: new SidecarTransport(env),
       idleTimeoutMs: Math.max(1, env.snapshot.Spec.SidecarTimeout || 60) * 1000,
+      env: pipyScriptEnv(),
       solve: (file) => {
         if (file === 'config.js' || file === '/config.js') return env.snapshot;
         throw new PipyLoadError(`pipy.solve('${file}'): only config.js is available in the sidecar`);
@@ -71,6 +73,10 @@ export class SidecarCodebase {
     slots['__service'] = ctx.service ?? null;
     slots['__route'] = ctx.route ?? null;
     slots['__cluster'] = ctx.cluster ? this.fsmCluster(ctx.cluster, ctx.direction) : null;
+    // the snapshot's own objects: scripts read them, and change none of them for the sidecar
+    sealForScripts(slots['__service']);
+    sealForScripts(slots['__route']);
+    sealForScripts(slots['__cluster']);
     return slots;
   }
 
