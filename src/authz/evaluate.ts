@@ -69,12 +69,15 @@ export function evaluate(authz: CompiledAuthz, facts: RequestFacts): Decision {
 }
 
 function evaluateEnforced(deny: readonly CompiledPolicy[], allow: readonly CompiledPolicy[], facts: RequestFacts): Decision {
+  // one pass over the rules finds both whether the policy matches and which rule did
   for (const p of deny) {
-    if (p.matches(facts)) return { allow: false, policy: p.name, action: 'DENY', rule: matchingRule(p, facts), reason: 'matched a DENY policy' };
+    const rule = matchingRule(p, facts);
+    if (rule >= 0) return { allow: false, policy: p.name, action: 'DENY', rule, reason: 'matched a DENY policy' };
   }
   if (allow.length === 0) return ALLOW_NO_POLICY;
   for (const p of allow) {
-    if (p.matches(facts)) return { allow: true, policy: p.name, action: 'ALLOW', rule: matchingRule(p, facts), reason: 'matched an ALLOW policy' };
+    const rule = matchingRule(p, facts);
+    if (rule >= 0) return { allow: true, policy: p.name, action: 'ALLOW', rule, reason: 'matched an ALLOW policy' };
   }
   const closest = closestAllow(allow, facts);
   return { allow: false, ...(closest ? { closest } : {}), reason: 'no ALLOW policy matched' };
