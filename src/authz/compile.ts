@@ -142,14 +142,8 @@ const all = (ps: readonly Predicate[]): Predicate => (f) => ps.every((p) => p(f)
 const any = (ps: readonly Predicate[]): Predicate => (f) => ps.some((p) => p(f));
 const allChecks = (cs: readonly Check[]): Predicate => all(cs.map((c) => c.test));
 
-/** `from` or `to`: any entry matches; when none does, the failed part is the first entry's first failing field. */
-function anyEntry(kind: 'from' | 'to', entries: readonly Check[][]): Check {
-  const preds = entries.map(allChecks);
-  return {
-    label: kind,
-    test: any(preds),
-  };
-}
+/** `from` or `to`: matches when any of its entries does (each entry: all of its fields). */
+const anyEntry = (kind: 'from' | 'to', entries: readonly Check[][]): Check => ({ label: kind, test: any(entries.map(allChecks)) });
 
 const never: Predicate = () => false;
 
