@@ -14,6 +14,23 @@ import type { CliDeps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { collectRaw, namespaceOf, podNameArg, stateDirOf } from './common.js';
 
+/**
+ * The pod a target names: `POD` or `pod/NAME` as given; `svc/NAME` (`service/NAME`) one of the
+ * Service's ready pods (the first by name), whose sidecar answers for every pod of the service.
+ */
+async function podOfTarget(api: MeshApi, target: string, namespace: string): Promise<string> {
+  const m = /^(svc|service|services)\/(.+)$/.exec(target);
+  if (!m) return podNameArg(target);
+  const svc = await api.get('Service', m[2]!, namespace);
+  const selector = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector ?? {};
+  if (Object.keys(selector).length === 0) throw new UsageError(`service ${namespace}/${m[2]} has no selector: name one of its pods instead`);
+  const pods = await api.list({ kind: 'Pod', namespace, labelSelector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') });
+  const ready = (p: Resource): boolean => ((p.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const names = pods.filter(ready).map((p) => p.metadata.name).sort();
+  if (names.length === 0) throw new Error(`service ${namespace}/${m[2]} has no ready pod`);
+  return names[0]!;
+}
+
 export interface PolicyCheckOptions {
   stateDir: string;
   pod: string;
@@ -82,7 +99,7 @@ export async function runPolicyCheck(opts: PolicyCheckOptions, deps: CliDeps): P
 
   const api = await deps.connect(opts.stateDir);
   const namespace = opts.namespace ?? 'default';
-  const pod = podNameArg(opts.pod);
+  const pod = await podOfTarget(api, opts.pod, namespace);
   const res = await api.proxyGet(namespace, pod, 'config_dump');
   if (res.status !== 200) throw new Error(`proxy of pod ${namespace}/${pod} answered config_dump with HTTP ${res.status}: ${res.body.trim()}`);
   const snapshot = JSON.parse(res.body) as ProxySnapshot;
@@ -95,6 +112,7 @@ export async function runPolicyCheck(opts: PolicyCheckOptions, deps: CliDeps): P
     return;
   }
   const rows: [string, string][] = [
+    ['POD', out.pod],
     ['DECISION', `${out.decision}${out.status ? ` (${out.status})` : ''}`],
     ['REASON', out.reason],
   ];
@@ -117,7 +135,7 @@ export function registerPolicy(program: Command, deps: CliDeps): void {
   policy
     .command('check')
     .description("The decision a pod's sidecar would take on a request, and why (no traffic is sent)")
-    .argument('<pod>', 'POD or pod/NAME')
+    .argument('<pod>', 'POD, pod/NAME or svc/NAME (one of its ready pods)')
     .option('-n, --namespace <ns>', 'namespace')
     .option('--method <method>', 'request method', 'GET')
     .option('--path <path>', 'request path, query allowed', '/')
