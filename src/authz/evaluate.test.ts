@@ -31,7 +31,7 @@ describe('evaluation order (§1, §11 rule 2)', () => {
   });
   it('some ALLOW policy must match when any exists', () => {
     const ps = [policy('ns/a', 'ALLOW', [{ to: [{ operation: { methods: ['POST'] } }] }]), policy('ns/b', 'ALLOW', [{ to: [{ operation: { methods: ['GET'] } }] }])];
-    assert.deepEqual(decide(ps, facts()), { allow: true, policy: 'ns/b', reason: 'matched an ALLOW policy' });
+    assert.deepEqual(decide(ps, facts()), { allow: true, policy: 'ns/b', action: 'ALLOW', rule: 0, reason: 'matched an ALLOW policy' });
     assert.equal(decide(ps, facts({ method: 'PUT' })).allow, false);
   });
   it('AUDIT never decides', () => {

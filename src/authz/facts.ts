@@ -36,5 +36,14 @@ export interface Decision {
   allow: boolean;
   /** `ns/name` of the deciding policy (absent when no policy decided) */
   policy?: string;
+  /** the index of the deciding policy's matching rule */
+  rule?: number;
+  /** the deciding policy's action */
+  action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  /**
+   * On "no ALLOW policy matched": the ALLOW rule that came closest and the first of its conditions
+   * the request fails (a field name, never a value), to explain the denial.
+   */
+  closest?: { policy: string; rule?: number; condition: string };
   reason: string;
 }

@@ -39,7 +39,7 @@ describe('rule 2: CUSTOM is evaluated on its own and never grants', () => {
   it('after an authorizer allowed, a missing ALLOW match still denies and a DENY match still denies', () => {
     const authz = authzOf([policy('ns/c', 'CUSTOM', [{}], ext), policy('ns/a', 'ALLOW', [{ to: [{ operation: { paths: ['/public'] } }] }]), policy('ns/d', 'DENY', [{ to: [{ operation: { methods: ['DELETE'] } }] }])]);
     assert.equal((customChecks(authz, facts()) as unknown[]).length, 1, 'the authorizer is asked (and, say, allows)');
-    assert.deepEqual(evaluate(authz, facts()), { allow: false, reason: 'no ALLOW policy matched' });
+    assert.deepEqual(evaluate(authz, facts()), { allow: false, closest: { policy: 'ns/a', rule: 0, condition: 'to[0].operation.paths' }, reason: 'no ALLOW policy matched' });
     assert.equal(evaluate(authz, facts({ path: '/public', method: 'DELETE' })).allow, false);
     assert.equal(evaluate(authz, facts({ path: '/public' })).allow, true);
   });

@@ -42,7 +42,7 @@ describe('HTTP-only fields in ALLOW rules: the rule never matches a connection',
   for (const [name, rule] of cases) {
     it(name, () => {
       const d = decide([policy('ns/a', 'ALLOW', [rule])]);
-      assert.deepEqual(d, { allow: false, reason: 'no ALLOW policy matched' });
+      assert.deepEqual(d, { allow: false, closest: { policy: 'ns/a', rule: 0, condition: 'HTTP-only fields on a TCP connection' }, reason: 'no ALLOW policy matched' });
     });
   }
   it('even when the rest of the rule matches: principals + ports + methods', () => {
@@ -54,7 +54,7 @@ describe('HTTP-only fields in ALLOW rules: the rule never matches a connection',
   it('the other rules and policies still allow', () => {
     assert.equal(allows([policy('ns/a', 'ALLOW', [to({ methods: ['GET'] }), to({ ports: ['9000'] })])]), true);
     assert.deepEqual(decide([policy('ns/http', 'ALLOW', [to({ paths: ['/x'] })]), policy('ns/tcp', 'ALLOW', [from({ principals: [CLIENT] })])]), {
-      allow: true, policy: 'ns/tcp', reason: 'matched an ALLOW policy',
+      allow: true, policy: 'ns/tcp', action: 'ALLOW', rule: 0, reason: 'matched an ALLOW policy',
     });
   });
   it('the same policy still applies in full to HTTP requests', () => {
@@ -66,7 +66,7 @@ describe('HTTP-only fields in ALLOW rules: the rule never matches a connection',
 describe('HTTP-only fields in DENY rules are dropped: the rule matches more', () => {
   it('methods [GET] + ports [9000] denies all TCP to 9000, and only to 9000', () => {
     const ps = [policy('ns/d', 'DENY', [to({ methods: ['GET'], ports: ['9000'] })])];
-    assert.deepEqual(decide(ps), { allow: false, policy: 'ns/d', reason: 'matched a DENY policy' });
+    assert.deepEqual(decide(ps), { allow: false, policy: 'ns/d', action: 'DENY', rule: 0, reason: 'matched a DENY policy' });
     assert.equal(allows(ps, conn({ port: 9001 })), true);
   });
   it('methods [GET] alone denies all TCP', () => {

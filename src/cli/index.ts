@@ -13,6 +13,7 @@ import { registerNamespace } from './commands/namespace.js';
 import { registerNode } from './commands/node.js';
 import { registerOidcLogin } from './commands/oidc-login.js';
 import { registerPatch } from './commands/patch.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerProxy } from './commands/proxy.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerStatus } from './commands/status.js';
@@ -52,6 +53,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerRollout(program, deps);
   registerNamespace(program, deps);
   registerProxy(program, deps);
+  registerPolicy(program, deps);
   registerVersion(program, deps);
   registerKubeconfig(program, deps);
   registerInstall(program, deps);

@@ -23,6 +23,8 @@ export interface ApplyResult {
   name: string;
   namespace?: string;
   action: ApplyAction;
+  /** the server's admission warnings for this object (kubectl's `Warning:` lines) */
+  warnings?: string[];
 }
 
 export interface ListQuery {

@@ -128,7 +128,8 @@ function pluginName(entry: string, mp: MountPoint): string {
   return m[1]!;
 }
 
-function pathNormalizationOf(s: ProxySnapshot): PathNormalization {
+/** The snapshot's MeshConfig pathNormalization as the HTTP engine applies it (also read by `tessera policy check`). */
+export function pathNormalizationOf(s: ProxySnapshot): PathNormalization {
   const pn = s.Spec.PathNormalization;
   if (pn === undefined) return DEFAULT_PATH_NORMALIZATION;
   return Object.freeze({ mode: pn.Normalization, lowerCase: pn.LowerCase === true, stripParameters: pn.StripPathParameters === true });

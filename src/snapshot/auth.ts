@@ -50,6 +50,8 @@ export function buildAuth(catalog: Catalog, pod: Pod): AuthSections {
       ...(ExtAuthz ? { ExtAuthz } : {}),
       // Unset rules stay unset: that policy never matches, unlike `[{}]` (§1 "rules").
       ...(spec.rules ? { Rules: spec.rules } : {}),
+      // Istio reads the annotation as exactly "true"; absent otherwise so snapshots without it do not change.
+      ...(ap.metadata.annotations?.['istio.io/dry-run'] === 'true' ? { DryRun: true as const } : {}),
     });
   }
   if (Policies.length > 0) out.Authz = { Policies };

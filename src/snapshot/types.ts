@@ -229,6 +229,8 @@ export interface InboundAuthzPolicy {
   ExtAuthz?: InboundExtAuthz;
   /** absent: the policy never matches; `[{}]` always matches (§1 "rules") */
   Rules?: AuthzRule[];
+  /** `istio.io/dry-run: "true"`: evaluated and reported as a shadow decision, never enforced; absent when false */
+  DryRun?: true;
 }
 
 export interface ProxySnapshot {

@@ -79,7 +79,7 @@ ${waitReady([['default', 'todos'], ['auth', 'ext-authz'], ['curl', 'curl']], '60
     const todos = (await podOf(mesh, 'default', 'todos')).name;
     await eventually(async () => {
       const l = (await mesh.tessera(['logs', todos, '-n', 'default', '-c', 'sidecar'])).stdout;
-      return /"status":403.*"denied":"custom: default\/ext-authz provider ext-authz answered 403/.test(l) ? l : undefined;
+      return /"status":403.*"denied":"custom: provider ext-authz answered 403; policy default\/ext-authz[;"].*"policy":"default\/ext-authz"/.test(l) ? l : undefined;
     }, 10_000, 'access line for the refused request');
   });
 

@@ -17,6 +17,8 @@ export async function runApply(opts: ApplyOptions, deps: CliDeps): Promise<void>
   const docs = await deps.loadManifests(opts.files, deps.readStdin);
   const api = await deps.connect(opts.stateDir);
   const results = await api.apply(docs, { namespace: opts.namespace });
+  // kubectl prints server warnings on stderr as `Warning: text`, before the result lines
+  for (const r of results) for (const w of r.warnings ?? []) deps.stderr.write(`Warning: ${w}\n`);
   deps.stdout.write(results.map(resultLine).join(''));
 }
 

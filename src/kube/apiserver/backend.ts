@@ -67,6 +67,8 @@ export interface AdmissionRequest {
  */
 export interface Admission {
   admit(req: AdmissionRequest): Promise<Resource | undefined>;
+  /** Warnings about an admitted object (the `Warning: 299` headers kubectl prints); never a refusal */
+  warnings?(req: AdmissionRequest): string[];
 }
 
 export interface LogOptions {

@@ -235,6 +235,7 @@ async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'U
     if (t.info.subresource) req.subresource = t.info.subresource;
     const out = await ctx.admission.admit(req);
     final = toStorage(out ?? obj, t.type);
+    for (const w of ctx.admission.warnings?.({ ...req, object: final }) ?? []) t.res.appendHeader('warning', `299 - ${JSON.stringify(w)}`);
   } catch (e) {
     throw asStatusError(e, t, obj.metadata.name);
   }

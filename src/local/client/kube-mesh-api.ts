@@ -76,6 +76,22 @@ interface RequestOptions {
   label?: string;
   /** the raw response is wanted (logs, proxied admin pages): no Status handling for 2xx–5xx from the pod */
   raw?: boolean;
+  /** collects the server's `Warning: 299 - "text"` headers (admission warnings) */
+  warnings?: string[];
+}
+
+/** The texts of `299 - "text"` warning values (RFC 7234 §5.5 as kube-apiserver writes them). */
+export function warningTexts(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/299 - ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out.push(JSON.parse(m[1]!) as string);
+    } catch {
+      out.push(m[1]!);
+    }
+  }
+  return out;
 }
 
 function labelOf(kind: string, name: string, namespace?: string): string {
@@ -107,6 +123,7 @@ export class KubeMeshApi implements MeshApi {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const meshCode = res.headers.get(MESH_ERROR_CODE_HEADER) ?? undefined;
+      if (o.warnings) o.warnings.push(...warningTexts(res.headers.get('warning')));
       return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '', ...(meshCode ? { meshCode } : {}) };
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') {
@@ -194,16 +211,19 @@ export class KubeMeshApi implements MeshApi {
     } catch (e) {
       if ((e as MeshError).code !== 'MESH_ERR_NOT_FOUND') throw e;
     }
-    const result = (action: ApplyResult['action']): ApplyResult => ({ kind: t.m.kind, name: t.obj.metadata.name, ...(t.ns ? { namespace: t.ns } : {}), action });
+    // the real write's warnings only: the dry run of the whole batch would repeat them
+    const warnings: string[] = [];
+    const collect = dryRun ? {} : { warnings };
+    const result = (action: ApplyResult['action']): ApplyResult => ({ kind: t.m.kind, name: t.obj.metadata.name, ...(t.ns ? { namespace: t.ns } : {}), action, ...(warnings.length > 0 ? { warnings } : {}) });
     if (!existing) {
-      const created = await this.request<Resource>('POST', collectionPath(t.m, t.ns), { body: t.obj, query, label: t.label });
+      const created = await this.request<Resource>('POST', collectionPath(t.m, t.ns), { body: t.obj, query, label: t.label, ...collect });
       return { result: result('created'), after: created };
     }
     const body = { ...t.obj, metadata: { ...t.obj.metadata, resourceVersion: existing.metadata.resourceVersion } };
     // Server-owned metadata the manifest does not mention stays as stored (finalizers, owners).
     if (body.metadata.finalizers === undefined && existing.metadata.finalizers) body.metadata.finalizers = existing.metadata.finalizers;
     if (body.metadata.ownerReferences === undefined && existing.metadata.ownerReferences) body.metadata.ownerReferences = existing.metadata.ownerReferences;
-    const updated = await this.request<Resource>('PUT', path, { body, query, label: t.label });
+    const updated = await this.request<Resource>('PUT', path, { body, query, label: t.label, ...collect });
     const unchanged = updated.metadata.resourceVersion === existing.metadata.resourceVersion;
     return { result: result(unchanged ? 'unchanged' : 'configured'), before: existing, after: updated };
   }

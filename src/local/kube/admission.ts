@@ -11,6 +11,7 @@ import type { Admission, AdmissionRequest } from '../../kube/apiserver/index.js'
 import { admit, keepServerDefaults } from '../apiserver/admission.js';
 import type { ApiContext } from '../apiserver/context.js';
 import { checkControllerSecretWrite } from './secret-ownership.js';
+import { policyWarnings } from './policy-warnings.js';
 
 /** Metadata the validators treat as the user's but which the server owns; restored after validation. */
 const SERVER_META = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'finalizers', 'ownerReferences'] as const;
@@ -38,6 +39,9 @@ export function localAdmission(ctx: ApiContext): Admission {
       for (const k of SERVER_META) if (given[k] !== undefined) meta[k] = given[k];
       await admit(ctx, [out]);
       return out;
+    },
+    warnings(req: AdmissionRequest): string[] {
+      return req.object && req.subresource === undefined ? policyWarnings(ctx, req.object) : [];
     },
   };
 }

@@ -4,6 +4,7 @@ import type { HeaderMap } from '../http/types.js';
 import type { RouteRule } from '../../snapshot/types.js';
 import type { MountPoint } from '../../api/types.js';
 import type {
+  Denial,
   Direction,
   HttpContext,
   HttpRequest,
@@ -22,7 +23,7 @@ export class RequestContext implements HttpContext {
   routeMiss: RouteMiss | undefined = undefined;
   upstream: string | undefined = undefined;
   traceId: string | undefined = undefined;
-  denial: { response: HttpResponse; reason: string } | undefined = undefined;
+  denial: Denial | undefined = undefined;
   readonly startedAt = process.hrtime.bigint();
 
   constructor(

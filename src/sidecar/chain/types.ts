@@ -76,9 +76,21 @@ export interface HttpContext {
    * runs so metrics, tracing and the access log record it, but plugins and the load balancer skip
    * it and the default module answers with this response.
    */
-  denial: { response: HttpResponse; reason: string } | undefined;
+  denial: Denial | undefined;
+  /** what the `istio.io/dry-run` policies would have decided (logged and counted, never enforced) */
+  shadow?: { allow: boolean; policy?: string; rule?: number } | undefined;
   /** Sets the response; modules that do not call next() after this short-circuit the chain. */
   respond(status: number, body?: string | Buffer | object, headers?: HeaderMap): void;
+}
+
+/** Why a request was refused: `reason` is fixed text and configuration (policy names, field names), never a token. */
+export interface Denial {
+  response: HttpResponse;
+  reason: string;
+  /** `ns/name` of the policy that decided (AuthorizationPolicy, RequestAuthentication) */
+  policy?: string | undefined;
+  /** the rule index within that policy */
+  rule?: number | undefined;
 }
 
 export type Next = () => Promise<void>;

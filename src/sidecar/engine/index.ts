@@ -5,3 +5,4 @@ export { Pool } from './client.js';
 export type { PoolOptions } from './client.js';
 export { DEFAULT_PATH_NORMALIZATION } from './normalize.js';
 export type { PathNormalization } from './normalize.js';
+export { normalizeTarget } from './normalize.js';

@@ -62,10 +62,10 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
 }
 
 /**
- * A refusal, whoever refused (a policy, a JWT, a plugin, SMI, or no route: FSM's 403): the line is
- * written whatever the access-log rule says.
+ * A refusal, whoever refused (a policy, a JWT, a plugin, SMI, or no route: FSM's 403), or one a
+ * dry-run policy would have made: the line is written whatever the access-log rule says.
  */
-const refused = (ctx: HttpContext): boolean => ctx.denial !== undefined || (ctx.routeMiss !== undefined && ctx.response?.status === 403);
+const refused = (ctx: HttpContext): boolean => ctx.denial !== undefined || ctx.shadow?.allow === false || (ctx.routeMiss !== undefined && ctx.response?.status === 403);
 
 function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
   const gate = env.accessLog[ctx.direction];
@@ -80,7 +80,9 @@ function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
       `"upstream":${ctx.upstream ? jsonString(ctx.upstream) : 'null'},"durationMs":${Number(process.hrtime.bigint() - ctx.startedAt) / 1e6},` +
       `"traceId":${ctx.traceId ? `"${ctx.traceId}"` : 'null'},"userAgent":${typeof ua === 'string' ? jsonString(ua) : 'null'}` +
       // why a policy refused the request, at any log level (never the token itself)
-      `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}` : ''}${retryField(ctx)}}`,
+      `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}${policyFields(ctx.denial)}` : ''}` +
+      // an istio.io/dry-run policy's decision: reported, never enforced
+      `${ctx.shadow ? `,"shadow":{"decision":"${ctx.shadow.allow ? 'allowed' : 'denied'}"${policyFields(ctx.shadow)}}` : ''}${retryField(ctx)}}`,
   );
 }
 
@@ -88,6 +90,11 @@ function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
 function retryField(ctx: HttpContext): string {
   const r = retriesOf(ctx);
   return r ? `,"retries":${r.retries},"retryReason":${jsonString(r.reason)}` : '';
+}
+
+/** `,"policy":"ns/name","rule":0`: the policy that decided, for tools that filter access lines by policy. */
+function policyFields(d: { policy?: string | undefined; rule?: number | undefined }): string {
+  return `${d.policy !== undefined ? `,"policy":${jsonString(d.policy)}` : ''}${d.rule !== undefined && d.rule >= 0 ? `,"rule":${d.rule}` : ''}`;
 }
 
 /** The caller's mesh identity as a filter sees it (`source.principal`): ours outbound, the verified peer's inbound. */

@@ -51,6 +51,7 @@ export class SidecarMetrics {
   private readonly connections = new Map<string, Counter>();
   private readonly deniedConnections = new Map<string, Counter>();
   private readonly stats = new Map<string, EnvoyStat>();
+  private readonly policyDecisions = new Map<string, Counter>();
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
@@ -94,6 +95,21 @@ export class SidecarMetrics {
   /** A TCP connection a policy refused: closed before anything was forwarded. */
   recordDeniedConnection(direction: string, source: string, destination: string): void {
     this.bump(this.deniedConnections, direction, source, destination);
+  }
+
+  /**
+   * An authorization decision that names its policy: `decision` is allowed, denied, or for an
+   * `istio.io/dry-run` policy shadow_allowed / shadow_denied (never enforced). `policy` is `ns/name`,
+   * empty for a refused token (no policy decided).
+   */
+  recordPolicyDecision(policy: string, action: string, decision: 'allowed' | 'denied' | 'shadow_allowed' | 'shadow_denied'): void {
+    const key = `${policy}\0${action}\0${decision}`;
+    let c = this.policyDecisions.get(key);
+    if (!c) {
+      c = { labels: renderLabels([...this.base, ['policy', policy], ['action', action], ['decision', decision]]), value: 0 };
+      this.policyDecisions.set(key, c);
+    }
+    c.value++;
   }
 
   private bump(series: Map<string, Counter>, direction: string, source: string, destination: string): void {
@@ -159,6 +175,9 @@ export class SidecarMetrics {
     out += '# HELP tessera_tcp_connections_denied_total TCP connections an authorization policy refused (closed before anything was forwarded)\n';
     out += '# TYPE tessera_tcp_connections_denied_total counter\n';
     for (const c of this.deniedConnections.values()) out += `tessera_tcp_connections_denied_total{${c.labels}} ${c.value}\n`;
+    out += '# HELP tessera_policy_decisions_total Authorization decisions by the policy that decided, its action and the decision (shadow_*: istio.io/dry-run, not enforced)\n';
+    out += '# TYPE tessera_policy_decisions_total counter\n';
+    for (const c of this.policyDecisions.values()) out += `tessera_policy_decisions_total{${c.labels}} ${c.value}\n`;
     const byMetric = new Map<string, EnvoyStat[]>();
     for (const c of this.stats.values()) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c]);
     for (const [metric, list] of [...byMetric].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

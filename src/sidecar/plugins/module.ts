@@ -147,7 +147,8 @@ const requestOf = new WeakMap<PluginContext, HttpContext>();
  * built-in plugins; `reason` is fixed text (codes, names), never token or key bytes.
  */
 export function refuseRequest(pctx: PluginContext, reason: string, status: number, body: string, headers: Record<string, string>): void {
-  pctx.respond(status, body, headers);
+  // the caller learns which plugin check refused it, as for policy refusals (printable ASCII only)
+  pctx.respond(status, body, { 'x-tessera-reason': reason.replace(/[^\x20-\x7e]/g, '?'), ...headers });
   const ctx = requestOf.get(pctx);
   if (ctx?.response) ctx.denial = { response: ctx.response, reason };
 }
