@@ -100,7 +100,7 @@ spec:
     const client = await podOf(mesh, 'client', 'fortio-client');
     const applied = await mesh.sh(`kubectl apply -f - <<'EOF_UTS'\n${setting}EOF_UTS`);
     assert.equal(applied.code, 0, applied.stderr);
-    await eventually(async () => (await mesh.tessera(['proxy', 'get', 'config_dump', client.name, '-n', 'client'])).stdout.includes('"maxPendingRequests"'), 20_000, 'the limits in the client sidecar');
+    await eventually(async () => (await mesh.tessera(['proxy', 'get', 'config_dump', client.name, '-n', 'client'])).stdout.includes('"MaxPendingRequests"'), 20_000, 'the limits in the client sidecar');
     // a 50 ms answer keeps the three connections' requests overlapping, so the third always overflows
     const r = await fortio(`load -c 3 -qps 0 -n 30 -loglevel Warning ${SERVER}/echo?delay=50ms:100`);
     assert.equal(r.code, 0, r.stderr);
