@@ -8,20 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { deploySample, waitReady } from '../support/deploy.js';
+import { testIssuer } from '../support/test-issuer.js';
 import { httpbinApp } from '../support/manifests.js';
 import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
-const ISS = 'https://issuer.example';
-const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const JWKS = JSON.stringify({ keys: [{ ...(key.publicKey.export({ format: 'jwk' }) as object), kid: 'k1', alg: 'RS256', use: 'sig' }] });
-const b64u = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-function mint(claims: Record<string, unknown>): string {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64u({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64u({ iss: ISS, sub: 'alice', iat: now, exp: now + 600, ...claims })}`;
-  return `${input}.${sign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
-}
+const { iss: ISS, jwks: JWKS, mint } = testIssuer();
 
 const POLICIES = `
 apiVersion: security.istio.io/v1

@@ -10,6 +10,7 @@ import { DEFAULT_ECHO_LIMITS, planEcho, type EchoLimits } from './echo-params.js
 import { formatDuration } from './duration.js';
 import type { Logger } from './log.js';
 import { FORTIO_VERSION } from './version.js';
+import { readBoundedBody } from '../../lib/bounded-body.js';
 
 // fortio reads any size; a bound keeps one client from exhausting the pod's memory.
 const MAX_REQUEST_BODY = 16 * 1024 * 1024;
@@ -34,7 +35,7 @@ export async function startEchoServer(opts: EchoServerOptions): Promise<RunningS
   const pending = new Set<NodeJS.Timeout>();
 
   const server = http.createServer((req, res) => {
-    readBody(req).then(
+    readBoundedBody(req, MAX_REQUEST_BODY).then(
       (body) => {
         if (body === undefined) {
           res.writeHead(413, { 'content-type': 'text/plain; charset=UTF-8' }).end(`request body over ${MAX_REQUEST_BODY} bytes\n`);
@@ -100,19 +101,6 @@ export function listen(server: { listen: (port: number, host: string, cb: () => 
       server.off('error', reject);
       resolve();
     });
-  });
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BODY) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size <= MAX_REQUEST_BODY ? Buffer.concat(chunks) : undefined));
-    req.on('error', reject);
   });
 }
 

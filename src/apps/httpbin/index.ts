@@ -6,6 +6,7 @@ import { accessLogLine, basicAuthUser, gunicornLogLine } from './gunicorn-log.js
 import { internalErrorReply, statusLinePhrase, tooLargeReply, type Reply } from './replies.js';
 import { buildRequestView, headerValue, type RequestView } from './request-view.js';
 import { dispatch } from './routes.js';
+import { readBoundedBody } from '../../lib/bounded-body.js';
 
 export interface HttpbinOptions {
   host: string;
@@ -33,7 +34,7 @@ export async function startHttpbin(opts: HttpbinOptions): Promise<HttpbinServer>
   let serverName = '';
 
   const server = http.createServer((req, res) => {
-    readBody(req)
+    readBoundedBody(req, MAX_BODY_BYTES)
       .then(async (body) => {
         const view = buildRequestView({
           method: req.method ?? 'GET',
@@ -78,20 +79,6 @@ export async function startHttpbin(opts: HttpbinOptions): Promise<HttpbinServer>
       return closing;
     },
   };
-}
-
-/** The whole body (chunked or not), or undefined when it exceeds MAX_BODY_BYTES (the rest is drained). */
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined));
-    req.on('error', reject);
-  });
 }
 
 async function runView(view: RequestView, signal: AbortSignal, log: (line: string) => void): Promise<Reply | undefined> {

@@ -11,11 +11,11 @@
  * sent is read, so no payload can reach a log.
  */
 import { authorizeConnection, compileConnectionAuthz, connectionFacts, plainIp, type CompiledAuthz, type Decision } from '../../authz/index.js';
-import { isoNow, jsonString } from '../observability/log.js';
 import type { TcpContext, TcpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 import { peerOf } from './inbound-authn-authz.js';
 import { inboundTcpRouting } from './tcp.js';
+import { denyConnection } from './deny-connection.js';
 
 /** modules/inbound-tcp-routing.js followed by the authorization step (the routing module alone when no policy applies). */
 export function inboundTcpRoutingWithAuthz(env: ModuleEnv): TcpModule {
@@ -68,22 +68,11 @@ function warnAboutCustom(env: ModuleEnv, authz: CompiledAuthz): void {
 
 function refuse(env: ModuleEnv, ctx: TcpContext, d: Decision): void {
   const reason = `authorization: ${d.policy ? `${d.policy} ` : ''}${d.reason}`;
-  const destination = ctx.service?.name ?? ctx.cluster?.name ?? 'unknown';
   env.log.warn('connection denied by authorization policy', {
     policy: d.policy,
     reason: d.reason,
     source: ctx.source.identity ?? ctx.source.address,
     port: ctx.local.port,
   });
-  // the labels of tessera_tcp_connections_total, so the two series line up
-  env.metrics.recordDeniedConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, destination);
-  // the HTTP access line's fields that a connection has; who called as the HTTP logging module names it
-  const sourceService = ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown';
-  env.log.access(
-    `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
-      `"sourceService":${jsonString(sourceService)},"port":${ctx.local.port},"destination":${jsonString(destination)},"upstream":null,"denied":${jsonString(reason)}}`,
-  );
-  ctx.cluster = undefined;
-  ctx.handled = true;
-  ctx.reject(reason);
+  denyConnection(env, ctx, reason);
 }

@@ -12,12 +12,12 @@
  * `local_rate_limit.inbound_tcp.rate_limited`.
  */
 import { makeResponse } from '../chain/context.js';
-import type { HttpContext, HttpModule, TcpContext } from '../chain/types.js';
+import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { HttpServiceRule } from '../../snapshot/types.js';
 import type { HttpRateLimitConfig } from '../../snapshot/upstream-traffic.js';
-import { isoNow, jsonString } from '../observability/log.js';
 import { TokenBucket, stateStore } from '../traffic/index.js';
 import type { ModuleEnv, TcpModuleFactory } from './env.js';
+import { denyConnection } from './deny-connection.js';
 
 const PREFIX = 'http_local_rate_limiter.http_local_rate_limit';
 const STATS = ['enabled', 'enforced', 'ok', 'rate_limited'] as const;
@@ -191,23 +191,11 @@ export function withInboundTcpThrottle(routing: TcpModuleFactory): TcpModuleFact
         const l = ctx.service && !ctx.handled ? limits.get(ctx.local.port) : undefined;
         if (!l || l.bucket.take()) return next();
         env.metrics.countStat(TCP_STAT);
-        refuseConnection(env, ctx, `local rate limit: ${l.what}`);
+        denyConnection(env, ctx, `local rate limit: ${l.what}`);
         return Promise.resolve();
       });
     };
   };
 }
 
-function refuseConnection(env: ModuleEnv, ctx: TcpContext, reason: string): void {
-  const destination = ctx.service?.name ?? 'unknown';
-  env.metrics.recordDeniedConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, destination);
-  const sourceService = ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown';
-  env.log.access(
-    `{"time":"${isoNow()}","type":"access","protocol":"tcp","direction":"${ctx.direction}","source":${jsonString(`${ctx.source.address}:${ctx.source.port}`)},` +
-      `"sourceService":${jsonString(sourceService)},"port":${ctx.local.port},"destination":${jsonString(destination)},"upstream":null,"denied":${jsonString(reason)}}`,
-  );
-  ctx.cluster = undefined;
-  ctx.handled = true;
-  ctx.reject(reason);
-}
 
