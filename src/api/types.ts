@@ -284,6 +284,8 @@ export interface PathNormalizationSpec {
   caseInsensitive?: boolean;
   /** Tessera extension: drop `;parameters` from path segments, for backends that ignore them (servlet containers) */
   stripPathParameters?: boolean;
+  /** Tessera extension: drop a trailing slash (`/admin/` is `/admin`), for backends that route both alike */
+  stripTrailingSlash?: boolean;
 }
 
 /** Istio's `envoyExtAuthzHttp` provider: an HTTP service whose 2xx allows and anything else denies. */

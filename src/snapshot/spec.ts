@@ -38,6 +38,7 @@ function pathNormalization(pn: MeshConfigSpec['pathNormalization']): Pick<ProxyS
       Normalization: mode !== undefined && mode !== 'DEFAULT' && (PATH_NORMALIZATION_MODES as readonly string[]).includes(mode) ? mode : 'DECODE_AND_MERGE_SLASHES',
       LowerCase: pn.caseInsensitive === true,
       StripPathParameters: pn.stripPathParameters === true,
+      ...(pn.stripTrailingSlash === true ? { StripTrailingSlash: true as const } : {}),
     },
   };
 }

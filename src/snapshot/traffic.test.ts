@@ -280,6 +280,7 @@ test('Spec.PathNormalization carries MeshConfig pathNormalization, and is absent
   });
   // DEFAULT is Tessera's default, stricter than Istio's BASE
   assert.deepEqual(snap(world({ normalization: 'DEFAULT' })).Spec.PathNormalization, { Normalization: 'DECODE_AND_MERGE_SLASHES', LowerCase: false, StripPathParameters: false });
+  assert.deepEqual(snap(world({ stripTrailingSlash: true })).Spec.PathNormalization, { Normalization: 'DECODE_AND_MERGE_SLASHES', LowerCase: false, StripPathParameters: false, StripTrailingSlash: true });
 });
 
 test('proxies with the same namespace, identity and plugins share one frozen Outbound section', () => {

@@ -189,6 +189,8 @@ export interface SnapshotPathNormalization {
   Normalization: PathNormalizationMode;
   LowerCase: boolean;
   StripPathParameters: boolean;
+  /** present (true) only when set, so snapshots written before the option stay as they were */
+  StripTrailingSlash?: true;
 }
 
 /** One JWT rule of a RequestAuthentication that selects this pod (security-rules.md §2). */

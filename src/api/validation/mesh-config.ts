@@ -154,7 +154,7 @@ const extensionProviders = optional(
 
 /** Istio's pathNormalization plus Tessera's two options; `strict`, so a misspelt option is an error, not a silent no-op. */
 const pathNormalization = objectOf(
-  { normalization: optional(z.enum([...PATH_NORMALIZATION_MODES, 'DEFAULT'])), caseInsensitive: bool, stripPathParameters: bool },
+  { normalization: optional(z.enum([...PATH_NORMALIZATION_MODES, 'DEFAULT'])), caseInsensitive: bool, stripPathParameters: bool, stripTrailingSlash: bool },
   'strict',
 );
 

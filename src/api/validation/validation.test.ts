@@ -341,7 +341,7 @@ describe('kind rules', () => {
       ],
     );
     // Istio's pathNormalization, Tessera's two options; a misspelt option or mode is refused by name
-    validateResource(mc({ pathNormalization: { normalization: 'MERGE_SLASHES', caseInsensitive: true, stripPathParameters: true } }), ctx);
+    validateResource(mc({ pathNormalization: { normalization: 'MERGE_SLASHES', caseInsensitive: true, stripPathParameters: true, stripTrailingSlash: true } }), ctx);
     for (const mode of ['NONE', 'BASE', 'DECODE_AND_MERGE_SLASHES', 'DEFAULT']) validateResource(mc({ pathNormalization: { normalization: mode } }), ctx);
     assert.deepEqual(lines(() => validateResource(mc({ pathNormalization: { normalization: 'MERGE', caseInsensitve: true } }), ctx)), [
       'MeshConfig tessera-system/tessera-mesh-config: spec.pathNormalization.normalization: "MERGE" is not one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, DEFAULT',

@@ -287,9 +287,21 @@ describe('normalizeTarget: MeshConfig pathNormalization modes and options', () =
     assert.equal(normalizeTarget('/ADMIN;x', opts('MERGE_SLASHES', { stripParameters: true, lowerCase: true })), '/admin');
   });
 
+  it('stripTrailingSlash drops a trailing slash after the rest, never the root, and keeps the query', () => {
+    const trim = opts('DECODE_AND_MERGE_SLASHES', { stripTrailingSlash: true });
+    assert.equal(normalizeTarget('/admin/', trim), '/admin');
+    assert.equal(normalizeTarget('/admin//?q=/', trim), '/admin?q=/');
+    assert.equal(normalizeTarget('/a/b/..', trim), '/a');
+    assert.equal(normalizeTarget('/', trim), '/');
+    assert.equal(normalizeTarget('//', trim), '/');
+    assert.equal(normalizeTarget('/admin;x/', opts('BASE', { stripTrailingSlash: true, stripParameters: true })), '/admin');
+    assert.equal(normalizeTarget('/admin/', opts('NONE', { stripTrailingSlash: true })), '/admin');
+    assert.equal(normalizeTarget('/admin/', opts('DECODE_AND_MERGE_SLASHES')), '/admin/', 'kept unless asked');
+  });
+
   it('is idempotent in every mode with every option', () => {
     for (const m of MODES) {
-      for (const extra of [{}, { lowerCase: true }, { stripParameters: true }, { lowerCase: true, stripParameters: true }]) {
+      for (const extra of [{}, { lowerCase: true }, { stripParameters: true }, { lowerCase: true, stripParameters: true }, { stripTrailingSlash: true }, { stripTrailingSlash: true, stripParameters: true }]) {
         for (const [raw] of TABLE) {
           const once = normalizeTarget(raw, opts(m, extra));
           assert.equal(normalizeTarget(once as string, opts(m, extra)), once, `${m} ${JSON.stringify(extra)} ${raw}`);

@@ -28,6 +28,8 @@ export interface PathNormalization {
   readonly lowerCase: boolean;
   /** Tessera option: drop `;parameters` from every segment, for backends that ignore them (servlet containers) */
   readonly stripParameters: boolean;
+  /** Tessera option: drop a trailing slash (never the root's), for backends that route `/a/` as `/a` */
+  readonly stripTrailingSlash?: boolean;
   /** refuse `%2F`/`%5C` with 400 instead of decoding or keeping them (§11 rule 1) */
   readonly rejectEscapedSlashes?: boolean;
 }
@@ -88,6 +90,7 @@ export function normalizeTarget(target: string, norm: PathNormalization = DEFAUL
     prev = c;
   }
   const pathEnd = i;
+  if (norm.stripTrailingSlash && pathEnd > 1 && target.charCodeAt(pathEnd - 1) === SLASH) slow = true;
   // the query: only checked, and cut at a fragment
   let end = n;
   for (; i < n; i++) {
@@ -139,6 +142,7 @@ function normalizePath(path: string, norm: PathNormalization): string | TargetEr
   if (norm.stripParameters) segs = segs.map(withoutParameters);
   let result = norm.mode === 'NONE' ? segs.join('/') : removeDotSegments(segs, norm.mode !== 'BASE');
   if (norm.lowerCase) result = lowerOutsideEscapes(result);
+  if (norm.stripTrailingSlash && result.length > 1 && result.endsWith('/')) result = result.replace(/\/+$/, '') || '/';
   return result;
 }
 
