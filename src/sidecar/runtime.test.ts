@@ -20,6 +20,8 @@ describe('runtime: Spec.PathNormalization', () => {
     assert.equal(buildRuntime(plain.version, plain.snapshot, deps).pathNormalization, DEFAULT_PATH_NORMALIZATION);
     const set = await compile({ pathNormalization: { normalization: 'BASE', caseInsensitive: true, stripPathParameters: true } });
     assert.deepEqual({ ...buildRuntime(set.version, set.snapshot, deps).pathNormalization }, { mode: 'BASE', lowerCase: true, stripParameters: true });
+    const trimmed = await compile({ pathNormalization: { stripTrailingSlash: true } });
+    assert.deepEqual({ ...buildRuntime(trimmed.version, trimmed.snapshot, deps).pathNormalization }, { mode: 'DECODE_AND_MERGE_SLASHES', lowerCase: false, stripParameters: false, stripTrailingSlash: true });
   });
 
   it('a snapshot naming a mode the sidecar does not know is refused as a whole (the previous one stays)', async () => {

@@ -132,7 +132,7 @@ function pluginName(entry: string, mp: MountPoint): string {
 export function pathNormalizationOf(s: ProxySnapshot): PathNormalization {
   const pn = s.Spec.PathNormalization;
   if (pn === undefined) return DEFAULT_PATH_NORMALIZATION;
-  return Object.freeze({ mode: pn.Normalization, lowerCase: pn.LowerCase === true, stripParameters: pn.StripPathParameters === true, stripTrailingSlash: pn.StripTrailingSlash === true });
+  return Object.freeze({ mode: pn.Normalization, lowerCase: pn.LowerCase === true, stripParameters: pn.StripPathParameters === true, ...(pn.StripTrailingSlash === true ? { stripTrailingSlash: true } : {}) });
 }
 
 function invalid(message: string): MeshError {

@@ -121,7 +121,7 @@ export interface TcpContext {
    * Resolves when both sides have closed, with the bytes relayed; undefined when the upstream could
    * not be reached (the client connection was refused).
    */
-  pipeTo(endpoint: string, identities?: readonly string[]): Promise<TcpTransfer | undefined>;
+  pipeTo(endpoint: string, identities?: readonly string[], connectTimeoutMs?: number): Promise<TcpTransfer | undefined>;
   /** Closes the client connection (reset). */
   reject(reason: string): void;
 }

@@ -37,6 +37,16 @@ export interface PoolOptions {
   tls?: () => ConnectionOptions | undefined;
 }
 
+/**
+ * Per-request settings from the destination cluster's UpstreamTrafficSetting (ConnectionSettings):
+ * how long a new connection may take to open, and how many requests one connection carries before
+ * it is closed instead of kept alive.
+ */
+export interface RequestOptions {
+  connectTimeoutMs?: number;
+  maxRequestsPerConnection?: number;
+}
+
 interface Pending {
   method: string;
   resolve: (r: HttpResponse) => void;
@@ -55,6 +65,10 @@ class Connection {
   readonly parser: LlhttpParser;
   pending: Pending | undefined;
   reused = false;
+  /** requests sent on this connection */
+  served = 0;
+  /** close instead of keeping alive once `served` reaches this (the last request's setting) */
+  maxRequests: number | undefined;
   private partialHeaders: string[] = [];
   dead = false;
 
@@ -169,25 +183,25 @@ export class Pool {
     this.name = `${opts.host}:${opts.port}`;
   }
 
-  async request(head: RequestHead, body: Body | Buffer | null): Promise<HttpResponse> {
+  async request(head: RequestHead, body: Body | Buffer | null, opts?: RequestOptions): Promise<HttpResponse> {
     const whole = body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? new BufferBody(body) : body;
     const conn = this.idle.pop();
     if (conn) {
       try {
-        return await this.send(conn, head, whole);
+        return await this.send(conn, head, whole, opts);
       } catch (err) {
         // a keep-alive connection the server closed while idle: try once more on a fresh one
         if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
       }
     }
     try {
-      return await this.send(await this.connect(), head, whole);
+      return await this.send(await this.connect(opts?.connectTimeoutMs), head, whole, opts);
     } catch (err) {
       throw unwrap(err);
     }
   }
 
-  private connect(): Promise<Connection> {
+  private connect(connectTimeoutMs?: number): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const base = {
         host: this.opts.host,
@@ -211,7 +225,7 @@ export class Pool {
       const timer = setTimeout(() => {
         s.destroy();
         reject(new MeshError('MESH_ERR_TIMEOUT', `connect to ${this.name} timed out`));
-      }, Math.min(this.opts.timeoutMs, 10_000));
+      }, connectTimeoutMs ?? Math.min(this.opts.timeoutMs, 10_000));
       s.once('error', (err) => {
         clearTimeout(timer);
         reject(new MeshError('MESH_ERR_UPSTREAM', `upstream ${this.name} failed: ${(err as { code?: string }).code ?? err.message}`, { cause: err }));
@@ -226,7 +240,9 @@ export class Pool {
     });
   }
 
-  private send(conn: Connection, head: RequestHead, body: Body): Promise<HttpResponse> {
+  private send(conn: Connection, head: RequestHead, body: Body, opts?: RequestOptions): Promise<HttpResponse> {
+    conn.served++;
+    conn.maxRequests = opts?.maxRequestsPerConnection;
     return new Promise<HttpResponse>((resolve, reject) => {
       const reused = conn.reused;
       const pending: Pending = {
@@ -292,7 +308,7 @@ export class Pool {
   }
 
   release(conn: Connection): void {
-    if (conn.dead || this.idle.length >= this.opts.maxIdle) {
+    if (conn.dead || this.idle.length >= this.opts.maxIdle || (conn.maxRequests !== undefined && conn.served >= conn.maxRequests)) {
       conn.socket.destroy();
       return;
     }

@@ -81,10 +81,10 @@ export async function runTcpChain(
     routeMiss: undefined as RouteMiss | undefined,
     upstream: undefined,
     handled: false,
-    pipeTo: async (endpoint, identities) => {
+    pipeTo: async (endpoint, identities, connectTimeoutMs) => {
       let upstream: Socket;
       try {
-        upstream = await opts.upstream.connectTcp(endpoint, identities);
+        upstream = await opts.upstream.connectTcp(endpoint, identities, connectTimeoutMs);
       } catch (err) {
         opts.log.warn('tcp upstream failed', { upstream: endpoint, error: (err as Error).message });
         if (onRejected) onRejected(`upstream ${endpoint} unreachable`);

@@ -6,7 +6,7 @@
 import { rescue } from '../chain/rescue.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
-import { compileUpstreamPolicies, forwardResilient, pickAnother } from './resilient-forward.js';
+import { clusterRequestOptions, compileUpstreamPolicies, forwardResilient, pickAnother } from './resilient-forward.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
 /** Set by the engine on Upgrade requests: tunnels the client socket to the endpoint. */
@@ -19,6 +19,8 @@ export function httpLoadBalancing(env: ModuleEnv): HttpModule {
   const cursors: Cursors = new Map();
   // retries, request timeouts and outlier detection, when the snapshot configures any (docs/traffic-management.md)
   const policies = compileUpstreamPolicies(env);
+  // an UpstreamTrafficSetting's connect timeout and requests per connection, by outbound cluster
+  const requestOptions = clusterRequestOptions(env.snapshot);
   return async function httpLoadBalancing(ctx: HttpContext, next) {
     let choice = chooseUpstream(ctx, env, cursors);
     if (!choice) return next();
@@ -31,12 +33,13 @@ export function httpLoadBalancing(env: ModuleEnv): HttpModule {
         return;
       }
       if (policies && ctx.direction === 'outbound' && (policies.clusters.has(ctx.cluster!.name) || (ctx.service !== undefined && policies.timeouts.has(ctx.service.name)))) {
-        const deps = { env, cursors, policies };
+        const deps = { env, cursors, policies, requestOptions: requestOptions.get(ctx.cluster!.name) };
         if (policies.clusters.get(ctx.cluster!.name)?.outlier?.isEjected(endpoint, Date.now())) choice = pickAnother(ctx, deps, undefined, policies.clusters.get(ctx.cluster!.name)?.outlier, Date.now()) ?? choice;
         await forwardResilient(ctx, choice, deps);
         return;
       }
-      ctx.response = await env.upstream.request(endpoint, ctx.request, ctx.request.body, identities);
+      const options = requestOptions.size > 0 && ctx.cluster ? requestOptions.get(ctx.cluster.name) : undefined;
+      ctx.response = await env.upstream.request(endpoint, ctx.request, ctx.request.body, identities, options);
     } catch (err) {
       const status = rescue(ctx, err);
       env.log.warn('upstream request failed', { upstream: endpoint, status, error: (err as Error).message });

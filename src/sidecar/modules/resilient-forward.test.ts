@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import { PushBody } from '../http/push-body.js';
@@ -15,6 +15,7 @@ import { SidecarLog } from '../observability/log.js';
 import { SidecarMetrics } from '../observability/metrics.js';
 import { buildTables } from '../routing/tables.js';
 import { UpstreamClient } from '../upstream/client.js';
+import { Pool } from '../engine/client.js';
 import type { ClusterConfig, ProxySnapshot } from '../../snapshot/types.js';
 import type { ModuleEnv } from './env.js';
 import { httpLoadBalancing } from './http-load-balancing.js';
@@ -192,6 +193,52 @@ describe('resilient forwarding over real sockets', () => {
     assert.equal(r.status, 504, 'the slow endpoint would have answered 200');
     assert.equal(stat(env, 'upstream_rq_timeout'), 1);
     assert.equal(slow.hits, 1, 'no retry after the request timeout');
+  });
+
+  it('maxRetries caps the retries in flight to the cluster: past it a request is answered as it is, counting the overflow', async () => {
+    reset();
+    const env = track(envFor([bad, good], { RetryPolicy: RETRY, ConnectionSettings: { http: { MaxRetries: 0 } } }));
+    env.tables.clusters.get(CLUSTER)!.next = env.tables.clusters.get(CLUSTER)!.ring.indexOf(bad.endpoint);
+    const r = await send(env, request(env));
+    assert.equal(r.status, 503, 'no retry budget: the first answer stands');
+    assert.equal(good.hits, 0);
+    assert.equal(stat(env, 'upstream_rq_retry_overflow'), 1);
+    assert.equal(stat(env, 'upstream_rq_retry'), 0);
+    // with a budget of one, concurrent failing requests retry one at a time at most
+    const env2 = track(envFor([bad], { RetryPolicy: { ...RETRY, NumRetries: 1 }, ConnectionSettings: { http: { MaxRetries: 1 } } }));
+    const rs = await Promise.all([1, 2, 3].map(() => send(env2, request(env2))));
+    assert.deepEqual(rs.map((x) => x.status), [503, 503, 503]);
+    assert.ok(stat(env2, 'upstream_rq_retry') >= 1 && stat(env2, 'upstream_rq_retry') + stat(env2, 'upstream_rq_retry_overflow') === 3, env2.metrics.statsText());
+  });
+
+  it('maxRequestsPerConnection closes a connection after that many requests; connectTimeout bounds the connect', async () => {
+    reset();
+    const sockets = new Set<unknown>();
+    const onConnection = (s: unknown): void => void sockets.add(s);
+    good.server.on('connection', onConnection);
+    try {
+      const env = track(envFor([good], { ConnectionSettings: { http: { MaxRequestsPerConnection: 2 } } }));
+      for (let i = 0; i < 6; i++) assert.equal((await send(env, request(env))).status, 200);
+      assert.equal(sockets.size, 3, 'six sequential requests, two per connection');
+      sockets.clear();
+      const keep = track(envFor([good], {}));
+      for (let i = 0; i < 6; i++) assert.equal((await send(keep, request(keep))).status, 200);
+      assert.equal(sockets.size, 1, 'without the setting one kept-alive connection carries them all');
+    } finally {
+      good.server.off('connection', onConnection);
+    }
+    // a TLS upstream that never answers the handshake: the connect timeout, not the 5 s request timeout, ends it
+    const silent = createNetServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const pool = new Pool({ host: '127.0.0.1', port: (silent.address() as AddressInfo).port, timeoutMs: 5000, idleMs: 1000, maxIdle: 1, tls: () => ({ rejectUnauthorized: false }) });
+      const started = Date.now();
+      await assert.rejects(pool.request({ method: 'GET', path: '/', authority: 'x', headers: {}, httpVersion: '1.1' }, null, { connectTimeoutMs: 150 }), /timed out/);
+      assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+      pool.close();
+    } finally {
+      silent.close();
+    }
   });
 
   it('outlier detection ejects the failing endpoint, and the load balancer then skips it', async () => {

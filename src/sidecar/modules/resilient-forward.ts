@@ -15,6 +15,7 @@ import type { ProxySnapshot, RequestTimeoutConfig } from '../../snapshot/types.j
 import { compileOutlierSettings, OutlierTracker } from '../upstream/outlier.js';
 import { backoffMs, classifyUpstreamError, compileRetryPolicy, retriable, type AttemptOutcome, type CompiledRetry } from '../upstream/retry.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import type { RequestOptions } from '../engine/client.js';
 import type { ModuleEnv } from './env.js';
 import { chooseUpstream, type Cursors, type UpstreamChoice } from './upstream-choice.js';
 
@@ -24,6 +25,33 @@ export const MAX_REPLAY_BODY = 64 * 1024;
 export interface ClusterPolicy {
   retry: CompiledRetry | undefined;
   outlier: OutlierTracker | undefined;
+  /**
+   * UpstreamTrafficSetting `connectionSettings.http.maxRetries` (Envoy's circuit breaker of the same
+   * name): retries outstanding to the cluster at once; past it a request is not retried and
+   * `upstream_rq_retry_overflow` counts
+   */
+  maxRetries: number | undefined;
+  /** retries in flight now, against `maxRetries` */
+  activeRetries: number;
+}
+
+/**
+ * The per-request settings of each outbound cluster with an UpstreamTrafficSetting's
+ * `connectionSettings` (`tcp.connectTimeout`, `http.maxRequestsPerConnection`), for the upstream pools.
+ */
+export function clusterRequestOptions(s: ProxySnapshot): Map<string, RequestOptions> {
+  const out = new Map<string, RequestOptions>();
+  for (const [name, cfg] of Object.entries(s.Outbound.ClustersConfigs)) {
+    const cs = cfg.ConnectionSettings;
+    const connect = cs?.tcp?.ConnectTimeout;
+    const perConnection = cs?.http?.MaxRequestsPerConnection;
+    const o: RequestOptions = {
+      ...(connect !== undefined && connect > 0 ? { connectTimeoutMs: Math.max(1, Math.round(connect * 1000)) } : {}),
+      ...(perConnection !== undefined && perConnection > 0 ? { maxRequestsPerConnection: perConnection } : {}),
+    };
+    if (o.connectTimeoutMs !== undefined || o.maxRequestsPerConnection !== undefined) out.set(name, o);
+  }
+  return out;
 }
 
 /** What the forwarder needs under one snapshot; undefined when nothing is configured. */
@@ -81,7 +109,8 @@ export function compileUpstreamPolicies(env: Pick<ModuleEnv, 'snapshot' | 'upstr
       env.metrics.declareStat(STATS.ejectionsTotal, name);
     }
     if (retry) for (const stat of RETRY_STATS) env.metrics.declareStat(stat, name);
-    if (retry || outlier) clusters.set(name, { retry, outlier });
+    const maxRetries = cfg.ConnectionSettings?.http?.MaxRetries;
+    if (retry || outlier) clusters.set(name, { retry, outlier, maxRetries, activeRetries: 0 });
   }
   const timeouts = new Map<string, readonly RequestTimeoutConfig[]>();
   for (const matches of Object.values(s.Outbound.TrafficMatches)) {
@@ -104,6 +133,8 @@ export function requestTimeoutMs(timeouts: readonly RequestTimeoutConfig[] | und
 
 export interface ForwardDeps {
   env: ModuleEnv;
+  /** the cluster's connect timeout and requests per connection, when its UpstreamTrafficSetting sets them */
+  requestOptions?: RequestOptions | undefined;
   cursors: Cursors;
   policies: UpstreamPolicies;
   now?: () => number;
@@ -143,58 +174,73 @@ export async function forwardResilient(ctx: HttpContext, first: UpstreamChoice, 
   const tried = new Set<string>();
   let choice: UpstreamChoice | undefined = first;
   let retries = 0;
-  for (;;) {
-    const endpoint = choice.endpoint;
-    tried.add(endpoint);
-    ctx.upstream = endpoint;
-    const remaining = deadline === undefined ? undefined : deadline - now();
-    const perTry = retry?.perTryTimeoutMs;
-    const limit = remaining === undefined ? perTry : perTry === undefined ? remaining : Math.min(perTry, remaining);
-    const perTryBinds = perTry !== undefined && (remaining === undefined || perTry < remaining);
-    let outcome: AttemptOutcome;
-    let response: HttpResponse | undefined;
-    let error: unknown;
-    try {
-      response = await withTimeout(env.upstream.request(endpoint, ctx.request, body, choice.identities), limit);
-      outcome = response ? { kind: 'response', status: response.status } : perTryBinds ? { kind: 'per-try-timeout' } : { kind: 'response', status: 504 };
-    } catch (err) {
-      error = err;
-      outcome = { kind: classifyUpstreamError(err) };
-    }
-    const timedOut = response === undefined && error === undefined;
-    if (timedOut && perTryBinds) env.metrics.countStat(STATS.perTryTimeout, cluster);
-    if (outlier) recordOutlier(env, cluster, outlier, endpoint, outcome, clusterSize, now());
-
-    const routeTimedOut = timedOut && !perTryBinds;
-    const wantsRetry = !routeTimedOut && retry !== undefined && retriable(retry.on, outcome);
-    if (wantsRetry && replayable && retries < retry.numRetries) {
-      const wait = backoffMs(retries + 1, retry.backoffBaseMs, deps.random);
-      if (deadline === undefined || now() + wait < deadline) {
-        if (response) response.body.pipeTo(DISCARD);
-        retries++;
-        retryRecords.set(ctx, { retries, reason: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
-        env.metrics.countStat(STATS.retry, cluster);
-        env.metrics.countStat(STATS.retryBackoff, cluster);
-        await (deps.sleep ?? sleepReal)(wait);
-        choice = pickAnother(ctx, deps, tried, outlier, now()) ?? choice;
-        continue;
+  // a slot of the cluster's maxRetries, held while a retry attempt is in flight
+  let holding = false;
+  const releaseSlot = (): void => {
+    if (holding) policy!.activeRetries--;
+    holding = false;
+  };
+  try {
+    for (;;) {
+      const endpoint = choice.endpoint;
+      tried.add(endpoint);
+      ctx.upstream = endpoint;
+      const remaining = deadline === undefined ? undefined : deadline - now();
+      const perTry = retry?.perTryTimeoutMs;
+      const limit = remaining === undefined ? perTry : perTry === undefined ? remaining : Math.min(perTry, remaining);
+      const perTryBinds = perTry !== undefined && (remaining === undefined || perTry < remaining);
+      let outcome: AttemptOutcome;
+      let response: HttpResponse | undefined;
+      let error: unknown;
+      try {
+        response = await withTimeout(env.upstream.request(endpoint, ctx.request, body, choice.identities, deps.requestOptions), limit);
+        outcome = response ? { kind: 'response', status: response.status } : perTryBinds ? { kind: 'per-try-timeout' } : { kind: 'response', status: 504 };
+      } catch (err) {
+        error = err;
+        outcome = { kind: classifyUpstreamError(err) };
       }
-    }
-    if (wantsRetry && replayable && retries >= retry.numRetries) env.metrics.countStat(STATS.retryLimitExceeded, cluster);
-    if (retries > 0 && !wantsRetry) env.metrics.countStat(STATS.retrySuccess, cluster);
-    if (response) {
-      ctx.response = response;
+      releaseSlot();
+      const timedOut = response === undefined && error === undefined;
+      if (timedOut && perTryBinds) env.metrics.countStat(STATS.perTryTimeout, cluster);
+      if (outlier) recordOutlier(env, cluster, outlier, endpoint, outcome, clusterSize, now());
+
+      const routeTimedOut = timedOut && !perTryBinds;
+      const wantsRetry = !routeTimedOut && retry !== undefined && retriable(retry.on, outcome);
+      if (wantsRetry && replayable && retries < retry.numRetries) {
+        const wait = backoffMs(retries + 1, retry.backoffBaseMs, deps.random);
+        const overflow = policy!.maxRetries !== undefined && policy!.activeRetries >= policy!.maxRetries;
+        if (overflow) env.metrics.countStat(STATS.retryOverflow, cluster);
+        else if (deadline === undefined || now() + wait < deadline) {
+          policy!.activeRetries++;
+          holding = true;
+          if (response) response.body.pipeTo(DISCARD);
+          retries++;
+          retryRecords.set(ctx, { retries, reason: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
+          env.metrics.countStat(STATS.retry, cluster);
+          env.metrics.countStat(STATS.retryBackoff, cluster);
+          await (deps.sleep ?? sleepReal)(wait);
+          choice = pickAnother(ctx, deps, tried, outlier, now()) ?? choice;
+          continue;
+        }
+      }
+      if (wantsRetry && replayable && retries >= retry.numRetries) env.metrics.countStat(STATS.retryLimitExceeded, cluster);
+      if (retries > 0 && !wantsRetry) env.metrics.countStat(STATS.retrySuccess, cluster);
+      if (response) {
+        ctx.response = response;
+        return;
+      }
+      if (timedOut) {
+        if (!perTryBinds) env.metrics.countStat(STATS.timeout, cluster);
+        ctx.response = makeResponse(504, 'upstream request timeout\n', { 'x-tessera-error': '504' });
+        env.log.warn('upstream request timed out', { upstream: endpoint, retries, perTry: perTryBinds });
+        return;
+      }
+      const status = rescue(ctx, error);
+      env.log.warn('upstream request failed', { upstream: endpoint, status, retries, error: (error as Error).message });
       return;
     }
-    if (timedOut) {
-      if (!perTryBinds) env.metrics.countStat(STATS.timeout, cluster);
-      ctx.response = makeResponse(504, 'upstream request timeout\n', { 'x-tessera-error': '504' });
-      env.log.warn('upstream request timed out', { upstream: endpoint, retries, perTry: perTryBinds });
-      return;
-    }
-    const status = rescue(ctx, error);
-    env.log.warn('upstream request failed', { upstream: endpoint, status, retries, error: (error as Error).message });
-    return;
+  } finally {
+    releaseSlot();
   }
 }
 

@@ -98,7 +98,9 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
     const destination = ctx.service?.name ?? c.name;
     env.metrics.recordConnection(ctx.direction, ctx.source.identity ?? ctx.source.address, destination);
     const started = process.hrtime.bigint();
-    const transfer = await ctx.pipeTo(endpoint, identities);
+    // an UpstreamTrafficSetting's connectionSettings.tcp.connectTimeout (seconds) for this cluster
+    const connectTimeout = ctx.direction === 'outbound' ? env.snapshot.Outbound.ClustersConfigs[c.name]?.ConnectionSettings?.tcp?.ConnectTimeout : undefined;
+    const transfer = await ctx.pipeTo(endpoint, identities, connectTimeout !== undefined && connectTimeout > 0 ? Math.max(1, Math.round(connectTimeout * 1000)) : undefined);
     if (!transfer) return;
     const gate = env.accessLog[ctx.direction];
     if (!gate.all && !gate.keep(() => tcpAttributes(ctx, ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? ''), env.mtls))) return;

@@ -11,7 +11,7 @@ import { meshServerIdentityCheck, parseServiceIdentity } from '../../identity/in
 import { MeshError } from '../../lib/errors.js';
 import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
-import { Pool, requestUpgrade, type UpgradeResult } from '../engine/client.js';
+import { Pool, requestUpgrade, type RequestOptions, type UpgradeResult } from '../engine/client.js';
 
 export interface UpstreamOptions {
   /** bind outgoing loopback connections to this address, so the far side sees our pod IP */
@@ -64,8 +64,8 @@ export class UpstreamClient {
   }
 
   /** Sends one request; resolves once the response head has arrived (the body streams after). */
-  request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities): Promise<HttpResponse> {
-    return this.pool(endpoint, identities).request(head, body);
+  request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities, opts?: RequestOptions): Promise<HttpResponse> {
+    return this.pool(endpoint, identities).request(head, body, opts);
   }
 
   /**
@@ -79,7 +79,7 @@ export class UpstreamClient {
   }
 
   /** Opens a byte stream to `endpoint` (mTLS when identities are given). */
-  connectTcp(endpoint: string, identities?: ExpectedIdentities): Promise<Socket> {
+  connectTcp(endpoint: string, identities?: ExpectedIdentities, connectTimeoutMs?: number): Promise<Socket> {
     const [host, port] = splitEndpoint(endpoint);
     return new Promise((resolve, reject) => {
       const loopback = host.startsWith('127.');
@@ -95,7 +95,7 @@ export class UpstreamClient {
       const s: Socket = tls ? tlsConnect({ ...base, ...tls }) : netConnect(base);
       const onError = (err: Error): void => reject(upstreamError(endpoint, err));
       s.once('error', onError);
-      s.setTimeout(Math.min(this.opts.timeoutMs, 10_000));
+      s.setTimeout(connectTimeoutMs ?? Math.min(this.opts.timeoutMs, 10_000));
       s.once('timeout', () => s.destroy(new MeshError('MESH_ERR_TIMEOUT', `connect to ${endpoint} timed out`)));
       s.once(tls ? 'secureConnect' : 'connect', () => {
         s.setTimeout(0);
