@@ -5,14 +5,15 @@ import { resolve } from 'node:path';
 import { MeshError } from '../../lib/errors.js';
 import { startApiServer } from '../apiserver/index.js';
 import { httpInjectorClient, startControllers } from '../controllers/index.js';
-import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, type MeshFile } from '../layout.js';
+import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, stateFiles, type MeshFile } from '../layout.js';
 import { assertDiskSpace, ensurePrivateStateDir, leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
 import { reapStale, startSupervisor } from '../runtime/index.js';
 import { meshGateway, startPodNetwork } from './pod-network.js';
 import { openStore } from '../store/index.js';
 import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
 import { liveDaemonPid } from './daemon-process.js';
-import type { LogRotation } from '../container-log/index.js';
+import { DEFAULT_LOG_ROTATION, type LogRotation } from '../container-log/index.js';
+import { keepDaemonLogBounded } from './daemon-log.js';
 import { assertSameMesh, ensureSystemObjects, meshNamesInStore } from './system-objects.js';
 
 export interface DaemonOptions {
@@ -72,6 +73,9 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   cleanups.push({ what: 'signal handlers', run: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) });
+  // detached, the daemon's stdout is daemon.log: bounded like the containers' logs
+  const stopDaemonLog = keepDaemonLogBounded(stateFiles.daemonLog(stateDir), opts.logRotation ?? DEFAULT_LOG_ROTATION);
+  cleanups.push({ what: 'daemon log rotation', run: stopDaemonLog });
 
   try {
     const block = leaseMeshBlock(stateDir);
