@@ -354,10 +354,13 @@ export class KubeMeshApi implements MeshApi {
   ): Promise<ApplyResult> {
     const m = await this.mapper.forName(kind);
     const ns = m.namespaced ? namespace || 'default' : undefined;
-    const path = `${objectPath(m, ns, name)}/status`;
+    const object = objectPath(m, ns, name);
+    const path = `${object}/status`;
     const label = labelOf(m.kind, name, ns);
     const result = (action: ApplyResult['action']): ApplyResult => ({ kind: m.kind, name, ...(ns ? { namespace: ns } : {}), action });
-    let current = opts.current ?? (await this.request<Resource>('GET', path, { label }));
+    // reads go to the object itself: a writer granted only `update` on <kind>/status (the controller's
+    // least-privilege role) may read the object but not GET its status subresource
+    let current = opts.current ?? (await this.request<Resource>('GET', object, { label }));
     for (let attempt = 1; ; attempt++) {
       if (JSON.stringify(canonical(current.status)) === JSON.stringify(canonical(status))) return result('unchanged');
       try {
@@ -365,7 +368,7 @@ export class KubeMeshApi implements MeshApi {
         return result('configured');
       } catch (e) {
         if ((e as MeshError).code !== 'MESH_ERR_CONFLICT' || attempt >= (opts.attempts ?? 5)) throw e;
-        current = await this.request<Resource>('GET', path, { label });
+        current = await this.request<Resource>('GET', object, { label });
       }
     }
   }
