@@ -137,7 +137,7 @@ export class Controller {
       const version = snapshotVersion(snapshot);
       this.latest.set(p.uuid, { version, snapshot });
       if (record.connected && record.push && record.sentVersion !== version) {
-        record.sentVersion = version;
+        this.registry.markSent(record, version);
         record.push(snapshotEvent({ version, snapshot }));
       }
     }

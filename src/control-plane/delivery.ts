@@ -186,7 +186,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     const lastEventId = req.headers['last-event-id'];
     const v = opts.controller.snapshotFor(uuid);
     if (v) {
-      record.sentVersion = v.version;
+      opts.registry.markSent(record, v.version);
       if (lastEventId !== v.version) push(snapshotEvent(v));
       else record.appliedVersion ??= v.version;
     }

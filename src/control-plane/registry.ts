@@ -12,12 +12,24 @@ export interface ProxyRecord {
   sentVersion?: string;
   appliedVersion?: string;
   lastError?: string;
+  /** epoch ms: when sentVersion was pushed, when a version was last acknowledged, when one was last rejected */
+  sentAt?: number;
+  ackedAt?: number;
+  nackedAt?: number;
   /** pushes a snapshot event down the open stream */
   push?: (event: string) => void;
 }
 
 export class ProxyRegistry {
   private readonly records = new Map<string, ProxyRecord>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Records that `version` was pushed to the proxy. */
+  markSent(record: ProxyRecord, version: string): void {
+    if (record.sentVersion !== version) record.sentAt = this.now();
+    record.sentVersion = version;
+  }
 
   get(uuid: string): ProxyRecord | undefined {
     return this.records.get(uuid);
@@ -48,8 +60,12 @@ export class ProxyRegistry {
     if (!r) return;
     if (ok) {
       r.appliedVersion = version;
+      r.ackedAt = this.now();
       delete r.lastError;
-    } else r.lastError = `version ${version.slice(0, 12)}: ${error ?? 'rejected'}`;
+    } else {
+      r.nackedAt = this.now();
+      r.lastError = `version ${version.slice(0, 12)}: ${error ?? 'rejected'}`;
+    }
   }
 
   status(): ProxyStatus[] {
@@ -59,8 +75,29 @@ export class ProxyRegistry {
         if (r.sentVersion) s.sentVersion = r.sentVersion;
         if (r.appliedVersion) s.appliedVersion = r.appliedVersion;
         if (r.lastError) s.lastError = r.lastError;
+        if (r.sentAt !== undefined) s.sentAt = new Date(r.sentAt).toISOString();
+        if (r.ackedAt !== undefined) s.ackedAt = new Date(r.ackedAt).toISOString();
+        if (r.nackedAt !== undefined) s.nackedAt = new Date(r.nackedAt).toISOString();
         return s;
       })
       .sort((a, b) => `${a.namespace}/${a.pod}`.localeCompare(`${b.namespace}/${b.pod}`));
   }
+}
+
+/** How long a proxy may take to acknowledge a version before it counts as STALE. */
+export const STALE_AFTER_MS = 5_000;
+
+/**
+ * The sync state `tessera proxy status` and the dashboard show, as `istioctl proxy-status` names them:
+ * SYNCED (applied what was sent), NOT SENT (nothing sent yet), NACKED (rejected the version it was
+ * sent), STALE (sent but not acknowledged within STALE_AFTER_MS, or its stream is closed).
+ */
+export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
+
+export function syncStateOf(p: ProxyStatus, nowMs: number, staleAfterMs = STALE_AFTER_MS): SyncState {
+  if (!p.sentVersion) return 'NOT SENT';
+  if (p.appliedVersion === p.sentVersion) return p.connected ? 'SYNCED' : 'STALE';
+  if (p.lastError && p.nackedAt && (!p.sentAt || Date.parse(p.nackedAt) >= Date.parse(p.sentAt))) return 'NACKED';
+  const sentAt = p.sentAt ? Date.parse(p.sentAt) : 0;
+  return !p.connected || nowMs - sentAt >= staleAfterMs ? 'STALE' : 'SYNCED';
 }

@@ -62,6 +62,10 @@ export interface ProxyStatus {
   appliedVersion?: string;
   /** the error of the last rejected version */
   lastError?: string;
+  /** RFC 3339: when sentVersion was sent, when a version was last acknowledged, when one was last rejected */
+  sentAt?: string;
+  ackedAt?: string;
+  nackedAt?: string;
 }
 
 export interface MeshStatus {
