@@ -1,24 +1,16 @@
 /** Tests for the Istio security validators: the book's manifests, kubectl names, and exact messages for bad fields (security-rules.md §1, §2). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MeshError } from '../../lib/errors.js';
 import { resolveKindName } from '../kinds.js';
 import { validateResource } from './index.js';
+import { refusalLines } from './test-support.js';
 
 const ctx = { source: '-', index: 1 };
 const API = 'security.istio.io/v1beta1';
 const ra = (spec: unknown) => ({ apiVersion: API, kind: 'RequestAuthentication', metadata: { name: 'jwt-auth', namespace: 'development' }, spec });
 const ap = (spec: unknown) => ({ apiVersion: API, kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'default' }, spec });
 
-function problems(obj: unknown): string[] {
-  try {
-    validateResource(obj, ctx);
-  } catch (e) {
-    assert.ok(e instanceof MeshError, String(e));
-    return e.message.split('\n').map((l) => l.replace(/^\w+ [\w-]+\/[\w-]+: /, ''));
-  }
-  assert.fail('expected validation to fail');
-}
+const problems = (obj: unknown): string[] => refusalLines(obj, ctx).map((l) => l.replace(/^\w+ [\w-]+\/[\w-]+: /, ''));
 
 describe('Istio kinds', () => {
   it('kubectl names resolve', () => {

@@ -1,22 +1,14 @@
 /** Tests for the Telemetry validator: Istio's access-log manifests, kubectl names, and exact messages for what is refused. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MeshError } from '../../lib/errors.js';
 import { resolveKindName } from '../kinds.js';
 import { validateResource } from './index.js';
+import { refusalLines } from './test-support.js';
 
 const ctx = { source: '-', index: 1 };
 const telemetry = (spec: unknown, apiVersion = 'telemetry.istio.io/v1') => ({ apiVersion, kind: 'Telemetry', metadata: { name: 't', namespace: 'default' }, spec });
 
-function problems(obj: unknown): string[] {
-  try {
-    validateResource(obj, ctx);
-  } catch (e) {
-    assert.ok(e instanceof MeshError, String(e));
-    return e.message.split('\n');
-  }
-  assert.fail('expected validation to fail');
-}
+const problems = (obj: unknown): string[] => refusalLines(obj, ctx);
 
 describe('Telemetry', () => {
   it('kubectl names resolve', () => {

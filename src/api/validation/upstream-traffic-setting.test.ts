@@ -1,22 +1,14 @@
 /** Tests for the UpstreamTrafficSetting validator: FSM's manifests pass, bad limits are refused with the field named. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MeshError } from '../../lib/errors.js';
 import { resolveKindName } from '../kinds.js';
 import { validateResource } from './index.js';
+import { refusalLines } from './test-support.js';
 
 const ctx = { source: '-', index: 1 };
 const uts = (spec: unknown, ns = 'demo') => ({ apiVersion: 'policy.flomesh.io/v1alpha1', kind: 'UpstreamTrafficSetting', metadata: { name: 'u', namespace: ns }, spec });
 
-function problems(obj: unknown): string {
-  try {
-    validateResource(obj, ctx);
-  } catch (e) {
-    assert.ok(e instanceof MeshError, String(e));
-    return e.message;
-  }
-  assert.fail('expected validation to fail');
-}
+const problems = (obj: unknown): string => refusalLines(obj, ctx).join('\n');
 
 describe('UpstreamTrafficSetting', () => {
   it('kubectl names resolve', () => {

@@ -21,6 +21,11 @@ export interface ModuleEnv {
   readonly mtls: boolean;
 }
 
+/** The caller's mesh identity as filters and the access log see it (`source.principal`): ours outbound, the verified peer's inbound ('' when it has none). */
+export function callerPrincipal(ctx: { direction: 'inbound' | 'outbound'; source: { identity?: string | undefined } }, env: ModuleEnv): string {
+  return ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? '');
+}
+
 /** Builds a module for one snapshot; null means "nothing to do under this snapshot" (elided). */
 export type HttpModuleFactory = (env: ModuleEnv) => HttpModule | null;
 export type TcpModuleFactory = (env: ModuleEnv) => TcpModule | null;

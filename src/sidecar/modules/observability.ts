@@ -6,7 +6,7 @@ import { httpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import { propagate } from '../observability/trace.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
-import type { ModuleEnv } from './env.js';
+import { callerPrincipal, type ModuleEnv } from './env.js';
 import { retriesOf } from './resilient-forward.js';
 
 function destinationOf(ctx: HttpContext): string {
@@ -69,7 +69,7 @@ const refused = (ctx: HttpContext): boolean => ctx.denial !== undefined || ctx.s
 
 function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
   const gate = env.accessLog[ctx.direction];
-  if (!gate.all && !refused(ctx) && !gate.keep(() => httpAttributes(ctx, principalOf(ctx, env), env.mtls))) return;
+  if (!gate.all && !refused(ctx) && !gate.keep(() => httpAttributes(ctx, callerPrincipal(ctx, env), env.mtls))) return;
   const q = ctx.request;
   const ua = q.headers['user-agent'];
   // built as text: an object plus JSON.stringify per request was a tenth of the chain's cost
@@ -95,9 +95,4 @@ function retryField(ctx: HttpContext): string {
 /** `,"policy":"ns/name","rule":0`: the policy that decided, for tools that filter access lines by policy. */
 function policyFields(d: { policy?: string | undefined; rule?: number | undefined }): string {
   return `${d.policy !== undefined ? `,"policy":${jsonString(d.policy)}` : ''}${d.rule !== undefined && d.rule >= 0 ? `,"rule":${d.rule}` : ''}`;
-}
-
-/** The caller's mesh identity as a filter sees it (`source.principal`): ours outbound, the verified peer's inbound. */
-function principalOf(ctx: HttpContext, env: ModuleEnv): string {
-  return ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? '');
 }

@@ -6,7 +6,7 @@ import { outsideClientRoute, parseAuthority, type CompiledServiceRule, type Rout
 import type { TcpContext, TcpModule } from '../chain/types.js';
 import { tcpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
-import type { ModuleEnv } from './env.js';
+import { callerPrincipal, type ModuleEnv } from './env.js';
 import { outsideMeshCluster } from './outside-mesh.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
@@ -103,7 +103,7 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
     const transfer = await ctx.pipeTo(endpoint, identities, connectTimeout !== undefined && connectTimeout > 0 ? Math.max(1, Math.round(connectTimeout * 1000)) : undefined);
     if (!transfer) return;
     const gate = env.accessLog[ctx.direction];
-    if (!gate.all && !gate.keep(() => tcpAttributes(ctx, ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? ''), env.mtls))) return;
+    if (!gate.all && !gate.keep(() => tcpAttributes(ctx, callerPrincipal(ctx, env), env.mtls))) return;
     // one line per relayed connection, when it ends (as Envoy's tcp_proxy access log), next to the
     // line an authorization refusal writes; the bytes are counted, never read
     const sourceService = sourceServiceOf(ctx, env);
@@ -118,7 +118,7 @@ export function tcpLoadBalancing(env: ModuleEnv): TcpModule {
 
 /** Who opened the connection, as the access log names it: this proxy outbound, the peer inbound. */
 function sourceServiceOf(ctx: TcpContext, env: ModuleEnv): string {
-  return ctx.direction === 'outbound' ? env.snapshot.Spec.ServiceIdentity : (ctx.source.identity ?? env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown');
+  return callerPrincipal(ctx, env) || (env.snapshot.AllowedEndpoints[ctx.source.address] ?? 'unknown');
 }
 
 export function tcpDefault(env: ModuleEnv): TcpModule {

@@ -11,6 +11,7 @@ import type { AccessAttributes, CompiledFilter } from '../../access-log/index.js
 import type { AccessLogRule, ProxySnapshot } from '../../snapshot/types.js';
 import type { Direction, HttpContext, TcpContext } from '../chain/types.js';
 import { MeshError } from '../../lib/errors.js';
+import { splitEndpoint } from '../upstream/index.js';
 
 const invalid = (message: string): MeshError => new MeshError('MESH_ERR_SNAPSHOT_INVALID', message);
 
@@ -59,8 +60,8 @@ export function accessGate(snapshot: ProxySnapshot): AccessGate {
 
 function splitHostPort(endpoint: string | undefined): { address: string; port: number } {
   if (!endpoint) return { address: '', port: 0 };
-  const i = endpoint.lastIndexOf(':');
-  return { address: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
+  const [address, port] = splitEndpoint(endpoint);
+  return { address, port };
 }
 
 /** Envoy's attribute names for one HTTP exchange (filter.ts lists them). */
