@@ -1,0 +1,57 @@
+/**
+ * The simulated proxies of `npm run bench:scale` (bench/scale.ts starts this file as a child process,
+ * so the controller's CPU and memory figures are its own). Each proxy is the sidecar's real delivery
+ * client (src/sidecar/config StreamClient): a TLS Server-Sent Events stream to the controller with a
+ * proxy token, and an ACK per snapshot. Applying is decoding only: the bench measures the control
+ * plane, not the sidecar.
+ *
+ * Protocol on the IPC channel: the parent sends {url, proxies: [{uuid, token}]}; this process answers
+ * {started: n} once every stream is opened, and exits on 'stop'. The controller's CA comes from the
+ * environment, as a sidecar's does.
+ */
+import { StreamClient } from '../src/sidecar/config/index.js';
+import { SidecarLog } from '../src/sidecar/observability/log.js';
+
+interface Start {
+  url: string;
+  proxies: { uuid: string; token: string }[];
+}
+
+/** Streams opened per batch: a burst of thousands of TLS handshakes at once only measures the accept queue. */
+const BATCH = 200;
+
+const log = new SidecarLog('error', 2);
+const clients: StreamClient[] = [];
+
+process.on('message', (msg: unknown) => {
+  if (msg === 'stop') {
+    for (const c of clients) c.stop();
+    process.exit(0);
+  }
+  void start(msg as Start);
+});
+
+async function start(cfg: Start): Promise<void> {
+  for (let i = 0; i < cfg.proxies.length; i += BATCH) {
+    for (const p of cfg.proxies.slice(i, i + BATCH)) {
+      let applied: string | undefined;
+      const client = new StreamClient({
+        controllerUrl: cfg.url,
+        uuid: p.uuid,
+        token: p.token,
+        log,
+        currentVersion: () => applied,
+        apply: async (version) => {
+          applied = version;
+          return undefined;
+        },
+      });
+      clients.push(client);
+      client.start();
+    }
+    // let this batch's handshakes finish before the next
+    const until = Date.now() + 10_000;
+    while (clients.some((c) => !c.connected) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+  process.send?.({ started: clients.filter((c) => c.connected).length });
+}
