@@ -294,6 +294,8 @@ export class Collector {
         this.deniedTotal.set(id, (this.deniedTotal.get(id) ?? 0) + 1);
       }
     }
+    // /api/state shows it at once too, not only from the next round
+    this.current = { ...this.current, decisions: { ...this.current.decisions, recent: [...this.recent] } };
     for (const fn of this.decisionListeners) fn(d);
   }
 
@@ -415,7 +417,7 @@ export class LogFollower {
   }
 
   private line(text: string): void {
-    const time = /^\{"time":"([^"]+)"/.exec(text)?.[1];
+    const time = /\{"time":"([^"]+)"/.exec(text)?.[1];
     if (time) {
       if (time < this.lastTime) return;
       if (time === this.lastTime) {

@@ -59,10 +59,12 @@ const ACCESS_CONTROL_WARNINGS = new Set(['plaintext connection refused: mesh tra
  * unique among lines of the same pod with the same timestamp.
  */
 export function decisionOfLine(text: string, from: LogSource, seq: number): Decision | undefined {
-  if (!text.startsWith('{')) return undefined;
+  // a line may carry a prefix (`--timestamps`); the sidecar's own text starts at the brace
+  const brace = text.indexOf('{');
+  if (brace < 0) return undefined;
   let l: Line;
   try {
-    l = JSON.parse(text) as Line;
+    l = JSON.parse(text.slice(brace)) as Line;
   } catch {
     return undefined;
   }
@@ -117,7 +119,7 @@ export function decisionOfLine(text: string, from: LogSource, seq: number): Deci
 /** The caller label of a refusal line (the metrics' `source` label), for counting refusals per edge. */
 export function callerLabelOfLine(text: string): string | undefined {
   try {
-    const l = JSON.parse(text) as Line;
+    const l = JSON.parse(text.slice(Math.max(0, text.indexOf('{')))) as Line;
     return str(l['sourceService']);
   } catch {
     return undefined;
