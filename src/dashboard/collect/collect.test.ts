@@ -5,7 +5,7 @@ import type { ProxyStatus } from '../../local/api-contract.js';
 import { decisionOfLine } from './decisions.js';
 import { EdgeHistory } from './history.js';
 import { parsePrometheus } from './prom.js';
-import { proxyViewOf, chainsOf } from './proxies.js';
+import { certificatesOf, chainsOf, proxyViewOf } from './proxies.js';
 import { resourceViewOf, statusLine } from './resources.js';
 import { buildTopology, countersOf, deltaOf, percentiles, resolveCaller, type PodFacts } from './topology.js';
 import { policyCounters } from './collector.js';
@@ -197,4 +197,27 @@ test('edge history keeps a bounded window of points per edge', () => {
   assert.equal(h.get('a->b')?.points[0]?.p99Ms, 3);
   h.record(new Date(Date.parse('2026-01-01T00:01:00Z')), { nodes: [], edges: [] });
   assert.equal(h.get('a->b'), undefined, 'an edge quiet for the whole window is forgotten');
+});
+
+test('certificates from /certs: subject, SANs, serial, expiry and the days left', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'dash-cert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
+      '-subj', '/CN=todos.default.cluster.local', '-addext', 'subjectAltName=URI:spiffe://cluster.local/ns/default/sa/todos', '-days', '2'], { stdio: 'ignore' });
+    const pem = readFileSync(join(dir, 'c.pem'), 'utf8');
+    const [c] = certificatesOf({ certChain: pem, notAfter: 'ignored' }, Date.now());
+    assert.equal(c?.role, 'workload identity');
+    assert.equal(c?.subject, 'CN=todos.default.cluster.local');
+    assert.deepEqual(c?.sans, ['URI:spiffe://cluster.local/ns/default/sa/todos']);
+    assert.ok(c!.daysLeft > 1.8 && c!.daysLeft <= 2, String(c?.daysLeft));
+    assert.ok(!JSON.stringify(c).includes('PRIVATE'));
+    assert.deepEqual(certificatesOf({ certChain: 'not a certificate' }, Date.now()), []);
+    assert.deepEqual(certificatesOf(undefined, Date.now()), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
