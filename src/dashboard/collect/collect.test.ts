@@ -48,7 +48,7 @@ test('edges come from inbound counters: rate from the delta, success without 5xx
     proxies: [{ namespace: 'default', pod: 'todos-1', cur: after, delta: deltaOf(after, before), seconds: 2 }],
     deniedInWindow: new Map(), deniedTotal: new Map(),
   });
-  assert.equal(topo.edges.length, 1, 'outbound series are not edges (the receiving side reports them)');
+  assert.equal(topo.edges.length, 1, 'outbound series to a meshed namespace are not edges (the receiving side reports them)');
   const e = topo.edges[0]!;
   assert.equal(e.id, 'curl/curl->default/todos');
   assert.equal(e.rps, 10);
@@ -220,4 +220,17 @@ test('certificates from /certs: subject, SANs, serial, expiry and the days left'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('traffic to a destination outside the mesh is read from the caller\'s outbound series, as a plaintext edge to an external node', async () => {
+  const m = new SidecarMetrics({});
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 200, 0.01);
+  const base = countersOf(parsePrometheus(await m.text()));
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 200, 0.01);
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 502, 0.01);
+  m.recordRequest('outbound', 'curl.curl', 'todos.default', 200, 0.01);
+  const cur = countersOf(parsePrometheus(await m.text()));
+  const topo = buildTopology({ pods: PODS, proxies: [{ namespace: 'curl', pod: 'curl-1', cur, delta: deltaOf(cur, base), seconds: 1 }], deniedInWindow: new Map(), deniedTotal: new Map() });
+  assert.deepEqual(topo.edges.map((e) => [e.id, e.rps, e.successRate, e.mtls, e.requests]), [['curl/curl->external:httpbin.org:80', 2, 0.5, false, 3]]);
+  assert.equal(topo.nodes.find((n) => n.id === 'external:httpbin.org:80')?.kind, 'external');
 });
