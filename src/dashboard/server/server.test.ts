@@ -39,7 +39,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function start(bundle: 'with' | 'without' = 'with'): Promise<{ server: DashboardServer; base: string; token: string; source: ReturnType<typeof stubSource> }> {
+async function start(bundle: 'with' | 'without' = 'with', maxQueuedBytes?: number): Promise<{ server: DashboardServer; base: string; token: string; source: ReturnType<typeof stubSource> }> {
   const dir = mkdtempSync(join(tmpdir(), 'dash-bundle-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const bundleDir = join(dir, 'ui-bundle');
@@ -52,7 +52,7 @@ async function start(bundle: 'with' | 'without' = 'with'): Promise<{ server: Das
   writeFileSync(join(dir, 'secret.txt'), 'outside the bundle');
   const token = newToken();
   const source = stubSource();
-  const server = await startDashboardServer({ address: '127.0.0.1', port: 0, token, source, bundleDir, heartbeatMs: 50 });
+  const server = await startDashboardServer({ address: '127.0.0.1', port: 0, token, source, bundleDir, heartbeatMs: 50, ...(maxQueuedBytes !== undefined ? { maxQueuedBytes } : {}) });
   cleanups.push(() => server.close());
   return { server, base: `http://127.0.0.1:${server.port}`, token, source };
 }
@@ -170,4 +170,31 @@ test('events: the state at once, each new state and each decision pushed as they
 test('only loopback addresses are accepted for binding', () => {
   for (const a of ['127.0.0.1', '127.1.2.3', '::1']) assert.ok(isLoopbackAddress(a), a);
   for (const a of ['0.0.0.0', '10.0.0.1', '::', '128.0.0.1', '127.0.0.256', 'localhost']) assert.ok(!isLoopbackAddress(a), a);
+});
+
+test('an event stream client that stops reading is dropped once its queue passes the bound', async () => {
+  const { server, token, source } = await start('with', 64 * 1024);
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { authorization: `Bearer ${token}` } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(res.statusCode, 200);
+  res.pause(); // stops reading: the server's queue grows once the socket buffers are full
+  const big: DashboardState = { ...EMPTY, problems: ['x'.repeat(1 << 20)] };
+  const pushes = 50;
+  for (let i = 0; i < pushes; i++) {
+    source.push(big);
+    await new Promise((r) => setImmediate(r));
+  }
+  // reading again, the client finds its stream cut short rather than every state it missed
+  let received = 0;
+  const ended = new Promise<void>((resolve) => {
+    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    res.on('close', () => resolve());
+    res.on('error', () => resolve());
+  });
+  res.resume();
+  await ended;
+  assert.ok(received < (pushes / 2) * (1 << 20), `received ${received} bytes`);
 });
