@@ -115,3 +115,25 @@ test('a refusal in a sidecar\'s log is pushed at once, kept in the state, and co
     c.stop();
   }
 });
+
+test('what the user\'s credentials may not list is a problem line; with part of the lint world unreadable no warnings are guessed', async () => {
+  const policy = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p', namespace: 'default' }, spec: { rules: [{ from: [{ source: { principals: ['cluster.local/ns/default/sa/ghost'] } }] }] } };
+  const base = stubMesh(new SidecarMetrics({}), { stuck: false }).api;
+  const api: MeshReader = {
+    ...base,
+    list: async (q) => {
+      if (q.kind === 'Namespace') throw new Error('namespaces is forbidden: User "alice" cannot list resource "namespaces" at the cluster scope');
+      if (q.kind === 'AuthorizationPolicy') return [policy];
+      return base.list(q);
+    },
+  };
+  const c = new Collector(api, { intervalMs: 1000, proxyTimeoutMs: 100 });
+  try {
+    const s = await c.round();
+    assert.ok(s.problems.includes('Namespace: namespaces is forbidden: User "alice" cannot list resource "namespaces" at the cluster scope'), s.problems.join('\n'));
+    assert.ok(s.problems.some((p) => p.startsWith('validation warnings are not shown')));
+    assert.deepEqual(s.resources.map((r) => [r.kind, r.name, r.warnings]), [['AuthorizationPolicy', 'p', []]]);
+  } finally {
+    c.stop();
+  }
+});

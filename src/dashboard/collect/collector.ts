@@ -274,9 +274,12 @@ export class Collector {
       }
     };
     const world = (await Promise.all(WORLD_KINDS.map(list))).flat();
+    const worldComplete = problems.length === 0;
     const mesh = (await Promise.all(MESH_KINDS.map(list))).flat();
     const mc = mesh.find((r) => r.kind === 'MeshConfig') as { spec?: { sidecar?: { sidecarDisabledMTLS?: boolean } } } | undefined;
-    const lintWorld = lintWorldOf(world, mc?.spec);
+    // with part of the world unreadable, every name in it would look missing: no warnings beat false ones
+    const lintWorld = worldComplete ? lintWorldOf(world, mc?.spec) : undefined;
+    if (!worldComplete) problems.push('validation warnings are not shown: your credentials cannot list everything they are checked against');
     this.resources = sortResources(mesh.map((r) => resourceViewOf(r, lintWorld)));
     this.resourceProblems = problems;
     this.resourcesAt = this.now();
