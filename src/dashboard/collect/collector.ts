@@ -156,8 +156,9 @@ export class Collector {
 
   /** Starts the rounds; the first one runs at once and is awaited. */
   async start(): Promise<void> {
+    const start = this.now();
     await this.round();
-    this.schedule();
+    this.schedule(start);
   }
 
   stop(): void {
@@ -167,11 +168,14 @@ export class Collector {
     this.followers.clear();
   }
 
-  private schedule(): void {
+  /** Rounds start an interval apart (a round's own time included), never two at once. */
+  private schedule(lastStart = this.now()): void {
     if (this.stopped) return;
+    const wait = Math.max(0, lastStart + this.opts.intervalMs - this.now());
     this.timer = setTimeout(() => {
-      void this.round().finally(() => this.schedule());
-    }, this.opts.intervalMs);
+      const start = this.now();
+      void this.round().finally(() => this.schedule(start));
+    }, wait);
     this.timer.unref?.();
   }
 
