@@ -20,7 +20,7 @@ interface Start {
 /** Streams opened per batch: a burst of thousands of TLS handshakes at once only measures the accept queue. */
 const BATCH = 200;
 
-const log = new SidecarLog('error', 2);
+const log = new SidecarLog(process.env['BENCH_SCALE_PROXY_LOG'] === 'warn' ? 'warn' : 'error', 2);
 const clients: StreamClient[] = [];
 
 process.on('message', (msg: unknown) => {

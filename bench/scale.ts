@@ -125,10 +125,15 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** Resolves once `done()` holds, polling on macrotasks (a recompute is synchronous, so a poll runs only after it). */
-async function until(done: () => boolean, timeoutMs: number, what: string, pollMs = 2): Promise<void> {
+async function until(done: () => boolean, timeoutMs: number, what: string, pollMs = 2, status?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let nextReport = Date.now() + 10_000;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${status ? ` (${status()})` : ''}`);
+    if (status && Date.now() > nextReport) {
+      progress(`still waiting for ${what}: ${status()}`);
+      nextReport = Date.now() + 10_000;
+    }
     await sleep(pollMs);
   }
 }
@@ -201,7 +206,17 @@ async function runSize(n: number, changes: number): Promise<ScaleResult> {
         const r = registry.get(p.uuid);
         return r?.connected === true && r.appliedVersion !== undefined && r.appliedVersion === controller.snapshotFor(p.uuid)?.version;
       });
-    await until(synced, 600_000, 'every proxy to ACK its first snapshot', 20);
+    const ackCount = (): string => {
+      let connectedNow = 0;
+      let acked = 0;
+      for (const p of mesh.proxies) {
+        const r = registry.get(p.uuid);
+        if (r?.connected) connectedNow++;
+        if (r?.appliedVersion !== undefined && r.appliedVersion === controller.snapshotFor(p.uuid)?.version) acked++;
+      }
+      return `${connectedNow} connected, ${acked} ACKed`;
+    };
+    await until(synced, 600_000, 'every proxy to ACK its first snapshot', 20, ackCount);
 
     progress(`${n}: every proxy ACKed its first snapshot`);
     const changeCpu: number[] = [];

@@ -58,6 +58,8 @@ export class ProxyRegistry {
   acknowledge(uuid: string, version: string, ok: boolean, error?: string): void {
     const r = this.records.get(uuid);
     if (!r) return;
+    // a late report (a retried ACK) about a version the proxy was sent before the current one
+    if (r.sentVersion !== undefined && version !== r.sentVersion) return;
     if (ok) {
       r.appliedVersion = version;
       r.ackedAt = this.now();

@@ -31,6 +31,8 @@ export class StreamClient {
   private stopped = false;
   private abort: AbortController | undefined;
   private backoffMs = 500;
+  /** bumped per acknowledgement, so a retry of an older one stops */
+  private ackGeneration = 0;
   connected = false;
 
   private readonly channel: ControlPlaneChannel;
@@ -118,19 +120,47 @@ export class StreamClient {
     } catch (err) {
       error = `cannot decode snapshot: ${(err as Error).message}`;
     }
-    await this.ack(version, error);
+    // not awaited: a retried report must not hold up the next snapshot on the stream
+    void this.ack(version, error);
   }
 
+  /**
+   * Reports the outcome of `version`. A report that fails (a timeout while the controller is busy
+   * pushing to a thousand proxies, a dropped connection) is retried with backoff: without it the
+   * proxy runs the version while the control plane shows it STALE until the next change. Retries
+   * stop once a newer version was received or the client stopped.
+   */
   private async ack(version: string, error: string | undefined): Promise<void> {
-    try {
-      await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/ack`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(error === undefined ? { version, ok: true } : { version, ok: false, error }),
-        signal: AbortSignal.timeout(5000),
-      });
-    } catch (err) {
-      this.opts.log.warn('could not acknowledge snapshot', { version, error: (err as Error).message });
+    const generation = ++this.ackGeneration;
+    const body = JSON.stringify(error === undefined ? { version, ok: true } : { version, ok: false, error });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/ack`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        // 4xx will not change on a retry (a refused token, a pod that is gone)
+        if (res.ok || (res.status >= 400 && res.status < 500)) {
+          if (!res.ok) this.opts.log.warn('control plane refused the acknowledgement', { version, status: res.status });
+          return;
+        }
+        throw new Error(`HTTP ${res.status}`);
+      } catch (err) {
+        const superseded = generation !== this.ackGeneration || this.stopped;
+        const delay = ACK_RETRY_BASE_MS * 2 ** attempt;
+        this.opts.log.warn('could not acknowledge snapshot', { version, error: (err as Error).message, ...(superseded || attempt + 1 >= ACK_ATTEMPTS ? { givenUp: true } : { retryInMs: delay }) });
+        if (superseded || attempt + 1 >= ACK_ATTEMPTS) return;
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() * 0.5)).unref());
+        if (generation !== this.ackGeneration || this.stopped) return;
+      }
     }
   }
 }
+
+const ACK_TIMEOUT_MS = 5_000;
+/** 0.5, 1, 2, 4, 8 s between attempts (jittered): a minute at most, then the next version's ACK is what counts */
+const ACK_ATTEMPTS = 6;
+const ACK_RETRY_BASE_MS = 500;
