@@ -138,21 +138,26 @@ async function until(done: () => boolean, timeoutMs: number, what: string, pollM
   }
 }
 
-/** The changes, in turn: a Service gains a port, a workload gains a pod, a Service loses the port again, a pod goes. */
+/**
+ * The changes, in turns of four: a Service gains a port, then loses it again; another workload gains
+ * a second pod (an endpoint more for every client), then the pod goes. Each really changes the catalog.
+ */
 function change(mesh: Mesh, k: number): { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Resource } {
-  const i = (k * 7919) % mesh.services.length;
-  const s = mesh.services[i]!;
+  const round = Math.floor(k / 4);
+  const step = k % 4;
+  const s = mesh.services[(round * 7919 + (step >= 2 ? 1 : 0)) % mesh.services.length]!;
   const ns = s.metadata.namespace!;
   const name = s.metadata.name;
-  switch (k % 4) {
+  const extraPod = (): Pod => pod(ns, `${name}-extra`, { labels: { app: name }, ip: ipOf(mesh.services.length + round), serviceAccount: name, unmeshed: true });
+  switch (step) {
     case 0:
       return { type: 'MODIFIED', object: { ...s, spec: { ...s.spec, ports: [...s.spec!.ports!, { name: 'admin', port: 9090, targetPort: 9090, protocol: 'TCP' }] } } as Service };
     case 1:
-      return { type: 'ADDED', object: pod(ns, `${name}-extra`, { labels: { app: name }, ip: ipOf(mesh.services.length + k), serviceAccount: name, unmeshed: true }) };
-    case 2:
       return { type: 'MODIFIED', object: s };
+    case 2:
+      return { type: 'ADDED', object: extraPod() };
     default:
-      return { type: 'DELETED', object: pod(ns, `${name}-extra`, { labels: { app: name }, ip: ipOf(mesh.services.length + k - 2), serviceAccount: name, unmeshed: true }) };
+      return { type: 'DELETED', object: extraPod() };
   }
 }
 
