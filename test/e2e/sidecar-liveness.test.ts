@@ -79,14 +79,6 @@ ${DEMO_SERVICES}
   });
 
   const call = async (path: string): Promise<{ code: string; body: string }> => {
-    const t0 = Date.now();
-    try {
-      return await callOnce(path);
-    } finally {
-      process.stderr.write(`# ${path} took ${Date.now() - t0} ms\n`);
-    }
-  };
-  const callOnce = async (path: string): Promise<{ code: string; body: string }> => {
     const r = await mesh.tessera(['exec', curlPod, '-n', 'curl', '-c', 'curl', '--', 'curl', '-s', '--max-time', '10', '-w', '\n%{http_code}', `http://httpbin.httpbin:14001${path}`], { timeoutMs: 30_000 });
     const nl = r.stdout.lastIndexOf('\n');
     return { body: r.stdout.slice(0, Math.max(nl, 0)), code: r.stdout.slice(nl + 1).trim() };

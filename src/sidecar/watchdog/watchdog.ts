@@ -49,7 +49,8 @@ export function startWatchdog(opts: WatchdogOptions = {}): Watchdog {
   };
 
   const data: WatchdogWorkerData = { shared, thresholdMs, checkMs: Math.max(100, Math.min(500, Math.floor(thresholdMs / 4))), exitCode: SIDECAR_EXIT_UNRESPONSIVE };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
+  // none of the main thread's node flags: the worker needs none, and some (--input-type) refuse a file entry
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, execArgv: [], stdout: false, stderr: false });
   worker.unref();
   worker.on('error', (err) => {
     // the sidecar goes on serving without a watchdog rather than not at all
