@@ -135,6 +135,9 @@ export const SIDECAR_ENV = {
  */
 export const SIDECAR_EXIT_UNRESPONSIVE = 86;
 
+/** The sidecar's list of upstream listeners in its data directory, read by local apps' runtimes (app-env.ts). */
+export const UPSTREAMS_FILE = 'upstreams.json';
+
 /** Names that hold credentials: never shown to a PipyJS script, whatever a spec declares. */
 export const SIDECAR_CREDENTIAL_ENV: readonly string[] = [SIDECAR_ENV.proxyToken, SIDECAR_ENV.adminToken];
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MeshError } from '../../lib/errors.js';
 import type { MeshApi } from '../api-contract.js';
-import { ApiTransport } from '../api-transport.js';
+import { HttpsTransport } from '../https-transport.js';
 import { stateFiles } from '../layout.js';
 import { readMeshFile } from '../mesh-file.js';
 import { KubeMeshApi } from './kube-mesh-api.js';
@@ -43,7 +43,7 @@ export async function connectMesh(stateDir: string): Promise<MeshApi> {
   const user = doc.users?.[0]?.user;
   const ca = fromB64(cluster?.['certificate-authority-data']);
   if (!ca || !cluster?.server) throw notRunning(`${file} names no cluster CA`);
-  const transport = new ApiTransport(ca, { cert: fromB64(user?.['client-certificate-data']), key: fromB64(user?.['client-key-data']) });
+  const transport = new HttpsTransport(ca, { cert: fromB64(user?.['client-certificate-data']), key: fromB64(user?.['client-key-data']) });
   try {
     const res = await transport.fetch(`${cluster.server}/readyz`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
     await res.text();
