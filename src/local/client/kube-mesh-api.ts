@@ -477,6 +477,10 @@ export class KubeMeshApi implements MeshApi {
     return { status: res.status, contentType: res.contentType, body: res.text };
   }
 
+  about(): { meshName: string; apiUrl: string } | undefined {
+    return this.opts.local ? { meshName: this.opts.local.meshName, apiUrl: this.opts.baseUrl } : undefined;
+  }
+
   async status(): Promise<MeshStatus> {
     const local = this.local();
     const pods = (await this.listRaw(await this.mapper.forName('pods'), { kind: 'pods', allNamespaces: true })) as Pod[];
