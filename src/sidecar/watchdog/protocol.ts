@@ -8,5 +8,4 @@ export interface WatchdogWorkerData {
   shared: SharedArrayBuffer;
   thresholdMs: number;
   checkMs: number;
-  exitCode: number;
 }

@@ -48,9 +48,13 @@ export function startWatchdog(opts: WatchdogOptions = {}): Watchdog {
     reportAndExit(finding, { blockedMs: Math.round(blockedMs), ...(scope ? { plugin: scope.plugin, request: printable(describeRequest(scope)) } : {}) }, terminationLog);
   };
 
-  const data: WatchdogWorkerData = { shared, thresholdMs, checkMs: Math.max(100, Math.min(500, Math.floor(thresholdMs / 4))), exitCode: SIDECAR_EXIT_UNRESPONSIVE };
-  // none of the main thread's node flags: the worker needs none, and some (--input-type) refuse a file entry
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, execArgv: [], stdout: false, stderr: false });
+  const data: WatchdogWorkerData = { shared, thresholdMs, checkMs: Math.max(100, Math.min(500, Math.floor(thresholdMs / 4))) };
+  // None of the main thread's node flags: the worker needs none, and some (--input-type) refuse a file
+  // entry. Small heaps: a worker's isolate is still most of the watchdog's ~10 MiB (docs/plugins.md).
+  const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    workerData: data, execArgv: [], stdout: false, stderr: false,
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, codeRangeSizeMb: 2, stackSizeMb: 1 },
+  });
   worker.unref();
   worker.on('error', (err) => {
     // the sidecar goes on serving without a watchdog rather than not at all
