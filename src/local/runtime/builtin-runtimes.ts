@@ -83,11 +83,18 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.meshName]: ctx.meshName,
         ...(ctx.sandbox ? { [SIDECAR_TRANSPARENT_ENV]: String(TRANSPARENT_INBOUND_PORT), [SIDECAR_ENV.controllerCa]: ctx.sandbox.caFile } : {}),
         [SIDECAR_ENV.scriptEnv]: JSON.stringify(scriptEnv(ctx)),
+        // the watchdog's threshold, when the pod spec sets it for the sidecar container (docs/plugins.md)
+        ...watchdogEnv(ctx),
       },
       readiness: { kind: 'http', url: `http://${ctx.podIP}:${SIDECAR_ADMIN_PORT}/ready` },
     };
   },
 };
+
+function watchdogEnv(ctx: ContainerContext): Record<string, string> {
+  const v = specEnv(ctx)[SIDECAR_ENV.watchdogMs];
+  return v === undefined ? {} : { [SIDECAR_ENV.watchdogMs]: v };
+}
 
 /** Explicit beats implicit: an annotated command runs whatever the image says. */
 const localCommandRuntime: ImageRuntime = {
