@@ -10,7 +10,8 @@
  * BENCH_SCENARIOS=REGEX (run only the data-path scenarios whose name matches), BENCH_STORE=0 (skip the API store part),
  * BENCH_PIPYJS=0 (skip the in-process PipyJS confinement part), BENCH_TRANSPARENT=0 (skip the namespace-mode transparent
  * path, which needs root or rootless namespaces with a /etc/subuid range; skipped with the reason
- * where it is not possible), BENCH_LOGS=0 (skip container logs; BENCH_LOG_BYTES, default 1 GiB).
+ * where it is not possible), BENCH_LOGS=0 (skip container logs; BENCH_LOG_BYTES, default 1 GiB),
+ * BENCH_CLI=0 (skip how long `tessera` commands take against a running mesh; BENCH_CLI_RUNS, default 20).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { runJwtBench } from './jwt.js';
 import { pipyConfinementBench } from './pipyjs-confinement.js';
 import { storeBench } from './store.js';
 import { logsBench } from './container-logs.js';
+import { cliStartBenchWithMesh } from './cli-start.js';
 import { runTransparentBench, transparentBenchUnavailable } from './transparent.js';
 import { BenchDelivery, CLIENT_UUID, SERVER_UUID, addresses, snapshots, world } from './world.js';
 
@@ -217,6 +219,10 @@ async function main(): Promise<void> {
   if (process.env['BENCH_LOGS'] !== '0') {
     process.stderr.write('benchmarking container logs\n');
     process.stdout.write(`\n${await logsBench()}\n`);
+  }
+  if (process.env['BENCH_CLI'] !== '0') {
+    process.stderr.write('tessera commands against a running mesh…\n');
+    process.stdout.write(`\n${await cliStartBenchWithMesh()}\n`);
   }
 }
 

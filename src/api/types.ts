@@ -202,6 +202,10 @@ export interface ContainerStatus {
     waiting?: { reason: string; message?: string };
     terminated?: { exitCode: number; reason?: string; finishedAt?: string };
   };
+  /** how the previous run ended (`message`: its termination message) */
+  lastState?: {
+    terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
+  };
 }
 
 export interface PodStatus {

@@ -1,25 +1,6 @@
 /** The `tessera` command tree (`buildProgram`) and a runner that turns any outcome into an exit status (`runCli`). */
 import { Command, CommanderError } from 'commander';
-import { registerApply } from './commands/apply.js';
-import { registerCreate } from './commands/create.js';
-import { registerDashboard } from './commands/dashboard.js';
-import { registerDelete } from './commands/delete.js';
-import { registerExec } from './commands/exec.js';
-import { registerGet } from './commands/get.js';
-import { registerInstall } from './commands/install.js';
-import { registerLifecycle } from './commands/lifecycle.js';
-import { registerKubeconfig } from './commands/kubeconfig.js';
-import { registerLogs } from './commands/logs.js';
-import { registerNamespace } from './commands/namespace.js';
-import { registerNode } from './commands/node.js';
-import { registerOidcLogin } from './commands/oidc-login.js';
-import { registerPatch } from './commands/patch.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerProxy } from './commands/proxy.js';
-import { registerRollout } from './commands/rollout.js';
-import { registerStatus } from './commands/status.js';
-import { registerVersion } from './commands/version.js';
-import { registerWait } from './commands/wait.js';
+import type { Command as CommandType } from 'commander';
 import { CliExit, type CliDeps } from './deps.js';
 import { formatError } from './errors.js';
 
@@ -27,8 +8,56 @@ export type { CliDeps, Lifecycle, TextSink } from './deps.js';
 export { CliExit } from './deps.js';
 export { resultLine } from './output/results.js';
 
-/** Builds a fresh command tree (commander keeps parsed values on it, so one per run). */
-export function buildProgram(deps: CliDeps): Command {
+type Register = (program: CommandType, deps: CliDeps) => void;
+
+/**
+ * Every command: the verbs it adds and how to load its module. A command's module (and what it
+ * imports: the API client, schemas, the snapshot compiler…) is loaded only when its verb is the
+ * one run, so a command pays only for itself; help, a mistyped verb or no verb load them all.
+ * Adding a command is one line here.
+ */
+const COMMANDS: readonly { verbs: readonly string[]; load: () => Promise<Register> }[] = [
+  { verbs: ['up', 'down', '__daemon'], load: async () => (await import('./commands/lifecycle.js')).registerLifecycle },
+  { verbs: ['status'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { verbs: ['create'], load: async () => (await import('./commands/create.js')).registerCreate },
+  { verbs: ['apply'], load: async () => (await import('./commands/apply.js')).registerApply },
+  { verbs: ['delete'], load: async () => (await import('./commands/delete.js')).registerDelete },
+  { verbs: ['get'], load: async () => (await import('./commands/get.js')).registerGet },
+  { verbs: ['patch'], load: async () => (await import('./commands/patch.js')).registerPatch },
+  { verbs: ['wait'], load: async () => (await import('./commands/wait.js')).registerWait },
+  { verbs: ['exec'], load: async () => (await import('./commands/exec.js')).registerExec },
+  { verbs: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
+  { verbs: ['rollout'], load: async () => (await import('./commands/rollout.js')).registerRollout },
+  { verbs: ['namespace', 'ns'], load: async () => (await import('./commands/namespace.js')).registerNamespace },
+  { verbs: ['proxy'], load: async () => (await import('./commands/proxy.js')).registerProxy },
+  { verbs: ['policy'], load: async () => (await import('./commands/policy.js')).registerPolicy },
+  { verbs: ['version'], load: async () => (await import('./commands/version.js')).registerVersion },
+  { verbs: ['kubeconfig'], load: async () => (await import('./commands/kubeconfig.js')).registerKubeconfig },
+  { verbs: ['install', 'uninstall'], load: async () => (await import('./commands/install.js')).registerInstall },
+  { verbs: ['oidc-login'], load: async () => (await import('./commands/oidc-login.js')).registerOidcLogin },
+  { verbs: ['node'], load: async () => (await import('./commands/node.js')).registerNode },
+  { verbs: ['dashboard'], load: async () => (await import('./commands/dashboard.js')).registerDashboard },
+];
+
+/** Options of the root command that take a value: `tessera --state DIR get pods` has the verb third. */
+const ROOT_OPTIONS_WITH_VALUE = new Set(['--state', '-n', '--namespace']);
+
+/** The verb `argv` runs, or undefined when there is none before `--` (help, version, nothing). */
+export function verbOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return undefined;
+    if (!a.startsWith('-')) return a;
+    if (ROOT_OPTIONS_WITH_VALUE.has(a)) i++;
+  }
+  return undefined;
+}
+
+/**
+ * Builds a fresh command tree (commander keeps parsed values on it, so one per run): with `argv`,
+ * only the command that runs it when its verb is known; every command otherwise.
+ */
+export async function buildProgram(deps: CliDeps, argv?: readonly string[]): Promise<Command> {
   const program = new Command('tessera')
     .description('Tessera service mesh: run a local mesh and drive it with kubectl- and fsm-style verbs')
     .version(deps.version, '--version', 'print the version')
@@ -41,26 +70,10 @@ export function buildProgram(deps: CliDeps): Command {
       writeErr: (s) => deps.stderr.write(s),
     })
     .showSuggestionAfterError(true);
-  registerLifecycle(program, deps);
-  registerStatus(program, deps);
-  registerCreate(program, deps);
-  registerApply(program, deps);
-  registerDelete(program, deps);
-  registerGet(program, deps);
-  registerPatch(program, deps);
-  registerWait(program, deps);
-  registerExec(program, deps);
-  registerLogs(program, deps);
-  registerRollout(program, deps);
-  registerNamespace(program, deps);
-  registerProxy(program, deps);
-  registerPolicy(program, deps);
-  registerVersion(program, deps);
-  registerKubeconfig(program, deps);
-  registerInstall(program, deps);
-  registerOidcLogin(program, deps);
-  registerNode(program, deps);
-  registerDashboard(program, deps);
+  const verb = argv ? verbOf(argv) : undefined;
+  const only = verb === undefined ? undefined : COMMANDS.find((c) => c.verbs.includes(verb));
+  const registers = await Promise.all((only ? [only] : COMMANDS).map((c) => c.load()));
+  for (const register of registers) register(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
@@ -72,7 +85,13 @@ function allCommands(cmd: Command): Command[] {
 
 /** Runs one invocation (`argv` without node and script) and returns its exit status. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
-  const program = buildProgram(deps);
+  let program: Command;
+  try {
+    program = await buildProgram(deps, argv);
+  } catch (e) {
+    deps.stderr.write(formatError(e));
+    return 1;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 /** The `tessera` executable: wires the real mesh, manifest loader and terminal into the CLI. */
 import { readFileSync } from 'node:fs';
-import { connectMesh, down, runDaemon, up } from '../local/index.js';
-import { loadManifests } from '../manifest/index.js';
-import { runQuickstart } from '../quickstart/index.js';
 import type { CliDeps } from './deps.js';
 import { runCli } from './index.js';
 
@@ -23,17 +20,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// Each part is loaded when a command first uses it: a command pays at start only for what it runs
+// (the daemon, the manifest loader and the quickstart are most of the CLI's code).
 const deps: CliDeps = {
-  connect: connectMesh,
+  connect: async (stateDir) => (await import('../local/client/connect.js')).connectMesh(stateDir),
   stdout: process.stdout,
   stderr: process.stderr,
   readStdin,
-  loadManifests,
+  loadManifests: async (paths, read) => (await import('../manifest/index.js')).loadManifests(paths, read),
   lifecycle: {
-    up,
-    down,
-    runDaemon,
-    runQuickstart,
+    up: async (opts) => (await import('../local/daemon/up.js')).up(opts),
+    down: async (stateDir) => (await import('../local/daemon/down.js')).down(stateDir),
+    runDaemon: async (opts) => (await import('../local/daemon/run-daemon.js')).runDaemon(opts),
+    runQuickstart: async (opts) => (await import('../quickstart/index.js')).runQuickstart(opts),
   },
   env: process.env,
   cwd: process.cwd(),

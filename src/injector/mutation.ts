@@ -9,7 +9,7 @@ import type { Container, Pod } from '../api/types.js';
 import { SIDECAR_INJECTION_ANNOTATION } from '../api/types.js';
 import { isMeshError, MeshError, type FieldProblem } from '../lib/errors.js';
 import { PROXY_UUID_LABEL } from '../local/layout.js';
-import { SIDECAR_CONTAINER_NAME, SIDECAR_IMAGE } from '../local/controllers/well-known.js';
+import { SIDECAR_CONTAINER_NAME, SIDECAR_IMAGE, hasSidecar } from '../local/controllers/well-known.js';
 import { imageName } from '../local/runtime/image-name.js';
 import { INIT_CONTAINER_NAME, initContainer } from '../local/sandbox/index.js';
 import { webhookCoversNamespace } from './namespace-selector.js';
@@ -108,9 +108,7 @@ export function mutatePod(pod: Pod, namespace: NamespaceInfo, meshName: string, 
 }
 
 /** Whether the pod has a container named `sidecar` (ours or not: local callers treat it as the sidecar). */
-export function hasSidecar(pod: Pod): boolean {
-  return (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER_NAME);
-}
+export { hasSidecar };
 
 /** Injected already: its `sidecar` container runs the mesh's sidecar image. */
 function isInjected(pod: Pod): boolean {

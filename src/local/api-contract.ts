@@ -114,5 +114,7 @@ export interface MeshApi {
   /** GET a path on a pod's sidecar admin server (config_dump, certs, stats, ready). */
   proxyGet(namespace: string, pod: string, query: string): Promise<{ status: number; contentType: string; body: string }>;
   status(): Promise<MeshStatus>;
+  /** The local mesh's name and API address without asking it anything (`version`); absent for a cluster reached by kubeconfig. */
+  about?(): { meshName: string; apiUrl: string } | undefined;
   shutdown(): Promise<void>;
 }

@@ -124,7 +124,19 @@ export const SIDECAR_ENV = {
    * `os.env` (the sidecar reads it once and removes it, with the tokens, from its environment)
    */
   scriptEnv: 'TESSERA_SCRIPT_ENV',
+  /** milliseconds of blocked event loop after which the sidecar's watchdog ends it (default 3000; 0: no watchdog) */
+  watchdogMs: 'TESSERA_SIDECAR_WATCHDOG_MS',
 } as const;
+
+/**
+ * The exit code of a sidecar its watchdog ended because its event loop was blocked: the runner
+ * restarts it as any crash, and records the cause (the last line the sidecar wrote on stderr) as a
+ * `SidecarUnresponsive` event of the pod.
+ */
+export const SIDECAR_EXIT_UNRESPONSIVE = 86;
+
+/** The sidecar's list of upstream listeners in its data directory, read by local apps' runtimes (app-env.ts). */
+export const UPSTREAMS_FILE = 'upstreams.json';
 
 /** Names that hold credentials: never shown to a PipyJS script, whatever a spec declares. */
 export const SIDECAR_CREDENTIAL_ENV: readonly string[] = [SIDECAR_ENV.proxyToken, SIDECAR_ENV.adminToken];

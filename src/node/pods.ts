@@ -15,7 +15,7 @@ import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js
 import { LOCAL_COMMAND_ANNOTATION } from '../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../catalog/pods.js';
 import { localIPFor, podIPFor, SIDECAR_ENV, stateFiles } from '../local/layout.js';
-import { SIDECAR_CONTAINER } from '../local/runtime/builtin-runtimes.js';
+import { SIDECAR_CONTAINER, SIDECAR_EXIT_REASONS } from '../local/runtime/builtin-runtimes.js';
 import { ContainerRunner } from '../local/runtime/container-runner.js';
 import { runtimeFor } from '../local/runtime/images.js';
 import { buildPodStatus } from '../local/runtime/pod-status.js';
@@ -150,6 +150,7 @@ class PodWorker {
       const mountVolumes = (): MountedVolume[] => this.#volumes.mountsFor(container);
       const runner = new ContainerRunner({
         ctx, runtime, log: o.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod, ...(o.logRotation ? { logRotation: o.logRotation } : {}),
+        ...(isSidecar ? { exitReasons: SIDECAR_EXIT_REASONS, onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => void event(o, this.pod, type, reason, message) } : {}),
       });
       this.#all.push(runner);
       if (isSidecar) this.#sidecar = runner;

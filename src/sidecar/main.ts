@@ -7,6 +7,7 @@ import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/
 import { controlPlaneChannel } from './config/control-plane-fetch.js';
 import { takeStartEnv } from './start-env.js';
 import { setPipyScriptEnv } from './plugins/index.js';
+import { DEFAULT_WATCHDOG_MS, containAsyncFailures, startWatchdog } from './watchdog/index.js';
 
 // First of all: the tokens leave process.env, and PipyJS scripts get the pod spec's env only.
 const start = takeStartEnv(process.env);
@@ -74,6 +75,16 @@ const sidecar = new Sidecar({
   ...(process.env[SIDECAR_TRANSPARENT_ENV] ? { transparentInboundPort: Number(process.env[SIDECAR_TRANSPARENT_ENV]) } : {}),
 });
 
+// A plugin's asynchronous throw fails its request, never the process; a blocked event loop ends it
+// (exit SIDECAR_EXIT_UNRESPONSIVE) for its supervisor to restart.
+containAsyncFailures(sidecar.log, sidecar.metrics);
+const watchdogMs = process.env[SIDECAR_ENV.watchdogMs] === undefined || process.env[SIDECAR_ENV.watchdogMs] === '' ? DEFAULT_WATCHDOG_MS : Number(process.env[SIDECAR_ENV.watchdogMs]);
+if (!Number.isInteger(watchdogMs) || watchdogMs < 0 || (watchdogMs > 0 && watchdogMs < 500)) {
+  process.stderr.write(`sidecar: ${SIDECAR_ENV.watchdogMs} must be 0 (no watchdog) or a whole number of milliseconds ≥ 500, not "${process.env[SIDECAR_ENV.watchdogMs]}"\n`);
+  process.exit(2);
+}
+const watchdog = watchdogMs > 0 ? startWatchdog({ thresholdMs: watchdogMs }) : undefined;
+
 // The app's probes the injector rewrote to the sidecar's ports: served from the start, whatever the
 // control plane does, so a slow control plane does not fail the app's liveness.
 let healthProbes: HealthProbeListeners | undefined;
@@ -89,7 +100,7 @@ healthProbes?.start().catch((err: Error) => {
 });
 
 const shutdown = (): void => {
-  void Promise.allSettled([sidecar.stop(), healthProbes?.close()]).finally(() => process.exit(0));
+  void Promise.allSettled([sidecar.stop(), healthProbes?.close(), watchdog?.stop()]).finally(() => process.exit(0));
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -8,7 +8,9 @@ export async function runVersion(opts: { stateDir: string; client?: boolean }, d
   if (opts.client) return;
   // the mesh is optional here: `version` must work before `up`
   try {
-    const status = await (await deps.connect(opts.stateDir)).status();
+    // connecting checked that the mesh answers; its name needs no further call
+    const api = await deps.connect(opts.stateDir);
+    const status = api.about?.() ?? (await api.status());
     deps.stdout.write(`Mesh: ${status.meshName} (running, api ${status.apiUrl})\n`);
   } catch {
     deps.stdout.write('Mesh: not running\n');

@@ -1,5 +1,10 @@
 /** `-o json` and `-o yaml` encodings, shaped like kubectl's (4-space JSON, block-style YAML, `List` wrapper). */
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+
+// The YAML library is loaded on the first `-o yaml`: most commands never print YAML, and loading
+// it costs them more than the rest of their start.
+const require = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
 
 export interface ListObject {
   apiVersion: 'v1';
@@ -23,5 +28,6 @@ export function toJson(value: unknown): string {
  * kubectl's go-yaml does.
  */
 export function toYaml(value: unknown): string {
-  return YAML.stringify(value, { version: '1.1', indentSeq: false, lineWidth: 0 });
+  yaml ??= require('yaml') as typeof import('yaml');
+  return yaml.stringify(value, { version: '1.1', indentSeq: false, lineWidth: 0 });
 }

@@ -1,7 +1,7 @@
 /** `wait --for` conditions and the STATUS a person reads for a pod. */
 import type { ContainerStatus, Deployment, Pod, Resource } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
-import { deploymentAvailable, isPodReady } from '../controllers/index.js';
+import { deploymentAvailable, isPodReady } from '../controllers/pod-readiness.js';
 
 export type Condition = { kind: 'delete' } | { kind: 'condition'; type: string; value: string };
 

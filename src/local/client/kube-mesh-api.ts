@@ -7,12 +7,14 @@
 
 import type { Pod, Resource } from '../../api/types.js';
 import { formatProblem, MeshError, type FieldProblem, type MeshErrorCode } from '../../lib/errors.js';
-import type { ApiTransport } from '../api-transport.js';
+import type { Transport } from '../https-transport.js';
 import type { ApplyResult, ListQuery, ManifestDocument, LogsQuery, MeshApi, MeshStatus, PodProcessInfo, ProxyStatus } from '../api-contract.js';
-import { hasSidecar, podIPOf, RESTARTED_AT_ANNOTATION } from '../controllers/index.js';
+// leaf modules, not the controllers' or the API server's index: every command loads this client
+import { podIPOf } from '../controllers/address-allocation.js';
+import { RESTARTED_AT_ANNOTATION, hasSidecar } from '../controllers/well-known.js';
 import { CONTROLLER_PORT, SIDECAR_ADMIN_PORT } from '../layout.js';
 import { podProcessInfo } from './pod-info.js';
-import { MESH_ERROR_CODE_HEADER } from '../../kube/apiserver/index.js';
+import { MESH_ERROR_CODE_HEADER } from '../../kube/apiserver/status.js';
 import { collectionPath, objectPath, RestMapper, type Mapping } from './rest-mapper.js';
 import { meetsCondition, parseCondition, podStatusText } from './conditions.js';
 
@@ -59,7 +61,7 @@ export function meshErrorOf(status: KubeStatus, label?: string, meshCode?: strin
 
 export interface KubeMeshApiOptions {
   baseUrl: string;
-  transport: ApiTransport;
+  transport: Transport;
   /** a bearer token, for components that hold one instead of a client certificate */
   token?: string;
   /** the local mesh this client reaches, for what only local mode has (pod processes, status) */
@@ -473,6 +475,10 @@ export class KubeMeshApi implements MeshApi {
       throw meshErrorOf(JSON.parse(res.text) as KubeStatus, undefined, res.meshCode);
     }
     return { status: res.status, contentType: res.contentType, body: res.text };
+  }
+
+  about(): { meshName: string; apiUrl: string } | undefined {
+    return this.opts.local ? { meshName: this.opts.local.meshName, apiUrl: this.opts.baseUrl } : undefined;
   }
 
   async status(): Promise<MeshStatus> {

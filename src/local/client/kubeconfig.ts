@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MeshError } from '../../lib/errors.js';
-import { ApiTransport } from '../api-transport.js';
+import { HttpsTransport } from '../https-transport.js';
 import { KubeMeshApi } from './kube-mesh-api.js';
 
 interface Named<T> {
@@ -61,7 +61,7 @@ export function readKubeconfig(path: string): KubeconfigTarget {
   if (!cluster?.server) throw bad(`cluster "${context.cluster ?? ''}" of context "${contextName}" has no server`);
   const user = doc.users?.find((u) => u.name === context.user)?.user ?? {};
   const caPem = cluster['certificate-authority-data'] ? b64(cluster['certificate-authority-data']) : cluster['certificate-authority'] ? file(cluster['certificate-authority']) : undefined;
-  // Tessera trusts only the cluster's CA, never the system's roots (see ApiTransport).
+  // Tessera trusts only the cluster's CA, never the system's roots (see HttpsTransport).
   if (!caPem) throw bad(`cluster "${context.cluster ?? ''}" names no certificate-authority`);
   const cert = user['client-certificate-data'] ? b64(user['client-certificate-data']) : user['client-certificate'] ? file(user['client-certificate']) : undefined;
   const key = user['client-key-data'] ? b64(user['client-key-data']) : user['client-key'] ? file(user['client-key']) : undefined;
@@ -72,6 +72,6 @@ export function readKubeconfig(path: string): KubeconfigTarget {
 /** A Kubernetes client for the current context of the kubeconfig at `path`. */
 export function fromKubeconfig(path: string, opts: { timeoutMs?: number } = {}): KubeMeshApi {
   const t = readKubeconfig(path);
-  const transport = new ApiTransport(t.caPem, { ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) });
+  const transport = new HttpsTransport(t.caPem, { ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) });
   return new KubeMeshApi({ baseUrl: t.server, transport, ...(t.token ? { token: t.token } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
 }

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import type { Pod } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
 import type { PodProcessInfo } from '../api-contract.js';
-import { hasSidecar, podIPOf } from '../controllers/index.js';
-import { localIPFor, SIDECAR_ADMIN_PORT, SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
+import { podIPOf } from '../controllers/address-allocation.js';
+import { hasSidecar } from '../controllers/well-known.js';
+import { localIPFor, SIDECAR_ADMIN_PORT, SIDECAR_OUTBOUND_PORT, stateFiles, UPSTREAMS_FILE } from '../layout.js';
 import { UPSTREAMS_FILE_ENV } from '../runtime/app-env.js';
 import { imageToolDirs } from '../runtime/image-tools.js';
-import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
+
 
 export function podProcessInfo(pod: Pod, block: number, stateDir: string): PodProcessInfo {
   const { name, namespace } = pod.metadata as { name: string; namespace: string };

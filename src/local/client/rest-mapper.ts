@@ -1,7 +1,9 @@
 /**
  * What kubectl calls a RESTMapper: from the server's discovery documents, which resource serves an
  * apiVersion/kind, and which kind a user means by `po`, `pods`, `pluginchain.plugin.flomesh.io`.
- * Discovery is read once per client; a miss re-reads it (a CRD may just have been created).
+ * Discovery is read once per client; a miss re-reads it (a CRD may just have been created). The core
+ * types every API server serves at a fixed version are known without it (kubectl reads them from
+ * its discovery cache): `get pods` costs one request, not one per API group.
  */
 import { MeshError } from '../../lib/errors.js';
 
@@ -14,6 +16,22 @@ export interface Mapping {
   namespaced: boolean;
   shortNames: string[];
 }
+
+const stable = (group: string, kind: string, plural: string, namespaced: boolean, shortNames: string[] = []): Mapping =>
+  ({ group, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, shortNames });
+
+/** Served by every Kubernetes API server (and Tessera's) at these versions since Kubernetes 1.9. */
+const STABLE: readonly Mapping[] = [
+  stable('', 'Pod', 'pods', true, ['po']),
+  stable('', 'Service', 'services', true, ['svc']),
+  stable('', 'Namespace', 'namespaces', false, ['ns']),
+  stable('', 'ConfigMap', 'configmaps', true, ['cm']),
+  stable('', 'Secret', 'secrets', true),
+  stable('', 'ServiceAccount', 'serviceaccounts', true, ['sa']),
+  stable('', 'Endpoints', 'endpoints', true, ['ep']),
+  stable('', 'Event', 'events', true, ['ev']),
+  stable('apps', 'Deployment', 'deployments', true, ['deploy']),
+];
 
 interface ResourceListDoc {
   groupVersion: string;
@@ -61,8 +79,8 @@ export class RestMapper {
   /** The resource serving `apiVersion`/`kind`, or MESH_ERR_KIND_UNKNOWN worded as kubectl words it. */
   async forObject(apiVersion: string, kind: string): Promise<Mapping> {
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
-    const find = (list: Mapping[]) => list.find((m) => m.group === group && m.version === version && m.kind === kind);
-    const hit = find(await this.all()) ?? find(await this.all(true));
+    const find = (list: readonly Mapping[]) => list.find((m) => m.group === group && m.version === version && m.kind === kind);
+    const hit = find(STABLE) ?? find(await this.all()) ?? find(await this.all(true));
     if (!hit) throw new MeshError('MESH_ERR_KIND_UNKNOWN', `no matches for kind "${kind}" in version "${apiVersion}"`);
     return hit;
   }
@@ -70,7 +88,7 @@ export class RestMapper {
   /** What a user typed for a type: plural, singular, short name, Kind, or `name.group`. */
   async forName(name: string): Promise<Mapping> {
     const lower = name.toLowerCase();
-    const find = (list: Mapping[]): Mapping | undefined => {
+    const find = (list: readonly Mapping[]): Mapping | undefined => {
       const direct = list.find((m) => m.plural === lower || m.singular === lower || m.kind.toLowerCase() === lower || m.shortNames.includes(lower));
       if (direct) return direct;
       const dot = lower.indexOf('.');
@@ -78,7 +96,7 @@ export class RestMapper {
       const [res, group] = [lower.slice(0, dot), lower.slice(dot + 1)];
       return list.find((m) => (m.plural === res || m.singular === res || m.kind.toLowerCase() === res) && (m.group === group || `${m.version}.${m.group}` === group));
     };
-    const hit = find(await this.all()) ?? find(await this.all(true));
+    const hit = find(STABLE) ?? find(await this.all()) ?? find(await this.all(true));
     if (!hit) throw new MeshError('MESH_ERR_KIND_UNKNOWN', `the server doesn't have a resource type "${name}"`);
     return hit;
   }

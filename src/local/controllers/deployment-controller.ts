@@ -152,12 +152,4 @@ function condition(previous: LocalDeploymentStatus, type: DeploymentCondition['t
   return { type, status, reason, message, lastTransitionTime };
 }
 
-/** True when a Deployment's rollout is complete and every desired replica is available. */
-export function deploymentAvailable(d: Deployment): boolean {
-  const status = (d.status ?? {}) as LocalDeploymentStatus;
-  const desired = d.spec?.replicas ?? 1;
-  return (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
-    && (status.availableReplicas ?? 0) >= desired
-    && (status.updatedReplicas ?? 0) >= desired
-    && status.conditions?.find((c) => c.type === 'Available')?.status === 'True';
-}
+export { deploymentAvailable } from './pod-readiness.js';

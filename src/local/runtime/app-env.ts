@@ -1,8 +1,7 @@
 /** The environment an app container's process sees: bind address, pod identity, its own env, the proxy. */
 import type { Container, EnvVar } from '../../api/types.js';
 import { join } from 'node:path';
-import { UPSTREAMS_FILE } from '../../sidecar/listeners/upstreams.js';
-import { SIDECAR_OUTBOUND_PORT, stateFiles } from '../layout.js';
+import { SIDECAR_OUTBOUND_PORT, stateFiles, UPSTREAMS_FILE } from '../layout.js';
 import type { ContainerContext, PodShape } from './types.js';
 
 /** The first declared containerPort, or `fallback`. */

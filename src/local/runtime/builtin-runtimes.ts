@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
 import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
-import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_CREDENTIAL_ENV, SIDECAR_ENV, sidecarControlEnv, stateFiles } from '../layout.js';
+import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_CREDENTIAL_ENV, SIDECAR_ENV, SIDECAR_EXIT_UNRESPONSIVE, sidecarControlEnv, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort, specEnv } from './app-env.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { fortioRuntime } from './fortio-runtime.js';
@@ -11,6 +11,9 @@ import { imageName } from './image-name.js';
 import { stsRuntime } from './sts-runtime.js';
 import { SIDECAR_TRANSPARENT_ENV, TRANSPARENT_INBOUND_PORT } from '../../sidecar/listeners/transparent.js';
 import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
+
+/** What the sidecar's own exit codes mean, for its last state and the pod's events. */
+export const SIDECAR_EXIT_REASONS: Readonly<Record<number, string>> = { [SIDECAR_EXIT_UNRESPONSIVE]: 'SidecarUnresponsive' };
 
 export { imageName } from './image-name.js';
 export { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
@@ -80,11 +83,18 @@ const sidecarRuntime: ImageRuntime = {
         [SIDECAR_ENV.meshName]: ctx.meshName,
         ...(ctx.sandbox ? { [SIDECAR_TRANSPARENT_ENV]: String(TRANSPARENT_INBOUND_PORT), [SIDECAR_ENV.controllerCa]: ctx.sandbox.caFile } : {}),
         [SIDECAR_ENV.scriptEnv]: JSON.stringify(scriptEnv(ctx)),
+        // the watchdog's threshold, when the pod spec sets it for the sidecar container (docs/plugins.md)
+        ...watchdogEnv(ctx),
       },
       readiness: { kind: 'http', url: `http://${ctx.podIP}:${SIDECAR_ADMIN_PORT}/ready` },
     };
   },
 };
+
+function watchdogEnv(ctx: ContainerContext): Record<string, string> {
+  const v = specEnv(ctx)[SIDECAR_ENV.watchdogMs];
+  return v === undefined ? {} : { [SIDECAR_ENV.watchdogMs]: v };
+}
 
 /** Explicit beats implicit: an annotated command runs whatever the image says. */
 const localCommandRuntime: ImageRuntime = {

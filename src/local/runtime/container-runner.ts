@@ -31,7 +31,15 @@ export interface ContainerRunnerOptions {
   probe?: (check: ReadinessCheck) => Promise<boolean>;
   /** `--container-log-max-size` / `--container-log-max-files`; the kubelet's defaults otherwise */
   logRotation?: LogRotation;
+  /** exit codes with a meaning of their own: the reason the last state and an event give them */
+  exitReasons?: Readonly<Record<number, string>>;
+  /** records an event about the pod (a crash with a reason from `exitReasons`) */
+  onEvent?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 }
+
+/** How much of a run's stderr is kept for its termination message (the last line of it). */
+const STDERR_TAIL_CHARS = 2048;
+const TERMINATION_MESSAGE_CHARS = 1024;
 
 /** How soon a container waiting for a missing Secret tries again. */
 const VOLUME_RETRY_MS = 1000;
@@ -51,6 +59,8 @@ export class ContainerRunner {
   #stopping = false;
   #exited: Promise<void> = Promise.resolve();
   #logWriter: ContainerLogWriter | undefined;
+  #stderrTail = '';
+  #lastState: ContainerStatus['lastState'];
 
   constructor(opts: ContainerRunnerOptions) {
     this.#opts = opts;
@@ -117,6 +127,11 @@ export class ContainerRunner {
     }
     this.#child = child;
     this.#startLog(child);
+    // As the kubelet's FallbackToLogsOnError: the last line a failed run wrote on stderr says why.
+    this.#stderrTail = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+    });
     this.#exited = new Promise((resolve) => {
       let finished = false;
       const onEnd = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
@@ -179,6 +194,17 @@ export class ContainerRunner {
     const ranFor = Date.now() - this.#startedAtMs;
     const delay = this.#backoff.delayAfter(ranFor);
     const why = error ? error.message : signal ? `signal ${signal}` : `exit code ${exitCode}`;
+    const reason = (code === null ? undefined : this.#opts.exitReasons?.[code]) ?? 'Error';
+    const message = terminationMessage(this.#stderrTail);
+    this.#lastState = {
+      terminated: {
+        exitCode, reason, ...(message ? { message } : {}),
+        startedAt: kubeTimestamp(new Date(this.#startedAtMs)), finishedAt: kubeTimestamp(),
+      },
+    };
+    if (reason !== 'Error') {
+      this.#opts.onEvent?.('Warning', reason, `container ${this.name} exited with code ${exitCode}${message ? `: ${message}` : ''}; restarting`);
+    }
     this.#opts.log(`pod ${meta.namespace}/${meta.name}: container ${this.name} exited (${why}); restarting in ${delay / 1000}s`);
     this.#set({ waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container ${this.name} (${why})` } }, false);
     this.#timer = setTimeout(() => {
@@ -207,6 +233,7 @@ export class ContainerRunner {
       restartCount: this.#restartCount,
       started: this.#state.running !== undefined,
       state: this.#state,
+      ...(this.#lastState ? { lastState: this.#lastState } : {}),
     };
   }
 
@@ -215,6 +242,13 @@ export class ContainerRunner {
     this.#ready = ready;
     this.#opts.onChange();
   }
+}
+
+/** The last non-empty line of a run's stderr, bounded. */
+function terminationMessage(tail: string): string | undefined {
+  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const last = lines.at(-1);
+  return last === undefined ? undefined : last.slice(0, TERMINATION_MESSAGE_CHARS);
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

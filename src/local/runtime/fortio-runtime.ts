@@ -5,18 +5,12 @@
  * not carry HTTP/2 yet, see docs/fortio.md).
  */
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serverConfig } from '../../apps/fortio/index.js';
 import { appEnv } from './app-env.js';
-import { imageName } from './image-name.js';
+import { FORTIO_ENTRY, isFortioImage } from './fortio-image.js';
 import type { ContainerContext, ImageRuntime } from './types.js';
 
-export const FORTIO_ENTRY = fileURLToPath(new URL('../../apps/fortio/main.js', import.meta.url));
-
-export function isFortioImage(image: string): boolean {
-  const name = imageName(image);
-  return name === 'fortio' || name.endsWith('/fortio');
-}
+export { FORTIO_ENTRY, isFortioImage };
 
 /**
  * The fortio arguments a container runs: the image's entry point is `fortio` and its default

@@ -7,7 +7,7 @@
 import { accessSync, chmodSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FORTIO_ENTRY, isFortioImage } from './fortio-runtime.js';
+import { FORTIO_ENTRY, isFortioImage } from './fortio-image.js';
 import type { PodShape } from './types.js';
 
 const TOOLS_DIR = fileURLToPath(new URL('../../apps/fortio/bin/', import.meta.url));

@@ -1,11 +1,12 @@
 /** Runs one pod: its containers (apps held until the sidecar is ready) and its status in the store. */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerStatus, Pod, PodStatus } from '../../api/types.js';
+import type { ContainerStatus, Pod, PodStatus, Resource } from '../../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
 import { localIPFor, stateFiles } from '../layout.js';
 import { jsonEqual, kubeTimestamp, type ResourceStore } from '../store/index.js';
-import { SIDECAR_CONTAINER } from './builtin-runtimes.js';
+import { SIDECAR_CONTAINER, SIDECAR_EXIT_REASONS } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
@@ -114,6 +115,7 @@ export class PodRunner {
       const opts = withServiceAccountToken({
         ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
         ...(deps.logRotation ? { logRotation: deps.logRotation } : {}),
+        ...(container.name === SIDECAR_CONTAINER ? { exitReasons: SIDECAR_EXIT_REASONS, onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => this.#event(container.name, type, reason, message) } : {}),
       }, deps);
       if (sandbox && host) {
         // Namespace mode: the volumes readable by the pod's uids and recorded for `exec` in this
@@ -208,6 +210,27 @@ export class PodRunner {
     await this.#sidecar?.stop();
     if (this.#sandbox) await this.#deps.sandboxes?.destroyPod(this.#namespace, this.#name);
     if (opts.removeFiles) rmSync(stateFiles.podDir(this.#deps.stateDir, this.#namespace, this.#name), { recursive: true, force: true });
+  }
+
+  /** Records an Event about this pod from the local kubelet (best effort: a failure is logged). */
+  #event(container: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const now = kubeTimestamp();
+    try {
+      this.#deps.store.transact([{
+        op: 'create',
+        object: {
+          apiVersion: 'v1', kind: 'Event',
+          metadata: { name: `${this.#name}.${randomBytes(8).toString('hex')}`, namespace: this.#namespace },
+          involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: this.#namespace, name: this.#name, uid: this.uid, fieldPath: `spec.containers{${container}}` },
+          reason, message, type,
+          source: { component: 'kubelet', host: 'tessera' },
+          reportingComponent: 'kubelet', reportingInstance: 'tessera',
+          firstTimestamp: now, lastTimestamp: now, count: 1,
+        } as unknown as Resource,
+      }]);
+    } catch (e) {
+      this.#deps.log(`pod ${this.#namespace}/${this.#name}: event ${reason} not recorded: ${(e as Error).message}`);
+    }
   }
 
   /** Coalesces bursts of container changes into one store write. */

@@ -18,8 +18,9 @@ import type { TcpContext } from '../chain/types.js';
 import type { SidecarLog } from '../observability/log.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { runTcpChain } from './tcp-engine.js';
+import { UPSTREAMS_FILE } from '../../local/layout.js';
 
-export const UPSTREAMS_FILE = 'upstreams.json';
+export { UPSTREAMS_FILE };
 
 export interface UpstreamListenersOptions {
   localIP: string;

@@ -52,6 +52,7 @@ export class SidecarMetrics {
   private readonly deniedConnections = new Map<string, Counter>();
   private readonly stats = new Map<string, EnvoyStat>();
   private readonly policyDecisions = new Map<string, Counter>();
+  private readonly unhandledErrors = new Map<string, Counter>();
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
@@ -108,6 +109,17 @@ export class SidecarMetrics {
     if (!c) {
       c = { labels: renderLabels([...this.base, ['policy', policy], ['action', action], ['decision', decision]]), value: 0 };
       this.policyDecisions.set(key, c);
+    }
+    c.value++;
+  }
+
+  /** An error nobody caught (watchdog/async-failures.ts): `plugin` is the plugin it was attributed to, empty when none. */
+  recordUnhandledError(kind: 'exception' | 'rejection', plugin: string): void {
+    const key = `${kind}\0${plugin}`;
+    let c = this.unhandledErrors.get(key);
+    if (!c) {
+      c = { labels: renderLabels([...this.base, ['kind', kind], ['plugin', plugin]]), value: 0 };
+      this.unhandledErrors.set(key, c);
     }
     c.value++;
   }
@@ -178,6 +190,9 @@ export class SidecarMetrics {
     out += '# HELP tessera_policy_decisions_total Authorization decisions by the policy that decided, its action and the decision (shadow_*: istio.io/dry-run, not enforced)\n';
     out += '# TYPE tessera_policy_decisions_total counter\n';
     for (const c of this.policyDecisions.values()) out += `tessera_policy_decisions_total{${c.labels}} ${c.value}\n`;
+    out += '# HELP tessera_sidecar_unhandled_errors_total Errors nobody caught, by kind and the plugin they were attributed to (empty: none); the sidecar survives them\n';
+    out += '# TYPE tessera_sidecar_unhandled_errors_total counter\n';
+    for (const c of this.unhandledErrors.values()) out += `tessera_sidecar_unhandled_errors_total{${c.labels}} ${c.value}\n`;
     const byMetric = new Map<string, EnvoyStat[]>();
     for (const c of this.stats.values()) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c]);
     for (const [metric, list] of [...byMetric].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

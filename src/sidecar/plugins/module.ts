@@ -19,20 +19,29 @@ import type { HttpContext, HttpModule, HttpResponse, Next } from '../chain/types
 import type { ModuleEnv } from '../modules/env.js';
 import { HeadersView } from './headers-view.js';
 import { pluginFetch } from './fetch.js';
+import { inPluginScope, outsidePluginScope, pluginScope, settleInScope, type PluginScope } from '../watchdog/index.js';
 
 export function nativePluginModule(name: string, plugin: NativePlugin, env: ModuleEnv): HttpModule {
   const fail = (ctx: HttpContext, err: unknown, phase: string): void => {
     env.log.error('plugin failed', { plugin: name, phase, error: err instanceof Error ? err.stack ?? err.message : String(err) });
     ctx.response = makeResponse(500, `Internal error in plugin ${name}\n`, { 'x-tessera-error': '500' });
   };
+  // Every call into the plugin runs in its scope (watchdog/plugin-scope.ts): an error it throws later
+  // from a callback fails this request while the plugin still works on it, and a plugin that never
+  // returns is named by the watchdog. The rest of the chain runs outside it.
   if (plugin.handle) {
     const handle = plugin.handle.bind(plugin);
     return async function nativePlugin(ctx, next) {
       let nextCalled = false;
+      const scope = pluginScope(name, ctx.request);
+      const rest = (): Promise<void> => {
+        nextCalled = true;
+        return outsidePluginScope(next);
+      };
       try {
-        await handle(new PluginCtx(name, ctx, env), () => {
-          nextCalled = true;
-          return next();
+        await inPluginScope(scope, () => {
+          const r = handle(new PluginCtx(name, ctx, env), rest);
+          return r instanceof Promise ? settleInScope(scope, r) : r;
         });
       } catch (err) {
         fail(ctx, err, nextCalled ? 'response' : 'request');
@@ -42,39 +51,40 @@ export function nativePluginModule(name: string, plugin: NativePlugin, env: Modu
   const onRequest = plugin.onRequest?.bind(plugin);
   const onResponse = plugin.onResponse?.bind(plugin);
 
-  const afterResponse = (ctx: HttpContext, pctx: PluginCtx): void | Promise<void> => {
+  const afterResponse = (ctx: HttpContext, pctx: PluginCtx, scope: PluginScope): void | Promise<void> => {
     if (!onResponse || !ctx.response) return;
     try {
-      const r = onResponse(pctx);
-      if (r instanceof Promise) return r.catch((err: unknown) => fail(ctx, err, 'response'));
+      const r = inPluginScope(scope, () => onResponse(pctx));
+      if (r instanceof Promise) return settleInScope(scope, r).catch((err: unknown) => fail(ctx, err, 'response'));
     } catch (err) {
       fail(ctx, err, 'response');
     }
   };
-  const continueChain = (ctx: HttpContext, pctx: PluginCtx, next: Next): void | Promise<void> => {
+  const continueChain = (ctx: HttpContext, pctx: PluginCtx, scope: PluginScope, next: Next): void | Promise<void> => {
     if (ctx.response) return; // the plugin answered: short-circuit
     const n = next();
-    return onResponse ? n.then(() => afterResponse(ctx, pctx)) : n;
+    return onResponse ? n.then(() => afterResponse(ctx, pctx, scope)) : n;
   };
 
   return function nativePlugin(ctx, next) {
     const pctx = new PluginCtx(name, ctx, env);
+    const scope = pluginScope(name, ctx.request);
     if (onRequest) {
       let r: void | Promise<void>;
       try {
-        r = onRequest(pctx);
+        r = inPluginScope(scope, () => onRequest(pctx));
       } catch (err) {
         fail(ctx, err, 'request');
         return;
       }
       if (r instanceof Promise) {
-        return r.then(
-          () => continueChain(ctx, pctx, next),
+        return settleInScope(scope, r).then(
+          () => continueChain(ctx, pctx, scope, next),
           (err: unknown) => fail(ctx, err, 'request'),
         );
       }
     }
-    return continueChain(ctx, pctx, next);
+    return continueChain(ctx, pctx, scope, next);
   };
 }
 

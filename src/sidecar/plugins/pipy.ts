@@ -13,6 +13,7 @@ import type { ModuleEnv } from '../modules/env.js';
 import type { Body } from '../http/types.js';
 import { abortedResponse, applyRequest, requestMessage, responseMessage, toHttpResponse } from './pipy-bridge.js';
 import { sidecarCodebase, type SidecarCodebase } from './pipy-codebase.js';
+import { inPluginScope, outsidePluginScope, pluginScope } from '../watchdog/index.js';
 
 export function pipyPluginModule(name: string, script: PluginScript, env: ModuleEnv): HttpModule {
   const cb = sidecarCodebase(env);
@@ -25,7 +26,8 @@ export function pipyPluginModule(name: string, script: PluginScript, env: Module
     const rest = new RestOfChain(cb, ctx, next, req);
     let out: Output;
     try {
-      const r = cb.codebase.runEntry(plugin, req, pctx, rest);
+      // in the plugin's scope, so a script that never returns is named by the watchdog
+      const r = inPluginScope(pluginScope(name, ctx.request), () => cb.codebase.runEntry(plugin, req, pctx, rest));
       out = isThenable(r) ? await r : r;
     } catch (err) {
       env.log.error('plugin failed', { plugin: name, error: (err as Error).stack ?? String(err) });
@@ -78,7 +80,7 @@ class RestOfChain implements Link {
       if (routed) ctx.cluster = routed;
       else ctx.cluster = undefined;
     }
-    await this.next();
+    await outsidePluginScope(this.next);
     const res = ctx.response;
     if (!res) return new StreamEnd('ConnectionReset');
     const m = responseMessage(res);

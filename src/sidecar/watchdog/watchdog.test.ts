@@ -1,0 +1,116 @@
+/**
+ * The watchdog and the async failure policy in real child processes: a loop that never returns,
+ * inside a plugin's scope and outside any, ends the process with SIDECAR_EXIT_UNRESPONSIVE and
+ * the finding on stdout (log) and stderr (termination message); asynchronous throws and rejections
+ * fail the scope they belong to, or are only logged, and the process lives on.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { SIDECAR_EXIT_UNRESPONSIVE } from '../../local/layout.js';
+
+const INDEX = new URL('./index.js', import.meta.url).href;
+const LOG = new URL('../observability/log.js', import.meta.url).href;
+const METRICS = new URL('../observability/metrics.js', import.meta.url).href;
+
+function runScript(source: string, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not end within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('sidecar watchdog', () => {
+  it('ends a process stuck in a plugin, naming the plugin and the request without its query', async () => {
+    const r = await runScript(`
+      import { startWatchdog, inPluginScope, pluginScope } from ${JSON.stringify(INDEX)};
+      startWatchdog({ thresholdMs: 800 });
+      setTimeout(() => {
+        inPluginScope(pluginScope('looper', { method: 'GET', path: '/hang?token=secret' }), async () => {
+          await null;
+          for (;;) {}
+        });
+      }, 100);
+    `);
+    assert.equal(r.code, SIDECAR_EXIT_UNRESPONSIVE, r.stderr);
+    assert.match(r.stderr.trim().split('\n').at(-1)!, /^sidecar: watchdog: event loop blocked for \d+ ms in plugin looper \(request GET \/hang\)$/);
+    const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    assert.equal(line['level'], 'error');
+    assert.equal(line['plugin'], 'looper');
+    assert.equal(line['request'], 'GET /hang');
+    assert.match(String(line['msg']), /^sidecar unresponsive: event loop blocked/);
+    assert.doesNotMatch(r.stdout + r.stderr, /secret/);
+  });
+
+  it('ends a process blocked outside any plugin too', async () => {
+    const r = await runScript(`
+      import { startWatchdog } from ${JSON.stringify(INDEX)};
+      startWatchdog({ thresholdMs: 800 });
+      setTimeout(() => { for (;;) {} }, 100);
+    `);
+    assert.equal(r.code, SIDECAR_EXIT_UNRESPONSIVE, r.stderr);
+    assert.match(r.stderr.trim().split('\n').at(-1)!, /^sidecar: watchdog: event loop blocked for \d+ ms$/);
+  });
+
+  it('leaves a busy but turning event loop alone, and lets the process end on its own', async () => {
+    const r = await runScript(`
+      import { startWatchdog } from ${JSON.stringify(INDEX)};
+      startWatchdog({ thresholdMs: 800 });
+      let n = 0;
+      const spin = () => { const end = Date.now() + 200; while (Date.now() < end) {} if (++n < 10) setImmediate(spin); else console.log('done'); };
+      spin();
+    `);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'done');
+  });
+});
+
+describe('asynchronous failures', () => {
+  it('fail the plugin scope they belong to, are logged and counted, and never end the process', async () => {
+    const r = await runScript(`
+      import { EventEmitter } from 'node:events';
+      import { containAsyncFailures, inPluginScope, pluginScope, settleInScope } from ${JSON.stringify(INDEX)};
+      import { SidecarLog } from ${JSON.stringify(LOG)};
+      import { SidecarMetrics } from ${JSON.stringify(METRICS)};
+      const metrics = new SidecarMetrics({ pod: 'p', namespace: 'n' });
+      containAsyncFailures(new SidecarLog('info'), metrics);
+      const outcome = (name, start) => {
+        const scope = pluginScope(name, { method: 'GET', path: '/' + name });
+        return settleInScope(scope, inPluginScope(scope, start)).then(() => name + ': settled', (e) => name + ': failed: ' + e.message);
+      };
+      const results = await Promise.all([
+        outcome('timer', () => { setTimeout(() => { throw new Error('from a timer'); }, 5); return new Promise(() => {}); }),
+        outcome('rejection', () => { Promise.reject(new Error('never awaited')); return new Promise(() => {}); }),
+        outcome('event', () => { setTimeout(() => new EventEmitter().emit('error', new Error('no listener')), 5); return new Promise(() => {}); }),
+      ]);
+      setTimeout(() => { throw new Error('nobody to blame'); }, 5);
+      await new Promise((r) => setTimeout(r, 50));
+      const text = await metrics.text();
+      console.log(JSON.stringify({ results, series: text.split('\\n').filter((l) => l.startsWith('tessera_sidecar_unhandled_errors_total')) }));
+    `);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const out = JSON.parse(lines.at(-1)!) as { results: string[]; series: string[] };
+    assert.deepEqual(out.results, ['timer: failed: from a timer', 'rejection: failed: never awaited', 'event: failed: no listener']);
+    assert.deepEqual(out.series.sort(), [
+      'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin=""} 1',
+      'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin="event"} 1',
+      'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin="timer"} 1',
+      'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="rejection",plugin="rejection"} 1',
+    ]);
+    assert.match(r.stdout, /"msg":"plugin failed asynchronously; its request fails".*"plugin":"timer"/);
+    assert.match(r.stdout, /"msg":"unhandled error outside any request; the sidecar goes on".*nobody to blame/);
+  });
+});
