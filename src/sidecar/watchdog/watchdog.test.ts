@@ -95,8 +95,6 @@ describe('asynchronous failures', () => {
         outcome('rejection', () => { Promise.reject(new Error('never awaited')); return new Promise(() => {}); }),
         outcome('event', () => { setTimeout(() => new EventEmitter().emit('error', new Error('no listener')), 5); return new Promise(() => {}); }),
       ]);
-      setTimeout(() => { throw new Error('nobody to blame'); }, 5);
-      await new Promise((r) => setTimeout(r, 50));
       const text = await metrics.text();
       console.log(JSON.stringify({ results, series: text.split('\\n').filter((l) => l.startsWith('tessera_sidecar_unhandled_errors_total')) }));
     `);
@@ -105,12 +103,24 @@ describe('asynchronous failures', () => {
     const out = JSON.parse(lines.at(-1)!) as { results: string[]; series: string[] };
     assert.deepEqual(out.results, ['timer: failed: from a timer', 'rejection: failed: never awaited', 'event: failed: no listener']);
     assert.deepEqual(out.series.sort(), [
-      'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin=""} 1',
       'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin="event"} 1',
       'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin="timer"} 1',
       'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="rejection",plugin="rejection"} 1',
     ]);
     assert.match(r.stdout, /"msg":"plugin failed asynchronously; its request fails".*"plugin":"timer"/);
-    assert.match(r.stdout, /"msg":"unhandled error outside any request; the sidecar goes on".*nobody to blame/);
+  });
+
+  it('one with no plugin to blame is the sidecar\'s own: logged, then the process exits for a clean restart', async () => {
+    const r = await runScript(`
+      import { containAsyncFailures } from ${JSON.stringify(INDEX)};
+      import { SidecarLog } from ${JSON.stringify(LOG)};
+      import { SidecarMetrics } from ${JSON.stringify(METRICS)};
+      containAsyncFailures(new SidecarLog('info'), new SidecarMetrics({ pod: 'p', namespace: 'n' }));
+      setTimeout(() => { throw new Error('nobody to blame'); }, 5);
+      setTimeout(() => console.log('still running'), 500);
+    `);
+    assert.equal(r.code, 70, r.stderr);
+    assert.match(r.stdout, /"msg":"unhandled error outside any plugin; exiting for a restart".*nobody to blame/);
+    assert.doesNotMatch(r.stdout, /still running/);
   });
 });
