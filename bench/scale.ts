@@ -30,7 +30,7 @@ import { Controller, ProxyRegistry, snapshotEvent } from '../src/control-plane/i
 import { createDeliveryEndpoint } from '../src/control-plane/delivery.js';
 import { SIDECAR_ENV, proxyToken } from '../src/local/layout.js';
 import { ensureClusterPki, issueServingCertificate } from '../src/local/pki/index.js';
-import { meshConfig, meshedNamespace, pod, service } from '../src/snapshot/testdata/builders.js';
+import { meshConfig, namespace, pod, service } from '../src/snapshot/testdata/builders.js';
 
 const MESH = 'tessera';
 const SERVICES_PER_NAMESPACE = 50;
@@ -97,7 +97,8 @@ function synthesize(n: number): Mesh {
   const resources: Resource[] = [meshConfig({ traffic: { enablePermissiveTrafficPolicyMode: true } }, MESH)];
   const proxies: Mesh['proxies'] = [];
   const services: Service[] = [];
-  for (let ns = 0; ns * SERVICES_PER_NAMESPACE < n; ns++) resources.push(meshedNamespace(`ns-${ns}`));
+  // monitored by this mesh: every pod is one of its proxies, every Service one of its services
+  for (let ns = 0; ns * SERVICES_PER_NAMESPACE < n; ns++) resources.push(namespace(`ns-${ns}`, { 'flomesh.io/monitored-by': MESH }));
   for (let i = 0; i < n; i++) {
     const ns = `ns-${Math.floor(i / SERVICES_PER_NAMESPACE)}`;
     const name = `svc-${i}`;
