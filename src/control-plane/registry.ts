@@ -69,6 +69,7 @@ export class ProxyRegistry {
   }
 
   status(): ProxyStatus[] {
+    const now = this.now();
     return [...this.records.values()]
       .map((r) => {
         const s: ProxyStatus = { namespace: r.namespace, pod: r.pod, uuid: r.uuid, connected: r.connected };
@@ -78,6 +79,7 @@ export class ProxyRegistry {
         if (r.sentAt !== undefined) s.sentAt = new Date(r.sentAt).toISOString();
         if (r.ackedAt !== undefined) s.ackedAt = new Date(r.ackedAt).toISOString();
         if (r.nackedAt !== undefined) s.nackedAt = new Date(r.nackedAt).toISOString();
+        s.sync = syncStateOf(s, now);
         return s;
       })
       .sort((a, b) => `${a.namespace}/${a.pod}`.localeCompare(`${b.namespace}/${b.pod}`));
@@ -92,7 +94,7 @@ export const STALE_AFTER_MS = 5_000;
  * SYNCED (applied what was sent), NOT SENT (nothing sent yet), NACKED (rejected the version it was
  * sent), STALE (sent but not acknowledged within STALE_AFTER_MS, or its stream is closed).
  */
-export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
+export type SyncState = NonNullable<ProxyStatus['sync']>;
 
 export function syncStateOf(p: ProxyStatus, nowMs: number, staleAfterMs = STALE_AFTER_MS): SyncState {
   if (!p.sentVersion) return 'NOT SENT';
