@@ -22,6 +22,7 @@ import { InboundTls, type InboundSecurity } from './engine/mtls.js';
 import { AccessPolicy } from './access-control.js';
 import { InboundUdp } from './udp/index.js';
 import { UpstreamListeners } from './listeners/upstreams.js';
+import { newHopMarker, type SidecarSelf } from './modules/loop-guard.js';
 import { createTransparentInbound, createTransparentOutbound } from './listeners/transparent.js';
 
 export interface SidecarOptions {
@@ -73,8 +74,14 @@ export class Sidecar {
   private inboundTls: InboundTls | undefined;
   private readonly udp: InboundUdp;
   private readonly upstreamListeners: UpstreamListeners;
+  private readonly self: SidecarSelf;
 
   constructor(private readonly opts: SidecarOptions) {
+    // transparent: the outbound proxy listens on 127.0.0.1 (start()); explicit: on the pod's private address
+    this.self = {
+      hopMarker: newHopMarker(),
+      outboundListeners: new Set([`${opts.transparentInboundPort !== undefined ? '127.0.0.1' : opts.localIP}:${opts.outboundPort}`]),
+    };
     this.log = new SidecarLog(opts.logLevel ?? 'info');
     this.metrics = new SidecarMetrics({ pod: opts.podName, namespace: opts.podNamespace });
     this.identity = new WorkloadIdentity({
@@ -199,7 +206,7 @@ export class Sidecar {
     let next: Runtime;
     try {
       await loadAccessLogFilters(snapshot);
-      next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics });
+      next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics, self: this.self });
     } catch (err) {
       const message = isMeshError(err) ? err.message : `snapshot rejected: ${(err as Error).message}`;
       this.log.error('snapshot rejected', { version, error: message });
