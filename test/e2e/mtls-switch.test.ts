@@ -8,18 +8,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployDemo } from '../support/deploy.js';
-import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
+import { eventually, podOf, startMesh, type RunResult, type TestMesh } from '../support/mesh.js';
 
 /** How long the client keeps sending, at most (and at most MAX_REQUESTS requests). */
 const SEND_SECONDS = 40;
 const MAX_REQUESTS = 4000;
+const PARALLEL = 4;
+const BURST = 24;
 
 describe('plaintext → mTLS mesh-wide, under traffic', () => {
   let mesh: TestMesh;
   let curl = '';
   let httpbinIP = '';
   let outsider = '';
-  let httpbin = '';
   /** the process group of a sidecar this test froze, resumed in `after` whatever happened */
   let stopped: number | undefined;
 
@@ -54,7 +55,7 @@ describe('plaintext → mTLS mesh-wide, under traffic', () => {
     assert.equal(r.code, 0, r.stderr);
     outsider = (await podOf(mesh, 'outside', 'curl')).name;
     curl = (await podOf(mesh, 'curl', 'curl')).name;
-    ({ ip: httpbinIP, name: httpbin } = await podOf(mesh, 'httpbin', 'httpbin'));
+    httpbinIP = (await podOf(mesh, 'httpbin', 'httpbin')).ip;
   });
   after(async () => {
     if (stopped !== undefined) process.kill(-stopped, 'SIGCONT');
@@ -67,27 +68,35 @@ describe('plaintext → mTLS mesh-wide, under traffic', () => {
       return v.size >= 1 && !v.has('') ? v : undefined;
     }, 30_000, 'proxies with a version');
     assert.equal(await plaintextStatus(), '200', 'plaintext mode: the server takes plaintext from anyone');
-    const script =
+    // PARALLEL clients, each sending one request after another, so the client sidecar keeps several
+    // upstream connections busy and opens new ones when requests pile up
+    const loop =
       `end=$(($(date +%s) + ${SEND_SECONDS})); i=0; ` +
-      `while [ $i -lt ${MAX_REQUESTS} ] && [ $(date +%s) -lt $end ]; do i=$((i + 1)); ` +
+      `while [ $i -lt ${MAX_REQUESTS / PARALLEL} ] && [ $(date +%s) -lt $end ]; do i=$((i + 1)); ` +
       `c=$(curl -s -o /dev/null -m 10 -w '%{http_code}' http://httpbin.httpbin:14001/get); echo "$(date +%s%3N) $c"; done`;
+    const script = `for j in $(seq 1 ${PARALLEL}); do (${loop}) & done; wait`;
     const sending = mesh.tessera(['exec', curl, '-n', 'curl', '--', 'sh', '-c', script], { timeoutMs: (SEND_SECONDS + 30) * 1000 });
     await new Promise((r) => setTimeout(r, 6_000));
     // The proxies of a real mesh take the switch at different moments (a busy or distant sidecar
-    // applies it later). The server's sidecar is made the late one here: frozen (SIGSTOP, by the
-    // PID this test's mesh wrote) until the client's sidecar has applied the mTLS snapshot.
-    const pid = Number(readFileSync(join(mesh.stateDir, 'pods', 'httpbin', httpbin, 'sidecar.pid'), 'utf8').trim());
-    assert.ok(pid > 0, 'the server sidecar pid');
+    // applies it later). The client's sidecar is made the late one here: frozen (SIGSTOP, by the
+    // PID this test's mesh wrote) until the server's sidecar has applied the mTLS snapshot, while
+    // the clients' requests pile up in front of it.
+    const pid = Number(readFileSync(join(mesh.stateDir, 'pods', 'curl', curl, 'sidecar.pid'), 'utf8').trim());
+    assert.ok(pid > 0, 'the client sidecar pid');
     const switchedAt = Date.now();
+    let burst: Promise<RunResult> | undefined;
     process.kill(-pid, 'SIGSTOP');
     stopped = pid;
     try {
       await patchMtls(false);
       await eventually(async () => {
         const r = await mesh.tessera(['proxy', 'status', '-o', 'json']);
-        const c = (JSON.parse(r.stdout) as { namespace: string; appliedVersion?: string }[]).find((p) => p.namespace === 'curl');
-        return c?.appliedVersion !== undefined && !old.has(c.appliedVersion);
-      }, 30_000, 'the client sidecar on the mTLS snapshot');
+        const s = (JSON.parse(r.stdout) as { namespace: string; appliedVersion?: string }[]).find((p) => p.namespace === 'httpbin');
+        return s?.appliedVersion !== undefined && !old.has(s.appliedVersion);
+      }, 30_000, 'the server sidecar on the mTLS snapshot');
+      // more requests than the client sidecar holds connections for: on resume it must open new ones
+      burst = mesh.tessera(['exec', curl, '-n', 'curl', '--', 'sh', '-c', `seq 1 ${BURST} | xargs -P ${BURST} -I{} sh -c 'echo "$(date +%s%3N) $(curl -s -o /dev/null -m 10 -w %{http_code} http://httpbin.httpbin:14001/get)"'`], { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 2_000));
     } finally {
       process.kill(-pid, 'SIGCONT');
       stopped = undefined;
@@ -96,7 +105,10 @@ describe('plaintext → mTLS mesh-wide, under traffic', () => {
     const convergedAt = Date.now();
     const sent = await sending;
     assert.equal(sent.code, 0, sent.stderr);
-    const results = sent.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([t, c]) => ({ t: Number(t), c }));
+    const burstSent = await burst!;
+    assert.equal(burstSent.code, 0, burstSent.stderr);
+    assert.equal(burstSent.stdout.trim().split('\n').length, BURST);
+    const results = (sent.stdout.trim() + '\n' + burstSent.stdout.trim()).split('\n').map((l) => l.split(' ') as [string, string]).map(([t, c]) => ({ t: Number(t), c }));
     const failed = results.filter((r) => r.c !== '200');
     const before = results.filter((r) => r.t < switchedAt).length;
     const afterwards = results.filter((r) => r.t > convergedAt).length;
