@@ -3,13 +3,15 @@
  * as the Host of a request sent straight to it, would be forwarded back into the sidecar again and
  * again; it is answered at once with 508 Loop Detected, the reason in `x-tessera-reason` and in the
  * sidecar's access line. Ordinary traffic, and a client that sends the hop header itself, are unaffected.
+ * In both pod networks: namespace (iptables REDIRECT to 127.0.0.1:15001, original destinations
+ * that are pod addresses) and loopback (apps use the proxy through http_proxy).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deployDemo } from '../support/deploy.js';
 import { eventually, podOf, startMesh, type TestMesh } from '../support/mesh.js';
 
-describe('a request naming the sidecar itself', () => {
+for (const network of ['namespace', 'loopback'] as const) describe(`a request naming the sidecar itself (${network} pod network)`, () => {
   let mesh: TestMesh;
   let curl = '';
 
@@ -27,7 +29,7 @@ describe('a request naming the sidecar itself', () => {
   };
 
   before(async () => {
-    mesh = await startMesh('fsm');
+    mesh = await startMesh('fsm', [`--pod-network=${network}`]);
     await deployDemo(mesh);
     curl = (await podOf(mesh, 'curl', 'curl')).name;
   });
