@@ -119,3 +119,23 @@ test('a NACK followed by a newer version is no longer NACKED', () => {
   now = 20 + STALE_AFTER_MS;
   assert.equal(registry.status()[0]!.sync, 'STALE');
 });
+
+test('newer versions pushed to a proxy that answers none stay STALE: the wait counts from the first', () => {
+  let now = 0;
+  const registry = new ProxyRegistry(() => now);
+  const r = registry.upsert('00000000-0000-0000-0000-000000000001', 'a', 'p');
+  r.connected = true;
+  registry.markSent(r, 'v1');
+  registry.acknowledge(r.uuid, 'v1', true);
+  now = 1_000;
+  registry.markSent(r, 'v2');
+  now = 1_000 + STALE_AFTER_MS;
+  registry.markSent(r, 'v3'); // its own endpoints changed: it stopped answering
+  assert.equal(registry.status()[0]!.sync, 'STALE');
+  assert.equal(registry.status()[0]!.sentAt, new Date(1_000).toISOString());
+  registry.acknowledge(r.uuid, 'v3', true);
+  assert.equal(registry.status()[0]!.sync, 'SYNCED');
+  now += 10;
+  registry.markSent(r, 'v4');
+  assert.equal(registry.status()[0]!.sentAt, new Date(now).toISOString(), 'answered: a new wait starts');
+});

@@ -12,7 +12,10 @@ export interface ProxyRecord {
   sentVersion?: string;
   appliedVersion?: string;
   lastError?: string;
-  /** epoch ms: when sentVersion was pushed, when a version was last acknowledged, when one was last rejected */
+  /**
+   * epoch ms: when the proxy was sent a version it has not answered yet (the first of several
+   * unanswered pushes: markSent), when a version was last acknowledged, when one was last rejected
+   */
   sentAt?: number;
   ackedAt?: number;
   nackedAt?: number;
@@ -25,9 +28,16 @@ export class ProxyRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records that `version` was pushed to the proxy. */
+  /**
+   * Records that `version` was pushed to the proxy. While an earlier push is still unanswered (no
+   * ACK or NACK since), sentAt keeps its time: the proxy has been behind since then, and a stream of
+   * newer versions (endpoints changing because the proxy itself stopped answering) must not keep a
+   * proxy that acknowledges nothing looking SYNCED.
+   */
   markSent(record: ProxyRecord, version: string): void {
-    if (record.sentVersion !== version) record.sentAt = this.now();
+    if (record.sentVersion === version) return;
+    const answered = record.sentVersion === undefined || record.sentVersion === record.appliedVersion || (record.nackedAt !== undefined && record.sentAt !== undefined && record.nackedAt >= record.sentAt);
+    if (answered || record.sentAt === undefined) record.sentAt = this.now();
     record.sentVersion = version;
   }
 

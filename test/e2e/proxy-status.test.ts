@@ -31,6 +31,28 @@ spec:
   rules: [{ to: [{ operation: { paths: ["/never-requested"] } }] }]
 `;
 
+/**
+ * A plugin admission accepts (it compiles) but that throws as the sidecar loads it: the curl sidecar
+ * rejects the snapshot that mounts it (a NACK) and keeps serving the one before.
+ */
+const THROWING_PLUGIN = `kind: Plugin
+apiVersion: plugin.flomesh.io/v1alpha1
+metadata: { name: throws-on-load }
+spec:
+  priority: 115
+  script: |
+    import { definePlugin } from 'tessera/plugin';
+    if (Date.now() > 0) throw new Error('this plugin refuses to load');
+    export default definePlugin({ onRequest() {} });
+---
+kind: PluginChain
+apiVersion: plugin.flomesh.io/v1alpha1
+metadata: { name: throws-on-load, namespace: curl }
+spec:
+  chains: [{ name: outbound-http, plugins: [throws-on-load] }]
+  selectors: { podSelector: { matchLabels: { app: curl } } }
+`;
+
 describe('tessera proxy status', () => {
   let mesh: TestMesh;
   /** the process group of a sidecar this test stopped, resumed in `after` whatever happened */
@@ -41,15 +63,17 @@ describe('tessera proxy status', () => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Row[];
   };
-  const convergenceCount = async (): Promise<number> => {
+  const metrics = async (): Promise<string> => {
     const ctl = (await mesh.sh(`tessera get pod -n fsm-system -o jsonpath='{.items[*].metadata.name}'`)).stdout.split(' ').find((n) => n.startsWith('fsm-controller'));
     assert.ok(ctl, 'the controller pod');
     const r = await mesh.sh(`kubectl get --raw /api/v1/namespaces/fsm-system/pods/${ctl}:${CONTROLLER_PORT}/proxy/metrics`);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^# TYPE tessera_proxy_convergence_seconds histogram$/m);
     assert.match(r.stdout, /^tessera_proxy_nacks_total \d+$/m);
-    return Number(/^tessera_proxy_convergence_seconds_count (\d+)$/m.exec(r.stdout)?.[1]);
+    return r.stdout;
   };
+  const convergenceCount = async (): Promise<number> => Number(/^tessera_proxy_convergence_seconds_count (\d+)$/m.exec(await metrics())?.[1]);
+  const nackCount = async (): Promise<number> => Number(/^tessera_proxy_nacks_total (\d+)$/m.exec(await metrics())?.[1]);
 
   before(async () => {
     mesh = await startMesh('fsm');
@@ -106,5 +130,22 @@ describe('tessera proxy status', () => {
     stopped = undefined;
     await eventually(async () => (await rows()).every((p) => p.sync === 'SYNCED'), 30_000, 'every proxy SYNCED again');
     assert.ok((await convergenceCount()) > before, 'the resumed ACK was timed');
+  });
+
+  test('a snapshot the sidecar rejects shows NACKED with its error, and is counted', async () => {
+    const patched = await mesh.tessera(['patch', 'meshconfig', 'fsm-mesh-config', '-n', 'fsm-system', '--type=merge', '-p', '{"spec":{"featureFlags":{"enablePluginPolicy":true}}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    const applied = await mesh.tessera(['apply', '-f', '-'], { input: THROWING_PLUGIN });
+    assert.equal(applied.code, 0, applied.stderr);
+    const listed = await eventually(async () => {
+      const got = await rows();
+      return got.find((p) => p.namespace === 'curl')?.sync === 'NACKED' ? got : undefined;
+    }, 30_000, 'the curl proxy NACKED');
+    const c = listed.find((p) => p.namespace === 'curl')! as Row & { lastError?: string };
+    assert.match(c.lastError ?? '', /throws-on-load.*refuses to load/);
+    const table = await mesh.tessera(['proxy', 'status']);
+    assert.equal(table.code, 0);
+    assert.match(table.stdout, /^curl\s+\S+\s+NACKED\s.*throws-on-load/m);
+    assert.ok((await nackCount()) >= 1, 'tessera_proxy_nacks_total counted it');
   });
 });
