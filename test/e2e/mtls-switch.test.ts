@@ -16,7 +16,7 @@ const MAX_REQUESTS = 4000;
 const PARALLEL = 4;
 const BURST = 24;
 
-describe('plaintext → mTLS mesh-wide, under traffic', () => {
+for (const network of ['namespace', 'loopback'] as const) describe(`plaintext → mTLS mesh-wide, under traffic (${network} pod network)`, () => {
   let mesh: TestMesh;
   let curl = '';
   let httpbinIP = '';
@@ -48,7 +48,7 @@ describe('plaintext → mTLS mesh-wide, under traffic', () => {
   };
 
   before(async () => {
-    mesh = await startMesh('fsm');
+    mesh = await startMesh('fsm', [`--pod-network=${network}`]);
     await patchMtls(true);
     await deployDemo(mesh);
     const r = await mesh.sh(`kubectl create namespace outside\nkubectl apply -n outside -f "$SAMPLES/curl.yaml"\nkubectl wait --for=condition=ready pod -n outside -l app=curl --timeout=90s`, { timeoutMs: 120_000 });
