@@ -11,6 +11,7 @@ import { serviceIdentityOf } from '../catalog/pods.js';
 import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, type Catalog, type ProxyRef } from '../snapshot/index.js';
 import type { VersionedSnapshot } from '../snapshot/types.js';
 import type { ProxyRegistry } from './registry.js';
+import type { ConvergenceTracker } from './convergence.js';
 import { keyOf } from './watch.js';
 
 export interface ControllerLog {
@@ -26,6 +27,8 @@ export class Controller {
   private proxies = new Map<string, ProxyRef>();
   private timer: NodeJS.Timeout | undefined;
   private firstDirtyAt = 0;
+  /** epoch ms of the earliest change no recompute has started from yet (convergence.ts) */
+  private changeSeenAt: number | undefined;
   /** latest computed snapshot per proxy uuid */
   private readonly latest = new Map<string, VersionedSnapshot>();
   /** called with the resources of every recompute (main.ts: the AccessControl status writer) */
@@ -35,6 +38,7 @@ export class Controller {
     private readonly meshName: string,
     private readonly registry: ProxyRegistry,
     private readonly log: ControllerLog,
+    private readonly convergence?: ConvergenceTracker,
   ) {}
 
   get ready(): boolean {
@@ -45,6 +49,7 @@ export class Controller {
     this.resources.clear();
     for (const o of objects) this.resources.set(keyOf(o), o);
     this.synced = true;
+    this.changeSeenAt ??= Date.now();
     this.schedule(true);
   }
 
@@ -54,6 +59,7 @@ export class Controller {
     if (type === 'DELETED') this.resources.delete(key);
     else this.resources.set(key, object);
     if (type === 'MODIFIED' && before && statusOnlyChange(before, object)) return;
+    this.changeSeenAt ??= Date.now();
     this.schedule(false);
   }
 
@@ -112,6 +118,8 @@ export class Controller {
 
   private async recomputeOnce(): Promise<void> {
     if (!this.synced) return;
+    const changeAt = this.changeSeenAt ?? Date.now();
+    this.changeSeenAt = undefined;
     const resources = [...this.resources.values()];
     this.onRecompute?.(resources);
     const pluginSources = new Map<string, { kind: 'native' | 'pipy'; source: string; hash: string }>();
@@ -135,6 +143,7 @@ export class Controller {
       const snapshot = compileProxySnapshot(catalog, p);
       if (!snapshot) continue;
       const version = snapshotVersion(snapshot);
+      if (this.latest.get(p.uuid)?.version !== version) this.convergence?.produced(p.uuid, version, changeAt);
       this.latest.set(p.uuid, { version, snapshot });
       if (record.connected && record.push && record.sentVersion !== version) {
         this.registry.markSent(record, version);
@@ -143,6 +152,7 @@ export class Controller {
     }
     for (const uuid of this.latest.keys()) if (!alive.has(uuid)) this.latest.delete(uuid);
     this.registry.retain(alive);
+    this.convergence?.retain(alive);
   }
 }
 

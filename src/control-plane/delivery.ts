@@ -1,7 +1,8 @@
 /**
  * The delivery server sidecars talk to. Routes:
  *   GET  /healthz                       ready once resources are synced
- *   GET  /v1/proxies                    ProxyStatus[] (for `tessera status`)
+ *   GET  /v1/proxies                    ProxyStatus[] with each proxy's sync state (`tessera status`, `tessera proxy status`)
+ *   GET  /metrics                       Prometheus text: convergence time, NACKs, process figures
  *   GET  /v1/proxies/:uuid/stream       Server-Sent Events: `snapshot` events, heartbeats every 15 s
  *   POST /v1/proxies/:uuid/ack          {version, ok, error?}
  *   GET  /v1/proxies/:uuid/config       the current snapshot; 304 when If-None-Match matches
@@ -14,7 +15,8 @@
  * ServiceAccount token for the audience `<mesh>-controller` (sa-tokens.ts: a TokenReview, and the
  * token's pod must be the pod carrying the proxy; the kubelet rotates it, so no `token` events).
  * Served over TLS (`createDeliveryEndpoint`, a certificate of the cluster CA); plain HTTP on the same
- * port answers only /healthz and /v1/proxies, the routes the API server's pod proxy reaches.
+ * port answers only /healthz, /v1/proxies and /metrics, the routes the API server's pod proxy reaches
+ * (which authenticates and authorizes the caller); none of them carries a secret.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PROXY_TOKEN_RENEW_MS, checkProxyToken, proxyToken } from '../local/layout.js';
@@ -24,6 +26,7 @@ import { isMeshError } from '../lib/errors.js';
 import { snapshotEvent, type Controller } from './controller.js';
 import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
+import type { ConvergenceTracker } from './convergence.js';
 import { pluginSecretFor } from './plugin-secrets.js';
 import { looksLikeJwt, tokenPodMismatch, TokenReviewUnavailable, type ServiceAccountTokenReviewer } from './sa-tokens.js';
 
@@ -32,6 +35,8 @@ export interface DeliveryOptions {
   /** undefined until the CA is loaded; CSRs are refused (503) meanwhile */
   identity: () => MeshIdentity | undefined;
   registry: ProxyRegistry;
+  /** times each proxy's ACKs against the change that produced the version (GET /metrics) */
+  convergence?: ConvergenceTracker;
   meshKey: string;
   /**
    * Kubernetes mode: ServiceAccount tokens are accepted too (checked with TokenReviews). Without it
@@ -87,6 +92,12 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
   const path = url.pathname;
   if (path === '/healthz') return send(res, opts.controller.ready ? 200 : 503, { ready: opts.controller.ready });
   if (path === '/v1/proxies' && req.method === 'GET') return send(res, 200, opts.registry.status());
+  if (path === '/metrics' && req.method === 'GET') {
+    if (!opts.convergence) return send(res, 404, { error: 'no metrics on this server' });
+    const text = await opts.convergence.metrics();
+    res.writeHead(200, { 'content-type': opts.convergence.contentType, 'content-length': Buffer.byteLength(text) }).end(text);
+    return;
+  }
   const m = /^\/v1\/proxies\/([0-9a-fA-F-]{36})\/(stream|ack|config|csr|secrets\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+))$/.exec(path);
   if (!m) return send(res, 404, { error: `no route ${req.method} ${path}` });
   // A proxy token travels only over TLS to a server the client verified.
@@ -128,6 +139,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     const body = (await readJson(req)) as { version?: string; ok?: boolean; error?: string };
     if (typeof body.version !== 'string') return send(res, 400, { error: 'version is required' });
     opts.registry.acknowledge(uuid, body.version, body.ok === true, body.error);
+    opts.convergence?.acknowledged(uuid, body.version, body.ok === true);
     if (body.ok !== true) opts.log.warn('proxy rejected snapshot', { proxy: `${pod.namespace}/${pod.name}`, version: body.version, error: body.error });
     return send(res, 200, { ok: true });
   }

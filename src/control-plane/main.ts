@@ -4,6 +4,7 @@ import { Controller } from './controller.js';
 import { readFileSync } from 'node:fs';
 import { createDeliveryEndpoint, createDeliveryServer } from './delivery.js';
 import { ProxyRegistry } from './registry.js';
+import { ConvergenceTracker } from './convergence.js';
 import { startWatch } from './watch.js';
 import { MeshIdentity, trustEvent } from './identity.js';
 import { AccessCertIssuer } from './access-certs.js';
@@ -36,7 +37,8 @@ const log = {
 const meshName = required(CONTROLLER_ENV.meshName);
 const listenAt = required(CONTROLLER_ENV.listen);
 const registry = new ProxyRegistry();
-const controller = new Controller(meshName, registry, log);
+const convergence = new ConvergenceTracker(Date.now, { processMetrics: true });
+const controller = new Controller(meshName, registry, log, convergence);
 let identity: MeshIdentity | undefined;
 // Sidecars on a cluster prove themselves with their pod's projected ServiceAccount token (audience
 // `<mesh>-controller`), checked with a TokenReview (sa-tokens.ts); the runtimes' proxy tokens still work.
@@ -46,7 +48,7 @@ const serviceAccounts = new ServiceAccountTokenReviewer({
   api: { request: (method, path, o) => (reviewApi ? reviewApi.request(method, path, o) : Promise.reject(new Error('the API client is not set up yet'))) },
   audience: controllerTokenAudience(meshName),
 });
-const deliveryOptions = { controller, registry, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity, serviceAccounts };
+const deliveryOptions = { controller, registry, convergence, meshKey: required(CONTROLLER_ENV.meshKey), log, identity: () => identity, serviceAccounts };
 // TLS with the certificate `up` issued from the cluster CA: sidecars verify it before sending their
 // token. Without one (a hand-started controller) it serves plain HTTP and says so.
 const tlsCertFile = process.env[CONTROLLER_ENV.tlsCert];

@@ -12,7 +12,10 @@ export interface ProxyRecord {
   sentVersion?: string;
   appliedVersion?: string;
   lastError?: string;
-  /** epoch ms: when sentVersion was pushed, when a version was last acknowledged, when one was last rejected */
+  /**
+   * epoch ms: when the proxy was sent a version it has not answered yet (the first of several
+   * unanswered pushes: markSent), when a version was last acknowledged, when one was last rejected
+   */
   sentAt?: number;
   ackedAt?: number;
   nackedAt?: number;
@@ -25,9 +28,16 @@ export class ProxyRegistry {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records that `version` was pushed to the proxy. */
+  /**
+   * Records that `version` was pushed to the proxy. While an earlier push is still unanswered (no
+   * ACK or NACK since), sentAt keeps its time: the proxy has been behind since then, and a stream of
+   * newer versions (endpoints changing because the proxy itself stopped answering) must not keep a
+   * proxy that acknowledges nothing looking SYNCED.
+   */
   markSent(record: ProxyRecord, version: string): void {
-    if (record.sentVersion !== version) record.sentAt = this.now();
+    if (record.sentVersion === version) return;
+    const answered = record.sentVersion === undefined || record.sentVersion === record.appliedVersion || (record.nackedAt !== undefined && record.sentAt !== undefined && record.nackedAt >= record.sentAt);
+    if (answered || record.sentAt === undefined) record.sentAt = this.now();
     record.sentVersion = version;
   }
 
@@ -71,6 +81,7 @@ export class ProxyRegistry {
   }
 
   status(): ProxyStatus[] {
+    const now = this.now();
     return [...this.records.values()]
       .map((r) => {
         const s: ProxyStatus = { namespace: r.namespace, pod: r.pod, uuid: r.uuid, connected: r.connected };
@@ -80,6 +91,7 @@ export class ProxyRegistry {
         if (r.sentAt !== undefined) s.sentAt = new Date(r.sentAt).toISOString();
         if (r.ackedAt !== undefined) s.ackedAt = new Date(r.ackedAt).toISOString();
         if (r.nackedAt !== undefined) s.nackedAt = new Date(r.nackedAt).toISOString();
+        s.sync = syncStateOf(s, now);
         return s;
       })
       .sort((a, b) => `${a.namespace}/${a.pod}`.localeCompare(`${b.namespace}/${b.pod}`));
@@ -94,7 +106,7 @@ export const STALE_AFTER_MS = 5_000;
  * SYNCED (applied what was sent), NOT SENT (nothing sent yet), NACKED (rejected the version it was
  * sent), STALE (sent but not acknowledged within STALE_AFTER_MS, or its stream is closed).
  */
-export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
+export type SyncState = NonNullable<ProxyStatus['sync']>;
 
 export function syncStateOf(p: ProxyStatus, nowMs: number, staleAfterMs = STALE_AFTER_MS): SyncState {
   if (!p.sentVersion) return 'NOT SENT';

@@ -66,6 +66,11 @@ export interface ProxyStatus {
   sentAt?: string;
   ackedAt?: string;
   nackedAt?: string;
+  /**
+   * As the controller judged it when it answered (control-plane/registry.ts syncStateOf), so every
+   * reader shows the same state whatever its clock; absent from a controller older than the field.
+   */
+  sync?: 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
 }
 
 export interface MeshStatus {

@@ -18,6 +18,7 @@ import { builtinPluginModule } from './token-plugins/index.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
+import type { SidecarSelf } from './modules/loop-guard.js';
 import { DEFAULT_PATH_NORMALIZATION, type PathNormalization } from './engine/index.js';
 
 export interface Runtime {
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   upstream: UpstreamClient;
   log: SidecarLog;
   metrics: SidecarMetrics;
+  /** the sidecar's own listeners and hop marker, for loop detection (modules/loop-guard.ts) */
+  self?: SidecarSelf;
 }
 
 /** Evaluated plugins, kept across versions while their code is unchanged. */
@@ -48,7 +51,7 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
   const namespaces = new Set<string>();
   for (const fqdn of tables.dns.keys()) namespaces.add(fqdn.split('.')[1] ?? '');
   const mtls = snapshot.Spec.SidecarDisabledMTLS !== true;
-  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, accessLog: accessGate(snapshot), metrics: deps.metrics, namespaces, mtls };
+  const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, accessLog: accessGate(snapshot), metrics: deps.metrics, namespaces, mtls, self: deps.self };
   // forget evaluated plugins no longer in any chain (the cache lives across snapshot versions)
   const inUse = new Set(Object.values(snapshot.PluginScripts).map((p) => p.Hash));
   for (const hash of pluginCache.keys()) if (!inUse.has(hash)) pluginCache.delete(hash);

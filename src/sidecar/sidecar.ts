@@ -22,6 +22,7 @@ import { InboundTls, type InboundSecurity } from './engine/mtls.js';
 import { AccessPolicy } from './access-control.js';
 import { InboundUdp } from './udp/index.js';
 import { UpstreamListeners } from './listeners/upstreams.js';
+import { newHopMarker, type SidecarSelf } from './modules/loop-guard.js';
 import { createTransparentInbound, createTransparentOutbound } from './listeners/transparent.js';
 
 export interface SidecarOptions {
@@ -50,6 +51,13 @@ export interface SidecarOptions {
   transparentInboundPort?: number;
 }
 
+/**
+ * How long a sidecar that switched from plaintext to mTLS still admits plaintext: long enough for
+ * every sidecar to receive the same snapshot (one push from the controller, STALE_AFTER_MS is 5 s),
+ * short enough that "strict" is strict a few seconds after the switch.
+ */
+export const MTLS_SWITCH_GRACE_MS = 10_000;
+
 interface OpenListener {
   key: string;
   server: Server;
@@ -73,8 +81,16 @@ export class Sidecar {
   private inboundTls: InboundTls | undefined;
   private readonly udp: InboundUdp;
   private readonly upstreamListeners: UpstreamListeners;
+  private readonly self: SidecarSelf;
+  /** epoch ms until which plaintext is still admitted after this sidecar switched to mTLS */
+  private plaintextUntil = 0;
 
   constructor(private readonly opts: SidecarOptions) {
+    // transparent: the outbound proxy listens on 127.0.0.1 (start()); explicit: on the pod's private address
+    this.self = {
+      hopMarker: newHopMarker(),
+      outboundListeners: new Set([`${opts.transparentInboundPort !== undefined ? '127.0.0.1' : opts.localIP}:${opts.outboundPort}`]),
+    };
     this.log = new SidecarLog(opts.logLevel ?? 'info');
     this.metrics = new SidecarMetrics({ pod: opts.podName, namespace: opts.podNamespace });
     this.identity = new WorkloadIdentity({
@@ -100,7 +116,8 @@ export class Sidecar {
       enabled: () => this.mtls,
       terminator: () => this.inboundTls,
       // clients outside the mesh get in only through AccessControl (SourceIPRanges of the port's match)
-      admitPlaintext: (address, port) => access.admitPlaintext(address, port),
+      // and everyone for a moment after a switch from plaintext to mTLS (engine/mtls.ts explains why)
+      admitPlaintext: (address, port) => Date.now() < this.plaintextUntil || access.admitPlaintext(address, port),
       admitCertificate: (address, port, cert) => access.admitCertificate(address, port, cert),
     };
     this.udp = new InboundUdp({ bindAddress: opts.podIP, appAddress: opts.localIP, log: this.log, ...(opts.senderPodIP ? { senderPodIP: opts.senderPodIP } : {}) });
@@ -199,13 +216,20 @@ export class Sidecar {
     let next: Runtime;
     try {
       await loadAccessLogFilters(snapshot);
-      next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics });
+      next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics, self: this.self });
     } catch (err) {
       const message = isMeshError(err) ? err.message : `snapshot rejected: ${(err as Error).message}`;
       this.log.error('snapshot rejected', { version, error: message });
       return message;
     }
+    const wasPlaintext = this.runtime !== undefined && !this.mtls;
     this.runtime = next;
+    if (wasPlaintext && this.mtls) {
+      // Client sidecars still on plaintext get the same switch within moments; until then their
+      // new connections must not be refused (engine/mtls.ts). Strict after the window.
+      this.plaintextUntil = Date.now() + MTLS_SWITCH_GRACE_MS;
+      this.log.info('mTLS turned on: plaintext still admitted while the mesh switches', { forMs: MTLS_SWITCH_GRACE_MS });
+    } else if (!this.mtls) this.plaintextUntil = 0;
     // MeshConfig spec.sidecar.logLevel (FSM's default: error); access lines are written at any level
     this.log.setLevel(snapshot.Spec.SidecarLogLevel);
     await this.reconcileInbound(next);

@@ -4,6 +4,18 @@
  * read only from that verified certificate. Plaintext is refused unless policy admits the peer
  * (mTLS turned off, or an AccessControl rule for a client outside the mesh).
  *
+ * Switching the mesh between plaintext and mTLS (MeshConfig sidecarDisabledMTLS) reaches the
+ * sidecars one by one, so for a moment a client's sidecar may already speak mTLS to a server's that
+ * still runs plaintext, or the other way round. Neither side may refuse the other then:
+ * - a server under plaintext still terminates a TLS ClientHello on an HTTP listener (HTTP clients
+ *   speak first, so sniffing costs nothing there) and serves it as it serves plaintext, asserting
+ *   no identity, so its policies decide exactly as for the plaintext it expects;
+ * - a server that just turned mTLS on keeps admitting plaintext for a short window
+ *   (`InboundSecurity.admitPlaintext`, the sidecar's MTLS_SWITCH_GRACE_MS): what it admitted a
+ *   moment before, no more. After the window, strict means plaintext is refused.
+ * TCP listeners do not sniff under plaintext: a server-first protocol would wait for a byte the
+ * client never sends.
+ *
  * Sniffed sockets are handed to a real `tls.Server` (never listening itself): a server-side
  * TLSSocket built by hand neither verifies the client certificate nor sets `authorized` in Node 20,
  * so only `tls.Server` gives OpenSSL's chain verification with `rejectUnauthorized`.
@@ -77,14 +89,19 @@ export function verifiedServerName(socket: Socket): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
-/** Calls `ready` with the socket to speak HTTP/TCP on and the verified peer identity, or closes it. */
+/**
+ * Calls `ready` with the socket to speak HTTP/TCP on and the verified peer identity, or closes it.
+ * `clientSpeaksFirst` (HTTP listeners): under plaintext, a TLS client is still served (see above).
+ */
 export function acceptInbound(
   socket: Socket,
   security: InboundSecurity | undefined,
   log: SidecarLog,
   ready: (s: Socket, identity: string | undefined) => void,
+  clientSpeaksFirst = false,
 ): void {
-  if (!security || !security.enabled()) {
+  const strict = security?.enabled() === true;
+  if (!security || (!strict && (!clientSpeaksFirst || !security.terminator()))) {
     ready(socket, undefined);
     return;
   }
@@ -95,7 +112,7 @@ export function acceptInbound(
     socket.unshift(first);
     const peer = socket.remoteAddress ?? '';
     if (first[0] !== TLS_HANDSHAKE) {
-      if (security.admitPlaintext(peer, socket.localPort ?? 0)) {
+      if (!strict || security.admitPlaintext(peer, socket.localPort ?? 0)) {
         socket.setTimeout(0);
         ready(socket, undefined);
         socket.resume();
@@ -113,6 +130,12 @@ export function acceptInbound(
     }
     tls.accept(socket, (t) => {
       socket.setTimeout(0);
+      if (!strict) {
+        // plaintext mode, a client already on mTLS: served as its plaintext would be, no identity
+        t.on('error', () => undefined);
+        ready(t, undefined);
+        return;
+      }
       const identity = t.authorized ? verifiedPeerIdentity(t) : undefined;
       // rejectUnauthorized already refused certificates from other CAs; policy decides the rest.
       if (!identity && t.authorized && security.admitCertificate?.(peer, socket.localPort ?? 0, t.getPeerCertificate())) {

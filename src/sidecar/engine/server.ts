@@ -46,7 +46,7 @@ export function createHttpEngine(opts: HttpEngineOptions): Server {
   return createServer({ noDelay: true }, (socket) => {
     acceptInbound(socket, opts.security, opts.log, (s, identity) => {
       new ServerConnection(s, opts, identity);
-    });
+    }, true);
   });
 }
 

@@ -6,6 +6,7 @@ import type { SidecarLog } from '../observability/log.js';
 import type { SidecarMetrics } from '../observability/metrics.js';
 import type { RoutingTables } from '../routing/tables.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import type { SidecarSelf } from './loop-guard.js';
 
 export interface ModuleEnv {
   readonly snapshot: ProxySnapshot;
@@ -19,6 +20,8 @@ export interface ModuleEnv {
   readonly namespaces: ReadonlySet<string>;
   /** mTLS between sidecars is on (FSM's sidecarDisabledMTLS is false) */
   readonly mtls: boolean;
+  /** the sidecar's own listeners and hop marker (loop-guard.ts); absent in harnesses without a sidecar */
+  readonly self?: SidecarSelf | undefined;
 }
 
 /** The caller's mesh identity as filters and the access log see it (`source.principal`): ours outbound, the verified peer's inbound ('' when it has none). */

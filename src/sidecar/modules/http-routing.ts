@@ -8,17 +8,25 @@ import type { ModuleEnv } from './env.js';
 import { inboundAuthnAuthz } from './inbound-authn-authz.js';
 import type { CompiledServiceRule } from '../routing/tables.js';
 import { outsideMeshCluster } from './outside-mesh.js';
+import { markHop, refuseReturningRequest, refuseSelfDestination, stripHops } from './loop-guard.js';
 
 export function outboundHttpRouting(env: ModuleEnv): HttpModule {
   const { tables } = env;
   const identity = env.snapshot.Spec.ServiceIdentity;
+  const self = env.self;
   return function outboundHttpRouting(ctx, next) {
+    // a request that came back round is answered, not routed (loop-guard.ts)
+    if (self && refuseReturningRequest(ctx, self)) return next();
     const a = parseAuthority(ctx.request.authority);
     const port = a.port ?? 80;
     const t = tables.outbound.get(port);
     const rule = t ? findServiceRule(t, a, port) : undefined;
     if (rule) selectRoute(ctx, rule, env);
     else routeOutsideMesh(ctx, a, port, env);
+    if (self) {
+      if (ctx.cluster && refuseSelfDestination(ctx, ctx.cluster, self)) return next();
+      markHop(ctx.request.headers, self);
+    }
     // FSM's routing module tells the destination who called; inbound never trusts it for authorization.
     ctx.request.headers['serviceidentity'] = identity;
     return next();
@@ -33,6 +41,7 @@ export function inboundHttpRouting(env: ModuleEnv): HttpModule {
     const headers = ctx.request.headers;
     if (ctx.source.identity) headers['serviceidentity'] = ctx.source.identity;
     else delete headers['serviceidentity'];
+    stripHops(headers);
     const t = tables.inbound.get(ctx.local.port);
     // A client outside the mesh that AccessControl let in goes to its backend whatever the Host, and
     // SMI's identities do not apply to it (it has none); everyone else is routed by Host as below.
