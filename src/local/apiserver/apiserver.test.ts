@@ -297,7 +297,9 @@ test('connectMesh finds the running mesh of a state dir, or says none is running
   writeMeshFile(empty, meshFile);
   writeKubeconfig(empty, 'tessera', mesh.url, await ensureClusterPki(empty, 'tessera', ['127.0.0.1']));
   await rejectsWith(connectMesh(empty), 'MESH_ERR_MESH_NOT_RUNNING', /does not answer as this mesh/);
-  writeKubeconfig(mesh.stateDir, 'tessera', 'https://127.0.0.1:9', mesh.pki);
+  // the CLI reads the API address from mesh.json (the kubeconfig only when pki/ lacks the admin
+  // credentials): an address nothing answers at is a mesh that is not running
+  writeMeshFile(mesh.stateDir, { ...meshFile, apiUrl: 'https://127.0.0.1:9' });
   await rejectsWith(connectMesh(mesh.stateDir), 'MESH_ERR_MESH_NOT_RUNNING', /does not answer/);
 });
 

@@ -99,8 +99,10 @@ describe('asynchronous failures', () => {
       console.log(JSON.stringify({ results, series: text.split('\\n').filter((l) => l.startsWith('tessera_sidecar_unhandled_errors_total')) }));
     `);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    const out = JSON.parse(lines.at(-1)!) as { results: string[]; series: string[] };
+    // the sidecar log's lines may come after the script's own (they are flushed asynchronously)
+    const line = r.stdout.trim().split('\n').find((l) => l.startsWith('{"results"'));
+    assert.ok(line, r.stdout);
+    const out = JSON.parse(line) as { results: string[]; series: string[] };
     assert.deepEqual(out.results, ['timer: failed: from a timer', 'rejection: failed: never awaited', 'event: failed: no listener']);
     assert.deepEqual(out.series.sort(), [
       'tessera_sidecar_unhandled_errors_total{pod="p",namespace="n",kind="exception",plugin="event"} 1',
