@@ -20,6 +20,14 @@ interface Start {
 /** Streams opened per batch: a burst of thousands of TLS handshakes at once only measures the accept queue. */
 const BATCH = 200;
 
+const BATCH_WAIT_MS = 120_000;
+const ALL_WAIT_MS = 600_000;
+
+async function connectedWithin(ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (clients.some((c) => !c.connected) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+}
+
 const log = new SidecarLog(process.env['BENCH_SCALE_PROXY_LOG'] === 'warn' ? 'warn' : 'error', 2);
 const clients: StreamClient[] = [];
 
@@ -49,9 +57,9 @@ async function start(cfg: Start): Promise<void> {
       clients.push(client);
       client.start();
     }
-    // let this batch's handshakes finish before the next
-    const until = Date.now() + 10_000;
-    while (clients.some((c) => !c.connected) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // let this batch's handshakes (and first snapshots, 0.7 MB each at 1,000 services) finish before the next
+    await connectedWithin(BATCH_WAIT_MS);
   }
+  await connectedWithin(ALL_WAIT_MS);
   process.send?.({ started: clients.filter((c) => c.connected).length });
 }
