@@ -97,3 +97,16 @@ export function namespaceOf(cmd: Command): string | undefined {
 export function isNotFound(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'MESH_ERR_NOT_FOUND';
 }
+
+/** Resolves at the first SIGINT or SIGTERM: how a long-running command (node, dashboard) learns to stop. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

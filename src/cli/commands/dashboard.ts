@@ -11,7 +11,7 @@ import { startDashboardServer } from '../../dashboard/server/index.js';
 import type { CliDeps } from '../deps.js';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { stateDirOf } from './common.js';
+import { stateDirOf, untilSignal } from './common.js';
 
 export interface DashboardOptions {
   stateDir: string;
@@ -53,18 +53,6 @@ function openBrowser(url: string, deps: CliDeps): void {
   } catch (e) {
     note((e as Error).message);
   }
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 export async function runDashboard(opts: DashboardOptions, deps: CliDeps, until: Promise<void> = untilSignal()): Promise<void> {

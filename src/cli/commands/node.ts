@@ -12,6 +12,7 @@ import { DEFAULT_KUBELET_PORT, startNode, type NodeOptions } from '../../node/in
 import type { CliDeps } from '../deps.js';
 import { parseDuration } from '../duration.js';
 import { podNetworkChoice } from '../../local/runtime/pod-network.js';
+import { untilSignal } from './common.js';
 
 interface NodeFlags {
   containerLogMaxSize?: string;
@@ -37,15 +38,7 @@ export async function runNode(opts: Omit<NodeOptions, 'log'>, deps: CliDeps, unt
   const log = (line: string): void => void deps.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const node = await startNode({ ...opts, log });
   deps.stdout.write(`node ${node.nodeName} registered and Ready; kubelet API on port ${node.port}\n`);
-  await (until ?? new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }));
+  await (until ?? untilSignal());
   log(`node ${node.nodeName}: stopping its pods`);
   await node.stop();
   log(`node ${node.nodeName}: stopped`);
