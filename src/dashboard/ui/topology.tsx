@@ -1,0 +1,204 @@
+/**
+ * Who talks to whom: the observed traffic as a cytoscape graph, one node per workload, one edge per
+ * source→target with its rate, success colour and mTLS badge, and the same edges as a table below
+ * (for reading exact figures, and for keyboards). Elements are updated in place on every push; the
+ * layout only runs when a node appears, so nothing the user is looking at jumps around.
+ */
+import cytoscape from 'cytoscape';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Topology, TopologyEdge, TopologyNode } from '../model.js';
+import { HEALTH_COLOUR, healthOf, millis, percent, perSecond } from './format.js';
+import { EdgePanel } from './edge-panel.js';
+
+declare global {
+  interface Window {
+    /** the graph, for the browser tests to read (nothing of the page depends on it) */
+    __tesseraCy?: cytoscape.Core;
+  }
+}
+
+const STYLE: cytoscape.StylesheetJson = [
+  {
+    selector: 'node',
+    style: {
+      'shape': 'round-rectangle',
+      'background-color': '#eef2f7',
+      'border-color': '#57606a',
+      'border-width': 1,
+      'label': 'data(label)',
+      'text-wrap': 'wrap',
+      'text-valign': 'center',
+      'text-halign': 'center',
+      'font-size': 12,
+      'font-family': 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+      'color': '#1f2328',
+      'width': 'label',
+      'height': 'label',
+      'padding': '10px',
+    },
+  },
+  { selector: 'node[kind = "external"]', style: { 'shape': 'diamond', 'background-color': '#fff8e6', 'padding': '18px' } },
+  { selector: 'node[kind = "unknown"]', style: { 'border-style': 'dashed' } },
+  {
+    selector: 'edge',
+    style: {
+      'curve-style': 'bezier',
+      'target-arrow-shape': 'triangle',
+      'width': 3,
+      'line-color': 'data(colour)',
+      'target-arrow-color': 'data(colour)',
+      'label': 'data(label)',
+      'font-size': 11,
+      'font-family': 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+      'color': '#1f2328',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.9,
+      'text-background-padding': '2px',
+      'text-rotation': 'autorotate',
+    },
+  },
+  { selector: 'edge[mtls = "no"]', style: { 'line-style': 'dashed' } },
+  { selector: 'edge:selected', style: { 'width': 6, 'overlay-opacity': 0.08 } },
+];
+
+function nodeLabel(n: TopologyNode): string {
+  const pods = n.podsTotal !== undefined ? `  ${n.podsReady ?? 0}/${n.podsTotal}` : '';
+  return n.namespace ? `${n.workload}${pods}\n${n.namespace}` : n.workload;
+}
+
+function edgeLabel(e: TopologyEdge): string {
+  const lock = e.mtls ? '🔒 mTLS' : 'plaintext';
+  return `${lock} · ${perSecond(e.rps)} · ${percent(e.successRate)}`;
+}
+
+function edgeData(e: TopologyEdge): Record<string, unknown> {
+  return { id: e.id, source: e.source, target: e.target, label: edgeLabel(e), colour: HEALTH_COLOUR[healthOf(e.successRate)], mtls: e.mtls ? 'yes' : 'no', rps: e.rps };
+}
+
+/** Brings the graph to `t` in place; true when a node was added (the layout must place it). */
+function sync(cy: cytoscape.Core, t: Topology): boolean {
+  let added = false;
+  const ids = new Set<string>();
+  cy.batch(() => {
+    for (const n of t.nodes) {
+      ids.add(n.id);
+      const data = { id: n.id, label: nodeLabel(n), kind: n.kind };
+      const el = cy.getElementById(n.id);
+      if (el.nonempty()) el.data(data);
+      else {
+        cy.add({ group: 'nodes', data });
+        added = true;
+      }
+    }
+    for (const e of t.edges) {
+      // an edge whose end the server did not list would make cytoscape throw; draw what is known
+      if (!ids.has(e.source) || !ids.has(e.target)) continue;
+      ids.add(e.id);
+      const el = cy.getElementById(e.id);
+      if (el.nonempty()) el.data(edgeData(e));
+      else cy.add({ group: 'edges', data: edgeData(e) });
+    }
+    cy.elements().forEach((el) => {
+      if (!ids.has(el.id())) el.remove();
+    });
+  });
+  return added;
+}
+
+export function TopologyView({ topology, visible }: { topology: Topology; visible: boolean }) {
+  const box = useRef<HTMLDivElement>(null);
+  const cyRef = useRef<cytoscape.Core>();
+  const [selected, setSelected] = useState<string | undefined>(undefined);
+
+  useEffect(() => {
+    const cy = cytoscape({ container: box.current!, style: STYLE, elements: [], wheelSensitivity: 0.3, maxZoom: 2.5, minZoom: 0.2 });
+    cy.on('tap', 'edge', (ev) => setSelected(ev.target.id() as string));
+    cy.on('tap', (ev) => {
+      if (ev.target === cy) setSelected(undefined);
+    });
+    cyRef.current = cy;
+    window.__tesseraCy = cy;
+    return () => {
+      cy.destroy();
+      delete window.__tesseraCy;
+    };
+  }, []);
+
+  useEffect(() => {
+    const cy = cyRef.current!;
+    if (sync(cy, topology)) {
+      cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.4, padding: 30, animate: false }).run();
+      cy.fit(undefined, 30);
+    }
+  }, [topology]);
+
+  useEffect(() => {
+    // a graph drawn while hidden has no size; measure again when it shows
+    if (visible && cyRef.current) {
+      cyRef.current.resize();
+      cyRef.current.fit(undefined, 30);
+    }
+  }, [visible]);
+
+  useEffect(() => {
+    const cy = cyRef.current!;
+    cy.edges().unselect();
+    if (selected) cy.getElementById(selected).select();
+  }, [selected]);
+
+  const edge = topology.edges.find((e) => e.id === selected);
+  const empty = topology.nodes.length === 0;
+  return (
+    <div class="topology">
+      <div class="graph-wrap">
+        <div class="graph" ref={box} data-testid="topology-graph" />
+        {empty && <p class="graph-empty">No traffic seen yet. Edges appear once meshed workloads talk.</p>}
+        <Legend />
+      </div>
+      {edge && <EdgePanel key={edge.id} edge={edge} onClose={() => setSelected(undefined)} />}
+      <h2>Edges</h2>
+      <table class="grid" data-testid="edges-table">
+        <thead>
+          <tr><th>From</th><th>To</th><th>Protocol</th><th class="num">Rate</th><th class="num">Success</th><th class="num">p50</th><th class="num">p99</th><th>mTLS</th><th class="num">Total</th></tr>
+        </thead>
+        <tbody>
+          {topology.edges.length === 0 && <tr><td colSpan={9} class="empty">No edges yet.</td></tr>}
+          {topology.edges.map((e) => (
+            <tr
+              key={e.id}
+              class={`clickable ${selected === e.id ? 'selected' : ''}`}
+              onClick={() => setSelected(e.id)}
+              data-testid="edge-row"
+              data-edge-id={e.id}
+              data-rps={String(e.rps)}
+              data-mtls={String(e.mtls)}
+              data-health={healthOf(e.successRate)}
+            >
+              <td>{e.source}</td>
+              <td>{e.target}</td>
+              <td>{e.protocol}</td>
+              <td class="num">{perSecond(e.rps)}</td>
+              <td class="num"><span class={`pill ${healthOf(e.successRate)}`}>{percent(e.successRate)}</span></td>
+              <td class="num">{millis(e.latencyMs?.p50)}</td>
+              <td class="num">{millis(e.latencyMs?.p99)}</td>
+              <td>{e.mtls ? <span class="badge ok">🔒 mTLS</span> : <span class="badge warn">plaintext</span>}</td>
+              <td class="num" title={`${e.errors} errors`}>{e.requests}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <ul class="legend" aria-label="legend">
+      <li><span class="swatch" style={{ background: HEALTH_COLOUR.healthy }} />≥ 99 %</li>
+      <li><span class="swatch" style={{ background: HEALTH_COLOUR.degraded }} />≥ 95 %</li>
+      <li><span class="swatch" style={{ background: HEALTH_COLOUR.failing }} />&lt; 95 %</li>
+      <li><span class="swatch" style={{ background: HEALTH_COLOUR.idle }} />no traffic</li>
+      <li><span class="swatch dashed" />plaintext</li>
+    </ul>
+  );
+}
