@@ -72,7 +72,7 @@ export function DecisionsView({ view, pushed }: { view: View; pushed: Decision[]
                 <div class="small">{d.direction} {d.protocol}{d.principal ? ` from ${d.principal}` : ''}</div>
               </td>
               <td><span class="badge">{d.kind}</span></td>
-              <td class="mono" data-testid="decision-policy">{d.policy ?? '–'}</td>
+              <td class="mono nowrap" data-testid="decision-policy">{d.policy ?? '–'}</td>
               <td class="mono">{d.rule ?? '–'}</td>
               <td class="wrap">{d.reason}</td>
               <td class="mono wrap">{d.method ? `${d.method} ` : ''}{d.authority ?? ''}{d.path ?? ''}</td>

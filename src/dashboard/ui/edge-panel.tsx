@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EdgeSeries, TopologyEdge } from '../model.js';
+import { Lock } from './lock.js';
 import { HEALTH_COLOUR, healthOf, millis, percent, perSecond } from './format.js';
 
 const REFRESH_MS = 2_000;
@@ -63,7 +64,7 @@ export function EdgePanel({ edge, onClose }: { edge: TopologyEdge; onClose: () =
         <div><dt>Rate</dt><dd data-testid="edge-rps">{perSecond(edge.rps)}</dd></div>
         <div><dt>Success</dt><dd><span class={`pill ${healthOf(edge.successRate)}`}>{percent(edge.successRate)}</span></dd></div>
         <div><dt>p50 / p99</dt><dd>{millis(edge.latencyMs?.p50)} / {millis(edge.latencyMs?.p99)}</dd></div>
-        <div><dt>Security</dt><dd>{edge.mtls ? '🔒 mutual TLS' : 'plaintext'}</dd></div>
+        <div><dt>Security</dt><dd>{edge.mtls ? <><Lock /> mutual TLS</> : 'plaintext'}</dd></div>
         <div><dt>Since start</dt><dd>{edge.requests} {edge.protocol === 'http' ? 'requests' : 'connections'}, {edge.errors} errors</dd></div>
       </dl>
       {error && <p class="error">Could not load the series: {error}</p>}
@@ -90,7 +91,8 @@ function Chart({ title, data, series, range }: { title: string; data: Columns; s
       height: 160,
       series: [{}, ...series.map((s) => ({ ...s, width: 2, spanGaps: false }))],
       scales: range ? { y: { range } } : {},
-      axes: [{}, { size: 50 }],
+      // one HH:MM:SS label per tick: uPlot's default two-line date labels overlap when the data moves
+      axes: [{ space: 90, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour12: false })) }, { size: 50 }],
       legend: { live: true },
     };
     plot.current = new uPlot(opts, data as uPlot.AlignedData, el);

@@ -24,6 +24,7 @@ export function percent(rate: number | null | undefined): string {
 }
 
 export function perSecond(rps: number): string {
+  if (rps === 0) return '0/s';
   return `${rps >= 10 ? rps.toFixed(0) : rps >= 1 ? rps.toFixed(1) : rps.toFixed(2)}/s`;
 }
 

@@ -22,7 +22,8 @@ export function ResourcesView({ resources }: { resources: ResourceView[] }) {
       {namespaces.map((ns) => (
         <section key={ns} class="ns" data-testid="resource-namespace" data-namespace={ns}>
           <h2>{ns}</h2>
-          <table class="grid">
+          <table class="grid fixed">
+            <colgroup><col class="c-kind" /><col class="c-name" /><col class="c-api" /><col /></colgroup>
             <thead><tr><th>Kind</th><th>Name</th><th>API version</th><th>Status</th></tr></thead>
             <tbody>
               {byNs.get(ns)!

@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Topology, TopologyEdge, TopologyNode } from '../model.js';
 import { HEALTH_COLOUR, healthOf, millis, percent, perSecond } from './format.js';
 import { EdgePanel } from './edge-panel.js';
+import { Lock } from './lock.js';
 
 declare global {
   interface Window {
@@ -29,15 +30,14 @@ const STYLE: cytoscape.StylesheetJson = [
       'text-wrap': 'wrap',
       'text-valign': 'center',
       'text-halign': 'center',
-      'font-size': 12,
+      'font-size': 13,
       'font-family': 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
       'color': '#1f2328',
-      'width': 'label',
-      'height': 'label',
-      'padding': '10px',
+      'width': 'data(w)',
+      'height': 'data(h)',
     },
   },
-  { selector: 'node[kind = "external"]', style: { 'shape': 'diamond', 'background-color': '#fff8e6', 'padding': '18px' } },
+  { selector: 'node[kind = "external"]', style: { 'shape': 'round-diamond', 'background-color': '#fff8e6' } },
   { selector: 'node[kind = "unknown"]', style: { 'border-style': 'dashed' } },
   {
     selector: 'edge',
@@ -62,12 +62,21 @@ const STYLE: cytoscape.StylesheetJson = [
 ];
 
 function nodeLabel(n: TopologyNode): string {
-  const pods = n.podsTotal !== undefined ? `  ${n.podsReady ?? 0}/${n.podsTotal}` : '';
-  return n.namespace ? `${n.workload}${pods}\n${n.namespace}` : n.workload;
+  const pods = n.podsTotal !== undefined ? ` · ${n.podsReady ?? 0}/${n.podsTotal} ready` : '';
+  return n.namespace ? `${n.workload}\n${n.namespace}${pods}` : n.workload;
+}
+
+/** A box that fits the label (cytoscape's own 'label' sizing is deprecated); diamonds need more room. */
+function nodeData(n: TopologyNode): Record<string, unknown> {
+  const label = nodeLabel(n);
+  const lines = label.split('\n');
+  const wide = Math.max(...lines.map((l) => l.length)) * 7.5 + 24;
+  const scale = n.kind === 'external' ? 1.6 : 1;
+  return { id: n.id, label, kind: n.kind, w: Math.round(wide * scale), h: Math.round((lines.length * 16 + 16) * scale) };
 }
 
 function edgeLabel(e: TopologyEdge): string {
-  const lock = e.mtls ? '🔒 mTLS' : 'plaintext';
+  const lock = e.mtls ? 'mTLS' : 'plaintext';
   return `${lock} · ${perSecond(e.rps)} · ${percent(e.successRate)}`;
 }
 
@@ -82,7 +91,7 @@ function sync(cy: cytoscape.Core, t: Topology): boolean {
   cy.batch(() => {
     for (const n of t.nodes) {
       ids.add(n.id);
-      const data = { id: n.id, label: nodeLabel(n), kind: n.kind };
+      const data = nodeData(n);
       const el = cy.getElementById(n.id);
       if (el.nonempty()) el.data(data);
       else {
@@ -111,7 +120,7 @@ export function TopologyView({ topology, visible }: { topology: Topology; visibl
   const [selected, setSelected] = useState<string | undefined>(undefined);
 
   useEffect(() => {
-    const cy = cytoscape({ container: box.current!, style: STYLE, elements: [], wheelSensitivity: 0.3, maxZoom: 2.5, minZoom: 0.2 });
+    const cy = cytoscape({ container: box.current!, style: STYLE, elements: [], maxZoom: 2.5, minZoom: 0.2 });
     cy.on('tap', 'edge', (ev) => setSelected(ev.target.id() as string));
     cy.on('tap', (ev) => {
       if (ev.target === cy) setSelected(undefined);
@@ -127,7 +136,7 @@ export function TopologyView({ topology, visible }: { topology: Topology; visibl
   useEffect(() => {
     const cy = cyRef.current!;
     if (sync(cy, topology)) {
-      cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.4, padding: 30, animate: false }).run();
+      cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 0.9, padding: 30, animate: false }).run();
       cy.fit(undefined, 30);
     }
   }, [topology]);
@@ -181,7 +190,7 @@ export function TopologyView({ topology, visible }: { topology: Topology; visibl
               <td class="num"><span class={`pill ${healthOf(e.successRate)}`}>{percent(e.successRate)}</span></td>
               <td class="num">{millis(e.latencyMs?.p50)}</td>
               <td class="num">{millis(e.latencyMs?.p99)}</td>
-              <td>{e.mtls ? <span class="badge ok">🔒 mTLS</span> : <span class="badge warn">plaintext</span>}</td>
+              <td>{e.mtls ? <span class="badge ok"><Lock /> mTLS</span> : <span class="badge warn">plaintext</span>}</td>
               <td class="num" title={`${e.errors} errors`}>{e.requests}</td>
             </tr>
           ))}
