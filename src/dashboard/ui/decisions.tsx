@@ -6,34 +6,18 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { Decision, DecisionsView as View } from '../model.js';
 import { clock } from './format.js';
+import { matchesText, mergeDecisions } from './feed.js';
 
 const MAX_ROWS = 300;
-
-function merge(pushed: Decision[], recent: Decision[]): Decision[] {
-  const seen = new Set<string>();
-  const all: Decision[] = [];
-  for (const d of [...pushed, ...recent]) {
-    if (seen.has(d.id)) continue;
-    seen.add(d.id);
-    all.push(d);
-  }
-  return all.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
-}
-
-function matches(d: Decision, text: string): boolean {
-  if (!text) return true;
-  const hay = [d.namespace, d.workload, d.pod, d.kind, d.policy, d.rule, d.reason, d.principal, d.method, d.path, d.authority, d.status].join(' ').toLowerCase();
-  return text.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
-}
 
 export function DecisionsView({ view, pushed }: { view: View; pushed: Decision[] }) {
   const [ns, setNs] = useState('');
   const [workload, setWorkload] = useState('');
   const [text, setText] = useState('');
-  const all = useMemo(() => merge(pushed, view.recent), [pushed, view.recent]);
+  const all = useMemo(() => mergeDecisions(pushed, view.recent), [pushed, view.recent]);
   const namespaces = useMemo(() => [...new Set(all.map((d) => d.namespace))].sort(), [all]);
   const workloads = useMemo(() => [...new Set(all.filter((d) => !ns || d.namespace === ns).map((d) => d.workload))].sort(), [all, ns]);
-  const shown = all.filter((d) => (!ns || d.namespace === ns) && (!workload || d.workload === workload) && matches(d, text.trim()));
+  const shown = all.filter((d) => (!ns || d.namespace === ns) && (!workload || d.workload === workload) && matchesText(d, text));
 
   return (
     <div class="decisions">
