@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerCreate } from './commands/create.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDelete } from './commands/delete.js';
 import { registerExec } from './commands/exec.js';
 import { registerGet } from './commands/get.js';
@@ -59,6 +60,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerInstall(program, deps);
   registerOidcLogin(program, deps);
   registerNode(program, deps);
+  registerDashboard(program, deps);
   // every subcommand reports usage errors through the same writer and exit path
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;

@@ -77,6 +77,10 @@ export interface ProxyView {
   /** the sidecar's chains per mount point, in order, as config_dump lists them */
   chains: { mount: string; plugins: string[] }[];
   certificates: CertificateView[];
+  /** RFC 3339: when the dashboard last read the sidecar's admin server; chains, certificates and traffic are as of then */
+  adminSeenAt?: string;
+  /** why the last read of the admin server failed (a stopped or hung sidecar); absent when it answered */
+  adminError?: string;
 }
 
 export interface CertificateView {
