@@ -132,9 +132,11 @@ EOF_POLICIES
     todosPod = (await podOf(mesh, 'default', 'todos')).name;
     await eventually(async () => (await statusCodes(mesh!, 'curl', curlPod, [['admin', `${TODOS}/admin`]]))['admin'] === '403', 30_000, 'the DENY policy in force');
 
-    // Steady traffic for the rates: bounded in count (and each call in time); `tessera down` ends it sooner.
+    // Steady traffic for the rates, one call in ten to todos refused: bounded in count (and each call
+    // in time); `tessera down` ends it sooner.
+    const loop = `for i in $(seq 1 600); do curl -s -m 2 -o /dev/null ${TODOS}/get; curl -s -m 2 -o /dev/null ${HTTPBIN}/get; [ $((i % 10)) -eq 0 ] && curl -s -m 2 -o /dev/null ${TODOS}/admin/loop-$i; sleep 0.2; done`;
     traffic = mesh
-      .tessera(['exec', curlPod, '-n', 'curl', '--', 'sh', '-c', `for i in $(seq 1 600); do curl -s -m 2 -o /dev/null ${TODOS}/get; curl -s -m 2 -o /dev/null ${HTTPBIN}/get; sleep 0.2; done`], { timeoutMs: 400_000 })
+      .tessera(['exec', curlPod, '-n', 'curl', '--', 'sh', '-c', loop], { timeoutMs: 400_000 })
       .catch(() => undefined);
 
     dashboard = await startDashboard(mesh);
@@ -216,6 +218,8 @@ EOF_POLICIES
     await page.fill('[data-testid=filter-text]', 'no-such-thing-anywhere');
     assert.equal(await page.locator('[data-testid=decision-row]').count(), 0);
     await page.fill('[data-testid=filter-text]', '');
+    await page.selectOption('[data-testid=filter-workload]', '');
+    await page.selectOption('[data-testid=filter-namespace]', '');
 
     const counter = page.locator('[data-testid=counter-row][data-policy="default/deny-admin"]');
     await eventually(async () => (await counter.count()) > 0, 20_000, 'default/deny-admin counted');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Decision } from '../model.js';
-import { ago, expiryClass, healthOf, percent, perSecond, shortVersion } from './format.js';
+import { ago, expiryClass, healthOf, percent, perSecond, pluginName, shortVersion, timeLeft } from './format.js';
 import { matchesText, mergeDecisions } from './feed.js';
 
 test('success-rate bands: ≥ 99 % healthy, ≥ 95 % degraded, below failing, no traffic idle', () => {
@@ -19,6 +19,12 @@ test('times relative to the server clock; certificates warn under 7 days', () =>
   const now = '2026-12-07T18:00:00Z';
   assert.deepEqual(['2026-12-07T17:59:48Z', '2026-12-07T17:57:00Z', '2026-12-07T15:00:00Z', '2026-12-05T18:00:00Z', undefined].map((t) => ago(t, now)), ['12 s ago', '3 min ago', '3 h ago', '2 d ago', '–']);
   assert.deepEqual([-1, 0, 6, 7, 365].map(expiryClass), ['expired', 'expiring', 'expiring', 'ok', 'ok']);
+  assert.deepEqual(
+    [timeLeft('2026-12-08T15:30:00Z', now, 0), timeLeft('2026-12-07T18:20:00Z', now, 0), timeLeft('2027-01-16T18:00:00Z', now, 40), timeLeft('2026-12-05T18:00:00Z', now, -2)],
+    ['21 h left', 'under 1 h left', '40 d left', 'expired 2 d ago'],
+  );
+  assert.equal(pluginName('modules/inbound-tls-termination.js'), 'inbound-tls-termination');
+  assert.equal(pluginName('plugins/my-plugin'), 'plugins/my-plugin');
 });
 
 const decision = (id: string, time: string, extra: Partial<Decision> = {}): Decision => ({

@@ -61,3 +61,17 @@ export function expiryClass(daysLeft: number): 'expired' | 'expiring' | 'ok' {
   if (daysLeft < 7) return 'expiring';
   return 'ok';
 }
+
+/** "21 h left" under two days (workload certificates live a day), "40 d left", "expired 2 d ago". */
+export function timeLeft(notAfter: string, nowIso: string, daysLeft: number): string {
+  if (daysLeft < 0) return `expired ${-daysLeft} d ago`;
+  if (daysLeft >= 2) return `${daysLeft} d left`;
+  const h = Math.floor((Date.parse(notAfter) - Date.parse(nowIso)) / 3_600_000);
+  if (!Number.isFinite(h)) return `${daysLeft} d left`;
+  return h < 0 ? 'expired' : h < 1 ? 'under 1 h left' : `${h} h left`;
+}
+
+/** The chain's module paths without the shared `modules/` folder and `.js`: the names people know. */
+export function pluginName(path: string): string {
+  return path.replace(/^modules\//, '').replace(/\.js$/, '');
+}

@@ -4,7 +4,12 @@
  */
 import { useState } from 'preact/hooks';
 import type { ProxyView } from '../model.js';
-import { ago, expiryClass, shortVersion } from './format.js';
+import { ago, expiryClass, pluginName, shortVersion, timeLeft } from './format.js';
+
+function soonestLeft(p: ProxyView, now: string): string {
+  const c = p.certificates.reduce((a, b) => (Date.parse(b.notAfter) < Date.parse(a.notAfter) ? b : a));
+  return timeLeft(c.notAfter, now, c.daysLeft);
+}
 
 const SYNC_CLASS: Record<ProxyView['sync'], string> = { 'SYNCED': 'ok', 'NOT SENT': 'idle', 'STALE': 'warn', 'NACKED': 'bad' };
 
@@ -40,7 +45,11 @@ export function ProxiesView({ proxies, now }: { proxies: ProxyView[]; now: strin
               <tr key={p.uuid} class="clickable" onClick={() => toggle(p.uuid)} data-testid="proxy-row" data-pod={`${p.namespace}/${p.pod}`} data-sync={p.sync} aria-expanded={isOpen}>
                 <td class="caret">{isOpen ? '▾' : '▸'}</td>
                 <td>{p.namespace}</td>
-                <td class="mono">{p.pod}{!p.connected && <span class="badge warn" title="its stream to the control plane is closed">disconnected</span>}</td>
+                <td class="mono">
+                  {p.pod}
+                  {!p.connected && <span class="badge warn" title="its stream to the control plane is closed">disconnected</span>}
+                  {p.adminError && <div class="error small" data-testid="proxy-admin-error" title={p.adminSeenAt ? `last answered ${p.adminSeenAt}` : undefined}>admin: {p.adminError}</div>}
+                </td>
                 <td>
                   <span class={`pill ${SYNC_CLASS[p.sync]}`} data-testid="proxy-sync">{p.sync}</span>
                   {p.sync === 'NACKED' && p.lastError && <div class="error small" data-testid="proxy-error">{p.lastError}</div>}
@@ -48,13 +57,13 @@ export function ProxiesView({ proxies, now }: { proxies: ProxyView[]; now: strin
                 <td class="mono" title={p.sentVersion}>{shortVersion(p.sentVersion)}</td>
                 <td class="mono" title={p.appliedVersion}>{shortVersion(p.appliedVersion)}</td>
                 <td title={p.lastAck}>{ago(p.lastAck, now)}</td>
-                <td>{soonest === undefined ? '–' : <span class={`expiry ${expiryClass(soonest)}`}>{p.certificates.length}, soonest in {soonest} d</span>}</td>
+                <td>{soonest === undefined ? '–' : <span class={`expiry ${expiryClass(soonest)}`}>{p.certificates.length}, soonest {soonestLeft(p, now)}</span>}</td>
               </tr>,
               isOpen && (
                 <tr key={`${p.uuid}-detail`} class="detail" data-testid="proxy-detail">
                   <td />
                   <td colSpan={7}>
-                    <ProxyDetail proxy={p} />
+                    <ProxyDetail proxy={p} now={now} />
                   </td>
                 </tr>
               ),
@@ -66,7 +75,7 @@ export function ProxiesView({ proxies, now }: { proxies: ProxyView[]; now: strin
   );
 }
 
-function ProxyDetail({ proxy }: { proxy: ProxyView }) {
+function ProxyDetail({ proxy, now }: { proxy: ProxyView; now: string }) {
   return (
     <div class="proxy-detail">
       <div>
@@ -79,7 +88,7 @@ function ProxyDetail({ proxy }: { proxy: ProxyView }) {
               <div key={c.mount}>
                 <dt class="mono">{c.mount}</dt>
                 <dd>
-                  <ol class="plugins">{c.plugins.map((pl, i) => <li key={i} class="mono">{pl}</li>)}</ol>
+                  <ol class="plugins">{c.plugins.map((pl, i) => <li key={i} class="mono" title={pl}>{pluginName(pl)}</li>)}</ol>
                 </dd>
               </div>
             ))}
@@ -100,9 +109,7 @@ function ProxyDetail({ proxy }: { proxy: ProxyView }) {
                   <td class="mono wrap">{c.subject}{c.sans.length > 0 && <div class="small">{c.sans.join(', ')}</div>}</td>
                   <td class="mono" title={c.serialNumber}>{c.serialNumber.slice(0, 12)}</td>
                   <td>
-                    <span class={`expiry ${expiryClass(c.daysLeft)}`} title={c.notAfter}>
-                      {c.daysLeft < 0 ? `expired ${-c.daysLeft} d ago` : `${c.daysLeft} d left`}
-                    </span>
+                    <span class={`expiry ${expiryClass(c.daysLeft)}`} title={c.notAfter}>{timeLeft(c.notAfter, now, c.daysLeft)}</span>
                     <div class="small">{c.notAfter.slice(0, 10)}</div>
                   </td>
                 </tr>

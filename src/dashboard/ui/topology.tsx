@@ -39,6 +39,8 @@ const STYLE: cytoscape.StylesheetJson = [
   },
   { selector: 'node[kind = "external"]', style: { 'shape': 'round-diamond', 'background-color': '#fff8e6' } },
   { selector: 'node[kind = "unknown"]', style: { 'border-style': 'dashed' } },
+  // no traffic seen to or from it: drawn faint, so the talking part of the mesh stands out
+  { selector: 'node[[degree = 0]]', style: { 'opacity': 0.55 } },
   {
     selector: 'edge',
     style: {
@@ -84,9 +86,9 @@ function edgeData(e: TopologyEdge): Record<string, unknown> {
   return { id: e.id, source: e.source, target: e.target, label: edgeLabel(e), colour: HEALTH_COLOUR[healthOf(e.successRate)], mtls: e.mtls ? 'yes' : 'no', rps: e.rps };
 }
 
-/** Brings the graph to `t` in place; true when a node was added (the layout must place it). */
+/** Brings the graph to `t` in place; true when an element came or went (the layout must place it). */
 function sync(cy: cytoscape.Core, t: Topology): boolean {
-  let added = false;
+  let changed = false;
   const ids = new Set<string>();
   cy.batch(() => {
     for (const n of t.nodes) {
@@ -96,7 +98,7 @@ function sync(cy: cytoscape.Core, t: Topology): boolean {
       if (el.nonempty()) el.data(data);
       else {
         cy.add({ group: 'nodes', data });
-        added = true;
+        changed = true;
       }
     }
     for (const e of t.edges) {
@@ -105,19 +107,54 @@ function sync(cy: cytoscape.Core, t: Topology): boolean {
       ids.add(e.id);
       const el = cy.getElementById(e.id);
       if (el.nonempty()) el.data(edgeData(e));
-      else cy.add({ group: 'edges', data: edgeData(e) });
+      else {
+        cy.add({ group: 'edges', data: edgeData(e) });
+        changed = true;
+      }
     }
     cy.elements().forEach((el) => {
-      if (!ids.has(el.id())) el.remove();
+      if (!ids.has(el.id())) {
+        el.remove();
+        changed = true;
+      }
     });
   });
-  return added;
+  return changed;
+}
+
+const IDLE_ROWS = 5;
+
+/**
+ * Workloads with traffic as a tree from the callers down (breadthfirst), so a call reads top to
+ * bottom; workloads nobody called or was called by (the control plane, idle apps) in a column to
+ * the right, where they cannot sit on an edge.
+ */
+function place(cy: cytoscape.Core): void {
+  const busy = cy.nodes().filter((n: cytoscape.NodeSingular) => n.connectedEdges().nonempty());
+  const idle = cy.nodes().difference(busy);
+  if (busy.nonempty()) {
+    const roots = busy.filter((n: cytoscape.NodeSingular) => n.incomers('edge').empty());
+    busy.union(busy.connectedEdges()).layout({ name: 'breadthfirst', directed: true, spacingFactor: 0.9, padding: 30, animate: false, ...(roots.nonempty() ? { roots } : {}) }).run();
+  }
+  if (idle.nonempty()) {
+    const box = busy.nonempty() ? busy.boundingBox() : { x2: -120, y1: 0 };
+    const rows = Math.min(idle.length, IDLE_ROWS);
+    const cols = Math.ceil(idle.length / rows);
+    idle.layout({ name: 'grid', rows, cols, avoidOverlap: true, animate: false, boundingBox: { x1: box.x2 + 120, y1: box.y1, w: cols * 240, h: rows * 70 } }).run();
+  }
+  cy.fit(undefined, 30);
+  // a small graph fitted to the box would be drawn huge
+  if (cy.zoom() > 1.1) {
+    cy.zoom(1.1);
+    cy.center();
+  }
 }
 
 export function TopologyView({ topology, visible }: { topology: Topology; visible: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<cytoscape.Core>();
   const [selected, setSelected] = useState<string | undefined>(undefined);
+  const pending = useRef(false);
 
   useEffect(() => {
     const cy = cytoscape({ container: box.current!, style: STYLE, elements: [], maxZoom: 2.5, minZoom: 0.2 });
@@ -135,17 +172,20 @@ export function TopologyView({ topology, visible }: { topology: Topology; visibl
 
   useEffect(() => {
     const cy = cyRef.current!;
-    if (sync(cy, topology)) {
-      cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 0.9, padding: 30, animate: false }).run();
-      cy.fit(undefined, 30);
-    }
+    if (!sync(cy, topology)) return;
+    // a layout in a hidden (zero-sized) box is useless: place once the graph shows
+    if (visible) place(cy);
+    else pending.current = true;
   }, [topology]);
 
   useEffect(() => {
     // a graph drawn while hidden has no size; measure again when it shows
-    if (visible && cyRef.current) {
-      cyRef.current.resize();
-      cyRef.current.fit(undefined, 30);
+    const cy = cyRef.current;
+    if (!visible || !cy) return;
+    cy.resize();
+    if (pending.current) {
+      pending.current = false;
+      place(cy);
     }
   }, [visible]);
 
