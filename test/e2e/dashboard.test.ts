@@ -195,9 +195,14 @@ EOF_POLICIES
 
     await page.click(`[data-testid=edge-row][data-edge-id="${EDGE_TODOS}"]`);
     await page.waitForSelector(`[data-testid=edge-panel][data-edge-id="${EDGE_TODOS}"] [data-testid=edge-charts] canvas`, { timeout: 20_000 });
-    const series = (await page.evaluate(`fetch('api/edges/${encodeURIComponent(EDGE_TODOS)}/series').then((r) => r.json())`)) as { edgeId: string; points: { rps: number }[] };
-    assert.equal(series.edgeId, EDGE_TODOS);
-    assert.ok(series.points.some((p) => p.rps > 0), JSON.stringify(series.points.slice(-5)));
+    type Series = { edgeId: string; points: { rps: number }[] };
+    const series = async (): Promise<Series> => (await page.evaluate(`fetch('api/edges/${encodeURIComponent(EDGE_TODOS)}/series').then((r) => r.json())`)) as Series;
+    const first = await series();
+    assert.equal(first.edgeId, EDGE_TODOS);
+    assert.ok(first.points.some((p) => p.rps > 0), JSON.stringify(first.points.slice(-5)));
+    // a few more rounds, so the picture shows lines rather than dots (the panel refreshes itself)
+    await eventually(async () => (await series()).points.length >= 8, 20_000, 'eight points in the series').catch(() => undefined);
+    await page.waitForTimeout(2_500);
     await shot('edge');
   });
 
