@@ -5,7 +5,8 @@
  * sent after the page loaded is in the decisions feed within 2 s with its policy; a sidecar that
  * stops answering the control plane (SIGSTOP) while a change is pushed is marked STALE; a policy
  * naming a service account that does not exist is highlighted with its warning; requests without
- * the session are answered 401. The test saves a screenshot of each view to docs/dashboard/.
+ * the session are answered 401; the page says when it lost the server. The test saves a screenshot
+ * of each view to docs/dashboard/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -263,5 +264,14 @@ EOF_POLICIES
     }
     // continued, it acknowledges the version it was sent
     await eventually(async () => (await todosRow.getAttribute('data-sync', { timeout: 1_000 })) === 'SYNCED', 30_000, `default/${todosPod} SYNCED again`);
+  });
+
+  test('when the dashboard process goes away, the page says disconnected', async () => {
+    await page.waitForSelector('[data-testid=connection][data-state=live]', { timeout: 10_000 });
+    const exited = new Promise((r) => dashboard!.child.once('exit', r));
+    dashboard!.child.kill('SIGTERM');
+    await exited;
+    await page.waitForSelector('[data-testid=connection][data-state=disconnected]', { timeout: 10_000 });
+    assert.equal((await page.textContent('[data-testid=connection]'))?.trim(), 'disconnected');
   });
 });
