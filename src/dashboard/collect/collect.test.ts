@@ -5,7 +5,7 @@ import type { ProxyStatus } from '../../local/api-contract.js';
 import { decisionOfLine } from './decisions.js';
 import { EdgeHistory } from './history.js';
 import { parsePrometheus } from './prom.js';
-import { proxyViewOf, chainsOf } from './proxies.js';
+import { certificatesOf, chainsOf, proxyViewOf } from './proxies.js';
 import { resourceViewOf, statusLine } from './resources.js';
 import { buildTopology, countersOf, deltaOf, percentiles, resolveCaller, type PodFacts } from './topology.js';
 import { policyCounters } from './collector.js';
@@ -48,7 +48,7 @@ test('edges come from inbound counters: rate from the delta, success without 5xx
     proxies: [{ namespace: 'default', pod: 'todos-1', cur: after, delta: deltaOf(after, before), seconds: 2 }],
     deniedInWindow: new Map(), deniedTotal: new Map(),
   });
-  assert.equal(topo.edges.length, 1, 'outbound series are not edges (the receiving side reports them)');
+  assert.equal(topo.edges.length, 1, 'outbound series to a meshed namespace are not edges (the receiving side reports them)');
   const e = topo.edges[0]!;
   assert.equal(e.id, 'curl/curl->default/todos');
   assert.equal(e.rps, 10);
@@ -197,4 +197,40 @@ test('edge history keeps a bounded window of points per edge', () => {
   assert.equal(h.get('a->b')?.points[0]?.p99Ms, 3);
   h.record(new Date(Date.parse('2026-01-01T00:01:00Z')), { nodes: [], edges: [] });
   assert.equal(h.get('a->b'), undefined, 'an edge quiet for the whole window is forgotten');
+});
+
+test('certificates from /certs: subject, SANs, serial, expiry and the days left', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'dash-cert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
+      '-subj', '/CN=todos.default.cluster.local', '-addext', 'subjectAltName=URI:spiffe://cluster.local/ns/default/sa/todos', '-days', '2'], { stdio: 'ignore' });
+    const pem = readFileSync(join(dir, 'c.pem'), 'utf8');
+    const [c] = certificatesOf({ certChain: pem, notAfter: 'ignored' }, Date.now());
+    assert.equal(c?.role, 'workload identity');
+    assert.equal(c?.subject, 'CN=todos.default.cluster.local');
+    assert.deepEqual(c?.sans, ['URI:spiffe://cluster.local/ns/default/sa/todos']);
+    assert.ok(c!.daysLeft > 1.8 && c!.daysLeft <= 2, String(c?.daysLeft));
+    assert.ok(!JSON.stringify(c).includes('PRIVATE'));
+    assert.deepEqual(certificatesOf({ certChain: 'not a certificate' }, Date.now()), []);
+    assert.deepEqual(certificatesOf(undefined, Date.now()), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('traffic to a destination outside the mesh is read from the caller\'s outbound series, as a plaintext edge to an external node', async () => {
+  const m = new SidecarMetrics({});
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 200, 0.01);
+  const base = countersOf(parsePrometheus(await m.text()));
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 200, 0.01);
+  m.recordRequest('outbound', 'curl.curl', 'httpbin.org:80', 502, 0.01);
+  m.recordRequest('outbound', 'curl.curl', 'todos.default', 200, 0.01);
+  const cur = countersOf(parsePrometheus(await m.text()));
+  const topo = buildTopology({ pods: PODS, proxies: [{ namespace: 'curl', pod: 'curl-1', cur, delta: deltaOf(cur, base), seconds: 1 }], deniedInWindow: new Map(), deniedTotal: new Map() });
+  assert.deepEqual(topo.edges.map((e) => [e.id, e.rps, e.successRate, e.mtls, e.requests]), [['curl/curl->external:httpbin.org:80', 2, 0.5, false, 3]]);
+  assert.equal(topo.nodes.find((n) => n.id === 'external:httpbin.org:80')?.kind, 'external');
 });

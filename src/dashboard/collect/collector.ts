@@ -156,8 +156,9 @@ export class Collector {
 
   /** Starts the rounds; the first one runs at once and is awaited. */
   async start(): Promise<void> {
+    const start = this.now();
     await this.round();
-    this.schedule();
+    this.schedule(start);
   }
 
   stop(): void {
@@ -167,11 +168,14 @@ export class Collector {
     this.followers.clear();
   }
 
-  private schedule(): void {
+  /** Rounds start an interval apart (a round's own time included), never two at once. */
+  private schedule(lastStart = this.now()): void {
     if (this.stopped) return;
+    const wait = Math.max(0, lastStart + this.opts.intervalMs - this.now());
     this.timer = setTimeout(() => {
-      void this.round().finally(() => this.schedule());
-    }, this.opts.intervalMs);
+      const start = this.now();
+      void this.round().finally(() => this.schedule(start));
+    }, wait);
     this.timer.unref?.();
   }
 
@@ -274,9 +278,12 @@ export class Collector {
       }
     };
     const world = (await Promise.all(WORLD_KINDS.map(list))).flat();
+    const worldComplete = problems.length === 0;
     const mesh = (await Promise.all(MESH_KINDS.map(list))).flat();
     const mc = mesh.find((r) => r.kind === 'MeshConfig') as { spec?: { sidecar?: { sidecarDisabledMTLS?: boolean } } } | undefined;
-    const lintWorld = lintWorldOf(world, mc?.spec);
+    // with part of the world unreadable, every name in it would look missing: no warnings beat false ones
+    const lintWorld = worldComplete ? lintWorldOf(world, mc?.spec) : undefined;
+    if (!worldComplete) problems.push('validation warnings are not shown: your credentials cannot list everything they are checked against');
     this.resources = sortResources(mesh.map((r) => resourceViewOf(r, lintWorld)));
     this.resourceProblems = problems;
     this.resourcesAt = this.now();

@@ -45,7 +45,8 @@ export function certificatesOf(certs: unknown, nowMs: number): CertificateView[]
       sans: (x.subjectAltName ?? '').split(', ').filter(Boolean),
       serialNumber: x.serialNumber,
       notAfter,
-      daysLeft: Math.floor((Date.parse(notAfter) - nowMs) / DAY_MS),
+      // one decimal: workload certificates live a day, so whole days would say 0 all their life
+      daysLeft: Math.floor(((Date.parse(notAfter) - nowMs) / DAY_MS) * 10) / 10,
     });
   });
   return out;

@@ -1,10 +1,11 @@
 /**
- * The traffic graph from the sidecars' counters. Edges are read on the receiving side (inbound
- * series): that sidecar knows who called it, and its `source` label is the caller's identity only
- * when the caller proved it with a mesh certificate (src/sidecar/modules/observability.ts: the
- * verified peer identity, else the peer pod's `ns.pod` from AllowedEndpoints, else `unknown`), so
- * the label itself says whether the hop was mutual TLS. Rates are deltas between two collection
- * rounds; a counter that went down (a restarted sidecar) counts from zero.
+ * The traffic graph from the sidecars' counters. An edge is read on its receiving side (inbound
+ * series): that sidecar's `source` label is the caller's identity only when the caller proved it
+ * with a mesh certificate (src/sidecar/modules/observability.ts: the verified peer identity, else
+ * the peer pod's `ns.pod` from AllowedEndpoints, else `unknown`), so the label itself says whether
+ * the hop was mutual TLS. Traffic to a destination no sidecar receives (outside the mesh) is read
+ * from the caller's outbound series instead. Rates are deltas between two collection rounds; a
+ * counter that went down (a restarted sidecar) counts from zero.
  */
 import type { Topology, TopologyEdge, TopologyNode } from '../model.js';
 import type { Sample } from './prom.js';
@@ -26,25 +27,30 @@ export type Counters = Map<string, number>;
 
 const INBOUND = 'inbound';
 
-/** The inbound series of one sidecar's /metrics, reduced to counters. */
+/**
+ * One sidecar's /metrics reduced to counters: inbound series by caller; outbound series (prefixed
+ * `o`) by destination, used only for destinations no sidecar receives for (see buildTopology).
+ */
 export function countersOf(samples: readonly Sample[]): Counters {
   const c: Counters = new Map();
   const add = (key: string, v: number): void => void c.set(key, (c.get(key) ?? 0) + v);
   for (const s of samples) {
-    if (s.labels['direction'] !== INBOUND) continue;
-    const src = s.labels['source'] ?? 'unknown';
+    const dir = s.labels['direction'];
+    if (dir !== INBOUND && dir !== 'outbound') continue;
+    const o = dir === INBOUND ? '' : 'o';
+    const peer = (dir === INBOUND ? s.labels['source'] : s.labels['destination']) ?? 'unknown';
     switch (s.name) {
       case 'tessera_requests_total':
-        add(`http\t${src}\t${s.labels['code'] ?? '0'}`, s.value);
+        add(`${o}http\t${peer}\t${s.labels['code'] ?? '0'}`, s.value);
         break;
       case 'tessera_tcp_connections_total':
-        add(`tcp\t${src}\t`, s.value);
+        add(`${o}tcp\t${peer}\t`, s.value);
         break;
       case 'tessera_tcp_connections_denied_total':
-        add(`tcpdenied\t${src}\t`, s.value);
+        add(`${o}tcpdenied\t${peer}\t`, s.value);
         break;
       case 'tessera_request_duration_seconds_bucket':
-        add(`lat\t${src}\t${s.labels['le'] ?? '+Inf'}`, s.value);
+        add(`${o}lat\t${peer}\t${s.labels['le'] ?? '+Inf'}`, s.value);
         break;
     }
   }
@@ -127,28 +133,50 @@ export function buildTopology(input: TopologyInput): Topology {
     nodes.set(id, n);
   }
   const acc = new Map<string, Acc>();
+  // a service `name.ns` in a namespace with sidecars is received by one, which reports the edge with its verified caller
+  const meshedNamespaces = new Set(input.pods.filter((p) => p.meshed).map((p) => p.namespace));
+  const receivedByMesh = (destination: string): boolean => {
+    const dot = destination.lastIndexOf('.');
+    return dot > 0 && meshedNamespaces.has(destination.slice(dot + 1));
+  };
   for (const r of input.proxies) {
     const pod = input.pods.find((p) => p.namespace === r.namespace && p.name === r.pod);
-    const target = `${r.namespace}/${pod?.workload ?? r.pod}`;
-    if (!nodes.has(target)) nodes.set(target, { id: target, namespace: r.namespace, workload: pod?.workload ?? r.pod, kind: 'workload' });
+    const self = `${r.namespace}/${pod?.workload ?? r.pod}`;
+    if (!nodes.has(self)) nodes.set(self, { id: self, namespace: r.namespace, workload: pod?.workload ?? r.pod, kind: 'workload' });
     const secs = r.seconds > 0 ? r.seconds : 1;
-    const touch = (label: string, protocol: 'http' | 'tcp'): Acc => {
-      const caller = resolveCaller(label, input.pods);
-      if (!nodes.has(caller.id)) nodes.set(caller.id, caller.node);
-      const id = `${caller.id}->${target}`;
+    /** the edge of a series: inbound from its caller to us; outbound from us to a destination outside the mesh */
+    const touch = (outbound: boolean, label: string, protocol: 'http' | 'tcp'): Acc => {
+      let source: string;
+      let target: string;
+      let mtls: boolean;
+      if (outbound) {
+        source = self;
+        target = `external:${label}`;
+        mtls = false;
+        if (!nodes.has(target)) nodes.set(target, { id: target, workload: label, kind: 'external' });
+      } else {
+        const caller = resolveCaller(label, input.pods);
+        if (!nodes.has(caller.id)) nodes.set(caller.id, caller.node);
+        source = caller.id;
+        target = self;
+        mtls = caller.mtls;
+      }
+      const id = `${source}->${target}`;
       let a = acc.get(id);
       if (!a) {
-        a = { edge: { id, source: caller.id, target, protocol, rps: 0, successRate: null, mtls: caller.mtls, requests: 0, errors: 0 }, windowTotal: 0, windowBad: 0, rate: 0, buckets: new Map(), everyHopMtls: caller.mtls };
+        a = { edge: { id, source, target, protocol, rps: 0, successRate: null, mtls, requests: 0, errors: 0 }, windowTotal: 0, windowBad: 0, rate: 0, buckets: new Map(), everyHopMtls: mtls };
         acc.set(id, a);
       }
       if (protocol === 'http') a.edge.protocol = 'http';
-      a.everyHopMtls &&= caller.mtls;
+      a.everyHopMtls &&= mtls;
       return a;
     };
     for (const [key, v] of r.cur) {
-      const [series, label, extra] = key.split('\t') as [string, string, string];
-      if (series === 'lat') continue;
-      const a = touch(label, series === 'http' ? 'http' : 'tcp');
+      const [tagged, label, extra] = key.split('\t') as [string, string, string];
+      const outbound = tagged.startsWith('o');
+      const series = outbound ? tagged.slice(1) : tagged;
+      if (series === 'lat' || (outbound && receivedByMesh(label))) continue;
+      const a = touch(outbound, label, series === 'http' ? 'http' : 'tcp');
       const d = r.delta.get(key) ?? 0;
       a.rate += d / secs;
       if (series === 'http') {
@@ -170,9 +198,10 @@ export function buildTopology(input: TopologyInput): Topology {
       }
     }
     for (const [key, d] of r.delta) {
-      const [series, label, le] = key.split('\t') as [string, string, string];
-      if (series !== 'lat' || d === 0) continue;
-      const a = touch(label, 'http');
+      const [tagged, label, le] = key.split('\t') as [string, string, string];
+      const outbound = tagged === 'olat';
+      if ((tagged !== 'lat' && !outbound) || d === 0 || (outbound && receivedByMesh(label))) continue;
+      const a = touch(outbound, label, 'http');
       const bound = le === '+Inf' ? Infinity : Number(le);
       a.buckets.set(bound, (a.buckets.get(bound) ?? 0) + d);
     }

@@ -105,12 +105,12 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   }, heartbeatMs);
   heartbeat.unref();
 
-  const events = (req: IncomingMessage, res: ServerResponse): void => {
+  const events = (res: ServerResponse): void => {
     res.writeHead(200, { ...COMMON_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: 2000\n\nevent: state\ndata: ${JSON.stringify(opts.source.state)}\n\n`);
     streams.add(res);
     const drop = (): void => void streams.delete(res);
-    req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
   };
 
@@ -150,7 +150,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
       return error(res, 401, 'unauthorized', 'not signed in: open the login URL `tessera dashboard` printed, or send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="tessera-dashboard"' });
     }
     if (url.pathname === '/api/state') return sendJson(res, 200, opts.source.state);
-    if (url.pathname === '/api/events') return events(req, res);
+    if (url.pathname === '/api/events') return events(res);
     const series = /^\/api\/edges\/([^/]+)\/series$/.exec(url.pathname);
     if (series) {
       let id: string;
