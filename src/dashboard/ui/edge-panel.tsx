@@ -33,8 +33,9 @@ export function EdgePanel({ edge, onClose }: { edge: TopologyEdge; onClose: () =
     const load = async (): Promise<void> => {
       try {
         const r = await fetch(`api/edges/${encodeURIComponent(edge.id)}/series`, { credentials: 'same-origin' });
-        if (!r.ok) throw new Error(`the server answered ${r.status}`);
-        const s = (await r.json()) as EdgeSeries;
+        // 404: no traffic on the edge within the server's history; an empty chart, not an error
+        if (!r.ok && r.status !== 404) throw new Error(`the server answered ${r.status}`);
+        const s: EdgeSeries = r.ok ? ((await r.json()) as EdgeSeries) : { edgeId: edge.id, points: [] };
         if (!stopped) {
           setSeries(s);
           setError(undefined);
