@@ -56,7 +56,9 @@ export function App() {
       )}
       <main>
         {!state ? (
-          <p class="empty" data-testid="loading">Waiting for the first data from the server…</p>
+          <p class="empty" data-testid="loading">
+            {connection === 'signed-out' ? 'Not signed in: open the URL `tessera dashboard` printed.' : 'Waiting for the first data from the server…'}
+          </p>
         ) : (
           <>
             {/* The graph stays mounted so its layout and zoom survive switching views. */}
@@ -74,9 +76,10 @@ export function App() {
 }
 
 function Indicator({ connection }: { connection: Connection }) {
-  const text = connection === 'live' ? 'live' : connection === 'connecting' ? 'connecting' : 'disconnected';
+  const text = connection === 'signed-out' ? 'signed out' : connection;
+  const hint = connection === 'signed-out' ? 'The server no longer knows this session: open the URL `tessera dashboard` printed.' : undefined;
   return (
-    <span class={`conn ${connection}`} data-testid="connection" data-state={connection} role="status">
+    <span class={`conn ${connection}`} data-testid="connection" data-state={connection} role="status" title={hint}>
       <span class="dot" aria-hidden="true" />
       {text}
     </span>

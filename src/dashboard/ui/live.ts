@@ -7,7 +7,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DashboardState, Decision } from '../model.js';
 
-export type Connection = 'connecting' | 'live' | 'disconnected';
+/** 'signed-out': the server answers 401 (a new run of `tessera dashboard` has a new token) */
+export type Connection = 'connecting' | 'live' | 'disconnected' | 'signed-out';
 
 export interface Live {
   state: DashboardState | undefined;
@@ -30,7 +31,12 @@ export function useLive(): Live {
     let stopped = false;
 
     void fetch('api/state', { credentials: 'same-origin' })
-      .then(async (r) => (r.ok ? setState((await r.json()) as DashboardState) : undefined))
+      .then(async (r) => {
+        if (!r.ok) return;
+        const first = (await r.json()) as DashboardState;
+        // the stream may have delivered a newer state already
+        setState((prev) => prev ?? first);
+      })
       .catch(() => undefined);
 
     const open = (): void => {
@@ -51,6 +57,12 @@ export function useLive(): Live {
         setConnection('disconnected');
         if (source?.readyState === EventSource.CLOSED && !stopped) {
           source.close();
+          // the stream does not say why it was refused; a plain request does
+          void fetch('api/state', { method: 'HEAD', credentials: 'same-origin' })
+            .then((r) => {
+              if (r.status === 401 && !stopped) setConnection('signed-out');
+            })
+            .catch(() => undefined);
           retry = setTimeout(open, delay);
           delay = Math.min(delay * 2, 10_000);
         }
