@@ -207,13 +207,14 @@ EOF_POLICIES
     await shot('edge');
   });
 
-  test('decisions: a refusal sent after the page loaded is in the feed within 2 s, with its policy; filters narrow it', async () => {
+  test('decisions: a refusal sent after the page loaded is in the feed within 2 s, with its policy; filters narrow it', async (t) => {
     await show('decisions');
     const probe = `/admin/${randomUUID().slice(0, 8)}`;
     const codes = await statusCodes(mesh!, 'curl', curlPod, [['refused', `${TODOS}${probe}`]]);
     assert.equal(codes['refused'], '403');
     const row = page.locator('[data-testid=decision-row]', { hasText: probe });
-    await within(2_000, 'the refusal in the decisions feed', async () => (await row.count()) > 0);
+    const ms = await within(2_000, 'the refusal in the decisions feed', async () => (await row.count()) > 0);
+    t.diagnostic(`the refusal was in the feed ${ms} ms after curl returned`);
     assert.equal(await row.first().getAttribute('data-policy'), 'default/deny-admin');
     assert.match((await row.first().textContent()) ?? '', /default\/todos/);
 
