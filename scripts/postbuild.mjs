@@ -14,6 +14,9 @@ if (existsSync(entry)) chmodSync(entry, 0o755);
 const imageTools = new URL('../dist/src/local/runtime/image-tools.js', import.meta.url);
 if (existsSync(imageTools)) (await import(imageTools.href)).installImageTools();
 
+// The dashboard's page: type-checked for the browser and bundled (scripts/dashboard-ui.mjs).
+if (!(await (await import('./dashboard-ui.mjs')).buildUi())) process.exit(1);
+
 const dir = fileURLToPath(new URL('../native/original-dst/', import.meta.url));
 const addon = `${dir}build/Release/original_dst.node`;
 const source = `${dir}original_dst.c`;
