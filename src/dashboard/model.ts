@@ -8,7 +8,7 @@
  *   event: decision  data: Decision         (each refusal as soon as the server reads it)
  * and `GET /api/edges/<edge id, URI-encoded>/series` answers EdgeSeries.
  */
-import type { SyncState } from '../control-plane/index.js';
+import type { SyncState } from '../control-plane/registry.js';
 
 export interface DashboardState {
   meshName: string;
