@@ -89,6 +89,7 @@ export interface CertificateView {
   subject: string;
   sans: string[];
   serialNumber: string;
+  notBefore: string;
   notAfter: string;
   /** days until notAfter, negative when expired */
   daysLeft: number;

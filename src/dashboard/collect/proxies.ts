@@ -44,6 +44,7 @@ export function certificatesOf(certs: unknown, nowMs: number): CertificateView[]
       subject: x.subject.replace(/\n/g, ', '),
       sans: (x.subjectAltName ?? '').split(', ').filter(Boolean),
       serialNumber: x.serialNumber,
+      notBefore: new Date(x.validFrom).toISOString(),
       notAfter,
       // one decimal: workload certificates live a day, so whole days would say 0 all their life
       daysLeft: Math.floor(((Date.parse(notAfter) - nowMs) / DAY_MS) * 10) / 10,

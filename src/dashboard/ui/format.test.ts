@@ -18,7 +18,17 @@ test('figures as people read them', () => {
 test('times relative to the server clock; certificates warn under 7 days', () => {
   const now = '2026-12-07T18:00:00Z';
   assert.deepEqual(['2026-12-07T17:59:48Z', '2026-12-07T17:57:00Z', '2026-12-07T15:00:00Z', '2026-12-05T18:00:00Z', undefined].map((t) => ago(t, now)), ['12 s ago', '3 min ago', '3 h ago', '2 d ago', '–']);
-  assert.deepEqual([-1, 0, 6, 7, 365].map(expiryClass), ['expired', 'expiring', 'expiring', 'ok', 'ok']);
+  const cert = (daysLeft: number, lifetimeDays?: number) => {
+    const notAfter = Date.parse('2026-12-07T12:00:00Z');
+    return { daysLeft, notAfter: new Date(notAfter).toISOString(), ...(lifetimeDays ? { notBefore: new Date(notAfter - lifetimeDays * 86_400_000).toISOString() } : {}) };
+  };
+  assert.deepEqual([-1, 0, 6, 7, 365].map((d) => expiryClass(cert(d))), ['expired', 'expiring', 'expiring', 'ok', 'ok']);
+  // a workload certificate lives a day and is renewed at two thirds: 23 h left is fine, 5 h is late
+  assert.equal(expiryClass(cert(23 / 24, 1)), 'ok');
+  assert.equal(expiryClass(cert(5 / 24, 1)), 'expiring');
+  // a ten-year CA warns a week ahead, not years
+  assert.equal(expiryClass(cert(400, 3650)), 'ok');
+  assert.equal(expiryClass(cert(6, 3650)), 'expiring');
   assert.deepEqual(
     [timeLeft('2026-12-08T15:30:00Z', now, 0), timeLeft('2026-12-07T18:20:00Z', now, 0), timeLeft('2027-01-16T18:00:00Z', now, 40), timeLeft('2026-12-05T18:00:00Z', now, -2)],
     ['21 h left', 'under 1 h left', '40 d left', 'expired 2 d ago'],

@@ -56,9 +56,15 @@ export function clock(iso: string): string {
 }
 
 /** A certificate expiring within a week is a warning, an expired one an error. */
-export function expiryClass(daysLeft: number): 'expired' | 'expiring' | 'ok' {
-  if (daysLeft < 0) return 'expired';
-  if (daysLeft < 7) return 'expiring';
+/**
+ * Expiring: under a quarter of the certificate's life left (a sidecar renews its own at about two
+ * thirds, so a workload certificate past that point missed its renewal), but never more than 7 days
+ * ahead (a CA living ten years is not "expiring" for two and a half).
+ */
+export function expiryClass(c: { daysLeft: number; notBefore?: string; notAfter: string }): 'expired' | 'expiring' | 'ok' {
+  if (c.daysLeft < 0) return 'expired';
+  const lifetimeDays = c.notBefore ? (Date.parse(c.notAfter) - Date.parse(c.notBefore)) / 86_400_000 : Infinity;
+  if (c.daysLeft < Math.min(7, lifetimeDays / 4)) return 'expiring';
   return 'ok';
 }
 

@@ -6,9 +6,9 @@ import { useState } from 'preact/hooks';
 import type { ProxyView } from '../model.js';
 import { ago, expiryClass, pluginName, shortVersion, timeLeft } from './format.js';
 
-function soonestLeft(p: ProxyView, now: string): string {
-  const c = p.certificates.reduce((a, b) => (Date.parse(b.notAfter) < Date.parse(a.notAfter) ? b : a));
-  return timeLeft(c.notAfter, now, c.daysLeft);
+/** The certificate that expires first, or undefined when the proxy showed none. */
+function soonestOf(p: ProxyView): ProxyView['certificates'][number] | undefined {
+  return p.certificates.length === 0 ? undefined : p.certificates.reduce((a, b) => (Date.parse(b.notAfter) < Date.parse(a.notAfter) ? b : a));
 }
 
 const SYNC_CLASS: Record<ProxyView['sync'], string> = { 'SYNCED': 'ok', 'NOT SENT': 'idle', 'STALE': 'warn', 'NACKED': 'bad' };
@@ -40,7 +40,7 @@ export function ProxiesView({ proxies, now }: { proxies: ProxyView[]; now: strin
           {proxies.length === 0 && <tr><td colSpan={8} class="empty">No sidecar has connected to the control plane.</td></tr>}
           {proxies.map((p) => {
             const isOpen = open.has(p.uuid);
-            const soonest = p.certificates.reduce<number | undefined>((m, c) => (m === undefined || c.daysLeft < m ? c.daysLeft : m), undefined);
+            const soonest = soonestOf(p);
             return [
               <tr key={p.uuid} class="clickable" onClick={() => toggle(p.uuid)} data-testid="proxy-row" data-pod={`${p.namespace}/${p.pod}`} data-sync={p.sync} aria-expanded={isOpen}>
                 <td class="caret">{isOpen ? '▾' : '▸'}</td>
@@ -57,7 +57,7 @@ export function ProxiesView({ proxies, now }: { proxies: ProxyView[]; now: strin
                 <td class="mono" title={p.sentVersion}>{shortVersion(p.sentVersion)}</td>
                 <td class="mono" title={p.appliedVersion}>{shortVersion(p.appliedVersion)}</td>
                 <td title={p.lastAck}>{ago(p.lastAck, now)}</td>
-                <td>{soonest === undefined ? '–' : <span class={`expiry ${expiryClass(soonest)}`}>{p.certificates.length}, soonest {soonestLeft(p, now)}</span>}</td>
+                <td>{soonest === undefined ? '–' : <span class={`expiry ${expiryClass(soonest)}`}>{p.certificates.length}, soonest {timeLeft(soonest.notAfter, now, soonest.daysLeft)}</span>}</td>
               </tr>,
               isOpen && (
                 <tr key={`${p.uuid}-detail`} class="detail" data-testid="proxy-detail">
@@ -109,7 +109,7 @@ function ProxyDetail({ proxy, now }: { proxy: ProxyView; now: string }) {
                   <td class="mono wrap">{c.subject}{c.sans.length > 0 && <div class="small">{c.sans.join(', ')}</div>}</td>
                   <td class="mono" title={c.serialNumber}>{c.serialNumber.slice(0, 12)}</td>
                   <td>
-                    <span class={`expiry ${expiryClass(c.daysLeft)}`} title={c.notAfter}>{timeLeft(c.notAfter, now, c.daysLeft)}</span>
+                    <span class={`expiry ${expiryClass(c)}`} title={c.notAfter}>{timeLeft(c.notAfter, now, c.daysLeft)}</span>
                     <div class="small">{c.notAfter.slice(0, 10)}</div>
                   </td>
                 </tr>
