@@ -79,9 +79,10 @@ async function rejected(p: Promise<unknown>): Promise<grpc.ServiceError> {
   assert.fail('the call succeeded');
 }
 
-describe('gRPC through two sidecars', () => {
+for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 'h2 over mTLS with ALPN' : 'h2c, mTLS off'} between them)`, () => {
   before(async () => {
-    mesh = await startMesh();
+    seen.forbiddenRan = 0;
+    mesh = await startMesh({ mtls });
     server = new grpc.Server();
     server.addService(GREETER, {
       Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
@@ -226,6 +227,8 @@ describe('gRPC through two sidecars', () => {
       'an inbound access line with grpcStatus 0',
     );
     assert.equal(line['protocol'], 'HTTP/2');
+    // with mTLS the caller is the identity its certificate proves, as for HTTP/1.1
+    if (mtls) assert.equal(line['sourceService'], 'client.demo');
     await until(() => mesh.echoA.access.find((l) => l['path'] === '/test.Greeter/Forbidden' && l['grpcStatus'] === '7'), 'an access line with grpcStatus 7');
     await until(() => mesh.client.access.find((l) => l['path'] === '/test.Greeter/Echo' && l['grpcStatus'] === '0' && l['direction'] === 'outbound'), 'an outbound access line');
     const text = await mesh.echoA.sidecar.metrics.text();
