@@ -33,6 +33,11 @@ const GREETER = {
   Forbidden: method('Forbidden', false, false),
   Secret: method('Secret', false, false),
 } satisfies grpc.ServiceDefinition;
+/** grpc.health.v1.Health/Check, generic: the app answers HealthCheckResponse{status: SERVING} (protobuf 08 01) */
+const HEALTH = {
+  Check: { ...method('Check', false, false), path: '/grpc.health.v1.Health/Check' },
+} satisfies grpc.ServiceDefinition;
+const SERVING = Buffer.from([0x08, 0x01]);
 
 const GRPC_PORT = 50051;
 const API = 'security.istio.io/v1beta1';
@@ -112,6 +117,9 @@ for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 
         cb(null, Buffer.from('should not run'));
       },
       Secret: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from('secret')),
+    });
+    server.addService(HEALTH, {
+      Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, SERVING),
     });
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`${mesh.a.echoA.localIP}:${GRPC_PORT}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
@@ -234,6 +242,22 @@ for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 
     const text = await mesh.echoA.sidecar.metrics.text();
     assert.match(text, /tessera_grpc_calls_total\{[^}]*direction="inbound"[^}]*grpc_status="0"\} [1-9]/);
     assert.match(text, /tessera_grpc_calls_total\{[^}]*grpc_status="7"\} [1-9]/);
+  });
+
+  it('gRPC health checking (grpc.health.v1) passes through to the app', async () => {
+    const Health = grpc.makeGenericClientConstructor(HEALTH, 'Health');
+    const health = new Health(`${mesh.client.outbound.host}:${mesh.client.outbound.port}`, grpc.credentials.createInsecure(), {
+      'grpc.default_authority': `greeter.${NS}:${GRPC_PORT}`,
+      'grpc.enable_http_proxy': 0,
+    });
+    try {
+      const reply = await new Promise<Buffer>((resolve, reject) =>
+        (health as unknown as Record<string, (...a: unknown[]) => void>)['Check']!(Buffer.alloc(0), { deadline: Date.now() + 10_000 }, (err: Error | null, v: Buffer) => (err ? reject(err) : resolve(v))),
+      );
+      assert.deepEqual(reply, SERVING);
+    } finally {
+      health.close();
+    }
   });
 
   it('HTTP/1.1 on the same listeners still works beside HTTP/2', async () => {

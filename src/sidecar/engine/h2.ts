@@ -131,6 +131,13 @@ async function serveStream(
     return;
   }
   const authorityField = headers[':authority'] ?? headers['host'];
+  // RFC 9113 §8.3.1: a Host naming another authority than :authority makes the request malformed
+  // (policy and routing must see one authority, security-rules.md §5)
+  const hostField = headers['host'];
+  if (headers[':authority'] !== undefined && hostField !== undefined && String(hostField).toLowerCase() !== String(headers[':authority']).toLowerCase()) {
+    stream.respond({ ':status': 400 }, { endStream: true });
+    return;
+  }
   const resolved = resolveTarget(method, rawPath, typeof authorityField === 'string' ? authorityField : undefined, opts.proxy, opts.pathNormalization?.());
   if ('status' in resolved) {
     stream.respond({ ':status': resolved.status }, { endStream: true });
