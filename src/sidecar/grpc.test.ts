@@ -260,6 +260,17 @@ for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 
     }
   });
 
+  it('an HTTP/1.1 request to the gRPC port reaches the app as HTTP/2 (trailers are lost on the HTTP/1.1 hop)', async () => {
+    const payload = Buffer.from('framed');
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, payload.length]), payload]);
+    const r = await send(mesh.client.outbound, 'POST', `http://greeter.${NS}:${GRPC_PORT}/test.Greeter/Echo`, {
+      headers: { 'content-type': 'application/grpc', te: 'trailers' },
+      body: frame,
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.subarray(5).toString(), 'echo:framed');
+  });
+
   it('HTTP/1.1 on the same listeners still works beside HTTP/2', async () => {
     const r = await send(mesh.client.outbound, 'GET', 'http://echo.demo/plain');
     assert.equal(r.status, 200, r.text);
