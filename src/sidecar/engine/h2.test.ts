@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { startEngine, type EngineUnderTest } from '../test-support/engine-harness.js';
-import { startsWithH2Preface } from './h2.js';
+import { startsWithH2Preface } from './h2-sniff.js';
 
 describe('engine: h2c beside HTTP/1.1 on one listener', () => {
   let e: EngineUnderTest;

@@ -21,7 +21,7 @@ import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete 
 import { acceptInbound, verifiedServerName, type InboundSecurity } from './mtls.js';
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, receiveRequestConnection, statusHasNoBody, statusLine, type Framing } from './wire.js';
 import { checkHead, stripH2c } from './framing.js';
-import { serveH2, startsWithH2Preface } from './h2.js';
+import { loadH2, startsWithH2Preface } from './h2-sniff.js';
 import { resolveTarget } from './target.js';
 import type { PathNormalization } from './normalize.js';
 
@@ -50,6 +50,20 @@ export function createHttpEngine(opts: HttpEngineOptions): Server {
   });
 }
 
+/** Hands a socket to the HTTP/2 engine, loading it on first use; the socket waits paused meanwhile. */
+function serveH2(s: Socket, opts: HttpEngineOptions, identity: string | undefined): void {
+  s.setTimeout(0);
+  loadH2().then(
+    (h2) => {
+      if (!s.destroyed) h2.serveH2(s, opts, identity);
+    },
+    (err: Error) => {
+      opts.log.error('HTTP/2 engine failed to load', { error: err.message });
+      s.destroy();
+    },
+  );
+}
+
 /**
  * HTTP/2 beside HTTP/1.1 on one listener: over TLS the ALPN choice says which (the mesh offers `h2`
  * and `http/1.1`); in cleartext the first bytes do (the h2c prior-knowledge preface, `PRI * HTTP/2.0`).
@@ -65,7 +79,6 @@ function serveConnection(s: Socket, opts: HttpEngineOptions, identity: string | 
     s.pause();
     s.unshift(first);
     if (startsWithH2Preface(first)) {
-      s.setTimeout(0);
       // the session reads what the socket holds itself
       serveH2(s, opts, identity);
       return;

@@ -12,7 +12,8 @@ import { MeshError } from '../../lib/errors.js';
 import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
 import { Pool, requestUpgrade, type RequestOptions, type UpgradeResult } from '../engine/client.js';
-import { H2Pool } from '../engine/h2.js';
+import type { H2Pool } from '../engine/h2.js';
+import { loadH2 } from '../engine/h2-sniff.js';
 
 /** Per-request settings, and whether the exchange goes upstream as HTTP/2 (h2 over mTLS, else h2c). */
 export interface ForwardOptions extends RequestOptions {
@@ -70,10 +71,14 @@ export class UpstreamClient {
     };
   }
 
-  private h2Pool(endpoint: string, identities: ExpectedIdentities): H2Pool {
+  private async h2Pool(endpoint: string, identities: ExpectedIdentities): Promise<H2Pool> {
     const key = identities ? `${endpoint}#${identities.join(',')}` : endpoint;
     let p = this.h2Pools.get(key);
     if (!p) {
+      // node:http2 is loaded by the first HTTP/2 request (engine/h2-sniff.ts)
+      const { H2Pool } = await loadH2();
+      p = this.h2Pools.get(key);
+      if (p) return p;
       const [host, port] = splitEndpoint(endpoint);
       const loopback = host.startsWith('127.');
       p = new H2Pool({
@@ -91,7 +96,7 @@ export class UpstreamClient {
 
   /** Sends one request; resolves once the response head has arrived (the body streams after). */
   request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities, opts?: ForwardOptions): Promise<HttpResponse> {
-    if (opts?.http2) return this.h2Pool(endpoint, identities).request(head, body);
+    if (opts?.http2) return this.h2Pool(endpoint, identities).then((p) => p.request(head, body));
     return this.pool(endpoint, identities).request(head, body, opts);
   }
 
