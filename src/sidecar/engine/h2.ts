@@ -31,9 +31,13 @@ import type { HttpResponse } from '../chain/types.js';
 import { verifiedServerName } from './mtls.js';
 import type { HttpEngineOptions } from './server.js';
 import { resolveTarget } from './target.js';
+import { MAX_HEADER_SIZE } from './llhttp.js';
 
 /** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2), and framing HTTP/2 does itself. */
 const NOT_FORWARDED_H2 = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'expect', 'http2-settings']);
+
+/** Streams one client connection may have open at once. */
+const MAX_STREAMS = 256;
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM } = constants;
 
@@ -100,7 +104,12 @@ export function serveH2(socket: Socket, opts: HttpEngineOptions, peerIdentity: s
   const source = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, identity: peerIdentity, sni };
   const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
   // the session reads bytes already buffered in the socket itself, on the next tick
-  const session = performServerHandshake(socket, { settings: { enablePush: false } });
+  const session = performServerHandshake(socket, {
+    // bounds as the HTTP/1.1 engine has them: header block size (llhttp's), and streams in flight
+    // per connection (HTTP/1.1 pipelining stops at 16; gRPC multiplexes, so more, but not unbounded)
+    settings: { enablePush: false, maxConcurrentStreams: MAX_STREAMS, maxHeaderListSize: MAX_HEADER_SIZE },
+    maxHeaderListPairs: 256,
+  });
   session.on('error', () => undefined);
   session.setTimeout(opts.timeoutMs, () => session.close());
   session.on('stream', (stream, headers, flags) => {
