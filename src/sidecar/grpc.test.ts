@@ -3,7 +3,8 @@
  * sidecar's outbound proxy, the sidecars speak HTTP/2 to each other, and the server sidecar speaks
  * h2c to the app because its Service port is named `grpc`. Unary, server streaming, bidi streaming,
  * a deadline that cancels the call at the app, and refusals by AuthorizationPolicy and
- * RequestAuthentication answered as gRPC statuses; grpc-status in the access log and metrics.
+ * RequestAuthentication answered as gRPC statuses; grpc-status in the access log and metrics; with
+ * mTLS on, plugins run on the HTTP/2 requests too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -87,7 +88,8 @@ async function rejected(p: Promise<unknown>): Promise<grpc.ServiceError> {
 for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 'h2 over mTLS with ALPN' : 'h2c, mTLS off'} between them)`, () => {
   before(async () => {
     seen.forbiddenRan = 0;
-    mesh = await startMesh({ mtls });
+    // the mTLS mesh also runs plugins on both sides (test-support/world.ts PLUGIN_SCRIPTS)
+    mesh = await startMesh({ mtls, plugins: mtls });
     server = new grpc.Server();
     server.addService(GREETER, {
       Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
@@ -166,6 +168,11 @@ for (const mtls of [false, true]) describe(`gRPC through two sidecars (${mtls ? 
     assert.equal(r.value.toString(), 'echo:hello');
     assert.deepEqual(r.trailers?.get('x-app-trailer'), ['kept']);
     assert.deepEqual(seen.echoMetadata?.get('x-caller'), ['test']);
+    if (mtls) {
+      // the client pod's outbound plugin chain ran on the HTTP/2 request, with greeter's config
+      assert.deepEqual(seen.echoMetadata?.get('x-tagged'), ['yes']);
+      assert.deepEqual(seen.echoMetadata?.get('x-plugin-service'), ['greeter.demo']);
+    }
   });
 
   it('server streaming: every message in order', async () => {
