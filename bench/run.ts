@@ -13,7 +13,7 @@
  * where it is not possible), BENCH_LOGS=0 (skip container logs; BENCH_LOG_BYTES, default 1 GiB),
  * BENCH_CLI=0 (skip how long `tessera` commands take against a running mesh; BENCH_CLI_RUNS, default 20).
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,10 @@ async function main(): Promise<void> {
     "const b=Buffer.from('x'.repeat(100));require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'text/plain','content-length':100});s.end(b)}).listen(+process.env.PORT,process.env.HOST)";
 
   track(spawnPinned(1, process.execPath, ['-e', upstreamCode], { ...process.env, HOST: a.serverLocal, PORT: '14001' }));
+  // the same 100-byte answer over h2c, for the HTTP/2 scenarios (Service h2bin, port name http2)
+  const h2UpstreamCode =
+    "const b=Buffer.from('x'.repeat(100));require('http2').createServer((q,s)=>{s.writeHead(200,{'content-type':'text/plain','content-length':100});s.end(b)}).listen(+process.env.PORT,process.env.HOST)";
+  track(spawnPinned(1, process.execPath, ['-e', h2UpstreamCode], { ...process.env, HOST: a.serverLocal, PORT: '14002' }));
   track(spawnPinned(1, process.execPath, [extAuth], { ...process.env, HOST: a.authPod, PORT: '8079', ACCEPT_TOKENS: TOKEN }));
   const sidecar = (uuid: string, name: string, ns: string, podIP: string, localIP: string): ChildProcess =>
     track(
@@ -144,7 +148,27 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
   };
 
+  /** The same measurement with HTTP/2 (h2c from the client; bench/h2-load.ts pinned where wrk runs). */
+  const h2Load = fileURLToPath(new URL('./h2-load.js', import.meta.url));
+  const H2_SESSIONS = Math.max(1, Math.round(CONNECTIONS / 5));
+  const measureH2 = async (scenario: string, url: string, authority: string, onPath: ChildProcess[]): Promise<void> => {
+    if (only && !only.test(scenario)) return;
+    await runH2Load(h2Load, url, authority, H2_SESSIONS, 5, WARMUP);
+    const before = onPath.map((p) => cpuSeconds(p.pid!));
+    const wrk = await runH2Load(h2Load, url, authority, H2_SESSIONS, 5, SECONDS);
+    const after = onPath.map((p) => cpuSeconds(p.pid!));
+    rows.push({
+      scenario,
+      wrk,
+      sidecarCpu: onPath.map((_, i) => ((after[i]! - before[i]!) * 1e6) / Math.max(1, wrk.requests)),
+      rss: onPath.map((p) => rssMiB(p.pid!)),
+      heap: await Promise.all(onPath.map((p) => (adminOf.has(p) ? heapOf(adminOf.get(p)!) : Promise.resolve('–')))),
+    });
+    process.stderr.write(`  ${scenario}: ${Math.round(wrk.rps)} req/s\n`);
+  };
+
   const host = 'Host: httpbin.httpbin:14001';
+  const h2Authority = 'h2bin.httpbin:14002';
   const use = async (w: keyof typeof worlds): Promise<void> => {
     delivery.publish(worlds[w]);
     const deadline = Date.now() + 15_000;
@@ -162,6 +186,11 @@ async function main(): Promise<void> {
   await measure('reference: plain node:http + undici proxy, no chain', `http://${a.serverPod}:18080/get`, [naive]);
   await measure('one sidecar hop (inbound, plaintext)', `http://${a.serverPod}:14001/get`, [server]);
   await measure('mesh path: client sidecar + server sidecar, plaintext', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  // HTTP/2 beside HTTP/1.1: the load generator differs (bench/h2-load.ts, 5 streams per connection),
+  // so compare against the h2 baseline straight to the h2c app, not against wrk's rows
+  await measureH2('h2: direct to the h2c upstream (baseline)', `http://${a.serverLocal}:14002/get`, h2Authority, []);
+  await measureH2('h2: one sidecar hop (inbound h2c, h2c to the app)', `http://${a.serverPod}:14002/get`, h2Authority, [server]);
+  await measureH2('h2: mesh path, h2c between the sidecars (plaintext)', `http://${a.clientLocal}:15001/get`, h2Authority, [client, server]);
   // the access log's cost: the same hop with no line written, and with Istio's error filter run per request
   await use('plainLogOff');
   await measure('one sidecar hop (inbound, plaintext), access log off (Telemetry disabled)', `http://${a.serverPod}:14001/get`, [server]);
@@ -176,6 +205,7 @@ async function main(): Promise<void> {
   await measure('mesh path, plaintext, no UpstreamTrafficSetting (again, for drift)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('mtls');
   await measure('mesh path with mTLS between the sidecars (the default)', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
+  await measureH2('h2: mesh path, h2 over mTLS (ALPN) between the sidecars', `http://${a.clientLocal}:15001/get`, h2Authority, [client, server]);
   await use('retry');
   await measure('mesh path (mTLS) + Retry policy (5xx, 3 retries, per-try timeout), nothing failing', `http://${a.clientLocal}:15001/get`, [client, server], [host]);
   await use('native');
@@ -231,6 +261,26 @@ async function heapOf(admin: string): Promise<string> {
   const text = await (await fetch(`${admin}/stats/prometheus`)).text();
   const metric = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
   return `${metric('tessera_sidecar_nodejs_heap_size_used_bytes').toFixed(0)}/${metric('tessera_sidecar_nodejs_external_memory_bytes').toFixed(0)}`;
+}
+
+/** Runs bench/h2-load.js pinned to core 1 (where wrk runs) and reads its one JSON line. */
+function runH2Load(script: string, url: string, authority: string, sessions: number, streams: number, seconds: number): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const args = [script, url, authority, String(sessions), String(streams), String(seconds)];
+    const child = hasCommand('taskset') ? spawn('taskset', ['-c', '1', process.execPath, ...args]) : spawn(process.execPath, args);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+    child.on('close', () => {
+      clearTimeout(guard);
+      try {
+        resolve(JSON.parse(out.trim()) as WrkResult);
+      } catch {
+        reject(new Error(`h2-load gave no result: ${out.slice(0, 200)}`));
+      }
+    });
+  });
 }
 
 function report(rows: Row[]): string {

@@ -67,12 +67,12 @@ function pod(namespace: string, name: string, app: string, ip: string, appAddres
   };
 }
 
-function service(namespace: string, name: string, port: number): Resource {
+function service(namespace: string, name: string, port: number, portName = 'http', app = name): Resource {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace },
-    spec: { selector: { app: name }, ports: [{ name: 'http', port, targetPort: port, protocol: 'TCP' }] },
+    spec: { selector: { app }, ports: [{ name: portName, port, targetPort: port, protocol: 'TCP' }] },
   };
 }
 
@@ -111,6 +111,8 @@ export async function world(a: BenchAddresses, opts: WorldOptions): Promise<Reso
     pod('httpbin', 'httpbin-0', 'httpbin', a.serverPod, a.serverLocal, SERVER_UUID),
     pod('auth', 'ext-auth-0', 'ext-auth', a.authPod, a.authPod),
     service('httpbin', 'httpbin', 14001),
+    // the same pod's h2c app (port name http2: the sidecar speaks HTTP/2 to it)
+    service('httpbin', 'h2bin', 14002, 'http2', 'httpbin'),
     service('auth', 'ext-auth', 8079),
   ];
   if (opts.plugins === 'native-injector' || opts.plugins === 'pipy-injector') {

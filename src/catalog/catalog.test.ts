@@ -21,6 +21,12 @@ const protocolCases: [ServicePort, string][] = [
   [{ port: 80, appProtocol: 'grpc' }, 'grpc'],
   [{ port: 80, appProtocol: 'kubernetes.io/wss' }, 'tcp'],
   [{ port: 80, name: 'httpx' }, 'http'],
+  // HTTP/2 in cleartext to the app: the sidecar speaks h2c to it, as for gRPC
+  [{ port: 80, name: 'http2' }, 'grpc'],
+  [{ port: 80, name: 'http2-api' }, 'grpc'],
+  [{ port: 80, appProtocol: 'kubernetes.io/h2c' }, 'grpc'],
+  [{ port: 80, appProtocol: 'h2c' }, 'grpc'],
+  [{ port: 80, name: 'grpc-api', appProtocol: 'grpc-web' }, 'http'],
 ];
 for (const [port, expected] of protocolCases) {
   test(`detectProtocol ${JSON.stringify(port)} → ${expected}`, () => {

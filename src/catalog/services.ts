@@ -5,7 +5,9 @@ import { byString, isPodReady, isPodTerminated, namedContainerPort, podIP, podKe
 
 /**
  * The application protocol of a Service port, FSM's order: `appProtocol`, then the port-name prefix
- * (`http-`, `tcp-`, `grpc-`; `tcp-server-first-` is tcp), else http.
+ * (`http-`, `tcp-`, `grpc-`; `tcp-server-first-` is tcp), else http. `grpc` means the app speaks
+ * HTTP/2 in cleartext, so `appProtocol` `h2c`/`http2`/`kubernetes.io/h2c` and the names `http2-`/`h2c-`
+ * (Istio's) map to it; `grpc-web` is HTTP/1.1.
  *
  * Two choices of ours: a name that is exactly `http`, `tcp` or `grpc` counts like its prefix form (as
  * Istio's `<protocol>[-<suffix>]` convention does); and an `appProtocol` we do not know is treated as
@@ -15,13 +17,15 @@ export function detectProtocol(port: ServicePort): AppProtocol {
   if (port.appProtocol) {
     const ap = port.appProtocol.toLowerCase();
     if (ap === 'http' || ap === 'grpc' || ap === 'tcp') return ap;
+    // HTTP/2 in cleartext to the app: carried as gRPC is (the sidecar speaks h2c to the port)
+    if (ap === 'h2c' || ap === 'http2' || ap === 'kubernetes.io/h2c' || ap === 'grpc-web') return ap === 'grpc-web' ? 'http' : 'grpc';
     if (ap === 'tcp-server-first') return 'tcp';
     return 'tcp';
   }
   const name = (port.name ?? '').toLowerCase();
   const is = (p: string) => name === p || name.startsWith(`${p}-`);
   if (is('tcp-server-first') || is('tcp')) return 'tcp';
-  if (is('grpc')) return 'grpc';
+  if (is('grpc') || is('http2') || is('h2c')) return 'grpc';
   return 'http';
 }
 

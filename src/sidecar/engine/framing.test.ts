@@ -177,6 +177,17 @@ describe('engine: framing checks the proxy adds on top of llhttp (§5, §11 rule
   ];
   for (const [name, bytes, status] of cases) it(`refuses ${name} with ${status} and closes`, () => refused(e, bytes, status));
 
+  it('takes the HTTP/2 preface as h2c (engine/h2.ts): an HTTP/2 SETTINGS frame back, no HTTP/1 answer, nothing upstream', async () => {
+    const r = await rawExchange(e.port, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), 500);
+    assert.deepEqual(r.statuses, [], r.text);
+    // a frame header: 24-bit length, then the type; SETTINGS is 0x4
+    assert.equal(r.text.charCodeAt(3), 4, JSON.stringify(r.text.slice(0, 16)));
+    assert.equal(e.policySaw.length, 0);
+    assert.equal(e.upstream.bytes, 0);
+  });
+
+  it('a bare "PRI" request line that is not the preface is still refused as HTTP/1.1', () => refused(e, `PRI / HTTP/1.1\r\nHost: a\r\n\r\n`, 400));
+
   it('serves exactly 100 header fields', async () => {
     const r = await rawExchange(e.port, `GET / HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 98 }, (_, i) => `X-H${i}: v\r\n`).join('')}Connection: close\r\n\r\n`);
     assert.deepEqual(r.statuses, [200], r.text);
@@ -271,11 +282,21 @@ describe('engine: what llhttp already refuses still closes with nothing upstream
     ['bare LF after the chunk size', `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n`, 400],
     ['bare LF after the chunk data', `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n`, 400],
     ['Content-Length in trailers', `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 3\r\n\r\nabc`, 400],
-    ['an HTTP/2 preface', `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, 400],
     ['HTTP/1.2', `GET / HTTP/1.2\r\nHost: a\r\n\r\n`, 400],
     ['a missing Host', `GET / HTTP/1.1\r\n\r\n`, 400],
   ];
   for (const [name, bytes, status] of cases) it(`refuses ${name} with ${status} and closes`, () => refused(e, bytes, status));
+
+  it('takes the HTTP/2 preface as h2c (engine/h2.ts): an HTTP/2 SETTINGS frame back, no HTTP/1 answer, nothing upstream', async () => {
+    const r = await rawExchange(e.port, Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), 500);
+    assert.deepEqual(r.statuses, [], r.text);
+    // a frame header: 24-bit length, then the type; SETTINGS is 0x4
+    assert.equal(r.text.charCodeAt(3), 4, JSON.stringify(r.text.slice(0, 16)));
+    assert.equal(e.policySaw.length, 0);
+    assert.equal(e.upstream.bytes, 0);
+  });
+
+  it('a bare "PRI" request line that is not the preface is still refused as HTTP/1.1', () => refused(e, `PRI / HTTP/1.1\r\nHost: a\r\n\r\n`, 400));
 
   it('CL.TE after a good request: the good one is answered, the smuggled one never forwarded', async () => {
     const r = await rawExchange(e.port, `GET /ok HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`);

@@ -52,7 +52,8 @@ export class InboundTls {
   private readonly waiting = new Map<string, (t: TLSSocket) => void>();
 
   constructor(material: SecureContextOptions, private readonly log: SidecarLog) {
-    this.server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+    // ALPN: a peer sidecar asks for h2 for HTTP/2 traffic; HTTP/1.1 clients offer no ALPN or http/1.1
+    this.server = createTlsServer({ ...material, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ALPNProtocols: ['h2', 'http/1.1'] });
     this.server.on('secureConnection', (t: TLSSocket) => {
       const k = connectionKey(t);
       const done = this.waiting.get(k);

@@ -6,6 +6,7 @@
  * own types.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { MountPoint } from '../../api/types.js';
 import { BufferBody, EMPTY_BODY } from '../http/body.js';
 import { PushBody } from '../http/push-body.js';
@@ -20,6 +21,7 @@ import { HTTPParser, MAX_HEADER_SIZE, type LlhttpParser, type OnHeadersComplete 
 import { acceptInbound, verifiedServerName, type InboundSecurity } from './mtls.js';
 import { METHOD_NAMES, SocketBodySink, appendHeaderLines, headerMapFromRaw, receiveRequestConnection, statusHasNoBody, statusLine, type Framing } from './wire.js';
 import { checkHead, stripH2c } from './framing.js';
+import { loadH2, startsWithH2Preface } from './h2-sniff.js';
 import { resolveTarget } from './target.js';
 import type { PathNormalization } from './normalize.js';
 
@@ -44,9 +46,45 @@ export interface HttpEngineOptions {
 
 export function createHttpEngine(opts: HttpEngineOptions): Server {
   return createServer({ noDelay: true }, (socket) => {
-    acceptInbound(socket, opts.security, opts.log, (s, identity) => {
-      new ServerConnection(s, opts, identity);
-    }, true);
+    acceptInbound(socket, opts.security, opts.log, (s, identity) => serveConnection(s, opts, identity), true);
+  });
+}
+
+/** Hands a socket to the HTTP/2 engine, loading it on first use; the socket waits paused meanwhile. */
+function serveH2(s: Socket, opts: HttpEngineOptions, identity: string | undefined): void {
+  s.setTimeout(0);
+  loadH2().then(
+    (h2) => {
+      if (!s.destroyed) h2.serveH2(s, opts, identity);
+    },
+    (err: Error) => {
+      opts.log.error('HTTP/2 engine failed to load', { error: err.message });
+      s.destroy();
+    },
+  );
+}
+
+/**
+ * HTTP/2 beside HTTP/1.1 on one listener: over TLS the ALPN choice says which (the mesh offers `h2`
+ * and `http/1.1`); in cleartext the first bytes do (the h2c prior-knowledge preface, `PRI * HTTP/2.0`).
+ */
+function serveConnection(s: Socket, opts: HttpEngineOptions, identity: string | undefined): void {
+  if (s instanceof TLSSocket) {
+    if (s.alpnProtocol === 'h2') serveH2(s, opts, identity);
+    else new ServerConnection(s, opts, identity);
+    return;
+  }
+  s.setTimeout(opts.timeoutMs, () => s.destroy());
+  s.once('data', (first: Buffer) => {
+    s.pause();
+    s.unshift(first);
+    if (startsWithH2Preface(first)) {
+      // the session reads what the socket holds itself
+      serveH2(s, opts, identity);
+      return;
+    }
+    new ServerConnection(s, opts, identity);
+    s.resume();
   });
 }
 

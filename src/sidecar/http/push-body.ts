@@ -8,7 +8,7 @@
  *        ▲  pause()/resume()          │                             │
  *        └──────────── flow control ──┴──────────── drained() ◄─────┘
  */
-import type { Body, BodySink } from './types.js';
+import type { Body, BodySink, HeaderMap } from './types.js';
 
 export interface FlowControl {
   pause(): void;
@@ -30,6 +30,10 @@ export class PushBody implements Body {
   private failWhole: ((e: Error) => void) | undefined;
   private paused = false;
   private discarding = false;
+  /** trailer fields the producer received (HTTP/2), handed to the sink before it ends */
+  private trailerFields: HeaderMap | undefined;
+  private settleDone: ((t: HeaderMap | undefined) => void) | undefined;
+  private done: Promise<HeaderMap | undefined> | undefined;
 
   constructor(
     readonly length: number | undefined,
@@ -52,15 +56,43 @@ export class PushBody implements Body {
     } else if (this.queued > HIGH_WATER) this.pause();
   }
 
+  /** Trailer fields that arrived after the data; call before end(). */
+  setTrailers(fields: HeaderMap): void {
+    this.trailerFields = fields;
+  }
+
   end(): void {
     if (this.ended || this.failure) return;
     this.ended = true;
     if (this.whole) this.settleWhole!(this.concat());
-    else if (this.sink) this.sink.end();
+    else if (this.sink) {
+      if (this.trailerFields) this.sink.trailers?.(this.trailerFields);
+      this.sink.end();
+    }
+    this.settleDone?.(this.trailerFields);
+  }
+
+  /** The trailer fields once the producer delivered everything (undefined: none, or it failed). */
+  get trailers(): HeaderMap | undefined {
+    return this.trailerFields;
+  }
+
+  /**
+   * Resolves once the body ended (with its trailers) or failed (undefined). Made on demand: the
+   * access log waits on it only for gRPC, whose status travels in the trailers.
+   */
+  finished(): Promise<HeaderMap | undefined> {
+    if (!this.done) {
+      if (this.ended) this.done = Promise.resolve(this.trailerFields);
+      else if (this.failure) this.done = Promise.resolve(undefined);
+      else this.done = new Promise((resolve) => (this.settleDone = resolve));
+    }
+    return this.done;
   }
 
   fail(err: Error): void {
     if (this.ended || this.failure) return;
+    this.settleDone?.(undefined);
     this.failure = err;
     this.failWhole?.(err);
     this.sink?.error(err);
@@ -132,7 +164,10 @@ export class PushBody implements Body {
     this.queued = 0;
     let full = false;
     for (const c of queued) full = !sink.write(c) || full;
-    if (this.ended) sink.end();
+    if (this.ended) {
+      if (this.trailerFields) sink.trailers?.(this.trailerFields);
+      sink.end();
+    }
     else if (full) this.pause();
     else this.resume();
     return this.drained;

@@ -16,6 +16,8 @@ export interface RequestHead {
   httpVersion: string;
   /** the header names and values as received, original spelling, flat [name, value, …] */
   rawHeaders?: readonly string[];
+  /** aborted when the client gave up on the exchange (an HTTP/2 stream reset, a gRPC deadline) */
+  signal?: AbortSignal;
 }
 
 export interface ResponseHead {
@@ -26,6 +28,8 @@ export interface ResponseHead {
 /** Where a forwarded body goes: `write` returns false when the sink is full. */
 export interface BodySink {
   write(chunk: Buffer): boolean;
+  /** the trailer fields that closed the body (HTTP/2, gRPC's `grpc-status`), just before end() */
+  trailers?(fields: HeaderMap): void;
   end(): void;
   error(err: Error): void;
 }

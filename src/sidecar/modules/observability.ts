@@ -8,6 +8,32 @@ import { propagate } from '../observability/trace.js';
 import type { HttpContext, HttpModule } from '../chain/types.js';
 import { callerPrincipal, type ModuleEnv } from './env.js';
 import { retriesOf } from './resilient-forward.js';
+import { PushBody } from '../http/push-body.js';
+import { isGrpcRequest } from './grpc-status.js';
+
+/**
+ * A gRPC call's `grpc-status`: in the response head for a trailers-only answer, else in the trailers,
+ * known only once the body has streamed through (after the chain returned). Calls `done` then;
+ * "none" when the call ended without one (reset, deadline).
+ */
+function whenGrpcStatus(ctx: HttpContext, done: (status: string) => void): boolean {
+  if (!isGrpcRequest(ctx.request.headers) || !ctx.response) return false;
+  const res = ctx.response;
+  const head = res.headers['grpc-status'];
+  if (typeof head === 'string') {
+    done(head);
+    return true;
+  }
+  if (!(res.body instanceof PushBody)) {
+    done('none');
+    return true;
+  }
+  void res.body.finished().then((t) => {
+    const s = t?.['grpc-status'];
+    done(typeof s === 'string' ? s : 'none');
+  });
+  return true;
+}
 
 function destinationOf(ctx: HttpContext): string {
   return ctx.service?.name ?? ctx.cluster?.name ?? 'unknown';
@@ -26,6 +52,7 @@ export function metricsHttp(env: ModuleEnv): HttpModule {
     } finally {
       const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9;
       env.metrics.recordRequest(ctx.direction, sourceOf(ctx, env), destinationOf(ctx), ctx.response?.status ?? 0, seconds);
+      whenGrpcStatus(ctx, (status) => env.metrics.recordGrpc(ctx.direction, sourceOf(ctx, env), destinationOf(ctx), status));
     }
   };
 }
@@ -56,7 +83,8 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
     try {
       await next();
     } finally {
-      writeAccessLine(ctx, env);
+      // a gRPC call is logged when it ends, with its grpc-status
+      if (!whenGrpcStatus(ctx, (status) => writeAccessLine(ctx, env, status))) writeAccessLine(ctx, env);
     }
   };
 }
@@ -67,7 +95,7 @@ export function loggingHttp(env: ModuleEnv): HttpModule {
  */
 const refused = (ctx: HttpContext): boolean => ctx.denial !== undefined || ctx.shadow?.allow === false || (ctx.routeMiss !== undefined && ctx.response?.status === 403);
 
-function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
+function writeAccessLine(ctx: HttpContext, env: ModuleEnv, grpcStatus?: string): void {
   const gate = env.accessLog[ctx.direction];
   if (!gate.all && !refused(ctx) && !gate.keep(() => httpAttributes(ctx, callerPrincipal(ctx, env), env.mtls))) return;
   const q = ctx.request;
@@ -82,7 +110,8 @@ function writeAccessLine(ctx: HttpContext, env: ModuleEnv): void {
       // why a policy refused the request, at any log level (never the token itself)
       `${ctx.denial ? `,"denied":${jsonString(ctx.denial.reason)}${policyFields(ctx.denial)}` : ''}` +
       // an istio.io/dry-run policy's decision: reported, never enforced
-      `${ctx.shadow ? `,"shadow":{"decision":"${ctx.shadow.allow ? 'allowed' : 'denied'}"${policyFields(ctx.shadow)}}` : ''}${retryField(ctx)}}`,
+      `${ctx.shadow ? `,"shadow":{"decision":"${ctx.shadow.allow ? 'allowed' : 'denied'}"${policyFields(ctx.shadow)}}` : ''}${retryField(ctx)}` +
+      `${ctx.request.httpVersion === '2.0' ? ',"protocol":"HTTP/2"' : ''}${grpcStatus !== undefined ? `,"grpcStatus":${jsonString(grpcStatus)}` : ''}}`,
   );
 }
 

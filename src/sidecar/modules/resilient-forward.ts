@@ -16,6 +16,7 @@ import { compileOutlierSettings, OutlierTracker } from '../upstream/outlier.js';
 import { backoffMs, classifyUpstreamError, compileRetryPolicy, retriable, type AttemptOutcome, type CompiledRetry } from '../upstream/retry.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { RequestOptions } from '../engine/client.js';
+import type { ForwardOptions } from '../upstream/client.js';
 import type { ModuleEnv } from './env.js';
 import { chooseUpstream, type Cursors, type UpstreamChoice } from './upstream-choice.js';
 
@@ -134,7 +135,7 @@ export function requestTimeoutMs(timeouts: readonly RequestTimeoutConfig[] | und
 export interface ForwardDeps {
   env: ModuleEnv;
   /** the cluster's connect timeout and requests per connection, when its UpstreamTrafficSetting sets them */
-  requestOptions?: RequestOptions | undefined;
+  requestOptions?: ForwardOptions | undefined;
   cursors: Cursors;
   policies: UpstreamPolicies;
   now?: () => number;

@@ -53,6 +53,7 @@ export class SidecarMetrics {
   private readonly stats = new Map<string, EnvoyStat>();
   private readonly policyDecisions = new Map<string, Counter>();
   private readonly unhandledErrors = new Map<string, Counter>();
+  private readonly grpcCalls = new Map<string, Counter>();
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
@@ -124,6 +125,17 @@ export class SidecarMetrics {
     c.value++;
   }
 
+  /** A gRPC call's outcome, once its `grpc-status` is known (in the trailers, after the body). */
+  recordGrpc(direction: string, source: string, destination: string, grpcStatus: string): void {
+    const key = `${direction}\0${source}\0${destination}\0${grpcStatus}`;
+    let c = this.grpcCalls.get(key);
+    if (!c) {
+      c = { labels: renderLabels([...this.base, ['direction', direction], ['source', source], ['destination', destination], ['grpc_status', grpcStatus]]), value: 0 };
+      this.grpcCalls.set(key, c);
+    }
+    c.value++;
+  }
+
   private bump(series: Map<string, Counter>, direction: string, source: string, destination: string): void {
     const key = `${direction}\0${source}\0${destination}`;
     let c = series.get(key);
@@ -181,6 +193,9 @@ export class SidecarMetrics {
       out += `tessera_request_duration_seconds_sum{${h.labels}} ${h.sum}\n`;
       out += `tessera_request_duration_seconds_count{${h.labels}} ${h.count}\n`;
     }
+    out += '# HELP tessera_grpc_calls_total gRPC calls by direction, source and destination service and grpc-status (from the trailers; "none" when the call ended without one)\n';
+    out += '# TYPE tessera_grpc_calls_total counter\n';
+    for (const c of this.grpcCalls.values()) out += `tessera_grpc_calls_total{${c.labels}} ${c.value}\n`;
     out += '# HELP tessera_tcp_connections_total TCP connections handled by the sidecar\n';
     out += '# TYPE tessera_tcp_connections_total counter\n';
     for (const c of this.connections.values()) out += `tessera_tcp_connections_total{${c.labels}} ${c.value}\n`;

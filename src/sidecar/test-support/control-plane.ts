@@ -7,7 +7,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { proxyTokenValid, proxyToken } from '../../local/layout.js';
+import { parseServiceIdentity, signWorkloadCsr, type CertificateAuthority } from '../../identity/index.js';
 import { until } from './net.js';
 
 export interface Ack {
@@ -29,6 +31,9 @@ export class FakeControlPlane {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
+  /** with a CA, `POST /v1/proxies/:uuid/csr` issues workload certificates for the identities registered here */
+  private ca: CertificateAuthority | undefined;
+  private readonly identities = new Map<string, string>();
 
   constructor(private readonly host: string) {}
 
@@ -42,6 +47,12 @@ export class FakeControlPlane {
 
   tokenFor(uuid: string): string {
     return proxyToken(this.meshKey, uuid);
+  }
+
+  /** Issues certificates signed by `ca`: proxy `uuid` gets `identity` (`sa.ns`), as the real control plane decides. */
+  issueCertificates(ca: CertificateAuthority, identities: Record<string, string>): void {
+    this.ca = ca;
+    for (const [uuid, identity] of Object.entries(identities)) this.identities.set(uuid, identity);
   }
 
   /** Starts (or restarts, on the same port) the server. */
@@ -88,7 +99,7 @@ export class FakeControlPlane {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
-    const m = /^\/v1\/proxies\/([^/]+)\/(stream|ack)$/.exec((req.url ?? '').split('?')[0]!);
+    const m = /^\/v1\/proxies\/([^/]+)\/(stream|ack|csr)$/.exec((req.url ?? '').split('?')[0]!);
     const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
@@ -99,6 +110,21 @@ export class FakeControlPlane {
     if (!auth.startsWith('Bearer ') || !proxyTokenValid(this.meshKey, uuid, auth.slice(7))) {
       this.unauthorized++;
       return send(401, { error: 'invalid proxy token' });
+    }
+    if (m[2] === 'csr' && req.method === 'POST') {
+      const ca = this.ca;
+      const identity = this.identities.get(uuid);
+      if (!ca || !identity) return send(404, { error: 'no certificate authority here' });
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { csr } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { csr: string };
+        signWorkloadCsr(ca, csr, { identity: parseServiceIdentity(identity), ttlMs: 3600_000 }).then(
+          (issued) => send(200, { certChain: issued.chainPem, trust: { bundle: [ca.certificatePem], activeRoot: new X509Certificate(ca.certificatePem).fingerprint256 } }),
+          (err: Error) => send(400, { error: err.message }),
+        );
+      });
+      return;
     }
     if (m[2] === 'ack' && req.method === 'POST') {
       const chunks: Buffer[] = [];

@@ -2,8 +2,10 @@
 import type { Resource } from '../../api/types.js';
 import { startEchoApp, startTcpEchoApp, type EchoApp } from './apps.js';
 import { FakeControlPlane } from './control-plane.js';
+import { createRootCa } from '../../identity/index.js';
 import { allocateBlock, Tracker } from './net.js';
 import {
+  MESH,
   addresses,
   compileFor,
   startSidecar,
@@ -36,6 +38,10 @@ export async function startMesh(opts: WorldOptions = {}): Promise<Mesh> {
     tracker.onClose(lease.release);
     const a = addresses(lease.block);
     const cp = new FakeControlPlane(a.controlPlane);
+    if (opts.mtls) {
+      const ca = await createRootCa({ meshName: MESH, keyAlgorithm: 'ECDSA-P256' });
+      cp.issueCertificates(ca, Object.fromEntries([a.client, a.echoA, a.echoB].map((p) => [p.uuid, `${p.serviceAccount}.${p.namespace}`])));
+    }
     await cp.start();
     tracker.onClose(() => cp.stop());
     const apps = {
@@ -60,7 +66,7 @@ export async function startMesh(opts: WorldOptions = {}): Promise<Mesh> {
     const resources = worldResources(a, opts);
     const first = await publishFor(resources, pods);
     const running: Record<string, RunningSidecar> = {};
-    for (const [key, p] of Object.entries(pods)) running[key] = await startSidecar(tracker, cp, p, await tempDir(tracker, p.name));
+    for (const [key, p] of Object.entries(pods)) running[key] = await startSidecar(tracker, cp, p, await tempDir(tracker, p.name), { ownServiceAccount: opts.mtls === true });
     for (const [key, p] of Object.entries(pods)) {
       const ack = await cp.waitAck(p.uuid, first[key]!);
       if (!ack.ok) throw new Error(`${p.name} rejected its first snapshot: ${ack.error}`);

@@ -153,6 +153,8 @@ export interface WorldOptions {
   fresh?: boolean;
   /** label changes of echo-b (e.g. to take it out of Service echo) */
   echoBLabels?: Record<string, string>;
+  /** mesh mTLS on: the fake control plane issues workload certificates (startMesh) */
+  mtls?: boolean;
 }
 
 export function worldResources(a: Addresses, opts: WorldOptions = {}): Resource[] {
@@ -162,7 +164,7 @@ export function worldResources(a: Addresses, opts: WorldOptions = {}): Resource[
     meshedNamespace(NS),
     namespace('ext'),
     // these suites exercise the data path in plaintext; mTLS has its own suite (mtls.test.ts)
-    meshConfig({ featureFlags: { enablePluginPolicy: opts.plugins ?? false }, sidecar: { sidecarDisabledMTLS: true } }, MESH),
+    meshConfig({ featureFlags: { enablePluginPolicy: opts.plugins ?? false }, sidecar: { sidecarDisabledMTLS: !opts.mtls } }, MESH),
     ...[a.client, a.echoA, echoB, a.down, a.ext].map(podResource),
     service(NS, 'echo', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'echo' }),
     service(NS, 'other', [{ name: 'http', port: 80, targetPort: 8080 }], { member: 'a' }),
@@ -233,11 +235,12 @@ export async function tempDir(tracker: Tracker, prefix: string): Promise<string>
  * Starts a sidecar for `p` against the control plane; its log is captured in memory (set
  * TESSERA_TEST_SIDECAR_LOG=1 to also see it on stderr). Stopped by the tracker at the latest.
  */
-export async function startSidecar(tracker: Tracker, cp: FakeControlPlane, p: PodAddr, dataDir: string): Promise<RunningSidecar> {
+export async function startSidecar(tracker: Tracker, cp: FakeControlPlane, p: PodAddr, dataDir: string, opts: { ownServiceAccount?: boolean } = {}): Promise<RunningSidecar> {
   const sidecar = new Sidecar({
     podName: p.name,
     podNamespace: p.namespace,
-    serviceAccount: p.name.replace(/-\d+$/, ''),
+    // with certificates the pod's own service account (its identity must match the snapshot's)
+    serviceAccount: opts.ownServiceAccount ? p.serviceAccount : p.name.replace(/-\d+$/, ''),
     podIP: p.podIP,
     localIP: p.localIP,
     uuid: p.uuid,

@@ -12,6 +12,13 @@ import { MeshError } from '../../lib/errors.js';
 import type { Body, RequestHead } from '../http/types.js';
 import type { HttpResponse } from '../chain/types.js';
 import { Pool, requestUpgrade, type RequestOptions, type UpgradeResult } from '../engine/client.js';
+import type { H2Pool } from '../engine/h2.js';
+import { loadH2 } from '../engine/h2-sniff.js';
+
+/** Per-request settings, and whether the exchange goes upstream as HTTP/2 (h2 over mTLS, else h2c). */
+export interface ForwardOptions extends RequestOptions {
+  http2?: boolean;
+}
 
 export interface UpstreamOptions {
   /** bind outgoing loopback connections to this address, so the far side sees our pod IP */
@@ -29,6 +36,7 @@ export type ExpectedIdentities = readonly string[] | undefined;
 
 export class UpstreamClient {
   private readonly pools = new Map<string, Pool>();
+  private readonly h2Pools = new Map<string, H2Pool>();
   constructor(private readonly opts: UpstreamOptions) {}
 
   private pool(endpoint: string, identities: ExpectedIdentities): Pool {
@@ -63,8 +71,32 @@ export class UpstreamClient {
     };
   }
 
+  private async h2Pool(endpoint: string, identities: ExpectedIdentities): Promise<H2Pool> {
+    const key = identities ? `${endpoint}#${identities.join(',')}` : endpoint;
+    let p = this.h2Pools.get(key);
+    if (!p) {
+      // node:http2 is loaded by the first HTTP/2 request (engine/h2-sniff.ts)
+      const { H2Pool } = await loadH2();
+      p = this.h2Pools.get(key);
+      if (p) return p;
+      const [host, port] = splitEndpoint(endpoint);
+      const loopback = host.startsWith('127.');
+      p = new H2Pool({
+        host,
+        port,
+        timeoutMs: this.opts.timeoutMs,
+        idleMs: 4_000,
+        ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
+        ...(identities ? { tls: () => this.tlsOptions(identities) } : {}),
+      });
+      this.h2Pools.set(key, p);
+    }
+    return p;
+  }
+
   /** Sends one request; resolves once the response head has arrived (the body streams after). */
-  request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities, opts?: RequestOptions): Promise<HttpResponse> {
+  request(endpoint: string, head: RequestHead, body: Body | Buffer | null, identities?: ExpectedIdentities, opts?: ForwardOptions): Promise<HttpResponse> {
+    if (opts?.http2) return this.h2Pool(endpoint, identities).then((p) => p.request(head, body));
     return this.pool(endpoint, identities).request(head, body, opts);
   }
 
@@ -113,11 +145,19 @@ export class UpstreamClient {
         p.close();
       }
     }
+    for (const [key, p] of this.h2Pools) {
+      if (!keep.has(key.split('#')[0]!)) {
+        this.h2Pools.delete(key);
+        p.close();
+      }
+    }
   }
 
   async close(): Promise<void> {
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
+    for (const p of this.h2Pools.values()) p.close();
+    this.h2Pools.clear();
   }
 }
 
