@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyToken } from '../src/local/layout.js';
 import { SIDECAR_NODE_FLAGS } from '../src/sidecar/node-flags.js';
-import { MODULE_TRACE_ENV, MODULE_TRACE_REGISTER } from './module-trace/index.js';
+import { MODULE_TRACE_ENV, MODULE_TRACE_REGISTER } from '../src/sidecar/test-support/module-trace/index.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort } from './support.js';
 import { BenchDelivery, SERVER_UUID, addresses, snapshots, world, type WorldOptions } from './world.js';
 
