@@ -7,7 +7,8 @@
  * flags; default: none, then the flags the runtime starts sidecars with), BENCH_SECONDS (load, default
  * 8), BENCH_CONNECTIONS (default 50), BENCH_MEM_IDLE_MS (settle time before the idle reading, default
  * 4000), BENCH_MEM_WORLD (plain | mtls | pipy | iam, default plain), BENCH_MEM_TRACE=1 (also list
- * the modules, with their size on disk).
+ * the modules, with their size on disk), BENCH_MEM_SIDECAR (the sidecar entry to run, e.g. another
+ * checkout's dist/src/sidecar/main.js; default this build's).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const snaps = await snapshots(await world(a, opts));
   delivery.publish(snaps);
   await delivery.listen(a.controller, 6060);
-  const sidecarMain = fileURLToPath(new URL('../src/sidecar/main.js', import.meta.url));
+  const sidecarMain = process.env['BENCH_MEM_SIDECAR'] ?? fileURLToPath(new URL('../src/sidecar/main.js', import.meta.url));
   const upstreamCode =
     "const b=Buffer.from('x'.repeat(100));require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'text/plain','content-length':100});s.end(b)}).listen(+process.env.PORT,process.env.HOST)";
   track(spawnPinned(1, process.execPath, ['-e', upstreamCode], { ...process.env, HOST: a.serverLocal, PORT: '14001' }));
@@ -168,7 +169,7 @@ function moduleReport(trace: string, worldName: string): string {
     }
     groups.set(key, g);
   }
-  let out = `\nmodules a sidecar loads (${worldName} snapshot, after 1 s of traffic); CommonJS files a package requires itself are not listed\n\n| package / folder | files | KiB |\n|---|---:|---:|\n`;
+  let out = `\nmodules a sidecar loads (${worldName} snapshot, after 1 s of traffic; CommonJS files as the process held them at exit)\n\n| package / folder | files | KiB |\n|---|---:|---:|\n`;
   for (const [k, g] of [...groups].sort((x, y) => y[1].bytes - x[1].bytes)) out += `| ${k} | ${g.files} | ${(g.bytes / 1024).toFixed(0)} |\n`;
   return `${out}\nbuilt-ins imported: ${builtins.sort().join(', ')}\n`;
 }
