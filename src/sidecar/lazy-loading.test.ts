@@ -2,9 +2,9 @@
  * A sidecar loads what its snapshot needs (docs/benchmarks.md, "Sidecar memory"): a real sidecar
  * process, its module loads listed by a loader hook, against a control plane serving a snapshot
  * without plugins and one with native plugins. The one without never loads the plugin compiler,
- * the PipyJS runtime, the token plugins (zod, JOSE), undici, or (its snapshot turns mTLS off) the
- * X.509 library; the one with plugins loads the plugin runtime (which shows the hook sees imports
- * made after the start) and still no compiler.
+ * the PipyJS runtime, the token plugins (zod, JOSE), undici, prom-client or (its snapshot turns mTLS
+ * off) the X.509 library; the one with plugins loads the plugin runtime (which shows the hook sees
+ * imports made after the start) and still no compiler.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ import { addresses, compileFor, tempDir, worldResources, type Addresses, type Po
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 /** Modules no sidecar without plugins may load, by the part of their URL that names them. */
-const NOT_WITHOUT_PLUGINS = ['/node_modules/@peculiar/x509/', '/node_modules/esbuild/', '/node_modules/zod/', '/node_modules/jose/', '/node_modules/undici/', '/node_modules/yaml/', '/dist/src/pipyjs/', '/dist/src/plugins/compile.js', '/dist/src/sidecar/token-plugins/index.js', '/dist/src/sidecar/plugins/pipy.js', '/dist/src/sidecar/plugins/evaluate.js'];
+const NOT_WITHOUT_PLUGINS = ['/node_modules/@peculiar/x509/', '/node_modules/prom-client/', '/node_modules/esbuild/', '/node_modules/zod/', '/node_modules/jose/', '/node_modules/undici/', '/node_modules/yaml/', '/dist/src/pipyjs/', '/dist/src/plugins/compile.js', '/dist/src/sidecar/token-plugins/index.js', '/dist/src/sidecar/plugins/pipy.js', '/dist/src/sidecar/plugins/evaluate.js'];
 
 describe('sidecar module loading', () => {
   const tracker = new Tracker();
@@ -77,7 +77,7 @@ describe('sidecar module loading', () => {
     return readFileSync(trace, 'utf8').split('\n').filter(Boolean);
   }
 
-  it('without plugins or mTLS: no compiler, PipyJS, token plugins, zod, JOSE, undici or X.509 library', async () => {
+  it('without plugins or mTLS: no compiler, PipyJS, token plugins, zod, JOSE, undici, prom-client or X.509 library', async () => {
     const loaded = await modulesLoaded(a.echoA, false);
     assert.ok(loaded.some((u) => u.endsWith('/dist/src/sidecar/runtime.js')), 'the trace lists the sidecar\'s own modules');
     assert.deepEqual(loaded.filter((u) => NOT_WITHOUT_PLUGINS.some((n) => u.includes(n))), []);
