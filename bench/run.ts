@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyToken } from '../src/local/layout.js';
+import { SIDECAR_NODE_FLAGS } from '../src/sidecar/node-flags.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, spawnPinned, waitForHttp, waitForPort, type WrkResult } from './support.js';
 import { runJwtBench } from './jwt.js';
 import { pipyConfinementBench } from './pipyjs-confinement.js';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   track(spawnPinned(1, process.execPath, [extAuth], { ...process.env, HOST: a.authPod, PORT: '8079', ACCEPT_TOKENS: TOKEN }));
   const sidecar = (uuid: string, name: string, ns: string, podIP: string, localIP: string): ChildProcess =>
     track(
-      spawnPinned(0, process.execPath, [...profileArgs, sidecarMain], {
+      spawnPinned(0, process.execPath, [...SIDECAR_NODE_FLAGS, ...profileArgs, sidecarMain], {
         ...process.env,
         TESSERA_POD_NAME: name,
         TESSERA_POD_NAMESPACE: ns,

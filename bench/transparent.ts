@@ -19,6 +19,7 @@ import {
 } from '../src/local/sandbox/index.js';
 import { SIDECAR_TRANSPARENT_ENV, TRANSPARENT_INBOUND_PORT } from '../src/sidecar/listeners/transparent.js';
 import { cpuSeconds, hasCommand, rssMiB, runWrk, type WrkResult } from './support.js';
+import { SIDECAR_NODE_FLAGS } from '../src/sidecar/node-flags.js';
 import { CLIENT_UUID, SERVER_UUID, snapshots, world, type BenchAddresses, type BenchDelivery } from './world.js';
 
 export interface TransparentRow {
@@ -102,7 +103,7 @@ export async function runTransparentBench(o: TransparentBenchOptions): Promise<T
       const data = join(o.dataRoot, `sandboxed-${name}`);
       mkdirSync(data, { recursive: true, mode: 0o700 });
       chownSync(data, SIDECAR_UID, SIDECAR_UID);
-      const child = runInPod(p, pin(0, [process.execPath, o.sidecarMain]), {
+      const child = runInPod(p, pin(0, [process.execPath, ...SIDECAR_NODE_FLAGS, o.sidecarMain]), {
         uid: SIDECAR_UID,
         env: {
           PATH, TESSERA_POD_NAME: name, TESSERA_POD_NAMESPACE: ns, TESSERA_POD_UID: `${name}-uid`, TESSERA_POD_IP: p.ip, TESSERA_LOCAL_IP: localIP,

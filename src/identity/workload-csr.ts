@@ -1,8 +1,9 @@
 /** Runs in the sidecar: makes the workload key pair and a CSR for its identity. The key stays here. */
-import { generateKeyPair, exportPrivateKeyPem, signingAlgorithmFor, type KeyAlgorithm } from './keys.js';
+import { generateKeyPair, exportPrivateKeyPem, type KeyAlgorithm } from './keys.js';
 import { PrivateKeyPem } from './redacted.js';
 import { DEFAULT_TRUST_DOMAIN, identityCommonName, spiffeId, type ServiceIdentity, type TrustDomain } from './service-identity.js';
-import { x509 } from './x509-runtime.js';
+import { pkcs10Pem } from './csr-der.js';
+import { subtle } from './x509-runtime.js';
 
 export interface WorkloadKeyAndCsr {
   /** PKCS#10 (RFC 2986) request, PEM: safe to send to the control plane */
@@ -20,12 +21,12 @@ export interface WorkloadCsrOptions {
 export async function createWorkloadKeyAndCsr(identity: ServiceIdentity, options: WorkloadCsrOptions = {}): Promise<WorkloadKeyAndCsr> {
   const domain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   const keys = await generateKeyPair(options.keyAlgorithm ?? 'ECDSA-P256');
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ CN: [identityCommonName(identity, domain)] }],
+  // The requested identity, so the CA can refuse a request for someone else (PKCS#9 extensionRequest).
+  const csrPem = pkcs10Pem({
+    commonName: identityCommonName(identity, domain),
+    uri: spiffeId(identity, domain),
     keys,
-    signingAlgorithm: signingAlgorithmFor(keys.privateKey),
-    // The requested identity, so the CA can refuse a request for someone else (PKCS#9 extensionRequest).
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId(identity, domain) }])],
+    spki: Buffer.from(await subtle.exportKey('spki', keys.publicKey)),
   });
-  return { csrPem: csr.toString('pem') + '\n', privateKeyPem: new PrivateKeyPem(await exportPrivateKeyPem(keys.privateKey)) };
+  return { csrPem: csrPem + '\n', privateKeyPem: new PrivateKeyPem(await exportPrivateKeyPem(keys.privateKey)) };
 }

@@ -103,6 +103,7 @@ test('the injected pod: proxy UUID label, fsm-init appended to the init containe
     TESSERA_LOCAL_IP: '127.0.0.1',
     TESSERA_SIDECAR_INBOUND_PORT: '15003',
     TESSERA_SIDECAR_DIR: '/var/run/tessera/sidecar',
+    NODE_OPTIONS: '--max-semi-space-size=4',
   });
   assert.equal(hasSidecar(a.pod), true);
   assert.equal(hasSidecar(input), false);

@@ -24,6 +24,7 @@ import { SIDECAR_CONTAINER_NAME } from '../local/controllers/well-known.js';
 import { SIDECAR_ADMIN_PORT, SIDECAR_INBOUND_PORT, SIDECAR_OUTBOUND_PORT, SIDECAR_PROXY_UID } from '../local/sandbox/index.js';
 import { HEALTH_PROBES_ENV, HEALTHCHECK_PORT, PROBE_KINDS, PROBE_PORTS, serializeHealthProbes, type RewrittenProbe } from '../sidecar/health-probes/config.js';
 import { SIDECAR_TRANSPARENT_ENV } from '../sidecar/listeners/transparent.js';
+import { SIDECAR_NODE_FLAGS } from '../sidecar/node-flags.js';
 import {
   CA_ROOT_FILE, CA_ROOT_KEY, CA_ROOT_MOUNT_PATH, CA_ROOT_VOLUME, PROXY_TOKEN_EXPIRATION_SECONDS, PROXY_TOKEN_FILE,
   PROXY_TOKEN_MOUNT_PATH, PROXY_TOKEN_PATH, PROXY_TOKEN_VOLUME, caRootConfigMapName, controllerServiceUrl, controllerTokenAudience,
@@ -91,6 +92,8 @@ export function sidecarContainer(image: string, meshName: string, probes: readon
     { name: SIDECAR_ENV.localIP, value: '127.0.0.1' },
     { name: SIDECAR_TRANSPARENT_ENV, value: String(SIDECAR_INBOUND_PORT) },
     { name: SIDECAR_ENV.dataDir, value: SIDECAR_DATA_DIR },
+    // the V8 flags the local runtime passes on its command line; the image's node reads them here
+    { name: 'NODE_OPTIONS', value: SIDECAR_NODE_FLAGS.join(' ') },
   ];
   if (bootstrap) {
     env.push(

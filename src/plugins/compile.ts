@@ -8,16 +8,7 @@ import { build, type Message } from 'esbuild';
 import { MeshError } from '../lib/errors.js';
 import { compilePipyScript } from '../pipyjs/index.js';
 import type { Plugin } from '../api/types.js';
-
-/** Modules a plugin may import. Everything else is refused at compile time. */
-export const PLUGIN_IMPORTS: readonly string[] = [
-  'tessera/plugin',
-  'node:crypto',
-  'node:buffer',
-  'node:url',
-  'node:util',
-  'node:querystring',
-];
+import { PLUGIN_IMPORTS } from './imports.js';
 
 export interface CompiledPlugin {
   kind: 'native' | 'pipy';

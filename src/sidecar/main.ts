@@ -2,11 +2,11 @@
 import { SIDECAR_ADMIN_PORT, SIDECAR_ENV, SIDECAR_OUTBOUND_PORT, localIPFor } from '../local/layout.js';
 import { Sidecar } from './sidecar.js';
 import { SIDECAR_TRANSPARENT_ENV } from './listeners/transparent.js';
-import { controlPlaneSecretSource, setSecretSource } from './token-plugins/index.js';
+import { controlPlaneSecretSource, setSecretSource } from './token-plugins/secrets.js';
 import { healthProbesFromEnv, type HealthProbeListeners } from './health-probes/index.js';
 import { controlPlaneChannel } from './config/control-plane-fetch.js';
 import { takeStartEnv } from './start-env.js';
-import { setPipyScriptEnv } from './plugins/index.js';
+import { setPipyScriptEnv } from './plugins/script-env.js';
 import { DEFAULT_WATCHDOG_MS, containAsyncFailures, startWatchdog } from './watchdog/index.js';
 
 // First of all: the tokens leave process.env, and PipyJS scripts get the pod spec's env only.

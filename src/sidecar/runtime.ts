@@ -12,9 +12,6 @@ import { HTTP_MODULES, TCP_MODULES, type ModuleEnv } from './modules/index.js';
 import { accessGate } from './observability/access-gate.js';
 import type { SidecarLog } from './observability/log.js';
 import type { SidecarMetrics } from './observability/metrics.js';
-import { evaluateNativePlugin, nativePluginModule } from './plugins/index.js';
-import { pipyPluginModule } from './plugins/pipy.js';
-import { builtinPluginModule } from './token-plugins/index.js';
 import type { NativePlugin } from '../plugins/api.js';
 import { buildTables, type RoutingTables } from './routing/index.js';
 import type { UpstreamClient } from './upstream/client.js';
@@ -39,6 +36,34 @@ export interface RuntimeDeps {
   metrics: SidecarMetrics;
   /** the sidecar's own listeners and hop marker, for loop detection (modules/loop-guard.ts) */
   self?: SidecarSelf;
+}
+
+/**
+ * The code each kind of plugin runs on: imported when the first snapshot that carries such a plugin
+ * is applied (loadPluginKinds), so a sidecar without plugins never loads the PipyJS runtime or the
+ * token plugins' schemas and JWT code (docs/benchmarks.md, "Sidecar memory"). The import happens
+ * before the runtime is built, never while a request waits.
+ */
+interface PluginKinds {
+  native?: typeof import('./plugins/index.js');
+  pipy?: typeof import('./plugins/pipy.js');
+  builtin?: typeof import('./token-plugins/index.js');
+}
+const kinds: PluginKinds = {};
+
+/** Imports what the snapshot's plugins need; call it before buildRuntime with that snapshot. */
+export async function loadPluginKinds(snapshot: ProxySnapshot): Promise<void> {
+  const used = new Set(Object.values(snapshot.PluginScripts ?? {}).map((p) => p.Kind));
+  // a builtin plugin is a native plugin module too
+  if ((used.has('native') || used.has('builtin')) && !kinds.native) kinds.native = await import('./plugins/index.js');
+  if (used.has('pipy') && !kinds.pipy) kinds.pipy = await import('./plugins/pipy.js');
+  if (used.has('builtin') && !kinds.builtin) kinds.builtin = await import('./token-plugins/index.js');
+}
+
+function kind<K extends keyof PluginKinds>(k: K, plugin: string): NonNullable<PluginKinds[K]> {
+  const loaded = kinds[k];
+  if (!loaded) throw invalid(`plugin ${plugin}: the ${k} plugin runtime is not loaded (loadPluginKinds was not called with this snapshot)`);
+  return loaded as NonNullable<PluginKinds[K]>;
 }
 
 /** Evaluated plugins, kept across versions while their code is unchanged. */
@@ -83,23 +108,23 @@ function httpModules(mp: MountPoint, env: ModuleEnv): HttpModule[] {
     const script = env.snapshot.PluginScripts[name];
     if (!script) throw invalid(`Chains.${mp}: ${entry} has no script in PluginScripts`);
     if (script.Kind === 'builtin') {
-      out.push(skipWhenDenied(builtinPluginModule(name, env)));
+      out.push(skipWhenDenied(kind('builtin', name).builtinPluginModule(name, env)));
       continue;
     }
     if (script.Kind !== 'native') {
-      out.push(skipWhenDenied(pipyPluginModule(name, script, env)));
+      out.push(skipWhenDenied(kind('pipy', name).pipyPluginModule(name, script, env)));
       continue;
     }
     let plugin = pluginCache.get(script.Hash);
     if (!plugin) {
       try {
-        plugin = evaluateNativePlugin(name, script.Source);
+        plugin = kind('native', name).evaluateNativePlugin(name, script.Source);
       } catch (err) {
         throw invalid(`plugin ${name} failed to load: ${(err as Error).message}`);
       }
       pluginCache.set(script.Hash, plugin);
     }
-    out.push(skipWhenDenied(nativePluginModule(name, plugin, env)));
+    out.push(skipWhenDenied(kind('native', name).nativePluginModule(name, plugin, env)));
   }
   return out;
 }

@@ -15,7 +15,7 @@ import { createHttpEngine, DEFAULT_PATH_NORMALIZATION, type HttpEngineOptions } 
 import { handleConnect, type ConnectHandlerOptions } from './tunnels/index.js';
 import { createTcpEngine, runTcpChain } from './listeners/tcp-engine.js';
 import { SidecarLog, SidecarMetrics, type LogLevel } from './observability/index.js';
-import { buildRuntime, type Runtime } from './runtime.js';
+import { buildRuntime, loadPluginKinds, type Runtime } from './runtime.js';
 import { UpstreamClient } from './upstream/index.js';
 import { WorkloadIdentity } from './identity/index.js';
 import { InboundTls, type InboundSecurity } from './engine/mtls.js';
@@ -216,6 +216,7 @@ export class Sidecar {
     let next: Runtime;
     try {
       await loadAccessLogFilters(snapshot);
+      await loadPluginKinds(snapshot);
       next = buildRuntime(version, snapshot, { upstream: this.upstream, log: this.log, metrics: this.metrics, self: this.self });
     } catch (err) {
       const message = isMeshError(err) ? err.message : `snapshot rejected: ${(err as Error).message}`;

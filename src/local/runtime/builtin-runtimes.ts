@@ -10,6 +10,7 @@ import { fortioRuntime } from './fortio-runtime.js';
 import { imageName } from './image-name.js';
 import { stsRuntime } from './sts-runtime.js';
 import { SIDECAR_TRANSPARENT_ENV, TRANSPARENT_INBOUND_PORT } from '../../sidecar/listeners/transparent.js';
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/node-flags.js';
 import type { ContainerContext, ImageRuntime, PodShape, ReadinessCheck } from './types.js';
 
 /** What the sidecar's own exit codes mean, for its last state and the pod's events. */
@@ -66,7 +67,7 @@ const sidecarRuntime: ImageRuntime = {
     const uuid = pod.metadata.labels?.[PROXY_UUID_LABEL] ?? '';
     return {
       command: process.execPath,
-      args: [entry('../../sidecar/main.js')],
+      args: [...SIDECAR_NODE_FLAGS, entry('../../sidecar/main.js')],
       env: {
         [SIDECAR_ENV.podName]: pod.metadata.name,
         [SIDECAR_ENV.podNamespace]: pod.metadata.namespace,

@@ -66,7 +66,8 @@ describe('image mapping', () => {
     const p = pod([{ name: 'app', image: 'x' }, c], {}, { 'fsm-proxy-uuid': 'u-1' });
     const cmd = commandOf(p, c, true);
     assert.equal(cmd.runtime, 'sidecar');
-    assert.match(cmd.args[0]!, /src\/sidecar\/main\.js$/);
+    assert.deepEqual(cmd.args.slice(0, -1), ['--max-semi-space-size=4'], 'the V8 flags of sidecar/node-flags.ts');
+    assert.match(cmd.args.at(-1)!, /src\/sidecar\/main\.js$/);
     assert.equal(cmd.env[SIDECAR_ENV.podIP], '127.77.1.5');
     assert.equal(cmd.env[SIDECAR_ENV.localIP], '127.77.65.5');
     assert.equal(cmd.env[SIDECAR_ENV.serviceAccount], 'web');

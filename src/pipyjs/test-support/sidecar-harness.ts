@@ -12,7 +12,7 @@ import type { HttpResponse } from '../../sidecar/chain/types.js';
 import type { HeaderMap } from '../../sidecar/http/types.js';
 import { SidecarLog } from '../../sidecar/observability/log.js';
 import { SidecarMetrics } from '../../sidecar/observability/metrics.js';
-import { buildRuntime, type Runtime } from '../../sidecar/runtime.js';
+import { buildRuntime, loadPluginKinds, type Runtime } from '../../sidecar/runtime.js';
 import { UpstreamClient } from '../../sidecar/upstream/client.js';
 import { allocateBlock, Tracker, listen } from '../../sidecar/test-support/net.js';
 import { compileFor } from '../../sidecar/test-support/world.js';
@@ -151,6 +151,7 @@ export async function startWorld(): Promise<World> {
       const lines: { level: string; msg: string }[] = [];
       log.log = (level, msg, fields) => void lines.push({ level, msg, ...fields });
       log.access = () => undefined;
+      await loadPluginKinds(v.snapshot);
       const rt = buildRuntime(v.version, v.snapshot, { upstream, log, metrics: new SidecarMetrics({}) });
       return { rt, lines };
     },

@@ -14,11 +14,15 @@
  * (re)connect of the stream, each ACK, CSR and Secret — so the kubelet's rotation is honoured, and
  * the controller's `token` events are ignored. The token is never logged; a file that cannot be read
  * fails the call with the file's name.
+ *
+ * Calls go through node:http(s) rather than a fetch library: the sidecar already has those loaded for
+ * its data path, and undici alone held ~15 MiB of every sidecar's memory (docs/benchmarks.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { Agent, Headers, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { SIDECAR_ENV, proxyTokenExpiry } from '../../local/layout.js';
 
 export interface ControlPlaneChannelOptions {
@@ -34,11 +38,30 @@ export interface ControlPlaneChannelOptions {
   serverName?: string;
 }
 
+/** What a call may carry: a small part of fetch's RequestInit. */
+export interface ChannelRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/** A call's answer; `body` is the stream of the response's bytes, read once, by it or by text/json/arrayBuffer. */
+export interface ChannelResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 export class ControlPlaneChannel {
   readonly baseUrl: string;
   private token: string;
   private readonly tokenFile: string | undefined;
-  private readonly agent: Agent | undefined;
+  private readonly agent: HttpsAgent | undefined;
+  private readonly plainAgent = new HttpAgent({ keepAlive: true, keepAliveMsecs: 30_000 });
 
   constructor(opts: ControlPlaneChannelOptions) {
     const ca = opts.caPem ?? controlPlaneCaFromEnv();
@@ -54,7 +77,7 @@ export class ControlPlaneChannel {
     // Only the cluster CA: no system root may vouch for the controller's address.
     const serverName = opts.serverName ?? process.env[SIDECAR_ENV.controllerServerName];
     const identity = serverName ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {};
-    this.agent = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true, ...identity }, keepAliveTimeout: 30_000 });
+    this.agent = ca === undefined ? undefined : new HttpsAgent({ ca, rejectUnauthorized: true, ...identity, keepAlive: true, keepAliveMsecs: 30_000 });
   }
 
   get secure(): boolean {
@@ -97,17 +120,44 @@ export class ControlPlaneChannel {
   }
 
   /** A call to `path` (`/v1/proxies/…`) carrying the newest token. */
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
+  fetch(path: string, init: ChannelRequest = {}): Promise<ChannelResponse> {
     let token: string;
     try {
       token = this.currentToken();
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    headers.set('authorization', `Bearer ${token}`);
-    return undiciFetch(`${this.baseUrl}${path}`, { ...init, headers, ...(this.agent ? { dispatcher: this.agent } : {}) });
+    const headers: Record<string, string> = { ...init.headers, authorization: `Bearer ${token}` };
+    if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+    const url = `${this.baseUrl}${path}`;
+    return new Promise<ChannelResponse>((resolve, reject) => {
+      const options = { method: init.method ?? 'GET', headers, ...(init.signal ? { signal: init.signal } : {}) };
+      const req = this.agent ? httpsRequest(url, { ...options, agent: this.agent }) : httpRequest(url, { ...options, agent: this.plainAgent });
+      req.on('error', reject);
+      req.on('response', (res) => resolve(channelResponse(res)));
+      req.end(init.body);
+    });
   }
+}
+
+function channelResponse(res: IncomingMessage): ChannelResponse {
+  const status = res.statusCode ?? 0;
+  const bytes = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    body: res,
+    text: async () => (await bytes()).toString('utf8'),
+    json: async () => JSON.parse((await bytes()).toString('utf8')) as unknown,
+    arrayBuffer: async () => {
+      const b = await bytes();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    },
+  };
 }
 
 const channels = new Map<string, ControlPlaneChannel>();

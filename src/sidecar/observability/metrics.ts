@@ -1,10 +1,11 @@
 /**
  * Prometheus metrics of one sidecar: requests and latency by direction, source and destination
  * service, and TCP connections. The request path only bumps numbers in preallocated series (one
- * map lookup per request); label strings are rendered once per series. prom-client supplies the
- * process metrics (CPU, memory, event loop) under the `tessera_sidecar_` prefix.
+ * map lookup per request); label strings are rendered once per series. The process metrics (CPU,
+ * memory, event loop) carry prom-client's default names under the `tessera_sidecar_` prefix
+ * (process-metrics.ts).
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ProcessMetrics } from './process-metrics.js';
 
 /** Latency buckets in seconds, from a sub-millisecond hop to a slow upstream. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -44,7 +45,7 @@ function renderLabels(pairs: [string, string][]): string {
 }
 
 export class SidecarMetrics {
-  private readonly process = new Registry();
+  private readonly process: ProcessMetrics;
   private readonly base: [string, string][];
   private readonly requests = new Map<string, Counter>();
   private readonly latency = new Map<string, Histogram>();
@@ -57,8 +58,7 @@ export class SidecarMetrics {
 
   constructor(defaultLabels: Record<string, string>) {
     this.base = Object.entries(defaultLabels);
-    this.process.setDefaultLabels(defaultLabels);
-    collectDefaultMetrics({ register: this.process, prefix: 'tessera_sidecar_' });
+    this.process = new ProcessMetrics('tessera_sidecar_', renderLabels(this.base));
   }
 
   recordRequest(direction: string, source: string, destination: string, code: number, seconds: number): void {
@@ -214,10 +214,10 @@ export class SidecarMetrics {
       out += `# TYPE ${metric} counter\n`;
       for (const c of list) out += `${metric}{${c.labels}} ${c.value}\n`;
     }
-    return out + (await this.process.metrics());
+    return out + (await this.process.text());
   }
 
   get contentType(): string {
-    return this.process.contentType;
+    return 'text/plain; version=0.0.4; charset=utf-8';
   }
 }

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
-import { PLUGIN_IMPORTS } from '../../plugins/compile.js';
+import { PLUGIN_IMPORTS } from '../../plugins/imports.js';
 import * as pluginApi from '../../plugins/api.js';
 import type { NativePlugin } from '../../plugins/api.js';
 
