@@ -9,8 +9,8 @@ import { buildCatalog, compileProxySnapshot, contentHash, snapshotVersion, type 
 import { input, meshConfig, meshedNamespace, pod, service } from './testdata/builders.js';
 
 /** Two namespaces of three services each, one pod and one ServiceAccount per service, permissive mode. */
-function world(edit?: (s: Service) => void): Resource[] {
-  const out: Resource[] = [meshConfig({ traffic: { enablePermissiveTrafficPolicyMode: true } })];
+function world(edit?: (s: Service) => void, extra: Resource[] = []): Resource[] {
+  const out: Resource[] = [meshConfig({ featureFlags: { enableRetryPolicy: true }, traffic: { enablePermissiveTrafficPolicyMode: true } }), ...extra];
   let ip = 1;
   for (const ns of ['a', 'b']) {
     out.push(meshedNamespace(ns));
@@ -49,6 +49,35 @@ test('proxies of one catalog hold the same section objects where content is shar
     assert.equal(a0![section], a1![section], `${section} is one object`);
     assert.equal(a0![section], b0![section], `${section} is one object across namespaces`);
     assert.ok(Object.isFrozen(a0![section]), `${section} is frozen`);
+  }
+  // one namespace, other identities: nothing in a permissive Outbound reads the identity
+  assert.equal(a0!.Outbound, a1!.Outbound, 'clients of one namespace share Outbound');
+  // another namespace offers other bare names, but the clusters behind them are the same objects
+  assert.notEqual(a0!.Outbound, b0!.Outbound);
+  const clusters = Object.keys(a0!.Outbound.ClustersConfigs);
+  assert.equal(clusters.length, 6);
+  for (const c of clusters) assert.equal(a0!.Outbound.ClustersConfigs[c], b0!.Outbound.ClustersConfigs[c], `${c} is one object`);
+});
+
+test('a client with a Retry of its own gets its own Outbound; the clusters it does not retry stay shared', () => {
+  const retry: Resource = {
+    apiVersion: 'policy.flomesh.io/v1alpha1',
+    kind: 'Retry',
+    metadata: { name: 'retry', namespace: 'a' },
+    spec: {
+      source: { kind: 'ServiceAccount', name: 'svc-0', namespace: 'a' },
+      destinations: [{ kind: 'Service', name: 'svc-2', namespace: 'b' }],
+      retryPolicy: { retryOn: '5xx', numRetries: 2 },
+    },
+  };
+  const snaps = compileAll(world(undefined, [retry]));
+  const [a0, a1] = [snaps.get('a/svc-0-0')!, snaps.get('a/svc-1-0')!];
+  assert.notEqual(a0.Outbound, a1.Outbound);
+  const retried = Object.keys(a0.Outbound.ClustersConfigs).filter((c) => a0.Outbound.ClustersConfigs[c]!.RetryPolicy);
+  assert.deepEqual(retried, ['b/svc-2|80']);
+  assert.equal(a1.Outbound.ClustersConfigs['b/svc-2|80']!.RetryPolicy, undefined, 'the Retry is the source\'s only');
+  for (const c of Object.keys(a0.Outbound.ClustersConfigs)) {
+    if (c !== 'b/svc-2|80') assert.equal(a0.Outbound.ClustersConfigs[c], a1.Outbound.ClustersConfigs[c], `${c} is one object`);
   }
 });
 
