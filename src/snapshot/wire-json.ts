@@ -5,7 +5,7 @@
  */
 import type { ProxySnapshot, VersionedSnapshot } from './types.js';
 
-/** JSON of frozen values, by object; a frozen value cannot change, so its text cannot go stale. */
+/** JSON of frozen sections, by object; frozen all the way down (section-cache.ts), their text cannot go stale. */
 const frozenJson = new WeakMap<object, string>();
 
 function sectionJson(v: unknown): string | undefined {
