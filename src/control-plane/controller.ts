@@ -8,7 +8,7 @@ import type { Plugin, Pod, Resource } from '../api/types.js';
 import { compilePluginScript } from '../plugins/index.js';
 import { serialized } from '../lib/serialized.js';
 import { serviceIdentityOf } from '../catalog/pods.js';
-import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, type Catalog, type ProxyRef } from '../snapshot/index.js';
+import { buildCatalog, canonicalJson, compileProxySnapshot, listProxies, snapshotVersion, versionedSnapshotJson, type Catalog, type ProxyRef } from '../snapshot/index.js';
 import type { VersionedSnapshot } from '../snapshot/types.js';
 import type { ProxyRegistry } from './registry.js';
 import type { ConvergenceTracker } from './convergence.js';
@@ -175,5 +175,5 @@ export function statusOnlyChange(before: Resource, after: Resource): boolean {
 
 /** One SSE event carrying a versioned snapshot. */
 export function snapshotEvent(v: VersionedSnapshot): string {
-  return `id: ${v.version}\nevent: snapshot\ndata: ${JSON.stringify(v)}\n\n`;
+  return `id: ${v.version}\nevent: snapshot\ndata: ${versionedSnapshotJson(v)}\n\n`;
 }

@@ -23,6 +23,7 @@ import { PROXY_TOKEN_RENEW_MS, checkProxyToken, proxyToken } from '../local/layo
 import { createDualServer, type DualServer } from '../lib/tls-or-plain.js';
 import { serviceCertValidityMs } from '../identity/index.js';
 import { isMeshError } from '../lib/errors.js';
+import { versionedSnapshotJson } from '../snapshot/index.js';
 import { snapshotEvent, type Controller } from './controller.js';
 import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
@@ -180,7 +181,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
       res.writeHead(304, { etag: `"${v.version}"` }).end();
       return;
     }
-    const text = JSON.stringify(v);
+    const text = versionedSnapshotJson(v);
     res.writeHead(200, { 'content-type': 'application/json', etag: `"${v.version}"`, 'content-length': Buffer.byteLength(text) }).end(text);
     return;
   }

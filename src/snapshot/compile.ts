@@ -6,7 +6,7 @@ import { buildChains } from './chains.js';
 import { buildDns, buildServiceIPs } from './dns.js';
 import { buildInbound } from './inbound.js';
 import { buildOutbound } from './outbound.js';
-import type { OutboundClient } from './outbound.js';
+import { outboundIdentityKey, type OutboundClient } from './outbound.js';
 import { cachedSection, setKey } from './section-cache.js';
 import { buildAllowedEndpoints, buildPodIdentity, buildSpec, metricsEnabled } from './spec.js';
 import type { ProxySnapshot } from './types.js';
@@ -30,9 +30,10 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
     identity: serviceIdentityOf(pod),
     mounted: { 'outbound-http': chains.mounted['outbound-http'], 'outbound-tcp': chains.mounted['outbound-tcp'] },
   };
-  // SMI outbound (reachable destinations, endpoint filtering) depends only on the catalog and the
-  // client identity, which this key holds; inbound is not cached, UDP's IdentityByIP is per catalog.
-  const outboundKey = ['outbound', client.namespace, client.identity, setKey(client.mounted['outbound-http']), setKey(client.mounted['outbound-tcp'])].join('\u0000');
+  // Outbound depends on the client's namespace (the bare service names it may use), its mounted
+  // plugins and, only with SMI or a Retry from it, its identity: clients alike in these share one
+  // Outbound. Inbound is not cached, UDP's IdentityByIP is per catalog.
+  const outboundKey = ['outbound', client.namespace, outboundIdentityKey(catalog, client.identity), setKey(client.mounted['outbound-http']), setKey(client.mounted['outbound-tcp'])].join('\u0000');
   const accessLog = buildAccessLog(catalog, pod);
   return {
     Metrics: metricsEnabled(catalog, pod),

@@ -11,6 +11,7 @@ export type {
 } from '../catalog/types.js';
 export { buildCatalog, listProxies } from '../catalog/build.js';
 export { compileProxySnapshot } from './compile.js';
-export { canonicalJson, snapshotVersion } from './canonical.js';
+export { canonicalJson, contentHash, snapshotVersion } from './canonical.js';
+export { snapshotJson, versionedSnapshotJson } from './wire-json.js';
 export { BUILTIN_CHAINS, defaultMeshConfigSpec, mergeMeshConfigSpec } from './defaults.js';
 export { applyTrafficTargets } from './traffic-policy.js';

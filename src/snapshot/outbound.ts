@@ -5,7 +5,8 @@ import { hostCidr, hostPort } from './addresses.js';
 import { hostnamesWithPorts, mountPointFor, outboundClusterName, qualifiedHostnames, ruleName } from './names.js';
 import { pluginsFor } from './plugin-configs.js';
 import { backingIdentities, podIdentity, reachableIdentities } from './smi-outbound.js';
-import { retryPolicyFor } from './retry.js';
+import { retryEnabled, retryPolicyFor } from './retry.js';
+import { cachedSection } from './section-cache.js';
 import { applySplit, splitBackends } from './traffic-split.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import { outlierDetectionFor, requestTimeoutsFor } from './upstream-policies.js';
@@ -67,6 +68,17 @@ export interface OutboundClient {
 }
 
 /**
+ * The client identity as far as its Outbound depends on it, for the section cache key (compile.ts):
+ * with SMI its reachable identities pick routes and endpoints, and a Retry naming it as source adds
+ * retry policies; otherwise (permissive mode, no Retry from it) nothing in Outbound reads the
+ * identity, so every client of one namespace and one set of mounted plugins shares one Outbound.
+ */
+export function outboundIdentityKey(catalog: Catalog, identity: string): string {
+  const retries = retryEnabled(catalog) && (catalog.traffic.retriesBySource.get(identity)?.length ?? 0) > 0;
+  return !catalog.meshConfig.enablePermissiveTrafficPolicyMode || retries ? `id:${identity}` : 'any';
+}
+
+/**
  * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). With SMI, every
  * mesh service keeps its match (so denied traffic is caught and refused, not sent out as egress), but
  * only services backed by a reachable identity get routes and a cluster (traffic-policy.ts). All HTTP
@@ -78,7 +90,7 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
   const byPort = new Map<number, OutboundTrafficMatch[]>();
   const shared = new Map<string, OutboundTrafficMatch>(); // `${port}/${protocol}` → http or grpc match
   const ClustersConfigs: Record<string, ClusterConfig> = {};
-  // Depends only on the client identity, which is part of the section cache key (compile.ts).
+  // Depends only on the client identity, which is part of the section cache key in this mode (compile.ts).
   const reachable = catalog.meshConfig.enablePermissiveTrafficPolicyMode ? undefined : reachableIdentities(catalog, identity);
   for (const svc of catalog.meshServices) {
     const rule = ruleName(svc.namespace, svc.name);
@@ -121,16 +133,36 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
       for (const c of referencedClusters(routes)) {
         const backing = c === cluster ? port : backends?.get(c)?.port;
         if (!backing) continue;
-        const config = clusterConfigFor(catalog, backing, reachable);
-        // HTTP only: retries and ejections act on requests and their answers
-        if (backing.protocol !== 'tcp') Object.assign(config, upstreamPolicies(catalog, identity, backing.namespace, backing.name));
-        ClustersConfigs[c] = config;
+        ClustersConfigs[c] = reachable ? clientClusterConfig(catalog, backing, identity, reachable) : sharedClusterConfig(catalog, c, backing, identity);
       }
     }
   }
   const TrafficMatches: Record<string, OutboundTrafficMatch[]> = {};
   for (const [port, matches] of [...byPort].sort((a, b) => a[0] - b[0])) TrafficMatches[String(port)] = matches.sort(compareMatches);
   return { TrafficMatches, ClustersConfigs };
+}
+
+/** A cluster whose endpoints are filtered by what this client may reach (SMI): built per client. */
+function clientClusterConfig(catalog: Catalog, backing: ServicePortInfo, identity: string, reachable: ReadonlySet<string>): ClusterConfig {
+  const config = clusterConfigFor(catalog, backing, reachable);
+  // HTTP only: retries and ejections act on requests and their answers
+  if (backing.protocol !== 'tcp') Object.assign(config, upstreamPolicies(catalog, identity, backing.namespace, backing.name));
+  return config;
+}
+
+/**
+ * A cluster every client sees alike (endpoints unfiltered): built once per catalog and shared, frozen,
+ * by every Outbound naming it; only a client's own retry policy makes a copy. The cluster name
+ * determines the backing service port, so it is the whole key.
+ */
+function sharedClusterConfig(catalog: Catalog, cluster: string, backing: ServicePortInfo, identity: string): ClusterConfig {
+  const shared = cachedSection(catalog, `cluster\u0000${cluster}`, (): ClusterConfig => {
+    const config = clusterConfigFor(catalog, backing, undefined);
+    const outlier = backing.protocol !== 'tcp' ? outlierDetectionFor(catalog, backing.namespace, backing.name) : undefined;
+    return outlier ? { ...config, OutlierDetection: outlier } : config;
+  });
+  const retry = backing.protocol !== 'tcp' ? retryPolicyFor(catalog, identity, backing.namespace, backing.name) : undefined;
+  return retry ? { ...shared, RetryPolicy: retry } : shared;
 }
 
 /** Retry (per client) and outlier detection of the cluster of Service `namespace/name`; only what applies. */

@@ -9,7 +9,9 @@ export interface RouteQuery {
   /**
    * the service identity (`sa.ns`) of the proxy being compiled: the source on outbound, the
    * destination on inbound. Deliberately not the whole pod: outbound sections are shared by every
-   * proxy with the same identity and plugins (see section-cache.ts), so routes may depend on nothing else.
+   * proxy with the same namespace and plugins, and the same identity unless permissive (see
+   * outbound.ts outboundIdentityKey), so routes may depend on nothing else, and on the identity only
+   * when permissive mode is off.
    */
   identity: string;
   /** the destination service port (the proxy's own on inbound, the upstream on outbound) */
