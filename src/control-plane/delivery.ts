@@ -201,7 +201,12 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
     if (v) {
       opts.registry.markSent(record, v.version);
       if (lastEventId !== v.version) push(snapshotEvent(v));
-      else record.appliedVersion ??= v.version;
+      else {
+        // the sidecar names the version it runs (its Last-Event-ID): as good as its ACK, which
+        // may have been lost with the previous connection
+        opts.registry.acknowledge(uuid, v.version, true);
+        opts.convergence?.acknowledged(uuid, v.version, true);
+      }
     }
     // A fresh short-lived token now and then: the sidecar reconnects and calls with the newest.
     // Not for a ServiceAccount token: the kubelet rotates that one in the pod. Its stream ends when

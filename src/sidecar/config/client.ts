@@ -128,7 +128,8 @@ export class StreamClient {
    * Reports the outcome of `version`. A report that fails (a timeout while the controller is busy
    * pushing to a thousand proxies, a dropped connection) is retried with backoff: without it the
    * proxy runs the version while the control plane shows it STALE until the next change. Retries
-   * stop once a newer version was received or the client stopped.
+   * stop once a newer version was received or the client stopped; a reconnected stream also reports
+   * the version (Last-Event-ID).
    */
   private async ack(version: string, error: string | undefined): Promise<void> {
     const generation = ++this.ackGeneration;
@@ -150,9 +151,9 @@ export class StreamClient {
         throw new Error(`HTTP ${res.status}`);
       } catch (err) {
         const superseded = generation !== this.ackGeneration || this.stopped;
-        const delay = ACK_RETRY_BASE_MS * 2 ** attempt;
-        this.opts.log.warn('could not acknowledge snapshot', { version, error: (err as Error).message, ...(superseded || attempt + 1 >= ACK_ATTEMPTS ? { givenUp: true } : { retryInMs: delay }) });
-        if (superseded || attempt + 1 >= ACK_ATTEMPTS) return;
+        const delay = Math.min(ACK_RETRY_MAX_MS, ACK_RETRY_BASE_MS * 2 ** attempt);
+        this.opts.log.warn('could not acknowledge snapshot', { version, error: (err as Error).message, ...(superseded ? { givenUp: true } : { retryInMs: delay }) });
+        if (superseded) return;
         await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() * 0.5)).unref());
         if (generation !== this.ackGeneration || this.stopped) return;
       }
@@ -161,6 +162,6 @@ export class StreamClient {
 }
 
 const ACK_TIMEOUT_MS = 5_000;
-/** 0.5, 1, 2, 4, 8 s between attempts (jittered): a minute at most, then the next version's ACK is what counts */
-const ACK_ATTEMPTS = 6;
+/** 0.5 s doubling to 30 s between attempts (jittered), until the report lands or a newer version supersedes it */
 const ACK_RETRY_BASE_MS = 500;
+const ACK_RETRY_MAX_MS = 30_000;
