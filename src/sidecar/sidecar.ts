@@ -241,14 +241,26 @@ export class Sidecar {
     this.listenerErrors.push(...this.udp.errors, ...this.upstreamListeners.errors);
     this.retainPools(next);
     this.log.info('snapshot applied', { version });
-    if (persist) {
-      try {
-        await saveSnapshot(this.opts.dataDir, { version, snapshot });
-      } catch (err) {
-        this.log.warn('could not save snapshot', { error: (err as Error).message });
-      }
-    }
+    // Saved behind the ACK, not before it: the copy on disk only serves a restart while the control
+    // plane is away, and a restart from an older copy names its version (Last-Event-ID) and is
+    // sent the current one. Saves run one after another, so the newest lands last.
+    if (persist) this.saved = this.saved.then(() => this.persist(version, snapshot));
     return undefined;
+  }
+
+  /** Resolves when every snapshot applied so far is on disk (tests, and a clean stop). */
+  persisted(): Promise<void> {
+    return this.saved;
+  }
+
+  private saved: Promise<void> = Promise.resolve();
+
+  private async persist(version: string, snapshot: ProxySnapshot): Promise<void> {
+    try {
+      await saveSnapshot(this.opts.dataDir, { version, snapshot });
+    } catch (err) {
+      this.log.warn('could not save snapshot', { error: (err as Error).message });
+    }
   }
 
   private async reconcileInbound(rt: Runtime): Promise<void> {
@@ -331,7 +343,7 @@ export class Sidecar {
     for (const s of servers) s?.close();
     this.udp.close();
     this.upstreamListeners.close();
-    await Promise.allSettled([this.upstream.close(), this.inboundClient.close()]);
+    await Promise.allSettled([this.upstream.close(), this.inboundClient.close(), this.saved]);
     this.log.flushSync();
   }
 }
