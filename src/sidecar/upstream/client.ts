@@ -40,25 +40,29 @@ export class UpstreamClient {
   constructor(private readonly opts: UpstreamOptions) {}
 
   private pool(endpoint: string, identities: ExpectedIdentities): Pool {
-    const key = identities ? `${endpoint}#${identities.join(',')}` : endpoint;
+    const key = poolKey(endpoint, identities);
     let p = this.pools.get(key);
     if (!p) {
-      const [host, port] = splitEndpoint(endpoint);
-      const loopback = host.startsWith('127.');
-      p = new Pool({
-        host,
-        port,
-        timeoutMs: this.opts.timeoutMs,
-        // below the 5 s keep-alive timeout of common servers (node:http's default), so an idle
-        // connection is dropped here before the server drops it
-        idleMs: 4_000,
-        maxIdle: this.opts.maxIdle ?? 256,
-        ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-        ...(identities ? { tls: () => this.tlsOptions(identities) } : {}),
-      });
+      p = new Pool({ ...this.connectionOptions(endpoint, identities), maxIdle: this.opts.maxIdle ?? 256 });
       this.pools.set(key, p);
     }
     return p;
+  }
+
+  /** What an HTTP/1 pool and an HTTP/2 pool to `endpoint` share: address, timeouts, source address, TLS. */
+  private connectionOptions(endpoint: string, identities: ExpectedIdentities) {
+    const [host, port] = splitEndpoint(endpoint);
+    const loopback = host.startsWith('127.');
+    return {
+      host,
+      port,
+      timeoutMs: this.opts.timeoutMs,
+      // below the 5 s keep-alive timeout of common servers (node:http's default), so an idle
+      // connection is dropped here before the server drops it
+      idleMs: 4_000,
+      ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
+      ...(identities ? { tls: () => this.tlsOptions(identities) } : {}),
+    };
   }
 
   private tlsOptions(identities: readonly string[]): ConnectionOptions | undefined {
@@ -72,23 +76,14 @@ export class UpstreamClient {
   }
 
   private async h2Pool(endpoint: string, identities: ExpectedIdentities): Promise<H2Pool> {
-    const key = identities ? `${endpoint}#${identities.join(',')}` : endpoint;
+    const key = poolKey(endpoint, identities);
     let p = this.h2Pools.get(key);
     if (!p) {
       // node:http2 is loaded by the first HTTP/2 request (engine/h2-sniff.ts)
       const { H2Pool } = await loadH2();
       p = this.h2Pools.get(key);
       if (p) return p;
-      const [host, port] = splitEndpoint(endpoint);
-      const loopback = host.startsWith('127.');
-      p = new H2Pool({
-        host,
-        port,
-        timeoutMs: this.opts.timeoutMs,
-        idleMs: 4_000,
-        ...(loopback && this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-        ...(identities ? { tls: () => this.tlsOptions(identities) } : {}),
-      });
+      p = new H2Pool(this.connectionOptions(endpoint, identities));
       this.h2Pools.set(key, p);
     }
     return p;
@@ -159,6 +154,11 @@ export class UpstreamClient {
     for (const p of this.h2Pools.values()) p.close();
     this.h2Pools.clear();
   }
+}
+
+/** One pool per endpoint and expected peer identities (a TLS session is bound to the identities it checked). */
+function poolKey(endpoint: string, identities: ExpectedIdentities): string {
+  return identities ? `${endpoint}#${identities.join(',')}` : endpoint;
 }
 
 export function splitEndpoint(endpoint: string): [string, number] {
