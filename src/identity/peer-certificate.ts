@@ -1,8 +1,12 @@
-/** Reads names from a peer certificate's DER, by SAN type (never by matching the printed SAN string). */
+/**
+ * Reads names from a peer certificate's DER, by SAN type (never by matching the printed SAN string),
+ * with asn1js (der-names.ts) rather than @peculiar/x509, which a sidecar would load only for this.
+ */
 import type { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { MeshError } from '../lib/errors.js';
-import { x509 } from './x509-runtime.js';
+import type { x509 } from './x509-runtime.js';
+import { derNames, type DerNames } from './der-names.js';
 
 export type AnyCertificate = NodeX509Certificate | PeerCertificate | x509.X509Certificate;
 
@@ -15,39 +19,25 @@ export interface CertificateNames {
   isCa: boolean;
 }
 
-function toPeculiar(cert: AnyCertificate): x509.X509Certificate {
-  if (cert instanceof x509.X509Certificate) return cert;
-  const raw = (cert as { raw?: Buffer }).raw;
+/** The certificate's DER, whichever library's object holds it. */
+function derOf(cert: AnyCertificate): Uint8Array {
+  // @peculiar/x509 objects carry rawData; Node's (crypto and tls) carry raw. Tested by shape so
+  // that reading a Node certificate never loads @peculiar/x509.
+  const raw = 'rawData' in cert ? new Uint8Array(cert.rawData) : (cert as { raw?: Buffer }).raw;
   if (!raw || raw.length === 0) throw new MeshError('MESH_ERR_PEER_IDENTITY_REJECTED', 'peer presented no certificate');
-  try {
-    return new x509.X509Certificate(raw);
-  } catch (cause) {
-    throw new MeshError('MESH_ERR_CERT_INVALID', 'peer certificate is not valid DER X.509', { cause });
-  }
+  return raw;
 }
 
 export function certificateNames(cert: AnyCertificate): CertificateNames {
-  const c = toPeculiar(cert);
+  const der = derOf(cert);
+  let names: DerNames;
   try {
-    return readNames(c);
+    names = derNames(der);
   } catch (cause) {
-    // e.g. a SAN of a type the parser does not support (otherName, x400Address): not one of ours.
-    throw new MeshError('MESH_ERR_CERT_INVALID', 'peer certificate names cannot be read', { cause });
+    throw new MeshError('MESH_ERR_CERT_INVALID', 'peer certificate is not valid DER X.509 or its names cannot be read', { cause });
   }
-}
-
-function readNames(c: x509.X509Certificate): CertificateNames {
-  const names: CertificateNames = { commonName: undefined, dnsNames: [], uris: [], ipAddresses: [], isCa: false };
-  const cns = c.subjectName.getField('CN');
-  names.commonName = cns.length === 1 ? cns[0] : undefined;
-  const san = c.getExtension(x509.SubjectAlternativeNameExtension);
-  if (san) {
-    for (const item of san.names.items) {
-      if (item.type === 'dns') names.dnsNames.push(item.value);
-      else if (item.type === 'url') names.uris.push(item.value);
-      else if (item.type === 'ip') names.ipAddresses.push(item.value);
-    }
-  }
-  names.isCa = c.getExtension(x509.BasicConstraintsExtension)?.ca === true;
-  return names;
+  return {
+    commonName: names.commonNames.length === 1 ? names.commonNames[0] : undefined,
+    dnsNames: names.dnsNames, uris: names.uris, ipAddresses: names.ipAddresses, isCa: names.isCa,
+  };
 }
