@@ -6,13 +6,10 @@
  * doing the same syscalls 1.9 µs (3.3–3.8 µs); the kernel's conntrack lookup is most of it, so an
  * FFI dependency (with its prebuilt binaries) buys nothing.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIPv6, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MeshError } from '../../lib/errors.js';
 import { plainAddress } from '../../lib/cidr.js';
+import { findNativeAddon, loadNativeAddon, type NativeAddonSpec } from '../../lib/native-addon.js';
 
 export interface OriginalDestination {
   address: string;
@@ -25,40 +22,15 @@ interface Addon {
   originalDst(fd: number, family?: number): [string, number, number] | undefined;
 }
 
-const ADDON_PATH = join('native', 'original-dst', 'build', 'Release', 'original_dst.node');
-
-let addon: Addon | undefined;
-let loadError: string | undefined;
+const ADDON: NativeAddonSpec = { name: 'original-dst', target: 'original_dst', envOverride: 'TESSERA_ORIGINAL_DST_ADDON' };
 
 /** Where the built addon is: $TESSERA_ORIGINAL_DST_ADDON, else the nearest ancestor holding native/original-dst. */
-export function addonPath(): string | undefined {
-  const override = process.env['TESSERA_ORIGINAL_DST_ADDON'];
-  if (override) return override;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
+export const addonPath = (): string | undefined => findNativeAddon(ADDON);
 
 function load(): Addon {
-  if (addon) return addon;
-  if (loadError === undefined) {
-    const path = addonPath();
-    if (!path) loadError = `${ADDON_PATH} is not built (run: npx node-gyp rebuild --directory=native/original-dst)`;
-    else {
-      try {
-        addon = createRequire(import.meta.url)(path) as Addon;
-        return addon;
-      } catch (e) {
-        loadError = `${path}: ${(e as Error).message}`;
-      }
-    }
-  }
-  throw new MeshError('MESH_ERR_INTERNAL', `original destination: the native addon cannot be loaded: ${loadError}`);
+  const loaded = loadNativeAddon<Addon>(ADDON);
+  if ('addon' in loaded) return loaded.addon;
+  throw new MeshError('MESH_ERR_INTERNAL', `original destination: the native addon cannot be loaded: ${loaded.error}`);
 }
 
 /** True when the addon loads (the sidecar checks this at start, not per connection). */

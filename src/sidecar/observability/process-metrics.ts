@@ -5,7 +5,6 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
 
 const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5] as const;
 const GC_KINDS: Record<number, string> = {
@@ -91,7 +90,8 @@ export class ProcessMetrics {
     one('nodejs_heap_size_total_bytes', 'gauge', 'Process heap size from Node.js in bytes.', mem.heapTotal);
     one('nodejs_heap_size_used_bytes', 'gauge', 'Process heap size used from Node.js in bytes.', mem.heapUsed);
     one('nodejs_external_memory_bytes', 'gauge', 'Node.js external memory size in bytes.', mem.external);
-    const spaces = getHeapSpaceStatistics().map((s) => ({ space: s.space_name.replace(/_space$/, ''), s }));
+    // node:v8 is loaded by the first scrape, not by every sidecar at start
+    const spaces = process.getBuiltinModule('node:v8').getHeapSpaceStatistics().map((s) => ({ space: s.space_name.replace(/_space$/, ''), s }));
     metric('nodejs_heap_space_size_total_bytes', 'gauge', 'Process heap space size total from Node.js in bytes.', spaces.map(({ space, s }) => [`space="${space}"`, s.space_size]));
     metric('nodejs_heap_space_size_used_bytes', 'gauge', 'Process heap space size used from Node.js in bytes.', spaces.map(({ space, s }) => [`space="${space}"`, s.space_used_size]));
     metric('nodejs_heap_space_size_available_bytes', 'gauge', 'Process heap space size available from Node.js in bytes.', spaces.map(({ space, s }) => [`space="${space}"`, s.space_available_size]));

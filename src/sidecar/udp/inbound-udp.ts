@@ -5,11 +5,14 @@
  * Each allowed sender gets a session socket towards the app, so the app's replies find their way
  * back and leave from the port the sender wrote to. Everything else is dropped.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { ProxySnapshot } from '../../snapshot/types.js';
 import type { SidecarLog } from '../observability/log.js';
 import { DropLog } from './drop-log.js';
+
+/** node:dgram is loaded by the first UDP listener: most sidecars have none, and it is one module less in each. */
+const udpSocket = (v6: boolean): Socket => process.getBuiltinModule('node:dgram').createSocket({ type: v6 ? 'udp6' : 'udp4' });
 
 export type UdpPolicy = Pick<ProxySnapshot['Inbound'], 'UdpAllowed' | 'IdentityByIP'>;
 
@@ -94,7 +97,7 @@ export class InboundUdp {
   }
 
   private openRelay(port: number): Promise<PortRelay> {
-    const socket = createSocket({ type: isIPv6(this.opts.bindAddress) ? 'udp6' : 'udp4' });
+    const socket = udpSocket(isIPv6(this.opts.bindAddress));
     const relay: PortRelay = { port, socket, sessions: new Map() };
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -127,7 +130,7 @@ export class InboundUdp {
 
   /** A socket on the app address whose replies go back to this sender through the port relay. */
   private openSession(relay: PortRelay, key: string, sender: { address: string; port: number }): Session {
-    const socket = createSocket({ type: isIPv6(this.opts.appAddress) ? 'udp6' : 'udp4' });
+    const socket = udpSocket(isIPv6(this.opts.appAddress));
     socket.bind({ address: this.opts.appAddress, port: 0 });
     socket.on('error', () => this.endSession(relay, key));
     socket.on('message', (msg, rinfo) => {
