@@ -98,9 +98,17 @@ export const KINDS: readonly KindInfo[] = [
   },
 ];
 
+/**
+ * Kinds users read and never apply, served by the API server as built-ins: not mesh kinds (no CRD,
+ * no controller watch), known to the command line so `tessera get events` works as kubectl's does.
+ */
+export const READ_ONLY_KINDS: readonly KindInfo[] = [
+  { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, systemOwned: true },
+];
+
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));
 const byName = new Map<string, KindInfo>();
-for (const k of KINDS) {
+for (const k of [...KINDS, ...READ_ONLY_KINDS]) {
   for (const n of [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames]) byName.set(n, k);
 }
 

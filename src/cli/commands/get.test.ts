@@ -77,3 +77,27 @@ test('--state and TESSERA_HOME choose the state directory, before or after the v
   assert.deepEqual((await runTessera(['get', 'pi', '--state', '/abs/b'], mesh())).connectedTo, ['/abs/b']);
   assert.deepEqual((await runTessera(['get', 'pi'], mesh(), { env: { TESSERA_HOME: 'home' } })).connectedTo, ['/work/here/home']);
 });
+
+test('get events: kubectl\'s columns (LAST SEEN with repeats, TYPE, REASON, OBJECT, MESSAGE), -o wide adds the source', async () => {
+  const event = (name: string, extra: Record<string, unknown>) => ({
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'curl', creationTimestamp: '2024-01-01T00:03:00Z' },
+    involvedObject: { kind: 'Pod', name: 'curl-7d8f9c6b5d-x2x7q', namespace: 'curl' }, source: { component: 'tessera-runtime', host: 'local' }, ...extra,
+  });
+  const m = new FakeMesh([
+    event('curl.1', { type: 'Normal', reason: 'Started', message: 'Started container curl', lastTimestamp: '2024-01-01T00:04:50Z', count: 1 }),
+    event('curl.2', { type: 'Warning', reason: 'SidecarUnresponsive', message: 'event loop blocked\nfor 3000 ms', firstTimestamp: '2024-01-01T00:03:00Z', lastTimestamp: '2024-01-01T00:04:30Z', count: 3 }),
+  ] as never[]);
+  for (const kind of ['events', 'ev', 'event']) {
+    const r = await runTessera(['get', kind, '-n', 'curl'], m);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s{2,}/)), [
+      ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+      ['10s', 'Normal', 'Started', 'pod/curl-7d8f9c6b5d-x2x7q', 'Started container curl'],
+      ['30s (x3 over 2m)', 'Warning', 'SidecarUnresponsive', 'pod/curl-7d8f9c6b5d-x2x7q', 'event loop blocked for 3000 ms'],
+    ]);
+    assert.equal((m.callsTo('list').at(-1)![0] as { kind: string }).kind, 'Event');
+  }
+  const wide = await runTessera(['get', 'events', '-n', 'curl', '-o', 'wide'], m);
+  assert.match(wide.stdout.split('\n')[0]!, /MESSAGE\s+SOURCE\s+COUNT\s+NAME$/);
+  assert.match(wide.stdout.split('\n')[2]!, /tessera-runtime, local\s+3\s+curl\.2$/);
+});

@@ -143,6 +143,43 @@ const BY_KIND: Record<string, KindColumns> = {
   },
 };
 
+/** The fields of a core/v1 Event kubectl's table reads. */
+interface EventFields extends Resource {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  involvedObject?: { kind?: string; name?: string };
+  source?: { component?: string; host?: string };
+}
+
+/** kubectl's LAST SEEN: the last occurrence, else the event time, else when the object was made; `5s (x3 over 2m)` when repeated. */
+function eventLastSeen(e: EventFields, nowMs: number): string {
+  const last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  const seen = formatAge(last, nowMs);
+  if ((e.count ?? 1) > 1 && e.firstTimestamp) return `${seen} (x${e.count} over ${formatAge(e.firstTimestamp, nowMs)})`;
+  return seen;
+}
+
+BY_KIND['Event'] = {
+  header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  // kubectl puts its wide columns among these; here they follow them
+  wideHeader: ['SOURCE', 'COUNT', 'NAME'],
+  cells: (o, now) => {
+    const e = o as EventFields;
+    const object = `${(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`;
+    return [eventLastSeen(e, now), e.type ?? '', e.reason ?? '', object, (e.message ?? '').replace(/\s*\n\s*/g, ' ').trim()];
+  },
+  wideCells: (o) => {
+    const e = o as EventFields;
+    const source = [e.source?.component, e.source?.host].filter(Boolean).join(', ');
+    return [source || NONE, String(e.count ?? 1), e.metadata.name];
+  },
+};
+
 const DEFAULT_COLUMNS: KindColumns = {
   header: ['NAME', 'AGE'],
   cells: (o, now) => [o.metadata.name, age(o, now)],
