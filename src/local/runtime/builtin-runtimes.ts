@@ -5,6 +5,7 @@ import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
 import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
 import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_CREDENTIAL_ENV, SIDECAR_ENV, SIDECAR_EXIT_UNRESPONSIVE, sidecarControlEnv, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort, specEnv } from './app-env.js';
+import { CLUSTER_IMAGE_RUNTIMES } from './cluster-image-runtimes.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { fortioRuntime } from './fortio-runtime.js';
 import { imageName } from './image-name.js';
@@ -172,4 +173,4 @@ const curlRuntime: ImageRuntime = {
 };
 
 /** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
-export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime, fortioRuntime];
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, ...CLUSTER_IMAGE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime, fortioRuntime];
