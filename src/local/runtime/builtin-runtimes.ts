@@ -53,9 +53,13 @@ function portByName(container: Container, name: string): number {
 
 const declaredPorts = (c: Container): number[] => (c.ports ?? []).map((p) => p.containerPort);
 
-/** What PipyJS scripts see as `os.env`: the sidecar container's env as its pod spec declares it, credentials never. */
+/**
+ * What PipyJS scripts see as `os.env`: the sidecar container's env as its pod spec declares it,
+ * credentials never (neither the runtime's nor Secret keys: scripts are plugin code).
+ */
 function scriptEnv(ctx: ContainerContext): Record<string, string> {
-  const env = specEnv(ctx);
+  const { objects: _objects, ...withoutObjects } = ctx;
+  const env = specEnv(withoutObjects);
   for (const name of SIDECAR_CREDENTIAL_ENV) delete env[name];
   return env;
 }
@@ -94,7 +98,8 @@ const sidecarRuntime: ImageRuntime = {
 };
 
 function watchdogEnv(ctx: ContainerContext): Record<string, string> {
-  const v = specEnv(ctx)[SIDECAR_ENV.watchdogMs];
+  const { objects: _objects, ...withoutObjects } = ctx;
+  const v = specEnv(withoutObjects)[SIDECAR_ENV.watchdogMs];
   return v === undefined ? {} : { [SIDECAR_ENV.watchdogMs]: v };
 }
 
