@@ -187,7 +187,7 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   deps.stdout.write(
     `mesh "${r.mesh}" installed in namespace ${r.namespace} (context ${path}).\n` +
       `Not waited for: the Deployments ${deployments.join(', ')} become available only once a node runs their pods ` +
-      `(images ${r.registry}/tessera-{controller,injector,bootstrap}:${r.tag}); check with \`kubectl -n ${r.namespace} get deploy\`.\n`,
+      `(images ${r.registry}/tessera-{controller,injector,bootstrap}:${r.tag}); check with \`kubectl -n ${r.namespace} get deploy\`, or install with --wait.\n`,
   );
 }
 
