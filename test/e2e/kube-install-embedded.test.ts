@@ -169,6 +169,15 @@ spec:
       assert.ok(Number(transitions) >= 1, transitions);
     });
 
+    test('tessera down and up again: the local mesh restarts beside the installed one, whose pods come back Ready', { skip: !full }, async () => {
+      ok(await mesh.tessera(['down'], { timeoutMs: 60_000 }), 'tessera down');
+      ok(await mesh.tessera(['up', '--mesh-name', 'tessera', '--detach', '--pod-network', network], { timeoutMs: 90_000 }), 'tessera up again (the state holds the installed fsm too)');
+      await waitFor('the installed pods to be Ready again', async () => {
+        const list = await pods();
+        return list.filter((p) => !p.metadata.deletionTimestamp).length >= 3 && list.every(runningAndReady);
+      }, 60_000, () => '');
+    });
+
     test('tessera uninstall removes the components, their pods and processes', async () => {
       const pids = (await pods()).map((p) => {
         const container = p.metadata.labels!.app!.slice(MESH.length + 1);

@@ -58,7 +58,9 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
   }
   const previous = readMeshFile(stateDir);
   const store = openStore(stateDir);
-  assertSameMesh(stateDir, meshName, [previous?.meshName, ...meshNamesInStore(store)]);
+  // mesh.json is the daemon's own record; the store is asked only without it (it may also hold a
+  // mesh `tessera install` put into this API).
+  assertSameMesh(stateDir, meshName, previous?.meshName !== undefined ? [previous.meshName] : meshNamesInStore(store));
 
   // Everything started below is undone, in reverse, by `cleanups` — also when a later step fails.
   const cleanups: { what: string; run: () => unknown }[] = [];
