@@ -84,6 +84,7 @@ test('the command: node, the entrypoint, the container\'s args; env from the pod
   assert.equal(cmd.command, process.execPath);
   assert.deepEqual(cmd.args, [join(ROOT, 'dist/src/control-plane/main.js'), '--verbose']);
   assert.equal(cmd.env['TESSERA_API_URL'], 'https://127.9.0.1:15080', 'no mesh.json: the block\'s API address');
+  assert.equal(runtime.command({ ...ctx, apiUrl: 'https://10.0.0.1:6443/' }).env['TESSERA_API_URL'], 'https://10.0.0.1:6443', 'on a node: its API server');
   assert.equal(cmd.env['TESSERA_API_TOKEN'], 'jwt');
   assert.equal(cmd.env['TESSERA_CONTROLLER_LISTEN'], '127.9.1.5:6060');
   assert.equal(cmd.env['POD'], 'fsm-controller-abc');

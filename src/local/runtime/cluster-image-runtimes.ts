@@ -55,7 +55,7 @@ const IN_CLUSTER_API = /https:\/\/kubernetes(?:\.default(?:\.svc(?:\.cluster\.lo
 /** A listen address on every interface: `0.0.0.0:P`, `[::]:P`, `:::P` or `:P`. */
 const WILDCARD_LISTEN = /^(?:0\.0\.0\.0|\[::\]|::)?:(\d{1,5})$/;
 
-/** The embedded API's URL: mesh.json's (written before any pod starts), else the block's fixed address. */
+/** The embedded API's URL: mesh.json's (written before any pod starts), else the block's fixed address (`tessera node` sets `ctx.apiUrl`). */
 function embeddedApiUrl(ctx: ContainerContext): string {
   try {
     const mesh = JSON.parse(readFileSync(stateFiles.mesh(ctx.stateDir), 'utf8')) as Partial<MeshFile>;
@@ -101,7 +101,7 @@ const clusterImageRuntime: ImageRuntime = {
       command: process.execPath,
       args: [fileURLToPath(new URL(entrypoint, `file://${PACKAGE_ROOT}`)), ...(ctx.container.args ?? [])],
       // HOSTNAME: what a container runtime sets (the pod's name), under the container's own env
-      env: { ...IMAGE_ENV, HOSTNAME: ctx.pod.metadata.name, ...clusterEnv(specEnv(ctx), { apiUrl: embeddedApiUrl(ctx), podAddress: ctx.appAddress }) },
+      env: { ...IMAGE_ENV, HOSTNAME: ctx.pod.metadata.name, ...clusterEnv(specEnv(ctx), { apiUrl: ctx.apiUrl?.replace(/\/+$/, '') ?? embeddedApiUrl(ctx), podAddress: ctx.appAddress }) },
       cwd: PACKAGE_ROOT,
       readiness: probeReadiness(ctx.container, ctx.appAddress),
     };

@@ -37,6 +37,11 @@ export interface ContainerContext {
    * kubelet resolves them; without it those variables are left out.
    */
   objects?: (kind: 'Secret' | 'ConfigMap', namespace: string, name: string) => Resource | undefined;
+  /**
+   * The Kubernetes API as the pod reaches the `kubernetes` Service: `tessera node` sets its API
+   * server's URL; otherwise it is the embedded API of mesh.json.
+   */
+  apiUrl?: string;
 }
 
 /** What runtimes need to know about a sandboxed pod (pod-network.ts, sandbox-host.ts). */
