@@ -14,6 +14,7 @@
  * (sandbox-host.ts runsOnHost): the embedded API is not routed into sandboxes.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container } from '../../api/types.js';
 import { API_PORT, apiAddress, stateFiles, type MeshFile } from '../layout.js';
@@ -99,7 +100,7 @@ const clusterImageRuntime: ImageRuntime = {
     const entrypoint = CLUSTER_IMAGE_ENTRYPOINTS[clusterImageRepository(ctx.container.image ?? '')!]!;
     return {
       command: process.execPath,
-      args: [fileURLToPath(new URL(entrypoint, `file://${PACKAGE_ROOT}`)), ...(ctx.container.args ?? [])],
+      args: [join(PACKAGE_ROOT, entrypoint), ...(ctx.container.args ?? [])],
       // HOSTNAME: what a container runtime sets (the pod's name), under the container's own env
       env: { ...IMAGE_ENV, HOSTNAME: ctx.pod.metadata.name, ...clusterEnv(specEnv(ctx), { apiUrl: ctx.apiUrl?.replace(/\/+$/, '') ?? embeddedApiUrl(ctx), podAddress: ctx.appAddress }) },
       cwd: PACKAGE_ROOT,
