@@ -7,7 +7,8 @@
  * volume (pod-volumes.ts, service-account-token.ts: paths rewritten to the pod's directories).
  *
  * What a cluster's network would provide is mapped the way local pods get it: the in-cluster API
- * (`https://kubernetes.default.svc`, the name a cluster's DNS resolves) is the embedded API's URL,
+ * (`https://kubernetes.default.svc`, the name a cluster's DNS resolves) is the embedded API's URL
+ * (under `tessera node`, the node's API server),
  * and a wildcard listen address (`0.0.0.0:9090`) is narrowed to the pod's own address, where its
  * Service's endpoints point (two pods both "listening on 0.0.0.0:9090" would otherwise collide on
  * the host). These pods run on the host in both pod networks, as the local control plane does
