@@ -39,6 +39,7 @@ interface PodView {
 const runningAndReady = (p: PodView): boolean =>
   p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses!.every((c) => c.ready && c.state?.running !== undefined);
 
+/** `full`: every check; otherwise install, the webhook through the Service and uninstall (the pods run on the host in both networks). */
 function suite(network: 'loopback' | 'namespace', full: boolean): void {
   const skip = noKubectl || (network === 'namespace' && !namespaceMode ? 'namespace mode is not possible here' : false);
   describe(`tessera install into the embedded API (--pod-network ${network})`, { skip }, () => {
@@ -84,7 +85,7 @@ function suite(network: 'loopback' | 'namespace', full: boolean): void {
       assert.ok(holder.startsWith(`${list.find((p) => p.metadata.labels?.app === `${MESH}-controller`)!.metadata.name}_`), holder);
     });
 
-    test('the token controller fills kubernetes.io/service-account-token Secrets; a deleted Secret\'s token stops authenticating', { skip: !full }, async () => {
+    if (full) test('the token controller fills kubernetes.io/service-account-token Secrets; a deleted Secret\'s token stops authenticating', async () => {
       ok(await kubectl(['apply', '-f', '-'], JSON.stringify({
         apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
         metadata: { name: 'extra-token', namespace: NS, annotations: { 'kubernetes.io/service-account.name': `${MESH}-controller` } },
@@ -130,7 +131,7 @@ spec:
       await waitFor('the injector to log the injection', async () => /"injected sidecar","pod":"app\/injected"/.test((await kubectl(['-n', NS, 'logs', `deploy/${MESH}-injector`])).stdout), 20_000, () => r.stderr);
     });
 
-    test('an AccessControl in an fsm namespace is judged by fsm\'s controller only', { skip: !full }, async () => {
+    if (full) test('an AccessControl in an fsm namespace is judged by fsm\'s controller only', async () => {
       // judged by the local mesh, the backend would be "not in the mesh (namespace app is not monitored by tessera)"
       ok(await kubectl(['-n', 'app', 'create', 'service', 'clusterip', 'web', '--tcp=80:80']), 'create service web');
       ok(await kubectl(['apply', '-f', '-'], JSON.stringify({
@@ -145,7 +146,7 @@ spec:
       process.stdout.write(`# AccessControl app/ingress: ${reason}\n`);
     });
 
-    test('two controller replicas: one leader; deleting its pod hands the Lease to the other', { skip: !full }, async () => {
+    if (full) test('two controller replicas: one leader; deleting its pod hands the Lease to the other', async () => {
       ok(await kubectl(['-n', NS, 'scale', 'deployment', `${MESH}-controller`, '--replicas', '2']), 'scale to 2');
       const controllers = async (): Promise<PodView[]> => (await pods()).filter((p) => p.metadata.labels?.app === `${MESH}-controller` && !p.metadata.deletionTimestamp);
       await waitFor('two Ready controllers', async () => (await controllers()).filter(runningAndReady).length === 2, 60_000, () => '');
@@ -169,7 +170,7 @@ spec:
       assert.ok(Number(transitions) >= 1, transitions);
     });
 
-    test('tessera down and up again: the local mesh restarts beside the installed one, whose pods come back Ready', { skip: !full }, async () => {
+    if (full) test('tessera down and up again: the local mesh restarts beside the installed one, whose pods come back Ready', async () => {
       ok(await mesh.tessera(['down'], { timeoutMs: 60_000 }), 'tessera down');
       ok(await mesh.tessera(['up', '--mesh-name', 'tessera', '--detach', '--pod-network', network], { timeoutMs: 90_000 }), 'tessera up again (the state holds the installed fsm too)');
       await waitFor('the installed pods to be Ready again', async () => {
