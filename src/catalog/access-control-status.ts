@@ -7,6 +7,7 @@
  * applies its other parts, as the compiler does.
  */
 import type { AccessControl, AccessControlBackend, AccessControlStatus } from '../api/policy-types.js';
+import { MONITORED_BY_LABEL } from '../api/types.js';
 import { parseCidr } from '../lib/cidr.js';
 import { accessControlBackends, accessControlSources, findService, readyEndpointIPs } from './access-control.js';
 import { meshConfigName } from './mesh-config.js';
@@ -78,8 +79,11 @@ function sourceProblems(catalog: Catalog, acl: AccessControl): string[] {
  * The status of every AccessControl among `stored` (keyed `ns/name`). While the MeshConfig's
  * `enableAccessControlPolicy` is off the compiler ignores them all, so each is an error saying so.
  */
-export function accessControlStatuses(catalog: Catalog, stored: readonly AccessControl[]): Map<string, AccessControlStatus> {
+export function accessControlStatuses(catalog: Catalog, all: readonly AccessControl[]): Map<string, AccessControlStatus> {
   const out = new Map<string, AccessControlStatus>();
+  // Another mesh's namespace is that mesh's to judge: two control planes on one API (the local mesh
+  // and an installed one) must not write each other's statuses back and forth.
+  const stored = all.filter((acl) => !monitoredByAnotherMesh(catalog, acl.metadata.namespace ?? 'default'));
   if (!catalog.meshConfig.enableAccessControlPolicy) {
     const mc = meshConfigName(catalog.meshName);
     const reason = `access control policy is disabled: MeshConfig ${mc.namespace}/${mc.name} has spec.featureFlags.enableAccessControlPolicy false`;
@@ -97,4 +101,10 @@ export function accessControlStatuses(catalog: Catalog, stored: readonly AccessC
     out.set(aclKey(acl), problems.length === 0 ? { ...ACCESS_CONTROL_COMMITTED } : { currentStatus: 'error', reason: problems.join('; ') });
   }
   return out;
+}
+
+/** Whether `namespace` is labelled `flomesh.io/monitored-by` with another mesh's name. */
+export function monitoredByAnotherMesh(catalog: Pick<Catalog, 'namespaces' | 'meshName'>, namespace: string): boolean {
+  const owner = catalog.namespaces.get(namespace)?.labels[MONITORED_BY_LABEL];
+  return owner !== undefined && owner !== catalog.meshName;
 }

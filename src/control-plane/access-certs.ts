@@ -9,7 +9,7 @@
 import { serialized } from '../lib/serialized.js';
 import { createHash } from 'node:crypto';
 import type { AccessCert, AccessCertSpec } from '../api/policy-types.js';
-import type { MeshConfig, Resource, Secret } from '../api/types.js';
+import { MONITORED_BY_LABEL, type MeshConfig, type Resource, type Secret } from '../api/types.js';
 import { findMeshConfig } from '../catalog/index.js';
 import { byString } from '../catalog/pods.js';
 import { renewAt } from '../identity/index.js';
@@ -58,6 +58,8 @@ export class AccessCertIssuer {
   private readonly accessCerts = new Map<string, Issuable>();
   private readonly secrets = new Map<string, Secret>();
   private meshConfig: MeshConfig | undefined;
+  /** `flomesh.io/monitored-by` of the namespaces that have it: another mesh's namespaces are its controller's */
+  private readonly namespaceOwners = new Map<string, string>();
   /**
    * Only while this says true is anything issued or deleted: with several replicas, the leader's
    * (control-plane/main.ts sets the elector's `canWrite`). Checked before every write.
@@ -71,6 +73,7 @@ export class AccessCertIssuer {
   sync(objects: readonly Resource[]): void {
     this.accessCerts.clear();
     this.secrets.clear();
+    this.namespaceOwners.clear();
     this.meshConfig = findMeshConfig(objects, this.opts.meshName);
     for (const o of objects) this.track('ADDED', o);
     void this.reconcile();
@@ -85,6 +88,12 @@ export class AccessCertIssuer {
   }
 
   private track(type: string, o: Resource): boolean {
+    if (o.kind === 'Namespace') {
+      const owner = type === 'DELETED' ? undefined : o.metadata.labels?.[MONITORED_BY_LABEL];
+      if (owner === undefined) this.namespaceOwners.delete(o.metadata.name);
+      else this.namespaceOwners.set(o.metadata.name, owner);
+      return true;
+    }
     const map = o.kind === 'AccessCert' ? this.accessCerts : o.kind === 'Secret' ? this.secrets : undefined;
     if (!map) return o.kind === 'MeshConfig' || o.kind === 'ConfigMap';
     const key = keyOf(o.metadata.namespace, o.metadata.name);
@@ -108,6 +117,8 @@ export class AccessCertIssuer {
     const now = (this.opts.now ?? (() => new Date()))();
     const wanted = new Map<string, string>(); // secret key → AccessCert key
     for (const [acKey, ac] of [...this.accessCerts].sort((a, b) => byString(a[0], b[0]))) {
+      const owner = this.namespaceOwners.get(ac.metadata.namespace ?? 'default');
+      if (owner !== undefined && owner !== this.opts.meshName) continue;
       const t = target(ac);
       const secretKey = keyOf(t.namespace, t.name);
       wanted.set(secretKey, acKey);
@@ -122,6 +133,8 @@ export class AccessCertIssuer {
     for (const [secretKey, secret] of this.secrets) {
       const owner = secret.metadata.annotations?.[ACCESS_CERT_OWNER_ANNOTATION];
       if (owner === undefined || wanted.get(secretKey) === owner) continue;
+      const namespaceOwner = this.namespaceOwners.get(secret.metadata.namespace ?? 'default');
+      if (namespaceOwner !== undefined && namespaceOwner !== this.opts.meshName) continue;
       if (!this.canWrite()) return;
       try {
         await this.opts.api.delete('Secret', secret.metadata.name, secret.metadata.namespace, { ignoreNotFound: true });

@@ -97,8 +97,12 @@ export const RENEW_DEADLINE_MS = 10_000;
 export const RENEW_PERIOD_MS = 5_000;
 export const RETRY_PERIOD_MS = 2_000;
 
-/** `<pod name>_<random>`: the pod name from POD_NAME (downward API) or the hostname, as client-go does. */
-export function leaderIdentity(podName: string = process.env.POD_NAME || hostname()): string {
+/**
+ * `<pod name>_<random>`: the pod name from POD_NAME (downward API), else HOSTNAME (a container
+ * runtime sets it to the pod's hostname, which local pods cannot have as their uname), else the
+ * hostname, as client-go does.
+ */
+export function leaderIdentity(podName: string = process.env.POD_NAME || process.env.HOSTNAME || hostname()): string {
   return `${podName}_${randomBytes(6).toString('hex')}`;
 }
 

@@ -132,6 +132,10 @@ class PodWorker {
       podIP: this.podIP,
       appAddress: this.appAddress,
       hasSidecar,
+      // what the env's secretKeyRef/configMapKeyRef name, read with the volumes before the containers start
+      objects: (kind: 'Secret' | 'ConfigMap', _namespace: string, name: string) => this.#volumes.envObject(kind, name),
+      // the cluster's API server, where a pod's `https://kubernetes.default.svc` leads
+      apiUrl: o.api.server,
       ...(sandbox && host ? { sandbox: { gateway: host.net.gateway, sidecarDataDir: SIDECAR_DATA_MOUNT, caFile: `${SIDECAR_DATA_MOUNT}/ca.crt` } } : {}),
     };
     for (const container of pod.spec?.containers ?? []) {

@@ -63,6 +63,8 @@ export class PodVolumes {
   readonly #dir: string;
   readonly #log: (line: string) => void;
   readonly #ready = new Map<string, string>();
+  /** the Secrets and ConfigMaps the containers' env names (`Kind/name`), read at every prepare */
+  readonly #envObjects = new Map<string, Resource>();
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
 
@@ -104,6 +106,37 @@ export class PodVolumes {
         throw new MeshError('MESH_ERR_IMAGE_UNSUPPORTED', `volume "${v.name}": the node supports configMap, secret, emptyDir and projected volumes`);
       }
       this.#ready.set(v.name, dir);
+    }
+    await this.#readEnvObjects();
+  }
+
+  /**
+   * The Secret or ConfigMap an env `secretKeyRef`/`configMapKeyRef` names, as read by the last
+   * `prepare` (the runtime resolves the keys: local/runtime/app-env.ts).
+   */
+  envObject(kind: 'Secret' | 'ConfigMap', name: string): Resource | undefined {
+    return this.#envObjects.get(`${kind}/${name}`);
+  }
+
+  /** Reads what the env references; a missing non-optional object keeps the pod waiting (retried). */
+  async #readEnvObjects(): Promise<void> {
+    type Ref = { kind: 'Secret' | 'ConfigMap'; name: string; optional?: boolean };
+    const refs = [...(this.#pod.spec?.containers ?? []), ...(this.#pod.spec?.initContainers ?? [])].flatMap((c) => (c.env ?? []).flatMap((e): Ref[] => {
+      const from = e.valueFrom;
+      if (from?.secretKeyRef) return [{ kind: 'Secret' as const, ...from.secretKeyRef }];
+      if (from?.configMapKeyRef) return [{ kind: 'ConfigMap' as const, ...from.configMapKeyRef }];
+      return [];
+    }));
+    this.#envObjects.clear();
+    for (const ref of refs) {
+      const key = `${ref.kind}/${ref.name}`;
+      if (this.#envObjects.has(key)) continue;
+      try {
+        this.#envObjects.set(key, await this.#api.must<Resource>('GET', `/api/v1/namespaces/${encodeURIComponent(this.#ns)}/${ref.kind === 'Secret' ? 'secrets' : 'configmaps'}/${encodeURIComponent(ref.name)}`));
+      } catch (e) {
+        if (!(e instanceof NodeApiError && e.status === 404)) throw e;
+        if (ref.optional !== true) throw new MeshError('MESH_ERR_NOT_FOUND', `${ref.kind === 'Secret' ? 'secret' : 'configmap'} "${ref.name}" not found (named by the env)`);
+      }
     }
   }
 

@@ -39,6 +39,8 @@ export interface InstallOptions {
    * fsm.fsmController.extraAddresses (what the chart takes).
    */
   controllerAddresses?: string[];
+  /** wait (within the timeout) for the component Deployments to be available, their pods Ready */
+  wait?: boolean;
 }
 
 export interface UninstallOptions {
@@ -117,6 +119,16 @@ async function until(what: string, deadline: number, check: () => Promise<boolea
   }
 }
 
+/** Every wanted replica of the current generation updated and available, as `kubectl rollout status` judges it. */
+function deploymentAvailable(d: Resource | undefined): boolean {
+  if (!d) return false;
+  const spec = d.spec as { replicas?: number } | undefined;
+  const status = (d.status ?? {}) as { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number };
+  const wanted = spec?.replicas ?? 1;
+  return (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 0)
+    && (status.updatedReplicas ?? 0) >= wanted && (status.availableReplicas ?? 0) >= wanted && (status.replicas ?? 0) <= wanted;
+}
+
 function established(crd: Resource | undefined): boolean {
   const conditions = (crd?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
@@ -164,10 +176,18 @@ export async function runInstall(opts: InstallOptions, deps: CliDeps): Promise<v
   deps.stdout.write(`${crds.length} CustomResourceDefinitions established\n`);
   report(await api.apply(docsOf(rest), {}));
   const deployments = rest.filter((m) => m.kind === 'Deployment').map((m) => m.metadata.name);
+  if (opts.wait) {
+    await until(`the Deployments ${deployments.join(', ')} to be available (--timeout ${Math.round(opts.timeoutMs / 1000)}s)`, deadline, async () => {
+      for (const name of deployments) if (!deploymentAvailable(await getOrUndefined(api, 'Deployment', name, r.namespace))) return false;
+      return true;
+    });
+    deps.stdout.write(`mesh "${r.mesh}" installed in namespace ${r.namespace} (context ${path}); Deployments ${deployments.join(', ')} available\n`);
+    return;
+  }
   deps.stdout.write(
     `mesh "${r.mesh}" installed in namespace ${r.namespace} (context ${path}).\n` +
       `Not waited for: the Deployments ${deployments.join(', ')} become available only once a node runs their pods ` +
-      `(images ${r.registry}/tessera-{controller,injector,bootstrap}:${r.tag}); check with \`kubectl -n ${r.namespace} get deploy\`.\n`,
+      `(images ${r.registry}/tessera-{controller,injector,bootstrap}:${r.tag}); check with \`kubectl -n ${r.namespace} get deploy\`, or install with --wait.\n`,
   );
 }
 
@@ -241,12 +261,14 @@ export function registerInstall(program: Command, deps: CliDeps): void {
     .option('--set <key=value>', "set a value (FSM's names: fsm.meshName, fsm.image.registry, fsm.image.tag, fsm.enablePermissiveTrafficPolicy…); repeatable", collect, [])
     .option('--mesh-name <name>', 'name of the mesh (same as --set fsm.meshName=NAME)')
     .option('--dry-run', 'print the manifests as YAML documents instead of installing')
-    .option('--timeout <duration>', 'how long to wait for the CRDs to be Established', '5m')
+    .option('--timeout <duration>', 'how long to wait for the CRDs to be Established (and with --wait, for the Deployments)', '5m')
+    .option('--wait', 'also wait for the controller, injector and bootstrap Deployments to be available (their images must run on the cluster\'s nodes)')
     .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
     .option('--controller-address <hosts>', 'extra IPs or DNS names (comma-separated) for the controller\'s serving certificate <mesh>-controller-tls, for a controller reached outside its Service (appended to --set fsm.fsmController.extraAddresses={…})', (v: string, prev: string[]) => [...prev, ...v.split(',')], [] as string[])
-    .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; timeout: string; kubeconfig?: string; controllerAddress: string[] }) => {
+    .action(async (o: { set: string[]; meshName?: string; dryRun?: boolean; wait?: boolean; timeout: string; kubeconfig?: string; controllerAddress: string[] }) => {
       await runInstall({
         set: o.set, timeoutMs: parseDuration(o.timeout), ...(o.meshName ? { meshName: o.meshName } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+        ...(o.wait ? { wait: true } : {}),
         ...(o.controllerAddress.length ? { controllerAddresses: o.controllerAddress } : {}),
       }, deps);
     });

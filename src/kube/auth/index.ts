@@ -11,6 +11,6 @@ export { attributesOf, forbiddenError, forbiddenMessage } from './attributes.js'
 export { authorizeRequest, serveAuthRequest, withTokenReview, type AuthorizeFn, type AuthServices, type SubjectRules } from './handler.js';
 export { impersonate, wantsImpersonation, IMPERSONATE_EXTRA_PREFIX, IMPERSONATE_GROUP_HEADER, IMPERSONATE_UID_HEADER, IMPERSONATE_USER_HEADER } from './impersonation.js';
 export { API_TOKEN_FILE_ENV, tokenSource, type TokenSource } from './token-file.js';
-export { DEFAULT_SA_ISSUER, ServiceAccountTokens } from './service-account-tokens.js';
+export { DEFAULT_SA_ISSUER, LEGACY_TOKEN_SECRET_TYPE, ServiceAccountTokens } from './service-account-tokens.js';
 export { OidcAuthenticator } from './oidc.js';
 export { OidcConfigError, oidcOptionsPath, readOidcOptions, validateOidcOptions, writeOidcOptions, type OidcOptions } from './oidc-options.js';

@@ -12,6 +12,8 @@ import { compileJwks, compileJwtPolicy, verifyJwt, type CompiledJwtPolicy } from
 import type { KubeStorage } from '../apiserver/backend.js';
 import type { AuthUser } from './types.js';
 
+/** The Secret type the token controller fills with a ServiceAccount's token. */
+export const LEGACY_TOKEN_SECRET_TYPE = 'kubernetes.io/service-account-token';
 export const DEFAULT_SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** TokenRequest's default lifetime, and the shortest kube-apiserver accepts. */
 export const DEFAULT_TOKEN_SECONDS = 3600;
@@ -25,12 +27,19 @@ export interface IssueRequest {
   audiences: string[];
   expirationSeconds: number;
   boundPod?: Resource;
+  /**
+   * A legacy token Secret (`kubernetes.io/service-account-token`) the token is written into: it
+   * authenticates only while that Secret exists, unreplaced, and still holds this very token, as
+   * kube-apiserver checks a Secret-based token.
+   */
+  boundSecret?: Resource;
 }
 
 interface KubernetesClaim {
   namespace?: string;
   serviceaccount?: { name?: string; uid?: string };
   pod?: { name?: string; uid?: string };
+  secret?: { name?: string; uid?: string };
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
@@ -69,6 +78,7 @@ export class ServiceAccountTokens {
     const sa = req.serviceAccount.metadata;
     const k8s: Record<string, unknown> = { namespace: req.namespace };
     if (req.boundPod) k8s['pod'] = { name: req.boundPod.metadata.name, uid: req.boundPod.metadata.uid };
+    if (req.boundSecret) k8s['secret'] = { name: req.boundSecret.metadata.name, uid: req.boundSecret.metadata.uid };
     k8s['serviceaccount'] = { name: sa.name, uid: sa.uid };
     const claims = {
       aud: req.audiences, exp, iat: nowSec, iss: this.issuer, jti: randomUUID(),
@@ -103,6 +113,13 @@ export class ServiceAccountTokens {
       if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp) return undefined;
       extra['authentication.kubernetes.io/pod-name'] = [name];
       extra['authentication.kubernetes.io/pod-uid'] = [uid];
+    }
+    if (k8s?.secret !== undefined) {
+      const { name, uid } = k8s.secret;
+      if (typeof name !== 'string' || typeof uid !== 'string') return undefined;
+      const secret = this.storage.get({ group: '', kind: 'Secret', namespace: ns, name }) as (Resource & { type?: string; data?: Record<string, string> }) | undefined;
+      if (!secret || secret.metadata.uid !== uid || secret.metadata.deletionTimestamp || secret.type !== LEGACY_TOKEN_SECRET_TYPE) return undefined;
+      if (Buffer.from(secret.data?.['token'] ?? '', 'base64').toString('utf8') !== token) return undefined;
     }
     if (typeof c['jti'] === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${c['jti']}`];
     return { username: c.sub, uid: saUid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'], extra };

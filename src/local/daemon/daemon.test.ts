@@ -17,7 +17,7 @@ import { httpOk, reapStale } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
 import { connectMesh } from '../client/index.js';
 import { down, startDaemon, systemObjects, up } from './index.js';
-import { ensureSystemObjects } from './system-objects.js';
+import { ensureSystemObjects, meshNamesInStore } from './system-objects.js';
 import { registerStandInController, safeMesh } from './test-support.js';
 
 const waitFor = waiter({ timeoutMs: 20_000 });
@@ -98,6 +98,17 @@ describe('mesh name guard', () => {
       assert.match(e.message, /holds mesh "blue", not "green"/);
       return true;
     });
+  });
+
+  it('a mesh installed into the API (tessera install\'s labelled MeshConfig) is not the local mesh', () => {
+    const dir = tempState();
+    const store = openStore(dir);
+    ensureSystemObjects(store, 'blue');
+    store.transact([{ op: 'put', object: {
+      apiVersion: 'config.flomesh.io/v1alpha3', kind: 'MeshConfig',
+      metadata: { name: 'fsm-mesh-config', namespace: 'fsm-system', labels: { 'app.kubernetes.io/part-of': 'tessera', 'app.kubernetes.io/instance': 'fsm' } },
+    } as never }]);
+    assert.deepEqual(meshNamesInStore(store), ['blue']);
   });
 
   it('refuses when mesh.json names another mesh', async () => {

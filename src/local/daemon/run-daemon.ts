@@ -7,7 +7,7 @@ import { startApiServer } from '../apiserver/index.js';
 import { httpInjectorClient, startControllers } from '../controllers/index.js';
 import { API_PORT, INJECTOR_PORT, apiAddress, controllerAddress, injectorAddress, stateFiles, type MeshFile } from '../layout.js';
 import { assertDiskSpace, ensurePrivateStateDir, leaseMeshBlock, readMeshFile, readOrCreateMeshKey, releaseMeshBlock, writeMeshFile } from '../mesh-file.js';
-import { reapStale, startSupervisor } from '../runtime/index.js';
+import { reapStale, startSupervisor, startTokenSecretController } from '../runtime/index.js';
 import { meshGateway, startPodNetwork } from './pod-network.js';
 import { openStore } from '../store/index.js';
 import { ensureClusterPki, issueServingCertificate, writeKubeconfig } from '../pki/index.js';
@@ -58,7 +58,9 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
   }
   const previous = readMeshFile(stateDir);
   const store = openStore(stateDir);
-  assertSameMesh(stateDir, meshName, [previous?.meshName, ...meshNamesInStore(store)]);
+  // mesh.json is the daemon's own record; the store is asked only without it (it may also hold a
+  // mesh `tessera install` put into this API).
+  assertSameMesh(stateDir, meshName, previous?.meshName !== undefined ? [previous.meshName] : meshNamesInStore(store));
 
   // Everything started below is undone, in reverse, by `cleanups` — also when a later step fails.
   const cleanups: { what: string; run: () => unknown }[] = [];
@@ -124,6 +126,8 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     cleanups.push({ what: 'injector client', run: () => injector.close() });
     const controllers = startControllers({ store, meshName, block, log, injector });
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });
+    const tokenSecrets = startTokenSecretController({ store, stateDir, block, log });
+    cleanups.push({ what: 'token controller', run: () => tokenSecrets.stop() });
     const supervisor = startSupervisor({
       store, stateDir, meshName, block, meshKey, workdir: opts.workdir, log, ...(podNetwork.sandboxes ? { sandboxes: podNetwork.sandboxes } : {}),
       ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),

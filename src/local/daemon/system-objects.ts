@@ -95,10 +95,16 @@ export function ensureSystemObjects(store: ResourceStore, mesh: string): string[
   return changed;
 }
 
-/** The mesh a store already belongs to, judged by its `<name>-mesh-config` in `<name>-system`. */
+/**
+ * The mesh a store already belongs to, judged by its `<name>-mesh-config` in `<name>-system`. A
+ * mesh `tessera install` (or the Helm chart) put into this API is not the local one: its MeshConfig
+ * carries the install's `app.kubernetes.io/part-of: tessera` and `instance` labels.
+ */
 export function meshNamesInStore(store: ResourceStore): string[] {
   const names = new Set<string>();
   for (const mc of store.list('MeshConfig')) {
+    const labels = mc.metadata.labels ?? {};
+    if (labels['app.kubernetes.io/part-of'] === 'tessera' && labels['app.kubernetes.io/instance'] !== undefined) continue;
     const m = mc.metadata.name.match(/^(.+)-mesh-config$/);
     if (m && mc.metadata.namespace === systemNamespace(m[1]!)) names.add(m[1]!);
   }

@@ -1,6 +1,7 @@
 /** The environment an app container's process sees: bind address, pod identity, its own env, the proxy. */
 import type { Container, EnvVar } from '../../api/types.js';
 import { join } from 'node:path';
+import { MeshError } from '../../lib/errors.js';
 import { SIDECAR_OUTBOUND_PORT, stateFiles, UPSTREAMS_FILE } from '../layout.js';
 import type { ContainerContext, PodShape } from './types.js';
 
@@ -35,7 +36,11 @@ export function appEnv(ctx: ContainerContext, port: number | undefined): Record<
   return { ...env, ...specEnv(ctx) };
 }
 
-/** The container's own env (values and downward-API fields), as a kubelet resolves it. */
+/**
+ * The container's own env (values, downward-API fields, and Secret and ConfigMap keys when the
+ * context can read them), as a kubelet resolves it. Throws MESH_ERR_NOT_FOUND for a missing
+ * non-optional Secret, ConfigMap or key (the kubelet's CreateContainerConfigError).
+ */
 export function specEnv(ctx: ContainerContext): Record<string, string> {
   const env: Record<string, string> = {};
   for (const v of ctx.container.env ?? []) {
@@ -45,12 +50,34 @@ export function specEnv(ctx: ContainerContext): Record<string, string> {
   return env;
 }
 
-/** A literal value, or a downward-API field of the pod (others, such as secretKeyRef, are left out). */
+/** A literal value, a downward-API field of the pod, or a key of a Secret or ConfigMap (others, such as resourceFieldRef, are left out). */
 function envValue(v: EnvVar, ctx: ContainerContext): string | undefined {
   if (v.value !== undefined) return v.value;
-  const fieldPath = (v.valueFrom as { fieldRef?: { fieldPath?: string } } | undefined)?.fieldRef?.fieldPath;
-  if (fieldPath === undefined) return v.valueFrom === undefined ? '' : undefined;
+  const from = v.valueFrom;
+  if (from === undefined) return '';
+  if (from.secretKeyRef) return keyRef(ctx, 'Secret', from.secretKeyRef);
+  if (from.configMapKeyRef) return keyRef(ctx, 'ConfigMap', from.configMapKeyRef);
+  const fieldPath = from.fieldRef?.fieldPath;
+  if (fieldPath === undefined) return undefined;
   return podField(ctx.pod, fieldPath, { podIP: ctx.podIP });
+}
+
+/** One key of a Secret (base64 `data`, or `stringData`) or ConfigMap (`data`, or base64 `binaryData`) of the pod's namespace. */
+function keyRef(ctx: ContainerContext, kind: 'Secret' | 'ConfigMap', ref: { name: string; key: string; optional?: boolean }): string | undefined {
+  if (!ctx.objects) return undefined;
+  const namespace = ctx.pod.metadata.namespace;
+  const object = ctx.objects(kind, namespace, ref.name) as { data?: Record<string, string>; stringData?: Record<string, string>; binaryData?: Record<string, string> } | undefined;
+  const what = kind === 'Secret' ? 'secret' : 'configmap';
+  if (!object) {
+    if (ref.optional === true) return undefined;
+    throw new MeshError('MESH_ERR_NOT_FOUND', `${what} "${ref.name}" not found`);
+  }
+  const data = object.data?.[ref.key];
+  const value = kind === 'Secret'
+    ? data !== undefined ? Buffer.from(data, 'base64').toString('utf8') : object.stringData?.[ref.key]
+    : data ?? (object.binaryData?.[ref.key] !== undefined ? Buffer.from(object.binaryData[ref.key]!, 'base64').toString('utf8') : undefined);
+  if (value === undefined && ref.optional !== true) throw new MeshError('MESH_ERR_NOT_FOUND', `couldn't find key ${ref.key} in ${kind} ${namespace}/${ref.name}`);
+  return value;
 }
 
 /** The value of a downward-API field of the pod, as the kubelet resolves it; undefined for a field it does not know. */

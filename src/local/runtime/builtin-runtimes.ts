@@ -5,6 +5,7 @@ import { LOCAL_COMMAND_ANNOTATION } from '../../api/types.js';
 import { SIDECAR_CONTAINER_NAME as SIDECAR_CONTAINER, SIDECAR_IMAGE } from '../controllers/well-known.js';
 import { CONTROLLER_PORT, PROXY_UUID_LABEL, SIDECAR_ADMIN_PORT, SIDECAR_CREDENTIAL_ENV, SIDECAR_ENV, SIDECAR_EXIT_UNRESPONSIVE, sidecarControlEnv, stateFiles } from '../layout.js';
 import { appEnv, firstContainerPort, specEnv } from './app-env.js';
+import { CLUSTER_IMAGE_RUNTIMES } from './cluster-image-runtimes.js';
 import { CONTROL_PLANE_RUNTIMES } from './control-plane-runtimes.js';
 import { fortioRuntime } from './fortio-runtime.js';
 import { imageName } from './image-name.js';
@@ -52,9 +53,13 @@ function portByName(container: Container, name: string): number {
 
 const declaredPorts = (c: Container): number[] => (c.ports ?? []).map((p) => p.containerPort);
 
-/** What PipyJS scripts see as `os.env`: the sidecar container's env as its pod spec declares it, credentials never. */
+/**
+ * What PipyJS scripts see as `os.env`: the sidecar container's env as its pod spec declares it,
+ * credentials never (neither the runtime's nor Secret keys: scripts are plugin code).
+ */
 function scriptEnv(ctx: ContainerContext): Record<string, string> {
-  const env = specEnv(ctx);
+  const { objects: _objects, ...withoutObjects } = ctx;
+  const env = specEnv(withoutObjects);
   for (const name of SIDECAR_CREDENTIAL_ENV) delete env[name];
   return env;
 }
@@ -93,7 +98,8 @@ const sidecarRuntime: ImageRuntime = {
 };
 
 function watchdogEnv(ctx: ContainerContext): Record<string, string> {
-  const v = specEnv(ctx)[SIDECAR_ENV.watchdogMs];
+  const { objects: _objects, ...withoutObjects } = ctx;
+  const v = specEnv(withoutObjects)[SIDECAR_ENV.watchdogMs];
   return v === undefined ? {} : { [SIDECAR_ENV.watchdogMs]: v };
 }
 
@@ -172,4 +178,4 @@ const curlRuntime: ImageRuntime = {
 };
 
 /** In lookup order: system images first (a pod-wide annotation must not replace the sidecar). */
-export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime, fortioRuntime];
+export const BUILTIN_RUNTIMES: readonly ImageRuntime[] = [sidecarRuntime, ...CONTROL_PLANE_RUNTIMES, ...CLUSTER_IMAGE_RUNTIMES, stsRuntime, localCommandRuntime, httpbinRuntime, curlRuntime, fortioRuntime];

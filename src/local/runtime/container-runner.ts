@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ContainerStatus } from '../../api/types.js';
+import { MeshError } from '../../lib/errors.js';
 import { kubeTimestamp } from '../store/index.js';
 import { ContainerLogWriter, DEFAULT_LOG_ROTATION, retireRun, type LogRotation } from '../container-log/index.js';
 import { stateFiles } from '../layout.js';
@@ -92,7 +93,13 @@ export class ContainerRunner {
     try {
       cmd = runtime.command(ctx);
     } catch (e) {
-      this.#set({ waiting: { reason: 'CreateContainerError', message: (e as Error).message } }, false);
+      // A Secret or ConfigMap the env names is missing: as the kubelet, wait for it (CreateContainerConfigError).
+      const missing = e instanceof MeshError && e.code === 'MESH_ERR_NOT_FOUND';
+      this.#set({ waiting: { reason: missing ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message } }, false);
+      if (missing) {
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.start(), VOLUME_RETRY_MS);
+      }
       return;
     }
     let volumes: MountedVolume[];

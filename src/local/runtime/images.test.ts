@@ -16,6 +16,8 @@ function ctx(p: ReturnType<typeof pod>, container: Container, hasSidecar = false
   return {
     pod: p, container, meshName: 'm', block: 77, meshKey: Buffer.from('k3y'), stateDir: '/tmp/state', workdir: '/tmp/work',
     podIP: '127.77.1.5', appAddress: '127.77.65.5', hasSidecar,
+    // one Secret `s` (key `k`) in every namespace: apps' env reads it, PipyJS scripts never do
+    objects: (kind, namespace, name) => (kind === 'Secret' && name === 's' ? { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: { k: Buffer.from('secret-value').toString('base64') } } as never : undefined),
   };
 }
 
@@ -30,6 +32,13 @@ describe('image mapping', () => {
     assert.equal(imageName('tessera/sidecar:latest'), 'tessera/sidecar');
     assert.equal(imageName('localhost:5000/flomesh/httpbin:ken'), 'localhost:5000/flomesh/httpbin');
     assert.equal(imageName('curlimages/curl@sha256:abc'), 'curlimages/curl');
+  });
+
+  it('resolves an app container\'s secretKeyRef as a kubelet does', () => {
+    const c: Container = { name: 'httpbin', image: 'flomesh/httpbin:ken', env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] };
+    assert.equal(commandOf(pod([c]), c).env['FROM_SECRET'], 'secret-value');
+    const missing: Container = { ...c, env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'absent', key: 'k' } } }] };
+    assert.throws(() => commandOf(pod([missing]), missing), /secret "absent" not found/);
   });
 
   it('runs httpbin images as the bundled app with gunicorn args passed through', () => {

@@ -3,6 +3,7 @@ export { startSupervisor, type Supervisor, type SupervisorOptions } from './supe
 export { checkPodImages, registerImageRuntime, runtimeFor, imageRuntimeNames } from './images.js';
 import './pipy-runtime.js'; // registers the flomesh/pipy image runtime
 export { reapStale, isOurs } from './reap.js';
+export { startTokenSecretController } from './token-secrets.js';
 export { SIDECAR_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, BOOTSTRAP_IMAGE, SIDECAR_CONTAINER, imageName } from './builtin-runtimes.js';
 export { STATE_DIR_ENV } from './processes.js';
 export { httpOk } from './readiness.js';

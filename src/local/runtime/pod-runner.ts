@@ -85,6 +85,7 @@ export class PodRunner {
       // on the pod IP, as in loopback mode). Without a sidecar, every address.
       appAddress: sandbox ? (hasSidecar ? pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? '127.0.0.1' : '0.0.0.0') : pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? (hasSidecar ? localIPFor(podIP) : podIP),
       hasSidecar,
+      objects: (kind: 'Secret' | 'ConfigMap', namespace: string, name: string) => deps.store.get({ kind, namespace, name }),
       ...(sandbox && host ? { sandbox: { gateway: host.net.gateway, sidecarDataDir: SIDECAR_DATA_MOUNT, caFile: `${SIDECAR_DATA_MOUNT}/ca.crt` } } : {}),
     };
     for (const container of containers) {

@@ -27,6 +27,8 @@ export async function probe(check: ReadinessCheck): Promise<boolean> {
       return httpOk(check.url, PROBE_TIMEOUT_MS, check.headers);
     case 'https':
       return httpsOk(check.url, check.caFile);
+    case 'https-unverified':
+      return httpsAnswers(check.url, PROBE_TIMEOUT_MS, check.headers);
   }
 }
 
@@ -70,6 +72,22 @@ export function httpsOk(url: string, caFile: string, timeoutMs = PROBE_TIMEOUT_M
   if (ca === undefined) return Promise.resolve(false);
   return new Promise((resolve) => {
     const req = httpsRequest(url, { method: 'GET', agent: false, timeout: timeoutMs, ca, rejectUnauthorized: true }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * 200 over TLS from whatever answers, as the kubelet's HTTPS probes (they do not verify the
+ * certificate): only what a pod's own probe asks for, never a control-plane identity check.
+ */
+export function httpsAnswers(url: string, timeoutMs = PROBE_TIMEOUT_MS, headers: Record<string, string> = {}): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { method: 'GET', agent: false, timeout: timeoutMs, headers, rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -23,6 +23,7 @@ import { STATE_DIR_ENV, pidFile } from './processes.js';
 import type { ReadinessCheck } from './types.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from './control-plane-runtimes.js';
 import { imageName } from './image-name.js';
+import { isClusterComponentImage } from './cluster-image-runtimes.js';
 
 /** Where a sandboxed sidecar keeps its snapshot (its pod directory's `sidecar/`, bind-mounted). */
 export const SIDECAR_DATA_MOUNT = '/var/run/tessera/sidecar';
@@ -32,10 +33,17 @@ export function serviceCidr(block: number): string {
   return `127.${block}.128.0/17`;
 }
 
-/** Control-plane pods keep their fixed loopback addresses (the daemon and the relay reach them there). */
+/**
+ * Control-plane pods keep their fixed loopback addresses (the daemon and the relay reach them there);
+ * the pods of `tessera install`'s component images run on the host too, at their loopback pod
+ * addresses, since they call the embedded API, which is not routed into sandboxes.
+ */
 export function runsOnHost(pod: Pod): boolean {
-  const images = (pod.spec?.containers ?? []).map((c) => imageName(c.image ?? ''));
-  return images.some((i) => i === CONTROLLER_IMAGE || i === INJECTOR_IMAGE || i === BOOTSTRAP_IMAGE);
+  const images = (pod.spec?.containers ?? []).map((c) => c.image ?? '');
+  return images.some((image) => {
+    const i = imageName(image);
+    return i === CONTROLLER_IMAGE || i === INJECTOR_IMAGE || i === BOOTSTRAP_IMAGE || isClusterComponentImage(image);
+  });
 }
 
 /**

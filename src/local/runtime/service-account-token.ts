@@ -56,7 +56,7 @@ export function serviceAccountTokenFile(stateDir: string, namespace: string, pod
 
 const issuers = new WeakMap<ResourceStore, ServiceAccountTokens>();
 
-function issuerFor(deps: ServiceAccountTokenDeps): ServiceAccountTokens {
+export function issuerFor(deps: ServiceAccountTokenDeps): ServiceAccountTokens {
   let tokens = issuers.get(deps.store);
   if (!tokens) {
     const store = deps.store;

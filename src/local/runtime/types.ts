@@ -1,5 +1,5 @@
 /** Types shared by the local pod runtime: how an image becomes a process and how readiness is judged. */
-import type { Container, PodSpec } from '../../api/types.js';
+import type { Container, PodSpec, Resource } from '../../api/types.js';
 
 /** A pod as far as image mapping cares: a Pod resource or a Deployment's pod template both fit. */
 export interface PodShape {
@@ -32,6 +32,16 @@ export interface ContainerContext {
   hasSidecar: boolean;
   /** namespace mode: the pod is a sandbox (pod IP on the mesh bridge, transparent interception) */
   sandbox?: SandboxContext;
+  /**
+   * The Secrets and ConfigMaps of the API, for env `valueFrom.secretKeyRef`/`configMapKeyRef` as a
+   * kubelet resolves them; without it those variables are left out.
+   */
+  objects?: (kind: 'Secret' | 'ConfigMap', namespace: string, name: string) => Resource | undefined;
+  /**
+   * The Kubernetes API as the pod reaches the `kubernetes` Service: `tessera node` sets its API
+   * server's URL; otherwise it is the embedded API of mesh.json.
+   */
+  apiUrl?: string;
 }
 
 /** What runtimes need to know about a sandboxed pod (pod-network.ts, sandbox-host.ts). */
@@ -51,7 +61,9 @@ export type ReadinessCheck =
   /** `headers`: a probe's httpHeaders (a rewritten TCP probe names its port in one) */
   | { kind: 'http'; url: string; headers?: Record<string, string> }
   /** an HTTPS GET whose server certificate must chain to `caFile` and name the URL's host: who answers, not just that something does */
-  | { kind: 'https'; url: string; caFile: string };
+  | { kind: 'https'; url: string; caFile: string }
+  /** a pod's `httpGet` probe with `scheme: HTTPS`: as the kubelet, the certificate is not verified */
+  | { kind: 'https-unverified'; url: string; headers?: Record<string, string> };
 
 /** What to run for one container. `command` undefined means "no process" (e.g. a curl image). */
 export interface ContainerCommand {
