@@ -51,7 +51,13 @@ export function compileProxySnapshot(catalog: Catalog, proxy: { namespace: strin
     Chains: chains.Chains,
     PluginScripts: chains.PluginScripts,
     Dns: scope ? cachedSection(catalog, `dns\u0000${scope.key}`, () => buildDns(catalog, scope.services)) : cachedSection(catalog, 'dns', () => buildDns(catalog)),
-    ServiceIPs: cachedSection(catalog, 'service-ips', () => buildServiceIPs(catalog)),
+    // Whole even when scoped: it is how the sidecar tells a Service's address outside the scope
+    // from an external one it would send out as egress. With egress off an unknown address is
+    // refused anyway, so then it follows the scope too.
+    ServiceIPs:
+      scope && !catalog.meshConfig.enableEgress
+        ? cachedSection(catalog, `service-ips\u0000${scope.key}`, () => buildServiceIPs(catalog, scope.services))
+        : cachedSection(catalog, 'service-ips', () => buildServiceIPs(catalog)),
     ...(accessLog ? { AccessLog: accessLog } : {}),
   };
 }

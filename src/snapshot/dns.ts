@@ -21,10 +21,14 @@ export function buildDns(catalog: Catalog, services: readonly ServiceInfo[] = ca
   return out;
 }
 
-/** Cluster IP → fqdn for the Services `buildDns` answers for (headless ones have no address). */
-export function buildServiceIPs(catalog: Catalog): ProxySnapshot['ServiceIPs'] {
+/**
+ * Cluster IP → fqdn for the Services `buildDns` answers for (headless ones have no address); with
+ * `services`, only those (compile.ts narrows it to the scope only when egress is off, where an
+ * unknown address is refused anyway).
+ */
+export function buildServiceIPs(catalog: Catalog, services: readonly ServiceInfo[] = catalog.services): ProxySnapshot['ServiceIPs'] {
   const out: ProxySnapshot['ServiceIPs'] = {};
-  for (const svc of catalog.services) {
+  for (const svc of services) {
     if (!svc.clusterIP || !svc.ports.some((p) => p.endpoints.length > 0)) continue;
     out[svc.clusterIP] = `${svc.name}.${svc.namespace}.svc.cluster.local`;
   }

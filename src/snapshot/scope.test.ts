@@ -130,6 +130,14 @@ describe('outbound scope from a networking Sidecar', () => {
     assert.deepEqual(s.Outbound.Scope, { Sidecar: 'a/default', TrafficTargets: true });
   });
 
+  it('with egress off, ServiceIPs follows the scope too (an unknown address is refused anyway)', () => {
+    const off = (extra: Resource[]) => world(true, extra).map((r) => (r.kind === 'MeshConfig' ? meshConfig({ traffic: { enableEgress: false } }) : r));
+    const scoped = compile(off([sidecar('a', 'default', ['b/svc-1.b.svc.cluster.local'])]));
+    assert.deepEqual(scoped.ServiceIPs, { '10.96.2.1': 'svc-1.b.svc.cluster.local' });
+    assert.equal(Object.keys(compile(off([])).ServiceIPs).length, 6, 'unscoped: every address');
+    assert.equal(Object.keys(compile(world(true, [sidecar('a', 'default', ['b/svc-1.b.svc.cluster.local'])])).ServiceIPs).length, 6, 'egress on: every address');
+  });
+
   it('a Sidecar without an egress list restricts nothing', () => {
     const s = compile(world(true, [sidecar('a', 'default', undefined)]));
     assert.equal(outboundServices(s).length, 6);
