@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     TESSERA_POD_NAME: 'curl-0', TESSERA_POD_NAMESPACE: 'curl', TESSERA_POD_UID: 'curl-0-uid',
     TESSERA_POD_IP: a.clientPod, TESSERA_LOCAL_IP: a.clientLocal, TESSERA_SERVICE_ACCOUNT: 'curl',
     TESSERA_PROXY_UUID: CLIENT_UUID, TESSERA_PROXY_TOKEN: proxyToken(MESH_KEY, CLIENT_UUID),
-    TESSERA_CONTROLLER_URL: `http://${a.controller}:6060`, TESSERA_SIDECAR_DIR: join(dataRoot, 'curl-0'), TESSERA_MESH_NAME: MESH,
+    TESSERA_CONTROLLER_URL: `http://${a.controller}:6060`, TESSERA_MESH_NAME: MESH,
   };
   const bare = WITH_RSS ? spawnPinned(0, process.execPath, [...SIDECAR_NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], process.env) : undefined;
   if (bare) children.push(bare);
@@ -150,7 +150,8 @@ async function main(): Promise<void> {
         const v: VersionedSnapshot = { version: snapshotVersion(snapshot), snapshot };
         delivery.acks.length = 0;
         delivery.publish(new Map([[CLIENT_UUID, v]]));
-        const c = spawnPinned(0, process.execPath, [...SIDECAR_NODE_FLAGS, sidecarMain], env);
+        // a fresh data dir each time: a sidecar starts from its saved snapshot, which would be the previous run's
+        const c = spawnPinned(0, process.execPath, [...SIDECAR_NODE_FLAGS, sidecarMain], { ...env, TESSERA_SIDECAR_DIR: join(dataRoot, `curl-${n}-${variant}`) });
         children.push(c);
         await waitForHttp(`${admin}/ready`);
         const deadline = Date.now() + 30_000;
