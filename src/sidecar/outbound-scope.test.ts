@@ -63,4 +63,13 @@ describe('sidecar data path with an outbound scope', () => {
     assert.equal(server.Outbound.Scope, undefined);
     assert.ok(Object.keys(server.Outbound.ClustersConfigs).length > 1);
   });
+
+  it('with nothing in scope ("~/*"), `svc.ns` of a meshed namespace is still refused as a cluster name, not sent out as egress', async () => {
+    const none = { ...SIDECAR, spec: { ...(SIDECAR.spec as object), egress: [{ hosts: ['~/*'] }] } };
+    await mesh.publish([...mesh.resources, none]);
+    // this world's Services have no cluster IP, so only the meshed pods tell the sidecar `demo` is a namespace
+    const r = await send(mesh.client.outbound, 'GET', 'http://echo.demo/');
+    assert.equal(r.status, 403, r.text);
+    assert.match(String(r.headers['x-tessera-reason']), REASON);
+  });
 });
