@@ -68,8 +68,10 @@ ${waitReady([['default', 'alpha'], ['default', 'beta'], ['curl', 'curl']], '60s'
 
   test('a Sidecar (v1beta1) listing alpha: alpha answers, beta is refused with the reason, config_dump holds only alpha', async () => {
     assert.ok(oldest, 'a kubectl to apply with');
-    const applied = await kubectl(mesh, ['apply', '-f', '-'], { bin: oldest, input: sidecar('networking.istio.io/v1beta1', ['default/alpha.default.svc.cluster.local']) });
+    const applied = await kubectl(mesh, ['apply', '-f', '-'], { bin: oldest, input: sidecar('networking.istio.io/v1beta1', ['default/alpha.default.svc.cluster.local', 'default/ghost.default.svc.cluster.local']) });
     assert.equal(applied.code, 0, applied.stderr);
+    // stored all the same, with a warning for the host that names nothing
+    assert.match(applied.stderr, /Warning: Sidecar curl\/default: spec\.egress\[0\]\.hosts\[1\]: "default\/ghost\.default\.svc\.cluster\.local" names no Service/);
     const d = await eventually(async () => {
       const got = await dump();
       return got.Outbound.Scope !== undefined ? got : undefined;
