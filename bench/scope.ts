@@ -7,6 +7,9 @@
  *   Sidecar  — permissive mode, an Istio networking Sidecar selecting the client, egress hosts = the 3;
  *   SMI      — permissive mode off, TrafficTargets letting the client reach the 3.
  *
+ * Then the control plane's side: CPU and bytes per proxy to compile every proxy of those meshes,
+ * unscoped, with a Sidecar `./*` in every namespace, and with SMI letting each proxy reach 3 services.
+ *
  * Environment: BENCH_SCOPE_SIZES (default `10,100,1000`), BENCH_MEM_IDLE_MS (settle time before the
  * reading, default 3000), BENCH_SCOPE_NO_RSS=1 (bytes only, no sidecar processes).
  */
@@ -18,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { Resource } from '../src/api/types.js';
 import { proxyToken } from '../src/local/layout.js';
 import { SIDECAR_NODE_FLAGS } from '../src/sidecar/node-flags.js';
-import { buildCatalog, compileProxySnapshot, snapshotJson, snapshotVersion } from '../src/snapshot/index.js';
+import { buildCatalog, compileProxySnapshot, listProxies, snapshotJson, snapshotVersion } from '../src/snapshot/index.js';
 import type { VersionedSnapshot } from '../src/snapshot/types.js';
 import { rssMiB, spawnPinned, waitForHttp } from './support.js';
 import { BenchDelivery, CLIENT_UUID, MESH, addresses, world } from './world.js';
@@ -104,6 +107,48 @@ interface Row {
   heap: number;
 }
 
+/**
+ * The control plane's side: CPU to compile (and version) every proxy's snapshot of the mesh, and the
+ * average bytes per proxy, unscoped; with a Sidecar `./*` in every namespace (each proxy gets its
+ * namespace's 50 services); with SMI where each service's proxy may reach the next 3 services.
+ */
+function fullCompile(n: number, base: Resource[], meshConfigOf: (permissive: boolean) => Resource[]): string {
+  const services = synthetic(n);
+  const namespaces = [...new Set(services.filter((r) => r.kind === 'Namespace').map((r) => r.metadata.name))];
+  const variants: [string, Resource[]][] = [
+    ['unscoped', [...meshConfigOf(true), ...base, ...services]],
+    ['Sidecar ./* per namespace', [...meshConfigOf(true), ...base, ...services, ...namespaces.map((ns): Resource => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*'] }] } }))]],
+    ['SMI, 3 destinations each', [...meshConfigOf(false), ...base, ...services, ...Array.from({ length: n }, (_, j) => j).flatMap((j): Resource[] => [
+      { apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name: `s${j}`, namespace: nsOf(j) }, spec: { matches: [{ name: 'all', pathRegex: '.*' }] } },
+      {
+        apiVersion: 'access.smi-spec.io/v1alpha3', kind: 'TrafficTarget', metadata: { name: `to-s${j}`, namespace: nsOf(j) },
+        spec: {
+          destination: { kind: 'ServiceAccount', name: `s${j}`, namespace: nsOf(j) },
+          sources: [1, 2, 3].map((d) => (j - d + n) % n).map((i) => ({ kind: 'ServiceAccount', name: `s${i}`, namespace: nsOf(i) })),
+          rules: [{ kind: 'HTTPRouteGroup', name: `s${j}` }],
+        },
+      },
+    ])]],
+  ];
+  let out = '';
+  for (const [name, resources] of variants) {
+    const started = process.cpuUsage();
+    const catalog = buildCatalog({ meshName: MESH, resources, pluginSources: new Map() });
+    let bytes = 0;
+    let proxies = 0;
+    for (const p of listProxies(catalog)) {
+      const snap = compileProxySnapshot(catalog, p);
+      if (!snap) continue;
+      snapshotVersion(snap);
+      bytes += Buffer.byteLength(snapshotJson(snap));
+      proxies++;
+    }
+    const cpu = process.cpuUsage(started);
+    out += `| ${n} | ${name} | ${proxies} | ${((cpu.user + cpu.system) / 1e6).toFixed(2)} | ${(bytes / proxies / 1024).toFixed(1)} |\n`;
+  }
+  return out;
+}
+
 async function heapUsedMiB(admin: string): Promise<number> {
   const text = await (await fetch(`${admin}/stats/prometheus`)).text();
   return Number(/^tessera_sidecar_nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)/m.exec(text)?.[1] ?? NaN) / 1048576;
@@ -177,6 +222,8 @@ async function main(): Promise<void> {
   let out = `\noutbound scope: one client sidecar whose pod talks to 3 services (bare node idle RSS ${f(bareRss)} MiB, flags \`${SIDECAR_NODE_FLAGS.join(' ')}\`)\n\n`;
   out += '| services | scope | services in Outbound | snapshot KiB | Outbound KiB | Dns KiB | ServiceIPs KiB | sidecar idle RSS MiB | heap used MiB |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) out += `| ${r.services} | ${r.variant} | ${r.inScope} | ${kib(r.bytes)} | ${kib(r.outbound)} | ${kib(r.dns)} | ${kib(r.serviceIPs)} | ${f(r.rss)} | ${f(r.heap)} |\n`;
+  out += '\ncompiling every proxy (CPU includes the catalog, versions and the wire JSON measured for the bytes)\n\n| services | scope | proxies | CPU s | KiB per proxy |\n|---:|---|---:|---:|---:|\n';
+  for (const n of SIZES) out += fullCompile(n, rest, meshConfigOf);
   process.stdout.write(out);
 }
 
