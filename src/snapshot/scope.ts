@@ -73,17 +73,33 @@ const namespaceOf = (s: Sidecar): string => s.metadata.namespace ?? 'default';
  * selected Sidecars apply only to the root namespace's own pods.
  */
 export function sidecarFor(catalog: Catalog, pod: Pod): Sidecar | undefined {
-  const list = catalog.istio.sidecars;
-  if (list.length === 0) return undefined;
+  if (catalog.istio.sidecars.length === 0) return undefined;
+  const byNamespace = sidecarsByNamespace(catalog);
   const ns = podNamespace(pod);
   const labels = pod.metadata.labels ?? {};
-  const own = list.filter((s) => namespaceOf(s) === ns);
+  const own = byNamespace.get(ns) ?? [];
   const selects = (s: Sidecar): boolean => {
     const want = Object.entries(selectorLabels(s));
     return want.length > 0 && want.every(([k, v]) => labels[k] === v);
   };
   const namespaceWide = (s: Sidecar): boolean => Object.keys(selectorLabels(s)).length === 0;
-  return own.find(selects) ?? own.find(namespaceWide) ?? list.find((s) => namespaceOf(s) === `${catalog.meshName}-system` && namespaceWide(s));
+  return own.find(selects) ?? own.find(namespaceWide) ?? byNamespace.get(`${catalog.meshName}-system`)?.find(namespaceWide);
+}
+
+const sidecarIndex = new WeakMap<Catalog, Map<string, Sidecar[]>>();
+
+/** The catalog's Sidecars by namespace, in catalog order (by name), built once per catalog. */
+function sidecarsByNamespace(catalog: Catalog): Map<string, Sidecar[]> {
+  let index = sidecarIndex.get(catalog);
+  if (index) return index;
+  index = new Map();
+  for (const s of catalog.istio.sidecars) {
+    const list = index.get(namespaceOf(s));
+    if (list) list.push(s);
+    else index.set(namespaceOf(s), [s]);
+  }
+  sidecarIndex.set(catalog, index);
+  return index;
 }
 
 /** True when one parsed `egress[].hosts` entry names the Service. */
