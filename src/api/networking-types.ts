@@ -36,7 +36,7 @@ export function sidecarHostProblem(host: string): string | undefined {
   if (slash <= 0 || slash === host.length - 1) return `${JSON.stringify(host)} must be "namespace/dnsName" (e.g. "./*", "prod/*", "*/api.prod.svc.cluster.local")`;
   const ns = host.slice(0, slash);
   const name = host.slice(slash + 1);
-  if (ns !== '*' && ns !== '.' && ns !== '~' && !DNS_LABEL.test(ns)) return `${JSON.stringify(host)}: namespace ${JSON.stringify(ns)} must be "*", ".", "~" or a namespace name`;
+  if (ns !== '*' && ns !== '.' && ns !== '~' && !NAMESPACE.test(ns)) return `${JSON.stringify(host)}: namespace ${JSON.stringify(ns)} must be "*", ".", "~" or a namespace name`;
   if (name === '*') return undefined;
   const rest = name.startsWith('*.') ? name.slice(2) : name;
   if (!rest.split('.').every((l) => DNS_LABEL.test(l))) {
@@ -53,3 +53,5 @@ export function parseSidecarHost(host: string, sidecarNamespace: string): Sideca
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i;
+/** Kubernetes namespace names are lower-case DNS labels. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

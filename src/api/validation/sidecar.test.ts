@@ -29,6 +29,7 @@ describe('Sidecar', () => {
     assert.match(problems(sidecar({ egress: [{ hosts: ['./'] }] })), /spec\.egress\[0\]\.hosts\[0\]: ".\/" must be "namespace\/dnsName"/);
     assert.match(problems(sidecar({ egress: [{ hosts: ['./*', 'Bad_NS/*'] }] })), /spec\.egress\[0\]\.hosts\[1\]: "Bad_NS\/\*": namespace "Bad_NS" must be "\*", "\.", "~" or a namespace name/);
     assert.match(problems(sidecar({ egress: [{ hosts: ['prod/a.*.svc'] }] })), /spec\.egress\[0\]\.hosts\[0\]: "prod\/a\.\*\.svc": "a\.\*\.svc" must be "\*", a DNS name, or a DNS name with "\*\." as its left-most label/);
+    assert.match(problems(sidecar({ egress: [{ hosts: ['Prod/*'] }] })), /spec\.egress\[0\]\.hosts\[0\]: "Prod\/\*": namespace "Prod" must be/);
     assert.match(problems(sidecar({ egress: [{ hosts: [] }] })), /spec\.egress\[0\]\.hosts: must list at least one "namespace\/dnsName"/);
     assert.match(problems(sidecar({ egress: [{}] })), /spec\.egress\[0\]\.hosts/);
   });
