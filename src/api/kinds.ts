@@ -91,6 +91,11 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'AuthorizationPolicy', apiVersion: 'security.istio.io/v1beta1', acceptedApiVersions: ['security.istio.io/v1'], plural: 'authorizationpolicies',
     singular: 'authorizationpolicy', shortNames: ['ap'], namespaced: true,
   },
+  // Istio's Sidecar: the outbound scope (egress hosts) of the workloads it selects (docs/traffic-management.md).
+  {
+    kind: 'Sidecar', apiVersion: 'networking.istio.io/v1', acceptedApiVersions: ['networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'],
+    plural: 'sidecars', singular: 'sidecar', shortNames: [], namespaced: true,
+  },
   // Istio's Telemetry: access-log rules per mesh (root namespace), namespace or workload (docs/access-log.md).
   {
     kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', acceptedApiVersions: ['telemetry.istio.io/v1alpha1'], plural: 'telemetries',

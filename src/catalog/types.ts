@@ -1,5 +1,6 @@
 /** The catalog's shapes: pure indexed views over one store revision, from which per-proxy snapshots are compiled. */
 import type { AuthorizationPolicy, RequestAuthentication } from '../api/istio-types.js';
+import type { Sidecar } from '../api/networking-types.js';
 import type { AccessControl } from '../api/policy-types.js';
 import type { Telemetry } from '../api/telemetry-types.js';
 import type { UpstreamTrafficSetting } from '../api/upstream-traffic-types.js';
@@ -158,6 +159,8 @@ export interface IstioPolicies {
   authorizationPolicies: readonly AuthorizationPolicy[];
   /** Telemetry objects (access-log rules) */
   telemetries: readonly Telemetry[];
+  /** networking Sidecars (outbound scope) */
+  sidecars: readonly Sidecar[];
 }
 
 export interface Catalog {

@@ -54,3 +54,19 @@ describe('RequestAuthentication warnings', () => {
   });
   it('other kinds: none', () => assert.deepEqual(lintPolicy(objects[0]!, world), []));
 });
+
+describe('Sidecar warnings', () => {
+  const sc = (spec: Record<string, unknown>): Resource => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 's', namespace: 'demo' }, spec });
+  it('hosts and a selector naming what exists, and wildcards, have none', () => {
+    assert.deepEqual(lintPolicy(sc({ workloadSelector: { labels: { app: 'echo' } }, egress: [{ hosts: ['./echo.demo.svc.cluster.local', 'demo/*', '*/*', '~/*', 'auth/*.auth.svc.cluster.local'] }] }), world), []);
+  });
+  it('names the missing namespace, Service and workload, with the field', () => {
+    assert.deepEqual(lintPolicy(sc({ workloadSelector: { labels: { app: 'nothing' } }, egress: [{ hosts: ['gone/*', './ghost.demo.svc.cluster.local', 'demo/echo', 'auth/echo.demo.svc.cluster.local'] }] }), world), [
+      'Sidecar demo/s: spec.workloadSelector: no workload in namespace "demo" has labels {"app":"nothing"}',
+      'Sidecar demo/s: spec.egress[0].hosts[0]: "gone/*" names namespace "gone", which does not exist',
+      'Sidecar demo/s: spec.egress[0].hosts[1]: "./ghost.demo.svc.cluster.local" names no Service: that destination stays outside the scope',
+      'Sidecar demo/s: spec.egress[0].hosts[2]: "demo/echo": "echo" is not a Service\'s name.namespace.svc.cluster.local, so it names nothing',
+      'Sidecar demo/s: spec.egress[0].hosts[3]: "auth/echo.demo.svc.cluster.local" names no Service: that destination stays outside the scope',
+    ]);
+  });
+});

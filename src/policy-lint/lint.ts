@@ -1,11 +1,12 @@
 /**
- * Static checks of Istio AuthorizationPolicy and RequestAuthentication against the mesh as it is,
+ * Static checks of Istio AuthorizationPolicy, RequestAuthentication and Sidecar against the mesh as it is,
  * as Kiali validates them: names that point at nothing (service accounts, namespaces, hosts,
  * workloads, a key server) and fields that need mTLS while the mesh runs plaintext. They are
  * warnings, never refusals: the object may be applied before what it names, and Istio accepts it.
  * Pure: the caller gathers the world (the API server from its store, the CLI through the API).
  */
 import type { AuthorizationPolicy, AuthzRule, RequestAuthentication, WorkloadSelector } from '../api/istio-types.js';
+import { parseSidecarHost, sidecarHostProblem, type Sidecar } from '../api/networking-types.js';
 import type { Resource } from '../api/types.js';
 
 export interface LintWorld {
@@ -149,9 +150,39 @@ export function lintRequestAuthentication(ra: RequestAuthentication, world: Lint
   return out.map((w) => `RequestAuthentication ${ns}/${ra.metadata.name}: ${w}`);
 }
 
-/** Warnings for an Istio security policy; none for other kinds. */
+/**
+ * A networking Sidecar's egress hosts that name nothing (a missing namespace, an FQDN no Service
+ * has, a name that is no Service's FQDN) leave that destination outside the workloads' scope, and a
+ * selector no workload matches applies to nobody.
+ */
+export function lintSidecar(sc: Sidecar, world: LintWorld): string[] {
+  const ns = sc.metadata.namespace ?? 'default';
+  const out: string[] = [];
+  const labels = sc.spec?.workloadSelector?.labels;
+  if (!selectsSomething(labels ? { matchLabels: labels } : undefined, ns, world)) out.push(`spec.workloadSelector: no workload in namespace "${ns}" has labels ${JSON.stringify(labels)}`);
+  for (const [i, l] of (sc.spec?.egress ?? []).entries()) {
+    for (const [j, raw] of (l?.hosts ?? []).entries()) {
+      if (typeof raw !== 'string' || sidecarHostProblem(raw) !== undefined) continue;
+      const h = parseSidecarHost(raw, ns);
+      const at = `spec.egress[${i}].hosts[${j}]`;
+      if (h.namespace === '*' || h.namespace === '~') continue;
+      if (!world.namespaces.has(h.namespace)) {
+        out.push(`${at}: ${JSON.stringify(raw)} names namespace "${h.namespace}", which does not exist`);
+        continue;
+      }
+      if (h.dnsName.startsWith('*')) continue;
+      const m = /^([^.]+)\.([^.]+)\.svc\.cluster\.local$/.exec(h.dnsName);
+      if (!m) out.push(`${at}: ${JSON.stringify(raw)}: "${h.dnsName}" is not a Service's name.namespace.svc.cluster.local, so it names nothing`);
+      else if (m[2] !== h.namespace || !world.services.has(`${m[2]}/${m[1]}`)) out.push(`${at}: ${JSON.stringify(raw)} names no Service: that destination stays outside the scope`);
+    }
+  }
+  return out.map((w) => `Sidecar ${ns}/${sc.metadata.name}: ${w}`);
+}
+
+/** Warnings for an Istio security policy or networking Sidecar; none for other kinds. */
 export function lintPolicy(r: Resource, world: LintWorld): string[] {
   if (r.kind === 'AuthorizationPolicy') return lintAuthorizationPolicy(r as AuthorizationPolicy, world);
   if (r.kind === 'RequestAuthentication') return lintRequestAuthentication(r as RequestAuthentication, world);
+  if (r.kind === 'Sidecar') return lintSidecar(r as Sidecar, world);
   return [];
 }

@@ -74,7 +74,10 @@ export function buildRuntime(version: string, snapshot: ProxySnapshot, deps: Run
   checkShape(snapshot);
   const tables = buildTables(snapshot);
   const namespaces = new Set<string>();
-  for (const fqdn of tables.dns.keys()) namespaces.add(fqdn.split('.')[1] ?? '');
+  // ServiceIPs and the meshed pods' namespaces too: a scoped Dns lacks Services outside the scope,
+  // whose `svc.ns` names must stay cluster names (refused) rather than look external (egress)
+  for (const fqdn of [...tables.dns.keys(), ...tables.serviceIPs.values()]) namespaces.add(fqdn.split('.')[1] ?? '');
+  for (const owner of Object.values(snapshot.AllowedEndpoints)) if (typeof owner === 'string') namespaces.add(owner.split('.')[0] ?? '');
   const mtls = snapshot.Spec.SidecarDisabledMTLS !== true;
   const env: ModuleEnv = { snapshot, tables, upstream: deps.upstream, log: deps.log, accessLog: accessGate(snapshot), metrics: deps.metrics, namespaces, mtls, self: deps.self };
   // forget evaluated plugins no longer in any chain (the cache lives across snapshot versions)

@@ -184,6 +184,11 @@ export class Sidecar {
         http: this.outboundHttp,
         tcp: (socket, target) => this.onRedirectedTcp(socket, target),
         matches: () => this.runtime?.snapshot.Outbound.TrafficMatches,
+        outOfScope: (dst) => {
+          const tables = this.runtime?.tables;
+          const named = tables?.serviceIPs.get(dst.address);
+          return named !== undefined && !tables!.dns.has(named);
+        },
         log: this.log,
       });
       this.transparentInbound = createTransparentInbound({ engineFor: (port) => this.inbound.get(port)?.server, log: this.log });

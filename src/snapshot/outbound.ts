@@ -7,6 +7,7 @@ import { pluginsFor } from './plugin-configs.js';
 import { backingIdentities, podIdentity, reachableIdentities } from './smi-outbound.js';
 import { retryEnabled, retryPolicyFor } from './retry.js';
 import { cachedSection } from './section-cache.js';
+import type { OutboundScope } from './scope.js';
 import { applySplit, splitBackends } from './traffic-split.js';
 import { referencedClusters, routesFor } from './traffic-policy.js';
 import { outlierDetectionFor, requestTimeoutsFor } from './upstream-policies.js';
@@ -65,6 +66,8 @@ export interface OutboundClient {
   /** `sa.ns` */
   identity: string;
   mounted: Record<'outbound-http' | 'outbound-tcp', ReadonlySet<string>>;
+  /** the Services this proxy gets config for (scope.ts); absent: every mesh service */
+  scope?: OutboundScope;
 }
 
 /**
@@ -79,20 +82,21 @@ export function outboundIdentityKey(catalog: Catalog, identity: string): string 
 }
 
 /**
- * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity). With SMI, every
- * mesh service keeps its match (so denied traffic is caught and refused, not sent out as egress), but
- * only services backed by a reachable identity get routes and a cluster (traffic-policy.ts). All HTTP
+ * Permissive mode covers every mesh service (FSM's ListOutboundServicesForIdentity), or those of the
+ * client's scope (scope.ts: with SMI, services backed by a reachable identity; with a networking
+ * Sidecar, those its egress hosts name). A service outside the scope has no match: the sidecar
+ * refuses it as an unknown destination, and `Dns` lacks it too, so it never leaves as egress. All HTTP
  * services on one port share one match and the Host header picks the service (gRPC likewise, in a match of its
  * own); each TCP service gets its own match, picked by destination IP.
  */
 export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySnapshot['Outbound'] {
-  const { namespace: clientNamespace, identity, mounted } = client;
+  const { namespace: clientNamespace, identity, mounted, scope } = client;
   const byPort = new Map<number, OutboundTrafficMatch[]>();
   const shared = new Map<string, OutboundTrafficMatch>(); // `${port}/${protocol}` → http or grpc match
   const ClustersConfigs: Record<string, ClusterConfig> = {};
   // Depends only on the client identity, which is part of the section cache key in this mode (compile.ts).
   const reachable = catalog.meshConfig.enablePermissiveTrafficPolicyMode ? undefined : reachableIdentities(catalog, identity);
-  for (const svc of catalog.meshServices) {
+  for (const svc of scope ? scope.meshServices : catalog.meshServices) {
     const rule = ruleName(svc.namespace, svc.name);
     const destinationIdentities = reachable ? backingIdentities(catalog, svc) : undefined;
     for (const port of svc.ports) {
@@ -139,7 +143,7 @@ export function buildOutbound(catalog: Catalog, client: OutboundClient): ProxySn
   }
   const TrafficMatches: Record<string, OutboundTrafficMatch[]> = {};
   for (const [port, matches] of [...byPort].sort((a, b) => a[0] - b[0])) TrafficMatches[String(port)] = matches.sort(compareMatches);
-  return { TrafficMatches, ClustersConfigs };
+  return { TrafficMatches, ClustersConfigs, ...(scope ? { Scope: scope.marker } : {}) };
 }
 
 /** A cluster whose endpoints are filtered by what this client may reach (SMI): built per client. */

@@ -68,20 +68,24 @@ describe('seed 003 L7 example (permissive mode off)', () => {
     }
   });
 
-  it('outbound: the sources reach api-service (wildcard route, filtered endpoints); api-service reaches nothing', () => {
+  it('outbound: the sources reach api-service only (wildcard route, filtered endpoints, nothing else in scope); api-service reaches nothing', () => {
     const prometheus = compile(l7World(), l7Pod('prometheus'));
     assertGolden('smi-l7-prometheus-outbound', prometheus.Outbound);
     for (const src of ['website', 'payments', 'prometheus']) {
       const out = compile(l7World(), l7Pod(src)).Outbound;
       const rules = out.TrafficMatches['8080']![0]!.HttpServiceRouteRules!;
       assert.deepEqual(rules['api.default']!.RouteRules, [{ Path: '.*', Type: 'Regex', TargetClusters: { 'default/api|8080': 100 } }], src);
-      for (const other of ['website', 'payments', 'prometheus']) assert.deepEqual(rules[`${other}.default`]!.RouteRules, [], `${src} → ${other}`);
+      // scoped by TrafficTargets: the services it may not reach are not in its config at all
+      assert.deepEqual(Object.keys(rules), ['api.default'], src);
+      assert.deepEqual(out.Scope, { TrafficTargets: true });
+      assert.deepEqual(Object.keys(compile(l7World(), l7Pod(src)).Dns).filter((n) => n.endsWith('.default.svc.cluster.local')), ['api.default.svc.cluster.local'], src);
       assert.deepEqual(out.ClustersConfigs, {
         'default/api|8080': { Endpoints: { '10.1.0.1:8080': { Weight: 100 } }, ServiceIdentities: ['api-service.default'] },
       });
     }
     const api = compile(l7World(), l7Pod('api')).Outbound;
     assert.deepEqual(api.ClustersConfigs, {});
+    assert.deepEqual(api.TrafficMatches, {});
   });
 
   it('deleting a TrafficTarget revokes exactly what it granted', () => {

@@ -233,11 +233,14 @@ test('outbound endpoints are filtered to pods of reachable identities; ServiceId
   ];
   const a = compile(resources, 'a-1');
   assert.deepEqual(a.Outbound.ClustersConfigs['app/web|80'], { Endpoints: { '10.0.0.10:80': { Weight: 100 } }, ServiceIdentities: ['web.app'] });
-  // a client the target does not list: the match stays (traffic is refused, not sent as egress), no route, no cluster
+  // a client the target does not list: web is outside its scope, so no match, no cluster and no
+  // Dns entry (the sidecar refuses the name, and the cluster IP ServiceIPs still maps)
   const b = compile(resources, 'b-1');
-  assert.deepEqual(b.Outbound.TrafficMatches['80']![0]!.HttpServiceRouteRules!['web.app']!.RouteRules, []);
+  assert.deepEqual(b.Outbound.TrafficMatches, {});
   assert.deepEqual(b.Outbound.ClustersConfigs, {});
-  assert.ok(b.Outbound.TrafficMatches['80']![0]!.DestinationIPRanges!['10.96.0.10/32'] === null);
+  assert.deepEqual(b.Outbound.Scope, { TrafficTargets: true });
+  assert.equal(b.Dns['web.app.svc.cluster.local'], undefined);
+  assert.equal(b.ServiceIPs['10.96.0.10'], 'web.app.svc.cluster.local');
 });
 
 test('a UDPRoute-only target does not make the destination’s services reachable outbound', () => {

@@ -210,7 +210,7 @@ test('non-mesh services get no outbound match but do get DNS; UDP ports are skip
   assert.deepEqual(dns.map((m) => m.Protocol), ['tcp']);
 });
 
-test('permissive mode off: matches stay (fail closed), routes and clusters are empty', () => {
+test('permissive mode off without TrafficTargets: nothing in outbound scope (refused as unknown), no inbound routes', () => {
   const world = [
     ...base({ traffic: { enablePermissiveTrafficPolicyMode: false } }),
     pod('app', 'web-1', { labels: { app: 'web' }, ip: '10.0.0.2' }),
@@ -219,9 +219,11 @@ test('permissive mode off: matches stay (fail closed), routes and clusters are e
   ];
   for (const who of ['client', 'web-1']) {
     const s = snap(world, { namespace: 'app', name: who });
-    assert.deepEqual(s.Outbound.TrafficMatches['80']![0]!.HttpServiceRouteRules!['web.app']!.RouteRules, []);
-    assert.deepEqual(s.Outbound.TrafficMatches['5432']![0]!.TcpServiceRouteRules!['db.app']!.TargetClusters, {});
+    assert.deepEqual(s.Outbound.TrafficMatches, {});
     assert.deepEqual(s.Outbound.ClustersConfigs, {});
+    assert.deepEqual(Object.keys(s.Dns), []);
+    // kept whole, so the sidecar tells a Service's address from an external one
+    assert.deepEqual(s.ServiceIPs, { '10.96.0.1': 'web.app.svc.cluster.local', '10.96.0.2': 'db.app.svc.cluster.local' });
     assert.deepEqual(s.Inbound.ClustersConfigs, {});
   }
   const server = snap(world, { namespace: 'app', name: 'web-1' });

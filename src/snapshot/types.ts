@@ -286,6 +286,11 @@ export interface ProxySnapshot {
     /** keyed by service port */
     TrafficMatches: Record<string, OutboundTrafficMatch[]>;
     ClustersConfigs: Record<string, ClusterConfig>;
+    /**
+     * Tessera addition: present when this Outbound (and `Dns`) carries only the Services in the
+     * proxy's scope (snapshot/scope.ts); says what narrowed it, for the sidecar's refusals
+     */
+    Scope?: OutboundScopeMarker;
   };
   /** pod IP → `ns.podName` for every meshed pod */
   AllowedEndpoints: Record<string, string>;
@@ -293,13 +298,16 @@ export interface ProxySnapshot {
   /** scripts of the plugins mounted on this proxy, by plugin name */
   PluginScripts: Record<string, PluginScript>;
   /**
-   * What cluster DNS would answer, for every Service with ready endpoints (meshed or not):
+   * What cluster DNS would answer, for every Service with ready endpoints (meshed or not) in the
+   * proxy's outbound scope (all of them when `Outbound.Scope` is absent):
    * `svc.ns.svc.cluster.local` → service port → endpoints `ip:targetPort`.
    */
   Dns: Record<string, Record<string, string[]>>;
   /**
-   * The cluster IP of each of those Services → its `svc.ns.svc.cluster.local`: what an intercepted
-   * connection's original destination names when the app dialed a Service by its address.
+   * The cluster IP of every Service with ready endpoints → its `svc.ns.svc.cluster.local`: what an
+   * intercepted connection's original destination names when the app dialed a Service by its
+   * address. Never scoped: an address it maps to a name `Dns` lacks is a Service outside the
+   * proxy's scope, which the sidecar refuses instead of sending it out as egress.
    */
   ServiceIPs: Record<string, string>;
   /**
@@ -308,6 +316,14 @@ export interface ProxySnapshot {
    * request and connection is logged.
    */
   AccessLog?: { Inbound: AccessLogRule; Outbound: AccessLogRule };
+}
+
+/** What narrowed a proxy's outbound scope. */
+export interface OutboundScopeMarker {
+  /** `ns/name` of the networking Sidecar whose `egress[].hosts` apply */
+  Sidecar?: string;
+  /** permissive mode off: only services backed by identities TrafficTargets let this proxy reach */
+  TrafficTargets?: true;
 }
 
 /** What the sidecar writes to its access log on one side; refusals are written whatever it says. */

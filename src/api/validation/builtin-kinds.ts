@@ -10,3 +10,4 @@ import './telemetry.js';
 import './upstream-traffic-setting.js';
 import './retry.js';
 import './traffic-split.js';
+import './sidecar.js';

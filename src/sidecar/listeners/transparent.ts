@@ -16,6 +16,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { cidrContains, parseCidr } from '../../lib/cidr.js';
 import { originalDestination, type OriginalDestination } from '../../local/sandbox/original-dst.js';
 import type { OutboundTrafficMatch } from '../../snapshot/types.js';
+import { startsWithH2Preface } from '../engine/h2-sniff.js';
 import type { SidecarLog } from '../observability/log.js';
 
 /** The environment variable that puts the sidecar in transparent mode (its value: the inbound port). */
@@ -72,8 +73,22 @@ export interface TransparentOutboundOptions {
   /** runs the outbound TCP chain for a redirected connection */
   tcp: (socket: Socket, target: { host: string; port: number }) => void;
   matches: () => Record<string, OutboundTrafficMatch[]> | undefined;
+  /**
+   * True for a Service's address the snapshot leaves out of this proxy's outbound scope: the sidecar
+   * refuses it, and its first bytes decide how (an HTTP answer with the reason, or a closed connection)
+   */
+  outOfScope?: (dst: { address: string; port: number }) => boolean;
   log: SidecarLog;
   originalDst?: OriginalDst;
+}
+
+/** How long a connection to an out-of-scope address may stay silent before it is refused as TCP (a server-first protocol). */
+const SNIFF_MS = 1000;
+const HTTP1_REQUEST = /^[A-Z]{3,10} \S/;
+
+/** Whether a connection's first bytes are an HTTP/1 request line or the HTTP/2 preface. */
+export function looksLikeHttp(first: Buffer): boolean {
+  return HTTP1_REQUEST.test(first.subarray(0, 16).toString('latin1')) || startsWithH2Preface(first);
 }
 
 /** The match whose ranges hold the destination address (a Service's cluster IP), if any. */
@@ -111,6 +126,32 @@ export function createTransparentOutbound(opts: TransparentOutboundOptions): Ser
     const matches = opts.matches();
     const protocol = outboundProtocol(matches, dst);
     if (protocol === 'http' || protocol === 'grpc') opts.http.emit('connection', socket);
+    else if (protocol === undefined && opts.outOfScope?.(dst)) refuseOutOfScope(socket, dst, opts);
     else opts.tcp(socket, outboundTcpTarget(matches, dst));
   });
+}
+
+/**
+ * An out-of-scope Service has no match to say its protocol, so the client's first bytes do: HTTP
+ * goes to the HTTP engine, whose routing refuses it with 403 and the reason; anything else (or
+ * silence) to the TCP chain, which closes it and logs the reason.
+ */
+function refuseOutOfScope(socket: Socket, dst: { address: string; port: number }, opts: TransparentOutboundOptions): void {
+  const asTcp = (): void => opts.tcp(socket, { host: dst.address, port: dst.port });
+  const timer = setTimeout(() => {
+    socket.removeListener('data', onData);
+    asTcp();
+  }, SNIFF_MS);
+  timer.unref();
+  function onData(first: Buffer): void {
+    clearTimeout(timer);
+    socket.pause();
+    socket.unshift(first);
+    if (looksLikeHttp(first)) {
+      opts.http.emit('connection', socket);
+      socket.resume();
+    } else asTcp();
+  }
+  socket.once('data', onData);
+  socket.once('close', () => clearTimeout(timer));
 }

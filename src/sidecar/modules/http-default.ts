@@ -10,11 +10,13 @@ import type { HttpModule } from '../chain/types.js';
 import type { HttpContext, HttpResponse } from '../chain/types.js';
 import type { ModuleEnv } from './env.js';
 import { grpcRefusal, isGrpcRequest } from './grpc-status.js';
+import { outboundScopeNote } from './outside-mesh.js';
 
-export function httpDefault(_env: ModuleEnv): HttpModule {
+export function httpDefault(env: ModuleEnv): HttpModule {
+  const scope = outboundScopeNote(env.snapshot);
   return function httpDefault(ctx) {
     if (ctx.response) return;
-    answer(ctx);
+    answer(ctx, ctx.direction === 'outbound' ? scope : '');
     // a gRPC client learns of a refusal from grpc-status, never from the HTTP status (grpc-status.ts)
     if (ctx.request.httpVersion === '2.0' && isGrpcRequest(ctx.request.headers)) {
       const res = ctx.response as HttpResponse | undefined;
@@ -23,7 +25,7 @@ export function httpDefault(_env: ModuleEnv): HttpModule {
   };
 }
 
-function answer(ctx: HttpContext): void {
+function answer(ctx: HttpContext, scope: string): void {
   if (ctx.denial) {
     ctx.response = ctx.denial.response;
     return;
@@ -31,7 +33,7 @@ function answer(ctx: HttpContext): void {
   if (ctx.route === undefined && ctx.cluster === undefined) {
     const reason =
       ctx.routeMiss === 'unknown-host'
-        ? `no mesh service answers to ${JSON.stringify(ctx.request.authority)}`
+        ? `no mesh service answers to ${JSON.stringify(ctx.request.authority)}${scope}`
         : ctx.routeMiss === 'no-route'
           ? `no route of ${ctx.service?.name ?? 'the service'} matches ${ctx.request.method} ${ctx.request.path.split('?')[0]}`
           : 'not allowed';

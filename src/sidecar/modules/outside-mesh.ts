@@ -8,11 +8,16 @@
 import { isIP } from 'node:net';
 import type { RoutedCluster, RouteMiss } from '../chain/types.js';
 import { resolveService } from '../routing/index.js';
+import type { ProxySnapshot } from '../../snapshot/types.js';
 import type { ModuleEnv } from './env.js';
 
 export function outsideMeshCluster(env: ModuleEnv, host: string, port: number): RoutedCluster | RouteMiss {
   const resolved = resolveService(env.tables, host, port);
   if (resolved) return { name: `${resolved.fqdn}|${port}`, endpoints: resolved.endpoints, egress: true };
+  // a Service's cluster IP whose name Dns lacks: a Service outside this proxy's outbound scope
+  // (ServiceIPs is never scoped), refused rather than dialed as an external address
+  const named = env.tables.serviceIPs.get(host);
+  if (named !== undefined && !env.tables.dns.has(named)) return 'unknown-host';
   if (looksLikeClusterName(host, env.namespaces)) return 'unknown-host';
   if (!env.snapshot.Spec.Traffic.EnableEgress) return 'denied';
   const endpoint = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
@@ -26,4 +31,18 @@ function looksLikeClusterName(host: string, namespaces: ReadonlySet<string>): bo
   if (/\.svc(\.cluster(\.local)?)?$/.test(host)) return true;
   const parts = host.split('.');
   return parts.length === 2 && namespaces.has(parts[1]!);
+}
+
+/**
+ * What a refusal of an unknown destination adds when the snapshot is scoped (Outbound.Scope): the
+ * destination may exist but lie outside what this proxy was given, and this says what decided that.
+ */
+export function outboundScopeNote(snapshot: ProxySnapshot): string {
+  const scope = snapshot.Outbound.Scope;
+  if (!scope) return '';
+  const by = [
+    ...(scope.Sidecar ? [`the egress hosts of Sidecar ${scope.Sidecar}`] : []),
+    ...(scope.TrafficTargets ? ['the SMI TrafficTargets of this identity'] : []),
+  ];
+  return by.length > 0 ? ` in this proxy's outbound scope (${by.join(' and ')})` : '';
 }

@@ -7,7 +7,7 @@ import type { TcpContext, TcpModule } from '../chain/types.js';
 import { tcpAttributes } from '../observability/access-gate.js';
 import { isoNow, jsonString } from '../observability/log.js';
 import { callerPrincipal, type ModuleEnv } from './env.js';
-import { outsideMeshCluster } from './outside-mesh.js';
+import { outboundScopeNote, outsideMeshCluster } from './outside-mesh.js';
 import { chooseUpstream, type Cursors } from './upstream-choice.js';
 
 export function inboundTcpRouting(env: ModuleEnv): TcpModule {
@@ -122,11 +122,12 @@ function sourceServiceOf(ctx: TcpContext, env: ModuleEnv): string {
 }
 
 export function tcpDefault(env: ModuleEnv): TcpModule {
+  const scope = outboundScopeNote(env.snapshot);
   return function tcpDefault(ctx) {
     if (ctx.handled) return;
     const why =
       ctx.routeMiss === 'unknown-host'
-        ? `no mesh service at ${ctx.target.host}:${ctx.target.port}`
+        ? `no mesh service at ${ctx.target.host}:${ctx.target.port}${ctx.direction === 'outbound' ? scope : ''}`
         : ctx.routeMiss === 'denied'
           ? ctx.direction === 'outbound'
             ? `egress is off (MeshConfig spec.traffic.enableEgress) and no mesh service is at ${ctx.target.host}:${ctx.target.port}`
