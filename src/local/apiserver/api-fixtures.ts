@@ -68,15 +68,17 @@ export async function startTestMesh(
   const mesh = { shutdowns: 0 } as TestMesh;
   // Meshed pods are admitted by the injector webhook, as in the daemon; here it is served in-process.
   const injector = opts.controllers === false ? undefined : await inProcessInjector(t, 'tessera');
-  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, injector });
   const pki = await ensureClusterPki(stateDir, 'tessera', ['127.0.0.1']);
   const server = await startApiServer({
+    ...(injector ? { injector } : {}),
     store, host: '127.0.0.1', port: 0, token, meshName: 'tessera', stateDir, block,
     tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
     onShutdown: () => { mesh.shutdowns++; },
     controllerUrl: opts.controllerUrl ?? 'http://127.0.0.1:9',
     validate: fakeValidate, checkPlugin: fakeCheckPlugin, checkImages: fakeCheckImages,
   });
+  // As in the daemon: every pod through the API's admission chain, as the replicaset controller.
+  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, createPod: (pod) => server.createPod(pod) });
   t.after(async () => {
     controllers?.stop();
     await server.close();

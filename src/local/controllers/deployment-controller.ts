@@ -3,7 +3,9 @@
  * template one at a time (surge one new pod, wait until it is Ready, then delete an old one — no
  * capacity is lost during a rollout), and reports status. Pods of meshed namespaces are created
  * once the injector webhook admits them; a refusal is retried with backoff and shown as the
- * Deployment's ReplicaFailure condition, as Kubernetes shows FailedCreate.
+ * Deployment's ReplicaFailure condition, as Kubernetes shows FailedCreate. On the daemon every pod
+ * is created through the embedded API (`ctx.createPod`), as kube-controller-manager's replicaset
+ * controller creates them: the API's whole admission chain decides, and gives the pod its address.
  */
 import type { Deployment, DeploymentStatus, Namespace, Pod } from '../../api/types.js';
 import type { StoreWrite } from '../store/index.js';
@@ -83,8 +85,18 @@ function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: L
 
   const writes: StoreWrite[] = doomed.map((p) => ({ op: 'delete', key: { kind: 'Pod', namespace: ns, name: p.metadata.name } }));
   const names = new Set([...podsInNs.map((p) => p.metadata.name), ...creations.reservedNames()]);
-  const creating = viaWebhook && !creations.mayCreate(uid) ? 0 : toCreate;
-  for (let i = 0; i < creating; i++) {
+  const creating = (viaWebhook || ctx.createPod) && !creations.mayCreate(uid) ? 0 : toCreate;
+  if (ctx.createPod) {
+    const create = ctx.createPod;
+    for (let i = 0; i < creating; i++) {
+      const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
+      names.add(name);
+      const pod = buildPod({ deployment: d, name, hash });
+      // The API stored it (or refused it); a pod whose Deployment went meanwhile is the garbage collector's.
+      creations.start({ deploymentUid: uid, hash, name }, () => create(pod), () => undefined, (err) => err.message);
+    }
+  }
+  for (let i = 0; i < (ctx.createPod ? 0 : creating); i++) {
     const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
     names.add(name);
     const pod = buildPod({ deployment: d, name, hash, podIP: addresses.take() });
