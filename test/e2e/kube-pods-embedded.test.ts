@@ -225,5 +225,21 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
     const available = ok(await kubectl(['rollout', 'status', 'deployment/web', '-n', 'app', '--timeout=60s']), 'rollout status');
     assert.match(available, /successfully rolled out/);
   });
+
+  test('kubectl run in a namespace no mesh monitors: not injected, run by the runtime, Ready; delete stops it', async () => {
+    ok(await kubectl(['create', 'namespace', 'plain']), 'create namespace plain');
+    ok(await kubectl(['run', 'web', '-n', 'plain', '--image=kennethreitz/httpbin', '--port=80']), 'kubectl run');
+    let last: PodJson | undefined;
+    const p = await waitFor('the pod Ready', async () => {
+      last = await getPod('plain', 'web');
+      return ready(last) ? last : undefined;
+    }, WAIT_MS, () => `${detail()}\n--- status ---\n${JSON.stringify(last?.status)}\n--- daemon ---\n${daemonLog()}`);
+    assert.deepEqual(p.spec.containers.map((c) => c.name), ['web'], 'no sidecar');
+    assert.equal(p.spec.initContainers, undefined);
+    const pid = Number(readFileSync(join(mesh.stateDir, 'pods', 'plain', 'web', 'web.pid'), 'utf8').trim());
+    assert.ok(alive(pid));
+    ok(await kubectl(['delete', 'pod', 'web', '-n', 'plain', '--wait=true']), 'delete the pod');
+    await waitFor('the pod\'s process to stop', async () => !alive(pid), 30_000, detail);
+  });
 });
 }

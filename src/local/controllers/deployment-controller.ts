@@ -7,7 +7,8 @@
  * is created through the embedded API (`ctx.createPod`), as kube-controller-manager's replicaset
  * controller creates them: the API's whole admission chain decides, and gives the pod its address.
  */
-import type { Deployment, DeploymentStatus, Namespace, Pod } from '../../api/types.js';
+import { createHash } from 'node:crypto';
+import type { Deployment, DeploymentStatus, Namespace, Pod, Resource } from '../../api/types.js';
 import type { StoreWrite } from '../store/index.js';
 import { jsonEqual, kubeTimestamp } from '../store/index.js';
 import { podIPAllocator, type LowestFreeAllocator } from './address-allocation.js';
@@ -93,7 +94,7 @@ function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: L
       names.add(name);
       const pod = buildPod({ deployment: d, name, hash });
       // The API stored it (or refused it); a pod whose Deployment went meanwhile is the garbage collector's.
-      creations.start({ deploymentUid: uid, hash, name }, () => create(pod), () => undefined, (err) => err.message);
+      creations.start({ deploymentUid: uid, hash, name }, () => create(pod), () => undefined, (err) => failedCreate(ctx, d, err.message));
     }
   }
   for (let i = 0; i < (ctx.createPod ? 0 : creating); i++) {
@@ -121,6 +122,33 @@ function storeIfStillWanted(ctx: ControllerContext, d: Deployment, pod: Pod): vo
   if (current?.metadata.uid !== d.metadata.uid) return;
   if (!ctx.store.get({ kind: 'Namespace', name: d.metadata.namespace! })) return;
   ctx.store.transact([{ op: 'put', object: pod }]);
+}
+
+/**
+ * A Warning Event `FailedCreate` on the Deployment ("Error creating: …", as the replicaset controller
+ * words it), one per distinct message with its count raised on each retry, as Kubernetes aggregates
+ * repeated events; returns the message for the ReplicaFailure condition.
+ */
+function failedCreate(ctx: ControllerContext, d: Deployment, message: string): string {
+  const ns = d.metadata.namespace!;
+  const name = `${d.metadata.name}.${createHash('sha256').update(`${d.metadata.uid}\n${message}`).digest('hex').slice(0, 16)}`;
+  const now = kubeTimestamp();
+  const before = ctx.store.get({ kind: 'Event', namespace: ns, name }) as { count?: number; firstTimestamp?: string } | undefined;
+  try {
+    ctx.store.transact([{
+      op: 'put',
+      object: {
+        apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
+        involvedObject: { apiVersion: d.apiVersion, kind: 'Deployment', namespace: ns, name: d.metadata.name, uid: d.metadata.uid },
+        type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message}`,
+        source: { component: 'replicaset-controller' }, reportingComponent: 'replicaset-controller', reportingInstance: 'tessera',
+        firstTimestamp: before?.firstTimestamp ?? now, lastTimestamp: now, count: (before?.count ?? 0) + 1,
+      } as unknown as Resource,
+    }]);
+  } catch {
+    // best effort: the condition still says why
+  }
+  return message;
 }
 
 /** Kubernetes' wording for a pod the admission webhook kept from being created. */

@@ -61,6 +61,13 @@ test('the deployment controller creates pods through the API\'s admission chain,
   await waitFor('the refusal on the Deployment', () => replicaFailure(web()) !== undefined);
   assert.match(replicaFailure(web())!, new RegExp(`^FailedCreate: Internal error occurred: failed calling webhook "fsm-inject\\.test\\.tessera\\.dev": failed to call webhook: Post "https://127\\.0\\.0\\.1:${down}/mutate\\?timeout=10s": .*connection refused`));
   assert.equal(mesh.store.list('Pod', 'apps').length, 0, 'failurePolicy Fail: no pod');
+  const events = () => mesh.store.list('Event', 'apps') as unknown as { reason: string; type: string; message: string; count: number; involvedObject: { kind: string; name: string } }[];
+  await waitFor('a retry counted on the FailedCreate Event', () => (events().find((e) => e.reason === 'FailedCreate')?.count ?? 0) >= 2);
+  const event = events().find((e) => e.reason === 'FailedCreate')!;
+  assert.equal(event.type, 'Warning');
+  assert.deepEqual([event.involvedObject.kind, event.involvedObject.name], ['Deployment', 'web']);
+  assert.match(event.message, /^Error creating: Internal error occurred: failed calling webhook "fsm-inject\.test\.tessera\.dev"/);
+  assert.equal(events().filter((e) => e.reason === 'FailedCreate').length, 1, 'repeats counted on one Event');
 
   // the webhook answers (the controller retries with backoff): the pod is created as it patched it
   hook.respond = (r) => ({ uid: r.request.uid, allowed: true, ...patchOf([{ op: 'add', path: '/metadata/labels/injected', value: 'yes' }]) });
