@@ -89,6 +89,7 @@ test('a pod written through the API: admitted, given an address from the block; 
   assert.equal(stored.metadata.annotations?.['local.tessera.dev/app-address'], stored.status!.podIP, 'no sidecar: the app owns the pod IP');
   // fail closed: refused at the edge, never dropped and stored
   await rejectsWith(api.apply([pod('host', { hostNetwork: true, containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {}), 'MESH_ERR_FORBIDDEN', /spec\.hostNetwork: pods in local mode share no namespace with the host/);
+  await rejectsWith(api.apply([pod('hostpath', { volumes: [{ name: 'etc', hostPath: { path: '/etc' } }], containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {}), 'MESH_ERR_FORBIDDEN', /spec\.volumes\[0\]\.hostPath: pods in local mode get no host paths/);
   await rejectsWith(api.apply([pod('addr', { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] }, { 'local.tessera.dev/app-address': stored.status!.podIP! })], {}), 'MESH_ERR_FORBIDDEN', /a pod may not name one/);
   await rejectsWith(api.apply([pod('sidecar', { containers: [{ name: 'sidecar', image: 'tessera/sidecar' }] })], {}), 'MESH_ERR_FORBIDDEN', /the sidecar is added by injection/);
   await rejectsWith(api.apply([pod('ctl', { containers: [{ name: 'c', image: 'tessera/controller' }] })], {}), 'MESH_ERR_FORBIDDEN', /control-plane images run only in namespace tessera-system/);

@@ -6,8 +6,8 @@
  *   Pending, the ServiceAccount defaulted — and the local mesh's injector (`<mesh>-injector`, a
  *   webhook the daemon calls itself rather than one stored as a MutatingWebhookConfiguration) for the
  *   namespaces it covers. What a request may not claim is refused here, before any webhook sees it:
- *   host namespaces, an address, the sidecar image (injection adds it), the control-plane images
- *   outside the mesh's namespace (they run on the host with the mesh's credentials).
+ *   host namespaces and host paths, an address, the sidecar image (injection adds it), the
+ *   control-plane images outside the mesh's namespace (they run on the host with the mesh's credentials).
  * - after the webhooks (`admitPod`), the mesh's validation of the final pod and the check that a
  *   local runtime can run every container; an update may change the pod's metadata only.
  *
@@ -42,6 +42,9 @@ function refusals(ctx: ApiContext, pod: Pod): FieldProblem[] {
   for (const field of HOST_NAMESPACES) {
     if (spec[field] === true) out.push({ resource, field: `spec.${field}`, message: 'pods in local mode share no namespace with the host' });
   }
+  (pod.spec?.volumes ?? []).forEach((v, i) => {
+    if ((v as { hostPath?: unknown }).hostPath !== undefined) out.push({ resource, field: `spec.volumes[${i}].hostPath`, message: 'pods in local mode get no host paths' });
+  });
   if (pod.metadata.annotations?.[APP_ADDRESS_ANNOTATION] !== undefined) {
     out.push({ resource, field: `metadata.annotations[${APP_ADDRESS_ANNOTATION}]`, message: 'the mesh gives a pod its addresses; a pod may not name one' });
   }
