@@ -87,19 +87,16 @@ function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: L
   const writes: StoreWrite[] = doomed.map((p) => ({ op: 'delete', key: { kind: 'Pod', namespace: ns, name: p.metadata.name } }));
   const names = new Set([...podsInNs.map((p) => p.metadata.name), ...creations.reservedNames()]);
   const creating = (viaWebhook || ctx.createPod) && !creations.mayCreate(uid) ? 0 : toCreate;
-  if (ctx.createPod) {
-    const create = ctx.createPod;
-    for (let i = 0; i < creating; i++) {
-      const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
-      names.add(name);
+  for (let i = 0; i < creating; i++) {
+    const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
+    names.add(name);
+    if (ctx.createPod) {
+      const create = ctx.createPod;
       const pod = buildPod({ deployment: d, name, hash });
       // The API stored it (or refused it); a pod whose Deployment went meanwhile is the garbage collector's.
       creations.start({ deploymentUid: uid, hash, name }, () => create(pod), () => undefined, (err) => failedCreate(ctx, d, err.message));
+      continue;
     }
-  }
-  for (let i = 0; i < (ctx.createPod ? 0 : creating); i++) {
-    const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
-    names.add(name);
     const pod = buildPod({ deployment: d, name, hash, podIP: addresses.take() });
     if (!viaWebhook) {
       writes.push({ op: 'put', object: placeApp(pod) });
