@@ -12,7 +12,7 @@ import { freePort } from '../../lib/test-processes.js';
 import { patchOf, startTestWebhook, type TestWebhook } from '../../kube/admission-webhooks/test-webhook.js';
 import { startTestMesh, type TestMesh } from '../apiserver/api-fixtures.js';
 import { deployment, waitFor } from '../controllers/controller-fixtures.js';
-import { APP_ADDRESS_ANNOTATION, type LocalDeploymentStatus } from '../controllers/index.js';
+import { APP_ADDRESS_ANNOTATION, httpInjectorClient, type LocalDeploymentStatus } from '../controllers/index.js';
 import { localIPFor } from '../layout.js';
 
 const MONITORED = 'flomesh.io/monitored-by';
@@ -139,4 +139,24 @@ test('a pod written through the API meets the same webhooks as its writer, and t
   // deleting it removes it from the store (the runtime stops its processes on that event)
   await must(mesh, 'DELETE', '/api/v1/namespaces/apps/pods/a');
   assert.equal(mesh.store.get({ kind: 'Pod', namespace: 'apps', name: 'a' }), undefined);
+});
+
+test('the local mesh\'s injector is called in the chain, with failurePolicy Fail: while it is down its namespaces get no pods, others do', async (t) => {
+  const port = await freePort();
+  const injector = httpInjectorClient({ baseUrl: `http://127.0.0.1:${port}`, token: 'unused' });
+  t.after(() => injector.close());
+  const mesh = await startTestMesh(t, { injector });
+  await must(mesh, 'POST', '/api/v1/namespaces', ns('meshed', { [MONITORED]: 'tessera' }, { 'flomesh.io/sidecar-injection': 'enabled' }));
+  await must(mesh, 'POST', '/api/v1/namespaces', ns('plain'));
+  await must(mesh, 'POST', '/apis/apps/v1/namespaces/meshed/deployments', deployment('web', 'meshed', 1));
+  await must(mesh, 'POST', '/apis/apps/v1/namespaces/plain/deployments', deployment('app', 'plain', 1));
+  const web = () => mesh.store.get({ group: 'apps', kind: 'Deployment', namespace: 'meshed', name: 'web' }) as Deployment | undefined;
+  await waitFor('the refusal on the Deployment', () => replicaFailure(web()) !== undefined);
+  assert.match(replicaFailure(web())!, new RegExp(`^FailedCreate: Internal error occurred: failed calling webhook "tessera-injector\\.tessera-system": Post "http://127\\.0\\.0\\.1:${port}/mutate-pod-creation": .*ECONNREFUSED`));
+  await waitFor('the unmeshed pod', () => mesh.store.list('Pod', 'plain').length === 1);
+  assert.equal(mesh.store.list('Pod', 'meshed').length, 0, 'no meshed pod without its injector');
+  // a pod written through the API meets the same refusal
+  const r = await kube(mesh, 'POST', '/api/v1/namespaces/meshed/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] } });
+  assert.equal(r.status, 500);
+  assert.match(r.body.message, /^Internal error occurred: failed calling webhook "tessera-injector\.tessera-system"/);
 });
