@@ -14,20 +14,19 @@ import { join } from 'node:path';
 import type { Container, ContainerStatus, Pod, PodStatus } from '../api/types.js';
 import { LOCAL_COMMAND_ANNOTATION } from '../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../catalog/pods.js';
-import { localIPFor, podIPFor, SIDECAR_ENV, stateFiles } from '../local/layout.js';
+import { localIPFor, podIPFor, stateFiles } from '../local/layout.js';
 import { SIDECAR_CONTAINER, SIDECAR_EXIT_REASONS } from '../local/runtime/builtin-runtimes.js';
 import { ContainerRunner } from '../local/runtime/container-runner.js';
+import { sidecarForNode } from '../local/runtime/cluster-sidecar.js';
 import { runtimeFor } from '../local/runtime/images.js';
 import { buildPodStatus } from '../local/runtime/pod-status.js';
 import { pidFile, signalGroup } from '../local/runtime/processes.js';
-import type { ContainerContext, ImageRuntime, ReadinessCheck } from '../local/runtime/types.js';
+import type { ContainerContext, ReadinessCheck } from '../local/runtime/types.js';
 import type { ProcessSpec } from '../local/runtime/processes.js';
 import { APP_UID, SIDECAR_UID } from '../local/runtime/pod-network.js';
 import { SIDECAR_DATA_MOUNT, type SandboxHost } from '../local/runtime/sandbox-host.js';
-import { specEnv } from '../local/runtime/app-env.js';
 import type { MountedVolume } from '../local/runtime/pod-volumes.js';
 import { PodVolumes } from './volumes.js';
-import { HEALTH_PROBES_ENV } from '../sidecar/health-probes/index.js';
 import type { PodSandbox, VolumeMount } from '../local/sandbox/index.js';
 import { kubeTime, NodeApiError, type NodeApi } from './api.js';
 
@@ -363,46 +362,7 @@ class PodWorker {
   }
 }
 
-/**
- * The sidecar runtime as the node runs it. A sidecar the Kubernetes injector prepared for a cluster
- * (its env names `TESSERA_PROXY_TOKEN_FILE`: a projected ServiceAccount token the controller checks
- * with a TokenReview) gets no token minted with the mesh key. In namespace mode it gets the env its
- * container spec declares, as a kubelet would start it (the pod is a sandbox like a cluster's, its
- * volumes bind-mounted at their paths). In loopback mode the pod is not (its apps on their own
- * loopback address, no interception), so only the bootstrap comes from the spec — the controller's
- * URL, the CA file and the token file, their paths rewritten to the volumes — and the runtime's
- * env stays for the rest. `--controller-url` then still says where the controller is for this node
- * (a host process in tests); in namespace mode the sidecar dials it through the node's relay on the
- * bridge gateway (same port) and verifies the certificate for the URL's own host.
- */
-export function sidecarForNode(runtime: ImageRuntime, url: string | undefined, gateway: string | undefined): ImageRuntime {
-  const target = url ? new URL(url) : undefined;
-  const at: Record<string, string> = !target ? {} : gateway
-    ? { [SIDECAR_ENV.controllerUrl]: `https://${gateway}:${target.port || '443'}`, [SIDECAR_ENV.controllerServerName]: target.hostname.replace(/^\[|\]$/g, '') }
-    : { [SIDECAR_ENV.controllerUrl]: url! };
-  return {
-    ...runtime,
-    matches: (...args) => runtime.matches(...args),
-    command: (ctx) => {
-      const c = runtime.command(ctx);
-      const env = { ...c.env };
-      const declared = specEnv(ctx);
-      if (SIDECAR_ENV.proxyTokenFile in declared) {
-        if (ctx.sandbox) Object.assign(env, declared);
-        else {
-          for (const name of [SIDECAR_ENV.controllerUrl, SIDECAR_ENV.controllerCa, SIDECAR_ENV.proxyTokenFile, HEALTH_PROBES_ENV]) {
-            if (declared[name] !== undefined) env[name] = declared[name];
-          }
-        }
-        delete env[SIDECAR_ENV.proxyToken];
-      } else if (HEALTH_PROBES_ENV in declared) {
-        // the probes the injector rewrote to the sidecar's ports: it serves them from their originals
-        env[HEALTH_PROBES_ENV] = declared[HEALTH_PROBES_ENV]!;
-      }
-      return { ...c, env: { ...env, ...at } };
-    },
-  };
-}
+export { sidecarForNode } from '../local/runtime/cluster-sidecar.js';
 
 /** Records an Event about `pod` from the kubelet of this node (best effort). */
 async function event(o: NodePodsOptions, pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

@@ -83,5 +83,5 @@ function checkServicePorts(ports: ServicePortIn[], ctx: z.RefinementCtx): void {
 
 registerKind('Service', resourceSchema({ spec: serviceSpec }, 'dns1035-label'), checkServiceTrafficAnnotations);
 
-// Pods are made by Tessera from Deployments; validate.ts refuses them from users before this schema runs.
+// Pods: validate.ts refuses them unless the caller allows it (the API server's pod admission, src/local/kube/pod-admission.ts).
 registerKind('Pod', resourceSchema({ spec: podSpec }));

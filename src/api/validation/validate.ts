@@ -90,13 +90,14 @@ export function validateResource(obj: unknown, ctx: ValidationContext): Resource
  * apply of several documents is all or none. The error's code is the shared code of all failures,
  * or MESH_ERR_MANIFEST_INVALID when they differ.
  */
-export function validateDocuments(docs: ManifestDocument[], namespace?: string): Resource[] {
+export function validateDocuments(docs: ManifestDocument[], namespace?: string, opts: { allowSystemOwned?: boolean } = {}): Resource[] {
   const resources: Resource[] = [];
   const failures: MeshError[] = [];
   for (const doc of docs) {
     try {
       const ctx: ValidationContext = { source: doc.source, index: doc.index, line: doc.line };
       if (namespace !== undefined) ctx.namespace = namespace;
+      if (opts.allowSystemOwned) ctx.allowSystemOwned = true;
       resources.push(validateResource(doc.object, ctx));
     } catch (e) {
       if (!(e instanceof MeshError)) throw e;

@@ -66,6 +66,11 @@ export interface AdmissionRequest {
  * store (it may normalise or default it), or throws (a StatusError, or a MeshError with field problems).
  */
 export interface Admission {
+  /**
+   * The platform's own mutating admission, before the webhooks (as kube-apiserver's built-in plugins,
+   * e.g. ServiceAccount, run before MutatingAdmissionWebhook): returns the object webhooks are sent.
+   */
+  mutate?(req: AdmissionRequest): Promise<Resource | undefined>;
   admit(req: AdmissionRequest): Promise<Resource | undefined>;
   /** Warnings about an admitted object (the `Warning: 299` headers kubectl prints); never a refusal */
   warnings?(req: AdmissionRequest): string[];

@@ -28,6 +28,17 @@ export interface Target {
   representation: Representation;
 }
 
+/**
+ * What admission needs of a request: its type and version, namespace and subresource, the query
+ * (fieldValidation) and where warnings go. An in-process create (createObject) supplies its own.
+ */
+export interface AdmissionTarget {
+  info: Pick<ResourceRequest, 'version' | 'namespace' | 'subresource' | 'verb' | 'name'>;
+  type: ResourceType;
+  url: URL;
+  res: { appendHeader(name: string, value: string): unknown };
+}
+
 export function hasStatusSubresource(type: ResourceType, version: string): boolean {
   if (type.builtIn) return type.subresources.includes('status');
   return type.versions.find((v) => v.name === version)?.subresources?.includes('status') ?? false;
@@ -169,7 +180,7 @@ export function bodyObject(t: Target, raw: unknown, name?: string): Resource {
   return { ...obj, kind: t.type.kind, apiVersion: expectedApiVersion };
 }
 
-function requireNamespace(ctx: RequestContext, t: Target, namespace: string | undefined): void {
+function requireNamespace(ctx: RequestContext, t: AdmissionTarget, namespace: string | undefined): void {
   if (!t.type.namespaced) return;
   if (namespace === undefined) throw badRequest(`the server could not find the requested resource: ${t.type.plural} are namespaced`);
   const ns = ctx.storage.get({ group: '', kind: 'Namespace', name: namespace });
@@ -217,11 +228,48 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
   respondObject(ctx, t, 201, ctx.storage.create(stored));
 }
 
-async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
+/**
+ * A create from inside the server (the local controllers, as kube-controller-manager's loopback
+ * client would send it): the same admission chain as a request of `ctx.user`, without HTTP.
+ * Authorization is the caller's: it is the server itself.
+ */
+export async function createObject(ctx: RequestContext, type: ResourceType, version: string, given: Resource): Promise<{ object: Resource; warnings: string[] }> {
+  const obj = structuredClone(given);
+  if (!isObject(obj.metadata)) obj.metadata = { name: '' };
+  stripServerMetadata(obj);
+  if (!type.namespaced) delete obj.metadata.namespace;
+  if (!obj.metadata.name) {
+    if (obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName);
+    else throw invalid(type.group, type.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+  }
+  const warnings: string[] = [];
+  const info: AdmissionTarget['info'] = { verb: 'create', version, name: obj.metadata.name };
+  if (type.namespaced && obj.metadata.namespace !== undefined) info.namespace = obj.metadata.namespace;
+  const t: AdmissionTarget = {
+    type, info, url: new URL('https://localhost/'),
+    res: { appendHeader: (_name, value) => warnings.push(value) },
+  };
+  requireNamespace(ctx, t, obj.metadata.namespace);
+  const stored = await admitted(ctx, t, 'CREATE', toStorage({ ...obj, kind: type.kind, apiVersion: apiVersionOf(type.group, version) }, type), undefined, false);
+  if (ctx.storage.get(keyOf(type, stored.metadata.name, stored.metadata.namespace))) throw alreadyExists(type.group, type.plural, stored.metadata.name);
+  return { object: ctx.storage.create(stored), warnings };
+}
+
+async function admitted(ctx: RequestContext, t: AdmissionTarget, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
   const own = decoded(t, () => builtinAdmission(t.type, t.info.version, given, operation, old, fieldValidationOf(t.url), t.info.subresource, ctx.now()));
   let obj = own.object;
   // Warnings reach kubectl as `Warning:` lines (the HTTP Warning header, code 299).
   for (const w of own.warnings) t.res.appendHeader('warning', `299 - ${JSON.stringify(w)}`);
+  if (ctx.admission.mutate) {
+    const req: Parameters<NonNullable<RequestContext['admission']['mutate']>>[0] = { operation, type: t.type, object: obj, dryRun, user: ctx.user };
+    if (old) req.oldObject = old;
+    if (t.info.subresource) req.subresource = t.info.subresource;
+    try {
+      obj = toStorage((await ctx.admission.mutate(req)) ?? obj, t.type);
+    } catch (e) {
+      throw asStatusError(e, t, obj.metadata.name);
+    }
+  }
   // Mutating admission webhooks, then the server's own checks again on what they changed.
   const mutated = await mutateByWebhooks(ctx, t, operation, obj, old, dryRun);
   if (mutated.changed && mutated.object) {
@@ -248,7 +296,7 @@ async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'U
  * its decoder could not handle: `Widget in version "v1" cannot be handled as a Widget: strict
  * decoding error: unknown field "spec.shape"` (400).
  */
-function decoded<T>(t: Target, admit: () => T): T {
+function decoded<T>(t: AdmissionTarget, admit: () => T): T {
   try {
     return admit();
   } catch (e) {
@@ -259,7 +307,7 @@ function decoded<T>(t: Target, admit: () => T): T {
   }
 }
 
-function asStatusError(e: unknown, t: Target, name: string): StatusError {
+function asStatusError(e: unknown, t: AdmissionTarget, name: string): StatusError {
   return toStatusError(e, { group: t.type.group, kind: t.type.kind, name });
 }
 

@@ -14,7 +14,7 @@ import { sendJson, sendStatus } from './http.js';
 import { negotiate } from './negotiate.js';
 import { handlePatch } from './patch.js';
 import { parseRequestInfo, type ResourceRequest } from './request-info.js';
-import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
+import { createObject, handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
 import { badRequest, MESH_ERROR_CODE_HEADER, methodNotAllowed, StatusError, toStatus, toStatusError } from './status.js';
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
@@ -49,6 +49,11 @@ export interface KubeApiOptions extends ServerContext {
 export interface KubeApi {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  /**
+   * Creates `obj` as `user` through the full admission chain, in process: how the platform's own
+   * controllers write (kube-controller-manager's requests, without the HTTP). Throws a StatusError.
+   */
+  create(user: UserInfo, obj: Resource): Promise<Resource>;
   /** ends open watches and stops following CRDs */
   close(): void;
 }
@@ -176,6 +181,12 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
           socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
         }
       }
+    },
+    async create(user, obj) {
+      const type = base.registry.forObject(obj.apiVersion, obj.kind);
+      if (!type) throw new StatusError('NotFound', `no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+      const version = obj.apiVersion.includes('/') ? obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1) : obj.apiVersion;
+      return (await createObject({ ...base, user }, type, version, obj)).object;
     },
     close() {
       unfollow();

@@ -14,7 +14,7 @@ import {
 } from '../admission-policy/index.js';
 import type { KubeStorage } from './backend.js';
 import type { RequestContext } from './context.js';
-import type { Target } from './resources.js';
+import type { AdmissionTarget as Target } from './resources.js';
 import { invalid, isStatusError } from './status.js';
 
 const policiesByStorage = new WeakMap<KubeStorage, AdmissionPolicies>();

@@ -8,7 +8,8 @@ import { MeshError } from '../../lib/errors.js';
 import type { ManifestDocument } from '../api-contract.js';
 
 export interface AdmissionOverrides {
-  validate?: (docs: ManifestDocument[], namespace?: string) => Resource[];
+  /** `allowSystemOwned`: a Pod, which only the pod admission (src/local/kube) validates */
+  validate?: (docs: ManifestDocument[], namespace?: string, opts?: { allowSystemOwned?: boolean }) => Resource[];
   checkPlugin?: (plugin: Plugin) => Promise<void>;
   checkImages?: (template: PodTemplateSpec) => void;
 }

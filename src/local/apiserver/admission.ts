@@ -1,7 +1,8 @@
 /**
  * Admission: what the local API server refuses before anything is stored, mirroring the webhooks a
- * Kubernetes cluster would run (FSM's plugin-policy gate, system-owned pods, missing namespaces,
- * images with no local runtime, plugin scripts that do not compile).
+ * Kubernetes cluster would run (FSM's plugin-policy gate, system-owned kinds, missing namespaces,
+ * images with no local runtime, plugin scripts that do not compile). Pods never come here: the
+ * API's pod admission (src/local/kube/pod-admission.ts) admits them.
  */
 import { kindInfo } from '../../api/kinds.js';
 import type { Deployment, MeshConfig, Plugin, Resource, Service } from '../../api/types.js';

@@ -7,7 +7,7 @@ import type { Plugin, PodTemplateSpec, Resource } from '../../api/types.js';
 import { MeshError } from '../../lib/errors.js';
 import type { ManifestDocument } from '../api-contract.js';
 import { inProcessInjector } from '../controllers/controller-fixtures.js';
-import { startControllers } from '../controllers/index.js';
+import { startControllers, type InjectorClient } from '../controllers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
 import { startApiServer } from './index.js';
 import { KubeMeshApi } from '../client/index.js';
@@ -59,7 +59,7 @@ export interface TestMesh {
 /** A mesh API with controllers over a temp state dir; everything is torn down after the test. */
 export async function startTestMesh(
   t: { after(fn: () => Promise<void> | void): void },
-  opts: { controllers?: boolean; controllerUrl?: string; block?: number } = {},
+  opts: { controllers?: boolean; controllerUrl?: string; block?: number; injector?: InjectorClient } = {},
 ): Promise<TestMesh> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tessera-apiserver-test-'));
   const store = openStore(stateDir);
@@ -67,16 +67,18 @@ export async function startTestMesh(
   const token = 'test-token';
   const mesh = { shutdowns: 0 } as TestMesh;
   // Meshed pods are admitted by the injector webhook, as in the daemon; here it is served in-process.
-  const injector = opts.controllers === false ? undefined : await inProcessInjector(t, 'tessera');
-  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, injector });
+  const injector = opts.controllers === false ? undefined : opts.injector ?? await inProcessInjector(t, 'tessera');
   const pki = await ensureClusterPki(stateDir, 'tessera', ['127.0.0.1']);
   const server = await startApiServer({
+    ...(injector ? { injector } : {}),
     store, host: '127.0.0.1', port: 0, token, meshName: 'tessera', stateDir, block,
     tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
     onShutdown: () => { mesh.shutdowns++; },
     controllerUrl: opts.controllerUrl ?? 'http://127.0.0.1:9',
     validate: fakeValidate, checkPlugin: fakeCheckPlugin, checkImages: fakeCheckImages,
   });
+  // As in the daemon: every pod through the API's admission chain, as the replicaset controller.
+  const controllers = opts.controllers === false ? undefined : startControllers({ store, meshName: 'tessera', block, createPod: (pod) => server.createPod(pod) });
   t.after(async () => {
     controllers?.stop();
     await server.close();

@@ -74,8 +74,34 @@ test('apply reports created, unchanged and configured; refuses pods and missing 
   const changed = await api.apply([configMap('cm', 'demo', { app: 'b' })], {});
   assert.equal(changed[0]!.action, 'configured');
   await rejectsWith(api.apply([configMap('x', 'nope')], {}), 'MESH_ERR_NOT_FOUND', 'namespaces "nope" not found');
-  const pod = doc({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'demo' }, spec: { containers: [] } });
-  await rejectsWith(api.apply([pod], {}), 'MESH_ERR_FORBIDDEN', /Pod demo\/p/);
+});
+
+test('a pod written through the API: admitted, given an address from the block; what it may not claim is refused', async (t) => {
+  const { api, store, block } = await startTestMesh(t);
+  await api.apply([ns('demo')], {});
+  const pod = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) =>
+    doc({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'demo', ...(annotations ? { annotations } : {}) }, spec });
+  const [created] = await api.apply([pod('p', { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {});
+  assert.equal(created!.action, 'created');
+  const stored = store.get({ kind: 'Pod', namespace: 'demo', name: 'p' }) as Pod;
+  assert.match(stored.status!.podIP!, new RegExp(`^127\\.${block}\\.\\d+\\.\\d+$`), 'an address of the block');
+  assert.equal(stored.spec?.serviceAccountName, 'default', 'defaulted as the ServiceAccount admission plugin does');
+  assert.equal(stored.metadata.annotations?.['local.tessera.dev/app-address'], stored.status!.podIP, 'no sidecar: the app owns the pod IP');
+  // fail closed: refused at the edge, never dropped and stored
+  await rejectsWith(api.apply([pod('host', { hostNetwork: true, containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {}), 'MESH_ERR_FORBIDDEN', /spec\.hostNetwork: pods in local mode share no namespace with the host/);
+  await rejectsWith(api.apply([pod('hostpath', { volumes: [{ name: 'etc', hostPath: { path: '/etc' } }], containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {}), 'MESH_ERR_FORBIDDEN', /spec\.volumes\[0\]\.hostPath: pods in local mode get no host paths/);
+  await rejectsWith(api.apply([pod('addr', { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] }, { 'local.tessera.dev/app-address': stored.status!.podIP! })], {}), 'MESH_ERR_FORBIDDEN', /a pod may not name one/);
+  await rejectsWith(api.apply([pod('sidecar', { containers: [{ name: 'sidecar', image: 'tessera/sidecar' }] })], {}), 'MESH_ERR_FORBIDDEN', /the sidecar is added by injection/);
+  await rejectsWith(api.apply([pod('ctl', { containers: [{ name: 'c', image: 'tessera/controller' }] })], {}), 'MESH_ERR_FORBIDDEN', /control-plane images run only in namespace tessera-system/);
+  await rejectsWith(api.apply([pod('img', { containers: [{ name: 'c', image: 'unknown/image' }] })], {}), 'MESH_ERR_IMAGE_UNSUPPORTED', /no local runtime/);
+  assert.deepEqual(store.list('Pod', 'demo').map((p) => p.metadata.name), ['p']);
+  // a second pod: the next free address
+  await api.apply([pod('q', { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] })], {});
+  const q = store.get({ kind: 'Pod', namespace: 'demo', name: 'q' }) as Pod;
+  assert.notEqual(q.status!.podIP, stored.status!.podIP);
+  // what a pod runs does not change after creation
+  const changed = pod('q', { containers: [{ name: 'app', image: 'kennethreitz/httpbin', args: ['x'] }] });
+  await rejectsWith(api.apply([changed], {}), 'MESH_ERR_FORBIDDEN', /pod updates may not change fields other than its labels and annotations/);
 });
 
 test('a re-applied Service keeps the cluster IP the controller gave it', async (t) => {

@@ -1,5 +1,6 @@
 /** What every API handler needs. */
 import type { ResourceStore } from '../store/index.js';
+import type { InjectorClient } from '../controllers/index.js';
 import type { AdmissionChecks } from './admission-checks.js';
 
 export interface ApiContext {
@@ -15,6 +16,8 @@ export interface ApiContext {
   onShutdown: () => void;
   /** where `tessera up` ran: exec'd commands start there */
   workdir?: string;
+  /** the local mesh's `<mesh>-injector`, called for pods of the namespaces it covers */
+  injector?: InjectorClient;
 }
 
 export function meshConfigName(meshName: string): { name: string; namespace: string } {

@@ -13,7 +13,9 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import type { Pod } from '../../api/types.js';
 import type { UserInfo } from '../../kube/apiserver/index.js';
+import type { InjectorClient } from '../controllers/index.js';
 import { CONTROLLER_PORT, controllerAddress } from '../layout.js';
 import { createLocalKubeApi } from '../kube/index.js';
 import { userOfCertificate } from '../pki/index.js';
@@ -37,12 +39,22 @@ export interface ApiServerOptions extends AdmissionOverrides {
   workdir?: string;
   /** the serving certificate and the CA client certificates must chain to */
   tls: { cert: string; key: string; ca: string };
+  /** the local mesh's injector, which admission calls for pods of the namespaces it covers */
+  injector?: InjectorClient;
 }
 
 export interface RunningApiServer {
   url: string;
+  /** creates a pod through the whole admission chain, as kube-controller-manager's replicaset controller */
+  createPod(pod: Pod): Promise<Pod>;
   close(): Promise<void>;
 }
+
+/** Who the local deployment controller's pod creations come from, as on a cluster (webhooks and policies see it). */
+export const REPLICASET_CONTROLLER: UserInfo = {
+  username: 'system:serviceaccount:kube-system:replicaset-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -78,6 +90,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     onShutdown: opts.onShutdown,
   };
   if (opts.workdir !== undefined) ctx.workdir = opts.workdir;
+  if (opts.injector) ctx.injector = opts.injector;
   const expectedToken = opts.token ? digest(opts.token) : undefined;
   let kube: ReturnType<typeof createLocalKubeApi> | undefined;
 
@@ -104,6 +117,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   return {
     url: ctx.url,
+    createPod: async (pod) => (await kube!.create(REPLICASET_CONTROLLER, pod)) as Pod,
     close: () => new Promise<void>((resolveClose) => {
       kube?.close();
       server.close(() => resolveClose());

@@ -3,9 +3,12 @@
  * template one at a time (surge one new pod, wait until it is Ready, then delete an old one — no
  * capacity is lost during a rollout), and reports status. Pods of meshed namespaces are created
  * once the injector webhook admits them; a refusal is retried with backoff and shown as the
- * Deployment's ReplicaFailure condition, as Kubernetes shows FailedCreate.
+ * Deployment's ReplicaFailure condition, as Kubernetes shows FailedCreate. On the daemon every pod
+ * is created through the embedded API (`ctx.createPod`), as kube-controller-manager's replicaset
+ * controller creates them: the API's whole admission chain decides, and gives the pod its address.
  */
-import type { Deployment, DeploymentStatus, Namespace, Pod } from '../../api/types.js';
+import { createHash } from 'node:crypto';
+import type { Deployment, DeploymentStatus, Namespace, Pod, Resource } from '../../api/types.js';
 import type { StoreWrite } from '../store/index.js';
 import { jsonEqual, kubeTimestamp } from '../store/index.js';
 import { podIPAllocator, type LowestFreeAllocator } from './address-allocation.js';
@@ -83,10 +86,17 @@ function reconcileDeployment(ctx: ControllerContext, d: Deployment, addresses: L
 
   const writes: StoreWrite[] = doomed.map((p) => ({ op: 'delete', key: { kind: 'Pod', namespace: ns, name: p.metadata.name } }));
   const names = new Set([...podsInNs.map((p) => p.metadata.name), ...creations.reservedNames()]);
-  const creating = viaWebhook && !creations.mayCreate(uid) ? 0 : toCreate;
+  const creating = (viaWebhook || ctx.createPod) && !creations.mayCreate(uid) ? 0 : toCreate;
   for (let i = 0; i < creating; i++) {
     const name = newPodName(d.metadata.name, hash, (n) => names.has(n));
     names.add(name);
+    if (ctx.createPod) {
+      const create = ctx.createPod;
+      const pod = buildPod({ deployment: d, name, hash });
+      // The API stored it (or refused it); a pod whose Deployment went meanwhile is the garbage collector's.
+      creations.start({ deploymentUid: uid, hash, name }, () => create(pod), () => undefined, (err) => failedCreate(ctx, d, err.message));
+      continue;
+    }
     const pod = buildPod({ deployment: d, name, hash, podIP: addresses.take() });
     if (!viaWebhook) {
       writes.push({ op: 'put', object: placeApp(pod) });
@@ -109,6 +119,33 @@ function storeIfStillWanted(ctx: ControllerContext, d: Deployment, pod: Pod): vo
   if (current?.metadata.uid !== d.metadata.uid) return;
   if (!ctx.store.get({ kind: 'Namespace', name: d.metadata.namespace! })) return;
   ctx.store.transact([{ op: 'put', object: pod }]);
+}
+
+/**
+ * A Warning Event `FailedCreate` on the Deployment ("Error creating: …", as the replicaset controller
+ * words it), one per distinct message with its count raised on each retry, as Kubernetes aggregates
+ * repeated events; returns the message for the ReplicaFailure condition.
+ */
+function failedCreate(ctx: ControllerContext, d: Deployment, message: string): string {
+  const ns = d.metadata.namespace!;
+  const name = `${d.metadata.name}.${createHash('sha256').update(`${d.metadata.uid}\n${message}`).digest('hex').slice(0, 16)}`;
+  const now = kubeTimestamp();
+  const before = ctx.store.get({ kind: 'Event', namespace: ns, name }) as { count?: number; firstTimestamp?: string } | undefined;
+  try {
+    ctx.store.transact([{
+      op: 'put',
+      object: {
+        apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
+        involvedObject: { apiVersion: d.apiVersion, kind: 'Deployment', namespace: ns, name: d.metadata.name, uid: d.metadata.uid },
+        type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message}`,
+        source: { component: 'replicaset-controller' }, reportingComponent: 'replicaset-controller', reportingInstance: 'tessera',
+        firstTimestamp: before?.firstTimestamp ?? now, lastTimestamp: now, count: (before?.count ?? 0) + 1,
+      } as unknown as Resource,
+    }]);
+  } catch {
+    // best effort: the condition still says why
+  }
+  return message;
 }
 
 /** Kubernetes' wording for a pod the admission webhook kept from being created. */

@@ -13,7 +13,8 @@ interface Pending {
   deploymentUid: string;
   hash: string;
   name: string;
-  podIP: string;
+  /** absent when the API gives the pod its address as it stores it */
+  podIP?: string;
 }
 
 interface Failure {
@@ -39,7 +40,7 @@ export class PendingCreations {
   }
 
   reservedIPs(): string[] {
-    return [...this.#pending].map((p) => p.podIP);
+    return [...this.#pending].flatMap((p) => (p.podIP ? [p.podIP] : []));
   }
 
   reservedNames(): string[] {

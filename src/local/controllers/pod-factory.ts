@@ -8,6 +8,7 @@ import { hasSidecar } from '../../injector/mutation.js';
 import { webhookCoversNamespace } from '../../injector/namespace-selector.js';
 import type { NamespaceInfo } from '../../injector/protocol.js';
 import { localIPFor } from '../layout.js';
+import { podIPAllocator } from './address-allocation.js';
 import type { InjectorClient } from './injector-client.js';
 import { APP_ADDRESS_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from './well-known.js';
 
@@ -15,7 +16,8 @@ export interface PodRequest {
   deployment: Deployment;
   name: string;
   hash: string;
-  podIP: string;
+  /** absent when the pod is created through the API, which gives it its address when it stores it */
+  podIP?: string;
 }
 
 /** The pod as its template describes it, before admission. */
@@ -36,7 +38,7 @@ export function buildPod(req: PodRequest): Pod {
     },
     // Kubernetes defaults the service account; the pod's identity (sa.ns) depends on it.
     spec: { ...template.spec, serviceAccountName: template.spec.serviceAccountName ?? 'default' },
-    status: { phase: 'Pending', podIP, podIPs: [{ ip: podIP }] },
+    status: podIP ? { phase: 'Pending', podIP, podIPs: [{ ip: podIP }] } : { phase: 'Pending' },
   };
 }
 
@@ -58,10 +60,10 @@ export function placeApp(pod: Pod): Pod {
 }
 
 /**
- * Sends the pod through the webhook and returns the pod to store. What the pod is — name,
- * namespace, owner, address — stays ours: a webhook may add to a pod, not move it.
+ * Sends the pod through the webhook and returns the pod it answered. What the pod is — name,
+ * namespace, owner, status — stays ours: a webhook may add to a pod, not move it.
  */
-export async function admitThroughInjector(
+export async function injectThroughInjector(
   pod: Pod, namespace: Namespace, meshName: string, injector: InjectorClient | undefined, signal?: AbortSignal,
 ): Promise<Pod> {
   if (!injector) throw new Error('no injector webhook is configured for this mesh');
@@ -69,5 +71,25 @@ export async function admitThroughInjector(
   if (mutated.metadata?.name !== pod.metadata.name || mutated.metadata.namespace !== pod.metadata.namespace) {
     throw new Error(`the webhook returned pod ${mutated.metadata?.namespace}/${mutated.metadata?.name} for ${pod.metadata.namespace}/${pod.metadata.name}`);
   }
-  return placeApp({ ...mutated, metadata: { ...mutated.metadata, ownerReferences: pod.metadata.ownerReferences }, status: pod.status });
+  const out: Pod = { ...mutated, metadata: { ...mutated.metadata, ownerReferences: pod.metadata.ownerReferences } };
+  if (pod.status) out.status = pod.status;
+  else delete out.status;
+  return out;
+}
+
+/** The pod through the webhook, placed at its (already allocated) address. */
+export async function admitThroughInjector(
+  pod: Pod, namespace: Namespace, meshName: string, injector: InjectorClient | undefined, signal?: AbortSignal,
+): Promise<Pod> {
+  return placeApp(await injectThroughInjector(pod, namespace, meshName, injector, signal));
+}
+
+/**
+ * The pod as it is stored: the lowest free address of the block, the app placed behind its sidecar
+ * (the part a CNI plugin plays on a cluster, done when the pod object is created).
+ */
+export function withPodAddress(pod: Pod, pods: Pod[], block: number): Pod {
+  if (pod.status?.podIP) return placeApp(pod);
+  const podIP = podIPAllocator(pods, block).take();
+  return placeApp({ ...pod, status: { ...pod.status, podIP, podIPs: [{ ip: podIP }] } });
 }

@@ -96,7 +96,12 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     // …and, for sandboxed pods (--pod-network=namespace), the mesh bridge's gateway the relay listens on
     await issueServingCertificate(stateDir, 'controller', [controllerAddress(block), meshGateway(meshName)]);
     await issueServingCertificate(stateDir, 'injector', [injectorAddress(block)]);
+    // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the
+    // per-run secret: the API's admission calls it for every pod created there, whoever creates it.
+    const injector = httpInjectorClient({ baseUrl: `https://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken, ca: pki.ca.cert });
+    cleanups.push({ what: 'injector client', run: () => injector.close() });
     const api = await startApiServer({
+      injector,
       store, host: apiAddress(block), port: API_PORT, meshName, stateDir, block, workdir: opts.workdir,
       tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
       onShutdown: () => requestShutdown('shutdown requested through the API'),
@@ -121,10 +126,8 @@ async function serve(opts: DaemonOptions, shutdownRequested: Promise<string>, re
     const created = ensureSystemObjects(store, meshName);
     if (created.length > 0) log(`created ${created.join(', ')}`);
 
-    // Pods of meshed namespaces are admitted by the `<mesh>-injector` pod, authenticated with the per-run secret.
-    const injector = httpInjectorClient({ baseUrl: `https://${injectorAddress(block)}:${INJECTOR_PORT}`, token: apiToken, ca: pki.ca.cert });
-    cleanups.push({ what: 'injector client', run: () => injector.close() });
-    const controllers = startControllers({ store, meshName, block, log, injector });
+    // Every pod is created through the API's admission chain, as the replicaset controller.
+    const controllers = startControllers({ store, meshName, block, log, createPod: (pod) => api.createPod(pod) });
     cleanups.push({ what: 'controllers', run: () => controllers.stop() });
     const tokenSecrets = startTokenSecretController({ store, stateDir, block, log });
     cleanups.push({ what: 'token controller', run: () => tokenSecrets.stop() });

@@ -12,6 +12,7 @@ import { admit, keepServerDefaults } from '../apiserver/admission.js';
 import type { ApiContext } from '../apiserver/context.js';
 import { checkControllerSecretWrite } from './secret-ownership.js';
 import { policyWarnings } from './policy-warnings.js';
+import { admitPod, isPod, mutatePod } from './pod-admission.js';
 
 /** Metadata the validators treat as the user's but which the server owns; restored after validation. */
 const SERVER_META = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'finalizers', 'ownerReferences'] as const;
@@ -23,10 +24,12 @@ function knownToValidators(obj: Resource): boolean {
 
 export function localAdmission(ctx: ApiContext): Admission {
   return {
+    mutate: (req) => mutatePod(ctx, req),
     async admit(req: AdmissionRequest): Promise<Resource | undefined> {
       checkControllerSecretWrite(req, ctx.meshName);
       if (req.operation === 'DELETE' || !req.object) return undefined;
       const obj = req.object;
+      if (isPod(obj) && req.subresource === undefined) return admitPod(ctx, req);
       // Status writes come from controllers and leave the spec as it was validated.
       if (req.subresource === 'status' || !knownToValidators(obj)) return obj;
       // Objects being finalized only lose finalizers: nothing to re-validate.

@@ -3,7 +3,7 @@
  * the mesh's admission and the pod runtime, with the mesh kinds present as CRD objects.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Resource } from '../../api/types.js';
+import type { Pod, Resource } from '../../api/types.js';
 import { createKubeApi, type KubeApi, type KubeStorage, type UserInfo } from '../../kube/apiserver/index.js';
 import {
   authorize, defaultClusterRoleBindings, defaultClusterRoles, OidcAuthenticator, RbacIndex, RBAC_GROUP, RBAC_KINDS,
@@ -15,6 +15,8 @@ import type { ApiContext } from '../apiserver/context.js';
 import { kubeTimestamp } from '../store/index.js';
 import { localAdmission } from './admission.js';
 import { localPodConnector } from './pods.js';
+import { isPod } from './pod-admission.js';
+import { withPodAddress } from '../controllers/pod-factory.js';
 import { storeBackedStorage } from './storage.js';
 import { KUBE_VERSION } from './version.js';
 import { startLifecycleControllers } from '../../kube/controllers/index.js';
@@ -153,7 +155,11 @@ export function createLocalKubeApi(opts: LocalKubeApiOptions): KubeApi {
   const registry = new ResourceRegistry();
   ensureMeshCrds(opts.ctx, registry);
   ensureDefaultRbac(opts.ctx);
-  const storage = storeBackedStorage(opts.ctx.store);
+  // A pod gets its address as it is stored, after admission (a CNI's part): the same lowest-free
+  // allocation for the deployment controller's pods and a user's, in one synchronous step.
+  const storage = storeBackedStorage(opts.ctx.store, {
+    prepareCreate: (obj) => (isPod(obj) ? withPodAddress(obj, opts.ctx.store.list('Pod') as Pod[], opts.ctx.block) : obj),
+  });
   const auth = localAuth(opts, storage);
   const api = createKubeApi({
     registry,
@@ -172,6 +178,7 @@ export function createLocalKubeApi(opts: LocalKubeApiOptions): KubeApi {
   return {
     handle: (req, res) => api.handle(req, res),
     upgrade: (req, socket, head) => api.upgrade(req, socket, head),
+    create: (user, obj) => api.create(user, obj),
     close() {
       controllers.stop();
       auth.stop();

@@ -29,7 +29,12 @@ function translate(e: unknown, group: string, kind: string, name: string): never
   throw e;
 }
 
-export function storeBackedStorage(store: ResourceStore): KubeStorage {
+export interface StorageHooks {
+  /** the object as it is stored, given as it was admitted (e.g. a pod gets its address here) */
+  prepareCreate?: (obj: Resource) => Resource;
+}
+
+export function storeBackedStorage(store: ResourceStore, hooks: StorageHooks = {}): KubeStorage {
   return {
     get revision() {
       return store.revision;
@@ -42,7 +47,8 @@ export function storeBackedStorage(store: ResourceStore): KubeStorage {
     },
     create(obj) {
       try {
-        return store.transact([{ op: 'create', object: obj }])[0]!.object;
+        const object = hooks.prepareCreate ? hooks.prepareCreate(obj) : obj;
+        return store.transact([{ op: 'create', object }])[0]!.object;
       } catch (e) {
         return translate(e, groupOf(obj.apiVersion), obj.kind, obj.metadata.name);
       }

@@ -4,16 +4,17 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerStatus, Pod, PodStatus, Resource } from '../../api/types.js';
 import { APP_ADDRESS_ANNOTATION } from '../controllers/well-known.js';
-import { localIPFor, stateFiles } from '../layout.js';
+import { localIPFor, SIDECAR_ENV, stateFiles } from '../layout.js';
 import { jsonEqual, kubeTimestamp, type ResourceStore } from '../store/index.js';
 import { SIDECAR_CONTAINER, SIDECAR_EXIT_REASONS } from './builtin-runtimes.js';
 import { ContainerRunner } from './container-runner.js';
 import { runtimeFor } from './images.js';
 import { buildPodStatus } from './pod-status.js';
 import { mountPodVolumes, type MountedVolume } from './pod-volumes.js';
-import { podField } from './app-env.js';
+import { podField, specEnv } from './app-env.js';
 import { withServiceAccountToken, writeProjectedToken } from './service-account-token.js';
-import type { ContainerContext } from './types.js';
+import type { ContainerContext, ImageRuntime } from './types.js';
+import { isClusterSidecar, resolveServiceUrl, sidecarForNode } from './cluster-sidecar.js';
 import type { LogRotation } from '../container-log/index.js';
 import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID, recordContainerMounts } from './pod-network.js';
@@ -35,6 +36,27 @@ export interface PodRunnerDeps {
 
 /** How soon creating a pod's sandbox is tried again after it failed. */
 const SANDBOX_RETRY_MS = 2000;
+
+/**
+ * The container's runtime. A sidecar an installed mesh's webhook injected for a cluster runs as
+ * `tessera node` runs it (cluster-sidecar.ts): bootstrapped by its projected token, at the controller
+ * its spec names, a Service name resolved to a ready endpoint at each start.
+ */
+function runtimeOf(ctx: ContainerContext, deps: PodRunnerDeps): ImageRuntime | undefined {
+  const found = runtimeFor(ctx.container, ctx.pod);
+  if (!found || ctx.container.name !== SIDECAR_CONTAINER || !isClusterSidecar(specEnv(ctx))) return found;
+  return {
+    ...found,
+    command(c) {
+      const declared = specEnv(c)[SIDECAR_ENV.controllerUrl];
+      const at = declared === undefined ? undefined : resolveServiceUrl(declared, {
+        get: (kind, namespace, name) => deps.store.get({ kind, namespace, name }),
+        slices: (namespace, service) => deps.store.list('EndpointSlice', namespace, 'discovery.k8s.io').filter((x) => x.metadata.labels?.['kubernetes.io/service-name'] === service),
+      });
+      return sidecarForNode(found, at?.url, undefined, at?.serverName).command(c);
+    },
+  };
+}
 
 export class PodRunner {
   readonly uid: string;
@@ -114,7 +136,7 @@ export class PodRunner {
       ).filter((v) => container.name !== SIDECAR_CONTAINER || v.mountPath !== SIDECAR_DATA_MOUNT);
       // issue #13 (b), service-account-token.ts: the ServiceAccount token volume joins the Secret volumes.
       const opts = withServiceAccountToken({
-        ctx, runtime: runtimeFor(container, ctx.pod), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
+        ctx, runtime: runtimeOf(ctx, deps), log: deps.log, onChange: () => this.#scheduleStatusWrite(), mountVolumes, ...inPod,
         ...(deps.logRotation ? { logRotation: deps.logRotation } : {}),
         ...(container.name === SIDECAR_CONTAINER ? { exitReasons: SIDECAR_EXIT_REASONS, onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => this.#event(container.name, type, reason, message) } : {}),
       }, deps);
