@@ -1,22 +1,28 @@
 /**
  * PATCH of an object or its status: JSON patch, JSON merge patch, strategic merge patch (built-in
  * kinds only: custom resources answer 415, as kube-apiserver does), applied to the object as served
- * at the request's version, then stored through the same path as an update.
+ * at the request's version, then stored through the same path as an update. Server-side apply
+ * (`application/apply-patch+yaml`) is apply.ts.
  */
 import type { Resource } from '../../api/types.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchTypeOf, strategicSchemaFor } from '../patch/index.js';
+import { handleApply } from './apply.js';
 import type { RequestContext } from './context.js';
 import { parseBody, readBody } from './http.js';
 import { atVersion, isObject } from './objects.js';
 import { bodyObject, composeUpdate, getStored, respondObject, storeUpdate, type Target } from './resources.js';
 import { badRequest, invalid, StatusError, unsupportedMediaType } from './status.js';
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export async function handlePatch(ctx: RequestContext, t: Target): Promise<void> {
   const contentType = t.req.headers['content-type'] ?? '';
   const kind = patchTypeOf(contentType);
-  if (kind === undefined || kind === 'apply') throw unsupportedMediaType(contentType, PATCH_TYPES);
+  if (kind === undefined) throw unsupportedMediaType(contentType, PATCH_TYPES);
+  if (kind === 'apply') return handleApply(ctx, t);
+  if (t.url.searchParams.has('force')) {
+    throw invalid('meta.k8s.io', 'PatchOptions', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+  }
   const strategicSchema = kind === 'strategic' ? strategicSchemaFor(t.type.group, t.type.kind) : undefined;
   if (kind === 'strategic' && (!t.type.builtIn || !strategicSchema)) throw unsupportedMediaType(contentType, PATCH_TYPES.filter((p) => !p.startsWith('application/strategic')));
   const patch = parseBody(await readBody(t.req), 'application/json');

@@ -18,6 +18,8 @@ import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResour
 import { renderTable } from './table-view.js';
 import { builtinAdmission, CRD_CLEANUP_FINALIZER, fieldValidationOf } from './builtin-admission.js';
 import { mutateByWebhooks, validateByWebhooks } from './webhook-admission.js';
+import type { ManagedFieldsEntry } from '../apply/index.js';
+import { withUpdateFields } from './field-manager.js';
 
 export interface Target {
   info: ResourceRequest;
@@ -195,6 +197,15 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
   const dryRun = isDryRun(t.url);
   const obj = bodyObject(t, parseBody(await readBody(t.req), t.req.headers['content-type']));
   stripServerMetadata(obj);
+  await createObject(ctx, t, obj, dryRun);
+}
+
+/**
+ * Creates `obj` (already checked against the request) and answers 201. `managedFields` are the
+ * apply's when server-side apply creates the object; otherwise the create is an Update by the
+ * request's manager.
+ */
+export async function createObject(ctx: RequestContext, t: Target, obj: Resource, dryRun: boolean, managedFields?: ManagedFieldsEntry[]): Promise<void> {
   if (!obj.metadata.name) {
     if (obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName);
     else throw invalid(t.type.group, t.type.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
@@ -205,7 +216,8 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
     obj.spec = { ...(obj.spec as object | undefined), finalizers: ['kubernetes'] };
     obj.status = { phase: 'Active' };
   }
-  const stored = await admitted(ctx, t, 'CREATE', toStorage(obj, t.type), undefined, dryRun);
+  const admittedObj = await admitted(ctx, t, 'CREATE', toStorage(obj, t.type), undefined, dryRun);
+  const stored = managedFields ? withManagedFields(admittedObj, managedFields) : withUpdateFields(ctx, t, undefined, admittedObj);
   if (ctx.storage.get(keyOf(t.type, stored.metadata.name, stored.metadata.namespace))) {
     throw alreadyExists(t.type.group, t.type.plural, stored.metadata.name);
   }
@@ -215,6 +227,13 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
     return;
   }
   respondObject(ctx, t, 201, ctx.storage.create(stored));
+}
+
+export function withManagedFields(obj: Resource, managedFields: ManagedFieldsEntry[]): Resource {
+  const meta = { ...obj.metadata } as Resource['metadata'] & { managedFields?: ManagedFieldsEntry[] };
+  if (managedFields.length > 0) meta.managedFields = managedFields;
+  else delete meta.managedFields;
+  return { ...obj, metadata: meta };
 }
 
 async function admitted(ctx: RequestContext, t: Target, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
@@ -292,7 +311,7 @@ export function composeUpdate(t: Target, existing: Resource, incoming: Resource)
 }
 
 /** Writes an update (after admission); a finalizer-less object marked for deletion goes away here. */
-export async function storeUpdate(ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string): Promise<Resource> {
+export async function storeUpdate(ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string, managedFields?: ManagedFieldsEntry[]): Promise<Resource> {
   if (expectRv && expectRv !== existing.metadata.resourceVersion) throw conflict(t.type.group, t.type.plural, existing.metadata.name);
   if (existing.metadata.deletionTimestamp) {
     // Finalizers may only be removed from an object being deleted, never added back.
@@ -303,7 +322,8 @@ export async function storeUpdate(ctx: RequestContext, t: Target, existing: Reso
     }
   }
   const operation = 'UPDATE';
-  const stored = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
+  const admittedObj = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
+  const stored = managedFields ? withManagedFields(admittedObj, managedFields) : withUpdateFields(ctx, t, existing, admittedObj);
   if (dryRun) return { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion } };
   const writeOpts = { expectResourceVersion: existing.metadata.resourceVersion! };
   const specFinalizers = t.type.group === '' && t.type.kind === 'Namespace' ? ((stored.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];

@@ -140,6 +140,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     // Impersonation headers (`kubectl --as`), each part allowed the `impersonate` verb (src/kube/auth).
     const user = await impersonate(await userOf(req, url.pathname), req.headers, opts.authorize, req.headersDistinct);
     const ctx: RequestContext = { ...base, user };
+    if (opts.authorize) ctx.authorize = opts.authorize;
     const info = parseRequestInfo(req.method ?? 'GET', url);
     await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
     return { ctx, info, url };

@@ -1,0 +1,130 @@
+/**
+ * The fields of an object as a FieldSet, reading a value at a path, removing one, and the fields
+ * that differ between two objects: what structured-merge-diff computes to record ownership.
+ */
+import { fieldSchema, type ApplySchema } from './schema.js';
+import { fieldElement, FieldSet, keyElement, valueElement, type Path, type PathElement } from './fieldset.js';
+
+type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** The key fields of an associative-list item (defaults filled in); undefined when one is missing. */
+export function itemKey(item: unknown, s: ApplySchema): Record<string, unknown> | undefined {
+  if (!isObj(item)) return undefined;
+  const key: Record<string, unknown> = {};
+  for (const k of s.keys ?? []) {
+    const v = item[k] ?? s.keyDefaults?.[k];
+    if (v === undefined || v === null) return undefined;
+    key[k] = v;
+  }
+  return key;
+}
+
+/** The path element of list item `item` at `index`, by the list's type. */
+export function itemElement(item: unknown, index: number, s: ApplySchema): PathElement {
+  if (s.list === 'map') {
+    const key = itemKey(item, s);
+    if (key) return keyElement(key);
+  }
+  if (s.list === 'set') return valueElement(item);
+  return `i:${index}`;
+}
+
+function isLeaf(v: unknown, s: ApplySchema): boolean {
+  if (Array.isArray(v)) return s.list !== 'map' && s.list !== 'set';
+  if (isObj(v)) return s.atomic === true || Object.keys(v).length === 0;
+  return true;
+}
+
+/**
+ * Every field `value` sets: scalars, atomic lists and maps, and empty maps are members; a granular
+ * map contributes its keys; associative-list and set items are members with their own fields below.
+ */
+export function fieldsOf(value: unknown, s: ApplySchema): FieldSet {
+  const paths: Path[] = [];
+  const walk = (v: unknown, sch: ApplySchema, prefix: PathElement[]): void => {
+    if (prefix.length > 0 && isLeaf(v, sch)) {
+      paths.push(prefix);
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        const p = [...prefix, itemElement(item, i, sch)];
+        paths.push(p);
+        if (sch.list === 'map' && isObj(item)) for (const [k, c] of Object.entries(item)) walk(c, fieldSchema(sch, k), [...p, fieldElement(k)]);
+      });
+      return;
+    }
+    if (isObj(v)) for (const [k, c] of Object.entries(v)) walk(c, fieldSchema(sch, k), [...prefix, fieldElement(k)]);
+  };
+  walk(value, s, []);
+  return FieldSet.of(paths);
+}
+
+interface Located {
+  /** the map or list holding the value */
+  parent: Obj | unknown[];
+  /** its key in a map, its index in a list */
+  at: string | number;
+  value: unknown;
+}
+
+/** Finds the value at `path` in `root`, following list items by key, value or index. */
+export function locate(root: unknown, path: Path, s: ApplySchema): Located | undefined {
+  let cur: unknown = root;
+  let sch = s;
+  let found: Located | undefined;
+  for (const e of path) {
+    const body = e.slice(2);
+    if (e.startsWith('f:')) {
+      if (!isObj(cur) || !Object.prototype.hasOwnProperty.call(cur, body)) return undefined;
+      found = { parent: cur, at: body, value: cur[body] };
+      sch = fieldSchema(sch, body);
+    } else {
+      if (!Array.isArray(cur)) return undefined;
+      const list = cur;
+      const i = list.findIndex((item, idx) => itemElement(item, idx, sch) === e);
+      if (i < 0) return undefined;
+      found = { parent: list, at: i, value: list[i] };
+      // the item's fields are described by the list's schema
+    }
+    cur = found.value;
+  }
+  return found;
+}
+
+/** Removes the value at `path` from `root` (mutating it); nothing when it is absent. */
+export function removeAt(root: unknown, path: Path, s: ApplySchema): void {
+  const hit = locate(root, path, s);
+  if (!hit) return;
+  if (Array.isArray(hit.parent)) hit.parent.splice(hit.at as number, 1);
+  else delete hit.parent[hit.at as string];
+}
+
+/**
+ * The members of `after` whose value is new or differs from `before`'s, and the members of
+ * `before` that `after` no longer has: an Update's added/modified and removed fields.
+ */
+export function compare(before: unknown, after: unknown, s: ApplySchema): { changed: FieldSet; removed: FieldSet } {
+  const a = fieldsOf(before, s);
+  const b = fieldsOf(after, s);
+  const changed = b.members().filter((p) => {
+    if (!a.has(p)) return true;
+    if (b.hasBelow(p)) return false; // containers change through their children
+    return !deepEqual(locate(before, p, s)?.value, locate(after, p, s)?.value);
+  });
+  return { changed: FieldSet.of(changed), removed: a.difference(b) };
+}

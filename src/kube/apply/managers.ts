@@ -1,0 +1,242 @@
+/**
+ * Field ownership: `metadata.managedFields` read and written, the Apply operation (merge, conflicts,
+ * removal of fields the manager stopped applying) and the Update operation (every other write takes
+ * ownership of what it changed). Pure functions over plain objects.
+ */
+import { fieldsOf, compare, deepEqual, isObj, locate, removeAt } from './fields.js';
+import { FieldSet, pathString, type Path } from './fieldset.js';
+import { duplicateItems, mergeApplied } from './merge.js';
+import type { ApplySchema } from './schema.js';
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: Record<string, unknown>;
+  subresource?: string;
+}
+
+interface Manager {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  subresource: string;
+  apiVersion: string;
+  time: string;
+  fields: FieldSet;
+}
+
+export interface Conflict {
+  manager: string;
+  subresource: string;
+  apiVersion: string;
+  path: Path;
+}
+
+/** Where a write happens: which part of the object it may change and own. */
+export interface Scope {
+  /** '' for the object itself, 'status' for the status subresource */
+  subresource: string;
+  /**
+   * true when the type has a status subresource: writes to the object then own no status, and
+   * writes to /status own only status.
+   */
+  statusSplit: boolean;
+}
+
+export interface Operation {
+  manager: string;
+  apiVersion: string;
+  /** RFC 3339 */
+  now: string;
+  scope: Scope;
+  schema: ApplySchema;
+}
+
+/** Server-owned metadata no manager owns. */
+const SERVER_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
+
+function inScope(p: Path, scope: Scope): boolean {
+  if (p[0] === 'f:apiVersion' || p[0] === 'f:kind') return false;
+  if (p[0] === 'f:metadata' && p.length > 1 && SERVER_META.includes(p[1]!.slice(2))) return false;
+  if (!scope.statusSplit) return true;
+  return scope.subresource === 'status' ? p[0] === 'f:status' : p[0] !== 'f:status';
+}
+
+function scoped(set: FieldSet, scope: Scope): FieldSet {
+  return FieldSet.of(set.members().filter((p) => inScope(p, scope)));
+}
+
+export function readManagedFields(obj: unknown): Manager[] {
+  const meta = isObj(obj) && isObj(obj.metadata) ? obj.metadata : {};
+  const raw = Array.isArray(meta.managedFields) ? meta.managedFields : [];
+  const out: Manager[] = [];
+  for (const e of raw) {
+    if (!isObj(e) || typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update')) continue;
+    let fields: FieldSet;
+    try {
+      fields = FieldSet.fromFieldsV1(e.fieldsV1 ?? {});
+    } catch {
+      continue; // an entry the server cannot read owns nothing
+    }
+    out.push({
+      manager: e.manager, operation: e.operation, subresource: typeof e.subresource === 'string' ? e.subresource : '',
+      apiVersion: typeof e.apiVersion === 'string' ? e.apiVersion : '', time: typeof e.time === 'string' ? e.time : '', fields,
+    });
+  }
+  return out;
+}
+
+function writeManagedFields(managers: Manager[]): ManagedFieldsEntry[] {
+  return managers.filter((m) => !m.fields.isEmpty()).map((m) => {
+    const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, time: m.time, fieldsType: 'FieldsV1', fieldsV1: m.fields.toFieldsV1() };
+    if (m.subresource) e.subresource = m.subresource;
+    return e;
+  });
+}
+
+function sameManager(m: Manager, name: string, operation: Manager['operation'], subresource: string): boolean {
+  return m.manager === name && m.operation === operation && m.subresource === subresource;
+}
+
+function upsert(managers: Manager[], op: Operation, operation: Manager['operation'], fields: FieldSet): Manager[] {
+  const i = managers.findIndex((m) => sameManager(m, op.manager, operation, op.scope.subresource));
+  const entry: Manager = { manager: op.manager, operation, subresource: op.scope.subresource, apiVersion: op.apiVersion, time: op.now, fields };
+  if (i < 0) return [...managers, entry];
+  const out = [...managers];
+  out[i] = entry;
+  return out;
+}
+
+function withoutMeta<T>(obj: T): T {
+  if (!isObj(obj) || !isObj(obj.metadata)) return obj;
+  const { managedFields: _mf, resourceVersion: _rv, ...meta } = obj.metadata;
+  return { ...obj, metadata: meta } as T;
+}
+
+/**
+ * The managedFields after an Update (create, replace, any non-apply patch) by `op.manager`: it owns
+ * what it changed, nobody owns what it removed, other managers lose what it changed. Unchanged when
+ * the write changed nothing, as kube-apiserver leaves a no-op write's managedFields alone.
+ */
+export function managedFieldsAfterUpdate(before: unknown, after: unknown, op: Operation): ManagedFieldsEntry[] {
+  let managers = readManagedFields(before);
+  if (before !== undefined && deepEqual(withoutMeta(before), withoutMeta(after))) return writeManagedFields(managers);
+  const { changed: rawChanged, removed } = compare(before ?? {}, after, op.schema);
+  const changed = scoped(rawChanged, op.scope);
+  managers = managers.map((m) => ({ ...m, fields: m.fields.difference(removed).difference(changed) }));
+  const mine = managers.find((m) => sameManager(m, op.manager, 'Update', op.scope.subresource))?.fields ?? FieldSet.empty();
+  managers = upsert(managers, op, 'Update', mine.union(changed));
+  return writeManagedFields(managers);
+}
+
+export type ApplyResult =
+  | { ok: true; object: Record<string, unknown>; managedFields: ManagedFieldsEntry[] }
+  | { ok: false; conflicts: Conflict[] };
+
+/** Thrown for an applied configuration the engine cannot merge (a list item without its key…). */
+export class ApplyConfigError extends Error {
+  readonly code = 'APPLY_CONFIG_INVALID';
+}
+
+/** The manager kube-apiserver names for fields an object had before anyone tracked them. */
+export const BEFORE_FIRST_APPLY = 'before-first-apply';
+
+/**
+ * Server-side apply of `applied` by `op.manager` onto `live` (undefined: the object is created).
+ * Conflicts are fields another manager owns whose value the apply would change; with `force` they
+ * change hands instead. Fields this manager applied last time, no longer applies, and nobody else
+ * owns are removed.
+ */
+export function apply(live: Record<string, unknown> | undefined, applied: Record<string, unknown>, op: Operation, force: boolean): ApplyResult {
+  const bad = duplicateItems(applied, op.schema);
+  if (bad) throw new ApplyConfigError(`.${bad.replace(/^\./, '')}`);
+  let config = applied;
+  if (op.scope.statusSplit) {
+    // The other half of the object is not this endpoint's to change: it is dropped from the config.
+    const { status, ...rest } = applied;
+    config = op.scope.subresource === 'status' ? (status === undefined ? {} : { status }) : rest;
+  }
+  const base = live ?? {};
+  let managers = readManagedFields(live);
+  if (live && managers.length === 0) {
+    // An object nobody tracked yet: its fields belong to one Update manager, so an apply that
+    // changes them conflicts instead of silently taking them over.
+    const all = scoped(fieldsOf(withoutMeta(live), op.schema), op.scope);
+    if (!all.isEmpty()) managers = [{ manager: BEFORE_FIRST_APPLY, operation: 'Update', subresource: op.scope.subresource, apiVersion: op.apiVersion, time: op.now, fields: all }];
+  }
+  const mine = scoped(fieldsOf(config, op.schema), op.scope);
+  const merged = mergeApplied(base, config, op.schema) as Record<string, unknown>;
+
+  const isMe = (m: Manager): boolean => sameManager(m, op.manager, 'Apply', op.scope.subresource);
+  const conflicts: Conflict[] = [];
+  const conflicting = new Set<string>();
+  for (const p of mine.leaves()) {
+    const was = locate(base, p, op.schema);
+    if (!was || deepEqual(was.value, locate(merged, p, op.schema)?.value)) continue;
+    for (const m of managers) {
+      if (isMe(m) || !m.fields.has(p)) continue;
+      conflicts.push({ manager: m.manager, subresource: m.subresource, apiVersion: m.apiVersion, path: p });
+      conflicting.add(JSON.stringify(p));
+    }
+  }
+  if (conflicts.length > 0 && !force) return { ok: false, conflicts };
+  if (force) {
+    const taken = FieldSet.of([...conflicting].map((s) => JSON.parse(s) as Path));
+    managers = managers.map((m) => (isMe(m) ? m : { ...m, fields: m.fields.difference(taken) }));
+  }
+
+  // What this manager no longer applies goes away unless someone else still owns it (or under it).
+  const previous = managers.find(isMe)?.fields ?? FieldSet.empty();
+  let others = FieldSet.empty();
+  for (const m of managers) if (!isMe(m)) others = others.union(m.fields);
+  const keep = others.union(mine);
+  const dropped = previous.difference(keep).members().filter((p) => !keep.hasBelow(p));
+  // Deepest first, so removing an item never shifts the index of another path still to remove.
+  for (const p of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, p, op.schema);
+  pruneEmptied(merged, base, dropped);
+
+  managers = upsert(managers, op, 'Apply', mine);
+  // Fields that no longer exist are owned by nobody.
+  const present = fieldsOf(withoutMeta(merged), op.schema);
+  managers = managers.map((m) => ({ ...m, fields: FieldSet.of(m.fields.members().filter((p) => present.has(p) || present.hasBelow(p))) }));
+  if (live && deepEqual(withoutMeta(merged), withoutMeta(live)) && previous.equals(mine) && conflicts.length === 0) {
+    // A re-apply that changes nothing leaves the object, timestamps included, as it was.
+    return { ok: true, object: merged, managedFields: writeManagedFields(readManagedFields(live)) };
+  }
+  return { ok: true, object: merged, managedFields: writeManagedFields(managers) };
+}
+
+/** Maps a removal left empty go too, when the live object had them non-empty. */
+function pruneEmptied(merged: Record<string, unknown>, base: unknown, dropped: Path[]): void {
+  const parents = new Set<string>();
+  for (const p of dropped) for (let n = p.length - 1; n > 0; n--) if (p[n - 1]!.startsWith('f:') && p.slice(0, n).every((e) => e.startsWith('f:'))) parents.add(JSON.stringify(p.slice(0, n)));
+  const ordered = [...parents].map((s) => JSON.parse(s) as string[]).sort((a, b) => b.length - a.length);
+  for (const p of ordered) {
+    const keys = p.map((e) => e.slice(2));
+    const last = keys[keys.length - 1]!;
+    const parentOf = (root: unknown): unknown => keys.slice(0, -1).reduce<unknown>((v, k) => (isObj(v) ? v[k] : undefined), root);
+    const parent = parentOf(merged);
+    const was = parentOf(base);
+    if (!isObj(parent) || !isObj(was)) continue;
+    const now = parent[last];
+    const before = was[last];
+    if (isObj(now) && Object.keys(now).length === 0 && isObj(before) && Object.keys(before).length > 0) delete parent[last];
+  }
+}
+
+/** kube-apiserver's conflict message: `Apply failed with 1 conflict: conflict with "m" using v1: .data.a`. */
+export function conflictMessage(conflicts: Conflict[]): string {
+  const groups = new Map<string, Conflict[]>();
+  for (const c of conflicts) {
+    const who = `"${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion}`;
+    groups.set(who, [...(groups.get(who) ?? []), c]);
+  }
+  const n = conflicts.length;
+  const head = `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: `;
+  const parts = [...groups].map(([who, cs]) =>
+    cs.length === 1 ? `conflict with ${who}: ${pathString(cs[0]!.path)}` : `conflicts with ${who}:\n${cs.map((c) => `- ${pathString(c.path)}`).join('\n')}`);
+  return head + parts.join('\n');
+}
+
