@@ -193,8 +193,9 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
   for (const m of managers) if (!isMe(m)) others = others.union(m.fields);
   const keep = others.union(mine);
   const dropped = previous.difference(keep).members().filter((p) => !keep.hasBelow(p));
-  // Deepest first, so removing an item never shifts the index of another path still to remove.
-  for (const p of dropped.sort((a, b) => b.length - a.length)) removeAt(merged, p, op.schema);
+  // Removing a field removes what is under it: only the outermost dropped paths are removed.
+  const isUnder = (p: Path, q: Path): boolean => q.length < p.length && q.every((e, i) => p[i] === e);
+  for (const p of dropped.filter((p) => !dropped.some((q) => isUnder(p, q)))) removeAt(merged, p, op.schema);
   pruneEmptied(merged, base, dropped);
 
   managers = upsert(managers, op, 'Apply', mine);
