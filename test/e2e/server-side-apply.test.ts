@@ -167,6 +167,18 @@ for (const bin of kubectlBinaries()) {
       assert.equal(conflict.status, 409);
       assert.equal(conflict.json.reason, 'Conflict');
       assert.deepEqual(conflict.json.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "raw" using v1', field: '.data.x' }]);
+
+      // a status apply: status is all it changes and owns, whatever else the body says
+      const aclPath = '/apis/policy.flomesh.io/v1alpha1/namespaces/ssa/accesscontrols/web';
+      const statusBody = JSON.stringify({ apiVersion: 'policy.flomesh.io/v1alpha1', kind: 'AccessControl', metadata: { name: 'web', labels: { ignored: 'yes' } }, spec: { backends: [] }, status: { currentStatus: 'applied' } });
+      const st = await api.request('PATCH', `${aclPath}/status?fieldManager=status-writer`, { body: statusBody, contentType: 'application/apply-patch+yaml' });
+      assert.equal(st.status, 200, st.text);
+      assert.equal(st.json.status.currentStatus, 'applied');
+      assert.equal(st.json.spec.backends.length, 1);
+      assert.equal(st.json.metadata.labels?.ignored, undefined);
+      const entry = (st.json.metadata.managedFields as ManagedFieldsEntry[]).find((e) => e.manager === 'status-writer')!;
+      assert.equal(entry.subresource, 'status');
+      assert.deepEqual(entry.fieldsV1, { 'f:status': { 'f:currentStatus': {} } });
     });
   });
 }
