@@ -93,7 +93,8 @@ for (const bin of kubectlBinaries()) {
     it('a second field manager conflicts (409), then takes the field with --force-conflicts', async () => {
       const r = await k(['apply', '--server-side', '--field-manager=other', '-f', '-'], cm({ a: '9' }));
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using v1: \.data\.a/);
+      // an Apply manager is named without a version, as kube-apiserver names it
+      assert.match(r.stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.data\.a/);
       assert.equal((await getJson(['configmap', 'settings'])).data.a, '1', 'a refused apply changes nothing');
 
       await ok(['apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', '-'], cm({ a: '9' }));
@@ -112,6 +113,19 @@ for (const bin of kubectlBinaries()) {
       assert.match(update.manager, /^kubectl/);
       const ns = JSON.parse(await ok(['get', 'namespace', 'ssa', '-o', 'json', ...showManaged]));
       assert.ok((ns.metadata.managedFields as ManagedFieldsEntry[]).some((e) => e.operation === 'Update' && /^kubectl/.test(e.manager)), 'kubectl create records its manager');
+    });
+
+    it('a field an ordinary create wrote conflicts with its Update manager, named with its version', async () => {
+      await ok(['create', 'configmap', 'plain', '-n', 'ssa', '--from-literal=x=1']);
+      const plain = (x: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: plain, namespace: ssa }\ndata: { x: "${x}" }\n`;
+      const r = await k(['apply', '--server-side', '-f', '-'], plain('2'));
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /Apply failed with 1 conflict: conflict with "kubectl[-\w]*" using v1: \.data\.x/);
+      // the same value is no conflict: the field is shared
+      await ok(['apply', '--server-side', '-f', '-'], plain('1'));
+      const m = managers(await getJson(['configmap', 'plain']));
+      assert.deepEqual(m['kubectl/Apply']!.fieldsV1, { 'f:data': { 'f:x': {} } });
+      assert.ok(Object.keys(m).some((key) => key.endsWith('/Update')), JSON.stringify(m));
     });
 
     it('merges a Service\'s ports by port and protocol, and removes the one no longer applied', async () => {
@@ -166,7 +180,7 @@ for (const bin of kubectlBinaries()) {
       const conflict = await api.request('PATCH', `${path}?fieldManager=raw2`, { body: body.replace('"x":"1"', '"x":"3"'), contentType: 'application/apply-patch+yaml' });
       assert.equal(conflict.status, 409);
       assert.equal(conflict.json.reason, 'Conflict');
-      assert.deepEqual(conflict.json.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "raw" using v1', field: '.data.x' }]);
+      assert.deepEqual(conflict.json.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "raw"', field: '.data.x' }]);
 
       // a status apply: status is all it changes and owns, whatever else the body says
       const aclPath = '/apis/policy.flomesh.io/v1alpha1/namespaces/ssa/accesscontrols/web';

@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../api/types.js';
 import { authorizeRequest } from '../auth/index.js';
-import { apply, ApplyConfigError, conflictMessage, pathString } from '../apply/index.js';
+import { apply, ApplyConfigError, conflictMessage, conflictWith, pathString } from '../apply/index.js';
 import type { RequestContext } from './context.js';
 import { managerOf, operationOf } from './field-manager.js';
 import { parseBody, readBody } from './http.js';
@@ -73,7 +73,7 @@ function merged(run: () => ReturnType<typeof apply>): Extract<ReturnType<typeof 
   throw new StatusError('Conflict', conflictMessage(result.conflicts), {
     causes: result.conflicts.map((c) => ({
       reason: 'FieldManagerConflict',
-      message: `conflict with "${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion}`,
+      message: `conflict with ${conflictWith(c)}`,
       field: pathString(c.path),
     })),
   });

@@ -4,7 +4,7 @@
  * kube-apiserver records them. Server-side apply itself is in apply.ts.
  */
 import type { Resource } from '../../api/types.js';
-import { fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, NO_SCHEMA, OBJECT_META, overlay, type ApplySchema, type Operation } from '../apply/index.js';
+import { builtinExtras, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, NO_SCHEMA, OBJECT_META, overlay, type ApplySchema, type Operation } from '../apply/index.js';
 import { strategicSchemaFor } from '../patch/index.js';
 import type { ResourceType } from '../registry/index.js';
 import { apiVersionOf } from '../registry/index.js';
@@ -30,6 +30,7 @@ export function applySchemaFor(type: ResourceType, version: string): ApplySchema
   let s = json ? fromJsonSchema(json) : NO_SCHEMA;
   const strategic = type.builtIn ? strategicSchemaFor(type.group, type.kind) : undefined;
   if (strategic) s = overlay(s, fromStrategic(strategic));
+  if (type.builtIn) s = overlay(s, builtinExtras(type.group, type.kind));
   s = overlay(s, { fields: { metadata: OBJECT_META } });
   byVersion.set(version, s);
   return s;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { strategicSchemaFor } from '../patch/index.js';
 import {
-  apply, ApplyConfigError, conflictMessage, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
+  apply, ApplyConfigError, builtinExtras, conflictMessage, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
   type ApplySchema, type Operation,
 } from './index.js';
 
@@ -95,7 +95,8 @@ describe('apply', () => {
     const r = apply(live, cm({ a: '9', b: '2' }), op('bob'), false);
     assert.equal(r.ok, false);
     if (r.ok) return;
-    assert.equal(conflictMessage(r.conflicts), 'Apply failed with 1 conflict: conflict with "alice" using v1: .data.a');
+    // an Apply manager is named alone; an Update manager with the version it wrote
+    assert.equal(conflictMessage(r.conflicts), 'Apply failed with 1 conflict: conflict with "alice": .data.a');
     const forced = ok(apply(live, cm({ a: '9', b: '2' }), op('bob'), true));
     assert.deepEqual(forced.object.data, { a: '9', b: '2' });
     const byManager = Object.fromEntries(forced.managedFields.map((m) => [m.manager, m.fieldsV1]));
@@ -104,8 +105,8 @@ describe('apply', () => {
 
   it('words several conflicts as kube-apiserver does', () => {
     const msg = conflictMessage([
-      { manager: 'm', subresource: '', apiVersion: 'apps/v1', path: ['f:spec', 'f:replicas'] },
-      { manager: 'm', subresource: '', apiVersion: 'apps/v1', path: ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"app"}', 'f:image'] },
+      { manager: 'm', operation: 'Update', subresource: '', apiVersion: 'apps/v1', path: ['f:spec', 'f:replicas'] },
+      { manager: 'm', operation: 'Update', subresource: '', apiVersion: 'apps/v1', path: ['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"app"}', 'f:image'] },
     ]);
     assert.equal(msg, 'Apply failed with 2 conflicts: conflicts with "m" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name="app"].image');
   });
@@ -133,6 +134,19 @@ describe('apply', () => {
     const ctl = st.managedFields.find((m) => m.manager === 'ctl')!;
     assert.equal(ctl.subresource, 'status');
     assert.deepEqual(ctl.fieldsV1, { 'f:status': { 'f:ready': {} } });
+  });
+
+  it('treats label selectors of built-in kinds as atomic and records no `.` for their structs', () => {
+    const schema = overlay(overlay(fromStrategic(strategicSchemaFor('apps', 'Deployment')!), builtinExtras('apps', 'Deployment')), { fields: { metadata: OBJECT_META } });
+    const d = { metadata: { name: 'd', labels: { app: 'd' } }, spec: { selector: { matchLabels: { app: 'd' } }, strategy: { rollingUpdate: { maxSurge: 1 } } } };
+    assert.deepEqual(fieldsOf(d, schema).toFieldsV1(), {
+      'f:metadata': { 'f:labels': { 'f:app': {} }, 'f:name': {} }, 'f:spec': { 'f:selector': {}, 'f:strategy': { 'f:rollingUpdate': { 'f:maxSurge': {} } } },
+    });
+    const [created] = managedFieldsAfterUpdate(undefined, d, op('kubectl-create', schema));
+    assert.deepEqual(created!.fieldsV1, {
+      'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+      'f:spec': { 'f:selector': {}, 'f:strategy': { 'f:rollingUpdate': { '.': {}, 'f:maxSurge': {} } } },
+    });
   });
 
   it('honours a CRD schema\'s list types', () => {
@@ -167,7 +181,8 @@ describe('managedFieldsAfterUpdate', () => {
 
   it('records a create, and leaves a no-op update alone', () => {
     const created = managedFieldsAfterUpdate(undefined, cm({ a: '1' }), op('kubectl-create'));
-    assert.deepEqual(created.map((m) => [m.manager, m.operation, m.fieldsV1]), [['kubectl-create', 'Update', { 'f:data': { 'f:a': {} } }]]);
+    // the map the create brought into existence is owned as such (`.`), as kube-apiserver records it
+    assert.deepEqual(created.map((m) => [m.manager, m.operation, m.fieldsV1]), [['kubectl-create', 'Update', { 'f:data': { '.': {}, 'f:a': {} } }]]);
     const live = withFields(cm({ a: '1' }), created);
     assert.deepEqual(managedFieldsAfterUpdate(live, cm({ a: '1' }), { ...op('other'), now: '2030-01-01T00:00:00Z' }), created);
   });

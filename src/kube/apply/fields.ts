@@ -126,5 +126,29 @@ export function compare(before: unknown, after: unknown, s: ApplySchema): { chan
     if (b.hasBelow(p)) return false; // containers change through their children
     return !deepEqual(locate(before, p, s)?.value, locate(after, p, s)?.value);
   });
-  return { changed: FieldSet.of(changed), removed: a.difference(b) };
+  const mapsBefore = mapsOf(before, s);
+  const mapsAfter = mapsOf(after, s);
+  return { changed: FieldSet.of(changed).union(mapsAfter.difference(mapsBefore)), removed: a.difference(b).union(mapsBefore.difference(mapsAfter)) };
+}
+
+/**
+ * The granular maps (not structs, not atomic) `value` has, below the root: the containers an
+ * Update owns as such (`.` in FieldsV1) when it brings them into existence.
+ */
+export function mapsOf(value: unknown, s: ApplySchema): FieldSet {
+  const paths: Path[] = [];
+  const walk = (v: unknown, sch: ApplySchema, prefix: PathElement[]): void => {
+    if (Array.isArray(v)) {
+      if (sch.list === 'map') v.forEach((item, i) => isObj(item) && walkMap(item, sch, [...prefix, itemElement(item, i, sch)]));
+      return;
+    }
+    if (!isObj(v) || isLeaf(v, sch)) return;
+    if (prefix.length > 0 && !sch.struct) paths.push(prefix);
+    walkMap(v, sch, prefix);
+  };
+  const walkMap = (m: Obj, sch: ApplySchema, prefix: PathElement[]): void => {
+    for (const [k, c] of Object.entries(m)) walk(c, fieldSchema(sch, k), [...prefix, fieldElement(k)]);
+  };
+  walk(value, s, []);
+  return FieldSet.of(paths);
 }

@@ -6,8 +6,8 @@
 export { FieldSet, pathString, type Path, type PathElement } from './fieldset.js';
 export { fieldsOf, compare } from './fields.js';
 export { mergeApplied } from './merge.js';
-export { fromJsonSchema, fromStrategic, overlay, OBJECT_META, NO_SCHEMA, type ApplySchema } from './schema.js';
+export { builtinExtras, fromJsonSchema, fromStrategic, overlay, OBJECT_META, NO_SCHEMA, type ApplySchema } from './schema.js';
 export {
-  apply, managedFieldsAfterUpdate, readManagedFields, conflictMessage, ApplyConfigError, BEFORE_FIRST_APPLY,
+  apply, managedFieldsAfterUpdate, readManagedFields, conflictMessage, conflictWith, ApplyConfigError, BEFORE_FIRST_APPLY,
   type ApplyResult, type Conflict, type ManagedFieldsEntry, type Operation, type Scope,
 } from './managers.js';

@@ -29,6 +29,7 @@ interface Manager {
 
 export interface Conflict {
   manager: string;
+  operation: 'Apply' | 'Update';
   subresource: string;
   apiVersion: string;
   path: Path;
@@ -177,7 +178,7 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
     if (!was || deepEqual(was.value, locate(merged, p, op.schema)?.value)) continue;
     for (const m of managers) {
       if (isMe(m) || !m.fields.has(p)) continue;
-      conflicts.push({ manager: m.manager, subresource: m.subresource, apiVersion: m.apiVersion, path: p });
+      conflicts.push({ manager: m.manager, operation: m.operation, subresource: m.subresource, apiVersion: m.apiVersion, path: p });
       conflicting.add(JSON.stringify(p));
     }
   }
@@ -227,11 +228,19 @@ function pruneEmptied(merged: Record<string, unknown>, base: unknown, dropped: P
   }
 }
 
+/**
+ * Who a conflict is with, as kube-apiserver names it: `"m"` for an Apply manager, `"m" using v1`
+ * for an Update manager (whose entry is tied to the version it wrote), with its subresource if any.
+ */
+export function conflictWith(c: Conflict): string {
+  return `"${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''}${c.operation === 'Update' ? ` using ${c.apiVersion}` : ''}`;
+}
+
 /** kube-apiserver's conflict message: `Apply failed with 1 conflict: conflict with "m" using v1: .data.a`. */
 export function conflictMessage(conflicts: Conflict[]): string {
   const groups = new Map<string, Conflict[]>();
   for (const c of conflicts) {
-    const who = `"${c.manager}"${c.subresource ? ` with subresource "${c.subresource}"` : ''} using ${c.apiVersion}`;
+    const who = conflictWith(c);
     groups.set(who, [...(groups.get(who) ?? []), c]);
   }
   const n = conflicts.length;

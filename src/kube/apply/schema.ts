@@ -17,6 +17,11 @@ export interface ApplySchema {
   readonly keyDefaults?: Readonly<Record<string, unknown>>;
   /** a map merged as one value */
   readonly atomic?: boolean;
+  /**
+   * a Go struct rather than a map: always present in a built-in object, so an Update never owns it
+   * as such (its fields, yes); kube-apiserver writes `.` only for maps and optional structs
+   */
+  readonly struct?: boolean;
   /** the fields of this map, or of each item of this list */
   readonly fields?: Readonly<Record<string, ApplySchema>>;
   /** the schema of every other key of this map (additionalProperties) */
@@ -96,4 +101,26 @@ export function overlay(a: ApplySchema, b: ApplySchema): ApplySchema {
 }
 
 /** ObjectMeta as SSA sees it: owner references keyed by uid, finalizers a set. */
-export const OBJECT_META: ApplySchema = { fields: { ownerReferences: { list: 'map', keys: ['uid'] }, finalizers: { list: 'set' } } };
+export const OBJECT_META: ApplySchema = { struct: true, fields: { ownerReferences: { list: 'map', keys: ['uid'] }, finalizers: { list: 'set' } } };
+
+const ATOMIC: ApplySchema = { atomic: true };
+const POD_TEMPLATE: ApplySchema = { struct: true, fields: { metadata: OBJECT_META, spec: { struct: true } } };
+
+/**
+ * What built-in kinds declare beyond their strategic-merge tags: label selectors are atomic
+ * (`+structType=atomic`, a Service's selector `+mapType=atomic`), and the structs every object of
+ * the kind has.
+ */
+const BUILTIN_EXTRAS: Readonly<Record<string, ApplySchema>> = {
+  '/Service': { fields: { spec: { struct: true, fields: { selector: ATOMIC } }, status: { struct: true } } },
+  'apps/Deployment': {
+    fields: { spec: { struct: true, fields: { selector: ATOMIC, template: POD_TEMPLATE, strategy: { struct: true } } }, status: { struct: true } },
+  },
+  '/Pod': { fields: { spec: { struct: true }, status: { struct: true } } },
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': { fields: { webhooks: { fields: { namespaceSelector: ATOMIC, objectSelector: ATOMIC } } } },
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': { fields: { webhooks: { fields: { namespaceSelector: ATOMIC, objectSelector: ATOMIC } } } },
+};
+
+export function builtinExtras(group: string, kind: string): ApplySchema {
+  return BUILTIN_EXTRAS[`${group}/${kind}`] ?? { fields: { spec: { struct: true }, status: { struct: true } } };
+}
