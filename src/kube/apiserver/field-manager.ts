@@ -37,7 +37,10 @@ export function applySchemaFor(type: ResourceType, version: string): ApplySchema
 }
 
 function optionsInvalid(field: string, reason: string, message: string): Error {
-  return invalid('meta.k8s.io', 'PatchOptions', '', [{ reason, field, message }]);
+  const e = invalid('meta.k8s.io', 'PatchOptions', '', [{ reason, field, message }]);
+  // options have no name: kube-apiserver's details leave it out
+  delete e.status.details?.name;
+  return e;
 }
 
 /**

@@ -21,7 +21,9 @@ export async function handlePatch(ctx: RequestContext, t: Target): Promise<void>
   if (kind === undefined) throw unsupportedMediaType(contentType, PATCH_TYPES);
   if (kind === 'apply') return handleApply(ctx, t);
   if (t.url.searchParams.has('force')) {
-    throw invalid('meta.k8s.io', 'PatchOptions', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    const e = invalid('meta.k8s.io', 'PatchOptions', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    delete e.status.details?.name;
+    throw e;
   }
   const strategicSchema = kind === 'strategic' ? strategicSchemaFor(t.type.group, t.type.kind) : undefined;
   if (kind === 'strategic' && (!t.type.builtIn || !strategicSchema)) throw unsupportedMediaType(contentType, PATCH_TYPES.filter((p) => !p.startsWith('application/strategic')));

@@ -89,8 +89,17 @@ export function readManagedFields(obj: unknown): Manager[] {
   return out;
 }
 
+/** kube-apiserver's order: Apply entries before Update ones, then oldest first, then by name. */
+function byKubeOrder(a: Manager, b: Manager): number {
+  const keys = (m: Manager): string[] => [m.operation, m.time, m.manager, m.apiVersion, m.subresource];
+  const ka = keys(a);
+  const kb = keys(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+  return 0;
+}
+
 function writeManagedFields(managers: Manager[]): ManagedFieldsEntry[] {
-  return managers.filter((m) => !m.fields.isEmpty()).map((m) => {
+  return managers.filter((m) => !m.fields.isEmpty()).sort(byKubeOrder).map((m) => {
     const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, time: m.time, fieldsType: 'FieldsV1', fieldsV1: m.fields.toFieldsV1() };
     if (m.subresource) e.subresource = m.subresource;
     return e;
