@@ -52,26 +52,66 @@ function isLeaf(v: unknown, s: ApplySchema): boolean {
 /**
  * Every field `value` sets: scalars, atomic lists and maps, and empty maps are members; a granular
  * map contributes its keys; associative-list and set items are members with their own fields below.
+ * `leaf` is told each member that has no fields below it, with its value.
  */
-export function fieldsOf(value: unknown, s: ApplySchema): FieldSet {
-  const paths: Path[] = [];
+function walkFields(value: unknown, s: ApplySchema, member: (p: Path) => void, leaf?: (p: Path, v: unknown) => void, map?: (p: Path) => void): void {
   const walk = (v: unknown, sch: ApplySchema, prefix: PathElement[]): void => {
     if (prefix.length > 0 && isLeaf(v, sch)) {
-      paths.push(prefix);
+      member(prefix);
+      leaf?.(prefix, v);
       return;
     }
     if (Array.isArray(v)) {
       v.forEach((item, i) => {
         const p = [...prefix, itemElement(item, i, sch)];
-        paths.push(p);
+        member(p);
         if (sch.list === 'map' && isObj(item)) for (const [k, c] of Object.entries(item)) walk(c, fieldSchema(sch, k), [...p, fieldElement(k)]);
+        else leaf?.(p, item);
       });
       return;
     }
-    if (isObj(v)) for (const [k, c] of Object.entries(v)) walk(c, fieldSchema(sch, k), [...prefix, fieldElement(k)]);
+    if (isObj(v)) {
+      if (prefix.length > 0 && !sch.struct) map?.(prefix);
+      for (const [k, c] of Object.entries(v)) walk(c, fieldSchema(sch, k), [...prefix, fieldElement(k)]);
+    }
   };
   walk(value, s, []);
+}
+
+export interface Analysis {
+  /** every field the value sets (fieldsOf) */
+  fields: FieldSet;
+  /** the value of each leaf member, by pathKey */
+  leaves: Map<string, unknown>;
+  /** the granular maps it has (mapsOf) */
+  maps: FieldSet;
+}
+
+/** fieldsOf, leafValues and mapsOf in one walk. */
+export function analyze(value: unknown, s: ApplySchema): Analysis {
+  const members: Path[] = [];
+  const maps: Path[] = [];
+  const leaves = new Map<string, unknown>();
+  walkFields(value, s, (p) => members.push(p), (p, v) => leaves.set(pathKey(p), v), (p) => maps.push(p));
+  return { fields: FieldSet.of(members), leaves, maps: FieldSet.of(maps) };
+}
+
+export function fieldsOf(value: unknown, s: ApplySchema): FieldSet {
+  const paths: Path[] = [];
+  walkFields(value, s, (p) => paths.push(p));
   return FieldSet.of(paths);
+}
+
+/** A key for a path in a Map. */
+export function pathKey(p: Path): string {
+  return JSON.stringify(p);
+}
+
+/** The value of every leaf member of `value`, by pathKey: what conflicts and changes compare. */
+export function leafValues(value: unknown, s: ApplySchema): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  walkFields(value, s, () => undefined, (p, v) => out.set(pathKey(p), v));
+  return out;
 }
 
 interface Located {
@@ -119,16 +159,18 @@ export function removeAt(root: unknown, path: Path, s: ApplySchema): void {
  * `before` that `after` no longer has: an Update's added/modified and removed fields.
  */
 export function compare(before: unknown, after: unknown, s: ApplySchema): { changed: FieldSet; removed: FieldSet } {
-  const a = fieldsOf(before, s);
-  const b = fieldsOf(after, s);
-  const changed = b.members().filter((p) => {
-    if (!a.has(p)) return true;
-    if (b.hasBelow(p)) return false; // containers change through their children
-    return !deepEqual(locate(before, p, s)?.value, locate(after, p, s)?.value);
+  const a = analyze(before, s);
+  const b = analyze(after, s);
+  const changed = b.fields.members().filter((p) => {
+    if (!a.fields.has(p)) return true;
+    const k = pathKey(p);
+    // containers change through their children
+    return b.leaves.has(k) && !deepEqual(a.leaves.get(k), b.leaves.get(k));
   });
-  const mapsBefore = mapsOf(before, s);
-  const mapsAfter = mapsOf(after, s);
-  return { changed: FieldSet.of(changed).union(mapsAfter.difference(mapsBefore)), removed: a.difference(b).union(mapsBefore.difference(mapsAfter)) };
+  return {
+    changed: FieldSet.of(changed).union(b.maps.difference(a.maps)),
+    removed: a.fields.difference(b.fields).union(a.maps.difference(b.maps)),
+  };
 }
 
 /**
@@ -136,19 +178,5 @@ export function compare(before: unknown, after: unknown, s: ApplySchema): { chan
  * Update owns as such (`.` in FieldsV1) when it brings them into existence.
  */
 export function mapsOf(value: unknown, s: ApplySchema): FieldSet {
-  const paths: Path[] = [];
-  const walk = (v: unknown, sch: ApplySchema, prefix: PathElement[]): void => {
-    if (Array.isArray(v)) {
-      if (sch.list === 'map') v.forEach((item, i) => isObj(item) && walkMap(item, sch, [...prefix, itemElement(item, i, sch)]));
-      return;
-    }
-    if (!isObj(v) || isLeaf(v, sch)) return;
-    if (prefix.length > 0 && !sch.struct) paths.push(prefix);
-    walkMap(v, sch, prefix);
-  };
-  const walkMap = (m: Obj, sch: ApplySchema, prefix: PathElement[]): void => {
-    for (const [k, c] of Object.entries(m)) walk(c, fieldSchema(sch, k), [...prefix, fieldElement(k)]);
-  };
-  walk(value, s, []);
-  return FieldSet.of(paths);
+  return analyze(value, s).maps;
 }

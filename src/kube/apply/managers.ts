@@ -3,7 +3,7 @@
  * removal of fields the manager stopped applying) and the Update operation (every other write takes
  * ownership of what it changed). Pure functions over plain objects.
  */
-import { fieldsOf, compare, deepEqual, isObj, locate, removeAt } from './fields.js';
+import { analyze, fieldsOf, compare, deepEqual, isObj, leafValues, pathKey, removeAt } from './fields.js';
 import { FieldSet, pathString, type Path } from './fieldset.js';
 import { duplicateItems, mergeApplied } from './merge.js';
 import type { ApplySchema } from './schema.js';
@@ -182,9 +182,12 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
   const isMe = (m: Manager): boolean => sameManager(m, op.manager, 'Apply', op.scope.subresource);
   const conflicts: Conflict[] = [];
   const conflicting = new Set<string>();
+  const was = leafValues(base, op.schema);
+  const after = analyze(merged, op.schema);
+  const will = after.leaves;
   for (const p of mine.leaves()) {
-    const was = locate(base, p, op.schema);
-    if (!was || deepEqual(was.value, locate(merged, p, op.schema)?.value)) continue;
+    const k = pathKey(p);
+    if (!was.has(k) || deepEqual(was.get(k), will.get(k))) continue;
     for (const m of managers) {
       if (isMe(m) || !m.fields.has(p)) continue;
       conflicts.push({ manager: m.manager, operation: m.operation, subresource: m.subresource, apiVersion: m.apiVersion, path: p });
@@ -206,11 +209,12 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
   // Removing a field removes what is under it: only the outermost dropped paths are removed.
   const isUnder = (p: Path, q: Path): boolean => q.length < p.length && q.every((e, i) => p[i] === e);
   for (const p of dropped.filter((p) => !dropped.some((q) => isUnder(p, q)))) removeAt(merged, p, op.schema);
-  pruneEmptied(merged, base, dropped);
+  pruneEmptied(merged, base, dropped, keep);
 
   managers = upsert(managers, op, 'Apply', mine);
   // Fields that no longer exist are owned by nobody.
-  const present = fieldsOf(withoutMeta(merged), op.schema);
+  // (computed before the removals above, which only take away what nobody owns any more)
+  const present = after.fields;
   managers = managers.map((m) => ({ ...m, fields: FieldSet.of(m.fields.members().filter((p) => present.has(p) || present.hasBelow(p))) }));
   if (live && deepEqual(withoutMeta(merged), withoutMeta(live)) && previous.equals(mine) && conflicts.length === 0) {
     // A re-apply that changes nothing leaves the object, timestamps included, as it was.
@@ -219,12 +223,13 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
   return { ok: true, object: merged, managedFields: writeManagedFields(managers) };
 }
 
-/** Maps a removal left empty go too, when the live object had them non-empty. */
-function pruneEmptied(merged: Record<string, unknown>, base: unknown, dropped: Path[]): void {
+/** Maps a removal left empty go too, when the live object had them non-empty and nobody owns them. */
+function pruneEmptied(merged: Record<string, unknown>, base: unknown, dropped: Path[], owned: FieldSet): void {
   const parents = new Set<string>();
   for (const p of dropped) for (let n = p.length - 1; n > 0; n--) if (p[n - 1]!.startsWith('f:') && p.slice(0, n).every((e) => e.startsWith('f:'))) parents.add(JSON.stringify(p.slice(0, n)));
   const ordered = [...parents].map((s) => JSON.parse(s) as string[]).sort((a, b) => b.length - a.length);
   for (const p of ordered) {
+    if (owned.has(p)) continue;
     const keys = p.map((e) => e.slice(2));
     const last = keys[keys.length - 1]!;
     const parentOf = (root: unknown): unknown => keys.slice(0, -1).reduce<unknown>((v, k) => (isObj(v) ? v[k] : undefined), root);
