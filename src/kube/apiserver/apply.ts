@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../api/types.js';
 import { authorizeRequest } from '../auth/index.js';
-import { apply, ApplyConfigError, conflictMessage, conflictWith, pathString } from '../apply/index.js';
+import { apply, ApplyConfigError, conflictMessage, conflictWith, pathString, undeclaredField } from '../apply/index.js';
 import type { RequestContext } from './context.js';
 import { managerOf, operationOf } from './field-manager.js';
 import { parseBody, readBody } from './http.js';
@@ -35,6 +35,17 @@ export async function handleApply(ctx: RequestContext, t: Target): Promise<void>
   }
   // Checks kind, apiVersion, name and namespace against the URL; the copy also carries them.
   const config = bodyObject(t, structuredClone(raw), t.info.name) as unknown as Record<string, unknown>;
+  if (!t.type.builtIn) {
+    // kube-apiserver's typed conversion of the configuration refuses an undeclared field (a 500,
+    // with this message), whatever fieldValidation says
+    const bad = undeclaredField(raw, t.type.versions.find((v) => v.name === t.info.version)?.schema);
+    if (bad) {
+      const ns = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : '';
+      const e = new StatusError('InternalError', `failed to create typed patch object (${ns}/${t.info.name!}; ${raw.apiVersion}, Kind=${raw.kind}): ${bad}: field not declared in schema`);
+      delete e.status.reason;
+      throw e;
+    }
+  }
   const op = operationOf(ctx, t, manager);
   const existing = ctx.storage.get(keyOf(t.type, t.info.name!, t.info.namespace));
   const configRv = isObject(config.metadata) && typeof config.metadata.resourceVersion === 'string' && config.metadata.resourceVersion !== '' ? config.metadata.resourceVersion : undefined;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { strategicSchemaFor } from '../patch/index.js';
 import {
-  apply, ApplyConfigError, builtinExtras, conflictMessage, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
+  apply, ApplyConfigError, builtinExtras, conflictMessage, undeclaredField, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
   type ApplySchema, type Operation,
 } from './index.js';
 
@@ -185,5 +185,25 @@ describe('managedFieldsAfterUpdate', () => {
     assert.deepEqual(created.map((m) => [m.manager, m.operation, m.fieldsV1]), [['kubectl-create', 'Update', { 'f:data': { '.': {}, 'f:a': {} } }]]);
     const live = withFields(cm({ a: '1' }), created);
     assert.deepEqual(managedFieldsAfterUpdate(live, cm({ a: '1' }), { ...op('other'), now: '2030-01-01T00:00:00Z' }), created);
+  });
+});
+
+describe('undeclaredField', () => {
+  const schema = {
+    type: 'object' as const,
+    properties: {
+      spec: { type: 'object' as const, properties: { size: { type: 'integer' as const }, items: { type: 'array' as const, items: { type: 'object' as const, properties: { n: { type: 'string' as const } } } } } },
+      status: { type: 'object' as const, 'x-kubernetes-preserve-unknown-fields': true },
+      labels: { type: 'object' as const, additionalProperties: { type: 'string' as const } },
+    },
+  };
+  it('names the first field the schema does not declare, at any depth', () => {
+    assert.equal(undeclaredField({ apiVersion: 'x/v1', kind: 'W', metadata: { name: 'w', anything: 1 }, spec: { size: 1, shape: 'round' } }, schema), '.spec.shape');
+    assert.equal(undeclaredField({ spec: { items: [{ n: 'a' }, { n: 'b', m: 1 }] } }, schema), '.spec.items[1].m');
+    assert.equal(undeclaredField({ extra: 1 }, schema), '.extra');
+  });
+  it('accepts what preserve-unknown-fields and additionalProperties allow', () => {
+    assert.equal(undeclaredField({ spec: { size: 1 }, status: { free: { form: true } }, labels: { a: 'b' } }, schema), undefined);
+    assert.equal(undeclaredField({ spec: { shape: 1 } }, undefined), undefined);
   });
 });

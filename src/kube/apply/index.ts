@@ -6,6 +6,7 @@
 export { FieldSet, pathString, type Path, type PathElement } from './fieldset.js';
 export { fieldsOf, compare } from './fields.js';
 export { mergeApplied } from './merge.js';
+export { undeclaredField } from './undeclared.js';
 export { builtinExtras, fromJsonSchema, fromStrategic, overlay, OBJECT_META, NO_SCHEMA, type ApplySchema } from './schema.js';
 export {
   apply, managedFieldsAfterUpdate, readManagedFields, conflictMessage, conflictWith, ApplyConfigError, BEFORE_FIRST_APPLY,
