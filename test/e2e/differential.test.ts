@@ -539,6 +539,12 @@ describe('differential: tessera up against kube-apiserver', { skip, timeout: 900
     await same(['create', 'cm', 'ssa-plain', '-n', NS, '--from-literal=x=1']);
     await get('ssa-plain');
     await same(['apply', '--server-side', '-f', '-'], { input: cm('ssa-plain', { x: '2' }) });
+    // client-side apply, then server-side: kubectl moves the client-side manager's fields to its own
+    // (a JSON patch of managedFields) before it applies, so a changed value is no conflict
+    await same(['apply', '-f', '-'], { input: cm('ssa-csa', { a: '1' }) });
+    await get('ssa-csa');
+    await same(['apply', '--server-side', '-f', '-'], { input: cm('ssa-csa', { a: '2' }) });
+    await get('ssa-csa');
     await same(['apply', '--server-side', '--dry-run=server', '-f', '-', '-o', 'json'], { input: cm('ssa-dry', { y: '1' }), format: 'json' });
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa-raw' }, data: { x: '1' } };
     await sameRaw('PATCH', `/api/v1/namespaces/${NS}/configmaps/ssa-raw`, { contentType: 'application/apply-patch+yaml', body });

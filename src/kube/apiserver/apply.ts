@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../api/types.js';
 import { authorizeRequest } from '../auth/index.js';
-import { apply, ApplyConfigError, conflictMessage, conflictWith, pathString, undeclaredField } from '../apply/index.js';
+import { apply, applyUpgradingClientSide, ApplyConfigError, conflictMessage, conflictWith, pathString, undeclaredField } from '../apply/index.js';
 import type { RequestContext } from './context.js';
 import { managerOf, operationOf } from './field-manager.js';
 import { parseBody, readBody } from './http.js';
@@ -61,13 +61,13 @@ export async function handleApply(ctx: RequestContext, t: Target): Promise<void>
     return;
   }
   const live = atVersion(existing, t.type, t.info.version) as unknown as Record<string, unknown>;
-  const result = merged(() => apply(live, config, op, force));
+  const result = merged(() => applyUpgradingClientSide(live, config, op, force));
   const obj = bodyObject(t, result.object, t.info.name);
   if (obj.metadata.uid && obj.metadata.uid !== existing.metadata.uid) {
     throw new StatusError('Conflict', `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${existing.metadata.uid}`);
   }
   const next = composeUpdate(t, existing, obj);
-  const stored = await storeUpdate(ctx, t, existing, next, dryRun, configRv, result.managedFields);
+  const stored = await storeUpdate(ctx, t, existing, next, dryRun, configRv, { applied: result.managedFields });
   respondObject(ctx, t, 200, stored);
 }
 

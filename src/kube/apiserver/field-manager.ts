@@ -70,10 +70,13 @@ export function operationOf(ctx: RequestContext, t: Target, manager: string): Op
   };
 }
 
-/** `next` with the managedFields an Update by this request's manager leaves (`before` undefined on create). */
-export function withUpdateFields(ctx: RequestContext, t: Target, before: Resource | undefined, next: Resource): Resource {
+/**
+ * `next` with the managedFields an Update by this request's manager leaves (`before` undefined on
+ * create); `given` is the managedFields the request's object carried, which replace the stored ones.
+ */
+export function withUpdateFields(ctx: RequestContext, t: Target, before: Resource | undefined, next: Resource, given?: unknown): Resource {
   const op = operationOf(ctx, t, managerOf(t, false));
-  const managedFields = managedFieldsAfterUpdate(before, next, op);
+  const managedFields = managedFieldsAfterUpdate(before, next, op, given);
   const meta = { ...next.metadata } as Resource['metadata'] & { managedFields?: unknown };
   if (managedFields.length > 0) meta.managedFields = managedFields;
   else delete meta.managedFields;

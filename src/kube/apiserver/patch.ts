@@ -10,7 +10,7 @@ import { handleApply } from './apply.js';
 import type { RequestContext } from './context.js';
 import { parseBody, readBody } from './http.js';
 import { atVersion, isObject } from './objects.js';
-import { bodyObject, composeUpdate, getStored, respondObject, storeUpdate, type Target } from './resources.js';
+import { bodyObject, composeUpdate, getStored, managedFieldsOf, respondObject, storeUpdate, type Target } from './resources.js';
 import { badRequest, invalid, StatusError, unsupportedMediaType } from './status.js';
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -58,5 +58,5 @@ export async function handlePatch(ctx: RequestContext, t: Target): Promise<void>
   // A resourceVersion the patch itself set is a precondition; the one copied from `current` is not.
   const patchRv = isObject(patch) && isObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string' ? patch.metadata.resourceVersion : undefined;
   const next = composeUpdate(t, existing, obj);
-  respondObject(ctx, t, 200, await storeUpdate(ctx, t, existing, next, dryRun, patchRv));
+  respondObject(ctx, t, 200, await storeUpdate(ctx, t, existing, next, dryRun, patchRv, { given: managedFieldsOf(obj) }));
 }

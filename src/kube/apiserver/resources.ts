@@ -229,6 +229,11 @@ export async function createObject(ctx: RequestContext, t: Target, obj: Resource
   respondObject(ctx, t, 201, ctx.storage.create(stored));
 }
 
+/** The managedFields a request's object carries (composeUpdate drops them from what is stored). */
+export function managedFieldsOf(obj: Resource): unknown {
+  return (obj.metadata as { managedFields?: unknown }).managedFields;
+}
+
 export function withManagedFields(obj: Resource, managedFields: ManagedFieldsEntry[]): Resource {
   const meta = { ...obj.metadata } as Resource['metadata'] & { managedFields?: ManagedFieldsEntry[] };
   if (managedFields.length > 0) meta.managedFields = managedFields;
@@ -311,7 +316,10 @@ export function composeUpdate(t: Target, existing: Resource, incoming: Resource)
 }
 
 /** Writes an update (after admission); a finalizer-less object marked for deletion goes away here. */
-export async function storeUpdate(ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string, managedFields?: ManagedFieldsEntry[]): Promise<Resource> {
+export async function storeUpdate(
+  ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string,
+  fields: { applied?: ManagedFieldsEntry[]; given?: unknown } = {},
+): Promise<Resource> {
   if (expectRv && expectRv !== existing.metadata.resourceVersion) throw conflict(t.type.group, t.type.plural, existing.metadata.name);
   if (existing.metadata.deletionTimestamp) {
     // Finalizers may only be removed from an object being deleted, never added back.
@@ -323,7 +331,7 @@ export async function storeUpdate(ctx: RequestContext, t: Target, existing: Reso
   }
   const operation = 'UPDATE';
   const admittedObj = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
-  const stored = managedFields ? withManagedFields(admittedObj, managedFields) : withUpdateFields(ctx, t, existing, admittedObj);
+  const stored = fields.applied ? withManagedFields(admittedObj, fields.applied) : withUpdateFields(ctx, t, existing, admittedObj, fields.given);
   if (dryRun) return { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion } };
   const writeOpts = { expectResourceVersion: existing.metadata.resourceVersion! };
   const specFinalizers = t.type.group === '' && t.type.kind === 'Namespace' ? ((stored.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
@@ -338,7 +346,7 @@ export async function handleUpdate(ctx: RequestContext, t: Target): Promise<void
   const incoming = bodyObject(t, parseBody(await readBody(t.req), t.req.headers['content-type']), t.info.name);
   const existing = getStored(ctx, t.type, t.info.name!, t.info.namespace);
   const next = composeUpdate(t, existing, incoming);
-  const stored = await storeUpdate(ctx, t, existing, next, dryRun, incoming.metadata.resourceVersion || undefined);
+  const stored = await storeUpdate(ctx, t, existing, next, dryRun, incoming.metadata.resourceVersion || undefined, { given: managedFieldsOf(incoming) });
   respondObject(ctx, t, 200, stored);
 }
 

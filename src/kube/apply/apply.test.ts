@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { strategicSchemaFor } from '../patch/index.js';
 import {
-  apply, ApplyConfigError, builtinExtras, conflictMessage, undeclaredField, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
+  apply, applyUpgradingClientSide, ApplyConfigError, builtinExtras, conflictMessage, undeclaredField, FieldSet, fieldsOf, fromJsonSchema, fromStrategic, managedFieldsAfterUpdate, mergeApplied, OBJECT_META, overlay,
   type ApplySchema, type Operation,
 } from './index.js';
 
@@ -117,6 +117,19 @@ describe('apply', () => {
     if (!r.ok) assert.match(conflictMessage(r.conflicts), /conflict with "before-first-apply" using v1: \.data\.a/);
   });
 
+  it('lets kubectl take over what client-side apply last set and nobody changed since', () => {
+    const last = JSON.stringify(cm({ a: '1', b: '2' }));
+    const live = withFields({ ...cm({ a: '1', b: '5' }), metadata: { name: 'c', namespace: 'd', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': last } } }, [
+      { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: 't', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} } } },
+    ]);
+    const upgraded = ok(applyUpgradingClientSide(live, cm({ a: '9' }), op('kubectl'), false));
+    assert.equal((upgraded.object.data as Record<string, string>).a, '9');
+    // b was changed after the client-side apply: still a conflict
+    assert.equal(applyUpgradingClientSide(live, cm({ b: '9' }), op('kubectl'), false).ok, false);
+    // only for the manager kubectl
+    assert.equal(applyUpgradingClientSide(live, cm({ a: '9' }), op('other'), false).ok, false);
+  });
+
   it('leaves a no-op re-apply as it was, timestamps included', () => {
     const first = ok(apply(undefined, cm({ a: '1' }), op('alice'), false));
     const live = withFields(first.object, first.managedFields);
@@ -177,6 +190,15 @@ describe('managedFieldsAfterUpdate', () => {
       'alice/Apply': { 'f:data': { 'f:b': {} } },
       'kubectl-edit/Update': { 'f:data': { 'f:a': {} } },
     });
+  });
+
+  it('takes the managedFields a client sends instead of the stored ones; [{}] clears them', () => {
+    const first = ok(apply(undefined, cm({ a: '1' }), op('alice'), false));
+    const live = withFields(first.object, first.managedFields);
+    const sent = [{ ...first.managedFields[0]!, manager: 'bob' }];
+    assert.deepEqual(managedFieldsAfterUpdate(live, cm({ a: '1' }), op('x'), sent).map((m) => m.manager), ['bob']);
+    assert.deepEqual(managedFieldsAfterUpdate(live, cm({ a: '1' }), op('x'), [{}]), []);
+    assert.deepEqual(managedFieldsAfterUpdate(live, cm({ a: '1' }), op('x'), first.managedFields), first.managedFields, 'the stored ones sent back change nothing');
   });
 
   it('records a create, and leaves a no-op update alone', () => {

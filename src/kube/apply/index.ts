@@ -9,6 +9,6 @@ export { mergeApplied } from './merge.js';
 export { undeclaredField } from './undeclared.js';
 export { builtinExtras, fromJsonSchema, fromStrategic, overlay, OBJECT_META, NO_SCHEMA, type ApplySchema } from './schema.js';
 export {
-  apply, managedFieldsAfterUpdate, readManagedFields, conflictMessage, conflictWith, ApplyConfigError, BEFORE_FIRST_APPLY,
+  apply, applyUpgradingClientSide, lastAppliedFields, LAST_APPLIED_ANNOTATION, managedFieldsAfterUpdate, readManagedFields, conflictMessage, conflictWith, ApplyConfigError, BEFORE_FIRST_APPLY,
   type ApplyResult, type Conflict, type ManagedFieldsEntry, type Operation, type Scope,
 } from './managers.js';

@@ -12,7 +12,8 @@ export interface ManagedFieldsEntry {
   manager: string;
   operation: 'Apply' | 'Update';
   apiVersion: string;
-  time: string;
+  /** absent only on entries a client wrote without one */
+  time?: string;
   fieldsType: 'FieldsV1';
   fieldsV1: Record<string, unknown>;
   subresource?: string;
@@ -101,6 +102,8 @@ function byKubeOrder(a: Manager, b: Manager): number {
 function writeManagedFields(managers: Manager[]): ManagedFieldsEntry[] {
   return managers.filter((m) => !m.fields.isEmpty()).sort(byKubeOrder).map((m) => {
     const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, time: m.time, fieldsType: 'FieldsV1', fieldsV1: m.fields.toFieldsV1() };
+    // an entry a client wrote without a time keeps none
+    if (m.time === '') delete (e as { time?: string }).time;
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
@@ -110,9 +113,11 @@ function sameManager(m: Manager, name: string, operation: Manager['operation'], 
   return m.manager === name && m.operation === operation && m.subresource === subresource;
 }
 
-function upsert(managers: Manager[], op: Operation, operation: Manager['operation'], fields: FieldSet): Manager[] {
+/** `touched`: whether the write changed the object; a manager's time moves only when it did. */
+function upsert(managers: Manager[], op: Operation, operation: Manager['operation'], fields: FieldSet, touched = true): Manager[] {
   const i = managers.findIndex((m) => sameManager(m, op.manager, operation, op.scope.subresource));
-  const entry: Manager = { manager: op.manager, operation, subresource: op.scope.subresource, apiVersion: op.apiVersion, time: op.now, fields };
+  const time = touched ? op.now : i < 0 ? '' : managers[i]!.time;
+  const entry: Manager = { manager: op.manager, operation, subresource: op.scope.subresource, apiVersion: op.apiVersion, time, fields };
   if (i < 0) return [...managers, entry];
   const out = [...managers];
   out[i] = entry;
@@ -130,8 +135,15 @@ function withoutMeta<T>(obj: T): T {
  * what it changed, nobody owns what it removed, other managers lose what it changed. Unchanged when
  * the write changed nothing, as kube-apiserver leaves a no-op write's managedFields alone.
  */
-export function managedFieldsAfterUpdate(before: unknown, after: unknown, op: Operation): ManagedFieldsEntry[] {
+export function managedFieldsAfterUpdate(before: unknown, after: unknown, op: Operation, given?: unknown): ManagedFieldsEntry[] {
   let managers = readManagedFields(before);
+  // A client may rewrite managedFields (kubectl does, moving client-side apply's fields to its
+  // server-side manager): entries it sends replace the stored ones; `[{}]` clears them.
+  if (Array.isArray(given) && !deepEqual(given, (isObj(before) && isObj(before.metadata) ? before.metadata.managedFields : undefined))) {
+    const sent = readManagedFields({ metadata: { managedFields: given } });
+    if (sent.length > 0) managers = sent;
+    else if (given.length > 0 && given.every((e) => isObj(e) && Object.keys(e).length === 0)) managers = [];
+  }
   if (before !== undefined && deepEqual(withoutMeta(before), withoutMeta(after))) return writeManagedFields(managers);
   const { changed: rawChanged, removed } = compare(before ?? {}, after, op.schema);
   const changed = scoped(rawChanged, op.scope);
@@ -211,7 +223,9 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
   for (const p of dropped.filter((p) => !dropped.some((q) => isUnder(p, q)))) removeAt(merged, p, op.schema);
   pruneEmptied(merged, base, dropped, keep);
 
-  managers = upsert(managers, op, 'Apply', mine);
+  // kube-apiserver stamps a manager's time only when its write changed the object
+  const touched = !live || !deepEqual(withoutMeta(merged), withoutMeta(live));
+  managers = upsert(managers, op, 'Apply', mine, touched);
   // Fields that no longer exist are owned by nobody.
   // (computed before the removals above, which only take away what nobody owns any more)
   const present = after.fields;
@@ -221,6 +235,75 @@ export function apply(live: Record<string, unknown> | undefined, applied: Record
     return { ok: true, object: merged, managedFields: writeManagedFields(readManagedFields(live)) };
   }
   return { ok: true, object: merged, managedFields: writeManagedFields(managers) };
+}
+
+/** The annotation client-side `kubectl apply` keeps its last configuration in. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The manager name `kubectl apply --server-side` uses by default. */
+export const KUBECTL_MANAGER = 'kubectl';
+
+/**
+ * The fields a move from client-side to server-side apply may take without a conflict, as
+ * kube-apiserver allows them to `kubectl`: those the object's last-applied configuration sets and
+ * that still have the value it gave them. Empty when there is no (readable) annotation.
+ */
+export function lastAppliedFields(live: unknown, s: ApplySchema): FieldSet {
+  const annotations = isObj(live) && isObj(live.metadata) && isObj(live.metadata.annotations) ? live.metadata.annotations : {};
+  const text = annotations[LAST_APPLIED_ANNOTATION];
+  if (typeof text !== 'string' || text === '') return FieldSet.empty();
+  let last: unknown;
+  try {
+    last = JSON.parse(text);
+  } catch {
+    return FieldSet.empty();
+  }
+  const was = leafValues(last, s);
+  const now = leafValues(live, s);
+  return FieldSet.of(fieldsOf(last, s).leaves().filter((p) => {
+    const k = pathKey(p);
+    return now.has(k) && deepEqual(was.get(k), now.get(k));
+  }));
+}
+
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (!isObj(v)) return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys(v[k])]));
+}
+
+/**
+ * kube-apiserver keeps client-side apply's annotation in step when `kubectl` applies server-side:
+ * an object that has it gets the applied configuration (without the annotation, keys sorted, as Go
+ * encodes a map). Returns `object` changed, or as it was.
+ */
+export function withLastAppliedSynced(object: Record<string, unknown>, applied: Record<string, unknown>, manager: string): Record<string, unknown> {
+  if (manager !== KUBECTL_MANAGER) return object;
+  const meta = isObj(object.metadata) ? object.metadata : undefined;
+  if (!meta || !isObj(meta.annotations) || typeof meta.annotations[LAST_APPLIED_ANNOTATION] !== 'string') return object;
+  const config = structuredClone(applied);
+  if (isObj(config.metadata) && isObj(config.metadata.annotations)) {
+    delete config.metadata.annotations[LAST_APPLIED_ANNOTATION];
+    if (Object.keys(config.metadata.annotations).length === 0) delete config.metadata.annotations;
+  }
+  const value = `${JSON.stringify(sortedKeys(config))}\n`;
+  return { ...object, metadata: { ...meta, annotations: { ...meta.annotations, [LAST_APPLIED_ANNOTATION]: value } } };
+}
+
+/**
+ * apply() as kube-apiserver runs it: for the manager `kubectl`, conflicts that are all on fields
+ * client-side apply last set (and nobody changed since) are forced, so moving an object from
+ * `kubectl apply` to `kubectl apply --server-side` needs no --force-conflicts, and the client-side
+ * annotation follows the applied configuration.
+ */
+export function applyUpgradingClientSide(live: Record<string, unknown> | undefined, applied: Record<string, unknown>, op: Operation, force: boolean): ApplyResult {
+  let result = apply(live, applied, op, force);
+  if (!result.ok && op.manager === KUBECTL_MANAGER && live) {
+    const allowed = lastAppliedFields(live, op.schema);
+    if (!allowed.isEmpty() && result.conflicts.every((c) => allowed.has(c.path))) result = apply(live, applied, op, true);
+  }
+  if (result.ok) result = { ...result, object: withLastAppliedSynced(result.object, applied, op.manager) };
+  return result;
 }
 
 /** Maps a removal left empty go too, when the live object had them non-empty and nobody owns them. */
