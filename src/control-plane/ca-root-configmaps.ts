@@ -12,8 +12,8 @@
  * Written with server-side apply, which kube-apiserver authorizes as `create` (or `patch`) of the
  * object's name, so RBAC grants create, patch and delete on the name `<mesh>-ca-root-cert` only
  * (install/render.ts) and no other ConfigMap outside `<mesh>-system`. Local mode's embedded API
- * takes no server-side apply: there the keeper stops at its first write and says so once (the local
- * runtimes give their sidecars the CA themselves).
+ * serves server-side apply as kube-apiserver does, so the keeper works the same there (the local
+ * runtimes also give their sidecars the CA themselves).
  */
 import type { ConfigMap, Resource } from '../api/types.js';
 import { MONITORED_BY_LABEL } from '../api/types.js';
@@ -50,8 +50,6 @@ export class CaRootConfigMapKeeper {
   /** the ConfigMaps named `<mesh>-ca-root-cert`, by namespace, as last seen (watch or own write) */
   private readonly configMaps = new Map<string, ConfigMap>();
   private readonly name: string;
-  /** the API server takes no server-side apply (the embedded API of local mode): nothing is kept */
-  private unsupported = false;
 
   constructor(private readonly opts: CaRootConfigMapOptions) {
     this.name = caRootConfigMapName(opts.meshName);
@@ -87,7 +85,7 @@ export class CaRootConfigMapKeeper {
   readonly reconcile: () => Promise<void> = serialized(() => this.reconcileOnce());
 
   private async reconcileOnce(): Promise<void> {
-    if (!this.canWrite() || this.unsupported) return;
+    if (!this.canWrite()) return;
     const roots = this.opts.roots();
     if (!roots || roots.length === 0) return;
     const data = caRootData(roots);
@@ -105,7 +103,7 @@ export class CaRootConfigMapKeeper {
       } catch (e) {
         this.opts.log.warn('cannot write the mesh CA ConfigMap; retrying', { configMap: `${ns}/${this.name}`, error: (e as Error).message });
       }
-      if (!this.canWrite() || this.unsupported) return;
+      if (!this.canWrite()) return;
     }
   }
 
@@ -128,22 +126,12 @@ export class CaRootConfigMapKeeper {
       },
       data: { [CA_ROOT_KEY]: data },
     };
-    try {
-      const applied = await this.opts.api.request<ConfigMap>('PATCH', this.path(ns), {
-        body, contentType: 'application/apply-patch+yaml', query: { fieldManager: caRootManagedBy(this.opts.meshName), force: 'true' },
-        timeoutMs: TIMEOUT_MS, label: `ConfigMap ${ns}/${this.name}`,
-      });
-      this.configMaps.set(ns, applied);
-      this.opts.log.info('wrote the mesh CA ConfigMap', { configMap: `${ns}/${this.name}` });
-    } catch (e) {
-      if (isMeshError(e) && /in an unknown format/.test(e.message)) {
-        // local mode's embedded API takes no server-side apply; its runtimes hand sidecars the CA themselves
-        this.unsupported = true;
-        this.opts.log.info('the API server does not take server-side apply: the mesh CA ConfigMaps are not kept (local mode\'s runtimes give sidecars the CA)', {});
-        return;
-      }
-      throw e;
-    }
+    const applied = await this.opts.api.request<ConfigMap>('PATCH', this.path(ns), {
+      body, contentType: 'application/apply-patch+yaml', query: { fieldManager: caRootManagedBy(this.opts.meshName), force: 'true' },
+      timeoutMs: TIMEOUT_MS, label: `ConfigMap ${ns}/${this.name}`,
+    });
+    this.configMaps.set(ns, applied);
+    this.opts.log.info('wrote the mesh CA ConfigMap', { configMap: `${ns}/${this.name}` });
   }
 
   private async remove(ns: string): Promise<void> {

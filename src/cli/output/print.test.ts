@@ -122,3 +122,15 @@ test('apply, patch and delete report lines', () => {
   assert.equal(deletedLine({ kind: 'Pod', name: 'x' }), 'pod "x" deleted\n');
   assert.equal(deletedLine({ kind: 'Deployment', name: 'httpbin' }), 'deployment.apps "httpbin" deleted\n');
 });
+
+test('-o json, yaml and jsonpath leave managedFields out, as kubectl does by default', () => {
+  const ns = namespace('demo');
+  const managed = { ...ns, metadata: { ...ns.metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] } } as Resource;
+  for (const output of ['json', 'yaml']) {
+    const out = print('Namespace', [managed], output, { single: true }).stdout;
+    assert.doesNotMatch(out, /managedFields/);
+    assert.match(out, /demo/);
+  }
+  // kubectl 1.33 likewise: `error: managedFields is not found`
+  assert.throws(() => print('Namespace', [managed], 'jsonpath={.metadata.managedFields}', { single: true }), /managedFields is not found/);
+});

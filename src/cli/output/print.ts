@@ -31,8 +31,16 @@ export function noResourcesMessage(namespace: string | undefined): string {
   return namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n';
 }
 
+/** kubectl (since 1.21) leaves managedFields out of what it prints unless asked; so does `get`. */
+function withoutManagedFields(o: Resource): Resource {
+  if (!('managedFields' in o.metadata)) return o;
+  const { managedFields: _omitted, ...metadata } = o.metadata as Resource['metadata'] & { managedFields?: unknown };
+  return { ...o, metadata };
+}
+
 export function printObjects(req: PrintRequest): Printed {
-  const { format, objects } = req;
+  const { format } = req;
+  const objects = req.objects.map(withoutManagedFields);
   const data: unknown = req.single && objects.length === 1 ? objects[0] : listObject([...objects]);
   switch (format.type) {
     case 'json':

@@ -1,5 +1,6 @@
 /** What every request handler gets. */
 import type { AdmissionWebhooks } from '../admission-webhooks/index.js';
+import type { AuthorizeFn } from '../auth/index.js';
 import type { ResourceRegistry } from '../registry/index.js';
 import type { Admission, KubeStorage, PodConnector, UserInfo } from './backend.js';
 
@@ -18,4 +19,6 @@ export interface ServerContext {
 
 export interface RequestContext extends ServerContext {
   user: UserInfo;
+  /** the authorizer, for checks beyond the request's own verb (server-side apply that creates) */
+  authorize?: AuthorizeFn;
 }

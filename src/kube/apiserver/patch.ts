@@ -1,22 +1,30 @@
 /**
  * PATCH of an object or its status: JSON patch, JSON merge patch, strategic merge patch (built-in
  * kinds only: custom resources answer 415, as kube-apiserver does), applied to the object as served
- * at the request's version, then stored through the same path as an update.
+ * at the request's version, then stored through the same path as an update. Server-side apply
+ * (`application/apply-patch+yaml`) is apply.ts.
  */
 import type { Resource } from '../../api/types.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, patchTypeOf, strategicSchemaFor } from '../patch/index.js';
+import { handleApply } from './apply.js';
 import type { RequestContext } from './context.js';
 import { parseBody, readBody } from './http.js';
 import { atVersion, isObject } from './objects.js';
-import { bodyObject, composeUpdate, getStored, respondObject, storeUpdate, type Target } from './resources.js';
+import { bodyObject, composeUpdate, getStored, managedFieldsOf, respondObject, storeUpdate, type Target } from './resources.js';
 import { badRequest, invalid, StatusError, unsupportedMediaType } from './status.js';
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export async function handlePatch(ctx: RequestContext, t: Target): Promise<void> {
   const contentType = t.req.headers['content-type'] ?? '';
   const kind = patchTypeOf(contentType);
-  if (kind === undefined || kind === 'apply') throw unsupportedMediaType(contentType, PATCH_TYPES);
+  if (kind === undefined) throw unsupportedMediaType(contentType, PATCH_TYPES);
+  if (kind === 'apply') return handleApply(ctx, t);
+  if (t.url.searchParams.has('force')) {
+    const e = invalid('meta.k8s.io', 'PatchOptions', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+    delete e.status.details?.name;
+    throw e;
+  }
   const strategicSchema = kind === 'strategic' ? strategicSchemaFor(t.type.group, t.type.kind) : undefined;
   if (kind === 'strategic' && (!t.type.builtIn || !strategicSchema)) throw unsupportedMediaType(contentType, PATCH_TYPES.filter((p) => !p.startsWith('application/strategic')));
   const patch = parseBody(await readBody(t.req), 'application/json');
@@ -50,5 +58,5 @@ export async function handlePatch(ctx: RequestContext, t: Target): Promise<void>
   // A resourceVersion the patch itself set is a precondition; the one copied from `current` is not.
   const patchRv = isObject(patch) && isObject(patch.metadata) && typeof patch.metadata.resourceVersion === 'string' ? patch.metadata.resourceVersion : undefined;
   const next = composeUpdate(t, existing, obj);
-  respondObject(ctx, t, 200, await storeUpdate(ctx, t, existing, next, dryRun, patchRv));
+  respondObject(ctx, t, 200, await storeUpdate(ctx, t, existing, next, dryRun, patchRv, { given: managedFieldsOf(obj) }));
 }

@@ -18,6 +18,8 @@ import { alreadyExists, badRequest, conflict, invalid, notFound, qualifiedResour
 import { renderTable } from './table-view.js';
 import { builtinAdmission, CRD_CLEANUP_FINALIZER, fieldValidationOf } from './builtin-admission.js';
 import { mutateByWebhooks, validateByWebhooks } from './webhook-admission.js';
+import type { ManagedFieldsEntry } from '../apply/index.js';
+import { withUpdateFields } from './field-manager.js';
 
 export interface Target {
   info: ResourceRequest;
@@ -30,7 +32,7 @@ export interface Target {
 
 /**
  * What admission needs of a request: its type and version, namespace and subresource, the query
- * (fieldValidation) and where warnings go. An in-process create (createObject) supplies its own.
+ * (fieldValidation) and where warnings go. An in-process create (createInProcess) supplies its own.
  */
 export interface AdmissionTarget {
   info: Pick<ResourceRequest, 'version' | 'namespace' | 'subresource' | 'verb' | 'name'>;
@@ -206,6 +208,15 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
   const dryRun = isDryRun(t.url);
   const obj = bodyObject(t, parseBody(await readBody(t.req), t.req.headers['content-type']));
   stripServerMetadata(obj);
+  await createObject(ctx, t, obj, dryRun);
+}
+
+/**
+ * Creates `obj` (already checked against the request) and answers 201. `managedFields` are the
+ * apply's when server-side apply creates the object; otherwise the create is an Update by the
+ * request's manager.
+ */
+export async function createObject(ctx: RequestContext, t: Target, obj: Resource, dryRun: boolean, managedFields?: ManagedFieldsEntry[]): Promise<void> {
   if (!obj.metadata.name) {
     if (obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName);
     else throw invalid(t.type.group, t.type.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
@@ -216,7 +227,8 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
     obj.spec = { ...(obj.spec as object | undefined), finalizers: ['kubernetes'] };
     obj.status = { phase: 'Active' };
   }
-  const stored = await admitted(ctx, t, 'CREATE', toStorage(obj, t.type), undefined, dryRun);
+  const admittedObj = await admitted(ctx, t, 'CREATE', toStorage(obj, t.type), undefined, dryRun);
+  const stored = managedFields ? withManagedFields(admittedObj, managedFields) : withUpdateFields(ctx, t, undefined, admittedObj);
   if (ctx.storage.get(keyOf(t.type, stored.metadata.name, stored.metadata.namespace))) {
     throw alreadyExists(t.type.group, t.type.plural, stored.metadata.name);
   }
@@ -233,7 +245,7 @@ export async function handleCreate(ctx: RequestContext, t: Target): Promise<void
  * client would send it): the same admission chain as a request of `ctx.user`, without HTTP.
  * Authorization is the caller's: it is the server itself.
  */
-export async function createObject(ctx: RequestContext, type: ResourceType, version: string, given: Resource): Promise<{ object: Resource; warnings: string[] }> {
+export async function createInProcess(ctx: RequestContext, type: ResourceType, version: string, given: Resource): Promise<{ object: Resource; warnings: string[] }> {
   const obj = structuredClone(given);
   if (!isObject(obj.metadata)) obj.metadata = { name: '' };
   stripServerMetadata(obj);
@@ -253,6 +265,18 @@ export async function createObject(ctx: RequestContext, type: ResourceType, vers
   const stored = await admitted(ctx, t, 'CREATE', toStorage({ ...obj, kind: type.kind, apiVersion: apiVersionOf(type.group, version) }, type), undefined, false);
   if (ctx.storage.get(keyOf(type, stored.metadata.name, stored.metadata.namespace))) throw alreadyExists(type.group, type.plural, stored.metadata.name);
   return { object: ctx.storage.create(stored), warnings };
+}
+
+/** The managedFields a request's object carries (composeUpdate drops them from what is stored). */
+export function managedFieldsOf(obj: Resource): unknown {
+  return (obj.metadata as { managedFields?: unknown }).managedFields;
+}
+
+export function withManagedFields(obj: Resource, managedFields: ManagedFieldsEntry[]): Resource {
+  const meta = { ...obj.metadata } as Resource['metadata'] & { managedFields?: ManagedFieldsEntry[] };
+  if (managedFields.length > 0) meta.managedFields = managedFields;
+  else delete meta.managedFields;
+  return { ...obj, metadata: meta };
 }
 
 async function admitted(ctx: RequestContext, t: AdmissionTarget, operation: 'CREATE' | 'UPDATE', given: Resource, old: Resource | undefined, dryRun: boolean): Promise<Resource> {
@@ -340,7 +364,10 @@ export function composeUpdate(t: Target, existing: Resource, incoming: Resource)
 }
 
 /** Writes an update (after admission); a finalizer-less object marked for deletion goes away here. */
-export async function storeUpdate(ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string): Promise<Resource> {
+export async function storeUpdate(
+  ctx: RequestContext, t: Target, existing: Resource, next: Resource, dryRun: boolean, expectRv?: string,
+  fields: { applied?: ManagedFieldsEntry[]; given?: unknown } = {},
+): Promise<Resource> {
   if (expectRv && expectRv !== existing.metadata.resourceVersion) throw conflict(t.type.group, t.type.plural, existing.metadata.name);
   if (existing.metadata.deletionTimestamp) {
     // Finalizers may only be removed from an object being deleted, never added back.
@@ -351,7 +378,8 @@ export async function storeUpdate(ctx: RequestContext, t: Target, existing: Reso
     }
   }
   const operation = 'UPDATE';
-  const stored = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
+  const admittedObj = await admitted(ctx, t, operation, toStorage(next, t.type), existing, dryRun);
+  const stored = fields.applied ? withManagedFields(admittedObj, fields.applied) : withUpdateFields(ctx, t, existing, admittedObj, fields.given);
   if (dryRun) return { ...stored, metadata: { ...stored.metadata, resourceVersion: existing.metadata.resourceVersion } };
   const writeOpts = { expectResourceVersion: existing.metadata.resourceVersion! };
   const specFinalizers = t.type.group === '' && t.type.kind === 'Namespace' ? ((stored.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
@@ -366,7 +394,7 @@ export async function handleUpdate(ctx: RequestContext, t: Target): Promise<void
   const incoming = bodyObject(t, parseBody(await readBody(t.req), t.req.headers['content-type']), t.info.name);
   const existing = getStored(ctx, t.type, t.info.name!, t.info.namespace);
   const next = composeUpdate(t, existing, incoming);
-  const stored = await storeUpdate(ctx, t, existing, next, dryRun, incoming.metadata.resourceVersion || undefined);
+  const stored = await storeUpdate(ctx, t, existing, next, dryRun, incoming.metadata.resourceVersion || undefined, { given: managedFieldsOf(incoming) });
   respondObject(ctx, t, 200, stored);
 }
 

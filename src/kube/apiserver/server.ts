@@ -14,7 +14,7 @@ import { sendJson, sendStatus } from './http.js';
 import { negotiate } from './negotiate.js';
 import { handlePatch } from './patch.js';
 import { parseRequestInfo, type ResourceRequest } from './request-info.js';
-import { createObject, handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
+import { createInProcess, handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handleUpdate, type Target } from './resources.js';
 import { badRequest, MESH_ERROR_CODE_HEADER, methodNotAllowed, StatusError, toStatus, toStatusError } from './status.js';
 import { handleLog, handleProxy, handleScale, handleStreamUpgrade } from './subresources.js';
 import { handleWatch } from './watch.js';
@@ -145,6 +145,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
     // Impersonation headers (`kubectl --as`), each part allowed the `impersonate` verb (src/kube/auth).
     const user = await impersonate(await userOf(req, url.pathname), req.headers, opts.authorize, req.headersDistinct);
     const ctx: RequestContext = { ...base, user };
+    if (opts.authorize) ctx.authorize = opts.authorize;
     const info = parseRequestInfo(req.method ?? 'GET', url);
     await authorizeRequest(opts.authorize, user, req.method ?? 'GET', url, info);
     return { ctx, info, url };
@@ -186,7 +187,7 @@ export function createKubeApi(opts: KubeApiOptions): KubeApi {
       const type = base.registry.forObject(obj.apiVersion, obj.kind);
       if (!type) throw new StatusError('NotFound', `no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
       const version = obj.apiVersion.includes('/') ? obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1) : obj.apiVersion;
-      return (await createObject({ ...base, user }, type, version, obj)).object;
+      return (await createInProcess({ ...base, user }, type, version, obj)).object;
     },
     close() {
       unfollow();

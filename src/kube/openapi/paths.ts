@@ -60,12 +60,13 @@ interface OpSpec {
 
 /**
  * The patch types a type accepts, as the server does: strategic merge only for built-in kinds (kubectl's
- * apply reads this list and falls back to a JSON merge patch for custom resources); no server-side apply.
+ * apply reads this list and falls back to a JSON merge patch for custom resources); server-side apply
+ * for every kind.
  */
 function patchTypes(builtIn: boolean): string[] {
   return builtIn
-    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
-    : ['application/json-patch+json', 'application/merge-patch+json'];
+    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
+    : ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 }
 
 function operation(op: OpSpec, style: RefStyle, tag: string, builtIn: boolean): Def {
