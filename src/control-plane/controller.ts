@@ -223,9 +223,16 @@ function compiledState(catalog: Catalog, p: ProxyRef): ProxyState | undefined {
 /** The proxy's own sections as they were, the shared ones from the new catalog (same key order as a compile gives). */
 function withSharedSections(catalog: Catalog, prev: ProxyState): ProxyState {
   const shared = sharedSections(catalog, prev.shared);
-  const snapshot: ProxySnapshot = { ...prev.snapshot, ...shared };
   const hashes = new Map(prev.hashes);
-  for (const [name, value] of Object.entries(shared)) hashes.set(name, treeHash(value, 1));
+  let same = true;
+  for (const [name, value] of Object.entries(shared)) {
+    const h = treeHash(value, 1);
+    if (h !== hashes.get(name)) same = false;
+    hashes.set(name, h);
+  }
+  // nothing it holds changed: the same snapshot object, so nothing downstream sees a change
+  if (same) return prev;
+  const snapshot: ProxySnapshot = { ...prev.snapshot, ...shared };
   return { version: versionOfSectionHashes(hashes), snapshot, hashes, shared: prev.shared };
 }
 
