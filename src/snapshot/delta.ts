@@ -254,7 +254,8 @@ function applyOp(old: unknown, oldTree: HashTree, op: unknown, depth: number, pa
     values.set(k, v);
     c.set(k, t);
   }
-  const keys = (order as string[] | undefined) ?? defaultOrder([...oldTree.c.keys()], new Set(deleted as string[]), added);
+  // the old object's own key order (the tree's map is in insertion order, which a patch may have changed)
+  const keys = (order as string[] | undefined) ?? defaultOrder(keptKeys(old), new Set(deleted as string[]), added);
   if (keys.length !== values.size || !keys.every((k) => values.has(k))) throw new DeltaError(`key order at ${path || '/'} does not name the patched keys`);
   const value = Object.fromEntries(keys.map((k) => [k, values.get(k)]));
   return [value, { h: objectHash(c), c }];
