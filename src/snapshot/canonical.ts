@@ -108,7 +108,7 @@ export function combineHashes(kind: 'a' | 'o', entries: Iterable<readonly [strin
  * a section shared by many proxies, and each cluster shared by many Outbounds, is hashed once.
  */
 export function treeHash(v: unknown, depth: number): string {
-  if (!isHashNode(v, depth)) return contentHash(v);
+  if (!isHashNode(v, depth)) return leafHash(v);
   const memo = Object.isFrozen(v) ? nodeHashes[depth]! : undefined;
   const hit = memo?.get(v);
   if (hit !== undefined) return hit;
@@ -121,6 +121,20 @@ export function treeHash(v: unknown, depth: number): string {
   }
   memo?.set(v, hash);
   return hash;
+}
+
+/**
+ * A leaf's hash. A short scalar stands for itself (`=` and its JSON, which holds neither a raw NUL
+ * nor a newline, so it fits combineHashes' entries and cannot be taken for a hex hash): snapshots
+ * hold many small strings and numbers (endpoint addresses, weights), and a sha256 for each would be
+ * most of the cost of hashing a snapshot's tree.
+ */
+function leafHash(v: unknown): string {
+  if (v === null || typeof v !== 'object') {
+    const json = canonicalJson(v);
+    if (json.length <= 64) return `=${json}`;
+  }
+  return contentHash(v);
 }
 
 /** The version of a snapshot whose sections hash to these (section name → treeHash at depth 1). */

@@ -143,9 +143,16 @@ export class StreamClient {
     } catch (err) {
       error = `cannot apply snapshot: ${(err as Error).message}`;
     }
-    if (error === undefined) this.held = { version, snapshot };
     // not awaited: a retried report must not hold up the next snapshot on the stream
     void this.ack(version, error);
+    if (error === undefined) {
+      const held: { version: string; snapshot: ProxySnapshot; tree?: HashTree } = { version, snapshot };
+      this.held = held;
+      // hashed once the ACK is on its way, so the next delta does not wait for it
+      setImmediate(() => {
+        if (this.held === held) held.tree ??= buildHashTree(snapshot);
+      }).unref();
+    }
   }
 
   private async onDelta(data: string): Promise<void> {
