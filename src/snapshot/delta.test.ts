@@ -98,3 +98,14 @@ test('the version is a Merkle hash: equal for a thawed copy, changed by a change
   (copy.Outbound.ClustersConfigs[cluster] as unknown as Record<string, unknown>)['ConnectionSettings'] = { changed: true };
   assert.notEqual(snapshotVersion(copy), v.version);
 });
+
+test('a key named __proto__ is patched as a plain member, never as the prototype', () => {
+  const before = JSON.parse('{"Dns":{"__proto__":{"80":["10.0.0.1:80"]},"a":{"80":["10.0.0.2:80"]}}}') as ProxySnapshot;
+  const after = JSON.parse('{"Dns":{"__proto__":{"80":["10.0.0.3:80"]},"a":{"80":["10.0.0.2:80"]},"b":{"80":["10.0.0.4:80"]}}}') as ProxySnapshot;
+  const held = holdSnapshot(snapshotVersion(before), before);
+  const patch = { o: { Dns: { o: { ['__proto__']: { r: { '80': ['10.0.0.3:80'] } }, b: { r: { '80': ['10.0.0.4:80'] } } } } } };
+  const next = applyDelta(held, { base: held.version, version: snapshotVersion(after), patch: JSON.parse(JSON.stringify(patch)) });
+  assert.equal(Object.getPrototypeOf(next.snapshot.Dns), Object.prototype);
+  assert.deepEqual(Object.keys(next.snapshot.Dns), ['__proto__', 'a', 'b']);
+  assert.equal(JSON.stringify(next.snapshot), JSON.stringify(after));
+});

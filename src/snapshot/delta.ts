@@ -240,23 +240,46 @@ function applyOp(old: unknown, oldTree: HashTree, op: unknown, depth: number, pa
   if (!Array.isArray(deleted) || !deleted.every((k) => typeof k === 'string')) throw new DeltaError(`bad deleted keys at ${path || '/'}`);
   if (order !== undefined && (!Array.isArray(order) || !order.every((k) => typeof k === 'string'))) throw new DeltaError(`bad key order at ${path || '/'}`);
   const c = new Map(oldTree.c);
-  const values = new Map<string, unknown>();
-  for (const k of c.keys()) values.set(k, old[k]);
+  const value = copyInto(emptyMap(), old, Object.keys(old));
   for (const k of deleted as string[]) {
     c.delete(k);
-    values.delete(k);
+    delete value[k];
   }
-  const added: string[] = [];
   for (const [k, childOp] of Object.entries(ops)) {
     const had = c.get(k);
-    if (!had) added.push(k);
-    const [v, t] = applyOp(had ? values.get(k) : undefined, had ?? { h: '' }, childOp, depth + 1, `${path}/${k}`);
-    values.set(k, v);
+    const [v, t] = applyOp(had ? value[k] : undefined, had ?? { h: '' }, childOp, depth + 1, `${path}/${k}`);
+    setMember(value, k, v);
     c.set(k, t);
   }
-  // the old object's own key order (the tree's map is in insertion order, which a patch may have changed)
-  const keys = (order as string[] | undefined) ?? defaultOrder(keptKeys(old), new Set(deleted as string[]), added);
-  if (keys.length !== values.size || !keys.every((k) => values.has(k))) throw new DeltaError(`key order at ${path || '/'} does not name the patched keys`);
-  const value = Object.fromEntries(keys.map((k) => [k, values.get(k)]));
+  if (order !== undefined) {
+    const keys = order as string[];
+    if (keys.length !== c.size || !keys.every((k) => c.has(k))) throw new DeltaError(`key order at ${path || '/'} does not name the patched keys`);
+    return [copyInto(emptyMap(), value, keys), { h: objectHash(c), c }];
+  }
   return [value, { h: objectHash(c), c }];
+}
+
+/**
+ * An empty object V8 keeps in dictionary mode (a property added and deleted again). A snapshot's
+ * maps hold a thousand keys and more; copying one into a fresh literal (`{ ...old }`,
+ * Object.fromEntries) takes V8 through a hidden class per key, quadratic in the keys: 100 ms for
+ * the 1,000 keys of Dns at 1,000 services, against 0.1 ms for a dictionary-mode copy. Key order is
+ * kept either way.
+ */
+function emptyMap(): Record<string, unknown> {
+  const o: Record<string, unknown> = { a: 0, b: 0 };
+  delete o['a'];
+  delete o['b'];
+  return o;
+}
+
+function copyInto(into: Record<string, unknown>, from: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  for (const k of keys) setMember(into, k, from[k]);
+  return into;
+}
+
+/** Sets an own member; a key named __proto__ stays a plain member instead of replacing the prototype. */
+function setMember(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
 }
