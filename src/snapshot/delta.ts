@@ -9,10 +9,13 @@
  *
  * Patch format (JSON), one operation per node:
  *   {"r": value}                         replace the node with value
- *   {"o": {key: op}, "d": [key], "k": [key]}   patch an object: ops on kept or new keys, keys deleted,
- *                                        and the new key order when it is not "old order, deleted keys
- *                                        removed, new keys appended" (key order is what a full snapshot's
- *                                        JSON would give, and some sections are read in order)
+ *   {"o": {key: op}, "d": [key], "i": [[key, index]], "k": [key]}
+ *                                        patch an object: ops on kept or new keys, keys deleted, and
+ *                                        when the order is not "old order, deleted keys removed, new
+ *                                        keys appended": where the new keys go (`i`, indexes in the new
+ *                                        order, ascending) or, when kept keys moved, the whole order (`k`).
+ *                                        Key order is what a full snapshot's JSON would give, and some
+ *                                        sections are read in order.
  *   {"a": [index | {"r": value}]}         rebuild an array: an index reuses that element of the old array
  *
  * Pure: no I/O. The encoder trusts that frozen values never change (section-cache.ts); the decoder
@@ -29,7 +32,7 @@ import type { ProxySnapshot } from './types.js';
  */
 export const DELTAS_HEADER = 'x-tessera-deltas';
 
-export type PatchOp = { r: unknown } | { o: Record<string, PatchOp>; d?: string[]; k?: string[] } | { a: (number | { r: unknown })[] };
+export type PatchOp = { r: unknown } | { o: Record<string, PatchOp>; d?: string[]; k?: string[]; i?: [string, number][] } | { a: (number | { r: unknown })[] };
 
 /** The event a delta travels in (and the data of the `delta` SSE event). */
 export interface SnapshotDelta {
@@ -120,9 +123,15 @@ function objectPatch(from: Record<string, unknown>, to: Record<string, unknown>,
   }
   const toSet = new Set(toKeys);
   const d = fromKeys.filter((k) => !toSet.has(k));
-  const op: { o: Record<string, PatchOp>; d?: string[]; k?: string[] } = { o };
+  const op: { o: Record<string, PatchOp>; d?: string[]; k?: string[]; i?: [string, number][] } = { o };
   if (d.length) op.d = d;
-  if (!sameList(defaultOrder(fromKeys, new Set(d), added), toKeys)) op.k = toKeys;
+  const deleted = new Set(d);
+  if (!sameList(defaultOrder(fromKeys, deleted, added), toKeys)) {
+    // kept keys in their old order: say where the new ones go, not the whole order
+    const isAdded = new Set(added);
+    if (sameList(toKeys.filter((k) => !isAdded.has(k)), fromKeys.filter((k) => !deleted.has(k)))) op.i = toKeys.flatMap((k, i) => (isAdded.has(k) ? [[k, i] as [string, number]] : []));
+    else op.k = toKeys;
+  }
   return op;
 }
 
@@ -139,13 +148,14 @@ export function encodeDelta(
 ): string {
   const a = from.snapshot as unknown as Record<string, unknown>;
   const b = to.snapshot as unknown as Record<string, unknown>;
-  const root = objectPatch(a, b, (name) => (from.hashes.get(name) === to.hashes.get(name) ? undefined : { r: b[name] })) as { o: Record<string, PatchOp>; d?: string[]; k?: string[] };
+  const root = objectPatch(a, b, (name) => (from.hashes.get(name) === to.hashes.get(name) ? undefined : { r: b[name] })) as { o: Record<string, PatchOp>; d?: string[]; k?: string[]; i?: [string, number][] };
   const parts: string[] = [];
   for (const [name, op] of Object.entries(root.o)) {
     parts.push(`${JSON.stringify(name)}:${'r' in op && Object.hasOwn(a, name) ? sectionPatchJson(a[name], b[name]) : opJson(op)}`);
   }
   let patch = `{"o":{${parts.join(',')}}`;
   if (root.d) patch += `,"d":${JSON.stringify(root.d)}`;
+  if (root.i) patch += `,"i":${JSON.stringify(root.i)}`;
   if (root.k) patch += `,"k":${JSON.stringify(root.k)}`;
   patch += '}';
   return `{"base":${JSON.stringify(from.version)},"version":${JSON.stringify(to.version)},"patch":${patch}}`;
@@ -167,6 +177,7 @@ function opJson(op: PatchOp): string {
   if ('a' in op) return `{"a":[${op.a.map((e) => (typeof e === 'number' ? String(e) : opJson(e))).join(',')}]}`;
   let out = `{"o":{${Object.entries(op.o).map(([k, child]) => `${JSON.stringify(k)}:${opJson(child)}`).join(',')}}`;
   if (op.d) out += `,"d":${JSON.stringify(op.d)}`;
+  if (op.i) out += `,"i":${JSON.stringify(op.i)}`;
   if (op.k) out += `,"k":${JSON.stringify(op.k)}`;
   return `${out}}`;
 }
@@ -250,6 +261,18 @@ function applyOp(old: unknown, oldTree: HashTree, op: unknown, depth: number, pa
     const [v, t] = applyOp(had ? value[k] : undefined, had ?? { h: '' }, childOp, depth + 1, `${path}/${k}`);
     setMember(value, k, v);
     c.set(k, t);
+  }
+  const inserts = op['i'];
+  if (inserts !== undefined) {
+    if (!Array.isArray(inserts) || !inserts.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1]))) throw new DeltaError(`bad insert positions at ${path || '/'}`);
+    const moved = new Set((inserts as [string, number][]).map((e) => e[0]));
+    const keys = Object.keys(value).filter((k) => !moved.has(k));
+    for (const [k, at] of inserts as [string, number][]) {
+      if (at < 0 || at > keys.length) throw new DeltaError(`insert position ${at} at ${path || '/'} is past the end`);
+      keys.splice(at, 0, k);
+    }
+    if (keys.length !== c.size || !keys.every((k) => c.has(k))) throw new DeltaError(`insert positions at ${path || '/'} do not name the patched keys`);
+    return [copyInto(emptyMap(), value, keys), { h: objectHash(c), c }];
   }
   if (order !== undefined) {
     const keys = order as string[];
