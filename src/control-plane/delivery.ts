@@ -59,6 +59,12 @@ export function createDeliveryServer(opts: DeliveryOptions): Server {
 export function createDeliveryEndpoint(opts: DeliveryOptions, tls: { cert: string; key: string }): DualServer {
   return createDualServer(tls, (req, res, secure) => handle(opts, req, res, secure), (s) => {
     s.requestTimeout = 0;
+    // A sidecar ACKs over a kept-alive connection. With Node's default 5 s, a quiet minute between
+    // changes means every proxy's ACK opens a new TLS connection (a thousand handshakes at once),
+    // and an ACK sent just as the server closes the idle socket fails ("socket hang up") and waits
+    // for its retry. Kept longer, the ACK connection usually survives until the next change.
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 70_000;
   });
 }
 
