@@ -123,3 +123,21 @@ test('changes in one debounce window are coalesced into one recompute naming all
   assert.deepEqual(compiled(controller), ['a/svc-0-0', 'b/svc-1-0']);
   assertAsFullCompile(controller);
 });
+
+test('an AccessControl with a Service source: a change to that Service\'s pods reaches the proxies of the AccessControl\'s namespace', async () => {
+  const w = world();
+  const acl: Resource = {
+    apiVersion: 'policy.flomesh.io/v1alpha1',
+    kind: 'AccessControl',
+    metadata: { name: 'from-b', namespace: 'a' },
+    spec: { backends: [{ name: 'svc-0', port: { number: 8080, protocol: 'http' } }], sources: [{ kind: 'Service', namespace: 'b', name: 'svc-1' }] },
+  };
+  const controller = await started([...w.resources, acl]);
+  const backend = controller.proxyUuids().find((u) => controller.proxyPod(u)?.name === 'svc-0-0' && controller.proxyPod(u)?.namespace === 'a')!;
+  const inboundBefore = controller.snapshotFor(backend)!.snapshot.Inbound;
+  controller.change('ADDED', pod('b', 'svc-1-1', { labels: { app: 'svc-1' }, ip: '127.8.0.77', unmeshed: true }));
+  await controller.recompute();
+  assert.deepEqual(compiled(controller), ['a/svc-0-0', 'a/svc-1-0', 'a/svc-2-0', 'b/svc-1-1']);
+  assert.notDeepEqual(controller.snapshotFor(backend)!.snapshot.Inbound, inboundBefore, 'the backend admits the new endpoint');
+  assertAsFullCompile(controller);
+});

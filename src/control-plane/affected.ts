@@ -9,6 +9,8 @@
  *
  *   Pod            its own proxy (in SMI mode every proxy: Inbound's IdentityByIP lists every pod)
  *   Service        the proxies of the pods it selects, before and after (their Inbound)
+ *   Pod, Service   also the proxies of every namespace holding an AccessControl with a Service
+ *                  source: its Inbound admits that Service's endpoint addresses
  *   AccessControl, AuthorizationPolicy, RequestAuthentication, Telemetry, TrafficTarget,
  *   HTTPRouteGroup, TCPRoute
  *                  the proxies of its namespace; of every namespace when it is in the root
@@ -38,12 +40,17 @@ export function affectedProxies(before: Catalog | undefined, after: Catalog, cha
   let servicesBefore: Map<string, ServiceInfo> | undefined;
   let servicesAfter: Map<string, ServiceInfo> | undefined;
   const root = `${after.meshName}-system`;
+  let aclNamespaces: Set<string> | undefined;
   for (const c of changes) {
     const o = c.after ?? c.before;
     if (!o) continue;
     const ns = o.metadata.namespace ?? '';
     const key = `${ns}/${o.metadata.name}`;
     if (NOT_COMPILED.has(o.kind)) continue;
+    if (o.kind === 'Pod' || o.kind === 'Service') {
+      aclNamespaces ??= new Set([...serviceSourceAclNamespaces(before), ...serviceSourceAclNamespaces(after)]);
+      if (aclNamespaces.size > 0) for (const p of [...before.proxies, ...after.proxies]) if (aclNamespaces.has(p.namespace)) out.add(`${p.namespace}/${p.name}`);
+    }
     if (o.kind === 'Pod') {
       if (!before.meshConfig.enablePermissiveTrafficPolicyMode || !after.meshConfig.enablePermissiveTrafficPolicyMode) return 'all';
       out.add(key);
@@ -60,4 +67,9 @@ export function affectedProxies(before: Catalog | undefined, after: Catalog, cha
 
 function byKey(services: readonly ServiceInfo[]): Map<string, ServiceInfo> {
   return new Map(services.map((s) => [`${s.namespace}/${s.name}`, s]));
+}
+
+/** Namespaces of the AccessControls that name a Service as a source (their backends admit its endpoints). */
+function serviceSourceAclNamespaces(c: Catalog): string[] {
+  return c.accessControls.filter((a) => (a.spec?.sources ?? []).some((s) => s.kind === 'Service')).map((a) => a.metadata.namespace ?? '');
 }
