@@ -34,6 +34,10 @@ const clients: StreamClient[] = [];
 process.on('message', (msg: unknown) => {
   if (msg === 'stop') {
     for (const c of clients) c.stop();
+    // deltas that did not apply fall back to fetching the whole snapshot: worth knowing beside the figures
+    const applied = clients.reduce((n, c) => n + c.deltaCounts.applied, 0);
+    const refetched = clients.reduce((n, c) => n + c.deltaCounts.refetched, 0);
+    process.stderr.write(`bench:scale proxies: ${applied} deltas applied, ${refetched} replaced by the whole snapshot\n`);
     process.exit(0);
   }
   void start(msg as Start);

@@ -11,7 +11,7 @@
  *   fullCompileCpuS     controller CPU from sync until every proxy's snapshot is computed
  *   changeCpuMsP99      controller CPU from a change until its recompute is done (p99 over changes)
  *   convergenceMsP50/99 change seen → an affected proxy's ACK of the new version (over proxies × changes)
- *   bytesPerChange      snapshot bytes pushed for one change (mean), with the proxies it reached
+ *   bytesPerChange      snapshot and delta event bytes pushed for one change (mean), with the proxies it reached
  *   controllerHeapMiB   heap after the full compile, after a GC; controllerRssMiB beside it
  * The debounce window the controller applies (100 ms after the first change) is inside convergence.
  *
@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, Resource, Service } from '../src/api/types.js';
-import { Controller, ProxyRegistry, snapshotEvent } from '../src/control-plane/index.js';
+import { Controller, ProxyRegistry } from '../src/control-plane/index.js';
 import { createDeliveryEndpoint } from '../src/control-plane/delivery.js';
 import { SIDECAR_ENV, proxyToken } from '../src/local/layout.js';
 import { ensureClusterPki, issueServingCertificate } from '../src/local/pki/index.js';
@@ -235,11 +235,13 @@ async function runSize(n: number, changes: number): Promise<ScaleResult> {
       const c = change(mesh, k);
       const t0 = Date.now();
       const cpu0 = cpuMs();
+      const pushed0 = controller.pushedChars;
       controller.change(c.type, c.object);
       await until(() => recomputes > seen, 3_600_000, `the recompute of change ${k}`);
       changeCpu.push(cpuMs() - cpu0);
       const affected = mesh.proxies.filter((p) => controller.snapshotFor(p.uuid)?.version !== before.get(p.uuid));
-      for (const p of affected) bytes += Buffer.byteLength(snapshotEvent(controller.snapshotFor(p.uuid)!));
+      // what went down the streams (delta or whole snapshot events; ASCII JSON, so characters are bytes)
+      bytes += controller.pushedChars - pushed0;
       reached += affected.length;
       const want = new Map(affected.map((p) => [p.uuid, controller.snapshotFor(p.uuid)!.version]));
       progress(`${n}: change ${k} recomputed in ${changeCpu.at(-1)!.toFixed(0)} ms CPU; ${affected.length} proxies to ACK`);

@@ -3,7 +3,8 @@
  *   GET  /healthz                       ready once resources are synced
  *   GET  /v1/proxies                    ProxyStatus[] with each proxy's sync state (`tessera status`, `tessera proxy status`)
  *   GET  /metrics                       Prometheus text: convergence time, NACKs, process figures
- *   GET  /v1/proxies/:uuid/stream       Server-Sent Events: `snapshot` events, heartbeats every 15 s
+ *   GET  /v1/proxies/:uuid/stream       Server-Sent Events: `snapshot` events (and `delta` events when the
+ *                                       request carries `x-tessera-deltas: 1`), heartbeats every 15 s
  *   POST /v1/proxies/:uuid/ack          {version, ok, error?}
  *   GET  /v1/proxies/:uuid/config       the current snapshot; 304 when If-None-Match matches
  *   POST /v1/proxies/:uuid/csr          {csr} → {certChain, trust}: a certificate for the proxy's identity
@@ -23,7 +24,7 @@ import { PROXY_TOKEN_RENEW_MS, checkProxyToken, proxyToken } from '../local/layo
 import { createDualServer, type DualServer } from '../lib/tls-or-plain.js';
 import { serviceCertValidityMs } from '../identity/index.js';
 import { isMeshError } from '../lib/errors.js';
-import { versionedSnapshotJson } from '../snapshot/index.js';
+import { DELTAS_HEADER, versionedSnapshotJson } from '../snapshot/index.js';
 import { snapshotEvent, type Controller } from './controller.js';
 import { trustEvent, type MeshIdentity } from './identity.js';
 import type { ProxyRegistry } from './registry.js';
@@ -58,6 +59,12 @@ export function createDeliveryServer(opts: DeliveryOptions): Server {
 export function createDeliveryEndpoint(opts: DeliveryOptions, tls: { cert: string; key: string }): DualServer {
   return createDualServer(tls, (req, res, secure) => handle(opts, req, res, secure), (s) => {
     s.requestTimeout = 0;
+    // A sidecar ACKs over a kept-alive connection. With Node's default 5 s, a quiet minute between
+    // changes means every proxy's ACK opens a new TLS connection (a thousand handshakes at once),
+    // and an ACK sent just as the server closes the idle socket fails ("socket hang up") and waits
+    // for its retry. Kept longer, the ACK connection usually survives until the next change.
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 70_000;
   });
 }
 
@@ -194,6 +201,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
       res.write(event);
     };
     record.push = push;
+    record.deltas = req.headers[DELTAS_HEADER] === '1';
     const identity = opts.identity();
     if (identity) push(trustEvent(identity.trust));
     const lastEventId = req.headers['last-event-id'];
@@ -230,6 +238,7 @@ async function route(opts: DeliveryOptions, req: IncomingMessage, res: ServerRes
       if (record.push === push) {
         record.connected = false;
         delete record.push;
+        delete record.deltas;
         opts.log.info('proxy disconnected', { proxy: `${pod.namespace}/${pod.name}` });
       }
     });

@@ -21,6 +21,8 @@ export interface ProxyRecord {
   nackedAt?: number;
   /** pushes a snapshot event down the open stream */
   push?: (event: string) => void;
+  /** the open stream asked for `delta` events (controller.ts deltaEvent) */
+  deltas?: boolean;
 }
 
 export class ProxyRegistry {

@@ -198,10 +198,14 @@ export class Sidecar {
     await listenOn(this.outbound, this.opts.transparentInboundPort !== undefined ? '127.0.0.1' : this.opts.localIP, this.opts.outboundPort);
 
     const saved = await loadSnapshot(this.opts.dataDir);
+    let fromDisk: { version: string; snapshot: ProxySnapshot } | undefined;
     if (saved) {
       const err = await this.apply(saved.version, saved.snapshot, false);
       if (err) this.log.warn('saved snapshot could not be applied', { error: err });
-      else this.log.info('serving the last good snapshot from disk', { version: saved.version });
+      else {
+        this.log.info('serving the last good snapshot from disk', { version: saved.version });
+        fromDisk = saved;
+      }
     }
     this.stream = new StreamClient({
       controllerUrl: this.opts.controllerUrl,
@@ -212,6 +216,8 @@ export class Sidecar {
       apply: (version, snapshot) => this.apply(version, snapshot, true),
       onTrust: (trust) => this.identity.setTrust(trust),
     });
+    // the control plane may answer the disk copy's version (Last-Event-ID) with a delta onto it
+    if (fromDisk) this.stream.hold(fromDisk.version, fromDisk.snapshot);
     this.stream.start();
   }
 

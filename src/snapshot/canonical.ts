@@ -70,19 +70,85 @@ export function contentHash(v: unknown): string {
 }
 
 /**
- * The snapshot's version: hex sha256 over its sections' names and content hashes, in name order.
- * Equal content, equal version; any change in any section changes it. Combining per-section hashes
- * (instead of hashing the JSON of the whole snapshot) lets a shared section be hashed once for all
- * the proxies holding it. Sections JSON would drop (undefined) are left out, as canonicalJson does.
+ * How deep the version hash follows the snapshot's structure: the snapshot (depth 0), its sections
+ * (1), their maps (2, e.g. Outbound.TrafficMatches), those maps' entries (3, e.g. one port's matches
+ * or one cluster) are hashed from their children's hashes; values at depth 4 are hashed as canonical
+ * JSON. A delta (delta.ts) can then replace one entry of a map of a shared section, and the sidecar
+ * re-hashes only the path to it instead of the whole section.
+ */
+export const HASH_TREE_DEPTH = 4;
+
+/** One memo per depth: a frozen object hashes differently as a node (above HASH_TREE_DEPTH) and as a leaf. */
+const nodeHashes: WeakMap<object, string>[] = Array.from({ length: HASH_TREE_DEPTH }, () => new WeakMap());
+
+/** Whether JSON keeps an object member with this value. */
+export function jsonKeeps(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
+}
+
+/** Whether a value is hashed from its children at this depth. */
+export function isHashNode(v: unknown, depth: number): v is object {
+  return depth < HASH_TREE_DEPTH && v !== null && typeof v === 'object';
+}
+
+/**
+ * Combines children's hashes into a node's: arrays by position, objects by sorted key (members JSON
+ * drops are left out, as canonicalJson does). The `a`/`o` prefix keeps `[]` and `{}` apart, and keys
+ * and hashes contain neither NUL nor newline, so pairs cannot run into each other.
+ */
+export function combineHashes(kind: 'a' | 'o', entries: Iterable<readonly [string, string]>): string {
+  // one string, one update: a call into the hash per entry costs more than the hashing
+  let text = kind === 'a' ? 'a\n' : 'o\n';
+  for (const [k, v] of entries) text += kind === 'a' ? `${v}\n` : `${k}\u0000${v}\n`;
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The hash of a value at `depth` of a snapshot: a Merkle hash down to HASH_TREE_DEPTH, canonical
+ * JSON below. Content-addressed (a thawed JSON copy hashes the same). Memoized for frozen values, so
+ * a section shared by many proxies, and each cluster shared by many Outbounds, is hashed once.
+ */
+export function treeHash(v: unknown, depth: number): string {
+  if (!isHashNode(v, depth)) return leafHash(v);
+  const memo = Object.isFrozen(v) ? nodeHashes[depth]! : undefined;
+  const hit = memo?.get(v);
+  if (hit !== undefined) return hit;
+  let hash: string;
+  if (Array.isArray(v)) hash = combineHashes('a', v.map((e, i) => [String(i), treeHash(e === undefined || !jsonKeeps(e) ? null : e, depth + 1)] as const));
+  else {
+    const record = v as Record<string, unknown>;
+    const keys = Object.keys(record).filter((k) => jsonKeeps(record[k])).sort();
+    hash = combineHashes('o', keys.map((k) => [k, treeHash(record[k], depth + 1)] as const));
+  }
+  memo?.set(v, hash);
+  return hash;
+}
+
+/**
+ * A leaf's hash. A short scalar stands for itself (`=` and its JSON, which holds neither a raw NUL
+ * nor a newline, so it fits combineHashes' entries and cannot be taken for a hex hash): snapshots
+ * hold many small strings and numbers (endpoint addresses, weights), and a sha256 for each would be
+ * most of the cost of hashing a snapshot's tree.
+ */
+function leafHash(v: unknown): string {
+  if (v === null || typeof v !== 'object') {
+    const json = canonicalJson(v);
+    if (json.length <= 64) return `=${json}`;
+  }
+  return contentHash(v);
+}
+
+/** The version of a snapshot whose sections hash to these (section name → treeHash at depth 1). */
+export function versionOfSectionHashes(hashes: ReadonlyMap<string, string>): string {
+  return combineHashes('o', [...hashes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
+/**
+ * The snapshot's version: the Merkle hash of its sections (treeHash at depth 0). Equal content,
+ * equal version; any change in any section changes it. Combining per-section hashes (instead of
+ * hashing the JSON of the whole snapshot) lets a shared section be hashed once for all the proxies
+ * holding it, and lets a sidecar check a delta by re-hashing only what it changed.
  */
 export function snapshotVersion(s: ProxySnapshot): string {
-  const h = createHash('sha256');
-  const sections = s as unknown as Record<string, unknown>;
-  for (const name of Object.keys(sections).sort()) {
-    const value = sections[name];
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    // name and hash contain neither NUL nor newline, so the pairs cannot run into each other
-    h.update(`${name}\u0000${contentHash(value)}\n`);
-  }
-  return h.digest('hex');
+  return treeHash(s, 0);
 }

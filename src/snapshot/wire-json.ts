@@ -8,7 +8,7 @@ import type { ProxySnapshot, VersionedSnapshot } from './types.js';
 /** JSON of frozen sections, by object; frozen all the way down (section-cache.ts), their text cannot go stale. */
 const frozenJson = new WeakMap<object, string>();
 
-function sectionJson(v: unknown): string | undefined {
+export function frozenAwareJson(v: unknown): string | undefined {
   if (v === null || typeof v !== 'object' || !Object.isFrozen(v)) return JSON.stringify(v);
   let text = frozenJson.get(v);
   if (text === undefined) frozenJson.set(v, (text = JSON.stringify(v)));
@@ -19,7 +19,7 @@ function sectionJson(v: unknown): string | undefined {
 export function snapshotJson(s: ProxySnapshot): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(s)) {
-    const text = sectionJson(value);
+    const text = frozenAwareJson(value);
     if (text !== undefined) parts.push(`${JSON.stringify(name)}:${text}`);
   }
   return `{${parts.join(',')}}`;

@@ -1,6 +1,10 @@
 /**
  * The sidecar's side of delivery: one Server-Sent Events stream from the control plane carrying
- * versioned full snapshots. Each version is applied and acknowledged (ACK) or rejected with its
+ * versioned full snapshots, and deltas (`delta` events: what changed since the version it was
+ * sent, snapshot/delta.ts). A delta is applied onto the snapshot held here and the result must hash
+ * to the version the delta names; a delta for another base, or one that does not check out, is not
+ * applied: the whole snapshot is fetched instead (GET config; if that fails, the stream reconnects
+ * and is sent the whole snapshot). Each version is applied and acknowledged (ACK) or rejected with its
  * error (NACK). On disconnect it reconnects with jittered backoff (0.5 s doubling to 30 s), sending
  * `Last-Event-ID` so an unchanged snapshot is not resent. The stream runs over TLS to a controller
  * whose certificate chains to the cluster CA (control-plane-fetch.ts); `token` events renew the
@@ -8,6 +12,7 @@
  * then exits so the runtime restarts it with a fresh one.
  */
 import type { ProxySnapshot } from '../../snapshot/types.js';
+import { applyDelta, buildHashTree, DELTAS_HEADER, parseDelta, type HashTree, type HeldSnapshot } from '../../snapshot/delta.js';
 import { controlPlaneChannel, type ControlPlaneChannel } from './control-plane-fetch.js';
 import { readEventStream, type ServerSentEvent } from '../../lib/sse.js';
 import type { SidecarLog } from '../observability/log.js';
@@ -33,7 +38,11 @@ export class StreamClient {
   private backoffMs = 500;
   /** bumped per acknowledgement, so a retry of an older one stops */
   private ackGeneration = 0;
+  /** the snapshot the sidecar runs, for deltas to apply onto; its hash tree is built on the first delta */
+  private held: { version: string; snapshot: ProxySnapshot; tree?: HashTree } | undefined;
   connected = false;
+  /** deltas applied, and deltas that could not be and were replaced by the whole snapshot (tests, bench) */
+  readonly deltaCounts = { applied: 0, refetched: 0 };
 
   private readonly channel: ControlPlaneChannel;
 
@@ -43,6 +52,11 @@ export class StreamClient {
 
   start(): void {
     void this.loop();
+  }
+
+  /** The snapshot the sidecar already runs (its copy from disk), so a delta can apply onto it. */
+  hold(version: string, snapshot: ProxySnapshot): void {
+    this.held = { version, snapshot };
   }
 
   stop(): void {
@@ -69,7 +83,7 @@ export class StreamClient {
 
   private async once(): Promise<void> {
     this.abort = new AbortController();
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = { accept: 'text/event-stream', [DELTAS_HEADER]: '1' };
     const v = this.opts.currentVersion();
     if (v) headers['last-event-id'] = v;
     const res = await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/stream`, { headers, signal: this.abort.signal });
@@ -110,18 +124,71 @@ export class StreamClient {
       }
       return;
     }
+    if (e.event === 'delta') return this.onDelta(e.data);
     if (e.event !== 'snapshot') return;
-    let version = '';
+    let msg: { version: string; snapshot: ProxySnapshot } | undefined;
+    try {
+      msg = JSON.parse(e.data) as { version: string; snapshot: ProxySnapshot };
+    } catch (err) {
+      void this.ack('', `cannot decode snapshot: ${(err as Error).message}`);
+      return;
+    }
+    await this.applyWhole(msg.version, msg.snapshot);
+  }
+
+  private async applyWhole(version: string, snapshot: ProxySnapshot): Promise<void> {
     let error: string | undefined;
     try {
-      const msg = JSON.parse(e.data) as { version: string; snapshot: ProxySnapshot };
-      version = msg.version;
-      error = await this.opts.apply(msg.version, msg.snapshot);
+      error = await this.opts.apply(version, snapshot);
     } catch (err) {
-      error = `cannot decode snapshot: ${(err as Error).message}`;
+      error = `cannot apply snapshot: ${(err as Error).message}`;
     }
     // not awaited: a retried report must not hold up the next snapshot on the stream
     void this.ack(version, error);
+    if (error === undefined) {
+      const held: { version: string; snapshot: ProxySnapshot; tree?: HashTree } = { version, snapshot };
+      this.held = held;
+      // hashed once the ACK is on its way, so the next delta does not wait for it
+      setImmediate(() => {
+        if (this.held === held) held.tree ??= buildHashTree(snapshot);
+      }).unref();
+    }
+  }
+
+  private async onDelta(data: string): Promise<void> {
+    let next: HeldSnapshot;
+    try {
+      const delta = parseDelta(data);
+      const held = this.held;
+      if (!held) throw new Error(`no snapshot held to apply the delta for version ${delta.version.slice(0, 12)} onto`);
+      held.tree ??= buildHashTree(held.snapshot);
+      next = applyDelta(held as HeldSnapshot, delta);
+    } catch (err) {
+      this.deltaCounts.refetched++;
+      this.opts.log.info('delta not applied; fetching the whole snapshot', { error: (err as Error).message });
+      return this.fetchWhole();
+    }
+    this.deltaCounts.applied++;
+    let error: string | undefined;
+    try {
+      error = await this.opts.apply(next.version, next.snapshot);
+    } catch (err) {
+      error = `cannot apply snapshot: ${(err as Error).message}`;
+    }
+    if (error === undefined) this.held = next;
+    void this.ack(next.version, error);
+  }
+
+  /** GET config: the whole current snapshot. A failure ends the stream, and the reconnect brings the whole snapshot. */
+  private async fetchWhole(): Promise<void> {
+    const res = await this.channel.fetch(`/v1/proxies/${this.opts.uuid}/config`, { ...(this.abort ? { signal: this.abort.signal } : {}) });
+    if (!res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      throw new Error(`cannot fetch the whole snapshot after a delta did not apply: HTTP ${res.status}`);
+    }
+    const msg = (await res.json()) as { version?: unknown; snapshot?: unknown };
+    if (typeof msg.version !== 'string' || msg.snapshot === null || typeof msg.snapshot !== 'object') throw new Error('the whole snapshot fetched after a delta has no version or snapshot');
+    await this.applyWhole(msg.version, msg.snapshot as ProxySnapshot);
   }
 
   /**
