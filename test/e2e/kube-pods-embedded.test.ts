@@ -24,7 +24,7 @@ import { freePort } from '../../src/lib/test-processes.js';
 import { CONTROLLER_MAIN, HostProcesses, INJECTOR_MAIN, injectorEnv, ok, waitFor, type HostProcess } from '../support/kube-mode.js';
 import { embeddedServiceAccountKubeconfig, manifestsOf, newestKubectl, yamlOf, type Kubectl, type Manifest } from '../support/kube-mode-embedded.js';
 import { kubectlBinaries, startKubectlMesh } from '../support/kubectl.js';
-import { REPO_ROOT, type TestMesh } from '../support/mesh.js';
+import { REPO_ROOT, SAMPLES, type TestMesh } from '../support/mesh.js';
 
 const skip = kubectlBinaries().length === 0 ? 'pods on the embedded API: no kubectl on this machine (scripts/install-kubectl-debian.sh)' : false;
 const MESH = 'fsm';
@@ -217,6 +217,40 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
     assert.match(injector.output(), new RegExp(`"msg":"injected sidecar","pod":"app/${p.metadata.name}"`));
     const available = ok(await kubectl(['rollout', 'status', 'deployment/web', '-n', 'app', '--timeout=60s']), 'rollout status');
     assert.match(available, /successfully rolled out/);
+  });
+
+  test('FSM\'s curl and httpbin samples, both injected: curl → httpbin through both sidecars, the client identity from its certificate', async () => {
+    for (const sample of ['curl', 'httpbin']) ok(await kubectl(['apply', '-n', 'app', '-f', join(SAMPLES, `${sample}.yaml`)]), `apply ${sample}.yaml`);
+    const readyPod = (app: string): Promise<PodJson> => {
+      let last: PodJson | undefined;
+      return waitFor(`the ${app} pod Ready`, async () => {
+        const r = await kubectl(['get', 'pods', '-n', 'app', '-l', `app=${app}`, '-o', 'json']);
+        last = r.code === 0 ? (JSON.parse(r.stdout) as { items: PodJson[] }).items[0] : undefined;
+        return ready(last) ? last : undefined;
+      }, WAIT_MS, () => `${detail()}\n--- status ---\n${JSON.stringify(last?.status)}\n--- daemon ---\n${daemonLog()}`);
+    };
+    const [curl, httpbin] = [await readyPod('curl'), await readyPod('httpbin')];
+    for (const p of [curl, httpbin]) assert.ok(p.spec.containers.some((c) => c.name === 'sidecar'), `${p.metadata.name} injected`);
+    let last = '';
+    const out = await waitFor('curl → httpbin 200', async () => {
+      const r = await kubectl(['exec', '-n', 'app', curl.metadata.name, '--', 'curl', '-s', '-m', '10', '-w', '\n%{http_code}', 'http://httpbin.app:14001/get']);
+      last = `${r.stdout}${r.stderr}`;
+      return r.stdout.trim().endsWith('200') ? r.stdout : undefined;
+    }, WAIT_MS, () => `${detail()}\n--- exec ---\n${last}\n--- httpbin sidecar ---\n${sidecarLog('app', httpbin.metadata.name)}`);
+    assert.match(out, /"Host": "httpbin\.app:14001"/);
+    // the server sidecar's access log: the request came in through it, from curl's ServiceAccount (mTLS)
+    const line = await waitFor('the access log line', async () => {
+      let text = '';
+      try {
+        text = readFileSync(join(mesh.stateDir, 'pods', 'app', httpbin.metadata.name, 'sidecar.log'), 'utf8');
+      } catch {
+        return undefined;
+      }
+      return text.split('\n').reverse().find((l) => l.includes('/get') && l.includes('inbound'));
+    }, 10_000, () => sidecarLog('app', httpbin.metadata.name));
+    assert.match(line, /curl\.app/, 'the client identity (sa.ns) from its certificate');
+    if (podNetwork === 'namespace') assert.ok(line.includes(curl.status.podIP!), `the source is the curl pod's IP: ${line}`);
+    for (const sample of ['curl', 'httpbin']) ok(await kubectl(['delete', '-n', 'app', '-f', join(SAMPLES, `${sample}.yaml`), '--wait=true']), `delete ${sample}.yaml`);
   });
 
   test('kubectl run in a namespace no mesh monitors: not injected, run by the runtime, Ready; delete stops it', async () => {
