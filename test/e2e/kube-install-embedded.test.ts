@@ -9,7 +9,9 @@
  * Checked with the real kubectl: the install waits for its Deployments (--wait) and the three pods
  * are Running and Ready; the legacy token Secrets are filled by the token controller and stop
  * authenticating once deleted; the embedded API calls the installed injector through its Service
- * (the webhook's clientConfig.service) and the injector patches the pod; an AccessControl of an fsm
+ * (the webhook's clientConfig.service) and the injector patches the pod; an injected Deployment's pod
+ * runs to Ready, its sidecar connected to fsm's controller (in namespace mode from a sandbox, through
+ * the gateway's controller relay); an AccessControl of an fsm
  * namespace gets fsm's status, not the local mesh's; two controller replicas elect one leader through
  * the Lease and the other takes over when the leader's pod is deleted; `tessera uninstall` removes
  * the pods and their processes. Both pod networks where the machine allows namespace mode.
@@ -129,6 +131,26 @@ spec:
       // (whether local mode then stores a Pod written through the API is not this test's business)
       assert.doesNotMatch(r.stderr, /failed calling webhook/, r.stderr);
       await waitFor('the injector to log the injection', async () => /"injected sidecar","pod":"app\/injected"/.test((await kubectl(['-n', NS, 'logs', `deploy/${MESH}-injector`])).stdout), 20_000, () => r.stderr);
+    });
+
+    test('an injected Deployment\'s pod runs to Ready, its sidecar connected to the installed controller with its ServiceAccount token', async () => {
+      // (a cluster's serviceaccount controller makes `default`; the sidecar's projected token is its)
+      ok(await kubectl(['create', 'serviceaccount', 'default', '-n', 'app']), 'the default ServiceAccount');
+      ok(await kubectl(['create', 'deployment', 'web', '-n', 'app', '--image=curlimages/curl', '--', 'sleep', 'infinity']), 'kubectl create deployment');
+      let last: PodView | undefined;
+      const p = await waitFor('the injected pod Ready', async () => {
+        const r = await kubectl(['get', 'pods', '-n', 'app', '-l', 'app=web', '-o', 'json']);
+        last = r.code === 0 ? (JSON.parse(r.stdout) as { items: PodView[] }).items[0] : undefined;
+        return last && runningAndReady(last) ? last : undefined;
+      }, 90_000, () => `${JSON.stringify(last?.status)}`);
+      assert.equal(p.status!.containerStatuses!.length, 2, 'the app and the injected sidecar');
+      if (network === 'namespace') assert.doesNotMatch(p.status!.podIP ?? '', /^127\./, 'a sandbox\'s address');
+      const connected = await waitFor('the controller to log the proxy', async () => {
+        const log = (await kubectl(['-n', NS, 'logs', `deploy/${MESH}-controller`])).stdout;
+        return new RegExp(`"msg":"proxy connected","proxy":"app/${p.metadata.name}","auth":"serviceaccount"`).test(log) ? log : undefined;
+      }, 30_000, () => '');
+      assert.ok(connected);
+      ok(await kubectl(['delete', 'deployment', 'web', '-n', 'app', '--wait=true']), 'delete the Deployment');
     });
 
     if (full) test('an AccessControl in an fsm namespace is judged by fsm\'s controller only', async () => {

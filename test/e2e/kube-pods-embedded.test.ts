@@ -24,7 +24,7 @@ import { freePort } from '../../src/lib/test-processes.js';
 import { CONTROLLER_MAIN, HostProcesses, INJECTOR_MAIN, injectorEnv, ok, waitFor, type HostProcess } from '../support/kube-mode.js';
 import { embeddedServiceAccountKubeconfig, manifestsOf, newestKubectl, yamlOf, type Kubectl, type Manifest } from '../support/kube-mode-embedded.js';
 import { kubectlBinaries, startKubectlMesh } from '../support/kubectl.js';
-import { REPO_ROOT, type TestMesh } from '../support/mesh.js';
+import { REPO_ROOT, SAMPLES, type TestMesh } from '../support/mesh.js';
 
 const skip = kubectlBinaries().length === 0 ? 'pods on the embedded API: no kubectl on this machine (scripts/install-kubectl-debian.sh)' : false;
 const MESH = 'fsm';
@@ -62,9 +62,9 @@ const ready = (p: PodJson | undefined): boolean => p?.status.conditions?.find((c
 const namespaceMode = await decidePodNetwork('namespace').then(() => true, () => false);
 
 /**
- * Both pod networks: `loopback` (pods as host processes on the block's addresses) runs the pods to
- * Ready; `namespace` (sandboxes on the mesh bridge) shows the injected fsm-init's rules loaded in the
- * pod's sandbox, its sidecar out of reach of the host controller.
+ * Both pod networks: `loopback` (pods as host processes on the block's addresses) and `namespace`
+ * (sandboxes on the mesh bridge, the injected fsm-init's rules loaded in each; the sidecar reaches
+ * the host controller through the gateway's relay for its Service) run the pods to Ready.
  */
 for (const podNetwork of ['loopback', 'namespace'] as const) {
 describe(`pods injected by the installed mesh's webhook, run by tessera up's runtime (${podNetwork} pod network)`, {
@@ -97,8 +97,8 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
 
   before(async () => {
     mesh = await startKubectlMesh('tessera', ['--pod-network', podNetwork]);
-    // (on the host's loopback in both modes: sandboxes reach the host only through the mesh relay,
-    // which serves the local mesh's controller, so in namespace mode the sidecar cannot reach it)
+    // (on the host's loopback in both modes: in namespace mode sandboxed sidecars reach it through
+    // the gateway's relay for the installed controller's Service, controller-relays.ts)
     const controllerHost = '127.0.0.1';
     kubectl = newestKubectl(mesh)!.run;
     const injectorPort = await freePort();
@@ -168,7 +168,7 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
     await mesh?.stop();
   });
 
-  test(`kubectl create: the pod is stored injected (sidecar, fsm-init), ${podNetwork === 'loopback' ? 'with an address of the block, runs and becomes Ready' : 'its fsm-init run in its sandbox'}; delete stops it`, async () => {
+  test(`kubectl create: the pod is stored injected (sidecar, fsm-init), ${podNetwork === 'loopback' ? 'with an address of the block' : 'its fsm-init run in its sandbox'}, runs and becomes Ready; delete stops it`, async () => {
     ok(await kubectl(['create', '-f', '-'], pod('curl', 'app')), 'kubectl create pod');
     const stored = (await getPod('app', 'curl'))!;
     assert.deepEqual(stored.spec.containers.map((c) => c.name), ['app', 'sidecar'], 'the injector\'s sidecar');
@@ -181,17 +181,12 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
 
     let last: PodJson | undefined;
     if (podNetwork === 'namespace') {
-      // the installed mesh's fsm-init rules are loaded in the pod's sandbox, which gives it its address;
-      // the app waits for a sidecar that cannot reach a controller on the host (see before())
+      // the installed mesh's fsm-init rules are loaded in the pod's sandbox, which gives it its address
       const initialized = await waitFor('fsm-init run in the pod\'s sandbox', async () => {
         last = await getPod('app', 'curl');
         return last?.status.initContainerStatuses?.find((c) => c.name === 'fsm-init')?.state?.terminated?.reason === 'Completed' ? last : undefined;
       }, WAIT_MS, () => `${detail()}\n--- status ---\n${JSON.stringify(last?.status)}\n--- daemon ---\n${daemonLog()}`);
       assert.ok(initialized.status.podIP && !initialized.status.podIP.startsWith(`127.${block}.`), `the sandbox's address: ${initialized.status.podIP}`);
-      assert.equal(ready(initialized), false);
-      ok(await kubectl(['delete', 'pod', 'curl', '-n', 'app', '--wait=true']), 'delete the pod');
-      assert.equal(await getPod('app', 'curl'), undefined);
-      return;
     }
     const running = await waitFor('the pod Running and Ready', async () => {
       last = await getPod('app', 'curl');
@@ -209,9 +204,7 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
     await waitFor('the pod\'s processes to stop', async () => pids.every((pid) => !alive(pid)), 30_000, detail);
   });
 
-  test('a Deployment\'s pod: created through the same webhook by the replicaset controller, injected, Ready', {
-    skip: podNetwork === 'namespace' ? 'a sandboxed sidecar cannot reach a controller on the host' : false,
-  }, async () => {
+  test('a Deployment\'s pod: created through the same webhook by the replicaset controller, injected, Ready', async () => {
     ok(await kubectl(['create', 'deployment', 'web', '-n', 'app', '--image=curlimages/curl', '--', 'sleep', 'infinity']), 'kubectl create deployment');
     let last: PodJson | undefined;
     const p = await waitFor('the Deployment\'s pod Running and Ready', async () => {
@@ -224,6 +217,40 @@ describe(`pods injected by the installed mesh's webhook, run by tessera up's run
     assert.match(injector.output(), new RegExp(`"msg":"injected sidecar","pod":"app/${p.metadata.name}"`));
     const available = ok(await kubectl(['rollout', 'status', 'deployment/web', '-n', 'app', '--timeout=60s']), 'rollout status');
     assert.match(available, /successfully rolled out/);
+  });
+
+  test('FSM\'s curl and httpbin samples, both injected: curl → httpbin through both sidecars, the client identity from its certificate', async () => {
+    for (const sample of ['curl', 'httpbin']) ok(await kubectl(['apply', '-n', 'app', '-f', join(SAMPLES, `${sample}.yaml`)]), `apply ${sample}.yaml`);
+    const readyPod = (app: string): Promise<PodJson> => {
+      let last: PodJson | undefined;
+      return waitFor(`the ${app} pod Ready`, async () => {
+        const r = await kubectl(['get', 'pods', '-n', 'app', '-l', `app=${app}`, '-o', 'json']);
+        last = r.code === 0 ? (JSON.parse(r.stdout) as { items: PodJson[] }).items[0] : undefined;
+        return ready(last) ? last : undefined;
+      }, WAIT_MS, () => `${detail()}\n--- status ---\n${JSON.stringify(last?.status)}\n--- daemon ---\n${daemonLog()}`);
+    };
+    const [curl, httpbin] = [await readyPod('curl'), await readyPod('httpbin')];
+    for (const p of [curl, httpbin]) assert.ok(p.spec.containers.some((c) => c.name === 'sidecar'), `${p.metadata.name} injected`);
+    let last = '';
+    const out = await waitFor('curl → httpbin 200', async () => {
+      const r = await kubectl(['exec', '-n', 'app', curl.metadata.name, '--', 'curl', '-s', '-m', '10', '-w', '\n%{http_code}', 'http://httpbin.app:14001/get']);
+      last = `${r.stdout}${r.stderr}`;
+      return r.stdout.trim().endsWith('200') ? r.stdout : undefined;
+    }, WAIT_MS, () => `${detail()}\n--- exec ---\n${last}\n--- httpbin sidecar ---\n${sidecarLog('app', httpbin.metadata.name)}`);
+    assert.match(out, /"Host": "httpbin\.app:14001"/);
+    // the server sidecar's access log: the request came in through it, from curl's ServiceAccount (mTLS)
+    const line = await waitFor('the access log line', async () => {
+      let text = '';
+      try {
+        text = readFileSync(join(mesh.stateDir, 'pods', 'app', httpbin.metadata.name, 'sidecar.log'), 'utf8');
+      } catch {
+        return undefined;
+      }
+      return text.split('\n').reverse().find((l) => l.includes('/get') && l.includes('inbound'));
+    }, 10_000, () => sidecarLog('app', httpbin.metadata.name));
+    assert.match(line, /curl\.app/, 'the client identity (sa.ns) from its certificate');
+    if (podNetwork === 'namespace') assert.ok(line.includes(curl.status.podIP!), `the source is the curl pod's IP: ${line}`);
+    for (const sample of ['curl', 'httpbin']) ok(await kubectl(['delete', '-n', 'app', '-f', join(SAMPLES, `${sample}.yaml`), '--wait=true']), `delete ${sample}.yaml`);
   });
 
   test('kubectl run in a namespace no mesh monitors: not injected, run by the runtime, Ready; delete stops it', async () => {

@@ -23,6 +23,6 @@ export async function startPodNetwork(opts: {
     for (const w of LOOPBACK_WARNINGS) opts.log(`WARNING:   ${w}`);
     return { mode: 'loopback' };
   }
-  const sandboxes = await SandboxHost.start({ store: opts.store, stateDir: opts.stateDir, meshName: opts.meshName, block: opts.block, log: opts.log });
+  const sandboxes = await SandboxHost.start({ store: opts.store, stateDir: opts.stateDir, meshName: opts.meshName, block: opts.block, log: opts.log, installedControllers: true });
   return { mode: 'namespace', sandboxes };
 }

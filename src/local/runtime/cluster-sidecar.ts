@@ -65,12 +65,8 @@ interface Slice {
   endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[];
 }
 
-/**
- * `https://<svc>.<ns>.svc[.cluster.local]:<port>` → a ready endpoint of that Service (the service
- * port mapped to the endpoint's port by name), and the name the certificate must carry; undefined
- * for other URLs or a Service without a ready endpoint.
- */
-export function resolveServiceUrl(url: string, lookup: { get(kind: string, namespace: string, name: string, group?: string): Resource | undefined; slices(namespace: string, service: string): Resource[] }): { url: string; serverName: string } | undefined {
+/** `http(s)://<svc>.<ns>.svc[.cluster.local][:<port>]…` → the Service and port it names (the certificate's name: `serverName`). */
+export function serviceOfUrl(url: string): { name: string; namespace: string; port: number; serverName: string; url: URL } | undefined {
   let u: URL;
   try {
     u = new URL(url);
@@ -79,9 +75,19 @@ export function resolveServiceUrl(url: string, lookup: { get(kind: string, names
   }
   const m = SERVICE_HOST.exec(u.hostname);
   if (!m) return undefined;
-  const [name, namespace] = [m[1]!, m[3]!];
+  return { name: m[1]!, namespace: m[3]!, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), serverName: u.hostname.replace(/\.$/, ''), url: u };
+}
+
+/**
+ * `https://<svc>.<ns>.svc[.cluster.local]:<port>` → a ready endpoint of that Service (the service
+ * port mapped to the endpoint's port by name), and the name the certificate must carry; undefined
+ * for other URLs or a Service without a ready endpoint.
+ */
+export function resolveServiceUrl(url: string, lookup: { get(kind: string, namespace: string, name: string, group?: string): Resource | undefined; slices(namespace: string, service: string): Resource[] }): { url: string; serverName: string } | undefined {
+  const named = serviceOfUrl(url);
+  if (!named) return undefined;
+  const { name, namespace, port, url: u } = named;
   const svc = lookup.get('Service', namespace, name) as { spec?: { ports?: { name?: string; port: number }[] } } | undefined;
-  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
   const sp = svc?.spec?.ports?.find((p) => p.port === port);
   if (!sp) return undefined;
   for (const slice of lookup.slices(namespace, name) as unknown as Slice[]) {
@@ -89,7 +95,7 @@ export function resolveServiceUrl(url: string, lookup: { get(kind: string, names
     const ready = (slice.endpoints ?? []).find((e) => e.conditions?.ready !== false && (e.addresses ?? []).length > 0);
     if (target === undefined || !ready) continue;
     const ip = ready.addresses![0]!;
-    return { url: `${u.protocol}//${ip.includes(':') ? `[${ip}]` : ip}:${target}${u.pathname === '/' ? '' : u.pathname}`, serverName: u.hostname.replace(/\.$/, '') };
+    return { url: `${u.protocol}//${ip.includes(':') ? `[${ip}]` : ip}:${target}${u.pathname === '/' ? '' : u.pathname}`, serverName: named.serverName };
   }
   return undefined;
 }

@@ -19,14 +19,21 @@ import { runInMesh, type MeshNetwork } from '../sandbox/index.js';
 export interface RelayTarget {
   /** short name for the socket file */
   name: string;
-  /** the port on the gateway (and of the target) */
+  /** the port on the gateway (and of the target); 0: a free one (MeshRelay.ports says which) */
   port: number;
   /** where the daemon connects on the host */
   host: string;
+  /**
+   * Where the daemon connects, asked per connection (a Service's endpoints come and go); undefined
+   * refuses the connection. Replaces host and port.
+   */
+  dial?: () => { host: string; port: number } | undefined;
 }
 
 export interface MeshRelay {
   readonly gateway: string;
+  /** the gateway ports bound, in the targets' order */
+  readonly ports: readonly number[];
   close(): Promise<void>;
 }
 
@@ -46,7 +53,11 @@ export async function startMeshRelay(net: MeshNetwork, dir: string, targets: rea
   for (const t of targets) {
     const path = join(dir, `relay-${t.name}.sock`);
     rmSync(path, { force: true });
-    const server = createServer((s) => pipeBoth(s, connect({ host: t.host, port: t.port })));
+    const server = createServer((s) => {
+      const to = t.dial ? t.dial() : { host: t.host, port: t.port };
+      if (!to) s.destroy();
+      else pipeBoth(s, connect(to));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => resolve());
@@ -56,11 +67,17 @@ export async function startMeshRelay(net: MeshNetwork, dir: string, targets: rea
   }
   const child: ChildProcess = runInMesh(net, [process.execPath, RELAY_MAIN, ...argv], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const closeServers = () => servers.forEach((s) => s.close());
+  let ports: number[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       let err = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => d.includes('ready') && resolve());
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        const m = /^ready((?: \d+)*)$/m.exec(d);
+        if (!m) return;
+        ports = m[1]!.trim().split(' ').filter(Boolean).map(Number);
+        resolve();
+      });
       child.once('exit', (code) => reject(new MeshError('MESH_ERR_INTERNAL', `mesh relay exited (${code}): ${err.trim()}`)));
       setTimeout(() => reject(new MeshError('MESH_ERR_INTERNAL', `mesh relay did not start: ${err.trim()}`)), 10_000).unref();
     });
@@ -72,6 +89,7 @@ export async function startMeshRelay(net: MeshNetwork, dir: string, targets: rea
   child.stdout!.resume();
   return {
     gateway: net.gateway,
+    ports,
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

@@ -14,7 +14,7 @@ import { mountPodVolumes, type MountedVolume } from './pod-volumes.js';
 import { podField, specEnv } from './app-env.js';
 import { withServiceAccountToken, writeProjectedToken } from './service-account-token.js';
 import type { ContainerContext, ImageRuntime } from './types.js';
-import { isClusterSidecar, resolveServiceUrl, sidecarForNode } from './cluster-sidecar.js';
+import { isClusterSidecar, resolveServiceUrl, serviceOfUrl, sidecarForNode } from './cluster-sidecar.js';
 import type { LogRotation } from '../container-log/index.js';
 import { INIT_CONTAINER_NAME, type PodSandbox } from '../sandbox/index.js';
 import { APP_UID, SIDECAR_UID, recordContainerMounts } from './pod-network.js';
@@ -40,7 +40,8 @@ const SANDBOX_RETRY_MS = 2000;
 /**
  * The container's runtime. A sidecar an installed mesh's webhook injected for a cluster runs as
  * `tessera node` runs it (cluster-sidecar.ts): bootstrapped by its projected token, at the controller
- * its spec names, a Service name resolved to a ready endpoint at each start.
+ * its spec names, a Service name resolved at each start to a ready endpoint (in a sandbox: to the
+ * gateway's relay for that Service).
  */
 function runtimeOf(ctx: ContainerContext, deps: PodRunnerDeps): ImageRuntime | undefined {
   const found = runtimeFor(ctx.container, ctx.pod);
@@ -49,6 +50,13 @@ function runtimeOf(ctx: ContainerContext, deps: PodRunnerDeps): ImageRuntime | u
     ...found,
     command(c) {
       const declared = specEnv(c)[SIDECAR_ENV.controllerUrl];
+      if (c.sandbox && deps.sandboxes && declared !== undefined) {
+        // in a sandbox the host's controller is behind the gateway's relay for its Service (controller-relays.ts)
+        const named = serviceOfUrl(declared);
+        const relay = named && deps.sandboxes.controllerRelay(named.namespace, named.name, named.port);
+        const url = relay ? `${named.url.protocol}//${relay.host}:${relay.port}${named.url.pathname === '/' ? '' : named.url.pathname}` : undefined;
+        return sidecarForNode(found, url, undefined, named?.serverName).command(c);
+      }
       const at = declared === undefined ? undefined : resolveServiceUrl(declared, {
         get: (kind, namespace, name) => deps.store.get({ kind, namespace, name }),
         slices: (namespace, service) => deps.store.list('EndpointSlice', namespace, 'discovery.k8s.io').filter((x) => x.metadata.labels?.['kubernetes.io/service-name'] === service),

@@ -18,6 +18,7 @@ import {
 import { MeshError } from '../../lib/errors.js';
 import type { ResourceStore } from '../store/types.js';
 import { startMeshRelay, type MeshRelay, type RelayTarget } from './mesh-relay.js';
+import { ControllerRelays } from './controller-relays.js';
 import { APP_UID, SIDECAR_UID, loadMeshNetwork, prepareSidecarDataDir, sandboxName, sandboxStateDir, writeSandboxRecord } from './pod-network.js';
 import { STATE_DIR_ENV, pidFile } from './processes.js';
 import type { ReadinessCheck } from './types.js';
@@ -185,6 +186,11 @@ export interface SandboxHostOptions {
   relays?: readonly RelayTarget[];
   /** default 'runtime' */
   interception?: InterceptionBy;
+  /**
+   * Relay the controller Services of meshes installed into the API (controller-relays.ts), so that
+   * the sidecars their webhooks inject reach them from sandboxes; `tessera up`'s daemon does.
+   */
+  installedControllers?: boolean;
 }
 
 export interface SpawnInPodSpec {
@@ -210,12 +216,18 @@ export class SandboxHost {
   /** the services chain as last loaded into every pod */
   #servicesDoc = '';
   #servicesBusy: Promise<void> = Promise.resolve();
+  #controllers: ControllerRelays | undefined;
 
   private constructor(opts: SandboxHostOptions, net: MeshNetwork, relay: MeshRelay) {
     this.#opts = opts;
     this.net = net;
     this.relay = relay;
+    if (opts.installedControllers) {
+      this.#controllers = new ControllerRelays({ net, dir: sandboxStateDir(opts.stateDir), store: opts.store, log: opts.log });
+      void this.#controllers.sync();
+    }
     this.#unwatch = opts.store.watch((e) => {
+      if (e.object.kind === 'Service') void this.#controllers?.sync();
       if (e.object.kind === 'Service') this.#scheduleHosts();
       if (e.object.kind === 'Service' || e.object.kind === 'Endpoints') this.#scheduleServices();
     });
@@ -303,6 +315,16 @@ export class SandboxHost {
 
   #byInitStep(pod: Pod): boolean {
     return this.#opts.interception === 'init-container' || hasInitStep(pod);
+  }
+
+  /**
+   * Where a sandboxed pod dials the installed mesh's controller Service `<name>.<namespace>`:`port`
+   * (controller-relays.ts): the gateway and the port its relay bound; undefined until that relay runs
+   * (or for any other Service).
+   */
+  controllerRelay(namespace: string, name: string, port: number): { host: string; port: number } | undefined {
+    const at = this.#controllers?.gatewayPort(namespace, name, port);
+    return at === undefined ? undefined : { host: this.net.gateway, port: at };
   }
 
   get(namespace: string, name: string): PodSandbox | undefined {
@@ -401,6 +423,7 @@ export class SandboxHost {
       const [ns, name] = key.split('/') as [string, string];
       await this.destroyPod(ns, name);
     }
+    await this.#controllers?.close();
     await this.relay.close();
     await destroyMeshNetwork(this.net);
   }
