@@ -16,11 +16,13 @@ import { ok } from '../support/kube-mode.js';
 import { newestKubectl, type Kubectl } from '../support/kube-mode-embedded.js';
 import { kubectlBinaries, startKubectlMesh } from '../support/kubectl.js';
 import type { RunResult, TestMesh } from '../support/mesh.js';
+import { printedListAfter, seedText } from '../support/seeds.js';
 
 const skip = kubectlBinaries().length === 0 ? 'seed on the embedded API: no kubectl on this machine (scripts/install-kubectl-debian.sh)' : false;
 /** The seed's mesh: `fsm-mesh-config` in `fsm-system`, as its commands say. */
 const MESH = 'fsm';
 const NS = `${MESH}-system`;
+const SEED = '002_0be51791b2116708.txt';
 
 /** The seed's lines deploying one of FSM's samples, joined to the installed mesh by name. */
 const deployToFsm = (ns: string): string =>
@@ -73,6 +75,10 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       echo "--- containers"
       kubectl get pod -n curl $curl_pod -o jsonpath='{.spec.containers[*].name}'; echo
       kubectl get pod -n httpbin $httpbin_pod -o jsonpath='{.spec.containers[*].name}'; echo
+      echo "--- outbound-http"
+      tessera proxy get config_dump -n curl $curl_pod | jq '.Chains."outbound-http"'
+      echo "--- inbound-http"
+      tessera proxy get config_dump -n httpbin $httpbin_pod | jq '.Chains."inbound-http"'
       echo "--- curl"
       # the sidecars get their snapshots asynchronously: bounded retries until the answer is 200
       for i in $(seq 1 60); do
@@ -95,6 +101,10 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       const section = (name: string): string => r.stdout.split(`--- ${name}\n`)[1]!.split('\n--- ')[0]!;
       assert.match(r.stdout, /Namespace \[curl\] successfully added to mesh \[fsm\]/);
       assert.match(r.stdout, /Namespace \[httpbin\] successfully added to mesh \[fsm\]/);
+      // `tessera proxy get config_dump` reaches fsm's sidecars through the API's pod proxy: the seed's chains
+      const seed = seedText(SEED);
+      assert.deepEqual(JSON.parse(section('outbound-http')), printedListAfter(seed, `config_dump -n curl $curl_pod | jq '.Chains."outbound-http"'`));
+      assert.deepEqual(JSON.parse(section('inbound-http')), printedListAfter(seed, `config_dump -n httpbin $httpbin_pod | jq '.Chains."inbound-http"'`));
       // one sidecar each: fsm's webhook injected them, the local mesh added none
       assert.deepEqual(section('containers').trim().split('\n'), ['curl sidecar', 'httpbin sidecar'], 'fsm\'s webhook injected each pod once');
       const curl = section('curl');
@@ -120,14 +130,20 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       // The local mesh `tessera` keeps off fsm's namespaces: none of its proxies is in them.
       const local = JSON.parse(ok(await mesh.tessera(['proxy', 'status', '-o', 'json']), 'tessera proxy status (the local mesh)')) as { namespace: string; pod: string }[];
       assert.deepEqual(local.filter((p) => p.namespace === 'curl' || p.namespace === 'httpbin'), [], 'the local mesh serves no proxy of fsm\'s namespaces');
+      const configMaps = ok(await kubectl(['get', 'configmaps', '-n', 'curl', '-o', 'name']), 'configmaps of curl');
+      assert.match(configMaps, /^configmap\/fsm-ca-root-cert$/m, 'fsm\'s controller keeps its CA in the namespace');
+      assert.doesNotMatch(configMaps, /tessera-ca-root-cert/, 'the local mesh\'s controller does not');
       assert.equal(ok(await mesh.tessera(['namespace', 'list', '--mesh-name', 'tessera']), 'the local mesh\'s namespaces').trim(), 'No namespace in mesh [tessera]');
     });
 
     test('seed 002: the IAM plugins applied with kubectl: 200 → 401 → 200', async () => {
-      const r = await sh(iamWalkthrough({
+      const r = await sh(`${iamWalkthrough({
         tries: 60, pause: 0.5, readyTimeout: '120s', tolerateExecErrors: true,
         extAuthWait: 'for i in $(seq 1 120); do [ -n "$(kubectl get pod -n auth -l app=ext-auth -o name)" ] && break; sleep 0.5; done',
-      }));
+      })}
+      echo "--- chain"
+      tessera proxy get config_dump -n curl $curl_pod | jq -c '.Chains."outbound-http"'
+`);
       assert.equal(r.code, 0, `script failed:\n${r.stdout}\n${r.stderr}\n${await detail()}`);
       assert.match(r.stdout, /^\/get 200$/m);
       assert.match(r.stdout, /^\/get 401$/m);
@@ -136,6 +152,9 @@ ${podVar('httpbin_pod', 'httpbin', 'httpbin')}
       // 200 → 401 → 200 in that order
       const order = [...r.stdout.matchAll(/^\/(?:get|headers) (\d+)$/gm)].map((m) => m[1]);
       assert.deepEqual(order, ['200', '401', '200', '200']);
+      // fsm's controller mounted the plugin in curl's outbound chain
+      const chain = JSON.parse(r.stdout.split('--- chain\n')[1]!.split('\n')[0]!) as string[];
+      assert.ok(chain.includes('plugins/token-injector.js'), `token-injector not in ${chain.join(', ')}`);
     });
   });
 }
