@@ -75,6 +75,10 @@ export function buildCatalog(input: CompileInput): Catalog {
   const proxies: ProxyRef[] = [];
   for (const pod of [...pods.values()].sort(byKey)) {
     if (!isProxyPod(pod)) continue;
+    // Meshes may share an API (one installed beside the local mesh): another mesh's sidecars are
+    // its controller's, neither served nor trusted by this mesh's.
+    const owner = namespaces.get(podNamespace(pod))?.labels[MONITORED_BY_LABEL];
+    if (owner !== undefined && owner !== meshName) continue;
     const ref: ProxyRef = {
       namespace: podNamespace(pod),
       name: pod.metadata.name,

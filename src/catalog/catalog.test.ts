@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Resource, ServicePort } from '../api/types.js';
 import { BUILTIN_CHAINS } from '../snapshot/defaults.js';
-import { input, meshConfig, meshedNamespace, pod, pluginConfig, service } from '../snapshot/testdata/builders.js';
+import { input, meshConfig, meshedNamespace, namespace, pod, pluginConfig, service } from '../snapshot/testdata/builders.js';
 import { buildCatalog, detectProtocol, listProxies, resolveMeshConfig, targetPortForPod } from './index.js';
 import { indexPluginConfigs, pluginTargetKey } from './plugin-index.js';
 
@@ -88,6 +88,15 @@ test('listProxies: pods with fsm-proxy-uuid, sorted, ip when known', () => {
     { namespace: 'a', name: 'p1', uuid: 'uuid-a-p1' },
     { namespace: 'b', name: 'p2', uuid: 'uuid-b-p2', ip: '10.0.0.2' },
   ]);
+});
+
+test('listProxies: another mesh\'s namespaces are its own; unlabelled and own namespaces stay', () => {
+  const catalog = buildCatalog(input([
+    meshedNamespace('a'), namespace('other', { 'flomesh.io/monitored-by': 'tessera' }),
+    pod('a', 'p1'), pod('other', 'p2'), pod('plain', 'p3'),
+  ]));
+  assert.deepEqual(listProxies(catalog).map((p) => `${p.namespace}/${p.name}`), ['a/p1', 'plain/p3']);
+  assert.deepEqual(listProxies(buildCatalog(input([namespace('other', { 'flomesh.io/monitored-by': 'tessera' }), pod('other', 'p2')], 'tessera'))).map((p) => p.name), ['p2']);
 });
 
 test('scale: 1000 pods and 300 services build quickly (generous bound)', () => {

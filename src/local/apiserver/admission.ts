@@ -5,7 +5,7 @@
  * API's pod admission (src/local/kube/pod-admission.ts) admits them.
  */
 import { kindInfo } from '../../api/kinds.js';
-import type { Deployment, MeshConfig, Plugin, Resource, Service } from '../../api/types.js';
+import { MONITORED_BY_LABEL, type Deployment, type MeshConfig, type Plugin, type Resource, type Service } from '../../api/types.js';
 import { isMeshError, MeshError, type FieldProblem } from '../../lib/errors.js';
 import { notFoundMessage } from '../store/index.js';
 import { admitAccessPolicies } from './admission-policy.js';
@@ -56,19 +56,42 @@ function requireNamespaces(ctx: ApiContext, batch: Resource[]): void {
   if (problems.length > 0) throw new MeshError('MESH_ERR_NOT_FOUND', problems[0]!.message, { problems });
 }
 
-/** FSM's validating webhook refuses plugin kinds unless the mesh config enables them. */
+/**
+ * FSM's validating webhook refuses plugin kinds unless the mesh config enables them. Meshes may share
+ * this API (one `tessera install`ed beside the local mesh): an object in a namespace another mesh
+ * monitors is judged by that mesh's MeshConfig, a Plugin (cluster-scoped) is admitted when any mesh
+ * of the API enables plugin policy, and the local mesh judges the rest.
+ */
 function requirePluginPolicy(ctx: ApiContext, batch: Resource[]): void {
   const plugins = batch.filter((r) => PLUGIN_KINDS.has(r.kind));
   if (plugins.length === 0) return;
-  const { name, namespace } = meshConfigName(ctx.meshName);
-  // A MeshConfig earlier in the same batch counts, as it would with kubectl applying in order.
-  const inBatch = batch.find((r) => r.kind === 'MeshConfig' && r.metadata.name === name && r.metadata.namespace === namespace);
-  const config = (inBatch ?? ctx.store.get({ kind: 'MeshConfig', namespace, name })) as MeshConfig | undefined;
-  if (config?.spec?.featureFlags?.enablePluginPolicy === true) return;
-  const hint = `enable spec.featureFlags.enablePluginPolicy in MeshConfig ${name} (namespace ${namespace})`;
-  const problems = plugins.map((r) => ({ resource: describe(r), field: '', message: `plugin policy is disabled; ${hint}` }));
+  // A MeshConfig or Namespace earlier in the same batch counts, as it would with kubectl applying in order.
+  const configOf = (mesh: string): MeshConfig | undefined => {
+    const { name, namespace } = meshConfigName(mesh);
+    const inBatch = batch.find((r) => r.kind === 'MeshConfig' && r.metadata.name === name && r.metadata.namespace === namespace);
+    return (inBatch ?? ctx.store.get({ kind: 'MeshConfig', namespace, name })) as MeshConfig | undefined;
+  };
+  const others = [...new Set([...ctx.store.list('MeshConfig'), ...batch.filter((r) => r.kind === 'MeshConfig')].flatMap((mc) => {
+    const mesh = /^(.+)-mesh-config$/.exec(mc.metadata.name)?.[1];
+    return mesh && mesh !== ctx.meshName && mc.metadata.namespace === meshConfigName(mesh).namespace ? [mesh] : [];
+  }))].sort();
+  const judges = (r: Resource): string[] => {
+    const ns = r.metadata.namespace;
+    if (ns === undefined) return [ctx.meshName, ...others];
+    const nsObj = batch.find((b) => b.kind === 'Namespace' && b.metadata.name === ns) ?? ctx.store.get({ kind: 'Namespace', name: ns });
+    const owner = nsObj?.metadata.labels?.[MONITORED_BY_LABEL];
+    return [owner !== undefined && others.includes(owner) ? owner : ctx.meshName];
+  };
+  const refused = plugins.map((r) => ({ r, meshes: judges(r) })).filter(({ meshes }) => !meshes.some((m) => configOf(m)?.spec?.featureFlags?.enablePluginPolicy === true));
+  if (refused.length === 0) return;
+  const hintFor = (meshes: string[]): string => `enable spec.featureFlags.enablePluginPolicy in ${meshes.map((m) => {
+    const { name, namespace } = meshConfigName(m);
+    return `MeshConfig ${name} (namespace ${namespace})`;
+  }).join(' or ')}`;
+  const problems = refused.map(({ r, meshes }) => ({ resource: describe(r), field: '', message: `plugin policy is disabled; ${hintFor(meshes)}` }));
+  const hints = [...new Set(refused.map(({ meshes }) => hintFor(meshes)))].join('; ');
   throw new MeshError('MESH_ERR_PLUGIN_POLICY_DISABLED',
-    `FSM is prohibited to apply plugin policy: ${plugins.map(describe).join(', ')} refused; ${hint}`, { problems });
+    `FSM is prohibited to apply plugin policy: ${refused.map(({ r }) => describe(r)).join(', ')} refused; ${hints}`, { problems });
 }
 
 /**

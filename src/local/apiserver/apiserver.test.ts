@@ -129,6 +129,27 @@ test('plugin kinds need the mesh config flag; plugin scripts must compile', asyn
   assert.deepEqual(results.map((r) => r.action), ['created', 'created', 'created']);
 });
 
+test('plugin kinds on an API two meshes share: judged by the MeshConfig of the mesh monitoring the namespace', async (t) => {
+  const { api } = await startTestMesh(t);
+  const labelled = (name: string, mesh: string) => doc({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'flomesh.io/monitored-by': mesh } } });
+  const chain = (namespace: string) => doc({
+    apiVersion: 'plugin.flomesh.io/v1alpha1', kind: 'PluginChain', metadata: { name: 'chain', namespace },
+    spec: { chains: [{ name: 'inbound-http', plugins: ['p'] }], selectors: { podSelector: { matchLabels: { app: 'a' } } } },
+  });
+  const plugin = doc({ apiVersion: 'plugin.flomesh.io/v1alpha1', kind: 'Plugin', metadata: { name: 'p' }, spec: { script: 'export default {}', priority: 1 } });
+  // fsm installed beside the local mesh tessera, plugin policy on in fsm's MeshConfig only
+  await api.apply([ns('fsm-system'), doc({
+    apiVersion: 'config.flomesh.io/v1alpha3', kind: 'MeshConfig', metadata: { name: 'fsm-mesh-config', namespace: 'fsm-system' },
+    spec: { featureFlags: { enablePluginPolicy: true } },
+  }), labelled('app', 'fsm'), labelled('mine', 'tessera'), ns('plain')], {});
+  const results = await api.apply([plugin, chain('app')], {});
+  assert.deepEqual(results.map((r) => r.action), ['created', 'created'], 'fsm\'s MeshConfig admits a Plugin and the PluginChain of its namespace');
+  for (const where of ['mine', 'plain']) {
+    await rejectsWith(api.apply([chain(where)], {}), 'MESH_ERR_PLUGIN_POLICY_DISABLED',
+      new RegExp(`^FSM is prohibited to apply plugin policy: PluginChain ${where}/chain refused; enable spec\\.featureFlags\\.enablePluginPolicy in MeshConfig tessera-mesh-config \\(namespace tessera-system\\)$`));
+  }
+});
+
 test('get and list: label selectors, namespaces, kind names, kubectl wording for missing objects', async (t) => {
   const { api } = await startTestMesh(t);
   await api.apply([ns('a'), ns('b'), configMap('one', 'a', { app: 'x', tier: 'web' }), configMap('two', 'a', { app: 'y' }), configMap('three', 'b', { app: 'x' })], {});
