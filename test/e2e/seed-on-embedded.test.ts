@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { decidePodNetwork } from '../../src/local/runtime/pod-network.js';
 import { iamWalkthrough, podVar, waitReady } from '../support/deploy.js';
 import { ok } from '../support/kube-mode.js';
 import { newestKubectl, type Kubectl } from '../support/kube-mode-embedded.js';
@@ -23,17 +24,19 @@ const skip = kubectlBinaries().length === 0 ? 'seed on the embedded API: no kube
 const MESH = 'fsm';
 const NS = `${MESH}-system`;
 const SEED = '002_0be51791b2116708.txt';
+const namespaceMode = await decidePodNetwork('namespace').then(() => true, () => false);
 
 /** The seed's lines deploying one of FSM's samples, joined to the installed mesh by name. */
 const deployToFsm = (ns: string): string =>
   [`kubectl create namespace ${ns}`, `tessera namespace add ${ns} --mesh-name ${MESH}`, `kubectl apply -n ${ns} -f "$SAMPLES/${ns}.yaml"`].join('\n');
 
 /**
- * Only the loopback pod network: in namespace mode the sandboxed sidecars do not reach fsm's
- * controller yet (that is the mesh relay's work); add 'namespace' here once they do.
+ * Both pod networks: in namespace mode the pods are sandboxes with FSM's interception and their
+ * sidecars reach fsm's controller through the gateway's controller relay.
  */
-for (const podNetwork of ['loopback'] as const) {
-  describe(`seed 002 on tessera up's embedded API with fsm installed, with kubectl and tessera (${podNetwork} pod network)`, { skip }, () => {
+for (const podNetwork of ['loopback', 'namespace'] as const) {
+  const networkSkip = skip || (podNetwork === 'namespace' && !namespaceMode ? 'namespace mode is not possible here' : false);
+  describe(`seed 002 on tessera up's embedded API with fsm installed, with kubectl and tessera (${podNetwork} pod network)`, { skip: networkSkip }, () => {
     let mesh: TestMesh;
     let kubectl: Kubectl;
     /** The seed's lines in bash with the newest kubectl and `tessera` on PATH (startMesh's bin). */
