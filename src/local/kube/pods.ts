@@ -135,6 +135,11 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       const headers = { ...req.headers };
       delete headers.authorization;
       delete headers.host;
+      if (reusable) {
+        // hop-by-hop: the client's own connection says nothing about the kept one into the pod
+        delete headers.connection;
+        delete headers['keep-alive'];
+      }
       const send = (retried: boolean): Promise<void> => new Promise<void>((resolve, reject) => {
         let answered = false;
         const upstream = request({ host: ip, port: target, method: req.method, path, headers, timeout: 10_000, ...via }, (up) => {
