@@ -6,7 +6,9 @@
  * child's rusage) is what the command costs on a busy machine. `cliStartBench` returns a markdown
  * table; `node dist/bench/cli-start.js` starts a mesh with curl and httpbin, prints it, and stops.
  * BENCH_CLI_BASE=FILE also measures another build of the CLI (e.g. a checkout of main) in the same
- * rounds, for a before/after under the same load.
+ * rounds, for a before/after under the same load; with BENCH_CLI_BASE_MESH=1 the base CLI runs against
+ * a second mesh that the base build started (its own API server and sidecars), so a change on the
+ * server side of a command shows in the comparison too.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -33,20 +35,31 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 }
 
-export async function cliStartBench(mesh: TestMesh, pod: { name: string; namespace: string }, runs = Number(process.env['BENCH_CLI_RUNS'] ?? 20), base = process.env['BENCH_CLI_BASE']): Promise<string> {
-  const env = { ...process.env, TESSERA_HOME: mesh.stateDir };
+interface Target {
+  mesh: TestMesh;
+  pod: { name: string; namespace: string };
+}
+
+export async function cliStartBench(mesh: TestMesh, pod: { name: string; namespace: string }, runs = Number(process.env['BENCH_CLI_RUNS'] ?? 20), base = process.env['BENCH_CLI_BASE'], baseTarget?: Target): Promise<string> {
   const node = process.execPath;
-  const of = (cli: string, label: string): [string, string[]][] => [
-    [`tessera version${label}`, [node, cli, 'version']],
-    [`tessera get pods -A${label}`, [node, cli, 'get', 'pods', '-A']],
-    [`tessera proxy get config_dump POD${label}`, [node, cli, 'proxy', 'get', 'config_dump', pod.name, '-n', pod.namespace]],
+  const of = (cli: string, label: string, t: Target): [string, string[], NodeJS.ProcessEnv][] => {
+    const env = { ...process.env, TESSERA_HOME: t.mesh.stateDir };
+    return [
+      [`tessera version${label}`, [node, cli, 'version'], env],
+      [`tessera get pods -A${label}`, [node, cli, 'get', 'pods', '-A'], env],
+      [`tessera proxy get config_dump POD${label}`, [node, cli, 'proxy', 'get', 'config_dump', t.pod.name, '-n', t.pod.namespace], env],
+    ];
+  };
+  const commands: [string, string[], NodeJS.ProcessEnv][] = [
+    ['node -e 0 (baseline)', [node, '-e', '0'], process.env],
+    ...of(CLI, '', { mesh, pod }),
+    ...(base ? of(base, baseTarget ? ' (base, its mesh)' : ' (base)', baseTarget ?? { mesh, pod }) : []),
   ];
-  const commands: [string, string[]][] = [['node -e 0 (baseline)', [node, '-e', '0']], ...of(CLI, ''), ...(base ? of(base, ' (base)') : [])];
   // one warm-up round: the page cache holds the files afterwards, as for a user's second command
-  for (const [, argv] of commands) timed(argv, env);
+  for (const [, argv, env] of commands) timed(argv, env);
   const samples = commands.map((): Sample[] => []);
   const load0 = loadavg()[0]!;
-  for (let i = 0; i < runs; i++) commands.forEach(([, argv], c) => samples[c]!.push(timed(argv, env)));
+  for (let i = 0; i < runs; i++) commands.forEach(([, argv, env], c) => samples[c]!.push(timed(argv, env)));
   const load1 = loadavg()[0]!;
   const rows = commands.map(([name], c) => {
     const wall = samples[c]!.map((s) => s.wallMs).sort((a, b) => a - b);
@@ -64,13 +77,21 @@ export async function cliStartBench(mesh: TestMesh, pod: { name: string; namespa
 
 /** `node dist/bench/cli-start.js`: a mesh with the demo services, the table, the mesh stopped. */
 export async function cliStartBenchWithMesh(): Promise<string> {
-  const mesh = await startMesh('tessera');
-  try {
+  const base = process.env['BENCH_CLI_BASE'];
+  const meshes: TestMesh[] = [];
+  const withDemo = async (name: string, cli?: string): Promise<Target> => {
+    const mesh = await startMesh(name, [], cli ? { cli } : {});
+    meshes.push(mesh);
     await deployDemo(mesh);
     const pod = await podOf(mesh, 'curl', 'curl');
-    return await cliStartBench(mesh, { name: pod.name, namespace: 'curl' });
+    return { mesh, pod: { name: pod.name, namespace: 'curl' } };
+  };
+  try {
+    const ours = await withDemo('tessera');
+    const baseTarget = base && process.env['BENCH_CLI_BASE_MESH'] === '1' ? await withDemo('tesserabase', base) : undefined;
+    return await cliStartBench(ours.mesh, ours.pod, undefined, base, baseTarget);
   } finally {
-    await mesh.stop();
+    for (const mesh of meshes) await mesh.stop();
   }
 }
 

@@ -13,7 +13,6 @@ import type { ApplyResult, ListQuery, ManifestDocument, LogsQuery, MeshApi, Mesh
 import { podIPOf } from '../controllers/address-allocation.js';
 import { RESTARTED_AT_ANNOTATION, hasSidecar } from '../controllers/well-known.js';
 import { CONTROLLER_PORT, SIDECAR_ADMIN_PORT } from '../layout.js';
-import { podProcessInfo } from './pod-info.js';
 import { MESH_ERROR_CODE_HEADER } from '../../kube/apiserver/status.js';
 import { collectionPath, objectPath, RestMapper, type Mapping } from './rest-mapper.js';
 import { meetsCondition, parseCondition, podStatusText } from './conditions.js';
@@ -414,6 +413,8 @@ export class KubeMeshApi implements MeshApi {
   async podInfo(namespace: string, name: string): Promise<PodProcessInfo> {
     const pod = (await this.request<Resource>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, { label: labelOf('Pod', name, namespace) })) as Pod;
     const { block, stateDir } = this.local();
+    // loaded here: it brings the image runtime's modules, which no other call needs
+    const { podProcessInfo } = await import('./pod-info.js');
     return podProcessInfo(pod, block, stateDir);
   }
 

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import type { IncomingMessage, RequestOptions, ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { Pod, Resource } from '../../api/types.js';
 import { badRequest, StatusError, type LogOptions, type PodConnector } from '../../kube/apiserver/index.js';
@@ -20,6 +20,7 @@ import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE, imageName } from '..
 import { hasPreviousRun, readContainerLog, readOptionsOf } from '../container-log/index.js';
 import { podProcessInfo } from '../client/pod-info.js';
 import type { ApiContext } from '../apiserver/context.js';
+import { isStaleReuse, PodDialPool } from './pod-dial-pool.js';
 
 function containerNames(pod: Pod): string[] {
   return (pod.spec?.containers ?? []).map((c) => c.name);
@@ -45,6 +46,7 @@ function defaultExecContainer(pod: Pod): string | undefined {
 }
 
 export function localPodConnector(ctx: ApiContext): PodConnector {
+  const dialPool = new PodDialPool();
   return {
     async logs(pod: Resource, opts: LogOptions, signal: AbortSignal): Promise<Readable> {
       const p = pod as Pod;
@@ -109,33 +111,54 @@ export function localPodConnector(ctx: ApiContext): PodConnector {
       if (!ip) throw new StatusError('ServiceUnavailable', `pod ${p.metadata.name} has no IP yet`);
       const target = port ?? firstContainerPort(p);
       if (target === undefined) throw badRequest(`pod ${p.metadata.name} has no port to proxy to: name one as ${p.metadata.name}:PORT`);
+      const unreachable = (e: Error): StatusError => new StatusError('ServiceUnavailable', `error trying to reach pod ${p.metadata.name} on port ${target}: ${e.message}`);
       // Namespace mode: the pod's network is not the host's; the connection is made inside the pod.
       const inPod = loadPodSandbox(ctx.stateDir, p.metadata.namespace!, p.metadata.name);
-      let stream: Duplex | undefined;
-      if (inPod) {
+      // the sidecar's admin port is on the pod IP; apps behind a sidecar on the pod's private address
+      const host = target === SIDECAR_ADMIN_PORT ? ip : p.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? ip;
+      const dial = inPod ? () => dialInPod(inPod.sandbox, host, target) : undefined;
+      // A GET or HEAD without a body may reuse a kept connection into the pod; anything else gets its own.
+      const bodyless = (req.method === 'GET' || req.method === 'HEAD') && !req.headers['transfer-encoding'] && Number(req.headers['content-length'] ?? 0) === 0;
+      const reusable = dial !== undefined && bodyless && p.metadata.uid !== undefined;
+      let via: Pick<RequestOptions, 'agent' | 'createConnection'> = {};
+      if (reusable) {
+        via = { agent: dialPool.agentFor(p.metadata.uid!, host, target, dial) };
+      } else if (dial) {
+        let stream: Duplex;
         try {
-          // the sidecar's admin port is on the pod IP; apps behind a sidecar on the pod's private address
-          const host = target === SIDECAR_ADMIN_PORT ? ip : p.metadata.annotations?.[APP_ADDRESS_ANNOTATION] ?? ip;
-          stream = await dialInPod(inPod.sandbox, host, target);
+          stream = await dial();
         } catch (e) {
-          throw new StatusError('ServiceUnavailable', `error trying to reach pod ${p.metadata.name} on port ${target}: ${(e as Error).message}`);
+          throw unreachable(e as Error);
         }
+        via = { createConnection: () => stream as unknown as Socket };
       }
-      await new Promise<void>((resolve, reject) => {
-        const headers = { ...req.headers };
-        delete headers.authorization;
-        delete headers.host;
-        const via = stream ? { createConnection: () => stream as unknown as import('node:net').Socket } : {};
+      const headers = { ...req.headers };
+      delete headers.authorization;
+      delete headers.host;
+      if (reusable) {
+        // hop-by-hop: the client's own connection says nothing about the kept one into the pod
+        delete headers.connection;
+        delete headers['keep-alive'];
+      }
+      const send = (retried: boolean): Promise<void> => new Promise<void>((resolve, reject) => {
+        let answered = false;
         const upstream = request({ host: ip, port: target, method: req.method, path, headers, timeout: 10_000, ...via }, (up) => {
+          answered = true;
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
           up.on('end', resolve);
           up.on('error', reject);
         });
         upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
-        upstream.on('error', (e) => reject(new StatusError('ServiceUnavailable', `error trying to reach pod ${p.metadata.name} on port ${target}: ${e.message}`)));
-        req.pipe(upstream);
+        upstream.on('error', (e: NodeJS.ErrnoException) => {
+          // the pod closed a kept connection as this request went out on it: once more on a new one
+          if (reusable && !retried && isStaleReuse(upstream, answered, e)) resolve(send(true));
+          else reject(unreachable(e));
+        });
+        if (reusable) upstream.end();
+        else req.pipe(upstream);
       });
+      await send(false);
     },
   };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProxyStatus } from '../../local/api-contract.js';
-import { formatProxyStatus, proxyStatusRows } from './proxy.js';
+import { formatProxyStatus, proxyStatusRows } from './proxy-status.js';
 
 const now = Date.parse('2026-12-07T12:00:00Z');
 const p = (namespace: string, pod: string, extra: Partial<ProxyStatus> = {}): ProxyStatus => ({ namespace, pod, uuid: `${namespace}-${pod}`, connected: true, ...extra });
