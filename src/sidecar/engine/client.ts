@@ -21,6 +21,7 @@ import {
   receiveResponseConnection,
   statusHasNoBody,
   statusLine,
+  writeWhole,
   type Framing,
 } from './wire.js';
 
@@ -63,7 +64,8 @@ interface Pending {
 
 /**
  * Where plaintext upstream sockets read into. One buffer serves them all: a read callback runs to
- * completion before libuv reads again, and nothing keeps a view of it past the callback.
+ * completion before libuv reads again, and nothing keeps a view of it past the callback (llhttp copies header strings and body chunks
+ * out of what it parses: engine/client.test.ts checks the body).
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
@@ -92,8 +94,8 @@ class Connection {
       for (const h of headers) this.partialHeaders.push(h);
     };
     p[HTTPParser.kOnHeadersComplete] = this.onHead as OnHeadersComplete;
-    // a chunk of the shared read buffer is only valid during this call: the body keeps a copy
-    p[HTTPParser.kOnBody] = ownBuffer ? (b: Buffer) => this.pending?.body?.push(Buffer.from(b)) : (b: Buffer) => this.pending?.body?.push(b);
+    // (body chunks are copies made by Node's parser binding, never views of the read buffer)
+    p[HTTPParser.kOnBody] = (b: Buffer) => this.pending?.body?.push(b);
     p[HTTPParser.kOnMessageComplete] = this.onComplete;
     this.parser = p;
     if (!ownBuffer) socket.on('data', this.onData);
@@ -302,12 +304,7 @@ export class Pool {
       }
       text += '\r\n';
       if (framing === 'none') {
-        if (fixed && fixed.length > 0) {
-          s.cork();
-          s.write(text, 'latin1');
-          s.write(fixed);
-          s.uncork();
-        } else s.write(text, 'latin1');
+        writeWhole(s, text, fixed && fixed.length > 0 ? fixed : undefined);
         pending.sent = true;
         return;
       }
