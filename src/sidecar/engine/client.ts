@@ -196,19 +196,21 @@ export class Pool {
     this.name = `${opts.host}:${opts.port}`;
   }
 
-  async request(head: RequestHead, body: Body | Buffer | null, opts?: RequestOptions): Promise<HttpResponse> {
+  request(head: RequestHead, body: Body | Buffer | null, opts?: RequestOptions): Promise<HttpResponse> {
     const whole = body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? new BufferBody(body) : body;
     const conn = this.idle.pop();
-    if (conn) {
-      try {
-        return await this.send(conn, head, whole, opts);
-      } catch (err) {
-        // a keep-alive connection the server closed while idle: try once more on a fresh one
-        if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
-      }
-    }
+    if (!conn) return this.sendFresh(head, whole, opts);
+    // (not an async function: the usual request on a pooled connection settles with send's promise)
+    return this.send(conn, head, whole, opts).catch((err: unknown) => {
+      // a keep-alive connection the server closed while idle: try once more on a fresh one
+      if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
+      return this.sendFresh(head, whole, opts);
+    });
+  }
+
+  private async sendFresh(head: RequestHead, body: Body, opts?: RequestOptions): Promise<HttpResponse> {
     try {
-      return await this.send(await this.connect(opts?.connectTimeoutMs), head, whole, opts);
+      return await this.send(await this.connect(opts?.connectTimeoutMs), head, body, opts);
     } catch (err) {
       throw unwrap(err);
     }

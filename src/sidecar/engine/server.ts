@@ -355,7 +355,14 @@ class ServerConnection {
   private async run(ex: Exchange): Promise<void> {
     if (ex.expectContinue && !this.closed) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     const ctx = ex.ctx;
-    await this.runChain(ctx);
+    // runChain inlined: one async frame per request fewer
+    const chain = this.opts.chain();
+    try {
+      if (!chain) ctx.respond(503, 'sidecar has no configuration yet\n');
+      else await chain(ctx);
+    } catch (err) {
+      this.chainFailed(ctx, err);
+    }
     if (this.closed) return;
     this.writeResponse(ex, ctx.response ?? makeResponse(500, 'no response produced\n'));
   }
@@ -367,9 +374,13 @@ class ServerConnection {
       if (!chain) ctx.respond(503, 'sidecar has no configuration yet\n');
       else await chain(ctx);
     } catch (err) {
-      this.opts.log.error('chain failed', { mountPoint: this.opts.mountPoint, error: (err as Error).stack ?? String(err) });
-      rescue(ctx, err);
+      this.chainFailed(ctx, err);
     }
+  }
+
+  private chainFailed(ctx: RequestContext, err: unknown): void {
+    this.opts.log.error('chain failed', { mountPoint: this.opts.mountPoint, error: (err as Error).stack ?? String(err) });
+    rescue(ctx, err);
   }
 
   private writeResponse(ex: Exchange, res: HttpResponse): void {
