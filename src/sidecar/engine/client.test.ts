@@ -53,3 +53,33 @@ describe('engine/client: reads through the shared buffer', () => {
     }
   });
 });
+
+describe('engine/client: end of stream on a socket read through onread', () => {
+  it('an upstream closing its idle keep-alive connection is noticed, and the next request opens a fresh one', async () => {
+    const conns: Socket[] = [];
+    const server = createServer((s: Socket) => {
+      conns.push(s);
+      s.once('data', () => {
+        // answer, then close the connection while it sits idle in the pool
+        s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', () => setImmediate(() => s.end()));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const pool = new Pool({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, timeoutMs: 5000, idleMs: 4000, maxIdle: 4 });
+    try {
+      const head = { method: 'GET', path: '/', authority: 'up', headers: {}, httpVersion: '1.1', rawHeaders: [] };
+      const first = await pool.request(head, null);
+      assert.equal((await first.body.bytes()).toString(), 'ok');
+      // the FIN must reach the pool (an 'end' read as EOF, then 'close') without a 'data' listener
+      // (the server's half-closed socket only closes once the pool's side read the EOF and ended too)
+      for (let i = 0; i < 300 && !conns[0]!.closed; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(conns[0]!.closed, 'the pool read the end of the stream and closed its side');
+      const second = await pool.request(head, null);
+      assert.equal((await second.body.bytes()).toString(), 'ok');
+      assert.equal(conns.length, 2, 'the second request went on a new connection');
+    } finally {
+      pool.close();
+      server.close();
+    }
+  });
+});
