@@ -21,6 +21,7 @@ import {
   receiveResponseConnection,
   statusHasNoBody,
   statusLine,
+  writeWhole,
   type Framing,
 } from './wire.js';
 
@@ -61,6 +62,13 @@ interface Pending {
   keepAlive: boolean;
 }
 
+/**
+ * Where plaintext upstream sockets read into. One buffer serves them all: a read callback runs to
+ * completion before libuv reads again, and nothing keeps a view of it past the callback (llhttp copies header strings and body chunks
+ * out of what it parses: engine/client.test.ts checks the body).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 class Connection {
   readonly parser: LlhttpParser;
   pending: Pending | undefined;
@@ -71,10 +79,14 @@ class Connection {
   maxRequests: number | undefined;
   private partialHeaders: string[] = [];
   dead = false;
+  /** the response body's flow control, made once per connection rather than per response */
+  private readonly flow = { pause: (): void => void this.socket.pause(), resume: (): void => void this.socket.resume() };
 
   constructor(
     readonly socket: Socket,
     private readonly pool: Pool,
+    /** reads arrive through `onread` into the shared READ_BUFFER (see connect), not as 'data' events */
+    ownBuffer: boolean,
   ) {
     const p = new HTTPParser();
     p.initialize(HTTPParser.RESPONSE, {}, MAX_HEADER_SIZE, 0);
@@ -82,10 +94,11 @@ class Connection {
       for (const h of headers) this.partialHeaders.push(h);
     };
     p[HTTPParser.kOnHeadersComplete] = this.onHead as OnHeadersComplete;
+    // (body chunks are copies made by Node's parser binding, never views of the read buffer)
     p[HTTPParser.kOnBody] = (b: Buffer) => this.pending?.body?.push(b);
     p[HTTPParser.kOnMessageComplete] = this.onComplete;
     this.parser = p;
-    socket.on('data', this.onData);
+    if (!ownBuffer) socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     // one listener for the connection's life; what a timeout means depends on the state
@@ -97,7 +110,7 @@ class Connection {
     else this.socket.destroy();
   };
 
-  private readonly onData = (chunk: Buffer): void => {
+  readonly onData = (chunk: Buffer): void => {
     const ret = this.parser.execute(chunk);
     if (typeof ret !== 'number') {
       this.fail(new MeshError('MESH_ERR_UPSTREAM', `invalid response from ${this.pool.name}: ${ret.reason ?? ret.message}`));
@@ -121,13 +134,13 @@ class Connection {
     const length = typeof cl === 'string' ? Number(cl) : undefined;
     let body: Body = EMPTY_BODY;
     if (!noBody && length !== 0) {
-      p.body = new PushBody(length, { pause: () => this.socket.pause(), resume: () => this.socket.resume() });
+      p.body = new PushBody(length, this.flow);
       body = p.body;
     }
     delete map['transfer-encoding'];
     p.headed = true;
     p.keepAlive = keepAlive;
-    this.socket.setTimeout(this.pool.opts.timeoutMs);
+    // (the inactivity timeout set by send() was just refreshed by this read: nothing to re-arm)
     p.resolve({ status: code, headers: map, body });
     // llhttp: 1 = this response has no body (HEAD), so it does not wait for one
     return p.method === 'HEAD' ? 1 : 0;
@@ -183,19 +196,21 @@ export class Pool {
     this.name = `${opts.host}:${opts.port}`;
   }
 
-  async request(head: RequestHead, body: Body | Buffer | null, opts?: RequestOptions): Promise<HttpResponse> {
+  request(head: RequestHead, body: Body | Buffer | null, opts?: RequestOptions): Promise<HttpResponse> {
     const whole = body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? new BufferBody(body) : body;
     const conn = this.idle.pop();
-    if (conn) {
-      try {
-        return await this.send(conn, head, whole, opts);
-      } catch (err) {
-        // a keep-alive connection the server closed while idle: try once more on a fresh one
-        if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
-      }
-    }
+    if (!conn) return this.sendFresh(head, whole, opts);
+    // (not an async function: the usual request on a pooled connection settles with send's promise)
+    return this.send(conn, head, whole, opts).catch((err: unknown) => {
+      // a keep-alive connection the server closed while idle: try once more on a fresh one
+      if (!(err instanceof RetryableError) || !(whole instanceof BufferBody || whole.empty)) throw unwrap(err);
+      return this.sendFresh(head, whole, opts);
+    });
+  }
+
+  private async sendFresh(head: RequestHead, body: Body, opts?: RequestOptions): Promise<HttpResponse> {
     try {
-      return await this.send(await this.connect(opts?.connectTimeoutMs), head, whole, opts);
+      return await this.send(await this.connect(opts?.connectTimeoutMs), head, body, opts);
     } catch (err) {
       throw unwrap(err);
     }
@@ -220,7 +235,14 @@ export class Pool {
       // TLS session resumption: a ticket from this pool's earlier handshake (same endpoint, same
       // expected identities) skips the certificate exchange. It is only good with the server that
       // issued it, whose identity the original full handshake verified.
-      const s: Socket = tls ? tlsConnect({ ...base, ...tls, ...(this.session ? { session: this.session } : {}) }) : netConnect(base);
+      // Plaintext reads skip the stream machinery (push, 'data' events, a fresh buffer per read):
+      // libuv reads into READ_BUFFER and llhttp parses it in place (the body copies what it keeps).
+      let conn: Connection | undefined;
+      const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array): boolean => {
+          conn?.onData((buf as Buffer).subarray(0, n));
+          return true;
+        } };
+      const s: Socket = tls ? tlsConnect({ ...base, ...tls, ...(this.session ? { session: this.session } : {}) }) : netConnect({ ...base, onread });
       if (tls) s.on('session', (ticket: Buffer) => (this.session = ticket));
       const timer = setTimeout(() => {
         s.destroy();
@@ -233,7 +255,8 @@ export class Pool {
       s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
-        const c = new Connection(s, this);
+        const c = new Connection(s, this, !tls);
+        conn = c;
         this.all.add(c);
         resolve(c);
       });
@@ -283,12 +306,7 @@ export class Pool {
       }
       text += '\r\n';
       if (framing === 'none') {
-        if (fixed && fixed.length > 0) {
-          s.cork();
-          s.write(text, 'latin1');
-          s.write(fixed);
-          s.uncork();
-        } else s.write(text, 'latin1');
+        writeWhole(s, text, fixed && fixed.length > 0 ? fixed : undefined);
         pending.sent = true;
         return;
       }

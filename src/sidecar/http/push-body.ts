@@ -137,6 +137,20 @@ export class PushBody implements Body {
     return JSON.parse(await this.text());
   }
 
+  /**
+   * The whole body, consumed at once, when it has already arrived (no consumer yet, no trailers) and
+   * is at most `max` bytes; else undefined and nothing changes. Lets a writer send a small message
+   * with its head in one write instead of streaming it.
+   */
+  takeArrived(max: number): readonly Buffer[] | undefined {
+    if (!this.ended || this.sink || this.whole || this.failure || this.discarding || this.trailerFields || this.queued > max) return undefined;
+    const chunks = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    this.sink = CONSUMED;
+    return chunks;
+  }
+
   /** The whole body when a module buffered it, else undefined. */
   buffered(): Promise<Buffer> | undefined {
     return this.whole;
@@ -201,3 +215,6 @@ export class PushBody implements Body {
 }
 
 function noop(): void {}
+
+/** The consumer of a body taken whole by takeArrived: it received everything already. */
+const CONSUMED: BodySink = { write: () => true, end: noop, error: noop };

@@ -33,3 +33,25 @@ test('access lines are batched, operational lines are not held behind them, and 
   assert.equal(JSON.parse(lines[1000]!).msg, 'ready');
   assert.deepEqual(lines.slice(1001).map((l) => JSON.parse(l).n), [...Array(10).keys()].map((i) => i + 1000));
 });
+
+test('lines are written byte for byte: non-ASCII text, and bursts larger than the batch buffer', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sidecar-log-'));
+  const file = join(dir, 'log');
+  const fd = openSync(file, 'w');
+  t.after(() => {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const log = new SidecarLog('info', fd);
+  const wide = 'é✓𝄞'.repeat(20_000);
+  log.access(JSON.stringify({ n: 0, path: '/caf\u00e9' }));
+  // one line alone larger than the buffer lines are gathered in, then many small ones behind it
+  log.access(JSON.stringify({ n: 1, wide }));
+  for (let i = 2; i < 3000; i++) log.access(JSON.stringify({ n: i, ua: 'ünïcødé' }));
+  const lines = await linesOf(file, 3000);
+  assert.equal(lines.length, 3000);
+  assert.equal(JSON.parse(lines[0]!).path, '/café');
+  assert.equal(JSON.parse(lines[1]!).wide, wide);
+  assert.deepEqual(lines.map((l) => JSON.parse(l).n), [...Array(3000).keys()]);
+  assert.ok(lines.slice(2).every((l) => JSON.parse(l).ua === 'ünïcødé'));
+});

@@ -8,9 +8,17 @@ import { write } from 'node:fs';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
+/** Bytes of pending lines held before they are written at once (above 64 KiB they are). */
+const LOG_BUFFER = 128 * 1024;
+
 export class SidecarLog {
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  /**
+   * Lines waiting to be written, encoded as they come into one buffer (no array of lines to join
+   * and encode again at flush time); a second buffer takes new lines while the first is written.
+   */
+  private buf: Buffer = Buffer.allocUnsafe(LOG_BUFFER);
+  private spare: Buffer | undefined = Buffer.allocUnsafe(LOG_BUFFER);
+  private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
   /** An operational line is waiting: it goes out as soon as the write in flight completes. */
@@ -56,12 +64,19 @@ export class SidecarLog {
    * docs/benchmarks.md "Where a hop's CPU goes").
    */
   private nextDelay(): number {
-    return this.urgent || this.pendingBytes > 64 * 1024 ? 0 : 50;
+    return this.urgent || this.used > 64 * 1024 ? 0 : 50;
   }
 
   private push(line: string): void {
-    this.pending.push(line);
-    this.pendingBytes += line.length + 1;
+    // at most 3 bytes of UTF-8 per UTF-16 unit, and the newline
+    const need = line.length * 3 + 1;
+    if (this.used + need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + need));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(line, this.used, 'utf8');
+    this.buf[this.used++] = 0x0a;
   }
 
   private flushSoon(delay: number): void {
@@ -80,23 +95,27 @@ export class SidecarLog {
   }
 
   private flush(): void {
-    if (this.writing || this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending.join('\n') + '\n');
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.writing || this.used === 0) return;
+    const out = this.buf;
+    const length = this.used;
+    this.buf = this.spare ?? Buffer.allocUnsafe(LOG_BUFFER);
+    this.spare = undefined;
+    this.used = 0;
     this.urgent = false;
     this.writing = true;
-    write(this.fd, buf, () => {
+    write(this.fd, out, 0, length, null, () => {
       this.writing = false;
-      if (this.pending.length > 0) this.flushSoon(this.nextDelay());
+      // a buffer grown for an outsized burst is not kept
+      if (out.length === LOG_BUFFER) this.spare = out;
+      if (this.used > 0) this.flushSoon(this.nextDelay());
     });
   }
 
   /** Writes everything pending synchronously (at exit). */
   flushSync(): void {
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('\n') + '\n';
-    this.pending = [];
+    if (this.used === 0) return;
+    const text = this.buf.toString('utf8', 0, this.used);
+    this.used = 0;
     try {
       process.stdout.write(text);
     } catch {
