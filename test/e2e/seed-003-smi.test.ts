@@ -14,7 +14,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { localIPFor } from '../../src/local/layout.js';
@@ -239,9 +240,9 @@ describe('seed 003 SMI examples in namespace mode: transparent interception, fro
    * probes); with `working`, `stop` counts only once a probe matched `working`, so a transient failure
    * before the change (a reset under CI load) does not end the loop early
    */
-  const probeLoop = (probe: string, stop: string, n = 40, working?: string) =>
+  const probeLoop = (probe: string, stop: string, n = 40, working?: string, readyFile?: string) =>
     `seen=${working ? '' : 1}; for i in $(seq 1 ${n}); do t=$(date +%s%3N); r=$(${probe} 2>&1 | tr '\\n' ' '); echo "$t $r"; ` +
-    `${working ? `case "$r" in ${working}) seen=1;; esac; ` : ''}if [ -n "$seen" ]; then case "$r" in ${stop}) break;; esac; fi; sleep 0.05; done`;
+    `${working ? `case "$r" in ${working}) seen=1;${readyFile ? ` touch ${readyFile};` : ''}; esac; ` : ''}if [ -n "$seen" ]; then case "$r" in ${stop}) break;; esac; fi; sleep 0.05; done`;
   /** ms from `since` (the delete returned, as `within` counts in the loopback suite) to the probe line from which on every line matches `changed` */
   const settledAfter = (out: string, since: number, changed: RegExp): number => {
     const lines = out.trim().split('\n').map((l) => ({ t: Number(l.slice(0, l.indexOf(' '))), r: l.slice(l.indexOf(' ') + 1) }));
@@ -324,13 +325,20 @@ describe('seed 003 SMI examples in namespace mode: transparent interception, fro
 
   test('L4: deleting the TrafficTarget closes TCP and UDP within a second', async () => {
     const server = pods['server']!.ip;
-    const loops = inPod('client', `(${probeLoop(`${app} tcp-read server.default 8301`, '*error*|""', 60, "'tcp 8301'*")} | sed 's/^/tcp /') &
-      (${probeLoop(`${app} udp-send $POD_IP ${server} 8301 hi`, "'no reply'*", 30, "'udp 8301'*")} | sed 's/^/udp /') & wait`);
-    await new Promise((r) => setTimeout(r, 500));
+    // Each loop touches a file (pods share the host's file system) once its probe has worked, and
+    // the TrafficTarget goes only then: on a loaded machine a probe can take over a second, and a
+    // delete before the first answer would leave nothing to compare.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-smi-probe-'));
+    chmodSync(dir, 0o777); // the pod's processes run as its own uid
+    const ready = { tcp: join(dir, 'tcp-ready'), udp: join(dir, 'udp-ready') };
+    const loops = inPod('client', `(${probeLoop(`${app} tcp-read server.default 8301`, '*error*|""', 60, "'tcp 8301'*", ready.tcp)} | sed 's/^/tcp /') &
+      (${probeLoop(`${app} udp-send $POD_IP ${server} 8301 hi`, "'no reply'*", 30, "'udp 8301'*", ready.udp)} | sed 's/^/udp /') & wait`);
+    for (let i = 0; i < 300 && !(existsSync(ready.tcp) && existsSync(ready.udp)); i++) await new Promise((r) => setTimeout(r, 100));
     const del = await mesh.tessera(['delete', 'traffictarget', 'protocal-specific', '-n', 'default']);
     const since = Date.now();
     assert.equal(del.code, 0, del.stderr);
     const out = (await loops).stdout;
+    rmSync(dir, { recursive: true, force: true });
     const of = (kind: string) => out.split('\n').filter((l) => l.startsWith(`${kind} `)).map((l) => l.slice(kind.length + 1)).join('\n');
     assert.match(of('tcp'), /tcp 8301/, 'TCP worked before');
     assert.match(of('udp'), /udp 8301/, 'UDP worked before');
