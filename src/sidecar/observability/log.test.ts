@@ -15,7 +15,8 @@ async function linesOf(file: string, count: number): Promise<string[]> {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
 }
 
-test('access lines are batched, operational lines are not held behind them, and order is kept', async (t) => {
+/** A log writing to a fresh file, removed when the test ends. */
+function logToFile(t: { after(fn: () => void): void }): { file: string; log: SidecarLog } {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-log-'));
   const file = join(dir, 'log');
   const fd = openSync(file, 'w');
@@ -23,7 +24,11 @@ test('access lines are batched, operational lines are not held behind them, and 
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   });
-  const log = new SidecarLog('info', fd);
+  return { file, log: new SidecarLog('info', fd) };
+}
+
+test('access lines are batched, operational lines are not held behind them, and order is kept', async (t) => {
+  const { file, log } = logToFile(t);
   for (let i = 0; i < 1000; i++) log.access(`{"n":${i}}`);
   log.info('ready', { port: 1 });
   for (let i = 1000; i < 1010; i++) log.access(`{"n":${i}}`);
@@ -35,14 +40,7 @@ test('access lines are batched, operational lines are not held behind them, and 
 });
 
 test('lines are written byte for byte: non-ASCII text, and bursts larger than the batch buffer', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sidecar-log-'));
-  const file = join(dir, 'log');
-  const fd = openSync(file, 'w');
-  t.after(() => {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const log = new SidecarLog('info', fd);
+  const { file, log } = logToFile(t);
   const wide = 'é✓𝄞'.repeat(20_000);
   log.access(JSON.stringify({ n: 0, path: '/caf\u00e9' }));
   // one line alone larger than the buffer lines are gathered in, then many small ones behind it
