@@ -17,10 +17,15 @@ const store = (objects: Resource[]) => ({
   list: (kind: string, namespace?: string) => objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace)),
 });
 
-test('only Services labelled as a Tessera install\'s controller are relayed', () => {
+test('only an install\'s controller Service is relayed: its labels, named <mesh>-controller in <mesh>-system', () => {
   assert.equal(isInstalledControllerService(service()), true);
   assert.equal(isInstalledControllerService(service({ app: 'fsm-controller' })), false, 'a look-alike without the install\'s labels');
   assert.equal(isInstalledControllerService(service({ ...labels, 'app.kubernetes.io/component': 'injector' })), false);
+  // the labels alone are not enough: anyone with a namespace can write them
+  const elsewhere = (namespace: string, name: string): Resource => ({ ...service(), metadata: { ...service().metadata, namespace, name } } as Resource);
+  assert.equal(isInstalledControllerService(elsewhere('team', 'fsm-controller')), false, 'the labels in a namespace of its own');
+  assert.equal(isInstalledControllerService(elsewhere('fsm-system', 'proxy')), false, 'another name in the mesh\'s namespace');
+  assert.equal(isInstalledControllerService(elsewhere('osm-system', 'osm-controller')), true, 'another install\'s own');
 });
 
 test('a connection goes to a ready endpoint of the Service\'s port on the host\'s loopback, nowhere else', () => {

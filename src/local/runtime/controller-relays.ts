@@ -8,8 +8,9 @@
  * controller's 6060 there), started when the Service appears and stopped when it goes; the sidecar
  * dials `<gateway>:<that port>` and still verifies the certificate for the Service's name.
  *
- * What a pod can reach this way stays narrow: only Services labelled as a Tessera install's
- * controller, and per connection only one of their ready endpoints on the host's loopback (127/8);
+ * What a pod can reach this way stays narrow: only an install's controller Service (its labels, and
+ * named `<mesh>-controller` in `<mesh>-system`), and per connection only one of its ready endpoints
+ * on the host's loopback (127/8);
  * anything else is refused. Nothing listens on a new host TCP address (the daemon's half is a Unix
  * socket in the 0700 state directory).
  */
@@ -25,9 +26,17 @@ export const CONTROLLER_SERVICE_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'controller',
 };
 
+/**
+ * A Tessera install's controller Service: the install's labels, and the install's own name and place,
+ * `<mesh>-controller` in `<mesh>-system`. The place is what is trusted: labels anyone with a
+ * namespace can write, while objects in `<mesh>-system` come from whoever administers that mesh
+ * (who could replace its controller anyway).
+ */
 export function isInstalledControllerService(svc: Resource): boolean {
   const labels = svc.metadata.labels ?? {};
-  return svc.kind === 'Service' && Object.entries(CONTROLLER_SERVICE_LABELS).every(([k, v]) => labels[k] === v);
+  const mesh = /^(.+)-system$/.exec(svc.metadata.namespace ?? '')?.[1];
+  return svc.kind === 'Service' && mesh !== undefined && svc.metadata.name === `${mesh}-controller` &&
+    Object.entries(CONTROLLER_SERVICE_LABELS).every(([k, v]) => labels[k] === v);
 }
 
 const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
