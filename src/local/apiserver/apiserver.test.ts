@@ -93,6 +93,8 @@ test('a pod written through the API: admitted, given an address from the block; 
   await rejectsWith(api.apply([pod('addr', { containers: [{ name: 'app', image: 'kennethreitz/httpbin' }] }, { 'local.tessera.dev/app-address': stored.status!.podIP! })], {}), 'MESH_ERR_FORBIDDEN', /a pod may not name one/);
   await rejectsWith(api.apply([pod('sidecar', { containers: [{ name: 'sidecar', image: 'tessera/sidecar' }] })], {}), 'MESH_ERR_FORBIDDEN', /the sidecar is added by injection/);
   await rejectsWith(api.apply([pod('ctl', { containers: [{ name: 'c', image: 'tessera/controller' }] })], {}), 'MESH_ERR_FORBIDDEN', /control-plane images run only in namespace tessera-system/);
+  // the install's images run on the host too: only in an install's <mesh>-system namespace
+  await rejectsWith(api.apply([pod('installed', { containers: [{ name: 'c', image: 'tessera/tessera-controller:0.1.0' }] })], {}), 'MESH_ERR_FORBIDDEN', /spec\.containers\[0\]\.image: "tessera\/tessera-controller:0\.1\.0": a Tessera install's component images run only in its <mesh>-system namespace/);
   await rejectsWith(api.apply([pod('img', { containers: [{ name: 'c', image: 'unknown/image' }] })], {}), 'MESH_ERR_IMAGE_UNSUPPORTED', /no local runtime/);
   assert.deepEqual(store.list('Pod', 'demo').map((p) => p.metadata.name), ['p']);
   // a second pod: the next free address

@@ -21,11 +21,14 @@ import { APP_ADDRESS_ANNOTATION, SIDECAR_IMAGE } from '../controllers/well-known
 import { WebhookDenied } from '../controllers/injector-client.js';
 import { injectThroughInjector, needsInjectorWebhook } from '../controllers/pod-factory.js';
 import { imageName } from '../runtime/image-name.js';
+import { isClusterComponentImage } from '../runtime/cluster-image-runtimes.js';
 import { BOOTSTRAP_IMAGE, CONTROLLER_IMAGE, INJECTOR_IMAGE } from '../runtime/control-plane-runtimes.js';
 import { meshConfigName, type ApiContext } from '../apiserver/context.js';
 
 const CONTROL_PLANE_IMAGES = new Set([CONTROLLER_IMAGE, INJECTOR_IMAGE, BOOTSTRAP_IMAGE]);
 const HOST_NAMESPACES = ['hostNetwork', 'hostPID', 'hostIPC'] as const;
+/** Where `tessera install` puts its components: `<mesh>-system`. */
+const INSTALL_NAMESPACE = /^.+-system$/;
 
 export const isPod = (obj: Resource | undefined): obj is Pod => obj?.kind === 'Pod' && obj.apiVersion === 'v1';
 
@@ -57,6 +60,10 @@ function refusals(ctx: ApiContext, pod: Pod): FieldProblem[] {
       if (image === SIDECAR_IMAGE) out.push({ resource, field, message: `"${c.image}": the sidecar is added by injection; a pod may not name it` });
       else if (CONTROL_PLANE_IMAGES.has(image) && pod.metadata.namespace !== system) {
         out.push({ resource, field, message: `"${c.image}": the mesh's control-plane images run only in namespace ${system}` });
+      } else if (isClusterComponentImage(c.image ?? '') && !INSTALL_NAMESPACE.test(pod.metadata.namespace ?? '')) {
+        // they run on the host as the daemon's user (cluster-image-runtimes.ts): only where an
+        // install puts them, whose writers administer that mesh
+        out.push({ resource, field, message: `"${c.image}": a Tessera install's component images run only in its <mesh>-system namespace` });
       }
     });
   }
